@@ -1,0 +1,1 @@
+"""One package per bookkeeping platform; each hands back `connector.domain` objects only."""

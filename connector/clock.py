@@ -1,0 +1,96 @@
+"""The one clock. Everything that needs the time or needs to wait gets a `Clock`.
+
+`SystemClock` is used in production; `ManualClock` lets tests and the demo travel through time by
+setting `now` instead of sleeping. The planner never sees a clock: it gets `now` as an argument.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware datetime (UTC)."""
+        ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+
+class ManualClock:
+    """A clock that only moves when told to; `sleep` advances it instead of waiting."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+        self._lock = threading.Lock()
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("ManualClock needs an aware datetime")
+        with self._lock:
+            self._now = when.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self._now = self._now + delta
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        if seconds > 0:
+            self.advance(timedelta(seconds=seconds))
+
+
+class FrozenNowClock(SystemClock):
+    """`--now` for a command: reports the given instant, but really waits in `sleep`.
+
+    Used by the CLI when the user passes `--now`: planning happens "as of" that instant while
+    rate-limit waits against a real server still take real time.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+
+def parse_now(value: str, tz: str) -> datetime:
+    """Parse a `--now` value. A bare date means 09:00 local time in `tz`; a naive datetime is
+    local time in `tz`; an aware one is taken as given."""
+    zone = ZoneInfo(tz)
+    value = value.strip()
+    if len(value) == 10:
+        d = date.fromisoformat(value)
+        return datetime(d.year, d.month, d.day, 9, 0, tzinfo=zone).astimezone(UTC)
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=zone)
+    return dt.astimezone(UTC)
+
+
+def local_date(moment: datetime, tz: str) -> date:
+    return moment.astimezone(ZoneInfo(tz)).date()
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)

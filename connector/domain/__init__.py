@@ -1,0 +1,26 @@
+"""Plain domain objects shared by every layer. Imports nothing of ours."""
+
+from connector.domain.actions import Action, ActionItem, ActionKind, Channel
+from connector.domain.ledger import (
+    Customer,
+    CustomerProfile,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    Snapshot,
+)
+from connector.domain.money import Money
+
+__all__ = [
+    "Action",
+    "ActionItem",
+    "ActionKind",
+    "Channel",
+    "Customer",
+    "CustomerProfile",
+    "Invoice",
+    "InvoiceStatus",
+    "Money",
+    "Payment",
+    "Snapshot",
+]

@@ -1,0 +1,83 @@
+"""What the planner decides and the dispatcher performs."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+from connector.domain.money import Money
+
+
+class ActionKind(enum.StrEnum):
+    """Kinds of dunning step, in rising severity (see `SEVERITY`)."""
+
+    PRE_DUE_NOTICE = "pre_due_notice"
+    REMINDER = "reminder"
+    STATEMENT = "statement"
+    CALL_TASK = "call_task"
+    FIRM_REMINDER = "firm_reminder"
+    NOTICE_OF_DEFAULT = "notice_of_default"
+    FOURTEEN_DAY_LETTER = "fourteen_day_letter"
+    HANDOFF = "handoff"
+    THANK_YOU = "thank_you"
+
+    @property
+    def is_mail(self) -> bool:
+        return self not in (ActionKind.CALL_TASK, ActionKind.HANDOFF)
+
+
+SEVERITY: dict[ActionKind, int] = {
+    ActionKind.THANK_YOU: 0,
+    ActionKind.PRE_DUE_NOTICE: 1,
+    ActionKind.STATEMENT: 2,
+    ActionKind.REMINDER: 3,
+    ActionKind.CALL_TASK: 4,
+    ActionKind.FIRM_REMINDER: 5,
+    ActionKind.NOTICE_OF_DEFAULT: 6,
+    ActionKind.FOURTEEN_DAY_LETTER: 7,
+    ActionKind.HANDOFF: 8,
+}
+
+
+class Channel(enum.StrEnum):
+    LEDGER_MAIL = "ledger_mail"  # the platform sends it (Zoho)
+    SMTP = "smtp"  # we send it ourselves (Exact)
+    TASK = "task"  # a call task / note in the ledger
+    FLAG = "flag"  # a state change (hand-off)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionItem:
+    """One invoice's part of an action: the ladder step it completes for that invoice."""
+
+    invoice_ref: str
+    step: str  # the policy step id, e.g. "reminder-1"
+    balance: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One thing to do for one customer, e.g. one reminder mail covering three invoices."""
+
+    tenant: str
+    customer_ref: str
+    kind: ActionKind
+    template: str
+    planned_for: date
+    items: tuple[ActionItem, ...]
+    with_statement: bool = False
+    channel: Channel = Channel.LEDGER_MAIL
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for the same tenant, customer, kind and (invoice, step) set; 32 hex chars."""
+        parts = [self.tenant, self.customer_ref, self.kind.value]
+        parts += sorted(f"{i.invoice_ref}:{i.step}" for i in self.items)
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+    @property
+    def invoice_refs(self) -> tuple[str, ...]:
+        return tuple(i.invoice_ref for i in self.items)

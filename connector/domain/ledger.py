@@ -1,0 +1,86 @@
+"""What the connector knows of a ledger: customers, invoices, payments.
+
+Adapters map the platform's records into these; nothing outside an adapter knows a platform's
+field names. Every record carries the platform's own id (`ref`) as a string.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from connector.domain.money import Money
+
+
+class InvoiceStatus(enum.StrEnum):
+    """Our status, derived by the adapter; `OPEN` covers sent, viewed, overdue, partially paid."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+    DELETED = "deleted"
+
+
+class CustomerProfile(enum.StrEnum):
+    BUSINESS = "business"
+    CONSUMER = "consumer"
+    GOVERNMENT = "government"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    ref: str
+    name: str
+    email: str | None = None
+    company_name: str | None = None
+    profile: CustomerProfile = CustomerProfile.BUSINESS
+    #: None = the platform did not say (list summaries); the adapter fills it before acting.
+    reminders_enabled: bool | None = None
+    language: str | None = None
+    currency: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    ref: str
+    number: str
+    customer_ref: str
+    status: InvoiceStatus
+    issue_date: date
+    due_date: date
+    total: Money
+    balance: Money
+    updated_at: datetime | None = None
+    last_payment_date: date | None = None
+    #: The platform's own counter of reminders sent, used to reconcile unknown outcomes.
+    platform_reminders_sent: int | None = None
+    last_reminder_date: date | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is InvoiceStatus.OPEN and self.balance.is_positive()
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    ref: str
+    customer_ref: str
+    date: date
+    amount: Money
+    invoice_refs: tuple[str, ...] = ()
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One tenant's ledger as the planner sees it (read from the store, never from the network)."""
+
+    customers: dict[str, Customer] = field(default_factory=dict)
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    payments: list[Payment] = field(default_factory=list)
+
+    def invoices_of(self, customer_ref: str) -> list[Invoice]:
+        return [i for i in self.invoices.values() if i.customer_ref == customer_ref]

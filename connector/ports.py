@@ -1,0 +1,125 @@
+"""The `Ledger` protocol every platform adapter implements, and the small types it speaks.
+
+Reads are streamed page by page (`Page`), each with the cursor to store once the page is saved,
+so memory does not grow with the size of the ledger. Writes go through `perform`, called only by
+the dispatcher after the action is in the outbox; `reconcile` answers "did this happen?" for an
+action whose outcome is unknown (crash between send and mark, timeout after send).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from connector.domain import Action, ActionKind, Customer, Invoice, Payment
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of records. `cursor` is what to store after this page is saved (None: keep the
+    previous cursor until the stream ends)."""
+
+    items: list[T]
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an adapter can do itself; the dispatcher fills the gaps (e.g. SMTP for Exact)."""
+
+    kinds: frozenset[ActionKind]
+    sends_mail_itself: bool = True
+    attachments: bool = False
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"  # the platform shows it happened
+    NOT_SENT = "not_sent"  # the platform shows it did not happen: safe to try again
+    UNKNOWN = "unknown"  # no evidence either way: leave for human review
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    outcome: Outcome
+    detail: str = ""
+    #: platform references of what was written (comment ids, mail ids), for the audit log
+    refs: tuple[str, ...] = ()
+    #: calls that went out while performing, for metrics
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ErrorKind(enum.StrEnum):
+    """How a failure is handled: retried, fails the tenant run, or needs a human (see adapters'
+    `errors.py`)."""
+
+    CONFIG = "config"
+    CONSENT_NEEDED = "consent_needed"
+    TRANSIENT = "transient"
+    RATE_LIMITED = "rate_limited"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    MALFORMED = "malformed"
+    FATAL = "fatal"
+
+
+class LedgerError(Exception):
+    """Any adapter failure, classified. The message never contains a secret."""
+
+    def __init__(self, kind: ErrorKind, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+class Ledger(Protocol):
+    """One connected organisation/division on one platform."""
+
+    platform: str
+    capabilities: Capabilities
+
+    def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]: ...
+
+    def iter_invoices(self, cursor: str | None) -> Iterator[Page[Invoice]]: ...
+
+    def iter_payments(self, cursor: str | None) -> Iterator[Page[Payment]]: ...
+
+    def iter_open_invoices(self) -> Iterator[Page[Invoice]]:
+        """Every invoice the platform considers open now (for the periodic full reconciliation,
+        which marks locally-open invoices that are absent as changed/deleted)."""
+        ...
+
+    def get_invoices(self, refs: Sequence[str]) -> dict[str, Invoice | None]:
+        """Current state of these invoices (None = deleted). Used for reconciliation."""
+        ...
+
+    def recheck_customer(self, customer_ref: str, since: datetime | None) -> list[Invoice]:
+        """Re-read a customer's invoices right before acting (one call where the API allows)."""
+        ...
+
+    def get_customer(self, customer_ref: str) -> Customer:
+        """The customer's details (e-mail, reminders enabled), read right before acting."""
+        ...
+
+    def perform(self, action: Action, rendered: RenderedMessage | None) -> WriteResult: ...
+
+    def reconcile(self, action: Action, before: dict[str, int | None]) -> Outcome:
+        """Did `action` happen? `before` holds each invoice's platform reminder counter as read
+        right before the send was attempted."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """A mail ready to go: subject, HTML and text bodies, recipients, optional attachments."""
+
+    subject: str
+    html: str
+    text: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    attachments: tuple[tuple[str, bytes, str], ...] = ()  # (filename, content, mime type)
+    note: str = ""  # the comment/note written back to the ledger
