@@ -83,14 +83,12 @@ class Ledger(Protocol):
 
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]: ...
 
-    def iter_invoices(self, cursor: str | None) -> Iterator[Page[Invoice]]: ...
+    def iter_invoices(self, cursor: str | None) -> Iterator[Page[Invoice]]:
+        """Invoices changed since `cursor`; with `None`, every invoice (the full reconciliation
+        reads this way and then checks locally-known invoices that did not come back)."""
+        ...
 
     def iter_payments(self, cursor: str | None) -> Iterator[Page[Payment]]: ...
-
-    def iter_open_invoices(self) -> Iterator[Page[Invoice]]:
-        """Every invoice the platform considers open now (for the periodic full reconciliation,
-        which marks locally-open invoices that are absent as changed/deleted)."""
-        ...
 
     def get_invoices(self, refs: Sequence[str]) -> dict[str, Invoice | None]:
         """Current state of these invoices (None = deleted). Used for reconciliation."""
