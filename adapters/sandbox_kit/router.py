@@ -40,7 +40,9 @@ class Response:
     delay: float = 0.0  # seconds to wait before answering (timeouts)
 
     @classmethod
-    def json(cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    def json(
+        cls, payload: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
         h = {"Content-Type": "application/json;charset=UTF-8"}
         h.update(headers or {})
         return cls(status, json.dumps(payload).encode(), h)
@@ -67,7 +69,10 @@ class Router:
     `after` hooks may decorate every response (rate-limit headers).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, no_route: Callable[[int], Response] | None = None) -> None:
+        #: builds the answer for an unknown path (404) or a wrong method (405), in the
+        #: platform's own error format
+        self.no_route = no_route or (lambda status: Response.json({"message": "no route"}, status))
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.before: list[Callable[[Request], Response | None]] = []
         self.after: list[Callable[[Request, Response], None]] = []
@@ -96,9 +101,7 @@ class Router:
                 continue
             request.params = m.groupdict()
             return self._finish(request, handler(request))
-        if allowed:
-            return self._finish(request, Response.json({"code": 5, "message": "Method not allowed"}, 405))
-        return self._finish(request, Response.json({"code": 5, "message": "Invalid URL Passed"}, 404))
+        return self._finish(request, self.no_route(405 if allowed else 404))
 
     def _finish(self, request: Request, response: Response) -> Response:
         for hook in self.after:

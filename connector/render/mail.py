@@ -1,0 +1,198 @@
+"""Render one dunning message from a template.
+
+A template is one file per message kind and language (`templates/<lang>/<name>.j2`) with four
+blocks: `subject`, `html`, `text` and `note` (the comment written back to the ledger). Templates
+run in Jinja2's immutable sandbox with `StrictUndefined`, so a template that names an unknown
+variable fails at `dunning doctor` (see `Renderer.check`) rather than at send time. A client may
+override any template by placing a file of the same name in its own template directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from jinja2 import (
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    meta,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from connector.domain import Action, Customer, Invoice, Money
+from connector.domain.money import total
+from connector.ports import RenderedMessage
+
+BLOCKS = ("subject", "html", "text", "note")
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+
+#: Names every template may use; `check` reports anything else as unknown. Blocks are rendered
+#: one by one, so the shared macros come in as the variable `m` rather than by `{% import %}`.
+CONTEXT_NAMES = frozenset(
+    {"customer", "invoices", "total_due", "sender", "company", "today", "with_statement",
+     "kind", "language", "m"}
+)
+
+
+class TemplateProblem(ValueError):
+    """A template that cannot render: names the template, the language and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    number: str
+    issue_date: date
+    due_date: date
+    total: Money
+    balance: Money
+    days_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageContext:
+    """What a template sees. Built from one tenant's data only (never mixes clients)."""
+
+    customer: Customer
+    invoices: Sequence[InvoiceLine]
+    total_due: Money
+    sender: dict[str, str | None]
+    company: str
+    today: date
+    with_statement: bool = False
+    kind: str = ""
+    language: str = "nl"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def for_action(
+        cls,
+        action: Action,
+        customer: Customer,
+        invoices: dict[str, Invoice],
+        *,
+        sender: dict[str, str | None],
+        company: str,
+        today: date,
+        language: str,
+    ) -> MessageContext:
+        lines = []
+        for item in sorted(action.items, key=lambda i: invoices[i.invoice_ref].due_date):
+            inv = invoices[item.invoice_ref]
+            lines.append(
+                InvoiceLine(
+                    number=inv.number,
+                    issue_date=inv.issue_date,
+                    due_date=inv.due_date,
+                    total=inv.total,
+                    balance=item.balance,
+                    days_overdue=max(0, (today - inv.due_date).days),
+                )
+            )
+        currency = action.items[0].balance.currency
+        return cls(
+            customer=customer,
+            invoices=lines,
+            total_due=total([i.balance for i in action.items], currency),
+            sender=sender,
+            company=company,
+            today=today,
+            with_statement=action.with_statement,
+            kind=action.kind.value,
+            language=language,
+        )
+
+
+class Renderer:
+    """Renders messages for one client (`template_dir` holds the client's overrides)."""
+
+    def __init__(self, template_dir: Path | None = None) -> None:
+        loaders: list[Any] = []
+        if template_dir is not None:
+            loaders.append(FileSystemLoader(str(template_dir)))
+        loaders.append(PackageLoader("connector.render", "templates"))
+        self.env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,
+            # Escape everything; the plain-text blocks are unescaped after rendering, so customer
+            # names like "Smit & Zn <BV>" are safe in HTML and verbatim in text.
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["money"] = _money_filter
+        self.env.filters["date"] = _date_filter
+
+    def render(self, template: str, ctx: MessageContext, to: Sequence[str]) -> RenderedMessage:
+        name = f"{ctx.language}/{template}.j2"
+        try:
+            tmpl = self.env.get_template(name)
+        except TemplateNotFound as exc:
+            raise TemplateProblem(f"template {name!r} does not exist") from exc
+        variables: dict[str, Any] = {
+            "customer": ctx.customer,
+            "invoices": ctx.invoices,
+            "total_due": ctx.total_due,
+            "sender": ctx.sender,
+            "company": ctx.company,
+            "today": ctx.today,
+            "with_statement": ctx.with_statement,
+            "kind": ctx.kind,
+            "language": ctx.language,
+            # the language's shared macros (invoice table, signature), as `m`
+            "m": self.env.get_template(f"{ctx.language}/_macros.j2").make_module(),
+        }
+        parts: dict[str, str] = {}
+        try:
+            tctx = tmpl.new_context(variables)
+            for block in BLOCKS:
+                if block not in tmpl.blocks:
+                    raise TemplateProblem(f"template {name!r} has no block {block!r}")
+                parts[block] = "".join(tmpl.blocks[block](tctx)).strip()
+        except TemplateError as exc:
+            raise TemplateProblem(f"template {name!r}: {exc}") from exc
+        html = parts["html"]
+        if "<html" not in html:
+            html = f'<html><body style="font-family:Arial,sans-serif">{html}</body></html>'
+        return RenderedMessage(
+            subject=" ".join(unescape(parts["subject"]).split()),
+            html=html,
+            text=unescape(parts["text"]) + "\n",
+            to=tuple(to),
+            note=unescape(parts["note"]),
+        )
+
+    def check(self, template: str, language: str) -> list[str]:
+        """Problems with a template (missing, syntax, blocks, unknown variables), for `doctor`."""
+        name = f"{language}/{template}.j2"
+        try:
+            source, _, _ = self.env.loader.get_source(self.env, name)  # type: ignore[union-attr]
+        except TemplateNotFound:
+            return [f"{name}: template does not exist"]
+        try:
+            parsed = self.env.parse(source)
+        except TemplateError as exc:
+            return [f"{name}: {exc}"]
+        problems = []
+        unknown = meta.find_undeclared_variables(parsed) - CONTEXT_NAMES
+        problems += [f"{name}: unknown variable {v!r}" for v in sorted(unknown)]
+        tmpl = self.env.get_template(name)
+        problems += [f"{name}: missing block {b!r}" for b in BLOCKS if b not in tmpl.blocks]
+        return problems
+
+
+def _money_filter(value: Money, language: str = "nl") -> str:
+    return str(format_currency(value.amount, value.currency, locale=LOCALES.get(language, "nl_NL")))
+
+
+def _date_filter(value: date, language: str = "nl") -> str:
+    return str(format_date(value, "long", locale=LOCALES.get(language, "nl_NL")))
