@@ -1,0 +1,418 @@
+"""Validated shapes of `connector.yaml` and `clients/<slug>.yaml`.
+
+Every model forbids unknown keys (a misspelled key is an error, not a silently ignored setting)
+and is frozen (a run cannot change its own configuration half-way). Validators raise `ValueError`
+with a message that never repeats the configured value, so that `ConfigError` can be shown and
+logged as is. Rules that involve two keys raise `KeyRuleError`, which tells the loader which key
+the error is about and which line to point at.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+
+from connector.legal.calendar import SendingWindow
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+"""A client's slug: its file stem, used in every table, log line and error."""
+
+DEFAULT_TIMEZONE = "Europe/Amsterdam"
+DEFAULT_SENDING_WINDOW = "08:00-17:00"
+
+ZohoDataCenter = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
+ExactCountry = Literal["nl", "be", "de", "fr", "es", "co.uk", "com"]
+
+# Zoho Books data centres: accounts server and Books API base (v3).
+# Source: /work/shared/reference/zoho-books.md §1 (Zoho OAuth and multi-DC pages).
+_ZOHO_HOSTS: dict[str, tuple[str, str]] = {
+    "com": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
+    "eu": ("https://accounts.zoho.eu", "https://www.zohoapis.eu"),
+    "in": ("https://accounts.zoho.in", "https://www.zohoapis.in"),
+    "com.au": ("https://accounts.zoho.com.au", "https://www.zohoapis.com.au"),
+    "jp": ("https://accounts.zoho.jp", "https://www.zohoapis.jp"),
+    "ca": ("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
+    "com.cn": ("https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
+    "sa": ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
+}
+ZOHO_BOOKS_PATH = "/books/v3"
+
+
+def zoho_hosts(data_center: str) -> tuple[str, str]:
+    """The accounts server and the Books API base URL (with ``/books/v3``) of a data centre.
+
+    >>> zoho_hosts("eu")
+    ('https://accounts.zoho.eu', 'https://www.zohoapis.eu/books/v3')
+
+    Raises:
+        KeyError: for an unknown data centre.
+    """
+    accounts, api_domain = _ZOHO_HOSTS[data_center]
+    return accounts, api_domain + ZOHO_BOOKS_PATH
+
+
+def exact_host(country: str) -> str:
+    """The Exact Online host of a country; apps and tokens are per host."""
+    return f"https://start.exactonline.{country}"
+
+
+class KeyRuleError(ValueError):
+    """A rule between keys failed; `key_path` is what is wrong, `anchor` where to point.
+
+    Both are relative to the model that raised it; the loader prefixes the model's own location.
+    """
+
+    def __init__(self, message: str, key_path: str, anchor: str | None = None) -> None:
+        super().__init__(message)
+        self.key_path = key_path
+        self.anchor = anchor if anchor is not None else key_path
+
+
+# -- reusable field validators -------------------------------------------------------------
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
+
+
+def _check_email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError("not a valid email address (expected name@example.com)")
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except Exception as exc:  # ZoneInfoNotFoundError, ValueError for malformed keys
+        raise ValueError(
+            "unknown time zone (use an IANA name such as Europe/Amsterdam)"
+        ) from exc
+    return value
+
+
+def _check_window(value: str) -> str:
+    SendingWindow.parse(value)  # its ValueError says what is wrong
+    return value
+
+
+def _check_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an http(s) URL such as https://example.com")
+    if parts.query or parts.fragment:
+        raise ValueError("the URL must not have a query string or fragment")
+    return value
+
+
+def _digits_as_text(value: Any) -> Any:
+    """YAML reads an unquoted ``20061234567`` as a number; ids are text."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Email = Annotated[str, AfterValidator(_check_email)]
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+WindowSpec = Annotated[str, AfterValidator(_check_window)]
+HttpUrl = Annotated[str, AfterValidator(_check_url)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# -- shared ----------------------------------------------------------------------------------
+class SmtpSettings(_Model):
+    """An SMTP relay. ``from`` is the envelope and header sender."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    smtp_host: NonEmpty
+    smtp_port: Port = 587
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: Email = Field(alias="from")
+    starttls: bool = True
+    ssl: bool = False
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpSettings:
+        if self.ssl and self.starttls:
+            raise KeyRuleError(
+                "choose one: ssl (implicit TLS, usually port 465) or starttls (usually port 587)",
+                "ssl",
+            )
+        if self.password is not None and not self.username:
+            raise KeyRuleError("a password needs a username", "username", "password")
+        return self
+
+
+# -- connector.yaml --------------------------------------------------------------------------
+class HolidaySettings(_Model):
+    """Days on which no reminder goes out, on top of weekends."""
+
+    country: NonEmpty = "NL"
+    extra: tuple[date, ...] = ()
+    working_days: tuple[date, ...] = ()
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        import holidays as holidays_pkg
+
+        value = value.upper()
+        if value not in holidays_pkg.list_supported_countries():
+            raise ValueError("not a country the holidays package knows (use e.g. NL, BE, DE)")
+        return value
+
+
+class ScheduleSettings(_Model):
+    every_minutes: int = Field(default=60, ge=1)
+    jitter_seconds: int = Field(default=300, ge=0)
+    max_concurrent_clients: int = Field(default=4, ge=1)
+
+
+class AlertSettings(_Model):
+    email: Email | None = None
+    after_failures: int = Field(default=3, ge=1)
+
+
+class HttpSettings(_Model):
+    listen: str = "127.0.0.1:8089"
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:8089")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+class ConnectorConfig(_Model):
+    """`connector.yaml`: settings shared by all clients of one installation.
+
+    After `load_config`, `database_url` is the effective URL (env ``DATABASE_URL`` applied, a
+    relative SQLite path made absolute against the config directory) and `secret_key_file` is
+    an absolute path (relative ones are taken against the config directory).
+    """
+
+    database_url: NonEmpty = "sqlite:///data/dunning.db"
+    secret_key_file: NonEmpty = "secret.key"  # noqa: S105 - a file name
+    timezone: TimeZoneName = DEFAULT_TIMEZONE
+    sending_window: WindowSpec = DEFAULT_SENDING_WINDOW
+    holidays: HolidaySettings = HolidaySettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    full_reconcile_every_hours: int = Field(default=24, ge=1)
+    log_format: Literal["text", "json"] = "text"
+    alerts: AlertSettings = AlertSettings()
+    mail: SmtpSettings | None = None
+    http: HttpSettings = HttpSettings()
+
+    @model_validator(mode="after")
+    def _alerts_need_mail(self) -> ConnectorConfig:
+        if self.alerts.email and self.mail is None:
+            raise KeyRuleError(
+                "alert mail needs an SMTP relay: add a 'mail:' section", "mail", "alerts.email"
+            )
+        return self
+
+
+# -- clients/<slug>.yaml ---------------------------------------------------------------------
+ZohoPlan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
+
+
+class ZohoSettings(_Model):
+    """A Zoho Books organization and the OAuth client (self client / server-based app).
+
+    `accounts_url` and `api_url` override the data centre's hosts, for a sandbox or a proxy:
+    `accounts_url` is the accounts server (``/oauth/v2/...`` is appended), `api_url` is scheme,
+    host and optional path prefix *without* ``/books/v3`` (it is appended), i.e. the same value
+    as the ``api_domain`` Zoho returns with a token.
+    """
+
+    data_center: ZohoDataCenter
+    organization_id: Annotated[str, BeforeValidator(_digits_as_text)]
+    client_id: NonEmpty
+    client_secret: SecretStr
+    accounts_url: HttpUrl | None = None
+    api_url: HttpUrl | None = None
+    plan: Annotated[
+        ZohoPlan | None, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)
+    ] = None
+    redirect_port: Port = 8765
+
+    @field_validator("organization_id")
+    @classmethod
+    def _digits(cls, value: str) -> str:
+        if not value.isdigit():
+            raise ValueError("expected the organization id: digits only (Settings > Profile)")
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _no_books_path(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).path.rstrip("/").endswith(ZOHO_BOOKS_PATH):
+            raise ValueError(f"leave off {ZOHO_BOOKS_PATH}: it is appended")
+        return value
+
+    @property
+    def effective_accounts_url(self) -> str:
+        return self.accounts_url or zoho_hosts(self.data_center)[0]
+
+    @property
+    def effective_api_url(self) -> str:
+        """The Books API base, ending in ``/books/v3``."""
+        if self.api_url:
+            return self.api_url + ZOHO_BOOKS_PATH
+        return zoho_hosts(self.data_center)[1]
+
+
+class ExactSettings(_Model):
+    """An Exact Online app registration and the division(s) to follow."""
+
+    country: ExactCountry | None = None
+    base_url: HttpUrl | None = None
+    division: int | None = Field(default=None, ge=1)
+    divisions: tuple[Annotated[int, Field(ge=1)], ...] | None = None
+    client_id: NonEmpty
+    client_secret: SecretStr
+    debtor_management_addon: bool = False
+    webhook_secret: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ExactSettings:
+        if (self.country is None) == (self.base_url is None):
+            raise KeyRuleError(
+                "give exactly one of 'country' (e.g. nl) or 'base_url' (a sandbox)", "country"
+            )
+        if (self.division is None) == (self.divisions is None):
+            raise KeyRuleError("give exactly one of 'division' or 'divisions'", "division")
+        if self.divisions is not None:
+            if not self.divisions:
+                raise KeyRuleError("list at least one division", "divisions")
+            if len(set(self.divisions)) != len(self.divisions):
+                raise KeyRuleError("a division is listed twice", "divisions")
+        return self
+
+    @property
+    def effective_base_url(self) -> str:
+        if self.base_url:
+            return self.base_url
+        assert self.country is not None  # guaranteed by _exactly_one
+        return exact_host(self.country)
+
+    @property
+    def division_list(self) -> tuple[int, ...]:
+        if self.divisions is not None:
+            return self.divisions
+        assert self.division is not None  # guaranteed by _exactly_one
+        return (self.division,)
+
+
+class PolicyOverrides(_Model):
+    min_balance: Decimal = Field(default=Decimal("5.00"), ge=0)
+    thank_you: Literal["reminded", "every", "never"] = "reminded"
+
+
+class Sender(_Model):
+    """Who the reminders come from, as shown in the letter."""
+
+    name: NonEmpty
+    email: Email
+    phone: str | None = None
+    address: str | None = None
+
+
+class CustomerOverride(_Model):
+    """Per-customer exceptions, keyed by the platform's contact id."""
+
+    reminders: bool = True
+    profile: Literal["business", "consumer", "government"] | None = None
+    language: Literal["nl", "en"] | None = None
+
+
+class ClientConfig(_Model):
+    """`clients/<slug>.yaml`: one client (tenant) of the consultant."""
+
+    display_name: NonEmpty
+    enabled: bool = True
+    platform: Literal["zoho", "exact"]
+    zoho: ZohoSettings | None = None
+    exact: ExactSettings | None = None
+    mail: SmtpSettings | None = None
+    policy: NonEmpty = "nl-b2b-standard"
+    policy_overrides: PolicyOverrides = PolicyOverrides()
+    language: Literal["nl", "en"] = "nl"
+    timezone: TimeZoneName | None = None
+    sending_window: WindowSpec | None = None
+    sender: Sender
+    customers: dict[str, CustomerOverride] = Field(default_factory=dict)
+    approval: Literal["none", "required"] = "none"
+
+    _unresolved_env: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def unresolved_env(self) -> tuple[str, ...]:
+        """``key.path (VARIABLE)`` for each environment reference left unresolved.
+
+        Only a disabled client can have any (see `connector.config.loader`); its settings must
+        not be used until they are resolved.
+        """
+        return self._unresolved_env
+
+    @field_validator("customers", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {_digits_as_text(k): v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _platform_sections(self) -> ClientConfig:
+        for name in ("zoho", "exact"):
+            present = getattr(self, name) is not None
+            if name == self.platform and not present:
+                raise KeyRuleError(
+                    f"platform is {self.platform!r}, so a '{name}:' section is required",
+                    name,
+                    "platform",
+                )
+            if name != self.platform and present:
+                raise KeyRuleError(
+                    f"platform is {self.platform!r}: remove this section (or change platform)",
+                    name,
+                )
+        if self.platform == "exact" and self.mail is None:
+            raise KeyRuleError(
+                "Exact Online cannot send the reminders itself: a 'mail:' section is required",
+                "mail",
+                "platform",
+            )
+        return self
