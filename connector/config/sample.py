@@ -1,0 +1,202 @@
+"""The commented sample configuration `dunning init DIR` writes.
+
+Two files, both mode 0600 (client files hold references to secrets and, in practice, sometimes the
+secrets themselves): `connector.yaml` and `clients/example.yaml`. Existing files are never
+overwritten. The example client is a Zoho Books client with ``enabled: false`` whose secrets are
+``${ZOHO_...}`` references: a disabled client may reference variables that are not set yet (see
+`connector.config.loader`), so a fresh sample loads cleanly and `dunning doctor` works at once.
+The encryption key file is created by the CLI, not here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from connector.config.loader import CLIENTS_DIR, CONNECTOR_FILE
+
+SAMPLE_CLIENT = "example"
+
+CONNECTOR_SAMPLE = """\
+# connector.yaml: settings shared by every client of this installation.
+# Each client has its own file in clients/<name>.yaml; the file name (lowercase letters, digits,
+# '-' and '_') is the client's name in commands, logs and the database.
+# Every key below shows its default; delete what you do not change.
+# Values may reference environment variables: ${NAME}, or ${NAME:-default} when NAME is unset or
+# empty; write \\${ for a literal "${". An unset variable without a default is an error.
+
+# Where the state lives (synced ledger copy, outbox, tokens, audit). Env DATABASE_URL overrides it.
+# A relative SQLite path is relative to this configuration directory (not the working directory).
+# PostgreSQL: postgresql+psycopg://dunning:${PGPASSWORD}@db.internal/dunning
+database_url: sqlite:///data/dunning.db
+
+# Key that encrypts OAuth tokens and secrets at rest; relative to this directory.
+# `dunning init` creates it. Back it up: without it the stored tokens are lost.
+secret_key_file: secret.key
+
+# Default time zone and sending window (local HH:MM-HH:MM) for reminders; a client file may
+# override both.
+timezone: Europe/Amsterdam
+sending_window: "08:00-17:00"
+
+# No reminder goes out on weekends or public holidays of `country` (ISO code, e.g. NL, BE, DE).
+holidays:
+  country: NL
+  extra: []           # additional days off, e.g. [2026-12-24, 2026-12-31]
+  working_days: []    # days that count as working days despite the above
+
+# `dunning serve`: how often each client is run, with random jitter so that hundreds of clients
+# do not hit the APIs in the same second, and how many clients run at once.
+schedule:
+  every_minutes: 60
+  jitter_seconds: 300
+  max_concurrent_clients: 4
+
+# A full re-read of each ledger (to notice deletions) at most this often.
+full_reconcile_every_hours: 24
+
+# Log lines on stdout: text (for people) or json (for a log collector).
+log_format: text
+
+# Operator alerts: mail `email` when a client has failed `after_failures` runs in a row.
+# Needs the `mail` section below.
+alerts:
+  email: null         # e.g. ops@consultancy.example
+  after_failures: 3
+
+# SMTP relay for operator alerts (not for reminders; those are per client).
+# mail:
+#   smtp_host: smtp.example.com
+#   smtp_port: 587
+#   username: alerts@consultancy.example
+#   password: ${ALERT_SMTP_PASSWORD}
+#   from: alerts@consultancy.example
+#   starttls: true      # STARTTLS on a plain connection (port 587)
+#   ssl: false          # or implicit TLS (port 465); not both
+
+# `dunning serve`: health and status endpoint. Keep it on loopback unless a proxy guards it.
+http:
+  listen: 127.0.0.1:8089
+"""
+
+CLIENT_SAMPLE = """\
+# clients/example.yaml: one client (tenant). The file name is the client's name: rename the file
+# to e.g. acme.yaml, fill it in, set `enabled: true`, then `dunning auth login acme` and
+# `dunning doctor`.
+#
+# Secrets are environment references (${NAME}), never literals. While `enabled: false`, missing
+# variables are tolerated (the reference stays as text and `dunning doctor` lists it); once
+# enabled, every referenced variable must be set.
+
+display_name: Example B.V.    # the company name used in the letters
+enabled: false                # a disabled client is never synced or mailed
+platform: zoho                # zoho or exact; needs the matching section below
+
+zoho:
+  # Data centre of the Zoho account: com, eu, in, com.au, jp, ca, com.cn or sa
+  # (the domain you log in at: books.zoho.eu -> eu).
+  data_center: eu
+  # Zoho Books > Settings > Organization Profile > Organization ID (digits).
+  organization_id: "123456789"
+  # OAuth client from https://api-console.zoho.eu (a "Server-based Application" with redirect URI
+  # http://127.0.0.1:8765/callback, or a "Self Client" with `dunning auth set-token`).
+  client_id: ${ZOHO_CLIENT_ID}
+  client_secret: ${ZOHO_CLIENT_SECRET}
+  # Port of the local callback `dunning auth login` listens on; must match the redirect URI.
+  redirect_port: 8765
+  # Zoho plan (free, standard, professional, premium, elite, ultimate): sets the daily API budget.
+  plan: null
+  # Sandbox or proxy only; leave null for the real service. accounts_url replaces the accounts
+  # server (https://accounts.zoho.eu); api_url is scheme + host (+ optional path prefix) WITHOUT
+  # /books/v3, which is appended: http://127.0.0.1:8080 -> http://127.0.0.1:8080/books/v3
+  accounts_url: null
+  api_url: null
+
+# Exact Online instead (platform: exact); needs `mail` too, as Exact cannot send the reminders.
+# exact:
+#   country: nl                   # nl, be, de, fr, es, co.uk or com; or base_url: for a sandbox
+#   division: 1234567             # or divisions: [1234567, 7654321]
+#   client_id: ${EXACT_CLIENT_ID}
+#   client_secret: ${EXACT_CLIENT_SECRET}
+#   debtor_management_addon: false
+#   webhook_secret: ${EXACT_WEBHOOK_SECRET}
+
+# SMTP relay for this client's reminders (optional for Zoho, required for Exact).
+# mail:
+#   smtp_host: smtp.example.com
+#   smtp_port: 587
+#   username: debiteuren@example.nl
+#   password: ${EXAMPLE_SMTP_PASSWORD}
+#   from: debiteuren@example.nl
+#   starttls: true
+#   ssl: false
+
+# Dunning policy (built in: nl-b2b-standard) and its adjustable details.
+policy: nl-b2b-standard
+policy_overrides:
+  min_balance: "5.00"         # open balances below this are left alone
+  thank_you: reminded         # thank-you mail on payment: reminded (only after a reminder),
+                              # every (every payment) or never
+
+language: nl                  # default letter language: nl or en
+timezone: null                # null = connector.yaml's timezone
+sending_window: null          # null = connector.yaml's sending_window, e.g. 09:00-16:00
+approval: none                # none, or required: reminders are held until someone approves
+
+# Shown in every letter.
+sender:
+  name: Example B.V. - Debiteurenbeheer
+  email: debiteuren@example.nl
+  phone: null                 # e.g. "+31 20 123 4567"
+  address: null               # e.g. "Voorbeeldstraat 1, 1234 AB Amsterdam"
+
+# Per-customer exceptions, keyed by the platform's contact id (quote it).
+customers: {}
+#  "460000000012345":
+#    reminders: false          # never remind this customer
+#    profile: consumer         # business, consumer or government (changes legal steps)
+#    language: en              # letter language for this customer
+"""
+
+
+def write_sample(config_dir: Path) -> list[Path]:
+    """Write `connector.yaml` and `clients/example.yaml` under `config_dir` (created if needed).
+
+    Returns:
+        The files written.
+
+    Raises:
+        FileExistsError: one of the files exists already (nothing is written).
+        OSError: the directory or a file cannot be created.
+    """
+    config_dir = Path(config_dir)
+    files = {
+        config_dir / CONNECTOR_FILE: CONNECTOR_SAMPLE,
+        config_dir / CLIENTS_DIR / f"{SAMPLE_CLIENT}.yaml": CLIENT_SAMPLE,
+    }
+    existing = [path for path in files if path.exists()]
+    if existing:
+        names = ", ".join(str(p) for p in existing)
+        raise FileExistsError(
+            f"refusing to overwrite existing configuration: {names} "
+            "(move it away or choose another directory)"
+        )
+    (config_dir / CLIENTS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+    written: list[Path] = []
+    for path, text in files.items():
+        _write_private(path, text)
+        written.append(path)
+    return written
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` with mode 0600; fail if it appeared meanwhile (O_EXCL)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            fd = -1
+            handle.write(text)
+    finally:
+        if fd != -1:
+            os.close(fd)
