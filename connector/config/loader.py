@@ -337,22 +337,29 @@ def _validate(
     except ValidationError as exc:
         by_path = {r.path: r for r in placeholders or []}
         problems: list[ConfigError] = []
+        suggested: set[str] = set()  # "did you mean" targets: their "Field required" is noise
         for err in exc.errors(include_input=False, include_url=False):
-            key_path, anchor, message = _describe(model, err)
+            key_path, anchor, message, suggestion = _describe(model, err)
+            if suggestion:
+                suggested.add(suggestion)
             if key_path in reported:
                 continue
             if key_path in by_path:
                 message = _reference_message(by_path[key_path])
             problems.append(ConfigError(doc.file, key_path, message, doc.line(anchor)))
+        problems = [
+            p for p in problems if not (p.key_path in suggested and p.message == "Field required")
+        ]
         return None, problems
 
 
-def _describe(model: type[BaseModel], err: ErrorDetails) -> tuple[str, str, str]:
-    """(key path, path whose line to show, message) for one pydantic error."""
+def _describe(model: type[BaseModel], err: ErrorDetails) -> tuple[str, str, str, str | None]:
+    """(key path, path whose line to show, message, suggested key path) for a pydantic error."""
     loc = [str(part) for part in err["loc"] if not _is_internal_loc(part)]
     key_path = ".".join(loc)
     anchor = key_path
     message = err["msg"]
+    suggestion: str | None = None
     ctx = err.get("ctx") or {}
     cause = ctx.get("error")
     if err["type"] == "extra_forbidden":
@@ -361,6 +368,7 @@ def _describe(model: type[BaseModel], err: ErrorDetails) -> tuple[str, str, str]
         close = difflib.get_close_matches(loc[-1], known, n=1) if loc and known else []
         if close:
             message += f" (did you mean {close[0]!r}?)"
+            suggestion = ".".join([*loc[:-1], close[0]])
         elif known:
             message += f" (expected one of: {', '.join(sorted(known))})"
     elif isinstance(cause, KeyRuleError):
@@ -368,7 +376,7 @@ def _describe(model: type[BaseModel], err: ErrorDetails) -> tuple[str, str, str]
         key_path, anchor, message = prefix + cause.key_path, prefix + cause.anchor, str(cause)
     elif err["type"] == "value_error":
         message = message.removeprefix("Value error, ")
-    return key_path, anchor, message
+    return key_path, anchor, message, suggestion
 
 
 def _is_internal_loc(part: str | int) -> bool:

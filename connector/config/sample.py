@@ -114,8 +114,10 @@ zoho:
 
 # Exact Online instead (platform: exact); needs `mail` too, as Exact cannot send the reminders.
 # exact:
-#   country: nl                   # nl, be, de, fr, es, co.uk or com; or base_url: for a sandbox
-#   division: 1234567             # or divisions: [1234567, 7654321]
+#   country: nl                   # nl, be, de, fr, es, co.uk or com (the site you log in at)
+#   # base_url: http://127.0.0.1:9000   # instead of country: a sandbox host
+#   division: 1234567             # the administration (division) to follow
+#   # divisions: [1234567, 7654321]     # instead of division: several administrations
 #   client_id: ${EXACT_CLIENT_ID}
 #   client_secret: ${EXACT_CLIENT_SECRET}
 #   debtor_management_addon: false

@@ -1,0 +1,90 @@
+"""What `dunning init` writes, and the example configuration shipped in the repository."""
+
+from __future__ import annotations
+
+import re
+import stat
+import typing
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from connector.config import ClientConfig, ConnectorConfig, load_client, load_config
+from connector.config.sample import CLIENT_SAMPLE, CONNECTOR_SAMPLE, write_sample
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_sample_written_by_init_loads_cleanly(tmp_path: Path) -> None:
+    written = write_sample(tmp_path / "cfg")
+
+    loaded = load_config(tmp_path / "cfg", {})  # no ZOHO_* variables set
+
+    assert written == [tmp_path / "cfg" / "connector.yaml", tmp_path / "cfg/clients/example.yaml"]
+    assert loaded.errors == {}
+    assert loaded.clients["example"].enabled is False
+    assert loaded.clients["example"].platform == "zoho"
+    assert loaded.unresolved["example"] == (
+        "zoho.client_id (ZOHO_CLIENT_ID)",
+        "zoho.client_secret (ZOHO_CLIENT_SECRET)",
+    )
+
+
+def test_the_sample_client_works_once_enabled_with_its_variables_set(tmp_path: Path) -> None:
+    write_sample(tmp_path)
+    path = tmp_path / "clients" / "example.yaml"
+    path.write_text(path.read_text().replace("enabled: false", "enabled: true"))
+
+    with pytest.raises(Exception, match="ZOHO_CLIENT_ID is not set"):
+        load_client(tmp_path, "example", {})
+    env = {"ZOHO_CLIENT_ID": "1000.ID", "ZOHO_CLIENT_SECRET": "secret"}
+    client = load_client(tmp_path, "example", env)
+    assert client.zoho is not None
+    assert client.zoho.client_id == "1000.ID"
+    assert client.zoho.effective_api_url == "https://www.zohoapis.eu/books/v3"
+
+
+def test_the_sample_files_are_private(tmp_path: Path) -> None:
+    for path in write_sample(tmp_path / "cfg"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "clients").mkdir()
+    (tmp_path / "clients" / "example.yaml").write_text("mine\n")
+
+    with pytest.raises(FileExistsError, match=r"refusing to overwrite .*clients/example.yaml"):
+        write_sample(tmp_path)
+
+    assert not (tmp_path / "connector.yaml").exists()
+    assert (tmp_path / "clients" / "example.yaml").read_text() == "mine\n"
+
+
+def _keys(model: type[BaseModel]) -> set[str]:
+    keys: set[str] = set()
+    for name, info in model.model_fields.items():
+        keys.add(info.alias or name)
+        for arg in (info.annotation, *typing.get_args(info.annotation)):
+            for inner in (arg, *typing.get_args(arg)):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    keys |= _keys(inner)
+    return keys
+
+
+@pytest.mark.parametrize(
+    ("model", "text"), [(ConnectorConfig, CONNECTOR_SAMPLE), (ClientConfig, CLIENT_SAMPLE)]
+)
+def test_the_sample_documents_every_key(model: type[BaseModel], text: str) -> None:
+    missing = {
+        key for key in _keys(model) if not re.search(rf"^\s*#?\s*{re.escape(key)}:", text, re.M)
+    }
+    assert missing == set()
+
+
+def test_the_example_configuration_in_the_repository_loads_cleanly() -> None:
+    loaded = load_config(REPO / "config", {})
+
+    assert loaded.errors == {}
+    assert sorted(loaded.clients) == ["acme-zoho"]
+    assert loaded.clients["acme-zoho"].enabled is False
