@@ -56,6 +56,10 @@ class ConfigError(Exception):
     def __str__(self) -> str:
         return "\n".join(p.describe() for p in self.problems)
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[object, ...]]:
+        # Picklable across worker processes despite the custom signature.
+        return (type(self), (self.file, self.key_path, self.message, self.line, self.more))
+
     def __repr__(self) -> str:
         return (
             f"ConfigError(file={str(self.file)!r}, key_path={self.key_path!r}, "

@@ -394,3 +394,14 @@ def test_an_smtp_password_is_not_shown_in_errors_or_reprs(
     client = load_client(config_dir, "acme", env)
     assert SECRET not in repr(client)
     assert SECRET not in str(client.model_dump())
+
+
+def test_a_config_error_survives_pickling_for_worker_processes() -> None:
+    import pickle
+
+    other = ConfigError(Path("c/x.yaml"), "c", "worse")
+    error = ConfigError(Path("c/x.yaml"), "a.b", "bad", 3, [other])
+
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own object
+
+    assert str(copy) == str(error) == "c/x.yaml: a.b: bad (line 3)\nc/x.yaml: c: worse"
