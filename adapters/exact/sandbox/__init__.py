@@ -1,0 +1,47 @@
+"""A faithful local fake of Exact Online's REST API, for tests, the demo and benchmarks.
+
+It imports nothing from `connector`: it is the platform, not a client of it. See
+`/work/shared/reference/exact-online.md` for the behaviour it copies, `state.py` and `app.py` for
+the choices made where Exact's documentation is silent, and `control.py` for `/_sandbox/…`.
+
+    clock = SandboxClock()
+    state = ExactState(clock.now)
+    info = seed_demo(state)
+    with LoopbackServer(make_app(state)) as server:
+        ...
+"""
+
+from adapters.exact.sandbox.app import ExactRouter, make_app
+from adapters.exact.sandbox.clock import SandboxClock
+from adapters.exact.sandbox.control import fault_from_json, sandbox_clock
+from adapters.exact.sandbox.generate import (
+    HABITS,
+    BulkLedger,
+    DemoInfo,
+    PaymentSimulator,
+    bulk_ledger,
+    demo_tokens,
+    seed_demo,
+    touch_share,
+)
+from adapters.exact.sandbox.state import ExactState, Limits, OAuthError, TokenSet
+
+__all__ = [
+    "HABITS",
+    "BulkLedger",
+    "DemoInfo",
+    "ExactRouter",
+    "ExactState",
+    "Limits",
+    "OAuthError",
+    "PaymentSimulator",
+    "SandboxClock",
+    "TokenSet",
+    "bulk_ledger",
+    "demo_tokens",
+    "fault_from_json",
+    "make_app",
+    "sandbox_clock",
+    "seed_demo",
+    "touch_share",
+]

@@ -1,0 +1,32 @@
+"""A settable clock for the sandbox, so tests can travel through Exact's time limits."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+
+class SandboxClock:
+    """Thread-safe clock that only moves when told to (`set`, `advance`)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        start = start or datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+        if start.tzinfo is None:
+            raise ValueError("SandboxClock needs an aware datetime")
+        self._now = start.astimezone(UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("SandboxClock needs an aware datetime")
+        with self._lock:
+            self._now = when.astimezone(UTC)
+
+    def advance(self, delta: timedelta | float) -> None:
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        with self._lock:
+            self._now = self._now + step
