@@ -324,8 +324,9 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
         if orderby:
             next_url = _next_url(request, "skip", str(skip + len(out)))
         else:
-            next_url = _next_url(request, "skiptoken", _key_literal(
-                entity, out[-1].timestamp if entity.sync else key_getter(out[-1])))
+            last = f"{out[-1].timestamp}L" if entity.sync else _key_literal(
+                entity, key_getter(out[-1]))
+            next_url = _next_url(request, "skiptoken", last)
         payload["__next"] = next_url
     return _respond(request, payload, entity.path, next_url=next_url)
 
