@@ -155,7 +155,10 @@ def run_login(
     url, expected = _with_state(authorize_url, state)
     result = _Result()
     server = HTTPServer(("127.0.0.1", redirect_port), _handler(expected, result))
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="oauth-callback")
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+        name="oauth-callback",
+    )
     thread.start()
     try:
         log.info("waiting for the login callback on %s", redirect_uri_for(redirect_port))
