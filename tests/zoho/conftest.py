@@ -1,0 +1,74 @@
+"""Fixtures for the Zoho adapter tests: doc-shaped JSON builders, a ManualClock, a token store."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+from zoho_fixtures import ACCESS, ACCOUNTS, API, CLIENT_SECRET, ORG, REFRESH, START
+
+from adapters.zoho import client as client_module
+from adapters.zoho.adapter import ZohoLedger
+from adapters.zoho.auth import zoho_refresher
+from adapters.zoho.client import ZohoClient
+from connector.auth.tokens import TokenManager
+from connector.clock import ManualClock
+from connector.http import make_http
+
+_spec = importlib.util.spec_from_file_location(
+    "auth_fake_store", Path(__file__).parent.parent / "auth" / "fake_store.py"
+)
+assert _spec is not None and _spec.loader is not None
+fake_store = importlib.util.module_from_spec(_spec)
+sys.modules["auth_fake_store"] = fake_store
+_spec.loader.exec_module(fake_store)
+
+@pytest.fixture(autouse=True)
+def fresh_limiters() -> Iterator[None]:
+    client_module._limiters.clear()
+    yield
+    client_module._limiters.clear()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def store() -> Any:
+    s = fake_store.MemoryTokenStore()
+    s.put_initial(
+        "acme", "default", "zoho", refresh_token=REFRESH, access_token=ACCESS,
+        expires_at=START + timedelta(minutes=30), api_domain="https://www.zohoapis.eu", now=START,
+    )
+    return s
+
+
+@pytest.fixture
+def tokens(store: Any, clock: ManualClock) -> TokenManager:
+    accounts = make_http(clock=clock, name="zoho-accounts")
+    refresher = zoho_refresher(accounts, ACCOUNTS, "1000.CLIENTID", CLIENT_SECRET)
+    return TokenManager(store, "acme", "default", "zoho", refresher, clock, owner="test")
+
+
+@pytest.fixture
+def client(tokens: TokenManager, clock: ManualClock) -> ZohoClient:
+    return ZohoClient.create(tokens=tokens, api_base=API, organization_id=ORG, clock=clock)
+
+
+@pytest.fixture
+def ledger(client: ZohoClient, clock: ManualClock) -> ZohoLedger:
+    return ZohoLedger(client, tenant="acme", timezone="Europe/Amsterdam", clock=clock)
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
+        yield mock
