@@ -250,3 +250,22 @@ def test_a_read_timeout_on_every_attempt_is_transient(
     assert err.value.kind is ErrorKind.TRANSIENT
     assert len(rsps.calls) == 5
     clock.advance(timedelta(0))
+
+
+def test_a_ledger_is_wired_from_zoho_settings_and_the_token_store(
+    store: Any, clock: ManualClock, rsps: responses.RequestsMock
+) -> None:
+    from adapters.zoho.adapter import zoho_ledger_from_settings
+    from connector.config import ZohoSettings
+
+    settings = ZohoSettings.model_validate({
+        "data_center": "eu", "organization_id": ORG, "client_id": "1000.CID",
+        "client_secret": "s3cret",
+    })
+    ledger = zoho_ledger_from_settings(
+        settings, store, tenant="acme", timezone="Europe/Amsterdam", clock=clock
+    )
+    rsps.get(f"{API}/organizations/{ORG}",
+             json=envelope(organization={"organization_id": ORG, "name": "Acme B.V."}))
+    assert ledger.check() == f"Acme B.V. (organization {ORG})"
+    assert ledger.platform == "zoho"
