@@ -1,0 +1,30 @@
+"""An append-only trail of what the connector did and why, per tenant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from connector.store.models import AuditEvent
+
+
+def record(
+    session: Session,
+    tenant: str,
+    event: str,
+    message: str,
+    *,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    run_id: str | None = None,
+) -> None:
+    session.add(AuditEvent(tenant=tenant, at=now, event=event, message=message,
+                           data=data or {}, run_id=run_id))
+
+
+def recent(session: Session, tenant: str, limit: int = 100) -> list[AuditEvent]:
+    stmt = (select(AuditEvent).where(AuditEvent.tenant == tenant)
+            .order_by(col(AuditEvent.id).desc()).limit(limit))
+    return list(session.exec(stmt).all())

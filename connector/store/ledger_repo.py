@@ -1,0 +1,232 @@
+"""Customers, invoices and payments as last synced, per tenant.
+
+Writes are bulk upserts keyed by (tenant, platform id), so re-reading a window of the ledger is
+harmless. Reads build the domain `Snapshot` the planner works on; the planning snapshot holds only
+what can matter (open invoices plus the ones with dunning history), so it stays small for large
+ledgers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from connector.domain import (
+    Customer,
+    CustomerProfile,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    Snapshot,
+)
+from connector.store.models import CustomerRow, InvoiceRow, PaymentRow
+
+_CHUNK = 500
+
+
+def _upsert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
+            keep_on_update: Sequence[str] = ()) -> None:
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start:start + _CHUNK]
+        stmt = insert(table).values(chunk)
+        updates = {c: stmt.excluded[c] for c in chunk[0]
+                   if c not in ("tenant", "ref", *keep_on_update)}
+        session.execute(stmt.on_conflict_do_update(index_elements=["tenant", "ref"], set_=updates))
+
+
+def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per ref (the last wins): a multi-row upsert may not touch a row twice."""
+    return list({r["ref"]: r for r in rows}.values())
+
+
+def upsert_customers(
+    session: Session, tenant: str, customers: Sequence[Customer], seen_at: datetime
+) -> None:
+    rows = [{
+        "tenant": tenant, "ref": c.ref, "name": c.name, "email": c.email,
+        "company_name": c.company_name, "profile": c.profile.value,
+        "reminders_enabled": c.reminders_enabled, "language": c.language,
+        "currency": c.currency, "updated_at": c.updated_at, "seen_at": seen_at,
+    } for c in customers]
+    _upsert(session, CustomerRow, _dedupe(rows))
+
+
+def upsert_invoices(
+    session: Session, tenant: str, invoices: Sequence[Invoice], seen_at: datetime
+) -> None:
+    rows = [{
+        "tenant": tenant, "ref": i.ref, "number": i.number, "customer_ref": i.customer_ref,
+        "status": i.status.value, "issue_date": i.issue_date, "due_date": i.due_date,
+        "currency": i.total.currency, "total_minor": i.total.minor,
+        "balance_minor": i.balance.minor, "updated_at": i.updated_at,
+        "last_payment_date": i.last_payment_date,
+        "platform_reminders_sent": i.platform_reminders_sent,
+        "last_reminder_date": i.last_reminder_date, "last_seen_at": seen_at,
+    } for i in invoices]
+    _upsert(session, InvoiceRow, _dedupe(rows))
+
+
+def upsert_payments(
+    session: Session, tenant: str, payments: Sequence[Payment], seen_at: datetime
+) -> None:
+    rows = [{
+        "tenant": tenant, "ref": p.ref, "customer_ref": p.customer_ref, "paid_on": p.date,
+        "currency": p.amount.currency, "amount_minor": p.amount.minor,
+        "invoice_refs": list(p.invoice_refs), "updated_at": p.updated_at,
+    } for p in payments]
+    _upsert(session, PaymentRow, _dedupe(rows))
+
+
+def mark_invoices(session: Session, tenant: str, statuses: dict[str, InvoiceStatus]) -> None:
+    for ref, status in statuses.items():
+        session.execute(update(InvoiceRow)
+                        .where(col(InvoiceRow.tenant) == tenant, col(InvoiceRow.ref) == ref)
+                        .values(status=status.value))
+
+
+def unseen_invoices(session: Session, tenant: str, since: datetime) -> list[str]:
+    """Refs of invoices not deleted that no sync has returned since `since`."""
+    stmt = select(InvoiceRow.ref).where(
+        InvoiceRow.tenant == tenant,
+        InvoiceRow.status != InvoiceStatus.DELETED.value,
+        or_(col(InvoiceRow.last_seen_at).is_(None), col(InvoiceRow.last_seen_at) < since),
+    )
+    return list(session.exec(stmt).all())
+
+
+# -- reads -------------------------------------------------------------------------------
+def to_customer(row: CustomerRow) -> Customer:
+    return Customer(
+        ref=row.ref, name=row.name, email=row.email, company_name=row.company_name,
+        profile=CustomerProfile(row.profile), reminders_enabled=row.reminders_enabled,
+        language=row.language, currency=row.currency, updated_at=row.updated_at,
+    )
+
+
+def to_invoice(row: InvoiceRow) -> Invoice:
+    return Invoice(
+        ref=row.ref, number=row.number, customer_ref=row.customer_ref,
+        status=InvoiceStatus(row.status), issue_date=row.issue_date, due_date=row.due_date,
+        total=Money.from_minor(row.total_minor, row.currency),
+        balance=Money.from_minor(row.balance_minor, row.currency),
+        updated_at=row.updated_at, last_payment_date=row.last_payment_date,
+        platform_reminders_sent=row.platform_reminders_sent,
+        last_reminder_date=row.last_reminder_date,
+    )
+
+
+def to_payment(row: PaymentRow) -> Payment:
+    return Payment(
+        ref=row.ref, customer_ref=row.customer_ref, date=row.paid_on,
+        amount=Money.from_minor(row.amount_minor, row.currency),
+        invoice_refs=tuple(row.invoice_refs or ()), updated_at=row.updated_at,
+    )
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    items = sorted(set(values))
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _customers(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:
+    out: dict[str, Customer] = {}
+    for chunk in _chunks(refs):
+        rows = session.exec(select(CustomerRow).where(
+            CustomerRow.tenant == tenant, col(CustomerRow.ref).in_(chunk))).all()
+        out.update({r.ref: to_customer(r) for r in rows})
+    return out
+
+
+def _payments(session: Session, tenant: str, customer_refs: Iterable[str]) -> list[Payment]:
+    out: list[Payment] = []
+    for chunk in _chunks(customer_refs):
+        rows = session.exec(select(PaymentRow).where(
+            PaymentRow.tenant == tenant, col(PaymentRow.customer_ref).in_(chunk))
+            .order_by(col(PaymentRow.paid_on))).all()
+        out += [to_payment(r) for r in rows]
+    return out
+
+
+def load_snapshot(
+    session: Session, tenant: str, *, customer_refs: Sequence[str] | None = None
+) -> Snapshot:
+    """Everything stored for the tenant, or for the given customers only."""
+    invoices: dict[str, Invoice] = {}
+    if customer_refs is None:
+        rows = session.exec(select(InvoiceRow).where(InvoiceRow.tenant == tenant)).all()
+        invoices = {r.ref: to_invoice(r) for r in rows}
+        customers = {r.ref: to_customer(r) for r in session.exec(
+            select(CustomerRow).where(CustomerRow.tenant == tenant)).all()}
+        payments = [to_payment(r) for r in session.exec(
+            select(PaymentRow).where(PaymentRow.tenant == tenant)).all()]
+        return Snapshot(customers, invoices, payments)
+    for chunk in _chunks(customer_refs):
+        rows = session.exec(select(InvoiceRow).where(
+            InvoiceRow.tenant == tenant, col(InvoiceRow.customer_ref).in_(chunk))).all()
+        invoices.update({r.ref: to_invoice(r) for r in rows})
+    return Snapshot(_customers(session, tenant, customer_refs), invoices,
+                    _payments(session, tenant, customer_refs))
+
+
+def load_planning_snapshot(session: Session, tenant: str, *, also: Iterable[str] = ()) -> Snapshot:
+    """Open invoices, plus the invoices named in `also` (those with dunning history, which the
+    planner needs for thank-you mails), their customers and those customers' payments."""
+    invoices: dict[str, Invoice] = {}
+    rows = session.exec(select(InvoiceRow).where(
+        InvoiceRow.tenant == tenant,
+        InvoiceRow.status == InvoiceStatus.OPEN.value,
+        col(InvoiceRow.balance_minor) > 0,
+    )).all()
+    invoices.update({r.ref: to_invoice(r) for r in rows})
+    missing = [ref for ref in set(also) if ref not in invoices]
+    for chunk in _chunks(missing):
+        rows = session.exec(select(InvoiceRow).where(
+            InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(chunk))).all()
+        invoices.update({r.ref: to_invoice(r) for r in rows})
+    customer_refs = {i.customer_ref for i in invoices.values()}
+    history_customers = {invoices[ref].customer_ref for ref in also if ref in invoices}
+    return Snapshot(_customers(session, tenant, customer_refs), invoices,
+                    _payments(session, tenant, history_customers))
+
+
+def get_customer(session: Session, tenant: str, ref: str) -> Customer | None:
+    row = session.exec(select(CustomerRow).where(
+        CustomerRow.tenant == tenant, CustomerRow.ref == ref)).first()
+    return to_customer(row) if row else None
+
+
+def set_handed_off(session: Session, tenant: str, customer_ref: str, now: datetime) -> None:
+    session.execute(update(CustomerRow)
+                    .where(col(CustomerRow.tenant) == tenant, col(CustomerRow.ref) == customer_ref)
+                    .values(handed_off_at=now))
+
+
+def handed_off_customers(session: Session, tenant: str) -> set[str]:
+    rows = session.exec(select(CustomerRow.ref).where(
+        CustomerRow.tenant == tenant, col(CustomerRow.handed_off_at).is_not(None))).all()
+    return set(rows)
+
+
+def counts(session: Session, tenant: str) -> dict[str, int]:
+    """Rows per table for the tenant (status output, tests)."""
+    from sqlalchemy import func
+
+    out: dict[str, int] = {}
+    for name, model in (("customers", CustomerRow), ("invoices", InvoiceRow),
+                        ("payments", PaymentRow)):
+        stmt = select(func.count()).select_from(model).where(
+            model.tenant == tenant)
+        out[name] = int(session.exec(stmt).one())
+    return out

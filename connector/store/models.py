@@ -1,0 +1,216 @@
+"""The tables. Amounts are stored as integer minor units plus currency (exact on every engine).
+
+Uniqueness that the outbox's "never twice" promise rests on lives here as constraints, not in
+application code: see `OutboxItem`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from connector.store.types import UTCDateTime
+
+
+def _ts(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class CustomerRow(SQLModel, table=True):
+    __tablename__ = "customer"
+    __table_args__ = (UniqueConstraint("tenant", "ref", name="uq_customer_tenant_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    ref: str = Field(max_length=100)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    email: str | None = Field(default=None, sa_column=Column(Text))
+    company_name: str | None = Field(default=None, sa_column=Column(Text))
+    profile: str = Field(default="business", max_length=20)
+    reminders_enabled: bool | None = None
+    language: str | None = Field(default=None, max_length=10)
+    currency: str | None = Field(default=None, max_length=3)
+    updated_at: datetime | None = _ts()
+    seen_at: datetime | None = _ts()
+    handed_off_at: datetime | None = _ts()
+
+
+class InvoiceRow(SQLModel, table=True):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("tenant", "ref", name="uq_invoice_tenant_ref"),
+        Index("ix_invoice_tenant_status", "tenant", "status"),
+        Index("ix_invoice_tenant_customer", "tenant", "customer_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    ref: str = Field(max_length=100)
+    number: str = Field(max_length=100)
+    customer_ref: str = Field(max_length=100)
+    status: str = Field(max_length=20)
+    issue_date: date
+    due_date: date
+    currency: str = Field(max_length=3)
+    total_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    balance_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime | None = _ts()
+    last_payment_date: date | None = None
+    platform_reminders_sent: int | None = None
+    last_reminder_date: date | None = None
+    #: when a sync last returned this invoice; the full reconciliation looks up the ones it missed
+    last_seen_at: datetime | None = _ts()
+
+
+class PaymentRow(SQLModel, table=True):
+    __tablename__ = "payment"
+    __table_args__ = (
+        UniqueConstraint("tenant", "ref", name="uq_payment_tenant_ref"),
+        Index("ix_payment_tenant_customer", "tenant", "customer_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    ref: str = Field(max_length=100)
+    customer_ref: str = Field(max_length=100)
+    paid_on: date
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    invoice_refs: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime | None = _ts()
+
+
+class SyncCursor(SQLModel, table=True):
+    __tablename__ = "sync_cursor"
+    __table_args__ = (UniqueConstraint("tenant", "stream", name="uq_cursor_tenant_stream"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    stream: str = Field(max_length=50)
+    value: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime | None = _ts()
+
+
+class OutboxAction(SQLModel, table=True):
+    """One planned action. Life: pending → sending → sent | failed | cancelled | review.
+
+    `review` is an unknown outcome or something a human must decide; it is never resent blindly.
+    """
+
+    __tablename__ = "outbox_action"
+    __table_args__ = (Index("ix_outbox_tenant_status", "tenant", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    customer_ref: str = Field(max_length=100)
+    kind: str = Field(max_length=30)
+    template: str = Field(max_length=100)
+    channel: str = Field(max_length=20)
+    with_statement: bool = False
+    planned_for: date
+    idempotency_key: str = Field(max_length=64, index=True)
+    extra: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+    run_id: str | None = Field(default=None, max_length=40)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_until: datetime | None = _ts()
+    #: the platform's reminder counters per invoice just before sending (for reconciliation)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime | None = _ts(nullable=False)
+    done_at: datetime | None = _ts()
+
+
+class OutboxItem(SQLModel, table=True):
+    """One invoice's step inside an action.
+
+    `live` is True while the action is pending, sending, sent or in review, and NULL once it
+    failed or was cancelled. The unique constraint over (tenant, invoice, step, live) lets only
+    one live row exist per invoice step — the database itself refuses a second reminder, across
+    processes and machines — while NULLs (which never collide) keep the history of attempts
+    that did not go out and let the step be planned again.
+    """
+
+    __tablename__ = "outbox_item"
+    __table_args__ = (
+        UniqueConstraint("tenant", "invoice_ref", "step", "live", name="uq_outbox_item_live"),
+        Index("ix_outbox_item_tenant_invoice", "tenant", "invoice_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="outbox_action.id", index=True)
+    tenant: str = Field(max_length=100)
+    invoice_ref: str = Field(max_length=100)
+    step: str = Field(max_length=60)
+    currency: str = Field(max_length=3)
+    balance_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    live: bool | None = True
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_tenant_at", "tenant", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    at: datetime | None = _ts(nullable=False)
+    event: str = Field(max_length=60)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    run_id: str | None = Field(default=None, max_length=40)
+
+
+class OAuthToken(SQLModel, table=True):
+    """One OAuth connection of a tenant. Token columns hold Fernet ciphertext, never plain text."""
+
+    __tablename__ = "oauth_token"
+    __table_args__ = (UniqueConstraint("tenant", "connection", name="uq_token_tenant_conn"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    connection: str = Field(default="default", max_length=100)
+    platform: str = Field(max_length=20)
+    refresh_token_enc: str = Field(sa_column=Column(Text, nullable=False))
+    access_token_enc: str | None = Field(default=None, sa_column=Column(Text))
+    expires_at: datetime | None = _ts()
+    api_domain: str | None = Field(default=None, sa_column=Column(String(300)))
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    version: int = 1
+    state: str = Field(default="ok", max_length=30)
+    state_reason: str | None = Field(default=None, sa_column=Column(Text))
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = _ts()
+    last_refresh_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts()
+
+
+class TokenJournal(SQLModel, table=True):
+    """Token answers that could not be committed, kept (encrypted) so none is ever lost."""
+
+    __tablename__ = "token_journal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    connection: str = Field(max_length=100)
+    payload_enc: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime | None = _ts(nullable=False)
+
+
+class TenantRun(SQLModel, table=True):
+    """Per-tenant run lease and last-run bookkeeping (one row per tenant)."""
+
+    __tablename__ = "tenant_run"
+
+    tenant: str = Field(primary_key=True, max_length=100)
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = _ts()
+    last_started_at: datetime | None = _ts()
+    last_finished_at: datetime | None = _ts()
+    last_result: str | None = Field(default=None, max_length=20)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    consecutive_failures: int = 0
+    last_full_reconcile_at: datetime | None = _ts()

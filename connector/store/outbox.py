@@ -1,0 +1,169 @@
+"""The outbox: every outgoing action is written here before it is performed.
+
+"Never twice" rests on two database guarantees, not on timing:
+* `enqueue` inserts the action with one `outbox_item` per (invoice, step); the unique constraint
+  on live items makes a second insert of any of them fail, so a concurrent run or worker that
+  planned the same step gets `None` and moves on.
+* `claim` is a conditional UPDATE `pending → sending`; exactly one claimer wins.
+
+Items of failed or cancelled actions are released (`live = NULL`) so the step can be planned
+again; `review` keeps them live, so an action with an unknown outcome is never resent blindly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from connector.domain import Action, ActionItem, ActionKind, Channel, Money
+from connector.policy.history import HistoryEntry
+from connector.store.db import session_scope
+from connector.store.models import OutboxAction, OutboxItem
+
+STATES = ("pending", "sending", "sent", "failed", "cancelled", "review", "expired")
+RELEASING = frozenset({"failed", "cancelled", "expired"})
+
+
+def enqueue(session: Session, action: Action, now: datetime, run_id: str | None) -> int | None:
+    """Insert the action; None if any of its (invoice, step) items is already live."""
+    try:
+        with session.begin_nested():
+            row = OutboxAction(
+                tenant=action.tenant, customer_ref=action.customer_ref, kind=action.kind.value,
+                template=action.template, channel=action.channel.value,
+                with_statement=action.with_statement, planned_for=action.planned_for,
+                idempotency_key=action.idempotency_key, extra=dict(action.extra),
+                status="pending", run_id=run_id, created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            for item in action.items:
+                session.add(OutboxItem(
+                    action_id=row.id, tenant=action.tenant, invoice_ref=item.invoice_ref,
+                    step=item.step, currency=item.balance.currency,
+                    balance_minor=item.balance.minor, live=True,
+                ))
+            session.flush()
+            return row.id
+    except IntegrityError:
+        return None
+
+
+def claim(engine: Engine, action_id: int, owner: str, now: datetime, ttl: timedelta) -> bool:
+    """`pending → sending` for exactly one caller, in its own committed transaction."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(OutboxAction)
+            .where(col(OutboxAction.id) == action_id, col(OutboxAction.status) == "pending")
+            .values(status="sending", claimed_by=owner, claimed_until=now + ttl)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def record_before(session: Session, action_id: int, before: dict[str, int | None]) -> None:
+    session.execute(update(OutboxAction).where(col(OutboxAction.id) == action_id)
+                    .values(before=dict(before)))
+
+
+def mark(session: Session, action_id: int, status: str, detail: str, now: datetime) -> None:
+    if status not in STATES:
+        raise ValueError(f"unknown outbox state {status!r}")
+    session.execute(
+        update(OutboxAction).where(col(OutboxAction.id) == action_id)
+        .values(status=status, detail=detail[:2000], done_at=now, claimed_until=None)
+    )
+    if status in RELEASING:
+        session.execute(update(OutboxItem).where(col(OutboxItem.action_id) == action_id)
+                        .values(live=None))
+
+
+def items_of(session: Session, action_id: int) -> list[OutboxItem]:
+    return list(session.exec(select(OutboxItem).where(OutboxItem.action_id == action_id)
+                             .order_by(col(OutboxItem.id))).all())
+
+
+def load_action(session: Session, row: OutboxAction) -> Action:
+    items = tuple(
+        ActionItem(i.invoice_ref, i.step, Money.from_minor(i.balance_minor, i.currency))
+        for i in items_of(session, row.id or 0)
+    )
+    return Action(
+        tenant=row.tenant, customer_ref=row.customer_ref, kind=ActionKind(row.kind),
+        template=row.template, planned_for=row.planned_for, items=items,
+        with_statement=row.with_statement, channel=Channel(row.channel), extra=dict(row.extra),
+    )
+
+
+def before_counters(row: OutboxAction) -> dict[str, int | None]:
+    return dict(row.before or {})
+
+
+def get(session: Session, action_id: int) -> OutboxAction | None:
+    return session.get(OutboxAction, action_id)
+
+
+def in_state(session: Session, tenant: str, states: Iterable[str]) -> list[OutboxAction]:
+    stmt = (select(OutboxAction)
+            .where(OutboxAction.tenant == tenant, col(OutboxAction.status).in_(list(states)))
+            .order_by(col(OutboxAction.id)))
+    return list(session.exec(stmt).all())
+
+
+def stale_sending(session: Session, tenant: str, now: datetime) -> list[OutboxAction]:
+    """`sending` rows whose claim ran out: the process that claimed them died or gave up."""
+    stmt = (select(OutboxAction)
+            .where(OutboxAction.tenant == tenant, OutboxAction.status == "sending",
+                   col(OutboxAction.claimed_until) < now)
+            .order_by(col(OutboxAction.id)))
+    return list(session.exec(stmt).all())
+
+
+def expire_pending(session: Session, tenant: str, before: datetime, now: datetime) -> int:
+    """Pending rows created before `before` (an abandoned run) are expired and released."""
+    rows = session.exec(select(OutboxAction).where(
+        OutboxAction.tenant == tenant, OutboxAction.status == "pending",
+        col(OutboxAction.created_at) < before)).all()
+    for row in rows:
+        assert row.id is not None
+        mark(session, row.id, "expired", "never claimed; expired", now)
+    return len(rows)
+
+
+def history(session: Session, tenant: str) -> list[HistoryEntry]:
+    """Every (action, invoice step) of the tenant, for the planner."""
+    stmt = (
+        select(OutboxItem, OutboxAction)
+        .join(OutboxAction, col(OutboxAction.id) == col(OutboxItem.action_id))
+        .where(OutboxItem.tenant == tenant, OutboxAction.tenant == tenant)
+        .order_by(col(OutboxAction.id))
+    )
+    out = []
+    for item, action in session.exec(stmt).all():
+        out.append(HistoryEntry(
+            action_id=action.id or 0, customer_ref=action.customer_ref,
+            invoice_ref=item.invoice_ref, step=item.step, kind=ActionKind(action.kind),
+            status=action.status, planned_for=action.planned_for, done_at=action.done_at,
+        ))
+    return out
+
+
+def actions(session: Session, tenant: str, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Actions with their items as plain dicts (reports, demo, tests)."""
+    stmt = select(OutboxAction).where(OutboxAction.tenant == tenant)
+    if status:
+        stmt = stmt.where(OutboxAction.status == status)
+    out = []
+    for row in session.exec(stmt.order_by(col(OutboxAction.id))).all():
+        out.append({
+            "id": row.id, "customer_ref": row.customer_ref, "kind": row.kind,
+            "status": row.status, "planned_for": row.planned_for, "done_at": row.done_at,
+            "detail": row.detail,
+            "items": [(i.invoice_ref, i.step) for i in items_of(session, row.id or 0)],
+        })
+    return out

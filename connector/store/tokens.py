@@ -1,0 +1,198 @@
+"""OAuth tokens per (tenant, connection), encrypted, with a refresh lease and compare-and-swap.
+
+This is the store side of `connector.auth.tokens.TokenManager`'s rotation-safe recipe: the lease
+is a conditional UPDATE (works across processes and machines on SQLite and PostgreSQL), and a
+refreshed pair is committed only if `version` is still what the refresher read. A token answer
+that cannot be committed is written to the journal, encrypted, so a rotated refresh token is
+never lost.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, or_, update
+from sqlmodel import col, select
+
+from connector.store.crypto import Cipher
+from connector.store.db import session_scope
+from connector.store.models import OAuthToken, TokenJournal
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    tenant: str
+    connection: str
+    platform: str
+    refresh_token: str
+    access_token: str | None
+    expires_at: datetime | None
+    api_domain: str | None
+    version: int
+    state: str
+    state_reason: str | None
+    last_refresh_at: datetime | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never show the tokens
+        return (f"TokenRecord(tenant={self.tenant!r}, connection={self.connection!r}, "
+                f"state={self.state!r}, version={self.version}, expires_at={self.expires_at})")
+
+
+class TokenRepository:
+    def __init__(self, engine: Engine, cipher: Cipher) -> None:
+        self.engine = engine
+        self.cipher = cipher
+
+    def _record(self, row: OAuthToken) -> TokenRecord:
+        dec = self.cipher.decrypt
+        return TokenRecord(
+            tenant=row.tenant, connection=row.connection, platform=row.platform,
+            refresh_token=dec(row.refresh_token_enc),
+            access_token=dec(row.access_token_enc) if row.access_token_enc else None,
+            expires_at=row.expires_at, api_domain=row.api_domain, version=row.version,
+            state=row.state, state_reason=row.state_reason,
+            last_refresh_at=row.last_refresh_at, extra=dict(row.extra or {}),
+        )
+
+    def get(self, tenant: str, connection: str = "default") -> TokenRecord | None:
+        with session_scope(self.engine) as session:
+            row = session.exec(select(OAuthToken).where(
+                OAuthToken.tenant == tenant, OAuthToken.connection == connection)).first()
+            return self._record(row) if row else None
+
+    def connections(self, tenant: str) -> list[TokenRecord]:
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(OAuthToken).where(OAuthToken.tenant == tenant)).all()
+            return [self._record(r) for r in rows]
+
+    def put_initial(
+        self,
+        tenant: str,
+        connection: str,
+        platform: str,
+        *,
+        refresh_token: str,
+        access_token: str | None = None,
+        expires_at: datetime | None = None,
+        api_domain: str | None = None,
+        extra: dict[str, Any] | None = None,
+        now: datetime,
+    ) -> TokenRecord:
+        """Store the tokens of a new consent (login or set-token); replaces an older grant."""
+        enc = self.cipher.encrypt
+        with session_scope(self.engine) as session:
+            row = session.exec(select(OAuthToken).where(
+                OAuthToken.tenant == tenant, OAuthToken.connection == connection)).first()
+            if row is None:
+                row = OAuthToken(tenant=tenant, connection=connection, platform=platform,
+                                 refresh_token_enc="")
+            else:
+                row.version += 1
+            row.platform = platform
+            row.refresh_token_enc = enc(refresh_token)
+            row.access_token_enc = enc(access_token) if access_token else None
+            row.expires_at = expires_at
+            row.api_domain = api_domain
+            row.extra = dict(extra or {})
+            row.state = "ok"
+            row.state_reason = None
+            row.lease_owner = None
+            row.lease_until = None
+            row.updated_at = now
+            session.add(row)
+            session.flush()
+            return self._record(row)
+
+    def try_lease(
+        self, tenant: str, connection: str, owner: str, now: datetime, ttl_seconds: float
+    ) -> bool:
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(OAuthToken)
+                .where(
+                    col(OAuthToken.tenant) == tenant,
+                    col(OAuthToken.connection) == connection,
+                    or_(col(OAuthToken.lease_owner).is_(None),
+                        col(OAuthToken.lease_owner) == owner,
+                        col(OAuthToken.lease_until) < now),
+                )
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=ttl_seconds))
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def release(self, tenant: str, connection: str, owner: str) -> None:
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(OAuthToken)
+                .where(col(OAuthToken.tenant) == tenant,
+                       col(OAuthToken.connection) == connection,
+                       col(OAuthToken.lease_owner) == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    def commit_refresh(
+        self,
+        tenant: str,
+        connection: str,
+        *,
+        expected_version: int,
+        owner: str,
+        refresh_token: str | None,
+        access_token: str,
+        expires_at: datetime,
+        api_domain: str | None = None,
+        now: datetime,
+    ) -> bool:
+        """Compare-and-swap on `version`; also releases the lease. False: version moved."""
+        values: dict[str, Any] = {
+            "access_token_enc": self.cipher.encrypt(access_token),
+            "expires_at": expires_at,
+            "version": expected_version + 1,
+            "last_refresh_at": now,
+            "updated_at": now,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if refresh_token:
+            values["refresh_token_enc"] = self.cipher.encrypt(refresh_token)
+        if api_domain:
+            values["api_domain"] = api_domain
+        with session_scope(self.engine) as session:
+            result = session.execute(
+                update(OAuthToken)
+                .where(col(OAuthToken.tenant) == tenant,
+                       col(OAuthToken.connection) == connection,
+                       col(OAuthToken.version) == expected_version)
+                .values(**values)
+            )
+            return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def journal(
+        self, tenant: str, connection: str, payload: Any, reason: str, now: datetime
+    ) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
+        with session_scope(self.engine) as session:
+            session.add(TokenJournal(tenant=tenant, connection=connection,
+                                     payload_enc=self.cipher.encrypt(text), reason=reason, at=now))
+
+    def journaled(self, tenant: str) -> list[tuple[str, dict[str, Any]]]:
+        """(reason, payload) of the journal entries of a tenant, decrypted (for recovery)."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(TokenJournal).where(TokenJournal.tenant == tenant)
+                                .order_by(col(TokenJournal.id))).all()
+            return [(r.reason, json.loads(self.cipher.decrypt(r.payload_enc))) for r in rows]
+
+    def mark_consent_needed(
+        self, tenant: str, connection: str, reason: str, now: datetime
+    ) -> None:
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(OAuthToken)
+                .where(col(OAuthToken.tenant) == tenant, col(OAuthToken.connection) == connection)
+                .values(state="consent_needed", state_reason=reason, updated_at=now,
+                        lease_owner=None, lease_until=None)
+            )
