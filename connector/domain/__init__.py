@@ -1,6 +1,6 @@
 """Plain domain objects shared by every layer. Imports nothing of ours."""
 
-from connector.domain.actions import Action, ActionItem, ActionKind, Channel
+from connector.domain.actions import SEVERITY, Action, ActionItem, ActionKind, Channel
 from connector.domain.ledger import (
     Customer,
     CustomerProfile,
@@ -12,6 +12,7 @@ from connector.domain.ledger import (
 from connector.domain.money import Money
 
 __all__ = [
+    "SEVERITY",
     "Action",
     "ActionItem",
     "ActionKind",
