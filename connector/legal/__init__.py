@@ -7,6 +7,11 @@ from connector.legal.collection_costs import (
     collection_costs_for,
     eu_fixed_compensation,
 )
+from connector.legal.fourteen_day import (
+    LetterTerms,
+    check_letter_wording,
+    fourteen_day_letter_terms,
+)
 from connector.legal.interest import (
     InterestBreakdown,
     InterestPeriod,
@@ -22,10 +27,13 @@ __all__ = [
     "InterestBreakdown",
     "InterestPeriod",
     "InterestYear",
+    "LetterTerms",
     "RateTable",
     "RateUnknown",
+    "check_letter_wording",
     "collection_costs",
     "collection_costs_for",
     "eu_fixed_compensation",
+    "fourteen_day_letter_terms",
     "statutory_interest",
 ]
