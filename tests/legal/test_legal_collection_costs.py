@@ -172,7 +172,11 @@ def test_tiers_add_up_to_the_principal_and_the_scale_amount(principal: Money) ->
 
 @given(st.lists(cents, min_size=1, max_size=6))
 def test_adding_up_never_costs_more_than_separate_letters(parts: list[Money]) -> None:
-    """Why lid 7 exists: one letter for several claims is never dearer than one letter each."""
+    """One letter for several claims is never dearer than one letter each, up to rounding.
+
+    The scale is concave, so it is subadditive before rounding; each separately rounded amount can
+    be up to half a cent lower (587.41 and 587.43 → 88.11 + 88.11 = 176.22, together 176.23).
+    """
     together = collection_costs_for(parts).costs.amount
     separately = sum((collection_costs(p).costs.amount for p in parts), Decimal(0))
-    assert together <= separately
+    assert together <= separately + Decimal("0.01") * len(parts)
