@@ -28,7 +28,7 @@ TERM_DAYS = 14
 @dataclass(frozen=True, slots=True)
 class LetterTerms:
     sent_on: date
-    by: str
+    by: Channel
     received_on: date  # deemed day of receipt
     term_first_day: date  # day after receipt: day 1 of the fourteen
     deadline: date  # day 14: paying on this day is in time
@@ -261,7 +261,10 @@ def check_letter_wording(
             "missing-costs-amount: collection costs are mentioned without the exact amount "
             "(a percentage or 'volgens de wettelijke staffel' is not enough)"
         )
-    if costs is not None and not any(v in text for v in _format_amount_variants(costs)):
+    if costs is not None and not any(
+        re.search(rf"(?<![\d.,]){re.escape(v)}(?![\d])", text)
+        for v in _format_amount_variants(costs)
+    ):
         problems.append(f"wrong-costs-amount: the costs {costs} do not appear in the letter")
     return problems
 

@@ -172,6 +172,10 @@ def test_the_stated_amount_must_match_the_calculated_costs() -> None:
     assert check_letter_wording(GOOD_NL, costs=Money.of("150", "EUR")) == []
     problems = check_letter_wording(GOOD_NL, costs=Money.of("425", "EUR"))
     assert codes(problems) == ["wrong-costs-amount"]
+    # 1.150,00 in the letter is not 150,00.
+    text = GOOD_NL.replace("€ 150,00", "€ 1.150,00")
+    assert codes(check_letter_wording(text, costs=Money.of("150", "EUR"))) == ["wrong-costs-amount"]
+    assert check_letter_wording(text, costs=Money.of("1150", "EUR")) == []
 
 
 def test_english_letters_are_checked_too() -> None:
