@@ -60,18 +60,21 @@ class ManualClock:
             self.advance(timedelta(seconds=seconds))
 
 
-class FrozenNowClock(SystemClock):
-    """`--now` for a command: reports the given instant, but really waits in `sleep`.
+class ShiftedClock(SystemClock):
+    """`--now` for a command: starts at the given instant and then runs at real speed.
 
-    Used by the CLI when the user passes `--now`: planning happens "as of" that instant while
-    rate-limit waits against a real server still take real time.
+    Planning happens "as of" that instant, while rate-limit waits against a real server take
+    real time and are seen to pass (a clock frozen at one instant would make a sliding-window
+    limiter wait forever).
     """
 
     def __init__(self, now: datetime) -> None:
-        self._now = now.astimezone(UTC)
+        self._start = now.astimezone(UTC)
+        self._t0 = time.monotonic()
 
     def now(self) -> datetime:
-        return self._now
+        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+
 
 
 def parse_now(value: str, tz: str) -> datetime:

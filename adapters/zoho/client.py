@@ -18,6 +18,7 @@ envelope).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -40,16 +41,19 @@ from connector.ports import ErrorKind
 
 PER_MINUTE = 90  # Zoho allows 100 per organisation per minute
 
-_limiters: dict[str, RateLimiter] = {}
+#: limiters per clock, then per organisation: a test or simulation with its own clock gets its
+#: own limiters, and they go away with the clock
+_limiters: weakref.WeakKeyDictionary[Clock, dict[str, RateLimiter]] = weakref.WeakKeyDictionary()
 _limiters_lock = threading.Lock()
 
 
 def organization_limiter(organization_id: str, clock: Clock) -> RateLimiter:
     """The process-wide limiter of one Zoho organisation (shared by all its clients)."""
     with _limiters_lock:
-        limiter = _limiters.get(organization_id)
+        per_org = _limiters.setdefault(clock, {})
+        limiter = per_org.get(organization_id)
         if limiter is None:
-            limiter = _limiters[organization_id] = RateLimiter(PER_MINUTE, clock)
+            limiter = per_org[organization_id] = RateLimiter(PER_MINUTE, clock)
         return limiter
 
 
