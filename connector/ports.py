@@ -81,6 +81,11 @@ class Ledger(Protocol):
     platform: str
     capabilities: Capabilities
 
+    def check(self) -> str:
+        """One cheap authenticated call (e.g. read the organisation); returns a one-line
+        description such as "Acme B.V. (organization 20071234)". Used by `dunning doctor`."""
+        ...
+
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]: ...
 
     def iter_invoices(self, cursor: str | None) -> Iterator[Page[Invoice]]:

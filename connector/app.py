@@ -1,0 +1,99 @@
+"""The application object the CLI (and `serve`, and the demo) works through.
+
+`App.open(config_dir)` loads and validates the configuration, opens and migrates the database
+and the secret store; `app.tenant(slug, clock)` builds one client's runtime. A client that cannot
+be built (broken file, no token yet, consent needed) raises `ClientUnavailable` naming it, so the
+caller can report it and carry on with the other clients.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from connector.clock import Clock
+from connector.config import ConfigError, LoadedConfig, load_config
+from connector.http import HttpMetrics
+from connector.platforms import build_ledger
+from connector.store.crypto import Cipher
+from connector.store.db import database_url_from, make_engine, migrate
+from connector.store.tokens import TokenRepository
+from connector.tenant import Tenant
+
+
+class ClientUnavailable(Exception):
+    """A client that cannot run now; the message names the client and what to do."""
+
+    def __init__(self, slug: str, reason: str) -> None:
+        super().__init__(f"{slug}: {reason}")
+        self.slug = slug
+        self.reason = reason
+
+
+@dataclass
+class App:
+    config: LoadedConfig
+    engine: Engine
+    cipher: Cipher
+    tokens: TokenRepository
+
+    @classmethod
+    def open(cls, config_dir: Path, env: Mapping[str, str] | None = None) -> App:
+        env = os.environ if env is None else env
+        loaded = load_config(config_dir, env)
+        url = database_url_from(loaded.connector.database_url, env)
+        cipher = Cipher.from_settings(Path(loaded.connector.secret_key_file), env)
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(loaded, engine, cipher, TokenRepository(engine, cipher))
+
+    @property
+    def config_dir(self) -> Path:
+        return Path(self.config.dir)
+
+    def slugs(self, selected: list[str] | None = None) -> list[str]:
+        """The clients to act on: the selected ones, or every enabled one (including broken
+        files, so they are reported)."""
+        known = sorted(set(self.config.clients) | set(self.config.errors))
+        if selected:
+            unknown = [s for s in selected if s not in known]
+            if unknown:
+                raise ConfigError(
+                    self.config_dir / "clients",
+                    "",
+                    f"no client file for {', '.join(unknown)}",
+                    None,
+                )
+            return selected
+        return [s for s in known if s in self.config.errors or self.config.clients[s].enabled]
+
+    def tenant(self, slug: str, clock: Clock, *, metrics: HttpMetrics | None = None) -> Tenant:
+        if slug in self.config.errors:
+            raise ClientUnavailable(slug, f"configuration error: {self.config.errors[slug]}")
+        client = self.config.clients[slug]
+        record = self.tokens.get(slug)
+        if record is None:
+            raise ClientUnavailable(
+                slug, f"no OAuth token stored; run `dunning auth login {slug}` first"
+            )
+        if record.state == "consent_needed":
+            raise ClientUnavailable(
+                slug,
+                f"consent needed ({record.state_reason}); run `dunning auth login {slug}` again",
+            )
+        ledger = build_ledger(
+            slug, client, self.tokens, clock, self.config.connector, metrics=metrics
+        )
+        templates = self.config_dir / "templates" / slug
+        return Tenant.build(
+            slug,
+            client,
+            self.config.connector,
+            self.engine,
+            ledger,
+            template_dir=templates if templates.is_dir() else None,
+        )

@@ -1,0 +1,345 @@
+"""The `dunning` command: a thin layer over `connector.app`, `connector.run` and friends.
+
+Exit codes: 0 all clients ok; 1 a client failed (the others still ran, a summary is printed);
+2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from connector.clock import Clock, ShiftedClock, SystemClock, parse_now
+
+app = typer.Typer(
+    help="Accounts-receivable follow-up (debiteurenbeheer) on top of Zoho Books and Exact Online.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+auth_app = typer.Typer(help="Connect a client's ledger (OAuth 2.0).", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+
+
+@dataclass
+class Globals:
+    config_dir: Path
+    verbose: int
+    log_format: str
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None,
+        typer.Option("--config", help="Configuration directory (env DUNNING_CONFIG)."),
+    ] = None,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More output.")] = 0,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only warnings and errors.")] = False,
+    log_format: Annotated[str, typer.Option("--log-format", help="text or json")] = "text",
+) -> None:
+    from connector.config import resolve_config_dir
+    from connector.logs import setup_logging
+
+    setup_logging(-1 if quiet else verbose, log_format)
+    ctx.obj = Globals(resolve_config_dir(config), verbose, log_format)
+
+
+def _globals(ctx: typer.Context) -> Globals:
+    obj = ctx.obj
+    assert isinstance(obj, Globals)
+    return obj
+
+
+def _open_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from connector.app import App
+    from connector.config import ConfigError
+    from connector.store.crypto import CipherError
+
+    g = _globals(ctx)
+    if not g.config_dir.is_dir():
+        _fail(
+            f"configuration directory {g.config_dir} does not exist; "
+            f"run `dunning init {g.config_dir}`"
+        )
+    try:
+        return App.open(g.config_dir)
+    except (ConfigError, CipherError) as exc:
+        _fail(str(exc))
+
+
+def _clock(now: str | None, tz: str) -> Clock:
+    if now is None:
+        return SystemClock()
+    try:
+        return ShiftedClock(parse_now(now, tz))
+    except ValueError as exc:
+        _fail(f"--now: {exc}")
+
+
+NowOption = Annotated[
+    str | None,
+    typer.Option(
+        "--now", help="Act as of this moment (ISO date or datetime; a date means 09:00 local)."
+    ),
+]
+ClientsArg = Annotated[list[str] | None, typer.Argument(help="Client names (config file stems).")]
+AllOption = Annotated[bool, typer.Option("--all", help="Every enabled client.")]
+
+
+# -- init / doctor ------------------------------------------------------------------------
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to write the configuration.")] = Path(
+        "config"
+    ),
+) -> None:
+    """Write a commented example configuration and a new encryption key."""
+    from connector.config.sample import write_sample
+    from connector.store.crypto import generate_key_file
+
+    try:
+        written = write_sample(directory)
+        key = directory / "secret.key"
+        if generate_key_file(key):
+            written.append(key)
+    except (FileExistsError, OSError, ValueError) as exc:
+        _fail(str(exc))
+    for path in written:
+        typer.echo(f"wrote {path}")
+    typer.echo(f"next: edit {directory}/clients/, then `dunning --config {directory} doctor`")
+
+
+@app.command()
+def doctor(ctx: typer.Context, now: NowOption = None) -> None:
+    """Check configuration, database, templates, tokens and API reachability per client."""
+    from connector.doctor import run_doctor
+
+    application = _open_app(ctx)
+    lines, ok = run_doctor(application, _clock(now, application.config.connector.timezone))
+    for line in lines:
+        typer.echo(line)
+    raise typer.Exit(0 if ok else 1)
+
+
+# -- auth ---------------------------------------------------------------------------------
+@auth_app.command("login")
+def auth_login(
+    ctx: typer.Context,
+    client: Annotated[str, typer.Argument(help="Client name.")],
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
+) -> None:
+    """Open the platform's consent page and capture the authorization code on a local callback."""
+    from connector.platforms import login
+
+    application = _open_app(ctx)
+    cfg = application.config.clients.get(client)
+    if cfg is None:
+        problem = application.config.errors.get(client, "not found")
+        _fail(f"no valid client file for {client!r}: {problem}")
+    try:
+        login(
+            client,
+            cfg,
+            application.tokens,
+            SystemClock(),
+            open_browser=not no_browser,
+            echo=typer.echo,
+        )
+    except Exception as exc:
+        _fail(f"{client}: login failed: {exc}", 1)
+    typer.echo(f"{client}: connected")
+
+
+@auth_app.command("set-token")
+def auth_set_token(
+    ctx: typer.Context,
+    client: Annotated[str, typer.Argument(help="Client name.")],
+    refresh_token: Annotated[
+        str | None,
+        typer.Option(
+            "--refresh-token",
+            help="Refresh token (or env DUNNING_REFRESH_TOKEN).",
+            envvar="DUNNING_REFRESH_TOKEN",
+        ),
+    ] = None,
+) -> None:
+    """Store a refresh token obtained elsewhere (headless set-ups). It is encrypted at rest."""
+    application = _open_app(ctx)
+    cfg = application.config.clients.get(client)
+    if cfg is None:
+        _fail(f"no valid client file for {client!r}")
+    if not refresh_token:
+        _fail("--refresh-token is required")
+    application.tokens.put_initial(
+        client, "default", cfg.platform, refresh_token=refresh_token, now=SystemClock().now()
+    )
+    typer.echo(f"{client}: refresh token stored (encrypted)")
+
+
+# -- sync / plan / run --------------------------------------------------------------------
+def _selected(application, clients: list[str] | None, all_: bool) -> list[str]:  # type: ignore[no-untyped-def]
+    from connector.config import ConfigError
+
+    if not clients and not all_:
+        _fail("name one or more clients, or pass --all")
+    try:
+        return list(application.slugs(None if all_ else clients))
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def sync(
+    ctx: typer.Context,
+    clients: ClientsArg = None,
+    all_: AllOption = False,
+    full: Annotated[bool, typer.Option("--full", help="Also run the full reconciliation.")] = False,
+    now: NowOption = None,
+) -> None:
+    """Bring the local store up to date with each client's ledger."""
+    from connector.app import ClientUnavailable
+    from connector.ports import LedgerError
+    from connector.sync import sync_tenant
+
+    application = _open_app(ctx)
+    clock = _clock(now, application.config.connector.timezone)
+    failed = 0
+    for slug in _selected(application, clients, all_):
+        try:
+            tenant = application.tenant(slug, clock)
+            stats = sync_tenant(tenant.engine, tenant.ledger, slug, clock, full=full)
+            typer.echo(f"{slug}: synced {stats.summary()}")
+        except (ClientUnavailable, LedgerError) as exc:
+            failed += 1
+            typer.echo(f"{slug}: FAILED: {exc}", err=True)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    client: Annotated[str, typer.Argument(help="Client name.")],
+    now: NowOption = None,
+    sync_first: Annotated[
+        bool, typer.Option("--sync/--no-sync", help="Sync before planning.")
+    ] = True,
+) -> None:
+    """Show what would be done for a client now, as a table (sends nothing)."""
+    from connector.app import ClientUnavailable
+    from connector.planview import plan_table
+    from connector.ports import LedgerError
+    from connector.sync import sync_tenant
+
+    application = _open_app(ctx)
+    clock = _clock(now, application.config.connector.timezone)
+    try:
+        tenant = application.tenant(client, clock)
+        if sync_first:
+            sync_tenant(tenant.engine, tenant.ledger, client, clock)
+    except (ClientUnavailable, LedgerError) as exc:
+        _fail(str(exc), 1)
+    for line in plan_table(tenant, clock.now()):
+        typer.echo(line)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    clients: ClientsArg = None,
+    all_: AllOption = False,
+    now: NowOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Plan and render; send nothing.")
+    ] = False,
+) -> None:
+    """Sync, plan and dispatch for each client. A failing client does not stop the others."""
+    from connector.app import ClientUnavailable
+    from connector.run import run_tenant
+
+    application = _open_app(ctx)
+    clock = _clock(now, application.config.connector.timezone)
+    failed = 0
+    for slug in _selected(application, clients, all_):
+        try:
+            tenant = application.tenant(slug, clock)
+        except ClientUnavailable as exc:
+            failed += 1
+            typer.echo(f"{'(dry run) ' if dry_run else ''}{slug}: FAILED: {exc.reason}", err=True)
+            continue
+        result = run_tenant(tenant, clock, dry_run=dry_run)
+        for line in result.dispatch.lines:
+            typer.echo(f"{'(dry run) ' if dry_run else ''}{slug}: {line}")
+        if dry_run:
+            for action in result.planned:
+                typer.echo(
+                    f"(dry run) {slug}: would {action.kind} customer {action.customer_ref} "
+                    f"for {', '.join(action.invoice_refs)}"
+                )
+        typer.echo(result.summary(), err=not result.ok)
+        failed += 0 if result.ok or result.skipped else 1
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def status(ctx: typer.Context, now: NowOption = None) -> None:
+    """Per client: last run, result, token state, actions awaiting review."""
+    from connector.status import status_lines
+
+    application = _open_app(ctx)
+    clock = _clock(now, application.config.connector.timezone)
+    for line in status_lines(application, clock.now()):
+        typer.echo(line)
+
+
+# -- demo ---------------------------------------------------------------------------------
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Where to write the report and database.")
+    ] = Path("demo-output"),
+    days: Annotated[int, typer.Option("--days", help="Simulated days.")] = 90,
+    seed: Annotated[int, typer.Option("--seed", help="Sample-data seed.")] = 7,
+    platform: Annotated[str, typer.Option("--platform", help="zoho")] = "zoho",
+) -> None:
+    """Run the connector against the bundled sandbox ledger for 90 simulated days; no network."""
+    from connector.demo import run_demo
+
+    if platform != "zoho":
+        _fail(f"demo platform {platform!r} is not available yet (zoho)")
+    report = run_demo(out, days=days, seed=seed, echo=typer.echo)
+    typer.echo(f"report: {report}")
+
+
+def _mount_calc() -> None:
+    try:
+        from connector.cli_calc import app as calc_app
+    except ImportError:  # pragma: no cover - the legal package is optional at import time
+        return
+    app.add_typer(calc_app, name="calc", help="Collection costs and statutory interest.")
+
+
+_mount_calc()
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

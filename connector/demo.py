@@ -1,0 +1,371 @@
+"""`dunning demo`, and the sandbox world the end-to-end tests and benchmarks run in.
+
+`SandboxWorld` starts the bundled fake Zoho Books on loopback, writes a real configuration
+directory pointing at it (accounts and API URL overrides, `${ENV}` secrets), opens the real
+`App` on SQLite (or a given database URL) and stores a token as a finished consent would. Time
+is one `ManualClock` shared by the sandbox and the connector: a simulated day is `clock.set`,
+and rate-limit waits advance it instead of sleeping.
+
+The demo runs the connector once per simulated day (09:00 local) for 90 days while the
+sandbox's customers pay according to their habits, and writes an HTML report and a console
+summary of what was sent to whom and when, checking that no reminder went to a customer after
+they paid.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cryptography.fernet import Fernet
+
+from adapters.sandbox_kit.server import LoopbackServer
+from adapters.zoho.sandbox import Limits, ZohoState, make_app
+from adapters.zoho.sandbox.generate import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_ORG,
+    DemoInfo,
+    PaymentSimulator,
+    demo_tokens,
+    seed_demo,
+)
+from connector.app import App
+from connector.clock import ManualClock
+from connector.run import RunResult, run_tenant
+from connector.store import outbox
+from connector.store.db import session_scope
+from connector.tenant import Tenant
+
+ZONE = "Europe/Amsterdam"
+REMINDER_MAIL_KINDS = ("payment_reminder", "statement")
+
+
+def local_moment(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), ZoneInfo(ZONE))
+
+
+@dataclass
+class WorldClient:
+    slug: str
+    organization_id: str
+    info: DemoInfo | None = None
+
+
+@dataclass
+class SandboxWorld:
+    """A sandbox ledger on loopback plus a connector configured against it."""
+
+    root: Path
+    clock: ManualClock
+    state: ZohoState
+    server: LoopbackServer
+    app: App
+    clients: dict[str, WorldClient]
+    env: dict[str, str]
+    _tenants: dict[str, Tenant] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        root: Path,
+        *,
+        start: datetime,
+        seed: int = 7,
+        slugs: Sequence[str] = ("demo",),
+        limits: Limits | None = None,
+        database_url: str | None = None,
+        populate: Callable[[ZohoState, str, int], DemoInfo | None] | None = None,
+        connect: bool = True,
+        client_overrides: dict[str, str] | None = None,
+    ) -> SandboxWorld:
+        """`populate(state, organization_id, seed)` fills each client's organisation; the
+        default is the demo ledger (about 40 customers, 150 invoices)."""
+        root.mkdir(parents=True, exist_ok=True)
+        clock = ManualClock(start)
+        state = ZohoState(clock.now, limits)
+        server = LoopbackServer(make_app(state)).start()
+        fill = populate or (lambda st, org, s: seed_demo(st, seed=s, organization_id=org))
+        clients: dict[str, WorldClient] = {}
+        for n, slug in enumerate(slugs):
+            org = str(int(DEMO_ORG) + n)
+            clients[slug] = WorldClient(slug, org, fill(state, org, seed + n))
+        env = {
+            "ZOHO_CLIENT_ID": DEMO_CLIENT_ID,
+            "ZOHO_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            "DUNNING_SECRET_KEY": Fernet.generate_key().decode(),
+        }
+        config_dir = root / "config"
+        write_config(
+            config_dir,
+            server.url,
+            clients.values(),
+            database_url or f"sqlite:///{root / 'dunning.db'}",
+            client_overrides or {},
+        )
+        app = App.open(config_dir, env)
+        world = cls(root, clock, state, server, app, clients, env)
+        if connect:
+            for slug in clients:
+                world.connect(slug)
+        return world
+
+    def connect(self, slug: str) -> None:
+        """Store a token for the client, as `dunning auth login` would after consent."""
+        info = self.clients[slug].info
+        tokens = demo_tokens(self.state, info)
+        assert tokens.refresh_token is not None
+        now = self.clock.now()
+        self.app.tokens.put_initial(
+            slug,
+            "default",
+            "zoho",
+            refresh_token=tokens.refresh_token,
+            access_token=tokens.access_token,
+            expires_at=now + timedelta(seconds=tokens.expires_in),
+            now=now,
+        )
+
+    def close(self) -> None:
+        self.server.stop()
+        self.app.engine.dispose()
+
+    def __enter__(self) -> SandboxWorld:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- driving it ------------------------------------------------------------------------
+    def tenant(self, slug: str = "demo") -> Tenant:
+        if slug not in self._tenants:
+            self._tenants[slug] = self.app.tenant(slug, self.clock)
+        return self._tenants[slug]
+
+    def reload(self) -> None:
+        """Forget built tenants (after a config or token change)."""
+        self._tenants.clear()
+
+    def run(self, slug: str = "demo", at: datetime | None = None, **kwargs: Any) -> RunResult:
+        if at is not None:
+            self.clock.set(at)
+        return run_tenant(self.tenant(slug), self.clock, **kwargs)
+
+    def organization(self, slug: str = "demo") -> str:
+        return self.clients[slug].organization_id
+
+    def actions(self, slug: str = "demo", status: str | None = None) -> list[dict[str, Any]]:
+        with session_scope(self.app.engine) as session:
+            return outbox.actions(session, slug, status=status)
+
+
+def write_config(
+    config_dir: Path,
+    sandbox_url: str,
+    clients: Any,
+    database_url: str,
+    overrides: dict[str, str],
+) -> None:
+    (config_dir / "clients").mkdir(parents=True, exist_ok=True)
+    (config_dir / "connector.yaml").write_text(
+        f"database_url: {json.dumps(database_url)}\n"
+        f"timezone: {ZONE}\n"
+        'sending_window: "08:00-17:00"\n'
+        "full_reconcile_every_hours: 24\n"
+    )
+    for client in clients:
+        (config_dir / "clients" / f"{client.slug}.yaml").write_text(
+            f"display_name: Demo Installatietechniek B.V. ({client.slug})\n"
+            "platform: zoho\n"
+            "zoho:\n"
+            "  data_center: eu\n"
+            f'  organization_id: "{client.organization_id}"\n'
+            "  client_id: ${ZOHO_CLIENT_ID}\n"
+            "  client_secret: ${ZOHO_CLIENT_SECRET}\n"
+            f"  accounts_url: {sandbox_url}\n"
+            f"  api_url: {sandbox_url}\n"
+            "policy: nl-b2b-standard\n"
+            "language: nl\n"
+            "sender: {name: Demo Installatietechniek B.V., email: debiteuren@demo.example, "
+            'phone: "+31 20 123 4567"}\n' + overrides.get(client.slug, "")
+        )
+
+
+# -- the demo ----------------------------------------------------------------------------
+@dataclass
+class DemoResult:
+    report: Path
+    summary: list[str]
+    mails_after_payment: list[str]
+    sent_by_kind: Counter[str]
+
+
+def run_demo(
+    out: Path,
+    *,
+    days: int = 90,
+    seed: int = 7,
+    start: date | None = None,
+    echo: Callable[[str], object] = print,
+) -> Path:
+    return simulate(out, days=days, seed=seed, start=start, echo=echo).report
+
+
+def simulate(
+    out: Path,
+    *,
+    days: int = 90,
+    seed: int = 7,
+    start: date | None = None,
+    echo: Callable[[str], object] = print,
+) -> DemoResult:
+    start = start or date(2026, 1, 5)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "dunning.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with SandboxWorld.create(out, start=local_moment(start, 8), seed=seed) as world:
+        payer = PaymentSimulator(world.state, world.organization(), seed)
+        failures = 0
+        for n in range(days):
+            day = start + timedelta(days=n)
+            run = world.run("demo", at=local_moment(day, 9))
+            if not run.ok:
+                failures += 1
+                echo(f"{day}: run failed: {run.error}")
+            for line in run.dispatch.lines:
+                echo(f"{day}  {line}")
+            world.clock.set(local_moment(day, 12))
+            payer.simulate_day(day)
+        outcome = build_report(world, start, days, out)
+        for line in outcome.summary:
+            echo(line)
+        if failures:
+            echo(f"{failures} runs failed")
+        return outcome
+
+
+def _paid_before(state: ZohoState, org: str, invoice_id: str, moment: datetime) -> bool:
+    od = state.data(org)
+    inv = od.invoices.get(invoice_id)
+    if inv is None:
+        return False
+    paid = sum(
+        (
+            a
+            for p in od.payments.values()
+            if p.created_time <= moment
+            for i, a in p.applied
+            if i == invoice_id
+        ),
+        Decimal(0),
+    )
+    return paid >= inv.total
+
+
+def build_report(world: SandboxWorld, start: date, days: int, out: Path) -> DemoResult:
+    org = world.organization()
+    od = world.state.data(org)
+    zone = ZoneInfo(ZONE)
+    mails = sorted(world.state.mails(), key=lambda m: m.at)
+    actions = world.actions("demo")
+    bad = [
+        f"{m.at.astimezone(zone):%Y-%m-%d %H:%M} {m.kind} to "
+        f"{od.contacts[m.contact_id].contact_name} for invoice "
+        f"{od.invoices[i].invoice_number} which was already paid"
+        for m in mails
+        if m.kind in REMINDER_MAIL_KINDS
+        for i in m.invoice_ids
+        if _paid_before(world.state, org, i, m.at)
+    ]
+    sent_by_kind: Counter[str] = Counter(a["kind"] for a in actions if a["status"] == "sent")
+    statuses: Counter[str] = Counter(a["status"] for a in actions)
+    rows = []
+    per_customer: dict[str, list[str]] = defaultdict(list)
+    for a in actions:
+        contact = od.contacts.get(a["customer_ref"])
+        name = contact.contact_name if contact else a["customer_ref"]
+        numbers = ", ".join(
+            od.invoices[r].invoice_number if r in od.invoices else r for r, _ in a["items"]
+        )
+        when = a["done_at"].astimezone(zone) if a["done_at"] else None
+        rows.append(
+            (
+                when,
+                name,
+                a["kind"],
+                numbers,
+                a["status"],
+                ", ".join(sorted({s for _, s in a["items"]})),
+            )
+        )
+        if a["status"] == "sent" and when is not None:
+            per_customer[name].append(f"{when:%d %b} {a['kind']}")
+    summary = [
+        f"demo: {days} days from {start} against the sandbox ({len(od.contacts)} customers, "
+        f"{len(od.invoices)} invoices)",
+        "actions done: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(sent_by_kind.items())) or "none"),
+        "outbox: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
+        f"mails Zoho sent for us: {len(mails)}",
+        f"reminders to a customer after they paid: {len(bad)}",
+    ]
+    report = out / "report.html"
+    report.write_text(_html(summary, rows, per_customer, bad, od), encoding="utf-8")
+    summary.append(f"report: {report}")
+    return DemoResult(report, summary, bad, sent_by_kind)
+
+
+def _html(
+    summary: list[str],
+    rows: list[tuple[Any, ...]],
+    per_customer: dict[str, list[str]],
+    bad: list[str],
+    od: Any,
+) -> str:
+    e = html.escape
+    body = ["<h1>dunning-connector demo</h1>", "<ul>"]
+    body += [f"<li>{e(line)}</li>" for line in summary]
+    body.append("</ul>")
+    if bad:
+        body.append("<h2>Problems</h2><ul>" + "".join(f"<li>{e(b)}</li>" for b in bad) + "</ul>")
+    body.append(
+        "<h2>Every action, in order</h2><table><tr><th>when</th><th>customer</th>"
+        "<th>action</th><th>invoices</th><th>steps</th><th>status</th></tr>"
+    )
+    for when, name, kind, numbers, status, steps in rows:
+        stamp = f"{when:%a %Y-%m-%d %H:%M}" if when else "-"
+        body.append(
+            f"<tr class='{e(status)}'><td>{e(stamp)}</td><td>{e(name)}</td>"
+            f"<td>{e(kind)}</td><td>{e(numbers)}</td><td>{e(steps)}</td>"
+            f"<td>{e(status)}</td></tr>"
+        )
+    body.append(
+        "</table><h2>Per customer</h2><table><tr><th>customer</th><th>habit</th>"
+        "<th>what was done</th></tr>"
+    )
+    habits = {c.contact_name: c.habit or "" for c in od.contacts.values()}
+    for name in sorted(habits):
+        done = per_customer.get(name, [])
+        body.append(
+            f"<tr><td>{e(name)}</td><td>{e(habits[name])}</td>"
+            f"<td>{e('; '.join(done) or 'nothing')}</td></tr>"
+        )
+    body.append("</table>")
+    style = (
+        "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%;text-align:left}"
+        "tr.cancelled,tr.failed{color:#999}tr.review{background:#fee}"
+    )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>demo report</title>"
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>"
+    )

@@ -1,0 +1,301 @@
+"""Perform planned actions through the outbox, so that nothing is sent twice and nothing lost.
+
+For each action:
+1. `enqueue` writes it to the outbox; a row for the same (invoice, step) already taken makes the
+   insert a no-op (another run or worker planned it first).
+2. `claim` moves it `pending → sending` in its own committed transaction; only one claimer wins.
+3. The customer's invoices are re-read from the platform right before acting. If any invoice of
+   the action was paid, voided or changed balance, the action is cancelled (it will be re-planned
+   from fresh data) — silence beats a wrong mail.
+4. The platform's reminder counters are recorded, then the adapter performs the action.
+5. The row is marked `sent`, `failed` (definitely not sent: may be planned again) or `review`
+   (outcome unknown: a human decides; never resent blindly).
+
+A row left in `sending` by a crash is reconciled on a later run through `Ledger.reconcile`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine
+
+from connector.clock import Clock, local_date
+from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus
+from connector.ports import ErrorKind, Ledger, LedgerError, Outcome, RenderedMessage, WriteResult
+from connector.render import MessageContext, Renderer, TemplateProblem
+from connector.store import audit, cursors, ledger_repo, outbox
+from connector.store.db import session_scope
+
+log = logging.getLogger("connector.dispatch")
+
+#: How long a claim protects a `sending` row; after that a later run reconciles it.
+CLAIM_TTL = timedelta(minutes=10)
+
+#: Errors that are raised before anything was written, so the action was definitely not sent.
+_NOT_SENT_KINDS = {
+    ErrorKind.CONFIG,
+    ErrorKind.CONSENT_NEEDED,
+    ErrorKind.RATE_LIMITED,
+    ErrorKind.BUDGET_EXHAUSTED,
+}
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    """What the dispatcher needs from the client's configuration."""
+
+    tenant: str
+    company: str
+    sender: dict[str, str | None]
+    language: str
+    timezone: str
+    min_balance: Decimal
+    customer_languages: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class DispatchStats:
+    enqueued: int = 0
+    already_taken: int = 0
+    sent: int = 0
+    cancelled: int = 0
+    failed: int = 0
+    review: int = 0
+    reconciled: int = 0
+    lines: list[str] = field(default_factory=list)  # human-readable, for the run output
+
+    def merge(self, other: DispatchStats) -> None:
+        for name in (
+            "enqueued",
+            "already_taken",
+            "sent",
+            "cancelled",
+            "failed",
+            "review",
+            "reconciled",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.lines += other.lines
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: Ledger,
+        renderer: Renderer,
+        settings: DispatchSettings,
+        clock: Clock,
+        *,
+        owner: str,
+        run_id: str,
+        after_send: Callable[[int, WriteResult], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.renderer = renderer
+        self.settings = settings
+        self.clock = clock
+        self.owner = owner
+        self.run_id = run_id
+        #: test seam: called after the platform answered and before the outbox is marked
+        self.after_send = after_send
+
+    @property
+    def tenant(self) -> str:
+        return self.settings.tenant
+
+    # -- crash recovery -----------------------------------------------------------------
+    def reconcile_stale(self) -> DispatchStats:
+        """Settle rows left in `sending` by a crash or an unknown outcome."""
+        stats = DispatchStats()
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            stale = outbox.stale_sending(session, self.tenant, now)
+            pending = [
+                (row.id or 0, outbox.load_action(session, row), outbox.before_counters(row))
+                for row in stale
+            ]
+        for action_id, action, before in pending:
+            outcome = self.ledger.reconcile(action, before)
+            status = {Outcome.SENT: "sent", Outcome.NOT_SENT: "failed"}.get(outcome, "review")
+            self._mark(action_id, action, status, f"reconciled after interruption: {outcome}")
+            stats.reconciled += 1
+            setattr(stats, status, getattr(stats, status) + 1)
+            if status == "sent":
+                self._after_sent(action)
+            stats.lines.append(f"reconciled {action.kind} for {action.customer_ref}: {status}")
+        return stats
+
+    # -- the main path ------------------------------------------------------------------
+    def dispatch(self, actions: list[Action]) -> DispatchStats:
+        stats = DispatchStats()
+        for action in actions:
+            now = self.clock.now()
+            with session_scope(self.engine) as session:
+                action_id = outbox.enqueue(session, action, now, self.run_id)
+            if action_id is None:
+                stats.already_taken += 1
+                continue
+            stats.enqueued += 1
+            if not outbox.claim(self.engine, action_id, self.owner, now, CLAIM_TTL):
+                stats.already_taken += 1
+                continue
+            status = self._perform(action_id, action, stats)
+            setattr(stats, status, getattr(stats, status) + 1)
+        return stats
+
+    def _perform(self, action_id: int, action: Action, stats: DispatchStats) -> str:
+        fresh = self._recheck(action)
+        problem = self._still_valid(action, fresh)
+        if problem:
+            self._mark(action_id, action, "cancelled", problem)
+            stats.lines.append(f"cancelled {action.kind} for {action.customer_ref}: {problem}")
+            return "cancelled"
+        try:
+            customer = self.ledger.get_customer(action.customer_ref)
+        except LedgerError as exc:
+            return self._not_sent(action_id, action, exc)
+        with session_scope(self.engine) as session:
+            ledger_repo.upsert_customers(session, self.tenant, [customer], self.clock.now())
+        if customer.reminders_enabled is False and action.kind is not ActionKind.THANK_YOU:
+            self._mark(action_id, action, "cancelled", "reminders are disabled for this customer")
+            return "cancelled"
+        if action.kind.is_mail and not customer.email:
+            self._mark(action_id, action, "review", "the customer has no e-mail address")
+            stats.lines.append(f"review: {customer.name} has no e-mail address")
+            return "review"
+        try:
+            rendered = self._render(action, customer, fresh)
+        except TemplateProblem as exc:
+            self._mark(action_id, action, "failed", str(exc))
+            raise
+        before = {ref: (inv.platform_reminders_sent if inv else None) for ref, inv in fresh.items()}
+        with session_scope(self.engine) as session:
+            outbox.record_before(session, action_id, before)
+        try:
+            result = self.ledger.perform(action, rendered)
+        except LedgerError as exc:
+            if exc.kind in _NOT_SENT_KINDS:
+                return self._not_sent(action_id, action, exc)
+            raise  # outcome unknown: the row stays `sending` and is reconciled later
+        if self.after_send is not None:
+            self.after_send(action_id, result)
+        if result.outcome is Outcome.UNKNOWN:
+            outcome = self.ledger.reconcile(action, before)
+            detail = f"{result.detail}; reconciled: {outcome}"
+        else:
+            outcome, detail = result.outcome, result.detail
+        status = {Outcome.SENT: "sent", Outcome.NOT_SENT: "failed"}.get(outcome, "review")
+        self._mark(action_id, action, status, detail)
+        if status == "sent":
+            self._after_sent(action)
+            stats.lines.append(self._describe(action, customer))
+        else:
+            stats.lines.append(f"{status}: {action.kind} for {customer.name}: {detail}")
+        return status
+
+    # -- helpers ------------------------------------------------------------------------
+    def _recheck(self, action: Action) -> dict[str, Invoice | None]:
+        """Re-read the customer's invoices from the platform and store them; return the
+        action's invoices as they are now (None: unknown to the store)."""
+        with session_scope(self.engine) as session:
+            since = cursors.get_cursor(session, self.tenant, "invoices")
+        changed = self.ledger.recheck_customer(action.customer_ref, _parse_cursor(since))
+        with session_scope(self.engine) as session:
+            if changed:
+                ledger_repo.upsert_invoices(session, self.tenant, changed, self.clock.now())
+            snap = ledger_repo.load_snapshot(
+                session, self.tenant, customer_refs=[action.customer_ref]
+            )
+        return {ref: snap.invoices.get(ref) for ref in action.invoice_refs}
+
+    def _still_valid(self, action: Action, fresh: dict[str, Invoice | None]) -> str | None:
+        for item in action.items:
+            inv = fresh.get(item.invoice_ref)
+            if inv is None:
+                return f"invoice {item.invoice_ref} is no longer known"
+            if action.kind is ActionKind.THANK_YOU:
+                if inv.status is not InvoiceStatus.PAID:
+                    return f"invoice {inv.number} is not paid any more"
+                continue
+            if inv.status is not InvoiceStatus.OPEN or not inv.balance.is_positive():
+                return f"invoice {inv.number} is {inv.status.value} now"
+            if inv.balance != item.balance:
+                return f"invoice {inv.number} balance changed to {inv.balance}"
+        return None
+
+    def _render(
+        self, action: Action, customer: Customer, fresh: dict[str, Invoice | None]
+    ) -> RenderedMessage:
+        invoices = {ref: inv for ref, inv in fresh.items() if inv is not None}
+        language = self.settings.customer_languages.get(
+            customer.ref, customer.language or self.settings.language
+        )
+        if language not in ("nl", "en"):
+            language = self.settings.language
+        ctx = MessageContext.for_action(
+            action,
+            customer,
+            invoices,
+            sender=self.settings.sender,
+            company=self.settings.company,
+            today=local_date(self.clock.now(), self.settings.timezone),
+            language=language,
+        )
+        to = (customer.email,) if customer.email else ()
+        return self.renderer.render(action.template, ctx, to)
+
+    def _not_sent(self, action_id: int, action: Action, exc: LedgerError) -> str:
+        self._mark(action_id, action, "failed", f"{exc.kind}: {exc}")
+        if exc.kind in (ErrorKind.CONSENT_NEEDED, ErrorKind.BUDGET_EXHAUSTED, ErrorKind.CONFIG):
+            raise exc
+        return "failed"
+
+    def _mark(self, action_id: int, action: Action, status: str, detail: str) -> None:
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            outbox.mark(session, action_id, status, detail, now)
+            audit.record(
+                session,
+                self.tenant,
+                f"action.{status}",
+                f"{action.kind} for customer {action.customer_ref}: {detail}",
+                data={
+                    "action_id": action_id,
+                    "key": action.idempotency_key,
+                    "invoices": list(action.invoice_refs),
+                },
+                now=now,
+                run_id=self.run_id,
+            )
+
+    def _after_sent(self, action: Action) -> None:
+        if action.kind is ActionKind.HANDOFF:
+            with session_scope(self.engine) as session:
+                ledger_repo.set_handed_off(
+                    session, self.tenant, action.customer_ref, self.clock.now()
+                )
+
+    @staticmethod
+    def _describe(action: Action, customer: Customer) -> str:
+        numbers = ", ".join(action.invoice_refs)
+        if action.kind is ActionKind.CALL_TASK:
+            return f"call task: call {customer.name} about invoices {numbers}"
+        if action.kind is ActionKind.HANDOFF:
+            return f"hand-off: {customer.name} handed off to collection ({numbers})"
+        return f"sent {action.kind} to {customer.name} <{customer.email}> for {numbers}"
+
+
+def _parse_cursor(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

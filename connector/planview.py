@@ -1,0 +1,34 @@
+"""`dunning plan`: what the planner would do now, per open invoice, as a text table."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from connector.policy.planner import explain
+from connector.store import ledger_repo, outbox
+from connector.store.db import session_scope
+from connector.tenant import Tenant
+
+
+def plan_table(tenant: Tenant, now: datetime) -> list[str]:
+    with session_scope(tenant.engine) as session:
+        history = outbox.history(session, tenant.slug)
+        snapshot = ledger_repo.load_planning_snapshot(
+            session, tenant.slug, also={h.invoice_ref for h in history}
+        )
+        handed_off = ledger_repo.handed_off_customers(session, tenant.slug)
+    lines = explain(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
+    header = (
+        f"{'customer':<28} {'invoice':<14} {'balance':>12}  {'next step':<18} {'when':<17} status"
+    )
+    rows = [header, "-" * len(header)]
+    for line in lines:
+        when = tenant.window.local(line.when).strftime("%a %d %b %H:%M") if line.when else "-"
+        status = ("DUE NOW: " if line.due_now else "") + line.reason
+        rows.append(
+            f"{line.customer_name[:28]:<28} {line.invoice_number[:14]:<14} {line.balance!s:>12}  "
+            f"{(line.next_step or '-'):<18} {when:<17} {status}"
+        )
+    if len(rows) == 2:
+        rows.append("(no open invoices)")
+    return rows

@@ -1,0 +1,126 @@
+"""The one place that maps a client's `platform:` to its adapter: building a ledger, logging in.
+
+Adding a platform means adding a branch here and an `adapters/<platform>/` package; nothing
+else in `connector` names a platform.
+"""
+
+from __future__ import annotations
+
+import secrets
+import webbrowser
+from collections.abc import Callable
+from datetime import timedelta
+
+from connector.auth.login import CallbackParams, redirect_uri_for, run_login
+from connector.clock import Clock
+from connector.config import ClientConfig, ConnectorConfig
+from connector.http import HttpMetrics, make_http
+from connector.ports import Ledger
+from connector.store.tokens import TokenRepository
+
+
+class UnsupportedPlatform(Exception):
+    pass
+
+
+def build_ledger(
+    slug: str,
+    client: ClientConfig,
+    tokens: TokenRepository,
+    clock: Clock,
+    connector: ConnectorConfig,
+    *,
+    metrics: HttpMetrics | None = None,
+) -> Ledger:
+    timezone = client.timezone or connector.timezone
+    if client.platform == "zoho":
+        from adapters.zoho.adapter import zoho_ledger_from_settings
+
+        assert client.zoho is not None
+        return zoho_ledger_from_settings(
+            client.zoho,
+            tokens,
+            tenant=slug,
+            timezone=timezone,
+            clock=clock,
+            lag=timedelta(minutes=5),
+            metrics=metrics,
+        )
+    raise UnsupportedPlatform(
+        f"{slug}: platform {client.platform!r} is not supported by this version yet"
+    )
+
+
+def login(
+    slug: str,
+    client: ClientConfig,
+    tokens: TokenRepository,
+    clock: Clock,
+    *,
+    open_browser: bool | Callable[[str], object] = True,
+    echo: Callable[[str], object] = print,
+    timeout: float = 300,
+) -> None:
+    """Run the platform's authorization-code flow and store the tokens (encrypted)."""
+    if client.platform != "zoho" or client.zoho is None:
+        raise UnsupportedPlatform(f"{slug}: login for {client.platform!r} is not supported yet")
+    from adapters.zoho.auth import authorize_url, exchange_code
+
+    zoho = client.zoho
+    port = zoho.redirect_port
+    redirect = redirect_uri_for(port)
+    state = secrets.token_urlsafe(24)
+    url = authorize_url(zoho.effective_accounts_url, zoho.client_id, redirect, state)
+    accounts = {"url": zoho.effective_accounts_url}
+
+    def show(target: str) -> object:
+        echo(f"Open this URL to connect {client.display_name}:\n  {target}")
+        if callable(open_browser):
+            return open_browser(target)
+        return webbrowser.open(target) if open_browser else None
+
+    def note_dc(params: CallbackParams) -> None:
+        # Multi-DC accounts: the code must be exchanged at the user's own accounts server, but
+        # only when it is one of Zoho's (never follow a redirect to an arbitrary host), and an
+        # explicit `accounts_url` override (sandbox) always wins.
+        server = params.extra.get("accounts-server")
+        if server and zoho.accounts_url is None and _is_zoho_accounts(server):
+            accounts["url"] = server
+
+    http = make_http(clock=clock, name="zoho-accounts", max_read_attempts=1)
+    answer = run_login(
+        url,
+        lambda code: exchange_code(
+            http,
+            accounts["url"],
+            zoho.client_id,
+            zoho.client_secret.get_secret_value(),
+            redirect,
+            code,
+        ),
+        redirect_port=port,
+        state=state,
+        open_browser=show,
+        timeout=timeout,
+        on_callback=note_dc,
+    )
+    assert answer.refresh_token is not None
+    tokens.put_initial(
+        slug,
+        "default",
+        "zoho",
+        refresh_token=answer.refresh_token,
+        access_token=answer.access_token,
+        expires_at=clock.now() + timedelta(seconds=answer.expires_in),
+        api_domain=answer.api_domain,
+        now=clock.now(),
+    )
+
+
+def _is_zoho_accounts(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    return url.startswith("https://") and (
+        host.startswith("accounts.zoho.") or host.startswith("accounts.zohocloud.")
+    )

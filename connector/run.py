@@ -1,0 +1,169 @@
+"""One tenant run: lease → sync → plan → dispatch → record; and the loop over all tenants.
+
+Runs are serialised per tenant by a lease in the database (so `dunning run` from cron beside
+`dunning serve`, or two workers, never run one client at once) and are idempotent: a second run
+in the same hour finds every planned (invoice, step) already taken in the outbox and sends
+nothing. A failing client is logged with its name and does not stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from connector.clock import Clock
+from connector.dispatch import Dispatcher, DispatchStats
+from connector.domain import Action
+from connector.policy.planner import plan
+from connector.ports import LedgerError
+from connector.store import leases, ledger_repo, outbox
+from connector.store.db import session_scope
+from connector.sync import SyncStats, sync_tenant
+from connector.tenant import Tenant
+
+log = logging.getLogger("connector.run")
+
+RUN_LEASE_TTL = timedelta(minutes=30)
+
+
+@dataclass
+class RunResult:
+    tenant: str
+    ok: bool
+    skipped: bool = False
+    error: str | None = None
+    sync: SyncStats | None = None
+    planned: list[Action] = field(default_factory=list)
+    dispatch: DispatchStats = field(default_factory=DispatchStats)
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        prefix = "(dry run) " if self.dry_run else ""
+        if self.skipped:
+            return f"{prefix}{self.tenant}: skipped: {self.error}"
+        if not self.ok:
+            return f"{prefix}{self.tenant}: FAILED: {self.error}"
+        d = self.dispatch
+        parts = [f"{len(self.planned)} planned"]
+        if not self.dry_run:
+            parts += [
+                f"{d.sent} done",
+                f"{d.cancelled} cancelled",
+                f"{d.failed} failed",
+                f"{d.review} for review",
+                f"{d.already_taken} already taken",
+            ]
+        sync = f"; synced {self.sync.summary()}" if self.sync else ""
+        return f"{prefix}{self.tenant}: " + ", ".join(parts) + sync
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def run_tenant(
+    tenant: Tenant,
+    clock: Clock,
+    *,
+    dry_run: bool = False,
+    owner: str | None = None,
+    full_reconcile: bool | None = None,
+    dispatcher_hook: object | None = None,
+) -> RunResult:
+    """Run one client once. Never raises for a client-level failure: the result says why."""
+    owner = owner or default_owner()
+    result = RunResult(tenant=tenant.slug, ok=False, dry_run=dry_run)
+    now = clock.now()
+    if not leases.try_acquire(tenant.engine, tenant.slug, owner, now, RUN_LEASE_TTL):
+        result.skipped = True
+        result.error = "another run of this client is in progress; skipped"
+        log.warning("%s: %s", tenant.slug, result.error)
+        return result
+    error: str | None = None
+    try:
+        _run_locked(
+            tenant,
+            clock,
+            result,
+            dry_run=dry_run,
+            owner=owner,
+            full_reconcile=full_reconcile,
+            dispatcher_hook=dispatcher_hook,
+        )
+        result.ok = True
+    except LedgerError as exc:
+        error = f"{exc.kind}: {exc}"
+    except Exception as exc:  # a client's failure must not stop the others
+        log.exception("%s: run failed", tenant.slug)
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        result.error = error
+        leases.release(
+            tenant.engine,
+            tenant.slug,
+            owner,
+            "ok" if error is None else "failed",
+            error,
+            clock.now(),
+        )
+    if error:
+        log.error("%s: run failed: %s", tenant.slug, error)
+    else:
+        log.info("%s", result.summary())
+    return result
+
+
+def _run_locked(
+    tenant: Tenant,
+    clock: Clock,
+    result: RunResult,
+    *,
+    dry_run: bool,
+    owner: str,
+    full_reconcile: bool | None,
+    dispatcher_hook: object | None,
+) -> None:
+    run_id = uuid.uuid4().hex[:12]
+    full = tenant.full_reconcile_due(clock.now()) if full_reconcile is None else full_reconcile
+    result.sync = sync_tenant(tenant.engine, tenant.ledger, tenant.slug, clock, full=full)
+    if full and not dry_run:
+        leases.mark_full_reconcile(tenant.engine, tenant.slug, clock.now())
+    dispatcher = Dispatcher(
+        tenant.engine,
+        tenant.ledger,
+        tenant.renderer,
+        tenant.dispatch_settings,
+        clock,
+        owner=owner,
+        run_id=run_id,
+        after_send=dispatcher_hook,  # type: ignore[arg-type]
+    )
+    if not dry_run:
+        result.dispatch.merge(dispatcher.reconcile_stale())
+    # Plan, dispatch, and plan once more if something was cancelled because it changed
+    # between sync and send (e.g. a partial payment that morning): it is re-planned from the
+    # fresh data right away instead of an hour later.
+    for _attempt in range(2):
+        actions = plan_tenant(tenant, clock.now())
+        result.planned = actions
+        if dry_run:
+            return
+        stats = dispatcher.dispatch(actions)
+        result.dispatch.merge(stats)
+        if stats.cancelled == 0:
+            break
+
+
+def plan_tenant(tenant: Tenant, now: datetime) -> list[Action]:
+    """The pure planner on the tenant's stored snapshot and outbox history."""
+    with session_scope(tenant.engine) as session:
+        history = outbox.history(session, tenant.slug)
+        snapshot = ledger_repo.load_planning_snapshot(
+            session, tenant.slug, also={h.invoice_ref for h in history}
+        )
+        handed_off = ledger_repo.handed_off_customers(session, tenant.slug)
+    return plan(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
