@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from cryptography.fernet import Fernet
 
 from adapters.sandbox_kit.server import LoopbackServer
-from adapters.zoho.sandbox import Limits, ZohoState, make_app
+from adapters.zoho.sandbox import Limits, ZohoRouter, ZohoState, make_app
 from adapters.zoho.sandbox.generate import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -67,6 +67,7 @@ class SandboxWorld:
     root: Path
     clock: ManualClock
     state: ZohoState
+    router: ZohoRouter
     server: LoopbackServer
     app: App
     clients: dict[str, WorldClient]
@@ -92,7 +93,8 @@ class SandboxWorld:
         root.mkdir(parents=True, exist_ok=True)
         clock = ManualClock(start)
         state = ZohoState(clock.now, limits)
-        server = LoopbackServer(make_app(state)).start()
+        router = make_app(state)
+        server = LoopbackServer(router).start()
         fill = populate or (lambda st, org, s: seed_demo(st, seed=s, organization_id=org))
         clients: dict[str, WorldClient] = {}
         for n, slug in enumerate(slugs):
@@ -112,7 +114,7 @@ class SandboxWorld:
             client_overrides or {},
         )
         app = App.open(config_dir, env)
-        world = cls(root, clock, state, server, app, clients, env)
+        world = cls(root, clock, state, router, server, app, clients, env)
         if connect:
             for slug in clients:
                 world.connect(slug)
