@@ -165,16 +165,16 @@ def test_perform_sends_one_reminder_on_the_oldest_invoice_and_marks_both(wired: 
         assert any(marker in c.description for c in od.invoices[ref].comments)
     assert len(result.refs) == 2
     assert wired.ledger.reconcile(action, {}) is Outcome.SENT
-    read = wired.ledger.get_invoices([oldest, newer])
-    assert read[oldest] is not None and read[oldest].platform_reminders_sent == 1
-    assert read[oldest].last_reminder_date == action.planned_for
+    read = wired.ledger.get_invoices([oldest, newer])[oldest]
+    assert read is not None and read.platform_reminders_sent == 1
+    assert read.last_reminder_date == action.planned_for
 
 
 def test_a_crash_after_the_mail_is_unknown_and_reconcile_sees_the_reminder_counter(
     wired: Wired,
 ) -> None:
     action, rendered, _ = _reminder(wired)
-    before = {ref: wired.state.data(wired.org).invoices[ref].reminders_sent
+    before: dict[str, int | None] = {ref: wired.state.data(wired.org).invoices[ref].reminders_sent
               for ref in action.invoice_refs}
     wired.ledger.recheck_customer(action.customer_ref, None)  # learns the due dates first
     wired.app.faults.add(zoho_fault("server_error", r"/paymentreminder$", "POST", passthrough=True))

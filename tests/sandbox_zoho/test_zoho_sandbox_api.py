@@ -7,9 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import requests
-from zoho_sandbox_harness import Zoho
+from zoho_sandbox_harness import START, Serve, Zoho
 
-from adapters.zoho.sandbox import Limits
+from adapters.zoho.sandbox import Limits, SandboxClock, ZohoState, demo_tokens, seed_demo
 
 
 def test_organizations_need_no_organization_id_and_list_the_users_organisations(
@@ -157,18 +157,12 @@ def test_customer_payments_list_under_customerpayments_and_detail_names_invoices
     assert Decimal(str(applied["amount_applied"])) == Decimal(str(items[0]["amount"]))
 
 
-def test_limits_switch_payment_key_amount_strings_and_payment_times(serve: object) -> None:
-    from zoho_sandbox_harness import START, Serve
-
-    from adapters.zoho.sandbox import SandboxClock, ZohoState, demo_tokens, seed_demo
-
-    assert callable(serve)
-    plug: Serve = serve  # type: ignore[assignment]
+def test_limits_switch_payment_key_amount_strings_and_payment_times(serve: Serve) -> None:
     state = ZohoState(SandboxClock(START).now, Limits(
         payments_list_key="customer_payments", amounts_as_strings=True,
         payment_list_modified_time=False))
     info = seed_demo(state, seed=3)
-    _, url = plug(state)
+    _, url = serve(state)
     tokens = demo_tokens(state, info)
     headers = {"Authorization": f"Zoho-oauthtoken {tokens.access_token}"}
     q = {"organization_id": info.organization_id}

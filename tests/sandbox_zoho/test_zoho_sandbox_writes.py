@@ -3,13 +3,14 @@ recorded and visible on read-back; the /_sandbox control surface and injected fa
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 import requests
-from zoho_sandbox_harness import Zoho
+from zoho_sandbox_harness import Serve, Zoho
 
-from adapters.zoho.sandbox import zoho_fault
+from adapters.zoho.sandbox import ZohoState, zoho_fault
 
 MAIL = {"to_mail_ids": ["ap@klant.example"], "subject": "Herinnering",
         "body": "<p>Factuur staat open</p>"}
@@ -249,15 +250,8 @@ def test_control_refuses_bad_requests(zoho: Zoho) -> None:
                                              "total": "0"}).status_code == 400
 
 
-def test_an_external_clock_cannot_be_moved(serve: object) -> None:
-    from datetime import UTC, datetime
-
-    from zoho_sandbox_harness import Serve
-
-    from adapters.zoho.sandbox import ZohoState
-
-    plug: Serve = serve  # type: ignore[assignment]
+def test_an_external_clock_cannot_be_moved(serve: Serve) -> None:
     state = ZohoState(lambda: datetime(2026, 1, 5, tzinfo=UTC))
-    _, url = plug(state)
+    _, url = serve(state)
     r = requests.post(f"{url}/_sandbox/clock", json={"advance_seconds": 1}, timeout=10)
     assert r.status_code == 409
