@@ -376,7 +376,7 @@ class HttpClient:
         if response.status_code == 429:
             self.metrics.count("throttled", method, url)
             self._note_reset(response)
-        level = logging.INFO if response.status_code < 400 else logging.WARNING
+        level = logging.DEBUG if response.status_code < 400 else logging.WARNING
         log.log(level, "%s %s %s -> %d", self.name, method, shown, response.status_code)
         return response
 

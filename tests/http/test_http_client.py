@@ -172,7 +172,7 @@ def test_log_lines_show_method_path_status_and_mask_query_secrets(
     clock: ManualClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     responses.get(URL, json={})
-    caplog.set_level(logging.INFO, logger="connector.http")
+    caplog.set_level(logging.DEBUG, logger="connector.http")
     make_http(clock=clock, name="zoho").request(
         "GET", URL, params={"organization_id": "123", "client_secret": "s3cr3t-value"}
     )
