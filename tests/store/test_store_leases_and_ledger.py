@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine
 
 from connector.domain import Customer, Invoice, InvoiceStatus, Money, Payment
-from connector.store import ledger_repo, leases
+from connector.store import leases, ledger_repo
 from connector.store.db import session_scope
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -296,25 +296,27 @@ def bulk_ledger(
             state.add_contact(
                 organization_id, f"Klant {n:05d} B.V.", email=f"klant{n:05d}@bulk.example",
                 first_name="Klant", last_name=f"{n:05d}", habit=HABITS[n % len(HABITS)],
-                created=now - timedelta(days=history_days + 1),
+                created=now - timedelta(days=history_days + 1) + timedelta(seconds=n),
             ).contact_id
             for n in range(n_customers)
         ]
-        days = sorted(rng.randint(0, history_days) for _ in range(n_invoices))[::-1]
+        # Edits are spread over past working days (none piles up at "now"), as in a real ledger:
+        # an incremental sync then fetches what changed since, not an artificial crowd.
+        days = sorted(rng.randint(1, history_days) for _ in range(n_invoices))[::-1]
         invoice_ids: list[str] = []
         for n, ago in enumerate(days):
             invoice_date = today - timedelta(days=ago)
-            created = min(_local(od, invoice_date, 9) + timedelta(seconds=n % 30_000), now)
+            created = _local(od, invoice_date, 9) + timedelta(seconds=n % 28_000)
             inv = state.add_invoice(
                 organization_id, contact_ids[n % n_customers],
                 Decimal(rng.randint(1_000, 500_000)) / 100, invoice_date,
                 invoice_date + timedelta(days=30), created=created,
             )
             invoice_ids.append(inv.invoice_id)
-            if rng.random() < paid_share and invoice_date < today:
-                paid_on = min(invoice_date + timedelta(days=rng.randint(1, 40)), today)
+            paid_on = invoice_date + timedelta(days=rng.randint(1, 40))
+            if rng.random() < paid_share and paid_on < today:
                 state.record_payment(organization_id, inv.invoice_id, inv.total, paid_on,
-                                     at=min(_local(od, paid_on, 10), now))
+                                     at=_local(od, paid_on, 10) + timedelta(seconds=n % 20_000))
     return BulkLedger(state, organization_id, contact_ids, invoice_ids, user_id, seed)
 
 
