@@ -6,6 +6,7 @@ Exit codes: 0 all clients ok; 1 a client failed (the others still ran, a summary
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from dataclasses import dataclass
@@ -306,6 +307,7 @@ def status(ctx: typer.Context, now: NowOption = None) -> None:
 # -- demo ---------------------------------------------------------------------------------
 @app.command()
 def demo(
+    ctx: typer.Context,
     out: Annotated[
         Path, typer.Option("--out", help="Where to write the report and database.")
     ] = Path("demo-output"),
@@ -318,8 +320,9 @@ def demo(
 
     if platform != "zoho":
         _fail(f"demo platform {platform!r} is not available yet (zoho)")
-    report = run_demo(out, days=days, seed=seed, echo=typer.echo)
-    typer.echo(f"report: {report}")
+    if _globals(ctx).verbose == 0:  # the day-by-day lines are the output; logs only if asked
+        logging.getLogger().setLevel(logging.WARNING)
+    run_demo(out, days=days, seed=seed, echo=typer.echo)
 
 
 def _mount_calc() -> None:

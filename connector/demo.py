@@ -299,18 +299,19 @@ def build_report(world: SandboxWorld, start: date, days: int, out: Path) -> Demo
             od.invoices[r].invoice_number if r in od.invoices else r for r, _ in a["items"]
         )
         when = a["done_at"].astimezone(zone) if a["done_at"] else None
+        kind = a["kind"] + (" + statement" if a["with_statement"] else "")
         rows.append(
             (
                 when,
                 name,
-                a["kind"],
+                kind,
                 numbers,
                 a["status"],
                 ", ".join(sorted({s for _, s in a["items"]})),
             )
         )
         if a["status"] == "sent" and when is not None:
-            per_customer[name].append(f"{when:%d %b} {a['kind']}")
+            per_customer[name].append(f"{when:%d %b} {kind}")
     summary = [
         f"demo: {days} days from {start} against the sandbox ({len(od.contacts)} customers, "
         f"{len(od.invoices)} invoices)",

@@ -195,7 +195,7 @@ class Dispatcher:
         self._mark(action_id, action, status, detail)
         if status == "sent":
             self._after_sent(action)
-            stats.lines.append(self._describe(action, customer))
+            stats.lines.append(self._describe(action, customer, fresh))
         else:
             stats.lines.append(f"{status}: {action.kind} for {customer.name}: {detail}")
         return status
@@ -283,8 +283,13 @@ class Dispatcher:
                 )
 
     @staticmethod
-    def _describe(action: Action, customer: Customer) -> str:
-        numbers = ", ".join(action.invoice_refs)
+    def _describe(
+        action: Action, customer: Customer, fresh: dict[str, Invoice | None]
+    ) -> str:
+        numbers = ", ".join(
+            inv.number if (inv := fresh.get(ref)) is not None else ref
+            for ref in action.invoice_refs
+        )
         if action.kind is ActionKind.CALL_TASK:
             return f"call task: call {customer.name} about invoices {numbers}"
         if action.kind is ActionKind.HANDOFF:

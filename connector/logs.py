@@ -40,4 +40,5 @@ def setup_logging(verbosity: int = 0, fmt: str = "text") -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("urllib3").setLevel(logging.WARNING if verbosity < 2 else logging.DEBUG)
+    for noisy in ("urllib3", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbosity < 2 else logging.DEBUG)

@@ -163,6 +163,7 @@ def actions(session: Session, tenant: str, *, status: str | None = None) -> list
         out.append({
             "id": row.id, "customer_ref": row.customer_ref, "kind": row.kind,
             "status": row.status, "planned_for": row.planned_for, "done_at": row.done_at,
+            "with_statement": row.with_statement,
             "detail": row.detail,
             "items": [(i.invoice_ref, i.step) for i in items_of(session, row.id or 0)],
         })
