@@ -146,3 +146,19 @@ def test_login_captures_the_code_on_the_local_callback_and_stores_tokens(
     assert record is not None and record.access_token and record.state == "ok"
     world.reload()
     assert world.app.tenant("notoken", world.clock).ledger.check()
+
+
+def test_debug_logs_of_a_run_never_show_a_token_or_secret(world: SandboxWorld) -> None:
+    before = world.app.tokens.get("good")
+    assert before is not None
+    world.state.expire_access_tokens()  # force a refresh inside the run, logged at DEBUG
+    at = (world.clock.now()).isoformat()
+    result = dunning("--config", str(world.app.config_dir), "-vv", "run", "good", "--now", at,
+                     env=world.env)
+    after = world.app.tokens.get("good")
+    assert after is not None and after.access_token != before.access_token
+    out = result.stdout + result.stderr
+    assert "DEBUG" in out, "debug logging was not on"
+    for secret in (before.access_token, before.refresh_token, after.access_token,
+                   world.env["ZOHO_CLIENT_SECRET"], world.env["DUNNING_SECRET_KEY"]):
+        assert secret and secret not in out, "a secret appeared in the log"
