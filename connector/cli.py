@@ -325,15 +325,27 @@ def demo(
     run_demo(out, days=days, seed=seed, echo=typer.echo)
 
 
-def _mount_calc() -> None:
-    try:
-        from connector.cli_calc import app as calc_app
-    except ImportError:  # pragma: no cover - the legal package is optional at import time
-        return
-    app.add_typer(calc_app, name="calc", help="Collection costs and statutory interest.")
+#: Command modules mounted on `dunning`. Each defines `register(app: typer.Typer) -> None`, so a
+#: feature adds its commands in its own module without editing this file beyond this list.
+EXTENSIONS = (
+    "connector.cli_calc",
+    "connector.cli_policy",
+    "connector.cli_serve",
+    "connector.cli_exact",
+)
 
 
-_mount_calc()
+def _mount_extensions() -> None:
+    import importlib
+    import importlib.util
+
+    for name in EXTENSIONS:
+        if importlib.util.find_spec(name) is None:
+            continue  # not built yet
+        importlib.import_module(name).register(app)
+
+
+_mount_extensions()
 
 
 def main() -> None:

@@ -240,3 +240,8 @@ def interest_command(
         _fail(str(exc))
     for line in interest_report(breakdown):
         typer.echo(line)
+
+
+def register(main_app: typer.Typer) -> None:
+    """Mount as `dunning calc`."""
+    main_app.add_typer(app, name="calc", help="Collection costs and statutory interest.")

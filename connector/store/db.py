@@ -89,7 +89,9 @@ def migrate(engine: Engine) -> None:
             if engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            # "heads": features add their tables on their own branch off the initial revision,
+            # so parallel work never fights over one linear chain.
+            command.upgrade(cfg, "heads")
     except Exception as exc:
         raise DatabaseError(
             f"cannot open or migrate the database {safe_url(str(engine.url))}: {exc}"
