@@ -214,3 +214,39 @@ class TenantRun(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     consecutive_failures: int = 0
     last_full_reconcile_at: datetime | None = _ts()
+
+
+# -- operations (issue 5: `dunning serve`, alerts, API budget) ------------------------------
+class OpsAlert(SQLModel, table=True):
+    """One alert condition of a client (or the installation: tenant ``*``).
+
+    A row is `active` while its condition holds; `mailed_at` records the one mail sent for this
+    activation, so an hourly re-check does not mail again (no alert storm). When the condition
+    clears, `cleared_at` is set; a later recurrence reactivates the row and mails once more.
+    """
+
+    __tablename__ = "ops_alert"
+    __table_args__ = (UniqueConstraint("tenant", "kind", name="uq_ops_alert_tenant_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    kind: str = Field(max_length=40)
+    active: bool = True
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    raised_at: datetime | None = _ts(nullable=False)
+    mailed_at: datetime | None = _ts()
+    cleared_at: datetime | None = _ts()
+
+
+class ApiUsageDay(SQLModel, table=True):
+    """API calls a client spent on one UTC day (the platforms' daily budgets reset at 00:00Z)."""
+
+    __tablename__ = "api_usage_day"
+    __table_args__ = (UniqueConstraint("tenant", "day", name="uq_api_usage_tenant_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    day: date
+    platform: str = Field(max_length=20)
+    calls: int = 0
+    throttled: int = 0
