@@ -17,20 +17,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from adapters.exact.sandbox.odata import AMSTERDAM
-from adapters.exact.sandbox.state import CENT, ExactState, PaymentTerm, TokenSet
+from adapters.exact.sandbox.state import ExactState, PaymentTerm, TokenSet
+from adapters.sandbox_kit.habits import HABIT_WEIGHTS, Installment, installments
+from adapters.sandbox_kit.habits import HABITS as HABITS
 
-HABITS: tuple[str, ...] = (
-    "on_time",
-    "early",
-    "late_few_days",
-    "pays_after_first_reminder",
-    "pays_after_firm_reminder",
-    "partial_then_full",
-    "slow_30_60",
-    "never_pays",
-    "disputes",
-)
-_HABIT_WEIGHTS = (8, 4, 8, 6, 4, 3, 3, 2, 2)  # adds up to 40: one demo division
+_HABIT_WEIGHTS = HABIT_WEIGHTS
 
 DEMO_CLIENT_ID = "b81cc4de-d192-400e-bcb4-09254394c52a"
 DEMO_CLIENT_SECRET = "sandbox-secret-NL-7hQm2"  # noqa: S105 - a fake, printed on purpose
@@ -73,7 +64,7 @@ class DemoInfo:
         return self.divisions[0]
 
 
-Payment = tuple[date, Decimal]
+Payment = Installment
 MailsSeen = Callable[[str], list[date]]
 
 
@@ -93,28 +84,7 @@ class PaymentSimulator:
     def schedule(self, term: PaymentTerm, habit: str, mails: list[date]) -> list[Payment]:
         """The (date, amount) installments this customer pays, given the reminders seen so far."""
         rng = random.Random(f"{self.seed}:{term.id}")
-        total, due = term.amount_dc, term.due_date
-        after_due = sorted(d for d in mails if d >= due)  # reminders come after the due date
-        if habit == "early":
-            day = term.invoice_date + timedelta(days=rng.randint(2, 10))
-            return [(min(day, due - timedelta(days=1)), total)]
-        if habit == "on_time":
-            return [(due - timedelta(days=rng.randint(0, 2)), total)]
-        if habit == "late_few_days":
-            return [(due + timedelta(days=rng.randint(2, 8)), total)]
-        if habit == "slow_30_60":
-            return [(due + timedelta(days=rng.randint(30, 60)), total)]
-        if habit == "partial_then_full":
-            first = (total / 2).quantize(CENT)
-            return [
-                (due + timedelta(days=rng.randint(1, 5)), first),
-                (due + timedelta(days=rng.randint(20, 35)), total - first),
-            ]
-        if habit == "pays_after_first_reminder" and after_due:
-            return [(after_due[0] + timedelta(days=rng.randint(1, 4)), total)]
-        if habit == "pays_after_firm_reminder" and len(after_due) >= 2:
-            return [(after_due[1] + timedelta(days=rng.randint(1, 5)), total)]
-        return []  # never_pays, disputes, or waiting for a reminder
+        return installments(habit, rng, term.invoice_date, term.due_date, term.amount_dc, mails)
 
     def simulate_day(self, day: date, mails_seen: MailsSeen) -> list[tuple[str, Decimal]]:
         """Book every installment due on or before `day` that is not booked yet."""

@@ -14,27 +14,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from adapters.sandbox_kit.habits import HABIT_WEIGHTS, Installment, installments
+from adapters.sandbox_kit.habits import HABITS as HABITS
 from adapters.zoho.sandbox.state import (
     ALL_SCOPES,
-    CENT,
     Invoice,
     OrgData,
     TokenSet,
     ZohoState,
 )
 
-HABITS: tuple[str, ...] = (
-    "on_time",
-    "early",
-    "late_few_days",
-    "pays_after_first_reminder",
-    "pays_after_firm_reminder",
-    "partial_then_full",
-    "slow_30_60",
-    "never_pays",
-    "disputes",
-)
-_HABIT_WEIGHTS = (8, 4, 8, 6, 4, 3, 3, 2, 2)  # adds up to 40: the demo organisation
+_HABIT_WEIGHTS = HABIT_WEIGHTS
 
 DEMO_CLIENT_ID = "1000.SANDBOXDEMO7Q2K9X4M1Z8W3R5T6Y"
 DEMO_CLIENT_SECRET = "sandbox-zoho-secret-4f9a1c07"  # noqa: S105 - a fake, printed on purpose
@@ -68,7 +58,7 @@ class DemoInfo:
     invoices: tuple[str, ...]
 
 
-Payment = tuple[date, Decimal]
+Payment = Installment
 MailsSeen = Callable[[str], list[date]]
 
 
@@ -92,28 +82,7 @@ class PaymentSimulator:
     def schedule(self, inv: Invoice, habit: str, mails: list[date]) -> list[Payment]:
         """The (date, amount) installments this customer pays, given the reminders seen so far."""
         rng = random.Random(f"{self.seed}:{inv.invoice_id}")
-        total, due = inv.total, inv.due_date
-        after_due = sorted(d for d in mails if d >= due)  # reminders come after the due date
-        if habit == "early":
-            day = inv.invoice_date + timedelta(days=rng.randint(2, 10))
-            return [(min(day, due - timedelta(days=1)), total)]
-        if habit == "on_time":
-            return [(due - timedelta(days=rng.randint(0, 2)), total)]
-        if habit == "late_few_days":
-            return [(due + timedelta(days=rng.randint(2, 8)), total)]
-        if habit == "slow_30_60":
-            return [(due + timedelta(days=rng.randint(30, 60)), total)]
-        if habit == "partial_then_full":
-            first = (total / 2).quantize(CENT)
-            return [
-                (due + timedelta(days=rng.randint(1, 5)), first),
-                (due + timedelta(days=rng.randint(20, 35)), total - first),
-            ]
-        if habit == "pays_after_first_reminder" and after_due:
-            return [(after_due[0] + timedelta(days=rng.randint(1, 4)), total)]
-        if habit == "pays_after_firm_reminder" and len(after_due) >= 2:
-            return [(after_due[1] + timedelta(days=rng.randint(1, 5)), total)]
-        return []  # never_pays, disputes, or waiting for a reminder
+        return installments(habit, rng, inv.invoice_date, inv.due_date, inv.total, mails)
 
     def reminders_to(self, contact_id: str) -> list[date]:
         """Local dates of the payment reminders Zoho sent to this customer (the outbox)."""
