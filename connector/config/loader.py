@@ -425,3 +425,28 @@ def _combine(problems: list[ConfigError]) -> ConfigError:
     ordered = sorted(problems, key=lambda p: p.line if p.line is not None else 1 << 30)
     first, *rest = ordered
     return ConfigError(first.file, first.key_path, first.message, first.line, rest)
+
+
+# -- other YAML files validated the same way (policies, issue #4) ------------------------------
+YamlDocument = _Doc
+
+
+def read_yaml_document(file: Path) -> YamlDocument:
+    """Parse `file` as a YAML mapping whose keys can be located (`YamlDocument.line`).
+
+    Raises:
+        ConfigError: unreadable, invalid YAML, duplicate key, empty or not a mapping.
+    """
+    return _read(Path(file))
+
+
+def validate_document(model: type[_M], doc: YamlDocument) -> _M:
+    """Validate a document against `model` with the same located messages as client files.
+
+    Raises:
+        ConfigError: every problem in the file (`ConfigError.more`), with key path and line.
+    """
+    result, problems = _validate(model, doc, doc.data, set())
+    if problems or result is None:
+        raise _combine(problems)
+    return result
