@@ -24,12 +24,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -113,6 +114,34 @@ def safe_url(url: str) -> str:
 
 
 # -- rate limiting ------------------------------------------------------------------------------
+class Limiter(Protocol):
+    """Paces calls to one platform organisation: `RateLimiter` in one process, or a limiter in
+    the database shared by every worker (`connector.worker.budget.DbRateLimiter`)."""
+
+    def acquire(self) -> float: ...
+
+    def note_reset(self, epoch_seconds: float) -> None: ...
+
+
+#: (key, calls per minute, clock) -> the limiter for that key, e.g. ("zoho:20071234", 90, clock)
+LimiterFactory = Callable[[str, int, "Clock"], Limiter]
+
+#: process-wide limiters per clock, then per key: a test or simulation with its own clock gets
+#: its own limiters, and they go away with the clock
+_local: weakref.WeakKeyDictionary[Clock, dict[str, RateLimiter]] = weakref.WeakKeyDictionary()
+_local_lock = threading.Lock()
+
+
+def local_limiter(key: str, per_minute: int, clock: Clock) -> RateLimiter:
+    """The default `LimiterFactory`: one in-memory sliding window per key in this process."""
+    with _local_lock:
+        per_key = _local.setdefault(clock, {})
+        limiter = per_key.get(key)
+        if limiter is None:
+            limiter = per_key[key] = RateLimiter(per_minute, clock)
+        return limiter
+
+
 class RateLimiter:
     """A sliding-window limiter: at most `per_minute` calls in any 60 s, waiting with the clock.
 
@@ -260,7 +289,7 @@ class HttpClient:
         clock: Clock,
         name: str,
         timeout: tuple[float, float],
-        limiter: RateLimiter | None,
+        limiter: Limiter | None,
         max_read_attempts: int,
         max_wait: float,
         wait_hint: WaitHint | None,
@@ -395,7 +424,7 @@ def make_http(
     clock: Clock,
     name: str,
     timeout: tuple[float, float] = (5.0, 30.0),
-    limiter: RateLimiter | None = None,
+    limiter: Limiter | None = None,
     max_read_attempts: int = 5,
     max_wait: float = 120.0,
     wait_hint: WaitHint | None = None,

@@ -24,7 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from adapters.zoho import mapping, writeback
 from adapters.zoho.auth import zoho_refresher
-from adapters.zoho.client import ZohoClient
+from adapters.zoho.client import PER_MINUTE, ZohoClient, limiter_key
 from adapters.zoho.endpoints import (
     CONTACTS,
     INVOICES,
@@ -38,7 +38,7 @@ from adapters.zoho.errors import ZohoApiError
 from connector.auth.tokens import TokenManager, TokenStore
 from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, Payment
-from connector.http import HttpMetrics, make_http
+from connector.http import HttpMetrics, LimiterFactory, make_http
 from connector.ports import (
     Capabilities,
     ErrorKind,
@@ -327,6 +327,7 @@ def zoho_ledger_from_settings(
     lag: timedelta = timedelta(minutes=5),
     metrics: HttpMetrics | None = None,
     currency: str | None = None,
+    limiters: LimiterFactory | None = None,
 ) -> ZohoLedger:
     """Wire a `ZohoLedger` from a client's `ZohoSettings` and the token store.
 
@@ -351,6 +352,8 @@ def zoho_ledger_from_settings(
     client = ZohoClient.create(
         tokens=tokens, api_base=api_base, organization_id=settings.organization_id,
         clock=clock, metrics=metrics,
+        limiter=limiters(limiter_key(settings.organization_id), PER_MINUTE, clock)
+        if limiters is not None else None,
     )
     return ZohoLedger(client, tenant=tenant, timezone=timezone, lag=lag, clock=clock,
                       currency=currency)

@@ -17,8 +17,6 @@ envelope).
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -36,25 +34,18 @@ from connector.auth.tokens import (
     TokenRefreshUnknown,
 )
 from connector.clock import Clock
-from connector.http import HttpClient, HttpMetrics, RateLimiter, make_http, safe_url
+from connector.http import HttpClient, HttpMetrics, Limiter, local_limiter, make_http, safe_url
 from connector.ports import ErrorKind
 
 PER_MINUTE = 90  # Zoho allows 100 per organisation per minute
 
-#: limiters per clock, then per organisation: a test or simulation with its own clock gets its
-#: own limiters, and they go away with the clock
-_limiters: weakref.WeakKeyDictionary[Clock, dict[str, RateLimiter]] = weakref.WeakKeyDictionary()
-_limiters_lock = threading.Lock()
-
-
-def organization_limiter(organization_id: str, clock: Clock) -> RateLimiter:
+def organization_limiter(organization_id: str, clock: Clock) -> Limiter:
     """The process-wide limiter of one Zoho organisation (shared by all its clients)."""
-    with _limiters_lock:
-        per_org = _limiters.setdefault(clock, {})
-        limiter = per_org.get(organization_id)
-        if limiter is None:
-            limiter = per_org[organization_id] = RateLimiter(PER_MINUTE, clock)
-        return limiter
+    return local_limiter(limiter_key(organization_id), PER_MINUTE, clock)
+
+
+def limiter_key(organization_id: str) -> str:
+    return f"zoho:{organization_id}"
 
 
 def zoho_wait_hint(clock: Clock) -> Callable[[requests.Response], float | None]:
@@ -113,13 +104,15 @@ class ZohoClient:
         clock: Clock,
         metrics: HttpMetrics | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
+        limiter: Limiter | None = None,
     ) -> ZohoClient:
-        """A client with the organisation's shared limiter and Zoho's 429 wait hint."""
+        """A client with the organisation's shared limiter (by default the process-wide one)
+        and Zoho's 429 wait hint."""
         http = make_http(
             clock=clock,
             name="zoho",
             timeout=timeout,
-            limiter=organization_limiter(organization_id, clock),
+            limiter=limiter or organization_limiter(organization_id, clock),
             wait_hint=zoho_wait_hint(clock),
             metrics=metrics,
         )

@@ -13,10 +13,10 @@ import pytest
 import responses
 from zoho_fixtures import ACCESS, ACCOUNTS, API, CLIENT_SECRET, ORG, REFRESH, START
 
-from adapters.zoho import client as client_module
 from adapters.zoho.adapter import ZohoLedger
 from adapters.zoho.auth import zoho_refresher
 from adapters.zoho.client import ZohoClient
+from connector import http as http_module
 from connector.auth.tokens import TokenManager
 from connector.clock import ManualClock
 from connector.http import make_http
@@ -31,9 +31,9 @@ _spec.loader.exec_module(fake_store)
 
 @pytest.fixture(autouse=True)
 def fresh_limiters() -> Iterator[None]:
-    client_module._limiters.clear()
+    http_module._local.clear()
     yield
-    client_module._limiters.clear()
+    http_module._local.clear()
 
 
 @pytest.fixture
