@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from connector.clock import Clock
 from connector.config import ConfigError, LoadedConfig, load_config
-from connector.http import HttpMetrics
+from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger
 from connector.store.crypto import Cipher
 from connector.store.db import database_url_from, make_engine, migrate
@@ -40,6 +40,8 @@ class App:
     engine: Engine
     cipher: Cipher
     tokens: TokenRepository
+    #: how API calls are paced: None = in this process; workers pass a database-backed one
+    limiters: LimiterFactory | None = None
 
     @classmethod
     def open(cls, config_dir: Path, env: Mapping[str, str] | None = None) -> App:
@@ -86,7 +88,8 @@ class App:
                 f"consent needed ({record.state_reason}); run `dunning auth login {slug}` again",
             )
         ledger = build_ledger(
-            slug, client, self.tokens, clock, self.config.connector, metrics=metrics
+            slug, client, self.tokens, clock, self.config.connector, metrics=metrics,
+            limiters=self.limiters,
         )
         templates = self.config_dir / "templates" / slug
         return Tenant.build(

@@ -14,7 +14,7 @@ from datetime import timedelta
 from connector.auth.login import CallbackParams, redirect_uri_for, run_login
 from connector.clock import Clock
 from connector.config import ClientConfig, ConnectorConfig
-from connector.http import HttpMetrics, make_http
+from connector.http import HttpMetrics, LimiterFactory, make_http
 from connector.ports import Ledger
 from connector.store.tokens import TokenRepository
 
@@ -31,6 +31,7 @@ def build_ledger(
     connector: ConnectorConfig,
     *,
     metrics: HttpMetrics | None = None,
+    limiters: LimiterFactory | None = None,
 ) -> Ledger:
     timezone = client.timezone or connector.timezone
     if client.platform == "zoho":
@@ -45,6 +46,7 @@ def build_ledger(
             clock=clock,
             lag=timedelta(minutes=5),
             metrics=metrics,
+            limiters=limiters,
         )
     raise UnsupportedPlatform(
         f"{slug}: platform {client.platform!r} is not supported by this version yet"
