@@ -12,6 +12,10 @@ For each action:
    (outcome unknown: a human decides; never resent blindly).
 
 A row left in `sending` by a crash is reconciled on a later run through `Ledger.reconcile`.
+
+A client with `approval: required` stops after step 1: the row waits in `approval` (its items
+live, so the step is not planned again) until `perform_approved` claims it `approval → sending`
+and goes on from step 3; one not approved within `APPROVAL_TTL` is expired and planned afresh.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ log = logging.getLogger("connector.dispatch")
 #: How long a claim protects a `sending` row; after that a later run reconciles it.
 CLAIM_TTL = timedelta(minutes=10)
 
+#: How long a planned action may wait for approval before it is stale and expired.
+APPROVAL_TTL = timedelta(days=3)
+
 #: Errors that are raised before anything was written, so the action was definitely not sent.
 _NOT_SENT_KINDS = {
     ErrorKind.CONFIG,
@@ -56,6 +63,7 @@ class DispatchSettings:
     timezone: str
     min_balance: Decimal
     customer_languages: dict[str, str] = field(default_factory=dict)
+    approval_required: bool = False
 
 
 @dataclass
@@ -67,6 +75,7 @@ class DispatchStats:
     failed: int = 0
     review: int = 0
     reconciled: int = 0
+    awaiting_approval: int = 0
     lines: list[str] = field(default_factory=list)  # human-readable, for the run output
 
     def merge(self, other: DispatchStats) -> None:
@@ -78,6 +87,7 @@ class DispatchStats:
             "failed",
             "review",
             "reconciled",
+            "awaiting_approval",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.lines += other.lines
@@ -135,15 +145,43 @@ class Dispatcher:
     # -- the main path ------------------------------------------------------------------
     def dispatch(self, actions: list[Action]) -> DispatchStats:
         stats = DispatchStats()
+        waiting = self.settings.approval_required
+        if waiting:
+            now = self.clock.now()
+            with session_scope(self.engine) as session:
+                outbox.expire_awaiting_approval(session, self.tenant, now - APPROVAL_TTL, now)
         for action in actions:
             now = self.clock.now()
             with session_scope(self.engine) as session:
-                action_id = outbox.enqueue(session, action, now, self.run_id)
+                action_id = outbox.enqueue(
+                    session, action, now, self.run_id, "approval" if waiting else "pending"
+                )
             if action_id is None:
                 stats.already_taken += 1
                 continue
             stats.enqueued += 1
+            if waiting:
+                stats.awaiting_approval += 1
+                continue
             if not outbox.claim(self.engine, action_id, self.owner, now, CLAIM_TTL):
+                stats.already_taken += 1
+                continue
+            status = self._perform(action_id, action, stats)
+            setattr(stats, status, getattr(stats, status) + 1)
+        return stats
+
+    def perform_approved(self, action_ids: list[int]) -> DispatchStats:
+        """Perform actions a human approved: each is claimed `approval → sending` (so two
+        approvers never send it twice) and then re-checked and performed like any other."""
+        stats = DispatchStats()
+        for action_id in action_ids:
+            with session_scope(self.engine) as session:
+                row = outbox.get(session, action_id)
+                if row is None or row.tenant != self.tenant:
+                    continue  # not this client's: never act on another client's row
+                action = outbox.load_action(session, row)
+            now = self.clock.now()
+            if not outbox.claim(self.engine, action_id, self.owner, now, CLAIM_TTL, "approval"):
                 stats.already_taken += 1
                 continue
             status = self._perform(action_id, action, stats)

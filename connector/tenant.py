@@ -100,6 +100,7 @@ class Tenant:
             customer_languages={
                 ref: o.language for ref, o in self.config.customers.items() if o.language
             },
+            approval_required=self.config.approval == "required",
         )
 
     def full_reconcile_due(self, now: datetime) -> bool:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from connector.domain import ActionKind
 
 #: outbox states in which a step counts as taken (it went out, is going out, or awaits a human)
-TAKEN = frozenset({"pending", "sending", "sent", "review"})
+TAKEN = frozenset({"pending", "sending", "sent", "review", "approval"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@
 
 Items of failed or cancelled actions are released (`live = NULL`) so the step can be planned
 again; `review` keeps them live, so an action with an unknown outcome is never resent blindly.
+`approval` (a client with `approval: required`) keeps them live too: the step waits for
+`dunning approve` and is not planned again; a stale one is expired (released).
 """
 
 from __future__ import annotations
@@ -25,12 +27,15 @@ from connector.policy.history import HistoryEntry
 from connector.store.db import session_scope
 from connector.store.models import OutboxAction, OutboxItem
 
-STATES = ("pending", "sending", "sent", "failed", "cancelled", "review", "expired")
+STATES = ("pending", "sending", "sent", "failed", "cancelled", "review", "expired", "approval")
 RELEASING = frozenset({"failed", "cancelled", "expired"})
 
 
-def enqueue(session: Session, action: Action, now: datetime, run_id: str | None) -> int | None:
-    """Insert the action; None if any of its (invoice, step) items is already live."""
+def enqueue(
+    session: Session, action: Action, now: datetime, run_id: str | None, status: str = "pending"
+) -> int | None:
+    """Insert the action (`pending`, or `approval` to wait for a human); None if any of its
+    (invoice, step) items is already live."""
     try:
         with session.begin_nested():
             row = OutboxAction(
@@ -38,7 +43,7 @@ def enqueue(session: Session, action: Action, now: datetime, run_id: str | None)
                 template=action.template, channel=action.channel.value,
                 with_statement=action.with_statement, planned_for=action.planned_for,
                 idempotency_key=action.idempotency_key, extra=dict(action.extra),
-                status="pending", run_id=run_id, created_at=now,
+                status=status, run_id=run_id, created_at=now,
             )
             session.add(row)
             session.flush()
@@ -55,12 +60,16 @@ def enqueue(session: Session, action: Action, now: datetime, run_id: str | None)
         return None
 
 
-def claim(engine: Engine, action_id: int, owner: str, now: datetime, ttl: timedelta) -> bool:
-    """`pending → sending` for exactly one caller, in its own committed transaction."""
+def claim(
+    engine: Engine, action_id: int, owner: str, now: datetime, ttl: timedelta,
+    from_status: str = "pending",
+) -> bool:
+    """`pending → sending` (or `approval → sending` once approved) for exactly one caller, in
+    its own committed transaction."""
     with session_scope(engine) as session:
         result = session.execute(
             update(OutboxAction)
-            .where(col(OutboxAction.id) == action_id, col(OutboxAction.status) == "pending")
+            .where(col(OutboxAction.id) == action_id, col(OutboxAction.status) == from_status)
             .values(status="sending", claimed_by=owner, claimed_until=now + ttl)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -132,6 +141,20 @@ def expire_pending(session: Session, tenant: str, before: datetime, now: datetim
     for row in rows:
         assert row.id is not None
         mark(session, row.id, "expired", "never claimed; expired", now)
+    return len(rows)
+
+
+def expire_awaiting_approval(
+    session: Session, tenant: str, before: datetime, now: datetime
+) -> int:
+    """`approval` rows created before `before` are stale: expired and released, so the step is
+    planned again from fresh data (and waits for approval again) instead of sent late."""
+    rows = session.exec(select(OutboxAction).where(
+        OutboxAction.tenant == tenant, OutboxAction.status == "approval",
+        col(OutboxAction.created_at) < before)).all()
+    for row in rows:
+        assert row.id is not None
+        mark(session, row.id, "expired", "not approved in time; expired", now)
     return len(rows)
 
 
