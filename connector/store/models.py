@@ -250,3 +250,35 @@ class ApiUsageDay(SQLModel, table=True):
     platform: str = Field(max_length=20)
     calls: int = 0
     throttled: int = 0
+
+
+# -- scale-out workers (issue #6) ---------------------------------------------------------------
+class TenantRound(SQLModel, table=True):
+    """One scheduled run of a client (its schedule slot), claimed by whichever worker runs it.
+
+    UNIQUE (tenant, round_at): a slot is run to completion once, however often its job is
+    retried after a worker died."""
+
+    __tablename__ = "tenant_round"
+    __table_args__ = (UniqueConstraint("tenant", "round_at", name="uq_round_tenant_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    round_at: datetime | None = _ts(nullable=False)
+    status: str = Field(default="running", max_length=20)  # running | done | failed | skipped
+    attempts: int = 0
+    worker: str | None = Field(default=None, max_length=200)
+    started_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+    result: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ApiBudget(SQLModel, table=True):
+    """A per-minute call budget shared by every worker (one row per platform organisation)."""
+
+    __tablename__ = "api_budget"
+
+    key: str = Field(primary_key=True, max_length=200)
+    window_start: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    used: int = 0
+    blocked_until: float = 0.0
