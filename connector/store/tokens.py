@@ -186,6 +186,26 @@ class TokenRepository:
                                 .order_by(col(TokenJournal.id))).all()
             return [(r.reason, json.loads(self.cipher.decrypt(r.payload_enc))) for r in rows]
 
+    def set_extra(
+        self, tenant: str, connection: str, values: dict[str, Any], now: datetime
+    ) -> None:
+        """Merge `values` into the connection's `extra` (platform bookkeeping that must survive
+        a crash, e.g. Exact's "refresh in flight" marker); a None value removes the key."""
+        with session_scope(self.engine) as session:
+            row = session.exec(select(OAuthToken).where(
+                OAuthToken.tenant == tenant, OAuthToken.connection == connection)).first()
+            if row is None:
+                return
+            extra = dict(row.extra or {})
+            for key, value in values.items():
+                if value is None:
+                    extra.pop(key, None)
+                else:
+                    extra[key] = value
+            row.extra = extra
+            row.updated_at = now
+            session.add(row)
+
     def mark_consent_needed(
         self, tenant: str, connection: str, reason: str, now: datetime
     ) -> None:
