@@ -53,6 +53,23 @@ def build_ledger(
     )
 
 
+#: Zoho Books daily API calls per organisation, by plan (reference/zoho-books.md §3).
+_ZOHO_DAILY_CALLS = {"free": 1000, "standard": 2000, "professional": 5000, "premium": 10000,
+                     "elite": 10000, "ultimate": 10000}
+#: Exact Online: 5,000 calls per app per division per day, reset 00:00 UTC (exact-online.md).
+_EXACT_DAILY_CALLS_PER_DIVISION = 5000
+
+
+def daily_api_budget(client: ClientConfig) -> int | None:
+    """The platform's daily API quota for this client, or None when it is not known (a Zoho
+    client without `plan:`); the budget alert uses it."""
+    if client.platform == "zoho" and client.zoho is not None:
+        return _ZOHO_DAILY_CALLS.get(client.zoho.plan) if client.zoho.plan else None
+    if client.platform == "exact" and client.exact is not None:
+        return _EXACT_DAILY_CALLS_PER_DIVISION * len(client.exact.division_list)
+    return None
+
+
 def login(
     slug: str,
     client: ClientConfig,
