@@ -332,6 +332,7 @@ EXTENSIONS = (
     "connector.cli_policy",
     "connector.cli_serve",
     "connector.cli_exact",
+    "connector.cli_worker",
 )
 
 

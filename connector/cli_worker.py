@@ -1,0 +1,65 @@
+"""`dunning worker` and `dunning enqueue`: client runs through the PostgreSQL task queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(worker)
+    app.command()(enqueue)
+
+
+def _queue_and_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from connector.cli import _fail, _globals
+    from connector.worker import queue as q
+
+    g = _globals(ctx)
+    context = q.WorkerContext(g.config_dir)
+    q.configure(context)
+    try:
+        app = context.app
+        url = app.config.connector.database_url
+        from connector.store.db import database_url_from
+
+        url = database_url_from(url, context.env)
+        queue = q.make_queue(url)
+        q.ensure_schema(queue, url)
+    except ValueError as exc:
+        _fail(str(exc))
+    return queue, app
+
+
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[int, typer.Option(help="Client runs at once in this process.")] = 4,
+    heartbeat: Annotated[float, typer.Option(help="Seconds between heartbeats.")] = 5.0,
+    stalled_after: Annotated[
+        float, typer.Option(help="Seconds without heartbeat before a worker's jobs are retried.")
+    ] = 30.0,
+    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Run client jobs from the PostgreSQL task queue (start several, on several machines)."""
+    from connector.worker import queue as q
+
+    queue, _app = _queue_and_app(ctx)
+    q.run_worker(queue, concurrency=concurrency, heartbeat=heartbeat,
+                 stalled_after=stalled_after, wait=not burst)
+
+
+def enqueue(
+    ctx: typer.Context,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Run the slot containing this moment, as of it.")
+    ] = None,
+) -> None:
+    """Queue the current schedule slot for every client that has not run it yet."""
+    from connector.cli import _clock
+    from connector.worker import queue as q
+
+    queue, app = _queue_and_app(ctx)
+    clock = _clock(now, app.config.connector.timezone)
+    deferred = q.defer_round(queue, app, clock.now(), simulated=now is not None)
+    typer.echo(f"queued {len(deferred)} client runs")

@@ -1,0 +1,214 @@
+"""The task queue: procrastinate on the connector's PostgreSQL database.
+
+Two tasks:
+* `run_client(slug, round_at)` runs one client for one schedule slot. Deferred with the queueing
+  lock `client:<slug>` (one waiting run per client at most) and the lock `client:<slug>` (never
+  two running at once); retried with exponential backoff when the run failed transiently.
+* `tick` (periodic, every minute) defers a `run_client` for every enabled client whose current
+  slot has not run yet. `dunning enqueue --now T` does the same for a chosen moment, which is how
+  tests and backfills drive simulated time.
+
+Fairness: each run is its own job, so a slow or failing client (timeouts, 429 waits) occupies
+one worker slot and retries later with backoff; it never holds up the other clients' slots.
+Jobs of a worker that died (SIGKILL, power cut) are found through procrastinate's heartbeats and
+retried by the surviving workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy.engine import make_url
+
+from connector.app import App, ClientUnavailable
+from connector.clock import Clock, ShiftedClock, SystemClock
+from connector.run import run_tenant
+from connector.worker import rounds
+from connector.worker.budget import db_limiters
+
+log = logging.getLogger("connector.worker")
+
+QUEUE = "clients"
+SCHEDULE_QUEUE = "schedule"
+RETRY = procrastinate.RetryStrategy(max_attempts=4, exponential_wait=4)
+
+
+class TransientRunFailure(Exception):
+    """A client run failed in a way worth retrying (network, rate limit, lease held)."""
+
+
+def libpq_url(database_url: str) -> str:
+    """procrastinate speaks libpq: `postgresql+psycopg://…` → `postgresql://…` (query kept,
+    so `?options=-csearch_path%3D…` selects a schema for both)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        raise ValueError("the task queue needs PostgreSQL (DATABASE_URL=postgresql+psycopg://…)")
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@dataclass
+class WorkerContext:
+    """What tasks in this process run with: the configuration and one cached `App`."""
+
+    config_dir: Path
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    _app: App | None = None
+
+    @property
+    def app(self) -> App:
+        if self._app is None:
+            app = App.open(self.config_dir, self.env)
+            app.limiters = db_limiters(app.engine)
+            self._app = app
+        return self._app
+
+
+_context: WorkerContext | None = None
+
+
+def configure(context: WorkerContext) -> None:
+    global _context
+    _context = context
+
+
+def context() -> WorkerContext:
+    if _context is None:
+        raise RuntimeError("connector.worker.queue.configure() was not called")
+    return _context
+
+
+blueprint = procrastinate.Blueprint()
+
+
+@blueprint.task(name="run_client", queue=QUEUE, retry=RETRY)
+def run_client(slug: str, round_at: str, now: str | None = None) -> str:
+    """Run `slug` for the schedule slot starting at `round_at` (ISO, UTC), as of `now` when
+    given (simulated time, backfills) and else as of the real time."""
+    ctx = context()
+    app = ctx.app
+    slot = datetime.fromisoformat(round_at)
+    clock: Clock = ShiftedClock(datetime.fromisoformat(now)) if now else SystemClock()
+    if not rounds.begin(app.engine, slug, slot, ctx.name, clock.now()):
+        return "already done"
+    try:
+        tenant = app.tenant(slug, clock)
+    except ClientUnavailable as exc:
+        rounds.finish(app.engine, slug, slot, "failed", exc.reason, clock.now())
+        return f"unavailable: {exc.reason}"  # needs a human, not a retry
+    result = run_tenant(tenant, clock, owner=f"{ctx.name}:{slug}")
+    if result.skipped:
+        raise TransientRunFailure(result.error or "lease held")
+    if not result.ok:
+        rounds.finish(app.engine, slug, slot, "failed", result.error or "", clock.now())
+        raise TransientRunFailure(result.error or "failed")
+    rounds.finish(app.engine, slug, slot, "done", result.summary(), clock.now())
+    return result.summary()
+
+
+def enqueue_due(
+    queue: procrastinate.App, app: App, now: datetime, *, simulated: bool = False
+) -> list[str]:
+    """Defer the current slot of every enabled client that has not run it; returns the slugs.
+    `simulated`: the runs act as of `now` instead of the real time."""
+    every = app.config.connector.schedule.every_minutes
+    slot = rounds.slot(now, every)
+    deferred = []
+    for slug in app.slugs():
+        if slug in app.config.errors or not rounds.is_due(app.engine, slug, now, every):
+            continue
+        with contextlib.suppress(AlreadyEnqueued):
+            run_client.configure(
+                queueing_lock=f"client:{slug}", lock=f"client:{slug}",
+            ).defer(slug=slug, round_at=slot.isoformat(),
+                    now=now.isoformat() if simulated else None)
+            deferred.append(slug)
+    return deferred
+
+
+@blueprint.periodic(cron="* * * * *", periodic_id="tick")
+@blueprint.task(name="tick", queue=SCHEDULE_QUEUE, queueing_lock="tick", pass_context=True)
+def tick(job_context: Any, timestamp: int) -> int:
+    ctx = context()
+    queue = job_context.app
+    now = datetime.fromtimestamp(timestamp, UTC)
+    return len(enqueue_due(queue, ctx.app, now))
+
+
+def make_queue(database_url: str) -> procrastinate.App:
+    queue = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url)),
+    )
+    queue.add_tasks_from(blueprint, namespace="dunning")
+    return queue
+
+
+def ensure_schema(queue: procrastinate.App, database_url: str) -> None:
+    """Install procrastinate's tables once (serialised by an advisory lock across workers)."""
+    import psycopg
+
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(7310455202)")
+        try:
+            exists = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
+            if exists and exists[0] is None:
+                conn.execute(queue.schema_manager.get_schema())
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(7310455202)")
+
+
+async def _reap_stalled(queue: procrastinate.App, every: float, heartbeat_timeout: float) -> None:
+    """Retry jobs whose worker stopped sending heartbeats (it was killed mid-run)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            stalled = await queue.job_manager.get_stalled_jobs(
+                seconds_since_heartbeat=heartbeat_timeout)
+            for job in stalled:
+                log.warning("retrying job %s (%s) of a stalled worker", job.id, job.task_name)
+                await queue.job_manager.retry_job(job)
+        except Exception:  # the reaper must outlive a hiccup of the database
+            log.exception("stalled-job reaper failed; trying again")
+
+
+def run_worker(
+    queue: procrastinate.App,
+    *,
+    concurrency: int,
+    heartbeat: float = 5.0,
+    stalled_after: float = 30.0,
+    wait: bool = True,
+) -> None:
+    """Run a worker until SIGTERM/SIGINT (or, with wait=False, until the queue is empty)."""
+
+    async def main() -> None:
+        async with queue.open_async():
+            reaper = asyncio.create_task(_reap_stalled(queue, heartbeat, stalled_after))
+            try:
+                await queue.run_worker_async(
+                    queues=[QUEUE, SCHEDULE_QUEUE], concurrency=concurrency, wait=wait,
+                    update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_after,
+                    name=context().name, shutdown_graceful_timeout=60,
+                )
+            finally:
+                reaper.cancel()
+
+    asyncio.run(main())
+
+
+def defer_round(
+    queue: procrastinate.App, app: App, now: datetime, *, simulated: bool
+) -> list[str]:
+    """`dunning enqueue`: defer the slot containing `now` for every due client."""
+    with queue.open():
+        return enqueue_due(queue, app, now, simulated=simulated)
