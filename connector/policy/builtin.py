@@ -1,38 +1,63 @@
-"""Built-in policies. `nl-b2b-standard`: the usual Dutch B2B sequence (dunning-and-law.md)."""
+"""Built-in policies, shipped as YAML inside the package (`connector/policy/ladders/*.yaml`).
+
+They are read with `importlib.resources`, so they work from a wheel as well as from a checkout,
+and they go through the same validation as a consultant's own policy file. Built-ins:
+
+* ``nl-b2b-standard``: the usual Dutch B2B sequence (dunning-and-law.md);
+* ``nl-b2c-wik``: consumers, ending in the fourteen-day letter before any collection costs;
+* ``nl-government``: longer and gentler, no costs;
+* ``us-30-60-90``: past due, 30, 60, stop of business at 90 days.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
 
-from connector.domain import ActionKind
-from connector.policy.model import Policy, PolicyError, Step, ThankYou
+from connector.policy.model import Policy, PolicyError, ThankYou
+from connector.policy.schema import load_policy_file
 
-NL_B2B_STANDARD = Policy(
-    name="nl-b2b-standard",
-    steps=(
-        Step("reminder", ActionKind.REMINDER, 7, "reminder", with_statement=True),
-        Step("call-1", ActionKind.CALL_TASK, 14, "call"),
-        Step("firm-reminder", ActionKind.FIRM_REMINDER, 21, "firm_reminder",
-             with_statement=True),
-        Step("call-2", ActionKind.CALL_TASK, 28, "call"),
-        Step("notice-of-default", ActionKind.NOTICE_OF_DEFAULT, 35, "notice_of_default"),
-        Step("handoff", ActionKind.HANDOFF, 49, "handoff"),
-    ),
-)
+LADDERS_PACKAGE = "connector.policy"
+LADDERS_DIR = "ladders"
 
-BUILTIN: dict[str, Policy] = {p.name: p for p in (NL_B2B_STANDARD,)}
+
+@lru_cache(maxsize=1)
+def builtin_policies() -> dict[str, Policy]:
+    """Every built-in policy by name (validated once per process)."""
+    out: dict[str, Policy] = {}
+    folder = resources.files(LADDERS_PACKAGE) / LADDERS_DIR
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        with resources.as_file(entry) as path:
+            policy = load_policy_file(Path(path), expect_name=entry.name.removesuffix(".yaml"))
+        out[policy.name] = policy
+    return out
+
+
+BUILTIN: dict[str, Policy] = builtin_policies()
+NL_B2B_STANDARD = BUILTIN["nl-b2b-standard"]
 
 
 def get_policy(
     name: str, *, min_balance: Decimal | None = None, thank_you: ThankYou | None = None
 ) -> Policy:
+    """A built-in policy by name, with the client's overrides applied."""
     try:
         policy = BUILTIN[name]
     except KeyError:
         raise PolicyError(
             f"unknown policy {name!r}; built-in policies: {', '.join(sorted(BUILTIN))}"
         ) from None
+    return with_overrides(policy, min_balance=min_balance, thank_you=thank_you)
+
+
+def with_overrides(
+    policy: Policy, *, min_balance: Decimal | None = None, thank_you: ThankYou | None = None
+) -> Policy:
     if min_balance is not None:
         policy = dataclasses.replace(policy, min_balance=min_balance)
     if thank_you is not None:

@@ -1,7 +1,11 @@
 """A dunning policy: an ordered ladder of steps, each so many days after the due date.
 
 Kept as plain frozen dataclasses so the planner stays pure and fast; the YAML form and its
-validation build these.
+validation (`connector.policy.schema`) build these. A step written in YAML relative to the
+previous step is stored here with its offset resolved against the due date (`offset_days`) and
+the relative form kept in `after_previous`: the planner's spacing rule (never sooner after the
+previous step than the ladder's own spacing) then makes "N days after the previous step" hold
+even when the previous step went out late.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from connector.domain import ActionKind, Channel
+from connector.domain import ActionKind, Channel, CustomerProfile, Money
 
 ThankYou = Literal["reminded", "every", "never"]
 
@@ -26,6 +30,52 @@ _DEFAULT_CHANNEL = {
 
 
 @dataclass(frozen=True, slots=True)
+class Conditions:
+    """When a step applies to an invoice; a step that does not apply is passed over (the
+    invoice climbs on to the next step that does). Empty sets mean "any"."""
+
+    #: the invoice's open balance must be at least this (in the invoice's currency)
+    min_balance: Decimal | None = None
+    profiles: frozenset[CustomerProfile] = frozenset()
+    currencies: frozenset[str] = frozenset()
+
+    def why_not(self, balance: Money, profile: CustomerProfile) -> str | None:
+        """None when the step applies, else a short reason for `dunning plan`."""
+        if self.min_balance is not None and balance.amount < self.min_balance:
+            return f"balance below {self.min_balance}"
+        if self.profiles and profile not in self.profiles:
+            return f"only for {'/'.join(sorted(self.profiles))} customers"
+        if self.currencies and balance.currency not in self.currencies:
+            return f"only for {'/'.join(sorted(self.currencies))}"
+        return None
+
+
+ALWAYS = Conditions()
+
+
+@dataclass(frozen=True, slots=True)
+class LateFee:
+    """A fee stated in the step's letter: a percentage of the amount due, or a fixed amount (in
+    the invoices' currency). None by default; the ledger is not charged by the connector."""
+
+    percent: Decimal | None = None
+    fixed: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if (self.percent is None) == (self.fixed is None):
+            raise PolicyError("a late fee is either a percentage or a fixed amount")
+
+    def on(self, amount_due: Money) -> Money:
+        if self.percent is not None:
+            return amount_due * (self.percent / 100)
+        assert self.fixed is not None
+        return Money(self.fixed, amount_due.currency)
+
+    def describe(self) -> str:
+        return f"{self.percent.normalize()}%" if self.percent is not None else "fixed"
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     id: str
     kind: ActionKind
@@ -34,6 +84,10 @@ class Step:
     template: str
     with_statement: bool = False
     channel: Channel | None = None
+    #: the YAML form "N days after the previous step" (informational; resolved in offset_days)
+    after_previous: int | None = None
+    conditions: Conditions = ALWAYS
+    late_fee: LateFee | None = None
 
     @property
     def effective_channel(self) -> Channel:
@@ -51,6 +105,7 @@ class Policy:
     thank_you_within_days: int = 14
     #: attempts of one step that definitely failed before the planner stops retrying it
     max_failed_attempts: int = 3
+    description: str = ""
 
     def __post_init__(self) -> None:
         if not self.steps:

@@ -14,6 +14,11 @@ Rules (issue #2, dunning-and-law.md):
   reminders disabled (in the platform or in config), steps that failed too often.
 * A thank-you goes to a customer who was reminded and has now paid everything that was reminded
   (or after every payment, or never, per policy), at most once per customer per day.
+* Issue #4: each customer profile (business, consumer, government; from the platform, overridden
+  in config) may have its own ladder (`PlanContext.policies`); a step whose conditions do not
+  hold for an invoice (minimum balance, profile, currency) is passed over; an active pause
+  (promise, dispute, payment plan, do-not-dun) stops an invoice where it is, and the ladder
+  resumes from there once the pause ends; a step's late fee is put on the action for the letter.
 
 Nothing here reads the clock, the network or the database.
 """
@@ -21,7 +26,7 @@ Nothing here reads the clock, the network or the database.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -32,14 +37,17 @@ from connector.domain import (
     ActionKind,
     Channel,
     Customer,
+    CustomerProfile,
     Invoice,
     InvoiceStatus,
     Money,
     Snapshot,
 )
 from connector.legal.calendar import BusinessCalendar, SendingWindow
+from connector.legal.fourteen_day import fourteen_day_letter_terms
 from connector.policy.history import HistoryEntry
 from connector.policy.model import Policy, Step
+from connector.policy.pauses import Pause
 
 THANK_YOU_STEP = "thank-you"
 
@@ -59,6 +67,25 @@ class PlanContext:
     disabled_customers: frozenset[str] = frozenset()
     #: customers already handed off to collection
     handed_off: frozenset[str] = frozenset()
+    #: a ladder per customer profile; a profile not named here uses the policy passed to plan()
+    policies: Mapping[CustomerProfile, Policy] = field(default_factory=dict)
+    #: profiles set per customer in the client's config (they win over the platform's)
+    profiles: Mapping[str, CustomerProfile] = field(default_factory=dict)
+    #: pauses not resumed by hand (expired ones included: the planner checks the dates)
+    pauses: tuple[Pause, ...] = ()
+
+    def profile_of(self, customer_ref: str, customer: Customer | None) -> CustomerProfile:
+        if customer_ref in self.profiles:
+            return self.profiles[customer_ref]
+        return customer.profile if customer is not None else CustomerProfile.BUSINESS
+
+    def policy_for(self, profile: CustomerProfile, default: Policy) -> Policy:
+        return self.policies.get(profile, default)
+
+    def pause_for(self, invoice: Invoice, day: date) -> Pause | None:
+        """The active pause covering the invoice (a customer-wide one first), if any."""
+        covering = [p for p in self.pauses if p.covers(invoice, day)]
+        return min(covering, key=lambda p: (p.invoice_ref is not None, p.id), default=None)
 
 
 @dataclass(frozen=True)
@@ -152,7 +179,8 @@ def decide(
         if invoice.status is not InvoiceStatus.OPEN:
             continue
         customer = snapshot.customers.get(invoice.customer_ref)
-        out.append(_decide_invoice(invoice, customer, policy, by_invoice[invoice.ref], now, ctx))
+        own = ctx.policy_for(ctx.profile_of(invoice.customer_ref, customer), policy)
+        out.append(_decide_invoice(invoice, customer, own, by_invoice[invoice.ref], now, ctx))
     return out
 
 
@@ -175,6 +203,9 @@ def _decide_invoice(
         return skip("reminders disabled for this customer in the client's config")
     if customer is not None and customer.reminders_enabled is False:
         return skip("reminders disabled for this customer in the ledger")
+    pause = ctx.pause_for(invoice, ctx.window.local(now).date())
+    if pause is not None:
+        return skip(f"paused: {pause.describe()}")
     if not invoice.balance.is_positive():
         return skip("nothing owed")
     if invoice.balance.amount < policy.min_balance:
@@ -185,7 +216,15 @@ def _decide_invoice(
     last = max(done, default=-1)
     if last + 1 >= len(policy.steps):
         return skip("ladder complete")
-    step = policy.steps[last + 1]
+    profile = ctx.profile_of(invoice.customer_ref, customer)
+    passed_over: list[str] = []
+    for step in policy.steps[last + 1:]:
+        why_not = step.conditions.why_not(invoice.balance, profile)
+        if why_not is None:
+            break
+        passed_over.append(f"{step.id} ({why_not})")
+    else:
+        return skip("no further step applies: " + ", ".join(passed_over))
     failed = sum(1 for e in entries if e.step == step.id and e.status == "failed")
     if failed >= policy.max_failed_attempts:
         return skip(f"{step.id} failed {failed} times; needs attention", step)
@@ -196,10 +235,23 @@ def _decide_invoice(
         prev_day = _done_day(taken[previous.id], ctx.window)
         spacing = timedelta(days=step.offset_days - previous.offset_days)
         scheduled = max(scheduled, prev_day + spacing)
+    if step.kind is ActionKind.HANDOFF:
+        scheduled = max(scheduled, _costs_allowed_from(entries, ctx))
     at = ctx.window.earliest_send(scheduled, ctx.calendar)
     if now >= at:
         return Decision(invoice, customer, step, True, at, f"{step.id} due since {_fmt(at, ctx)}")
     return Decision(invoice, customer, step, False, at, f"{step.id} on {_fmt(at, ctx)}")
+
+
+def _costs_allowed_from(entries: list[HistoryEntry], ctx: PlanContext) -> date:
+    """The first day collection costs may be charged after a fourteen-day letter on this invoice
+    (art. 6:96 lid 6 BW): the day after its term, counted from deemed postal receipt, which is
+    never earlier than receipt by e-mail (connector.legal.fourteen_day). date.min: no letter."""
+    letters = [e for e in entries if e.taken and e.kind is ActionKind.FOURTEEN_DAY_LETTER]
+    if not letters:
+        return date.min
+    sent_on = max(_done_day(e, ctx.window) for e in letters)
+    return fourteen_day_letter_terms(sent_on, ctx.calendar, by="post").costs_from_safe
 
 
 def _done_day(entry: HistoryEntry, window: SendingWindow) -> date:
@@ -239,11 +291,19 @@ def _action(tenant: str, customer_ref: str, group: list[Decision], today: date) 
         for d in sorted(group, key=lambda d: (d.invoice.due_date, d.invoice.ref))
         if d.step is not None
     )
+    extra: dict[str, str] = {}
+    if lead.late_fee is not None:
+        due = items[0].balance
+        for item in items[1:]:
+            due = due + item.balance
+        fee = lead.late_fee.on(due)
+        extra = {"late_fee": str(fee.amount), "late_fee_currency": fee.currency,
+                 "late_fee_basis": lead.late_fee.describe()}
     return Action(
         tenant=tenant, customer_ref=customer_ref, kind=lead.kind, template=lead.template,
         planned_for=today, items=items,
         with_statement=any(s.with_statement for s in steps),
-        channel=lead.effective_channel,
+        channel=lead.effective_channel, extra=extra,
     )
 
 
@@ -255,8 +315,10 @@ def _thank_yous(
     today: date,
     ctx: PlanContext,
 ) -> list[Action]:
-    if policy.thank_you == "never":
-        return []
+    def own(customer_ref: str) -> Policy:
+        customer = snapshot.customers.get(customer_ref)
+        return ctx.policy_for(ctx.profile_of(customer_ref, customer), policy)
+
     reminded: dict[str, set[str]] = defaultdict(set)
     thanked: set[str] = set()
     thanked_today: set[str] = set()
@@ -269,26 +331,26 @@ def _thank_yous(
                 thanked_today.add(e.customer_ref)
         elif e.kind in _REMINDING and e.status == "sent":
             reminded[e.customer_ref].add(e.invoice_ref)
-    cutoff = today - timedelta(days=policy.thank_you_within_days)
-
     def recently_paid(inv: Invoice) -> bool:
+        cutoff = today - timedelta(days=own(inv.customer_ref).thank_you_within_days)
         paid_on = inv.last_payment_date or (inv.updated_at.date() if inv.updated_at else None)
         return (inv.status is InvoiceStatus.PAID and not inv.balance.is_positive()
                 and (paid_on is None or paid_on >= cutoff))
 
     candidates: dict[str, list[Invoice]] = defaultdict(list)
-    if policy.thank_you == "reminded":
-        for customer_ref, refs in reminded.items():
-            invoices = [snapshot.invoices[r] for r in refs if r in snapshot.invoices]
-            if any(i.is_open for i in invoices):
-                continue  # not everything that was reminded is paid yet
-            candidates[customer_ref] = [
-                i for i in invoices if i.ref not in thanked and recently_paid(i)
-            ]
-    else:  # "every"
-        for inv in snapshot.invoices.values():
-            if inv.ref not in thanked and recently_paid(inv):
-                candidates[inv.customer_ref].append(inv)
+    for customer_ref, refs in reminded.items():
+        if own(customer_ref).thank_you != "reminded":
+            continue
+        invoices = [snapshot.invoices[r] for r in refs if r in snapshot.invoices]
+        if any(i.is_open for i in invoices):
+            continue  # not everything that was reminded is paid yet
+        candidates[customer_ref] = [
+            i for i in invoices if i.ref not in thanked and recently_paid(i)
+        ]
+    for inv in snapshot.invoices.values():
+        if (own(inv.customer_ref).thank_you == "every" and inv.ref not in thanked
+                and recently_paid(inv)):
+            candidates[inv.customer_ref].append(inv)
 
     actions = []
     for customer_ref, invoices in sorted(candidates.items()):
@@ -298,7 +360,7 @@ def _thank_yous(
                       for i in sorted(invoices, key=lambda i: i.ref))
         actions.append(Action(
             tenant=ctx.tenant, customer_ref=customer_ref, kind=ActionKind.THANK_YOU,
-            template=policy.thank_you_template, planned_for=today, items=items,
+            template=own(customer_ref).thank_you_template, planned_for=today, items=items,
             channel=Channel.LEDGER_MAIL,
         ))
     return actions

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector.domain import Action, Customer, Invoice, Money
 from connector.domain.money import total
+from connector.legal.collection_costs import SCALE_CURRENCY, collection_costs
 from connector.ports import RenderedMessage
 
 BLOCKS = ("subject", "html", "text", "note")
@@ -40,8 +42,11 @@ LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 #: one by one, so the shared macros come in as the variable `m` rather than by `{% import %}`.
 CONTEXT_NAMES = frozenset(
     {"customer", "invoices", "total_due", "sender", "company", "today", "with_statement",
-     "kind", "language", "m"}
+     "kind", "language", "m", "late_fee", "collection_costs"}
 )
+
+#: kinds whose letter states the collection costs that follow (BIK scale, connector.legal)
+COSTS_STATED = frozenset({"fourteen_day_letter", "notice_of_default"})
 
 
 class TemplateProblem(ValueError):
@@ -72,6 +77,8 @@ class MessageContext:
     kind: str = ""
     language: str = "nl"
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the step's late fee (policy `late_fee`), stated in the letter; None: no fee
+    late_fee: Money | None = None
 
     @classmethod
     def for_action(
@@ -99,6 +106,10 @@ class MessageContext:
                 )
             )
         currency = action.items[0].balance.currency
+        late_fee = None
+        if action.extra.get("late_fee"):
+            late_fee = Money.of(action.extra["late_fee"],
+                                action.extra.get("late_fee_currency", currency))
         return cls(
             customer=customer,
             invoices=lines,
@@ -109,13 +120,18 @@ class MessageContext:
             with_statement=action.with_statement,
             kind=action.kind.value,
             language=language,
+            late_fee=late_fee,
         )
 
 
 class Renderer:
     """Renders messages for one client (`template_dir` holds the client's overrides)."""
 
-    def __init__(self, template_dir: Path | None = None) -> None:
+    def __init__(
+        self, template_dir: Path | None = None, *, costs_vat_rate: Decimal | None = None
+    ) -> None:
+        #: VAT percentage added to collection costs (only when the creditor cannot reclaim it)
+        self.costs_vat_rate = costs_vat_rate
         loaders: list[Any] = []
         if template_dir is not None:
             loaders.append(FileSystemLoader(str(template_dir)))
@@ -148,6 +164,8 @@ class Renderer:
             "with_statement": ctx.with_statement,
             "kind": ctx.kind,
             "language": ctx.language,
+            "late_fee": ctx.late_fee,
+            "collection_costs": self.collection_costs(ctx),
             # the language's shared macros (invoice table, signature), as `m`
             "m": self.env.get_template(f"{ctx.language}/_macros.j2").make_module(),
         }
@@ -170,6 +188,15 @@ class Renderer:
             to=tuple(to),
             note=unescape(parts["note"]),
         )
+
+    def collection_costs(self, ctx: MessageContext) -> Money | None:
+        """The collection costs a letter of this kind states (BIK scale on the summed
+        principals, VAT if configured); None for other kinds or non-euro amounts."""
+        if ctx.kind not in COSTS_STATED or ctx.total_due.currency != SCALE_CURRENCY:
+            return None
+        if not ctx.total_due.is_positive():
+            return None
+        return collection_costs(ctx.total_due, vat_rate=self.costs_vat_rate).total
 
     def check(self, template: str, language: str) -> list[str]:
         """Problems with a template (missing, syntax, blocks, unknown variables), for `doctor`."""

@@ -1,0 +1,69 @@
+"""Pauses in dunning: a promise to pay, a dispute, a payment plan, or "do not dun" at all.
+
+A credit controller stops the ladder for a reason and says until when: a customer promised to
+pay by Friday, disputes one invoice, pays in instalments, or must not be chased at all. The
+planner honours an active pause by planning nothing for what it covers; it never resets the
+ladder, so when a promise expires unpaid the invoice climbs on from the step it had reached
+(a broken promise is not a reason to start over with a friendly reminder).
+
+Pure data: stored by `connector.store.pauses`, set from `dunning pause` / `dunning resume`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from connector.domain import Invoice
+
+
+class PauseKind(enum.StrEnum):
+    PROMISE = "promise"  # promise to pay until a date: resumes the day after, if still unpaid
+    DISPUTE = "dispute"  # the customer disputes (an invoice): until resolved and resumed
+    PLAN = "plan"  # payment plan agreed: instalments are followed up by hand
+    STOP = "stop"  # do not dun this customer at all
+
+    @property
+    def label(self) -> str:
+        return {
+            PauseKind.PROMISE: "promise to pay",
+            PauseKind.DISPUTE: "dispute",
+            PauseKind.PLAN: "payment plan",
+            PauseKind.STOP: "do not dun",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """One pause as set by a person; `invoice_ref` None means every invoice of the customer."""
+
+    id: int
+    tenant: str
+    customer_ref: str
+    kind: PauseKind
+    reason: str
+    created_by: str
+    created_at: datetime
+    invoice_ref: str | None = None
+    #: last day of the pause (inclusive); None: until resumed by hand
+    until: date | None = None
+    resumed_at: datetime | None = None
+    resumed_by: str | None = None
+
+    def active_on(self, day: date) -> bool:
+        if self.resumed_at is not None:
+            return False
+        return self.until is None or day <= self.until
+
+    def covers(self, invoice: Invoice, day: date) -> bool:
+        return (
+            self.active_on(day)
+            and self.customer_ref == invoice.customer_ref
+            and (self.invoice_ref is None or self.invoice_ref == invoice.ref)
+        )
+
+    def describe(self) -> str:
+        scope = f"invoice {self.invoice_ref}" if self.invoice_ref else "customer"
+        until = f" until {self.until.isoformat()}" if self.until else ""
+        return f"{self.kind.label} ({scope}){until}: {self.reason} [by {self.created_by}]"
