@@ -9,13 +9,22 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from connector.clock import Clock, ShiftedClock, SystemClock, parse_now
+from connector.cli_common import (
+    AllOption,
+    ClientsArg,
+    Globals,
+    NowOption,
+)
+from connector.cli_common import clock_for as _clock
+from connector.cli_common import fail as _fail
+from connector.cli_common import globals_of as _globals
+from connector.cli_common import open_app as _open_app
+from connector.clock import SystemClock
 
 app = typer.Typer(
     help="Accounts-receivable follow-up (debiteurenbeheer) on top of Zoho Books and Exact Online.",
@@ -25,18 +34,6 @@ app = typer.Typer(
 )
 auth_app = typer.Typer(help="Connect a client's ledger (OAuth 2.0).", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
-
-
-@dataclass
-class Globals:
-    config_dir: Path
-    verbose: int
-    log_format: str
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @app.callback()
@@ -57,46 +54,6 @@ def main_options(
     ctx.obj = Globals(resolve_config_dir(config), verbose, log_format)
 
 
-def _globals(ctx: typer.Context) -> Globals:
-    obj = ctx.obj
-    assert isinstance(obj, Globals)
-    return obj
-
-
-def _open_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from connector.app import App
-    from connector.config import ConfigError
-    from connector.store.crypto import CipherError
-
-    g = _globals(ctx)
-    if not g.config_dir.is_dir():
-        _fail(
-            f"configuration directory {g.config_dir} does not exist; "
-            f"run `dunning init {g.config_dir}`"
-        )
-    try:
-        return App.open(g.config_dir)
-    except (ConfigError, CipherError) as exc:
-        _fail(str(exc))
-
-
-def _clock(now: str | None, tz: str) -> Clock:
-    if now is None:
-        return SystemClock()
-    try:
-        return ShiftedClock(parse_now(now, tz))
-    except ValueError as exc:
-        _fail(f"--now: {exc}")
-
-
-NowOption = Annotated[
-    str | None,
-    typer.Option(
-        "--now", help="Act as of this moment (ISO date or datetime; a date means 09:00 local)."
-    ),
-]
-ClientsArg = Annotated[list[str] | None, typer.Argument(help="Client names (config file stems).")]
-AllOption = Annotated[bool, typer.Option("--all", help="Every enabled client.")]
 
 
 # -- init / doctor ------------------------------------------------------------------------
@@ -358,4 +315,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's app, not this `__main__` copy, so that command modules which
+    # import `connector.cli` see the same objects.
+    from connector.cli import main as _main
+
+    _main()

@@ -12,11 +12,11 @@ def register(app: typer.Typer) -> None:
     app.command()(enqueue)
 
 
-def _queue_and_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from connector.cli import _fail, _globals
+def _queue_and_app(ctx: typer.Context, *, schedule: bool = True):  # type: ignore[no-untyped-def]
+    from connector.cli_common import fail, globals_of
     from connector.worker import queue as q
 
-    g = _globals(ctx)
+    g = globals_of(ctx)
     context = q.WorkerContext(g.config_dir)
     q.configure(context)
     try:
@@ -25,10 +25,10 @@ def _queue_and_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
         from connector.store.db import database_url_from
 
         url = database_url_from(url, context.env)
-        queue = q.make_queue(url)
+        queue = q.make_queue(url, schedule=schedule)
         q.ensure_schema(queue, url)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     return queue, app
 
 
@@ -40,11 +40,14 @@ def worker(
         float, typer.Option(help="Seconds without heartbeat before a worker's jobs are retried.")
     ] = 30.0,
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+    schedule: Annotated[
+        bool, typer.Option(help="Also queue due clients every minute (off: `dunning enqueue`).")
+    ] = True,
 ) -> None:
     """Run client jobs from the PostgreSQL task queue (start several, on several machines)."""
     from connector.worker import queue as q
 
-    queue, _app = _queue_and_app(ctx)
+    queue, _app = _queue_and_app(ctx, schedule=schedule)
     q.run_worker(queue, concurrency=concurrency, heartbeat=heartbeat,
                  stalled_after=stalled_after, wait=not burst)
 
@@ -56,10 +59,10 @@ def enqueue(
     ] = None,
 ) -> None:
     """Queue the current schedule slot for every client that has not run it yet."""
-    from connector.cli import _clock
+    from connector.cli_common import clock_for
     from connector.worker import queue as q
 
-    queue, app = _queue_and_app(ctx)
-    clock = _clock(now, app.config.connector.timezone)
+    queue, app = _queue_and_app(ctx, schedule=False)
+    clock = clock_for(now, app.config.connector.timezone)
     deferred = q.defer_round(queue, app, clock.now(), simulated=now is not None)
     typer.echo(f"queued {len(deferred)} client runs")

@@ -136,7 +136,6 @@ def enqueue_due(
     return deferred
 
 
-@blueprint.periodic(cron="* * * * *", periodic_id="tick")
 @blueprint.task(name="tick", queue=SCHEDULE_QUEUE, queueing_lock="tick", pass_context=True)
 def tick(job_context: Any, timestamp: int) -> int:
     ctx = context()
@@ -145,11 +144,15 @@ def tick(job_context: Any, timestamp: int) -> int:
     return len(enqueue_due(queue, ctx.app, now))
 
 
-def make_queue(database_url: str) -> procrastinate.App:
+def make_queue(database_url: str, *, schedule: bool = True) -> procrastinate.App:
+    """The queue app. `schedule`: this process's workers also defer the every-minute `tick`
+    (off for simulated time, where `dunning enqueue --now` drives the slots)."""
     queue = procrastinate.App(
         connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url)),
     )
     queue.add_tasks_from(blueprint, namespace="dunning")
+    if schedule:
+        queue.periodic(cron="* * * * *", periodic_id="tick")(queue.tasks["dunning:tick"])
     return queue
 
 
