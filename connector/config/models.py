@@ -356,6 +356,32 @@ class CustomerOverride(_Model):
     reminders: bool = True
     profile: Literal["business", "consumer", "government"] | None = None
     language: Literal["nl", "en"] | None = None
+    #: postal address for letters sent by (registered) post, lines separated by newlines
+    address: str | None = None
+
+
+# -- issue #4: policies per profile, late payers, collection-cost VAT --------------------------
+ProfileName = Literal["business", "consumer", "government"]
+
+
+class LatePayerRule(_Model):
+    """When a customer counts as a chronic late payer (for prepayment / credit hold): at least
+    `min_invoices` paid invoices, of which at least `share_late` were paid late, or paid on
+    average `average_days_late` days or more after the due date."""
+
+    min_invoices: int = Field(default=3, ge=1)
+    share_late: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
+    average_days_late: int = Field(default=14, ge=1)
+    #: a payment this many days or fewer after the due date does not count as late
+    grace_days: int = Field(default=0, ge=0)
+
+
+class LegalSettings(_Model):
+    """Collection law options of the client (the creditor)."""
+
+    #: add VAT to collection costs: only when the client cannot reclaim VAT and declares so
+    vat_on_collection_costs: bool = False
+    vat_rate: Decimal = Field(default=Decimal("21"), ge=1, le=100)
 
 
 class ClientConfig(_Model):
@@ -368,7 +394,12 @@ class ClientConfig(_Model):
     exact: ExactSettings | None = None
     mail: SmtpSettings | None = None
     policy: NonEmpty = "nl-b2b-standard"
+    #: a different policy per customer profile (built-in name, name in config/policies/, or a
+    #: .yaml path relative to the config directory); unnamed profiles use `policy`
+    policies: dict[ProfileName, NonEmpty] = Field(default_factory=dict)
     policy_overrides: PolicyOverrides = PolicyOverrides()
+    late_payers: LatePayerRule = LatePayerRule()
+    legal: LegalSettings = LegalSettings()
     language: Literal["nl", "en"] = "nl"
     timezone: TimeZoneName | None = None
     sending_window: WindowSpec | None = None

@@ -139,6 +139,24 @@ policy_overrides:
   min_balance: "5.00"         # open balances below this are left alone
   thank_you: reminded         # thank-you mail on payment: reminded (only after a reminder),
                               # every (every payment) or never
+# A different policy per customer profile (built-in name, a name in <config>/policies/, or a
+# .yaml path relative to the config directory); profiles not named here use `policy`.
+# Built in: nl-b2b-standard, nl-b2c-wik, nl-government, us-30-60-90.
+policies: {}
+#  consumer: nl-b2c-wik
+#  government: nl-government
+
+# When a customer counts as a chronic late payer (shown by `dunning customers`).
+late_payers:
+  min_invoices: 3             # judged only after this many paid invoices
+  share_late: "0.5"           # ... of which at least this share was paid late,
+  average_days_late: 14       # ... or paid this many days late on average
+  grace_days: 0               # paid this many days after the due date is not late yet
+
+# Collection law (Dutch WIK): VAT on collection costs only if you cannot reclaim VAT.
+legal:
+  vat_on_collection_costs: false
+  vat_rate: "21"
 
 language: nl                  # default letter language: nl or en
 timezone: null                # null = connector.yaml's timezone
@@ -158,6 +176,7 @@ customers: {}
 #    reminders: false          # never remind this customer
 #    profile: consumer         # business, consumer or government (changes legal steps)
 #    language: en              # letter language for this customer
+#    address: "Dorpsstraat 1, 1234 AB Ergens"   # postal address for letters
 """
 
 
