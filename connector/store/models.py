@@ -282,3 +282,26 @@ class ApiBudget(SQLModel, table=True):
     window_start: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     used: int = 0
     blocked_until: float = 0.0
+
+
+# -- dunning policies (issue #4): pauses ----------------------------------------------------------
+class DunningPause(SQLModel, table=True):
+    """A pause set by a person: promise to pay, dispute, payment plan or do-not-dun.
+
+    Never deleted: `dunning resume` sets `resumed_at`/`resumed_by`, so who paused what, why and
+    when stays on record (the dossier of a hand-off lists them)."""
+
+    __tablename__ = "dunning_pause"
+    __table_args__ = (Index("ix_dunning_pause_tenant_customer", "tenant", "customer_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    customer_ref: str = Field(max_length=100)
+    invoice_ref: str | None = Field(default=None, max_length=100)
+    kind: str = Field(max_length=20)
+    until: date | None = None
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=200)
+    created_at: datetime | None = _ts(nullable=False)
+    resumed_at: datetime | None = _ts()
+    resumed_by: str | None = Field(default=None, max_length=200)
