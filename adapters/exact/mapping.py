@@ -1,0 +1,237 @@
+"""The only place that knows Exact Online field names: OData rows -> domain objects, and back.
+
+Exact's values at the edge (/work/shared/reference/exact-online.md §4):
+  * dates come as ``/Date(1641034800000)/``: the epoch milliseconds of the *Dutch wall clock*
+    read as if it were UTC. They become aware datetimes in Europe/Amsterdam (and plain dates for
+    date fields). The offset form ``/Date(1516741035800+0100)/`` carries a real UTC instant;
+  * ``$filter`` datetime literals carry no zone and are read as Dutch wall time, so aware
+    datetimes are converted to Amsterdam wall time before formatting;
+  * GUIDs are compared case-insensitively by Exact; we keep them lower-case canonical;
+  * amounts are JSON numbers, parsed as `Decimal` by the client, never float.
+A row that cannot be read raises `MalformedRecord` (MALFORMED) naming it, so a sync fails loudly
+instead of storing a wrong balance.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.exact.errors import ExactApiError
+from connector.domain import Customer, CustomerProfile, Invoice, InvoiceStatus, Money
+from connector.ports import ErrorKind
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+_EPOCH = datetime(1970, 1, 1)
+_ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+
+
+class MalformedRecord(ExactApiError):
+    def __init__(self, what: str, message: str) -> None:
+        super().__init__(ErrorKind.MALFORMED, f"Exact {what}: {message}", endpoint=what,
+                         sent=None)
+
+
+# -- scalars ----------------------------------------------------------------------------------
+def parse_odata_datetime(value: Any) -> datetime | None:
+    """``/Date(ms)/`` (Dutch wall time dressed as UTC) -> aware Amsterdam datetime; None/"" ->
+    None. ISO strings (what Exact echoes for values we posted) are accepted too."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    m = _ODATA_DATE.match(text)
+    if m is None:
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"not an OData date: {value!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
+    ms = int(m.group(1))
+    if m.group(2):  # an explicit offset: the number is a true UTC instant
+        return datetime.fromtimestamp(ms / 1000, UTC).astimezone(AMSTERDAM)
+    wall = _EPOCH + timedelta(milliseconds=ms)
+    return wall.replace(tzinfo=AMSTERDAM)
+
+
+def parse_odata_date(value: Any) -> date | None:
+    moment = parse_odata_datetime(value)
+    return None if moment is None else moment.date()
+
+
+def wall_literal(moment: datetime) -> str:
+    """An aware datetime as a ``$filter`` literal: ``datetime'2026-01-05T09:00:00'`` in Dutch
+    wall time (Exact reads zone-less literals as local time)."""
+    if moment.tzinfo is None:
+        raise ValueError("wall_literal needs an aware datetime")
+    return f"datetime'{moment.astimezone(AMSTERDAM):%Y-%m-%dT%H:%M:%S}'"
+
+
+def wall_json(moment: datetime) -> str:
+    """An aware datetime as Exact wants it in a POST body (zone-less Dutch wall time)."""
+    return f"{moment.astimezone(AMSTERDAM):%Y-%m-%dT%H:%M:%S}"
+
+
+def guid(value: Any, what: str = "record") -> str:
+    """A canonical lower-case GUID, or MalformedRecord."""
+    try:
+        return str(uuid.UUID(str(value).strip().strip("{}")))
+    except (ValueError, AttributeError):
+        raise MalformedRecord(what, f"not a GUID: {value!r}") from None
+
+
+def guid_literal(ref: str) -> str:
+    """``guid'…'`` for a ``$filter``; refuses anything that is not a GUID (no injection)."""
+    return f"guid'{guid(ref, 'reference')}'"
+
+
+def timestamp(value: Any, what: str) -> int:
+    try:
+        return int(str(value).rstrip("L"))
+    except (TypeError, ValueError):
+        raise MalformedRecord(what, f"Timestamp is {value!r}") from None
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    try:
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    return result
+
+
+def to_bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if value in (None, ""):
+        return None
+    return str(value).strip().lower() in ("true", "1")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _money(record: Mapping[str, Any], key: str, currency: str, what: str) -> Money:
+    try:
+        amount = to_decimal(record.get(key))
+    except ValueError as exc:
+        raise MalformedRecord(what, f"{key}: {exc}") from None
+    if amount is None:
+        raise MalformedRecord(what, f"{key} is missing")
+    return Money(amount.quantize(Decimal("0.01")), currency)
+
+
+def _when(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
+    try:
+        return parse_odata_datetime(record.get(key))
+    except ValueError as exc:
+        raise MalformedRecord(what, f"{key}: {exc}") from None
+
+
+def _day(record: Mapping[str, Any], key: str, what: str) -> date | None:
+    moment = _when(record, key, what)
+    return None if moment is None else moment.date()
+
+
+# -- records ----------------------------------------------------------------------------------
+def is_receivable(record: Mapping[str, Any]) -> bool:
+    """A `sync/Cashflow/PaymentTerms` row of LineType 20 (rows without LineType, from
+    `cashflow/Receivables`, are receivables by definition)."""
+    line = record.get("LineType")
+    return line is None or str(line) == "20"
+
+
+def invoice_from_term(record: Mapping[str, Any], *, currency: str = "EUR") -> Invoice:
+    """A receivable (a payment term of a sales entry) -> Invoice.
+
+    The open amount (`Amount`), `IsFullyPaid` and `LastPaymentDate` drive dunning: fully paid or
+    nothing open (a credit note has a negative amount) -> PAID, else OPEN. The receivable's id
+    is the invoice ref (one sales entry with split terms gives one receivable per term)."""
+    ref = guid(record.get("ID"), "receivable")
+    number = _text(record.get("InvoiceNumber")) or _text(record.get("EntryNumber")) or ref
+    what = f"receivable {number}"
+    code = (_text(record.get("Currency")) or currency).upper()
+    total = _money(record, "AmountDC", code, what)
+    balance = _money(record, "Amount", code, what)
+    issue = _day(record, "InvoiceDate", what) or _day(record, "EntryDate", what)
+    due = _day(record, "DueDate", what) or issue
+    if issue is None or due is None:
+        raise MalformedRecord(what, "no InvoiceDate and no DueDate")
+    paid = bool(to_bool(record.get("IsFullyPaid"))) or not balance.is_positive()
+    return Invoice(
+        ref=ref,
+        number=number,
+        customer_ref=guid(record.get("Account"), what),
+        status=InvoiceStatus.PAID if paid else InvoiceStatus.OPEN,
+        issue_date=issue,
+        due_date=due,
+        total=total,
+        balance=balance,
+        updated_at=_when(record, "Modified", what),
+        last_payment_date=_day(record, "LastPaymentDate", what),
+    )
+
+
+def tombstone(ref: str, deleted_at: datetime | None, currency: str = "EUR") -> Invoice:
+    """A receivable `sync/Deleted` reports: only its id is known. Marked DELETED, never dunned;
+    the number keeps the id so the store shows what it was."""
+    day = (deleted_at or datetime(1970, 1, 1, tzinfo=UTC)).date()
+    zero = Money(Decimal("0.00"), currency)
+    return Invoice(ref=ref, number=f"deleted {ref[:8]}", customer_ref="",
+                   status=InvoiceStatus.DELETED, issue_date=day, due_date=day, total=zero,
+                   balance=zero, updated_at=deleted_at)
+
+
+def customer_from_account(
+    record: Mapping[str, Any], *, contact_email: str | None = None, currency: str = "EUR"
+) -> Customer:
+    """A `crm/Accounts` row -> Customer. The e-mail is the account's, else its main contact's.
+    Exact has no "reminders off" flag on an account (reference §5), so `reminders_enabled` is
+    None (unknown): per-customer overrides in the client file decide."""
+    ref = guid(record.get("ID"), "account")
+    name = _text(record.get("Name")) or _text(record.get("Code")) or ref
+    language = _text(record.get("Language"))
+    return Customer(
+        ref=ref,
+        name=name,
+        email=_text(record.get("Email")) or contact_email,
+        company_name=name,
+        profile=CustomerProfile.BUSINESS,
+        reminders_enabled=None,
+        language=language.lower()[:2] if language else None,
+        currency=currency,
+        updated_at=_when(record, "Modified", f"account {name}"),
+    )
+
+
+def main_contact_email(rows: list[dict[str, Any]]) -> str | None:
+    """The e-mail of an account's main contact, else of any contact that has one."""
+    ranked = sorted(rows, key=lambda r: not to_bool(r.get("IsMainContact")))
+    for row in ranked:
+        email = _text(row.get("Email"))
+        if email:
+            return email
+    return None
+
+
+def division_line(me: Mapping[str, Any], division: int, description: str | None) -> str:
+    who = _text(me.get("FullName")) or _text(me.get("UserName")) or "?"
+    return f"{description or '?'} (division {division}) as {who}"

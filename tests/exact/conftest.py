@@ -1,0 +1,5 @@
+"""Fixtures for the Exact adapter tests."""
+
+from exact_world import world
+
+__all__ = ["world"]
