@@ -48,6 +48,24 @@ def build_ledger(
             metrics=metrics,
             limiters=limiters,
         )
+    if client.platform == "exact":
+        from adapters.exact.adapter import exact_ledger_from_settings
+        from connector.mail import SmtpMailer
+
+        assert client.exact is not None and client.mail is not None
+        # Exact cannot send reminders: the adapter mails them over the client's SMTP relay
+        return exact_ledger_from_settings(
+            client.exact,
+            tokens,
+            tenant=slug,
+            clock=clock,
+            mailer=SmtpMailer(client.mail),
+            mail_from=client.mail.from_,
+            sender_name=client.sender.name,
+            reply_to=client.sender.email if client.sender.email != client.mail.from_ else None,
+            metrics=metrics,
+            limiters=limiters,
+        )
     raise UnsupportedPlatform(
         f"{slug}: platform {client.platform!r} is not supported by this version yet"
     )
@@ -79,8 +97,19 @@ def login(
     open_browser: bool | Callable[[str], object] = True,
     echo: Callable[[str], object] = print,
     timeout: float = 300,
+    division: int | None = None,
 ) -> None:
-    """Run the platform's authorization-code flow and store the tokens (encrypted)."""
+    """Run the platform's authorization-code flow and store the tokens (encrypted).
+
+    Exact: `division` is the explicit division choice (see adapters.exact.consent)."""
+    if client.platform == "exact" and client.exact is not None:
+        from adapters.exact.consent import login_exact
+
+        login_exact(slug, client.exact, tokens, clock, division=division,
+                    open_browser=open_browser, echo=echo, timeout=timeout)
+        return
+    if division is not None:
+        raise UnsupportedPlatform(f"{slug}: --division is for Exact Online clients")
     if client.platform != "zoho" or client.zoho is None:
         raise UnsupportedPlatform(f"{slug}: login for {client.platform!r} is not supported yet")
     from adapters.zoho.auth import authorize_url, exchange_code
