@@ -97,6 +97,9 @@ def auth_login(
     ctx: typer.Context,
     client: Annotated[str, typer.Argument(help="Client name.")],
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
+    division: Annotated[int | None, typer.Option(
+        "--division", help="Exact Online: the division to connect (listed when not given).")
+    ] = None,
 ) -> None:
     """Open the platform's consent page and capture the authorization code on a local callback."""
     from connector.platforms import login
@@ -114,6 +117,7 @@ def auth_login(
             SystemClock(),
             open_browser=not no_browser,
             echo=typer.echo,
+            division=division,
         )
     except Exception as exc:
         _fail(f"{client}: login failed: {exc}", 1)
