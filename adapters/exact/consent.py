@@ -1,0 +1,135 @@
+"""`dunning auth login` for Exact Online: consent, then an explicit division choice.
+
+Exact's ``current/Me.CurrentDivision`` is the division the user last clicked in the web UI: it
+drifts, and it may not even be granted to the app (reference §2). So the connector never falls
+back on it. The client file names the division(s) to follow; at login:
+
+  * with ``--division N``: N must be reachable with this login *and* named in the client file;
+  * without: every division the client file names must be reachable; if one is not, the login
+    fails and lists the divisions this user can reach (``system/Divisions``), so the operator
+    can put the right code in the file.
+Either way the reachable divisions are printed, the configured ones marked.
+
+Mapping to tenants and connections: Exact's tokens belong to a *user*, not a division, so a
+client file covering several divisions (e.g. a holding and its operating company) is one tenant
+with one OAuth connection ("default") whose token serves every division; one token chain means
+one refresher, which is what keeps a rotating refresh token alive. Each division keeps its own
+rate-limit budget and its own sync cursors (inside the tenant's cursor).
+"""
+
+from __future__ import annotations
+
+import secrets
+import webbrowser
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from adapters.exact.adapter import ExactSettingsLike, exact_token_manager
+from adapters.exact.auth import authorize_url, exchange_code
+from adapters.exact.client import ExactClient
+from connector.auth.login import LoginError, redirect_uri_for, run_login
+from connector.clock import Clock
+from connector.http import make_http
+
+#: the local callback port (register ``http://127.0.0.1:8765/callback`` with the Exact app)
+REDIRECT_PORT = 8765
+
+
+@dataclass(frozen=True)
+class DivisionRow:
+    code: int
+    description: str
+    active: bool
+    current: bool
+
+    def line(self, configured: tuple[int, ...]) -> str:
+        marks = []
+        if self.code in configured:
+            marks.append("in the client file")
+        if self.current:
+            marks.append("last opened in Exact's web UI (not used by the connector)")
+        if not self.active:
+            marks.append("not active")
+        tail = f"  ({'; '.join(marks)})" if marks else ""
+        return f"  {self.code}  {self.description}{tail}"
+
+
+def reachable_divisions(client: ExactClient, via: int) -> list[DivisionRow]:
+    me = client.me(via)
+    current = me.get("CurrentDivision")
+    rows = []
+    for row in client.divisions(via):
+        code = int(row["Code"])
+        rows.append(DivisionRow(code, str(row.get("Description") or ""),
+                                str(row.get("Status", 1)) == "1", code == current))
+    return sorted(rows, key=lambda r: r.code)
+
+
+def check_divisions(
+    rows: list[DivisionRow], configured: tuple[int, ...], chosen: int | None
+) -> tuple[int, ...]:
+    """The divisions to follow, or LoginError naming what is wrong (with the listing)."""
+    reachable = {r.code for r in rows if r.active}
+    listing = "\n".join(r.line(configured) for r in rows) or "  (none)"
+    if chosen is not None:
+        if chosen not in reachable:
+            raise LoginError(f"division {chosen} is not reachable with this login. "
+                             f"Divisions this user can reach:\n{listing}")
+        if chosen not in configured:
+            raise LoginError(f"division {chosen} is not in the client file (it names "
+                             f"{', '.join(map(str, configured))}); put it under 'exact: "
+                             f"division:' first. Divisions this user can reach:\n{listing}")
+    missing = [d for d in configured if d not in reachable]
+    if missing:
+        raise LoginError(f"division(s) {', '.join(map(str, missing))} from the client file are "
+                         f"not reachable with this login. Divisions this user can reach:\n"
+                         f"{listing}")
+    return configured
+
+
+def login_exact(
+    slug: str,
+    settings: ExactSettingsLike,
+    tokens: Any,
+    clock: Clock,
+    *,
+    division: int | None = None,
+    open_browser: bool | Callable[[str], object] = True,
+    echo: Callable[[str], object] = print,
+    timeout: float = 300,
+    redirect_port: int = REDIRECT_PORT,
+) -> tuple[int, ...]:
+    """Consent, store the tokens, check the division choice; returns the followed divisions."""
+    base = settings.effective_base_url
+    redirect = redirect_uri_for(redirect_port)
+    state = secrets.token_urlsafe(24)
+    url = authorize_url(base, settings.client_id, redirect, state)
+
+    def show(target: str) -> object:
+        echo(f"Open this URL to connect {slug} to Exact Online:\n  {target}")
+        if callable(open_browser):
+            return open_browser(target)
+        return webbrowser.open(target) if open_browser else None
+
+    http = make_http(clock=clock, name="exact-oauth", max_read_attempts=1)
+    answer = run_login(
+        url,
+        lambda code: exchange_code(http, base, settings.client_id,
+                                   settings.client_secret.get_secret_value(), redirect, code),
+        redirect_port=redirect_port, state=state, open_browser=show, timeout=timeout,
+    )
+    assert answer.refresh_token is not None
+    now = clock.now()
+    tokens.put_initial(slug, "default", "exact", refresh_token=answer.refresh_token,
+                       access_token=answer.access_token,
+                       expires_at=now + timedelta(seconds=answer.expires_in), now=now)
+    configured = settings.division_list
+    client = ExactClient(exact_token_manager(settings, tokens, tenant=slug, clock=clock),
+                         base, clock)
+    rows = reachable_divisions(client, configured[0])
+    followed = check_divisions(rows, configured, division)
+    echo("Divisions this login can reach:\n" + "\n".join(r.line(configured) for r in rows))
+    tokens.set_extra(slug, "default", {"divisions": list(followed)}, clock.now())
+    return followed
