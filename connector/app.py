@@ -92,11 +92,15 @@ class App:
             limiters=self.limiters,
         )
         templates = self.config_dir / "templates" / slug
-        return Tenant.build(
-            slug,
-            client,
-            self.config.connector,
-            self.engine,
-            ledger,
-            template_dir=templates if templates.is_dir() else None,
-        )
+        try:
+            return Tenant.build(
+                slug,
+                client,
+                self.config.connector,
+                self.engine,
+                ledger,
+                template_dir=templates if templates.is_dir() else None,
+                config_dir=self.config_dir,
+            )
+        except ConfigError as exc:  # a broken policy file: this client cannot run
+            raise ClientUnavailable(slug, f"policy: {exc}") from exc
