@@ -16,13 +16,15 @@ from sqlalchemy import Engine
 
 from connector.config import ClientConfig, ConnectorConfig
 from connector.dispatch import DispatchSettings
+from connector.domain import CustomerProfile
 from connector.legal.calendar import BusinessCalendar, SendingWindow
-from connector.policy.builtin import get_policy
 from connector.policy.model import Policy
 from connector.policy.planner import PlanContext
+from connector.policy.select import ClientPolicies, resolve_client_policies
 from connector.ports import Ledger
 from connector.render import Renderer
-from connector.store import leases
+from connector.store import leases, pauses
+from connector.store.db import session_scope
 
 
 @dataclass
@@ -36,6 +38,8 @@ class Tenant:
     policy: Policy
     calendar: BusinessCalendar
     window: SendingWindow
+    #: the ladder per customer profile (issue #4); `policy` is its default
+    policies: ClientPolicies | None = None
 
     @classmethod
     def build(
@@ -46,7 +50,9 @@ class Tenant:
         engine: Engine,
         ledger: Ledger,
         template_dir: Path | None = None,
+        config_dir: Path | None = None,
     ) -> Tenant:
+        """Raises `ConfigError` when a policy cannot be resolved (see connector.policy.select)."""
         tz = config.timezone or connector.timezone
         window = SendingWindow.parse(config.sending_window or connector.sending_window, tz)
         calendar = BusinessCalendar(
@@ -54,21 +60,19 @@ class Tenant:
             extra_holidays=connector.holidays.extra,
             extra_working_days=connector.holidays.working_days,
         )
-        policy = get_policy(
-            config.policy,
-            min_balance=config.policy_overrides.min_balance,
-            thank_you=config.policy_overrides.thank_you,
-        )
+        policies = resolve_client_policies(slug, config, config_dir)
+        vat = config.legal.vat_rate if config.legal.vat_on_collection_costs else None
         return cls(
             slug=slug,
             config=config,
             connector=connector,
             engine=engine,
             ledger=ledger,
-            renderer=Renderer(template_dir),
-            policy=policy,
+            renderer=Renderer(template_dir, costs_vat_rate=vat),
+            policy=policies.default,
             calendar=calendar,
             window=window,
+            policies=policies,
         )
 
     @property
@@ -79,13 +83,25 @@ class Tenant:
         disabled = frozenset(
             ref for ref, override in self.config.customers.items() if not override.reminders
         )
+        with session_scope(self.engine) as session:
+            live_pauses = pauses.live(session, self.slug)
         return PlanContext(
             tenant=self.slug,
             calendar=self.calendar,
             window=self.window,
             disabled_customers=disabled,
             handed_off=frozenset(handed_off),
+            policies=self.policies.by_profile if self.policies else {},
+            profiles=self.profile_overrides,
+            pauses=live_pauses,
         )
+
+    @property
+    def profile_overrides(self) -> dict[str, CustomerProfile]:
+        """Customer profiles set in the client's config (they win over the platform's)."""
+        return {
+            ref: CustomerProfile(o.profile) for ref, o in self.config.customers.items() if o.profile
+        }
 
     @property
     def dispatch_settings(self) -> DispatchSettings:
