@@ -1,0 +1,125 @@
+"""Which policy a client uses for which customer profile, resolved from its configuration.
+
+A client names a default `policy` and, optionally, one per profile (`policies: {consumer:
+nl-b2c-wik}`). A name is looked up as:
+
+1. a path ending in ``.yaml``/``.yml``: a file relative to the configuration directory;
+2. ``<config dir>/policies/<name>.yaml`` when it exists (a consultant's own ladder, or a
+   changed copy of a built-in under the same name);
+3. a built-in policy shipped in the package (`connector.policy.builtin`).
+
+Every problem is a `ConfigError` naming the file and key: the policy file's own key for a broken
+ladder, the client file's ``policies.consumer`` for an unknown name or a consumer ladder that
+would charge collection costs without a fourteen-day letter first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connector.config.errors import ConfigError
+from connector.config.models import ClientConfig
+from connector.domain import ActionKind, CustomerProfile
+from connector.policy.builtin import BUILTIN, with_overrides
+from connector.policy.model import Policy
+from connector.policy.schema import known_templates, load_policy_file
+
+POLICIES_DIR = "policies"
+
+
+@dataclass(frozen=True)
+class ClientPolicies:
+    """The default ladder and the ladders per profile of one client."""
+
+    default: Policy
+    by_profile: dict[CustomerProfile, Policy] = field(default_factory=dict)
+
+    def for_profile(self, profile: CustomerProfile) -> Policy:
+        return self.by_profile.get(profile, self.default)
+
+    def all(self) -> list[Policy]:
+        seen: dict[str, Policy] = {self.default.name: self.default}
+        for policy in self.by_profile.values():
+            seen.setdefault(policy.name, policy)
+        return list(seen.values())
+
+
+def client_file(config_dir: Path, slug: str) -> Path:
+    return Path(config_dir) / "clients" / f"{slug}.yaml"
+
+
+def resolve_policy(
+    name: str, config_dir: Path | None, *, templates: frozenset[str], where: tuple[Path, str]
+) -> Policy:
+    """One policy by name (see the module docstring); `where` is the (file, key) naming it."""
+    if name.endswith((".yaml", ".yml")):
+        if config_dir is None:
+            raise ConfigError(where[0], where[1], f"policy file {name!r} needs a config directory")
+        path = Path(config_dir) / name
+        if not path.is_file():
+            raise ConfigError(where[0], where[1], f"policy file {path} does not exist")
+        return load_policy_file(path, templates=templates)
+    if config_dir is not None:
+        own = Path(config_dir) / POLICIES_DIR / f"{name}.yaml"
+        if own.is_file():
+            return load_policy_file(own, templates=templates, expect_name=name)
+    if name in BUILTIN:
+        return BUILTIN[name]
+    raise ConfigError(
+        where[0], where[1],
+        f"unknown policy {name!r}; built-in: {', '.join(sorted(BUILTIN))} (or a file in "
+        f"{POLICIES_DIR}/ or a .yaml path)",
+    )
+
+
+def resolve_client_policies(
+    slug: str, client: ClientConfig, config_dir: Path | None
+) -> ClientPolicies:
+    """The client's ladders with its overrides applied.
+
+    Raises:
+        ConfigError: a policy that cannot be found or is invalid, or a ladder mapped to
+            consumers that hands off (charges costs) without a fourteen-day letter before.
+    """
+    file = client_file(config_dir, slug) if config_dir is not None else Path(f"{slug}.yaml")
+    template_dir = Path(config_dir) / "templates" / slug if config_dir is not None else None
+    templates = known_templates(template_dir)
+    overrides = client.policy_overrides
+    set_keys = overrides.model_fields_set
+
+    def load(name: str, key: str) -> Policy:
+        policy = resolve_policy(name, config_dir, templates=templates, where=(file, key))
+        return with_overrides(
+            policy,
+            min_balance=overrides.min_balance if "min_balance" in set_keys else None,
+            thank_you=overrides.thank_you if "thank_you" in set_keys else None,
+        )
+
+    default = load(client.policy, "policy")
+    by_profile = {
+        CustomerProfile(profile): load(name, f"policies.{profile}")
+        for profile, name in client.policies.items()
+    }
+    consumer = by_profile.get(CustomerProfile.CONSUMER)
+    if consumer is not None:
+        problem = consumer_ladder_problem(consumer)
+        if problem:
+            raise ConfigError(file, "policies.consumer", problem)
+    return ClientPolicies(default, by_profile)
+
+
+def consumer_ladder_problem(policy: Policy) -> str | None:
+    """Why a ladder is unfit for consumers, or None: a hand-off (where collection costs are
+    charged) must come after a fourteen-day letter (art. 6:96 lid 6 BW)."""
+    letter_seen = False
+    for step in policy.steps:
+        if step.kind is ActionKind.FOURTEEN_DAY_LETTER:
+            letter_seen = True
+        if step.kind is ActionKind.HANDOFF and not letter_seen:
+            return (
+                f"policy {policy.name} hands off (step {step.id}) without a fourteen-day letter "
+                "before it: consumers owe no collection costs then; use nl-b2c-wik or add a "
+                "fourteen_day_letter step"
+            )
+    return None
