@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from connector.app import App, ClientUnavailable
 from connector.clock import Clock
-from connector.policy.builtin import get_policy
+from connector.config import ConfigError
 from connector.policy.model import PolicyError
+from connector.policy.select import resolve_client_policies
 from connector.ports import LedgerError
 from connector.render import Renderer
 
@@ -38,11 +39,14 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
             continue
         client_ok = True
         try:
-            policy = get_policy(client.policy, min_balance=client.policy_overrides.min_balance)
-        except PolicyError as exc:
-            lines.append(f"FAIL {slug}: policy: {exc}")
+            policies = resolve_client_policies(slug, client, app.config_dir)
+        except (ConfigError, PolicyError) as exc:
+            for problem in getattr(exc, "problems", (exc,)):
+                message = problem.describe() if isinstance(problem, ConfigError) else str(problem)
+                lines.append(f"FAIL {slug}: policy: {message}")
             ok = False
             continue
+        policy = policies.default
         templates = app.config_dir / "templates" / slug
         renderer = Renderer(templates if templates.is_dir() else None)
         languages = {client.language} | {
@@ -50,12 +54,15 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
         }
         problems = [
             p
-            for step in policy.steps
+            for each in policies.all()
+            for step in each.steps
             for lang in sorted(languages)
             for p in renderer.check(step.template, lang)
         ]
-        if policy.thank_you != "never":
-            problems += [p for lang in sorted(languages) for p in renderer.check("thank_you", lang)]
+        for each in policies.all():
+            if each.thank_you != "never":
+                problems += [p for lang in sorted(languages)
+                             for p in renderer.check(each.thank_you_template, lang)]
         for problem in sorted(set(problems)):
             lines.append(f"FAIL {slug}: template {problem}")
             client_ok = False
@@ -68,5 +75,8 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
             client_ok = False
         if client_ok:
             lines.append(f"ok   {slug}: policy {policy.name}, {len(policy.steps)} steps")
+            for profile, other in sorted(policies.by_profile.items()):
+                lines.append(f"ok   {slug}: {profile} customers: policy {other.name}, "
+                             f"{len(other.steps)} steps")
         ok = ok and client_ok
     return lines, ok
