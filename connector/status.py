@@ -1,15 +1,34 @@
-"""`dunning status`: per client the last run, its result, token state and the review queue."""
+"""`dunning status`: per client the last run, its result, the next run, token state, the
+review and approval queues, and the operator alerts that are active."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from connector.app import App
 from connector.store import leases, outbox
 from connector.store.db import session_scope
 
 
+def next_run(app: App, slug: str, now: datetime) -> str:
+    """When `dunning serve` runs the client next: one interval after its last start (serve
+    adds the client's phase within `schedule.jitter_seconds`)."""
+    state = leases.get_state(app.engine, slug)
+    if state is None or state.last_started_at is None:
+        return "next run: at serve start"
+    every = timedelta(minutes=app.config.connector.schedule.every_minutes)
+    due = state.last_started_at + every
+    if due <= now:
+        return "next run: due now"
+    return f"next run ≈ {due:%Y-%m-%d %H:%M} UTC"
+
+
 def status_lines(app: App, now: datetime) -> list[str]:
+    from connector.alerts import active_alerts
+
+    alerts_by_client: dict[str, list[str]] = {}
+    for alert in active_alerts(app.engine):
+        alerts_by_client.setdefault(alert.tenant, []).append(alert.message)
     lines = []
     for slug in sorted(set(app.config.clients) | set(app.config.errors)):
         if slug in app.config.errors:
@@ -19,6 +38,7 @@ def status_lines(app: App, now: datetime) -> list[str]:
         token = app.tokens.get(slug)
         with session_scope(app.engine) as session:
             review = len(outbox.in_state(session, slug, ["review"]))
+            approval = len(outbox.in_state(session, slug, ["approval"]))
         last = "never run"
         if (
             state is not None
@@ -31,6 +51,10 @@ def status_lines(app: App, now: datetime) -> list[str]:
             last = f"last run {state.last_finished_at:%Y-%m-%d %H:%M} UTC: {state.last_result}"
             if state.last_error:
                 last += f" ({state.last_error})"
+        if not app.config.clients[slug].enabled:
+            last += "; disabled"
+        else:
+            last += f"; {next_run(app, slug, now)}"
         token_state = "no token" if token is None else token.state
         if token is not None and token.expires_at is not None and token.state == "ok":
             left = token.expires_at - now
@@ -41,5 +65,11 @@ def status_lines(app: App, now: datetime) -> list[str]:
             )
         if token is not None and token.state_reason:
             token_state += f" ({token.state_reason})"
-        lines.append(f"{slug}: {last}; token: {token_state}; awaiting review: {review}")
+        line = f"{slug}: {last}; token: {token_state}; awaiting review: {review}"
+        if approval or app.config.clients[slug].approval == "required":
+            line += f"; awaiting approval: {approval}"
+        lines.append(line)
+        lines += [f"  ALERT {message}" for message in alerts_by_client.pop(slug, [])]
+    for _other, messages in sorted(alerts_by_client.items()):
+        lines += [f"  ALERT {message}" for message in messages]
     return lines

@@ -1,0 +1,196 @@
+"""The numbers of a client report, computed from the store only.
+
+* Ageing: open balances by days past due on the report date (local to the client): not due,
+  1-30, 31-60, 61-90, over 90.
+* DSO (days sales outstanding), the count-back-free standard formula: open receivables divided
+  by the invoiced amount of the period, times the period's days.
+* Collected after each step: each payment is credited to the last dunning step sent for any of
+  its invoices before the payment date ("before any reminder" when none was), which is what a
+  credit controller asks of a ladder: which step makes people pay.
+* Actions performed in the period by kind, collections per week, and the customers handed off.
+
+All money is `Money`; amounts of another currency than the client's main one are kept apart
+(`other_currencies`) rather than added up.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+
+from connector.app import App
+from connector.clock import local_date
+from connector.domain import InvoiceStatus, Money
+from connector.policy.builtin import get_policy
+from connector.store import ledger_repo, outbox
+from connector.store.db import session_scope
+from connector.store.models import OutboxAction
+
+BUCKETS = ("not due", "1-30", "31-60", "61-90", ">90")
+BEFORE_ANY = "before any reminder"
+
+
+def bucket_of(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return BUCKETS[0]
+    if days_overdue <= 30:
+        return BUCKETS[1]
+    if days_overdue <= 60:
+        return BUCKETS[2]
+    if days_overdue <= 90:
+        return BUCKETS[3]
+    return BUCKETS[4]
+
+
+@dataclass
+class Report:
+    client: str
+    display_name: str
+    currency: str
+    as_of: date
+    period_start: date
+    ageing: dict[str, Money]
+    ageing_counts: dict[str, int]
+    open_total: Money
+    invoiced_in_period: Money
+    dso_days: Decimal | None
+    collected_after_step: dict[str, Money]
+    collections_by_week: list[tuple[date, Money]]
+    actions_in_period: dict[str, int]
+    handed_off: list[tuple[str, str, Money]]  # (ref, name, open balance)
+    other_currencies: dict[str, Money] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def m(v: Money) -> str:
+            return str(v.amount)
+
+        return {
+            "client": self.client,
+            "display_name": self.display_name,
+            "currency": self.currency,
+            "as_of": self.as_of.isoformat(),
+            "period_start": self.period_start.isoformat(),
+            "ageing": {k: m(v) for k, v in self.ageing.items()},
+            "ageing_counts": dict(self.ageing_counts),
+            "open_total": m(self.open_total),
+            "invoiced_in_period": m(self.invoiced_in_period),
+            "dso_days": None if self.dso_days is None else str(self.dso_days),
+            "collected_after_step": {k: m(v) for k, v in self.collected_after_step.items()},
+            "collections_by_week": [(d.isoformat(), m(v)) for d, v in self.collections_by_week],
+            "actions_in_period": dict(self.actions_in_period),
+            "handed_off": [
+                {"customer_ref": r, "name": n, "open": m(b)} for r, n, b in self.handed_off
+            ],
+            "other_currencies": {k: m(v) for k, v in self.other_currencies.items()},
+        }
+
+
+def client_report(app: App, slug: str, now: datetime, period_days: int = 90) -> Report:
+    """The report of a configured client (needs no token: it reads the store only)."""
+    client = app.config.clients[slug]
+    return build_report(
+        app, slug, client.display_name, client.timezone or app.config.connector.timezone,
+        [s.id for s in get_policy(client.policy).steps], now, period_days,
+    )
+
+
+def build_report(
+    app: App, slug: str, display_name: str, timezone: str, step_ids: list[str],
+    now: datetime, period_days: int = 90,
+) -> Report:
+    today = local_date(now, timezone)
+    start = today - timedelta(days=period_days)
+    with session_scope(app.engine) as session:
+        snap = ledger_repo.load_snapshot(session, slug)
+        handed = ledger_repo.handed_off_customers(session, slug)
+        sent_rows = session.exec(
+            select(OutboxAction).where(
+                OutboxAction.tenant == slug, OutboxAction.status == "sent"
+            ).order_by(col(OutboxAction.done_at))
+        ).all()
+        sent = [(row, outbox.items_of(session, row.id or 0)) for row in sent_rows]
+    currencies = Counter(inv.total.currency for inv in snap.invoices.values())
+    currency = currencies.most_common(1)[0][0] if currencies else "EUR"
+    zero = Money.zero(currency)
+
+    ageing = dict.fromkeys(BUCKETS, zero)
+    counts = dict.fromkeys(BUCKETS, 0)
+    other: dict[str, Money] = {}
+    open_by_customer: dict[str, Money] = defaultdict(lambda: zero)
+    invoiced = zero
+    for inv in snap.invoices.values():
+        if inv.status in (InvoiceStatus.VOID, InvoiceStatus.DELETED, InvoiceStatus.DRAFT):
+            continue
+        if inv.balance.currency != currency:
+            if inv.status is InvoiceStatus.OPEN and inv.balance.is_positive():
+                other[inv.balance.currency] = other.get(
+                    inv.balance.currency, Money.zero(inv.balance.currency)) + inv.balance
+            continue
+        if start < inv.issue_date <= today:
+            invoiced = invoiced + inv.total
+        if inv.status is InvoiceStatus.OPEN and inv.balance.is_positive():
+            b = bucket_of((today - inv.due_date).days)
+            ageing[b] = ageing[b] + inv.balance
+            counts[b] += 1
+            open_by_customer[inv.customer_ref] = open_by_customer[inv.customer_ref] + inv.balance
+    open_total = sum((ageing[b] for b in BUCKETS), zero)
+    dso = None
+    if invoiced.is_positive():
+        dso = (open_total.amount / invoiced.amount * period_days).quantize(Decimal("0.1"))
+
+    # the steps sent per invoice, in order, with their local day
+    steps: dict[str, list[tuple[date, str]]] = defaultdict(list)
+    actions: Counter[str] = Counter()
+    for row, items in sent:
+        if row.done_at is None:
+            continue
+        done = local_date(row.done_at, timezone)
+        if start < done <= today:
+            actions[row.kind] += 1
+        for item in items:
+            steps[item.invoice_ref].append((done, item.step))
+    order = list(step_ids)
+    collected: dict[str, Money] = {BEFORE_ANY: zero, **{s: zero for s in order}}
+    weekly: dict[date, Money] = {}
+    week0 = start - timedelta(days=start.weekday())
+    week = week0
+    while week <= today:
+        weekly[week] = zero
+        week += timedelta(days=7)
+    for pay in snap.payments:
+        if pay.amount.currency != currency or not (start < pay.date <= today):
+            continue
+        monday = pay.date - timedelta(days=pay.date.weekday())
+        weekly[monday] = weekly.get(monday, zero) + pay.amount
+        before = [
+            (d, s) for ref in pay.invoice_refs for d, s in steps.get(ref, []) if d <= pay.date
+        ]
+        key = max(before)[1] if before else BEFORE_ANY
+        collected[key] = collected.get(key, zero) + pay.amount
+    handed_off = sorted(
+        (ref, snap.customers[ref].name if ref in snap.customers else ref,
+         open_by_customer.get(ref, zero))
+        for ref in handed
+    )
+    return Report(
+        client=slug,
+        display_name=display_name,
+        currency=currency,
+        as_of=today,
+        period_start=start,
+        ageing=ageing,
+        ageing_counts=counts,
+        open_total=open_total,
+        invoiced_in_period=invoiced,
+        dso_days=dso,
+        collected_after_step=collected,
+        collections_by_week=sorted(weekly.items()),
+        actions_in_period=dict(sorted(actions.items())),
+        handed_off=handed_off,
+        other_currencies=other,
+    )

@@ -1,0 +1,1 @@
+"""`dunning serve`: the long-running service (scheduler, health and metrics, signals)."""
