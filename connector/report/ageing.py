@@ -4,9 +4,9 @@
   1-30, 31-60, 61-90, over 90.
 * DSO (days sales outstanding), the count-back-free standard formula: open receivables divided
   by the invoiced amount of the period, times the period's days.
-* Collected after each step: each payment is credited to the last dunning step sent for any of
-  its invoices before the payment date ("before any reminder" when none was), which is what a
-  credit controller asks of a ladder: which step makes people pay.
+* Collected after each step: what each invoice was paid is credited to the last dunning step
+  sent for it before its last payment ("no reminder" when none was), which is what a credit
+  controller asks of a ladder: which step makes people pay.
 * Actions performed in the period by kind, collections per week, and the customers handed off.
 
 All money is `Money`; amounts of another currency than the client's main one are kept apart
@@ -32,7 +32,7 @@ from connector.store.db import session_scope
 from connector.store.models import OutboxAction
 
 BUCKETS = ("not due", "1-30", "31-60", "61-90", ">90")
-BEFORE_ANY = "before any reminder"
+BEFORE_ANY = "no reminder"
 
 
 def bucket_of(days_overdue: int) -> str:
@@ -167,11 +167,19 @@ def build_report(
             continue
         monday = pay.date - timedelta(days=pay.date.weekday())
         weekly[monday] = weekly.get(monday, zero) + pay.amount
-        before = [
-            (d, s) for ref in pay.invoice_refs for d, s in steps.get(ref, []) if d <= pay.date
-        ]
+    # Per step: what each invoice has been paid, credited to the last step sent for it before
+    # its last payment (platforms do not all say which payment paid which invoice).
+    for inv in snap.invoices.values():
+        paid_on = inv.last_payment_date
+        if (inv.total.currency != currency or paid_on is None or not (start < paid_on <= today)
+                or inv.status in (InvoiceStatus.VOID, InvoiceStatus.DELETED)):
+            continue
+        paid = inv.total - inv.balance
+        if not paid.is_positive():
+            continue
+        before = [(d, s) for d, s in steps.get(inv.ref, []) if d <= paid_on]
         key = max(before)[1] if before else BEFORE_ANY
-        collected[key] = collected.get(key, zero) + pay.amount
+        collected[key] = collected.get(key, zero) + paid
     handed_off = sorted(
         (ref, snap.customers[ref].name if ref in snap.customers else ref,
          open_by_customer.get(ref, zero))

@@ -25,7 +25,7 @@ def bar_chart_svg(
 ) -> str:
     """A vertical bar chart as an inline <svg>, value labels on the bars."""
     e = html.escape
-    left, bottom, top = 10, 40, 30
+    left, bottom, top = 10, 40, 44
     n = max(len(values), 1)
     peak = max((v for v in values), default=Decimal(0)) or Decimal(1)
     slot = (width - 2 * left) / n
@@ -40,7 +40,8 @@ def bar_chart_svg(
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" '
         'stroke="#999"/>',
     ]
-    small = n > 8
+    longest = max((len(label) for label in labels), default=0)
+    small = n > 8 or longest * 7 > slot
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         h = float(value / peak) * plot_h if peak else 0.0
         x = left + i * slot + (slot - bar_w) / 2
