@@ -1,0 +1,162 @@
+"""PDF documents: account statement, letters (notice of default, fourteen-day letter) and the
+collection dossier, laid out with fpdf2.
+
+Only layout lives here: every figure arrives computed (`connector.documents` builds the data from
+the store and `connector.legal`). The bundled DejaVu fonts carry the euro sign and Dutch
+diacritics, which fpdf2's built-in PDF fonts cannot encode. The creation date is the document's
+own date, so the same input gives the same file (nothing here reads the clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from connector.domain import Money
+from connector.render.mail import _date_filter, _money_filter
+
+FONT = "DejaVu"
+
+
+def money(value: Money, language: str) -> str:
+    return _money_filter(value, language)
+
+
+def day(value: date, language: str) -> str:
+    return _date_filter(value, language)
+
+
+@dataclass(frozen=True)
+class Party:
+    """A sender or addressee as printed in a letter head."""
+
+    name: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    widths: tuple[int, ...]
+    #: "L" or "R" per column
+    align: tuple[str, ...]
+    footer: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A generic business document: letter head, title, paragraphs and tables in order."""
+
+    title: str
+    sender: Party
+    recipient: Party
+    place_date: str
+    dated: date
+    language: str
+    #: ("p", text) | ("h", heading) | ("table", Table) | ("kv", [(label, value), ...])
+    blocks: list[tuple[str, object]] = field(default_factory=list)
+    reference: str = ""
+
+    def p(self, text: str) -> Document:
+        self.blocks.append(("p", text))
+        return self
+
+    def h(self, text: str) -> Document:
+        self.blocks.append(("h", text))
+        return self
+
+    def table(self, table: Table) -> Document:
+        self.blocks.append(("table", table))
+        return self
+
+    def kv(self, pairs: list[tuple[str, str]]) -> Document:
+        self.blocks.append(("kv", pairs))
+        return self
+
+
+def _fonts(pdf: FPDF) -> None:
+    folder = resources.files("connector.render") / "fonts"
+    for style, file in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
+        with resources.as_file(folder / file) as path:
+            pdf.add_font(FONT, style, str(path))
+
+
+def render_pdf(doc: Document) -> bytes:
+    """The document as PDF bytes (A4, window-envelope friendly address block)."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_creation_date(datetime.combine(doc.dated, time(12), ZoneInfo("UTC")))
+    pdf.set_title(doc.title)
+    pdf.set_author(doc.sender.name)
+    pdf.set_auto_page_break(auto=True, margin=18)
+    pdf.set_margins(20, 18, 20)
+    _fonts(pdf)
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    # sender, top right
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(width, 5, doc.sender.name, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, "", 9)
+    for line in doc.sender.lines:
+        pdf.cell(width, 4.5, line, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # addressee, in the window of a DL envelope (about 45 mm from the top)
+    pdf.set_y(max(pdf.get_y() + 6, 45))
+    pdf.set_font(FONT, "", 10)
+    for line in (doc.recipient.name, *doc.recipient.lines):
+        pdf.cell(width, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(10)
+    pdf.cell(width, 5, doc.place_date, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if doc.reference:
+        pdf.cell(width, 5, doc.reference, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+    pdf.set_font(FONT, "B", 13)
+    pdf.multi_cell(width, 7, doc.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+    for kind, value in doc.blocks:
+        if kind == "p":
+            pdf.set_font(FONT, "", 10)
+            pdf.multi_cell(width, 5, str(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(2)
+        elif kind == "h":
+            pdf.ln(2)
+            pdf.set_font(FONT, "B", 11)
+            pdf.multi_cell(width, 6, str(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        elif kind == "table":
+            assert isinstance(value, Table)
+            _table(pdf, value, width)
+        elif kind == "kv":
+            assert isinstance(value, list)
+            pdf.set_font(FONT, "", 10)
+            for label, text in value:
+                pdf.cell(width * 0.6, 5.5, label)
+                pdf.cell(width * 0.4, 5.5, text, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(2)
+    return bytes(pdf.output())
+
+
+def _table(pdf: FPDF, table: Table, width: float) -> None:
+    scale = width / sum(table.widths)
+    widths = [w * scale for w in table.widths]
+
+    def row(cells: tuple[str, ...], bold: bool = False, fill: bool = False) -> None:
+        pdf.set_font(FONT, "B" if bold else "", 8.5)
+        if fill:
+            pdf.set_fill_color(230, 230, 230)
+        for text, w, align in zip(cells, widths, table.align, strict=True):
+            pdf.cell(w, 5.5, text, border="B", align=align, fill=fill)
+        pdf.ln(5.5)
+
+    row(table.headers, bold=True, fill=True)
+    for cells in table.rows:
+        row(cells)
+    if table.footer:
+        row(table.footer, bold=True)
+    pdf.ln(3)
