@@ -122,10 +122,12 @@ class Dispatcher:
 
     # -- crash recovery -----------------------------------------------------------------
     def reconcile_stale(self) -> DispatchStats:
-        """Settle rows left in `sending` by a crash or an unknown outcome."""
+        """Settle rows left in `sending` by a crash or an unknown outcome, and expire actions
+        that waited too long for approval (before planning, so they are planned afresh)."""
         stats = DispatchStats()
         now = self.clock.now()
         with session_scope(self.engine) as session:
+            outbox.expire_awaiting_approval(session, self.tenant, now - APPROVAL_TTL, now)
             stale = outbox.stale_sending(session, self.tenant, now)
             pending = [
                 (row.id or 0, outbox.load_action(session, row), outbox.before_counters(row))
@@ -146,10 +148,6 @@ class Dispatcher:
     def dispatch(self, actions: list[Action]) -> DispatchStats:
         stats = DispatchStats()
         waiting = self.settings.approval_required
-        if waiting:
-            now = self.clock.now()
-            with session_scope(self.engine) as session:
-                outbox.expire_awaiting_approval(session, self.tenant, now - APPROVAL_TTL, now)
         for action in actions:
             now = self.clock.now()
             with session_scope(self.engine) as session:
