@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from connector.config.models import ClientConfig
 from connector.domain import (
     SEVERITY,
     ActionKind,
@@ -518,3 +519,19 @@ def letter_pdf(settings: DocumentSettings, kind: ActionKind, customer: Customer,
                invoices: Sequence[Invoice], today: date, **kwargs: object) -> bytes:
     return render_pdf(letter_document(settings, kind, customer, invoices, today,
                                       **kwargs))  # type: ignore[arg-type]
+
+
+def settings_for(client: ClientConfig, calendar: BusinessCalendar | None = None,
+                 language: str | None = None) -> DocumentSettings:
+    """Document settings from a client's configuration (sender block, language, VAT on costs)."""
+    sender = client.sender
+    lines = [p.strip() for p in (sender.address or "").replace("\n", ",").split(",") if p.strip()]
+    lines += [sender.email] + ([sender.phone] if sender.phone else [])
+    return DocumentSettings(
+        company=client.display_name,
+        sender=Party(client.display_name if sender.name == client.display_name else sender.name,
+                     tuple(lines)),
+        language=language or client.language,
+        costs_vat_rate=client.legal.vat_rate if client.legal.vat_on_collection_costs else None,
+        calendar=calendar,
+    )
