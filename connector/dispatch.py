@@ -20,6 +20,7 @@ and goes on from step 3; one not approved within `APPROVAL_TTL` is expired and p
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -285,7 +286,17 @@ class Dispatcher:
             language=language,
         )
         to = (customer.email,) if customer.email else ()
-        return self.renderer.render(action.template, ctx, to)
+        rendered = self.renderer.render(action.template, ctx, to)
+        if self.ledger.capabilities.attachments:  # statement / letter PDFs (issue #4)
+            from connector.documents import attachments_for
+
+            files = attachments_for(
+                self.engine, self.tenant, action, customer, list(invoices.values()),
+                today=ctx.today, language=language, company=self.settings.company,
+                sender=self.settings.sender,
+            )
+            rendered = dataclasses.replace(rendered, attachments=rendered.attachments + files)
+        return rendered
 
     def _not_sent(self, action_id: int, action: Action, exc: LedgerError) -> str:
         self._mark(action_id, action, "failed", f"{exc.kind}: {exc}")
