@@ -22,9 +22,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import Engine
+
 from connector.config.models import ClientConfig
 from connector.domain import (
     SEVERITY,
+    Action,
     ActionKind,
     Customer,
     CustomerProfile,
@@ -535,3 +538,36 @@ def settings_for(client: ClientConfig, calendar: BusinessCalendar | None = None,
         costs_vat_rate=client.legal.vat_rate if client.legal.vat_on_collection_costs else None,
         calendar=calendar,
     )
+
+
+# -- attachments for platforms that take them (dispatcher hook) -----------------------------
+LETTER_KINDS = frozenset({ActionKind.NOTICE_OF_DEFAULT, ActionKind.FOURTEEN_DAY_LETTER})
+
+
+def attachments_for(
+    engine: Engine, tenant: str, action: Action, customer: Customer,
+    invoices: Sequence[Invoice], *, today: date, language: str, company: str,
+    sender: dict[str, str | None],
+) -> tuple[tuple[str, bytes, str], ...]:
+    """PDFs to attach to an action's mail: the account statement when the step asks for one,
+    the letter itself for a notice of default or fourteen-day letter. Called by the dispatcher
+    only for platforms whose API takes attachments (Zoho sends its own statement)."""
+    from connector.store import ledger_repo, outbox
+    from connector.store.db import session_scope
+
+    lines = tuple(v for v in (sender.get("email"), sender.get("phone")) if v)
+    settings = DocumentSettings(company=company, sender=Party(sender.get("name") or company,
+                                                                lines), language=language)
+    out: list[tuple[str, bytes, str]] = []
+    if action.with_statement:
+        with session_scope(engine) as session:
+            snapshot = ledger_repo.load_snapshot(session, tenant,
+                                                 customer_refs=[action.customer_ref])
+            history = outbox.history(session, tenant)
+        pdf = statement_pdf(settings, snapshot, action.customer_ref, today,
+                            since=last_statement_day(history, action.customer_ref))
+        out.append((f"statement-{today.isoformat()}.pdf", pdf, "application/pdf"))
+    if action.kind in LETTER_KINDS and invoices:
+        pdf = letter_pdf(settings, action.kind, customer, invoices, today)
+        out.append((f"{action.kind.value}-{today.isoformat()}.pdf", pdf, "application/pdf"))
+    return tuple(out)
