@@ -1,0 +1,35 @@
+# dunning-connector: `dunning serve` in a container.
+#
+# The image installs the same wheel the test suite checks (tests/serve/test_docker_package.py):
+# built from this tree with `pip wheel . --no-deps`, then installed with its dependencies.
+# Configuration is mounted at /config (connector.yaml, clients/, secret.key); the SQLite
+# database (when no DATABASE_URL is given) lives in the /data volume.
+
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY connector ./connector
+COPY adapters ./adapters
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DUNNING_CONFIG=/config \
+    DATABASE_URL=sqlite:////data/dunning.db \
+    DUNNING_HEALTH_URL=http://127.0.0.1:8089/healthz
+RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin dunning \
+    && mkdir -p /config /data && chown dunning:dunning /data
+COPY --from=build /wheels/ /tmp/wheels/
+RUN set -e; whl="$(ls /tmp/wheels/dunning_connector-*.whl)"; \
+    pip install --no-cache-dir "${whl}[postgres]"; rm -rf /tmp/wheels
+USER dunning
+WORKDIR /data
+VOLUME ["/config", "/data"]
+EXPOSE 8089
+# /healthz answers while serve's main loop is alive (http.listen, loopback by default).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['DUNNING_HEALTH_URL'], timeout=4)"]
+# `dunning serve` by default; any other command as `docker run IMAGE status`, `... report X`.
+ENTRYPOINT ["dunning"]
+CMD ["serve"]
