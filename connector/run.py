@@ -57,6 +57,8 @@ class RunResult:
                 f"{d.review} for review",
                 f"{d.already_taken} already taken",
             ]
+            if d.awaiting_approval:
+                parts.append(f"{d.awaiting_approval} awaiting approval")
         sync = f"; synced {self.sync.summary()}" if self.sync else ""
         return f"{prefix}{self.tenant}: " + ", ".join(parts) + sync
 
