@@ -152,3 +152,40 @@ def test_an_undeliverable_alert_is_retried_at_the_next_check(world: SandboxWorld
     mails: list[EmailMessage] = []
     assert len(alerts.evaluate(world.app, world.clock.now(), mails.append)) == 1
     assert len(mails) == 1
+
+
+def test_cli_lists_and_approves_the_queue_and_writes_reports(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    def dunning(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
+        env.update(world.env)
+        return subprocess.run(
+            [sys.executable, "-m", "connector.cli", "--config", str(world.app.config_dir),
+             *args, "--now", world.clock.now().isoformat()],
+            capture_output=True, text=True, env=env, timeout=120, check=False)
+
+    run = dunning("run", "careful")
+    assert run.returncode == 0 and "awaiting approval" in run.stderr, run.stdout + run.stderr
+    listed = dunning("approve", "careful", "--list")
+    assert listed.returncode == 0, listed.stderr
+    waiting = approval.waiting(world.app, "careful")
+    assert f"{len(waiting)} action(s) awaiting approval" in listed.stdout
+    assert f"#{waiting[0].id} " in listed.stdout
+    done = dunning("approve", "careful", str(waiting[0].id))
+    assert done.returncode == 0 and "approved: 1 done" in done.stdout, done.stdout + done.stderr
+    assert len(world.state.sent_mails) == 1
+
+    out = tmp_path / "careful.json"
+    report = dunning("report", "careful", "--format", "json", "--out", str(out))
+    assert report.returncode == 0, report.stderr
+    assert json.loads(out.read_text())["actions_in_period"] == {waiting[0].kind: 1}
+    csv_out = dunning("report", "careful", "--format", "csv")
+    assert csv_out.stdout.startswith("section,key,value"), csv_out.stderr
+    bad = dunning("report", "careful", "--format", "pdf")
+    assert bad.returncode == 2 and "html, csv or json" in bad.stderr
