@@ -274,15 +274,20 @@ def demo(
     ] = Path("demo-output"),
     days: Annotated[int, typer.Option("--days", help="Simulated days.")] = 90,
     seed: Annotated[int, typer.Option("--seed", help="Sample-data seed.")] = 7,
-    platform: Annotated[str, typer.Option("--platform", help="zoho")] = "zoho",
+    platform: Annotated[str, typer.Option("--platform", help="zoho or exact")] = "zoho",
 ) -> None:
     """Run the connector against the bundled sandbox ledger for 90 simulated days; no network."""
     from connector.demo import run_demo
 
-    if platform != "zoho":
-        _fail(f"demo platform {platform!r} is not available yet (zoho)")
+    if platform not in ("zoho", "exact"):
+        _fail(f"demo platform {platform!r} is not available (zoho, exact)")
     if _globals(ctx).verbose == 0:  # the day-by-day lines are the output; logs only if asked
         logging.getLogger().setLevel(logging.WARNING)
+    if platform == "exact":  # Exact sandbox plus a local SMTP server catching the mails
+        from connector.demo_exact import run_exact_demo
+
+        run_exact_demo(out, days=days, seed=seed, echo=typer.echo)
+        return
     run_demo(out, days=days, seed=seed, echo=typer.echo)
 
 
