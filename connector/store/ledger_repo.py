@@ -59,7 +59,14 @@ def upsert_customers(
         "reminders_enabled": c.reminders_enabled, "language": c.language,
         "currency": c.currency, "updated_at": c.updated_at, "seen_at": seen_at,
     } for c in customers]
-    _upsert(session, CustomerRow, _dedupe(rows))
+    # A list summary (reminders_enabled None: the platform did not say) does not carry the
+    # profile either (Zoho's customer_sub_type is on the detail only): keep what a detail read
+    # stored, so a consumer does not turn back into a business at the next sync (issue #4).
+    details = [r for r in rows if r["reminders_enabled"] is not None]
+    summaries = [r for r in rows if r["reminders_enabled"] is None]
+    _upsert(session, CustomerRow, _dedupe(details))
+    _upsert(session, CustomerRow, _dedupe(summaries),
+            keep_on_update=("profile",))
 
 
 def upsert_invoices(
