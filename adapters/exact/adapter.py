@@ -426,6 +426,7 @@ def exact_token_manager(
     clock: Clock,
     connection: str = "default",
     hook: Hook | None = None,
+    lease_ttl: float = 30.0,
 ) -> TokenManager:
     """The TokenManager for an Exact connection: the rotation-safe refresher, a write-ahead
     marker in the token row, and a 30 s leeway on 600 s tokens (never earlier than Exact's
@@ -437,7 +438,7 @@ def exact_token_manager(
                                 settings.client_secret.get_secret_value(), intents=intents,
                                 hook=hook)
     return TokenManager(store, tenant, connection, "exact", refresher, clock,
-                        leeway=timedelta(seconds=REFRESH_LEEWAY_SECONDS))
+                        leeway=timedelta(seconds=REFRESH_LEEWAY_SECONDS), lease_ttl=lease_ttl)
 
 
 def exact_ledger_from_settings(

@@ -1,0 +1,191 @@
+"""Killing the connector (SIGKILL, a real process death) at each point of an Exact token refresh.
+
+The sandbox rotates refresh tokens strictly: the old one dies the moment Exact issues the new
+pair. Each child process is forked, refreshes through the real `TokenManager`, the real
+`TokenRepository` (SQLite; PostgreSQL too when DUNNING_TEST_POSTGRES_URL is set) and the real
+refresher, and is killed at one of four points:
+
+  * before the request: nothing left the process; the next process refreshes normally;
+  * after the response / before the commit: Exact has issued a new pair that died with the
+    process. No client can recover that pair; what must hold is that the spent token is never
+    presented again (the write-ahead marker) and the connection says "consent needed" instead
+    of failing later with "Old refresh token used";
+  * after the commit: the next process uses the committed pair.
+
+After every kill the sandbox must report no spent token presented, and the stored refresh token
+must be the chain's live one, or the connection must be marked "consent needed".
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, update
+
+from adapters.exact.adapter import exact_token_manager
+from adapters.exact.sandbox import ExactState, Limits, make_app
+from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from adapters.sandbox_kit import LoopbackServer
+from connector.auth.tokens import ConsentNeeded
+from connector.clock import SystemClock
+from connector.config.models import ExactSettings
+from connector.store.crypto import Cipher
+from connector.store.db import session_scope
+from connector.store.models import OAuthToken
+from connector.store.tokens import TokenRepository
+
+POINTS = ("before_request", "after_response", "before_commit", "after_commit")
+ROUNDS = 3
+fork = multiprocessing.get_context("fork")
+
+
+class _KillingStore:
+    """The real repository, with kill points around the commit."""
+
+    def __init__(self, inner: TokenRepository, kill_at: str | None) -> None:
+        self._inner = inner
+        self._kill_at = kill_at
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def commit_refresh(self, *args: Any, **kwargs: Any) -> bool:
+        _maybe_die(self._kill_at, "before_commit")
+        ok = self._inner.commit_refresh(*args, **kwargs)
+        _maybe_die(self._kill_at, "after_commit")
+        return ok
+
+
+def _maybe_die(kill_at: str | None, point: str) -> None:
+    if kill_at == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _child(engine: Engine, key: bytes, settings: ExactSettings, kill_at: str | None,
+           start: Any, results: Any) -> None:
+    engine.dispose(close=False)  # fresh connections in the forked process
+    repo = TokenRepository(engine, Cipher(key))
+    store = _KillingStore(repo, kill_at)
+    tokens = exact_token_manager(settings, store, tenant="acme", clock=SystemClock(),
+                                 hook=lambda point: _maybe_die(kill_at, point), lease_ttl=0.3)
+    tokens.poll_interval = 0.05
+    if start is not None:
+        start.wait(10)
+    try:
+        access = tokens.access_token()
+    except ConsentNeeded:
+        results.put(("consent_needed", None))
+        return
+    answer = requests.get(f"{settings.effective_base_url}/api/v1/current/Me",
+                          headers={"Authorization": f"Bearer {access}",
+                                   "Accept": "application/json"}, timeout=10)
+    results.put(("ok" if answer.status_code == 200 else f"HTTP {answer.status_code}", access))
+
+
+class Rig:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.key = Fernet.generate_key()
+        self.repo = TokenRepository(engine, Cipher(self.key))
+        self.state = ExactState(lambda: datetime.now(UTC),
+                                Limits(refresh_min_interval=0, token_daily=100_000))
+        self.state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, [])
+        self.user = self.state.add_user_with_divisions("boekhouder", [1234567])
+        self.server = LoopbackServer(make_app(self.state)).start()
+        self.settings = ExactSettings.model_validate({
+            "base_url": self.server.url, "division": 1234567, "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET})
+
+    def consent(self) -> None:
+        t = self.state.issue_tokens_for_tests(DEMO_CLIENT_ID, self.user.id)
+        now = datetime.now(UTC)
+        self.repo.put_initial("acme", "default", "exact", refresh_token=t.refresh_token,
+                              access_token=t.access_token, expires_at=now, now=now)
+
+    def expire(self) -> None:
+        """Make the stored access token due for a refresh (it expires now)."""
+        with session_scope(self.engine) as session:
+            session.execute(update(OAuthToken).values(
+                expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+
+    def run(self, kill_at: str | None = None, start: Any = None) -> tuple[int | None, Any]:
+        results = fork.Queue()
+        p = fork.Process(target=_child, args=(self.engine, self.key, self.settings, kill_at,
+                                              start, results))
+        p.start()
+        p.join(30)
+        outcome = results.get(timeout=5) if p.exitcode == 0 else None
+        return p.exitcode, outcome
+
+    def spent_presented(self) -> int:
+        return int(self.state.stats.token_errors.get("unauthorized_client", 0))
+
+    def stored_token_is_live(self) -> bool:
+        record = self.repo.get("acme")
+        assert record is not None
+        found = self.state._refresh.get(record.refresh_token)
+        return found is not None and not found[1] and not self.state._chains[found[0]].dead
+
+
+@pytest.fixture
+def rig(engine: Engine) -> Iterator[Rig]:
+    r = Rig(engine)
+    r.consent()
+    yield r
+    r.server.stop()
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_kill_at_any_point_of_the_refresh_never_presents_a_spent_token(
+    rig: Rig, point: str
+) -> None:
+    for round_ in range(ROUNDS):
+        rig.expire()
+        exitcode, _ = rig.run(kill_at=point)
+        assert exitcode == -signal.SIGKILL, f"round {round_}: the child was not killed at {point}"
+        exitcode, outcome = rig.run()
+        assert exitcode == 0 and outcome is not None, f"round {round_}: next process crashed"
+        assert rig.spent_presented() == 0, f"round {round_}: a spent refresh token was sent"
+        record = rig.repo.get("acme")
+        assert record is not None
+        if point in ("before_request", "after_commit"):
+            assert outcome[0] == "ok", f"round {round_}: {outcome}"
+            assert rig.stored_token_is_live(), f"round {round_}: the refresh token was lost"
+        else:
+            # Exact issued a pair that died with the process: no client can get it back; the
+            # connection must say so instead of sending the spent token later.
+            assert outcome[0] == "consent_needed", f"round {round_}: {outcome}"
+            assert record.state == "consent_needed"
+            rig.consent()
+        assert rig.stored_token_is_live() or rig.repo.get("acme").state == "consent_needed"
+
+
+def test_two_processes_refreshing_at_once_make_one_refresh_call_and_share_the_token(
+    rig: Rig,
+) -> None:
+    for _ in range(3):
+        rig.expire()
+        calls = rig.state.stats.token_calls
+        start = fork.Event()
+        results = fork.Queue()
+        procs = [fork.Process(target=_child, args=(rig.engine, rig.key, rig.settings, None,
+                                                   start, results)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        start.set()
+        for p in procs:
+            p.join(30)
+        outcomes = [results.get(timeout=5) for _ in procs]
+        assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
+        assert outcomes[0][1] == outcomes[1][1], "the two processes use different tokens"
+        assert rig.state.stats.token_calls - calls == 1, "more than one refresh call"
+        assert rig.spent_presented() == 0
+        assert rig.stored_token_is_live()
