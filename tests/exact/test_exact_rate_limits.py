@@ -1,0 +1,109 @@
+"""Exact's limits against the sandbox: the minute, the day (with a reserve), the error budget."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from exact_world import DIVISION, make_world
+from sqlalchemy import Engine
+
+from adapters.exact.errors import ExactApiError
+from adapters.exact.sandbox import Limits
+from adapters.sandbox_kit.faults import Fault
+from adapters.sandbox_kit.router import Response
+from connector.ports import ErrorKind, LedgerError
+from connector.store import ledger_repo
+from connector.store.crypto import Cipher
+from connector.store.db import session_scope
+from connector.sync import sync_tenant
+
+
+def _world(engine: Engine, cipher: Cipher, **limits: Any) -> Any:
+    w = make_world(engine, cipher, limits=Limits(**limits))
+    w.connect()
+    acc = w.state.add_account(DIVISION, "Groot B.V.", email="a@groot.nl")
+    for n in range(200):
+        w.state.add_receivable(DIVISION, acc.id, "10", date(2025, 12, 1) + timedelta(days=n % 9))
+    return w
+
+
+def test_the_request_rate_stays_under_the_minutely_limit_the_headers_give(
+    sqlite_engine: Engine, cipher: Cipher,
+) -> None:
+    w = _world(sqlite_engine, cipher, minutely=7, sync_page_size=10)
+    per_minute: Counter[int] = Counter()
+    original = w.state.count_api_call
+
+    def counting(client_id: str, division: int) -> Any:
+        per_minute[int(w.clock.now().timestamp()) // 60] += 1
+        return original(client_id, division)
+
+    w.state.count_api_call = counting  # type: ignore[method-assign]
+    try:
+        invoices = [i for p in w.ledger().iter_invoices(None) for i in p.items]
+    finally:
+        w.server.stop()
+    assert len(invoices) == 200
+    assert w.state.stats.throttled == 0, "a 429 was drawn instead of waiting for the reset"
+    assert max(per_minute.values()) <= 7, per_minute
+    assert len(per_minute) >= 3, "the calls did not spread over several minutes"
+
+
+def test_a_daily_limit_stop_resumes_next_run_from_the_cursor_without_losing_changes(
+    sqlite_engine: Engine, cipher: Cipher,
+) -> None:
+    w = _world(sqlite_engine, cipher, daily=15, sync_page_size=10)
+    try:
+        ledger = w.ledger(reserve=3)
+        with pytest.raises(LedgerError) as stop:
+            sync_tenant(sqlite_engine, ledger, "acme", w.clock)
+        assert stop.value.kind is ErrorKind.BUDGET_EXHAUSTED
+        assert w.state.stats.throttled == 0, "the stop drew a 429 instead of keeping a reserve"
+        with session_scope(sqlite_engine) as session:
+            first = len(ledger_repo.load_snapshot(session, "acme").invoices)
+        assert 0 < first < 200
+        # a receivable changes while we wait for tomorrow
+        term = next(iter(w.state.data(DIVISION).terms.values()))
+        w.state.record_payment(DIVISION, term.id, "10", date(2026, 1, 5))
+        w.clock.advance(timedelta(days=1))
+        ledger = w.ledger(reserve=3)
+        for _ in range(20):  # one run a day until the ledger is read
+            try:
+                sync_tenant(sqlite_engine, ledger, "acme", w.clock)
+                break
+            except LedgerError as exc:
+                assert exc.kind is ErrorKind.BUDGET_EXHAUSTED
+                w.clock.advance(timedelta(days=1))
+        with session_scope(sqlite_engine) as session:
+            snap = ledger_repo.load_snapshot(session, "acme")
+        assert len(snap.invoices) == 200
+        assert snap.invoices[term.id].status.value == "paid", "the change was lost"
+    finally:
+        w.server.stop()
+
+
+def test_an_endpoint_that_keeps_failing_is_not_retried_into_exacts_error_budget(
+    sqlite_engine: Engine, cipher: Cipher,
+) -> None:
+    w = _world(sqlite_engine, cipher)
+    try:
+        ledger = w.ledger()
+        acc = next(iter(w.state.data(DIVISION).accounts))
+        bad = Response.json({"error": {"code": "", "message": {"lang": "", "value":
+                             "This $filter parameter is not supported for this resource"}}}, 400)
+        w.app.faults.add(Fault("GET", r"/crm/Accounts$", bad, times=1000))
+        kinds = []
+        for _ in range(20):  # twenty customers to act on this hour
+            try:
+                ledger.get_customer(acc)
+            except ExactApiError as exc:
+                kinds.append(exc.kind)
+        seen = sum(1 for f in w.app.faults.fired if f[2] == 400)
+        assert seen <= 5, f"{seen} failing calls reached Exact"
+        assert w.state.stats.blocked == 0
+        assert kinds.count(ErrorKind.BUDGET_EXHAUSTED) == 20 - seen
+    finally:
+        w.server.stop()
