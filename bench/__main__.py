@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import zoho_sync
+from bench import exact_sync, zoho_sync
 
-BENCHES = {"zoho-sync": zoho_sync.main}
+BENCHES = {"zoho-sync": zoho_sync.main, "exact-sync": exact_sync.main}
 
 
 def main(argv: list[str]) -> int:
