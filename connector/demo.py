@@ -248,6 +248,10 @@ def simulate(
             world.clock.set(local_moment(day, 12))
             payer.simulate_day(day)
         outcome = build_report(world, start, days, out)
+        from connector.samples import write_samples  # issue #4: one sample of each PDF
+
+        for path in write_samples(world.app, "demo", start + timedelta(days=days), out / "samples"):
+            outcome.summary.append(f"sample: {path}")
         for line in outcome.summary:
             echo(line)
         if failures:
