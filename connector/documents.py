@@ -213,7 +213,7 @@ def _invoice_table(invoices: Sequence[Invoice], today: date, language: str,
                    interest: dict[str, Money | None] | None = None) -> Table:
     t = _t(language)
     headers = [t["invoice"], t["issued"], t["due"], t["amount"], t["balance"], t["days"]]
-    widths = [22, 22, 22, 20, 20, 12]
+    widths = [20, 25, 25, 20, 20, 10]
     align = ["L", "L", "L", "R", "R", "R"]
     if interest is not None:
         headers.append(t["interest"].split(" ")[0] if language == "en" else "Rente")
