@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,7 +28,36 @@ from connector.tenant import Tenant
 
 log = logging.getLogger("connector.run")
 
-RUN_LEASE_TTL = timedelta(minutes=30)
+#: A run's lease is short and renewed while the run is alive, so a killed process frees its
+#: clients within this time instead of blocking them for the length of a long run.
+RUN_LEASE_TTL = timedelta(seconds=90)
+RENEW_EVERY = 30.0  # real seconds between renewals
+
+
+class LeaseKeeper:
+    """Renews a run lease from a daemon thread until stopped (liveness, so real time)."""
+
+    def __init__(self, tenant: Tenant, owner: str, clock: Clock) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, args=(tenant, owner, clock), daemon=True,
+            name=f"lease-{tenant.slug}",
+        )
+
+    def _loop(self, tenant: Tenant, owner: str, clock: Clock) -> None:
+        while not self._stop.wait(RENEW_EVERY):
+            try:
+                leases.renew(tenant.engine, tenant.slug, owner, clock.now(), RUN_LEASE_TTL)
+            except Exception:  # a database hiccup: try again at the next beat
+                log.warning("%s: could not renew the run lease", tenant.slug, exc_info=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 @dataclass
@@ -86,7 +116,9 @@ def run_tenant(
         log.warning("%s: %s", tenant.slug, result.error)
         return result
     error: str | None = None
+    keeper = LeaseKeeper(tenant, owner, clock)
     try:
+        keeper.__enter__()
         _run_locked(
             tenant,
             clock,
@@ -103,6 +135,7 @@ def run_tenant(
         log.exception("%s: run failed", tenant.slug)
         error = f"{type(exc).__name__}: {exc}"
     finally:
+        keeper.__exit__()
         result.error = error
         leases.release(
             tenant.engine,

@@ -40,7 +40,8 @@ log = logging.getLogger("connector.worker")
 
 QUEUE = "clients"
 SCHEDULE_QUEUE = "schedule"
-RETRY = procrastinate.RetryStrategy(max_attempts=4, exponential_wait=4)
+#: 5 s plus 4, 8, 16, 32, 64 s: long enough to outlast a dead worker's run lease (90 s)
+RETRY = procrastinate.RetryStrategy(max_attempts=6, wait=5, exponential_wait=2)
 
 
 class TransientRunFailure(Exception):
