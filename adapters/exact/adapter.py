@@ -171,7 +171,7 @@ class ExactLedger:
                 for row in rows:
                     if mapping.is_receivable(row):
                         invoice = mapping.invoice_from_term(row, currency=self.currency)
-                        self._note(division, invoice)
+                        self._note(division, invoice, number=False)
                         items.append(invoice)
                 if rows:
                     marks["terms"] = max(marks.get("terms", 1), *(
@@ -204,7 +204,8 @@ class ExactLedger:
                 items = []
                 for row in rows:
                     customer = mapping.customer_from_account(row, currency=self.currency)
-                    self._division_of[customer.ref] = division
+                    if len(self.divisions) > 1:
+                        self._division_of[customer.ref] = division
                     if customer.email:
                         with_email.add(customer.ref)
                     else:
@@ -363,11 +364,16 @@ class ExactLedger:
         return Outcome.UNKNOWN
 
     # -- internals ------------------------------------------------------------------------
-    def _note(self, division: int, invoice: Invoice) -> None:
-        self._division_of[invoice.ref] = division
-        if invoice.customer_ref:
-            self._division_of[invoice.customer_ref] = division
-        self._numbers[invoice.ref] = invoice.number
+    def _note(self, division: int, invoice: Invoice, *, number: bool = True) -> None:
+        """Remember where a ref lives (only needed with several divisions) and, for invoices
+        about to be acted on, its number (for the note). The sync passes number=False so
+        memory does not grow with the ledger."""
+        if len(self.divisions) > 1:
+            self._division_of[invoice.ref] = division
+            if invoice.customer_ref:
+                self._division_of[invoice.customer_ref] = division
+        if number:
+            self._numbers[invoice.ref] = invoice.number
 
     def _account_division(self, account_ref: str) -> int:
         if len(self.divisions) == 1:
@@ -399,7 +405,8 @@ class ExactLedger:
         for ref, row in rows.items():
             if row.get("Email"):
                 continue
-            self._division_of[ref] = division
+            if len(self.divisions) > 1:
+                self._division_of[ref] = division
             out.append(mapping.customer_from_account(row, contact_email=emails.get(ref),
                                                      currency=self.currency))
         return out
