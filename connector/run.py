@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from connector.clock import Clock
+from connector.clock import Clock, SystemClock
 from connector.dispatch import Dispatcher, DispatchStats
 from connector.domain import Action
 from connector.policy.planner import plan
@@ -29,25 +29,27 @@ from connector.tenant import Tenant
 log = logging.getLogger("connector.run")
 
 #: A run's lease is short and renewed while the run is alive, so a killed process frees its
-#: clients within this time instead of blocking them for the length of a long run.
+#: clients within this time instead of blocking them for the length of a long run. Leases are
+#: about liveness of processes, so they run on real time (`LIVENESS`), not on the run's clock:
+#: a run "as of" a simulated hour must still see a dead worker's lease run out.
 RUN_LEASE_TTL = timedelta(seconds=90)
 RENEW_EVERY = 30.0  # real seconds between renewals
+LIVENESS: Clock = SystemClock()
 
 
 class LeaseKeeper:
-    """Renews a run lease from a daemon thread until stopped (liveness, so real time)."""
+    """Renews a run lease from a daemon thread until stopped."""
 
-    def __init__(self, tenant: Tenant, owner: str, clock: Clock) -> None:
+    def __init__(self, tenant: Tenant, owner: str) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._loop, args=(tenant, owner, clock), daemon=True,
-            name=f"lease-{tenant.slug}",
+            target=self._loop, args=(tenant, owner), daemon=True, name=f"lease-{tenant.slug}",
         )
 
-    def _loop(self, tenant: Tenant, owner: str, clock: Clock) -> None:
+    def _loop(self, tenant: Tenant, owner: str) -> None:
         while not self._stop.wait(RENEW_EVERY):
             try:
-                leases.renew(tenant.engine, tenant.slug, owner, clock.now(), RUN_LEASE_TTL)
+                leases.renew(tenant.engine, tenant.slug, owner, LIVENESS.now(), RUN_LEASE_TTL)
             except Exception:  # a database hiccup: try again at the next beat
                 log.warning("%s: could not renew the run lease", tenant.slug, exc_info=True)
 
@@ -109,14 +111,13 @@ def run_tenant(
     """Run one client once. Never raises for a client-level failure: the result says why."""
     owner = owner or default_owner()
     result = RunResult(tenant=tenant.slug, ok=False, dry_run=dry_run)
-    now = clock.now()
-    if not leases.try_acquire(tenant.engine, tenant.slug, owner, now, RUN_LEASE_TTL):
+    if not leases.try_acquire(tenant.engine, tenant.slug, owner, LIVENESS.now(), RUN_LEASE_TTL):
         result.skipped = True
         result.error = "another run of this client is in progress; skipped"
         log.warning("%s: %s", tenant.slug, result.error)
         return result
     error: str | None = None
-    keeper = LeaseKeeper(tenant, owner, clock)
+    keeper = LeaseKeeper(tenant, owner)
     try:
         keeper.__enter__()
         _run_locked(
@@ -143,7 +144,7 @@ def run_tenant(
             owner,
             "ok" if error is None else "failed",
             error,
-            clock.now(),
+            LIVENESS.now(),
         )
     if error:
         log.error("%s: run failed: %s", tenant.slug, error)
