@@ -32,8 +32,9 @@ log = logging.getLogger("connector.run")
 #: clients within this time instead of blocking them for the length of a long run. Leases are
 #: about liveness of processes, so they run on real time (`LIVENESS`), not on the run's clock:
 #: a run "as of" a simulated hour must still see a dead worker's lease run out.
-RUN_LEASE_TTL = timedelta(seconds=90)
-RENEW_EVERY = 30.0  # real seconds between renewals
+#: `DUNNING_RUN_LEASE_SECONDS` shortens it (tests that kill workers; fast fail-over).
+RUN_LEASE_TTL = timedelta(seconds=float(os.environ.get("DUNNING_RUN_LEASE_SECONDS", "90")))
+RENEW_EVERY = RUN_LEASE_TTL.total_seconds() / 3  # real seconds between renewals
 LIVENESS: Clock = SystemClock()
 
 
