@@ -201,6 +201,8 @@ class TokenManager:
         self.owner = owner or default_owner()
         self._lock = threading.Lock()
         self._rejected: str | None = None  # an access token the API refused (401)
+        #: the last usable record read, so a run does not read the store for every API call
+        self._cached: TokenRecordLike | None = None
         self.refreshes = 0  # refresh POSTs made by this manager, for metrics and tests
 
     # -- public ---------------------------------------------------------------------------------
@@ -212,8 +214,13 @@ class TokenManager:
     def access_token(self) -> str:
         """A valid access token; refreshes (once, under the lease) when needed."""
         with self._lock:
+            cached = self._cached
+            if cached is not None and self._usable(cached):
+                return str(cached.access_token)
+            self._cached = None
             record = self._read()
             if self._usable(record):
+                self._cached = record
                 return str(record.access_token)
             return self._refresh_under_lease()
 
@@ -221,6 +228,7 @@ class TokenManager:
         """The API refused `access_token` (401): the next `access_token()` refreshes, unless the
         store already holds a different one (another process refreshed in the meantime)."""
         with self._lock:
+            self._cached = None
             if access_token is None:
                 record = self.store.get(self.tenant, self.connection)
                 access_token = record.access_token if record is not None else None

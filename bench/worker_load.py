@@ -1,0 +1,133 @@
+"""Load: hourly rounds of N clients through `dunning worker` processes on PostgreSQL.
+
+The Zoho sandbox (in this process) answers every API call after 100 ms, like a real platform
+across the internet. For each N, a warm-up round (first full syncs) runs first; then one round
+per worker count (1, 2, 4 workers, `--concurrency 16` each) is timed from `dunning enqueue` to
+the last client's slot finished. Per worker: CPU seconds and peak RSS from /proc. Database load:
+PostgreSQL transactions committed per client run (pg_stat_database; includes the queue's own).
+
+`python -m bench worker-load` runs N = 100 and 1,000; set BENCH_WORKER_SIZES=100,1000,5000 for
+the full table (5,000 takes about half an hour on two cores).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+POSTGRES_URL = os.environ.get(
+    "DUNNING_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MONDAY = date(2026, 1, 5)
+LATENCY = 0.1
+CONCURRENCY = 16
+
+
+def _proc_stats(pid: int) -> tuple[float, float]:
+    """(CPU seconds, peak RSS MiB) of a live process."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    hwm = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            hwm = int(line.split()[1]) / 1024
+    return cpu, hwm
+
+
+def _commits(admin: Any) -> int:
+    with admin.connect() as conn:
+        return int(conn.execute(text(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        )).scalar_one())
+
+
+def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list[dict[str, Any]]:
+    from adapters.zoho.sandbox import Limits
+    from adapters.zoho.sandbox.generate import seed_demo
+    from connector.demo import SandboxWorld, local_moment
+    from connector.worker import rounds
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+    def small(state, org, seed):  # type: ignore[no-untyped-def]
+        info = seed_demo(state, seed=seed, customers=3, invoices=6, organization_id=org)
+        user = state.add_user(f"boekhouding@{org}.example", [org])
+        return dataclasses.replace(info, user_id=user.user_id)
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        world = SandboxWorld.create(
+            Path(tmp), start=local_moment(MONDAY, 8), seed=5, populate=small,
+            slugs=[f"c{n:05d}" for n in range(n_clients)], database_url=url,
+            limits=Limits(per_minute=10**6, daily=10**9, latency=LATENCY),
+        )
+        env = {**os.environ, **world.env}
+        base = [sys.executable, "-m", "connector.cli", "-q", "--config", str(world.app.config_dir)]
+        try:
+            plan = [("warm-up (first sync)", 4)] + [(f"{k} worker(s)", k) for k in worker_counts]
+            for hour, (label, k) in enumerate(plan):
+                at = local_moment(MONDAY, 9 + hour)
+                world.clock.set(at)
+                workers = [subprocess.Popen(
+                    [*base, "worker", "--no-schedule", "--concurrency", str(CONCURRENCY)],
+                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    for _ in range(k)]
+                time.sleep(2.0)  # let them open the configuration
+                commits0 = _commits(admin)
+                t0 = time.perf_counter()
+                subprocess.run([*base, "enqueue", "--now", at.isoformat()], env=env, check=True,
+                               stdout=subprocess.DEVNULL)
+                slot = rounds.slot(at, 60)
+                while sum(1 for _, s, _ in rounds.done_slots(world.app.engine)
+                          if s == slot) < n_clients:
+                    time.sleep(0.25)
+                seconds = time.perf_counter() - t0
+                commits = _commits(admin) - commits0
+                stats = [_proc_stats(w.pid) for w in workers]
+                for w in workers:
+                    w.send_signal(signal.SIGTERM)
+                for w in workers:
+                    w.wait(timeout=120)
+                rows.append({
+                    "clients": n_clients, "round": label, "workers": k, "seconds": seconds,
+                    "cpu": sum(c for c, _ in stats) / k, "rss": max(m for _, m in stats),
+                    "tx_per_run": commits / n_clients,
+                })
+        finally:
+            world.close()
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    return rows
+
+
+def main() -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_WORKER_SIZES", "100,1000").split(",")]
+    print(f"== worker load: Zoho sandbox at {LATENCY * 1000:.0f} ms per call, PostgreSQL, "
+          f"--concurrency {CONCURRENCY} ==")
+    print(f"{'clients':>8}  {'round':<22} {'round s':>8} {'CPU s/worker':>13} "
+          f"{'peak RSS MiB':>13} {'DB tx/run':>10}")
+    for n in sizes:
+        for row in run_size(n):
+            print(f"{row['clients']:>8}  {row['round']:<22} {row['seconds']:>8.1f} "
+                  f"{row['cpu']:>13.1f} {row['rss']:>13.0f} {row['tx_per_run']:>10.1f}")
+    print("(an hourly round must finish well inside 3600 s; more workers should shorten it)")
+
+
+if __name__ == "__main__":
+    main()
