@@ -14,10 +14,16 @@ import threading
 
 MASK = "***"
 _MIN_SECRET = 6  # shorter values are too likely to occur in ordinary text
+_MAX_SECRETS = 50_000  # the most recent ones; old access tokens have long expired
+
+#: runs of token characters; a registered token-shaped secret is found as one whole run, so
+#: redaction costs one pass over the text and a set lookup, whatever the number of secrets
+_TOKENISH = re.compile(r"[A-Za-z0-9._~+/-]{6,}")
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9._~+/=-]+")
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+_tokens: dict[str, None] = {}  # insertion-ordered set of token-shaped secrets
+_others: dict[str, None] = {}  # anything else (passwords with spaces or punctuation): few
 
 _FIELD = (r"access_token|refresh_token|client_secret|id_token|password|passwd|secret|"
           r"authtoken|code|token")
@@ -30,23 +36,33 @@ _PATTERNS = [
 
 
 def register_secret(value: str | None) -> None:
-    global _pattern
+    """Remember a secret so that no later log line or message shows it."""
     if not value or len(value) < _MIN_SECRET:
         return
     with _lock:
-        if value in _secrets:
-            return
-        _secrets.add(value)
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        if _TOKEN_SHAPE.fullmatch(value):
+            for form in (value, value.rstrip("=")):
+                _tokens[form] = None
+            while len(_tokens) > _MAX_SECRETS:
+                del _tokens[next(iter(_tokens))]
+        else:
+            _others[value] = None
+            while len(_others) > _MAX_SECRETS:
+                del _others[next(iter(_others))]
+
+
+def _mask_token(match: re.Match[str]) -> str:
+    return MASK if match.group(0) in _tokens else match.group(0)
 
 
 def redact(text: str) -> str:
     if not text:
         return text
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub(MASK, text)
+    if _tokens:
+        text = _TOKENISH.sub(_mask_token, text)
+    for secret in list(_others):
+        if secret in text:
+            text = text.replace(secret, MASK)
     text = _PATTERNS[0].sub(lambda m: f"{m.group(1)} {MASK}", text)
     text = _PATTERNS[1].sub(lambda m: f"{m.group(1)}={MASK}", text)
     text = _PATTERNS[2].sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)

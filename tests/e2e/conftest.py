@@ -8,16 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from e2e_support import empty_ledger
 
-from adapters.zoho.sandbox import ZohoState
-from adapters.zoho.sandbox.generate import DemoInfo, seed_demo
 from adapters.zoho.sandbox.state import Contact, Invoice
 from connector.demo import SandboxWorld, local_moment
 from connector.run import RunResult
-
-
-def empty_ledger(state: ZohoState, org: str, seed: int) -> DemoInfo:
-    return seed_demo(state, seed=seed, customers=0, invoices=0, organization_id=org)
 
 
 class Scenario:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from e2e_support import empty_two_tenants
 
 from adapters.sandbox_kit.faults import Fault
 from adapters.sandbox_kit.router import Response
@@ -58,8 +59,6 @@ def test_a_deleted_invoice_is_found_by_the_full_reconciliation(make_scenario: Ca
 def test_a_malformed_answer_fails_that_tenants_run_and_leaves_its_store_and_others_alone(
     tmp_path: Path, answer: Response,
 ) -> None:
-    from tests_e2e_helpers import empty_two_tenants
-
     world = empty_two_tenants(tmp_path)
     try:
         org_a, org_b = world.organization("a"), world.organization("b")

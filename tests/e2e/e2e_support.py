@@ -1,0 +1,20 @@
+"""Helpers shared by the end-to-end tests (importable by basename: pytest puts this folder on
+sys.path; the name is unique across tests/ so it never collides with another folder's)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from adapters.zoho.sandbox import ZohoState
+from adapters.zoho.sandbox.generate import DemoInfo, seed_demo
+from connector.demo import SandboxWorld, local_moment
+
+
+def empty_ledger(state: ZohoState, org: str, seed: int) -> DemoInfo:
+    return seed_demo(state, seed=seed, customers=0, invoices=0, organization_id=org)
+
+
+def empty_two_tenants(root: Path) -> SandboxWorld:
+    return SandboxWorld.create(root, start=local_moment(date(2026, 1, 5), 8), slugs=("a", "b"),
+                               populate=empty_ledger)
