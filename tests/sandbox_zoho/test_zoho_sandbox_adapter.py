@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 from zoho_sandbox_harness import START, Serve
 
-from adapters.zoho import client as client_module
 from adapters.zoho.adapter import ZohoLedger, zoho_ledger_from_settings
 from adapters.zoho.errors import ZohoApiError
 from adapters.zoho.sandbox import (
@@ -57,13 +55,6 @@ class Wired:
     @property
     def org(self) -> str:
         return self.info.organization_id
-
-
-@pytest.fixture(autouse=True)
-def fresh_limiters() -> Iterator[None]:
-    client_module._limiters.clear()
-    yield
-    client_module._limiters.clear()
 
 
 @pytest.fixture
