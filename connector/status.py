@@ -6,19 +6,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from connector.app import App
+from connector.clock import SystemClock
 from connector.store import leases, outbox
 from connector.store.db import session_scope
 
 
-def next_run(app: App, slug: str, now: datetime) -> str:
+def next_run(app: App, slug: str, wall: datetime) -> str:
     """When `dunning serve` runs the client next: one interval after its last start (serve
-    adds the client's phase within `schedule.jitter_seconds`)."""
+    adds the client's phase within `schedule.jitter_seconds`). Run bookkeeping is on real time
+    (see `connector.run`), so this is too, whatever `--now` says."""
     state = leases.get_state(app.engine, slug)
     if state is None or state.last_started_at is None:
         return "next run: at serve start"
     every = timedelta(minutes=app.config.connector.schedule.every_minutes)
     due = state.last_started_at + every
-    if due <= now:
+    if due <= wall:
         return "next run: due now"
     return f"next run ≈ {due:%Y-%m-%d %H:%M} UTC"
 
@@ -26,6 +28,7 @@ def next_run(app: App, slug: str, now: datetime) -> str:
 def status_lines(app: App, now: datetime) -> list[str]:
     from connector.alerts import active_alerts
 
+    wall = SystemClock().now()  # leases and run bookkeeping are on real time
     alerts_by_client: dict[str, list[str]] = {}
     for alert in active_alerts(app.engine):
         alerts_by_client.setdefault(alert.tenant, []).append(alert.message)
@@ -44,7 +47,7 @@ def status_lines(app: App, now: datetime) -> list[str]:
             state is not None
             and state.lease_owner
             and state.lease_until
-            and state.lease_until > now
+            and state.lease_until > wall
         ):
             last = f"running now ({state.lease_owner})"
         elif state is not None and state.last_finished_at is not None:
@@ -54,7 +57,7 @@ def status_lines(app: App, now: datetime) -> list[str]:
         if not app.config.clients[slug].enabled:
             last += "; disabled"
         else:
-            last += f"; {next_run(app, slug, now)}"
+            last += f"; {next_run(app, slug, wall)}"
         token_state = "no token" if token is None else token.state
         if token is not None and token.expires_at is not None and token.state == "ok":
             left = token.expires_at - now

@@ -132,18 +132,16 @@ class Service:
         return every, min(jitter, every), self.options.max_concurrent or s.max_concurrent_clients
 
     def first_run(self, slug: str) -> datetime:
-        """When (connector clock) the client's first run in this process is due: one interval
-        after its last start, or right away (plus its phase) if that has passed."""
+        """When (wall clock, like the run bookkeeping in `leases`, which is about liveness) the
+        client's first run in this process is due: one interval after its last start, or right
+        away (plus its phase) if that has passed."""
         every, jitter, _ = self._schedule()
-        now = self.clock.now()
+        now = self.wall.now()
         state = leases.get_state(self.app.engine, slug)
         due = now
         if state is not None and state.last_started_at is not None:
             due = max(now, state.last_started_at + timedelta(seconds=every))
         return due + timedelta(seconds=phase_offset(slug, jitter))
-
-    def _to_wall(self, moment: datetime) -> datetime:
-        return self.wall.now() + (moment - self.clock.now())
 
     def _from_wall(self, moment: datetime) -> datetime:
         return self.clock.now() + (moment - self.wall.now())
@@ -162,7 +160,7 @@ class Service:
             self.scheduler.remove_job(slug)
         added = sorted(wanted - existing)
         for slug in added:
-            start = self._to_wall(self.first_run(slug))
+            start = self.first_run(slug)
             self.scheduler.add_job(
                 self.run_client, IntervalTrigger(seconds=every, start_date=start, timezone=UTC),
                 args=[slug], id=slug, name=f"run {slug}", replace_existing=True,

@@ -25,6 +25,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.sandbox_kit.router import Request, Response
+from adapters.zoho.sandbox import Limits
 from adapters.zoho.sandbox.generate import seed_demo
 from connector.clock import ShiftedClock
 from connector.demo import SandboxWorld, local_moment
@@ -43,13 +44,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(what: str, check: Callable[[], bool], timeout: float = DEADLINE) -> None:
+def wait_for(
+    what: str, check: Callable[[], bool], timeout: float = DEADLINE, log: Path | None = None
+) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if check():
             return
         time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for: {what}")
+    tail = "\n".join(log.read_text().splitlines()[-40:]) if log is not None else ""
+    raise AssertionError(f"timed out waiting for: {what}\n{tail}")
 
 
 class Gate:
@@ -92,7 +96,7 @@ class Serve:
              "--listen", f"127.0.0.1:{port}", "--grace", "30", "--alert-check", "1"],
             stdout=self._log_file, stderr=subprocess.STDOUT, env=env,
         )
-        wait_for("/healthz to answer", self.healthy)
+        wait_for("/healthz to answer", self.healthy, log=log)
 
     def healthy(self) -> bool:
         assert self.proc.poll() is None, f"serve exited early:\n{self.log.read_text()}"
@@ -132,8 +136,9 @@ def world(tmp_path: Path) -> Iterator[SandboxWorld]:
         return seed_demo(state, seed=seed, customers=6, invoices=24, organization_id=org)
 
     start = local_moment(MONDAY, 10)
+    # runs every few seconds would hit the per-minute quota, which is not under test here
     w = SandboxWorld.create(tmp_path, start=start, seed=11, slugs=("alpha", "beta", "gamma"),
-                            populate=small)
+                            populate=small, limits=Limits(per_minute=100_000))
     w.state.now = ShiftedClock(start).now  # the sandbox's time now moves like serve's
     yield w
     w.close()
@@ -161,7 +166,7 @@ def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_dupli
     try:
         # -- every client runs on the schedule, repeatedly ---------------------------------
         wait_for("alpha and beta to run twice each",
-                 lambda: serve.runs("alpha") >= 2 and serve.runs("beta") >= 2)
+                 lambda: serve.runs("alpha") >= 2 and serve.runs("beta") >= 2, log=serve.log)
         assert serve.runs("gamma") == 0, "gamma ran before its client file existed"
         assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).ok
 
@@ -212,7 +217,8 @@ def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_dupli
     serve2 = Serve(world, tmp_path / "serve-2.log", port, world.state.now().isoformat())
     try:
         wait_for("every client to run after the restart",
-                 lambda: all(serve2.runs(s) >= 1 for s in ("alpha", "beta", "gamma")))
+                 lambda: all(serve2.runs(s) >= 1 for s in ("alpha", "beta", "gamma")),
+                 log=serve2.log)
         assert serve2.stop() == 0
     finally:
         serve2.kill()
@@ -239,7 +245,7 @@ def test_metrics_parse_as_prometheus_text_with_the_promised_series(
     serve = Serve(world, tmp_path / "serve.log", port, world.clock.now().isoformat())
     try:
         wait_for("every client to run", lambda: all(
-            serve.runs(s) >= 1 for s in ("alpha", "beta", "gamma")))
+            serve.runs(s) >= 1 for s in ("alpha", "beta", "gamma")), log=serve.log)
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         families = {f.name: f for f in text_string_to_metric_families(text)}
         assert serve.stop() == 0
