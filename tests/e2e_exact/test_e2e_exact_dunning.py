@@ -162,9 +162,12 @@ def test_attachments_of_a_step_are_mailed_and_stored_as_documents_in_exact(
     renderer.render = render  # type: ignore[method-assign]
     s.days(MONDAY, 1)
     [mail] = s.mails_to(c)
-    assert mail.attachments() == [("herinnering.pdf", pdf)]
-    [doc] = s.world.written()["documents"]
-    [attachment] = doc["Attachments"]
+    # the step has with_statement: the connector adds the statement PDF itself (issue #4)
+    assert [name for name, _ in mail.attachments()] == ["herinnering.pdf",
+                                                        "statement-2026-01-05.pdf"]
+    assert mail.attachments()[0] == ("herinnering.pdf", pdf)
+    doc = s.world.written()["documents"][0]  # one document per attachment
+    attachment = doc["Attachments"][0]
     assert s.state.attachment_bytes(s.division, attachment["ID"]) == pdf
     assert doc["Account"] == c.id
 
