@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from adapters.exact import mapping, writeback
 from adapters.exact.auth import (
+    MARKER_PATIENCE,
     REFRESH_LEEWAY_SECONDS,
     Hook,
     StoreIntents,
@@ -434,6 +435,7 @@ def exact_token_manager(
     connection: str = "default",
     hook: Hook | None = None,
     lease_ttl: float = 30.0,
+    marker_patience: float = MARKER_PATIENCE,
 ) -> TokenManager:
     """The TokenManager for an Exact connection: the rotation-safe refresher, a write-ahead
     marker in the token row, and a 30 s leeway on 600 s tokens (never earlier than Exact's
@@ -443,7 +445,7 @@ def exact_token_manager(
         store, "set_extra") else None
     refresher = exact_refresher(http, settings.effective_base_url, settings.client_id,
                                 settings.client_secret.get_secret_value(), intents=intents,
-                                hook=hook)
+                                hook=hook, now=clock.now, patience=marker_patience)
     return TokenManager(store, tenant, connection, "exact", refresher, clock,
                         leeway=timedelta(seconds=REFRESH_LEEWAY_SECONDS), lease_ttl=lease_ttl)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -43,12 +44,18 @@ ACCESS_TOKEN_SECONDS = 600
 REFRESH_LEEWAY_SECONDS = 30
 
 INTENT_KEY = "refresh_in_flight"
+INTENT_AT_KEY = "refresh_in_flight_at"
+#: how long another process may still be waiting for its refresh answer (connect + read
+#: timeout of the token POST, plus margin); a marker younger than this is not a dead refresh
+MARKER_PATIENCE = 60.0
 
 
 class RefreshIntents(Protocol):
     """Where the write-ahead "refresh in flight" marker lives (the token row's `extra`)."""
 
-    def pending(self) -> str | None: ...
+    def pending(self) -> tuple[str, datetime | None] | None:
+        """(fingerprint, when it was set) of the marker, or None."""
+        ...
 
     def set(self, fingerprint: str | None) -> None: ...
 
@@ -56,20 +63,29 @@ class RefreshIntents(Protocol):
 class StoreIntents:
     """`RefreshIntents` on connector.store.tokens.TokenRepository (``extra`` of the row)."""
 
-    def __init__(self, store: Any, tenant: str, connection: str, now: Callable[[], Any]) -> None:
+    def __init__(self, store: Any, tenant: str, connection: str,
+                 now: Callable[[], datetime]) -> None:
         self.store = store
         self.tenant = tenant
         self.connection = connection
         self.now = now
 
-    def pending(self) -> str | None:
+    def pending(self) -> tuple[str, datetime | None] | None:
         record = self.store.get(self.tenant, self.connection)
         extra = getattr(record, "extra", None) or {}
         value = extra.get(INTENT_KEY)
-        return str(value) if value else None
+        if not value:
+            return None
+        try:
+            at = datetime.fromisoformat(str(extra.get(INTENT_AT_KEY)))
+        except ValueError:
+            at = None
+        return str(value), at
 
     def set(self, fingerprint: str | None) -> None:
-        self.store.set_extra(self.tenant, self.connection, {INTENT_KEY: fingerprint}, self.now())
+        stamp = self.now().isoformat() if fingerprint else None
+        self.store.set_extra(self.tenant, self.connection,
+                             {INTENT_KEY: fingerprint, INTENT_AT_KEY: stamp}, self.now())
 
 
 def fingerprint(refresh_token: str) -> str:
@@ -161,15 +177,27 @@ def exact_refresher(
     *,
     intents: RefreshIntents | None = None,
     hook: Hook | None = None,
+    now: Callable[[], datetime] | None = None,
+    patience: float = MARKER_PATIENCE,
 ) -> Refresher:
     """A `Refresher` for connector.auth.TokenManager (called under its lease).
 
+    A marker for the token about to be sent means an earlier attempt sent it: younger than
+    `patience` seconds, that attempt may still be waiting for its answer (its lease ran out), so
+    this one gives up for now (`TokenRefreshUnknown`, nothing sent); older, the attempt died
+    without storing the answer, so the connection needs consent (``invalid_grant``).
     `hook(point)` is a test seam called at ``before_request`` and ``after_response``."""
     register_secret(client_secret)
 
     def refresh(refresh_token: str) -> TokenResponse:
         mark = fingerprint(refresh_token)
-        if intents is not None and intents.pending() == mark:
+        found = intents.pending() if intents is not None else None
+        if found is not None and found[0] == mark:
+            at = found[1]
+            if at is not None and now is not None and (now() - at).total_seconds() < patience:
+                raise TokenRefreshUnknown(
+                    "another process's refresh of this token may still be waiting for Exact's "
+                    "answer; not sent again, try later")
             raise TokenEndpointError(
                 "invalid_grant",
                 "an earlier refresh with this refresh token was interrupted after it may have "

@@ -105,8 +105,8 @@ class _Intents:
     def __init__(self) -> None:
         self.value: str | None = None
 
-    def pending(self) -> str | None:
-        return self.value
+    def pending(self) -> tuple[str, datetime | None] | None:
+        return (self.value, None) if self.value else None
 
     def set(self, fingerprint: str | None) -> None:
         self.value = fingerprint
@@ -149,6 +149,23 @@ def test_a_refresh_that_may_have_reached_exact_is_never_sent_again() -> None:
 
 
 @responses.activate
+def test_a_young_marker_is_a_refresh_still_in_flight_elsewhere_not_a_lost_token() -> None:
+    responses.post(f"{BASE}/api/oauth2/token", json={})
+
+    class Young(_Intents):
+        def pending(self) -> tuple[str, datetime | None] | None:
+            return (self.value, NOW - timedelta(seconds=5)) if self.value else None
+
+    intents = Young()
+    intents.value = fingerprint("rt-1")
+    http = make_http(clock=ManualClock(NOW), name="exact-oauth", max_read_attempts=1)
+    refresh = exact_refresher(http, BASE, "cid", "secret", intents=intents, now=lambda: NOW)
+    with pytest.raises(TokenRefreshUnknown):
+        refresh("rt-1")
+    assert len(responses.calls) == 0
+
+
+@responses.activate
 def test_a_definite_refusal_clears_the_in_flight_marker() -> None:
     responses.post(f"{BASE}/api/oauth2/token", status=400,
                    json={"error": "access_denied", "error_description": "access_token not "
@@ -166,7 +183,7 @@ def test_store_intents_live_in_the_token_row(sqlite_engine: Any, cipher: Any) ->
     repo.put_initial("acme", "default", "exact", refresh_token="r", now=NOW)
     intents = StoreIntents(repo, "acme", "default", lambda: NOW)
     intents.set("abc")
-    assert intents.pending() == "abc"
+    assert intents.pending() == ("abc", NOW)
     intents.set(None)
     assert intents.pending() is None
 
