@@ -2,7 +2,7 @@
 
 The Zoho sandbox (in this process) answers every API call after 100 ms, like a real platform
 across the internet. For each N, a warm-up round (first full syncs) runs first; then one round
-per worker count (1, 2, 4 workers, `--concurrency 16` each) is timed from `dunning enqueue` to
+per worker count (1, 2, 4 workers, `--concurrency 4` each) is timed from `dunning enqueue` to
 the last client's slot finished. Per worker: CPU seconds and peak RSS from /proc. Database load:
 PostgreSQL transactions committed per client run (pg_stat_database; includes the queue's own).
 
@@ -30,7 +30,7 @@ POSTGRES_URL = os.environ.get(
     "DUNNING_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MONDAY = date(2026, 1, 5)
 LATENCY = 0.1
-CONCURRENCY = 16
+CONCURRENCY = 4  # per worker: rounds are latency-bound, so more workers can shorten them
 
 
 def _proc_stats(pid: int) -> tuple[float, float]:
