@@ -15,7 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -78,13 +78,14 @@ def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
 ) -> None:
     # a killed worker's run lease runs out after 12 s (default 90 s) to keep the test short
     env = {**os.environ, **world.env, "DUNNING_RUN_LEASE_SECONDS": "12"}
+    logs = [(tmp_path / f"worker{n}.log").open("w") for n in range(3)]
     workers = [
         subprocess.Popen(
             dunning(world, "-q", "worker", "--no-schedule", "--concurrency", "4",
                     "--heartbeat", "1", "--stalled-after", "4"),
-            env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"worker{n}.log", "w"),
+            env=env, stdout=subprocess.DEVNULL, stderr=log,
         )
-        for n in range(3)
+        for log in logs
     ]
     killed_after: int | None = None
     try:
@@ -116,6 +117,8 @@ def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
                 w.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 w.kill()
+        for log in logs:
+            log.close()
 
     assert killed_after is not None and killed_after < CLIENTS
     # exactly one finished round per client per hour
