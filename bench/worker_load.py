@@ -4,7 +4,8 @@ The Zoho sandbox (in this process) answers every API call after 100 ms, like a r
 across the internet. For each N, a warm-up round (first full syncs) runs first; then one round
 per worker count (1, 2, 4 workers, `--concurrency 4` each) is timed from `dunning enqueue` to
 the last client's slot finished. Per worker: CPU seconds and peak RSS from /proc. Database load:
-PostgreSQL transactions committed per client run (pg_stat_database; includes the queue's own).
+SQL statements per client run (counted by the worker) and PostgreSQL transactions per run
+(pg_stat_database: includes the queue's own polling, so it grows with idle time).
 
 `python -m bench worker-load` runs N = 100 and 1,000; set BENCH_WORKER_SIZES=100,1000,5000 for
 the full table (5,000 takes about half an hour on two cores).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,6 +100,8 @@ def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list
                     time.sleep(0.25)
                 seconds = time.perf_counter() - t0
                 commits = _commits(admin) - commits0
+                queries = [int(m.group(1)) for r in rounds.results(world.app.engine, slot)
+                           if (m := re.search(r"; (\d+) queries$", r))]
                 stats = [_proc_stats(w.pid) for w in workers]
                 for w in workers:
                     w.send_signal(signal.SIGTERM)
@@ -107,6 +111,7 @@ def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list
                     "clients": n_clients, "round": label, "workers": k, "seconds": seconds,
                     "cpu": sum(c for c, _ in stats) / k, "rss": max(m for _, m in stats),
                     "tx_per_run": commits / n_clients,
+                    "queries_per_run": sum(queries) / max(1, len(queries)),
                 })
         finally:
             world.close()
@@ -121,11 +126,12 @@ def main() -> None:
     print(f"== worker load: Zoho sandbox at {LATENCY * 1000:.0f} ms per call, PostgreSQL, "
           f"--concurrency {CONCURRENCY} ==")
     print(f"{'clients':>8}  {'round':<22} {'round s':>8} {'CPU s/worker':>13} "
-          f"{'peak RSS MiB':>13} {'DB tx/run':>10}")
+          f"{'peak RSS MiB':>13} {'queries/run':>12} {'PG tx/run':>10}")
     for n in sizes:
         for row in run_size(n):
             print(f"{row['clients']:>8}  {row['round']:<22} {row['seconds']:>8.1f} "
-                  f"{row['cpu']:>13.1f} {row['rss']:>13.0f} {row['tx_per_run']:>10.1f}")
+                  f"{row['cpu']:>13.1f} {row['rss']:>13.0f} {row['queries_per_run']:>12.1f} "
+                  f"{row['tx_per_run']:>10.1f}")
     print("(an hourly round must finish well inside 3600 s; more workers should shorten it)")
 
 

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from connector.app import App, ClientUnavailable
@@ -71,8 +73,18 @@ class WorkerContext:
         if self._app is None:
             app = App.open(self.config_dir, self.env)
             app.limiters = db_limiters(app.engine)
+            event.listen(app.engine, "before_cursor_execute", _count_query)
             self._app = app
         return self._app
+
+
+#: database statements of the run in this thread (each job runs in its own thread), reported
+#: with the run's result so operators and the load benchmark see the database cost per run
+_queries = threading.local()
+
+
+def _count_query(*_: Any) -> None:
+    _queries.n = getattr(_queries, "n", 0) + 1
 
 
 _context: WorkerContext | None = None
@@ -100,6 +112,7 @@ def run_client(slug: str, round_at: str, now: str | None = None) -> str:
     app = ctx.app
     slot = datetime.fromisoformat(round_at)
     clock: Clock = ShiftedClock(datetime.fromisoformat(now)) if now else SystemClock()
+    _queries.n = 0
     if not rounds.begin(app.engine, slug, slot, ctx.name, clock.now()):
         return "already done"
     try:
@@ -113,8 +126,9 @@ def run_client(slug: str, round_at: str, now: str | None = None) -> str:
     if not result.ok:
         rounds.finish(app.engine, slug, slot, "failed", result.error or "", clock.now())
         raise TransientRunFailure(result.error or "failed")
-    rounds.finish(app.engine, slug, slot, "done", result.summary(), clock.now())
-    return result.summary()
+    summary = f"{result.summary()}; {_queries.n} queries"
+    rounds.finish(app.engine, slug, slot, "done", summary, clock.now())
+    return summary
 
 
 def enqueue_due(

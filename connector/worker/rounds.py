@@ -59,6 +59,13 @@ def done_slots(engine: Engine, tenant: str | None = None) -> list[tuple[str, dat
                 if r.round_at is not None]
 
 
+def results(engine: Engine, round_at: datetime) -> list[str]:
+    """The result lines of the finished runs of one slot (for reports and the benchmark)."""
+    with session_scope(engine) as session:
+        return [r.result or "" for r in session.exec(select(TenantRound).where(
+            TenantRound.round_at == round_at, TenantRound.status == "done")).all()]
+
+
 def last_done(engine: Engine, tenant: str) -> datetime | None:
     with session_scope(engine) as session:
         rows = session.exec(select(TenantRound.round_at).where(
