@@ -54,6 +54,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
+    # Bounded per process (several workers share one server's max_connections).
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 5)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 

@@ -163,7 +163,9 @@ def make_queue(database_url: str, *, schedule: bool = True) -> procrastinate.App
     """The queue app. `schedule`: this process's workers also defer the every-minute `tick`
     (off for simulated time, where `dunning enqueue --now` drives the slots)."""
     queue = procrastinate.App(
-        connector=procrastinate.PsycopgConnector(conninfo=libpq_url(database_url)),
+        # a small pool: the listener, job fetching and completions; runs use the store's engine
+        connector=procrastinate.PsycopgConnector(
+            conninfo=libpq_url(database_url), min_size=1, max_size=4),
     )
     queue.add_tasks_from(blueprint, namespace="dunning")
     if schedule:
