@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet
@@ -53,6 +53,43 @@ def local_moment(day: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime.combine(day, time(hour, minute), ZoneInfo(ZONE))
 
 
+class DrivesConnector:
+    """What a sandbox world offers tests, demos and benches: build a client's tenant once, run
+    it as of a moment on the world's clock, read its outbox. Needs `app`, `clock`, `_tenants`
+    and a `close()`."""
+
+    app: App
+    clock: ManualClock
+    _tenants: dict[str, Tenant]
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def tenant(self, slug: str = "demo") -> Tenant:
+        if slug not in self._tenants:
+            self._tenants[slug] = self.app.tenant(slug, self.clock)
+        return self._tenants[slug]
+
+    def reload(self) -> None:
+        """Forget built tenants (after a config or token change)."""
+        self._tenants.clear()
+
+    def run(self, slug: str = "demo", at: datetime | None = None, **kwargs: Any) -> RunResult:
+        if at is not None:
+            self.clock.set(at)
+        return run_tenant(self.tenant(slug), self.clock, **kwargs)
+
+    def actions(self, slug: str = "demo", status: str | None = None) -> list[dict[str, Any]]:
+        with session_scope(self.app.engine) as session:
+            return outbox.actions(session, slug, status=status)
+
+
 @dataclass
 class WorldClient:
     slug: str
@@ -61,7 +98,7 @@ class WorldClient:
 
 
 @dataclass
-class SandboxWorld:
+class SandboxWorld(DrivesConnector):
     """A sandbox ledger on loopback plus a connector configured against it."""
 
     root: Path
@@ -140,34 +177,8 @@ class SandboxWorld:
         self.server.stop()
         self.app.engine.dispose()
 
-    def __enter__(self) -> SandboxWorld:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- driving it ------------------------------------------------------------------------
-    def tenant(self, slug: str = "demo") -> Tenant:
-        if slug not in self._tenants:
-            self._tenants[slug] = self.app.tenant(slug, self.clock)
-        return self._tenants[slug]
-
-    def reload(self) -> None:
-        """Forget built tenants (after a config or token change)."""
-        self._tenants.clear()
-
-    def run(self, slug: str = "demo", at: datetime | None = None, **kwargs: Any) -> RunResult:
-        if at is not None:
-            self.clock.set(at)
-        return run_tenant(self.tenant(slug), self.clock, **kwargs)
-
     def organization(self, slug: str = "demo") -> str:
         return self.clients[slug].organization_id
-
-    def actions(self, slug: str = "demo", status: str | None = None) -> list[dict[str, Any]]:
-        with session_scope(self.app.engine) as session:
-            return outbox.actions(session, slug, status=status)
-
 
 def write_config(
     config_dir: Path,

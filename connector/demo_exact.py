@@ -43,10 +43,7 @@ from adapters.exact.sandbox.generate import (
 from adapters.sandbox_kit.server import LoopbackServer
 from connector.app import App
 from connector.clock import Clock, ManualClock
-from connector.demo import ZONE, local_moment
-from connector.run import RunResult, run_tenant
-from connector.store import outbox
-from connector.store.db import session_scope
+from connector.demo import ZONE, DrivesConnector, local_moment
 from connector.tenant import Tenant
 
 SENDER = "debiteuren@demo-installatie.example"
@@ -120,7 +117,7 @@ class SmtpCatcher:
 
 
 @dataclass
-class ExactSandboxWorld:
+class ExactSandboxWorld(DrivesConnector):
     """The Exact sandbox and an SMTP catcher on loopback plus a connector configured for them."""
 
     root: Path
@@ -187,32 +184,10 @@ class ExactSandboxWorld:
         self.smtp.stop()
         self.app.engine.dispose()
 
-    def __enter__(self) -> ExactSandboxWorld:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- driving it ------------------------------------------------------------------------
-    def tenant(self, slug: str = "demo") -> Tenant:
-        if slug not in self._tenants:
-            self._tenants[slug] = self.app.tenant(slug, self.clock)
-        return self._tenants[slug]
-
-    def reload(self) -> None:
-        self._tenants.clear()
-
-    def run(self, slug: str = "demo", at: datetime | None = None, **kwargs: Any) -> RunResult:
-        if at is not None:
-            self.clock.set(at)
-        return run_tenant(self.tenant(slug), self.clock, **kwargs)
-
     def division(self, slug: str = "demo") -> int:
         return self.divisions[slug]
 
-    def actions(self, slug: str = "demo", status: str | None = None) -> list[dict[str, Any]]:
-        with session_scope(self.app.engine) as session:
-            return outbox.actions(session, slug, status=status)
+
 
     def written(self, slug: str = "demo") -> dict[str, list[dict[str, Any]]]:
         return self.state.written(self.division(slug))
