@@ -18,13 +18,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from adapters.exact.sandbox.clock import SandboxClock
 from adapters.exact.sandbox.generate import demo_tokens, seed_demo
 from adapters.exact.sandbox.state import ExactState
 from adapters.sandbox_kit import Fault, Request, Response
+from adapters.sandbox_kit.control import bad, body_of, register_clock_and_faults
 
 if TYPE_CHECKING:
     from adapters.exact.sandbox.app import ExactRouter
@@ -52,21 +53,12 @@ def fault_from_json(spec: dict[str, Any]) -> Fault:
     )
 
 
-def _body(request: Request) -> dict[str, Any]:
-    try:
-        data = request.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def register_control(app: ExactRouter, state: ExactState) -> None:
-    def bad(message: str, status: int = 400) -> Response:
-        return Response.json({"error": message}, status)
-
     @app.route("POST", "/_sandbox/seed")
     def seed(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         info = seed_demo(state, seed=int(spec.get("seed", 42)),
                          divisions=int(spec.get("divisions", 1)),
                          accounts=int(spec.get("accounts", 40)))
@@ -82,7 +74,7 @@ def register_control(app: ExactRouter, state: ExactState) -> None:
 
     @app.route("POST", "/_sandbox/pay")
     def pay(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         try:
             term = state.record_payment(int(spec["division"]), str(spec["receivable_id"]),
                                         str(spec["amount"]), date.fromisoformat(spec["date"]))
@@ -93,7 +85,7 @@ def register_control(app: ExactRouter, state: ExactState) -> None:
 
     @app.route("POST", "/_sandbox/delete")
     def delete(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         try:
             state.delete_receivable(int(spec["division"]), str(spec["receivable_id"]))
         except (KeyError, ValueError) as exc:
@@ -102,7 +94,7 @@ def register_control(app: ExactRouter, state: ExactState) -> None:
 
     @app.route("POST", "/_sandbox/tokens")
     def tokens(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         issued = None
         if spec.get("ready_to_refresh"):
             issued = state.now() - timedelta(seconds=state.limits.access_ttl)
@@ -113,42 +105,8 @@ def register_control(app: ExactRouter, state: ExactState) -> None:
             return bad(f"cannot issue tokens: {exc}")
         return Response.json(found.as_json())
 
-    @app.route("GET", "/_sandbox/clock")
-    def get_clock(request: Request) -> Response:
-        return Response.json({"now": state.now().isoformat(),
-                              "controllable": sandbox_clock(state) is not None})
-
-    @app.route("POST", "/_sandbox/clock")
-    def set_clock(request: Request) -> Response:
-        clock = sandbox_clock(state)
-        if clock is None:
-            return bad("the sandbox runs on an external clock; move that one", 409)
-        spec = _body(request)
-        try:
-            if "set" in spec:
-                clock.set(datetime.fromisoformat(str(spec["set"])))
-            if "advance_seconds" in spec:
-                clock.advance(timedelta(seconds=float(spec["advance_seconds"])))
-        except (ValueError, TypeError) as exc:
-            return bad(f"bad clock request: {exc}")
-        return Response.json({"now": clock.now().isoformat(), "controllable": True})
-
-    @app.route("GET", "/_sandbox/faults")
-    def list_faults(request: Request) -> Response:
-        return Response.json({"fired": [list(f) for f in app.faults.fired]})
-
-    @app.route("POST", "/_sandbox/faults")
-    def add_fault(request: Request) -> Response:
-        try:
-            app.faults.add(fault_from_json(_body(request)))
-        except (TypeError, ValueError) as exc:
-            return bad(f"bad fault: {exc}")
-        return Response(204)
-
-    @app.route("DELETE", "/_sandbox/faults")
-    def clear_faults(request: Request) -> Response:
-        app.faults.clear()
-        return Response(204)
+    register_clock_and_faults(app, app.faults, state.now, lambda: sandbox_clock(state),
+                              fault_from_json)
 
     @app.route("GET", "/_sandbox/written/{division}")
     def written(request: Request) -> Response:

@@ -28,11 +28,12 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from adapters.sandbox_kit import Fault, Request, Response
+from adapters.sandbox_kit.control import bad, body_of, register_clock_and_faults
 from adapters.zoho.sandbox.clock import SandboxClock
 from adapters.zoho.sandbox.generate import demo_tokens, seed_demo, touch_share
 from adapters.zoho.sandbox.state import ApiError, ZohoState
@@ -113,12 +114,6 @@ def fault_from_json(spec: dict[str, Any]) -> Fault:
     return Fault(method.upper(), path_regex, response, times, skip, passthrough)
 
 
-def _body(request: Request) -> dict[str, Any]:
-    try:
-        data = request.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _org(state: ZohoState, spec: dict[str, Any]) -> str:
@@ -134,9 +129,6 @@ def _day(value: Any) -> date | None:
 
 
 def register_control(app: ZohoRouter, state: ZohoState) -> None:
-    def bad(message: str, status: int = 400) -> Response:
-        return Response.json({"error": message}, status)
-
     def guarded(spec: dict[str, Any], action: Any) -> Response:
         try:
             return Response.json(action(_org(state, spec)))
@@ -147,7 +139,7 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
     @app.route("POST", "/_sandbox/seed")
     def seed(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         info = seed_demo(state, seed=int(spec.get("seed", 42)),
                          customers=int(spec.get("customers", 40)),
                          invoices=int(spec.get("invoices", 150)))
@@ -161,7 +153,7 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
     @app.route("POST", "/_sandbox/tokens")
     def tokens(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         try:
             found = state.issue_tokens_for_tests(
                 str(spec.get("client_id") or next(iter(state.clients))), spec.get("user_id"),
@@ -176,14 +168,14 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
     @app.route("POST", "/_sandbox/revoke")
     def revoke(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         if spec.get("token"):
             return Response.json({"revoked": int(state.revoke(str(spec["token"])))})
         return Response.json({"revoked": state.revoke_all(spec.get("client_id"))})
 
     @app.route("POST", "/_sandbox/contacts")
     def contacts(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
 
         def create(org: str) -> dict[str, Any]:
             c = state.add_contact(org, str(spec["name"]), email=str(spec.get("email", "")),
@@ -197,7 +189,7 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
     @app.route("POST", "/_sandbox/invoices")
     def invoices(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
 
         def create(org: str) -> dict[str, Any]:
             day = _day(spec.get("date")) or state.today(org)
@@ -210,7 +202,7 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
     @app.route("POST", "/_sandbox/pay")
     def pay(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
 
         def booked(org: str) -> dict[str, Any]:
             payment = state.record_payment(org, str(spec["invoice_id"]), str(spec["amount"]),
@@ -224,13 +216,13 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
     @app.route("POST", "/_sandbox/void")
     def void(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         return guarded(spec, lambda org: {
             "status": state.void_invoice(org, str(spec["invoice_id"])).state})
 
     @app.route("POST", "/_sandbox/delete")
     def delete(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
 
         def gone(org: str) -> dict[str, Any]:
             state.delete_invoice(org, str(spec["invoice_id"]))
@@ -240,7 +232,7 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
     @app.route("POST", "/_sandbox/touch")
     def touch(request: Request) -> Response:
-        spec = _body(request)
+        spec = body_of(request)
         return guarded(spec, lambda org: {"touched": touch_share(
             state, float(spec.get("fraction", 0.01)), organization_id=org,
             seed=int(spec.get("seed", 0)))})
@@ -252,42 +244,8 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
                             q.get("invoice_id") or None)
         return Response.json({"mails": [m.as_json() for m in found]})
 
-    @app.route("GET", "/_sandbox/clock")
-    def get_clock(request: Request) -> Response:
-        return Response.json({"now": state.now().isoformat(),
-                              "controllable": sandbox_clock(state) is not None})
-
-    @app.route("POST", "/_sandbox/clock")
-    def set_clock(request: Request) -> Response:
-        clock = sandbox_clock(state)
-        if clock is None:
-            return bad("the sandbox runs on an external clock; move that one", 409)
-        spec = _body(request)
-        try:
-            if "set" in spec:
-                clock.set(datetime.fromisoformat(str(spec["set"])))
-            if "advance_seconds" in spec:
-                clock.advance(timedelta(seconds=float(spec["advance_seconds"])))
-        except (ValueError, TypeError) as exc:
-            return bad(f"bad clock request: {exc}")
-        return Response.json({"now": clock.now().isoformat(), "controllable": True})
-
-    @app.route("GET", "/_sandbox/faults")
-    def list_faults(request: Request) -> Response:
-        return Response.json({"fired": [list(f) for f in app.faults.fired]})
-
-    @app.route("POST", "/_sandbox/faults")
-    def add_fault(request: Request) -> Response:
-        try:
-            app.faults.add(fault_from_json(_body(request)))
-        except (TypeError, ValueError, KeyError) as exc:
-            return bad(f"bad fault: {exc}")
-        return Response(204)
-
-    @app.route("DELETE", "/_sandbox/faults")
-    def clear_faults(request: Request) -> Response:
-        app.faults.clear()
-        return Response(204)
+    register_clock_and_faults(app, app.faults, state.now, lambda: sandbox_clock(state),
+                              fault_from_json)
 
     @app.route("GET", "/_sandbox/stats")
     def stats(request: Request) -> Response:
