@@ -16,16 +16,16 @@ from __future__ import annotations
 import contextlib
 import math
 import multiprocessing as mp
-import socket
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from bench.sync_report import Phase, free_port, print_report
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PAGE = 1000
@@ -55,22 +55,6 @@ def _serve(port: int, n: int, conn: Any) -> None:  # runs in the child process
     server.stop()
 
 
-@dataclass
-class Phase:
-    name: str
-    calls: int
-    minimum: int
-    seconds: float
-    peak_mib: float | None
-    records: int
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
     from cryptography.fernet import Fernet
 
@@ -82,7 +66,7 @@ def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
     from connector.store.db import session_scope
     from connector.sync import sync_tenant
 
-    port = _free_port()
+    port = free_port()
     ctx = mp.get_context("fork")
     parent, child_end = ctx.Pipe()
     child = ctx.Process(target=_serve, args=(port, n, child_end), daemon=True)
@@ -161,20 +145,10 @@ def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
 
 
 def main() -> None:
-    print("== Exact sync (sandbox in a child process, SQLite store, 1,000-row sync pages) ==")
-    rows: list[tuple[int, Phase]] = []
-    for n in (50_000,):
-        rows += [(n, p) for p in run_size(n, measure_memory=False)]
-    print(f"{'receivables':>11}  {'phase':<26} {'API calls':>9} {'minimum':>8} {'ratio':>6} "
-          f"{'records':>8} {'wall s':>7}")
-    for n, p in rows:
-        print(f"{n:>11}  {p.name:<26} {p.calls:>9} {p.minimum:>8} {p.calls / p.minimum:>6.2f} "
-              f"{p.records:>8} {p.seconds:>7.1f}")
-    print("\npeak Python heap during sync (tracemalloc; slower, so timed separately above):")
-    for n in (10_000, 50_000):
-        for p in run_size(n, measure_memory=True):
-            print(f"{n:>11}  {p.name:<26} peak {p.peak_mib:>7.1f} MiB")
-    print("(streamed page by page: the peak should stay flat from 10k to 50k receivables)")
+    print_report(
+        "== Exact sync (sandbox in a child process, SQLite store, 1,000-row sync pages) ==",
+        "receivables", run_size,
+    )
 
 
 if __name__ == "__main__":

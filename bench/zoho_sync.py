@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
-import socket
 import tempfile
 import time
 import tracemalloc
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import requests
+
+from bench.sync_report import Phase, free_port, print_report
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PAGE = 200
@@ -47,22 +47,6 @@ def _serve(port: int, n_invoices: int, ready: Any) -> None:  # runs in the child
     server.stop()
 
 
-@dataclass
-class Phase:
-    name: str
-    calls: int
-    minimum: int
-    seconds: float
-    peak_mib: float | None
-    records: int
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _api_calls(stats: dict[str, Any]) -> int:
     return sum(int(n) for key, n in stats["calls"].items() if "/oauth/" not in key)
 
@@ -77,7 +61,7 @@ def run_size(n_invoices: int, *, measure_memory: bool) -> list[Phase]:
     from connector.store.db import session_scope
     from connector.sync import sync_tenant
 
-    port = _free_port()
+    port = free_port()
     ctx = mp.get_context("fork")
     ready = ctx.Event()
     child = ctx.Process(target=_serve, args=(port, n_invoices, ready), daemon=True)
@@ -153,20 +137,7 @@ def run_size(n_invoices: int, *, measure_memory: bool) -> list[Phase]:
 
 
 def main() -> None:
-    print("== Zoho sync (sandbox in a child process, SQLite store) ==")
-    rows: list[tuple[int, Phase]] = []
-    for n in (50_000,):
-        rows += [(n, p) for p in run_size(n, measure_memory=False)]
-    print(f"{'invoices':>9}  {'phase':<26} {'API calls':>9} {'minimum':>8} {'ratio':>6} "
-          f"{'records':>8} {'wall s':>7}")
-    for n, p in rows:
-        print(f"{n:>9}  {p.name:<26} {p.calls:>9} {p.minimum:>8} {p.calls / p.minimum:>6.2f} "
-              f"{p.records:>8} {p.seconds:>7.1f}")
-    print("\npeak Python heap during sync (tracemalloc; slower, so timed separately above):")
-    for n in (10_000, 50_000):
-        for p in run_size(n, measure_memory=True):
-            print(f"{n:>9}  {p.name:<26} peak {p.peak_mib:>7.1f} MiB")
-    print("(streamed page by page: the peak should stay flat from 10k to 50k invoices)")
+    print_report("== Zoho sync (sandbox in a child process, SQLite store) ==", "invoices", run_size)
 
 
 if __name__ == "__main__":
