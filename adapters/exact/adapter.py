@@ -424,6 +424,8 @@ class ExactSettingsLike(Protocol):
     def client_secret(self) -> Any: ...
     @property
     def debtor_management_addon(self) -> bool: ...
+    @property
+    def refresh_rotation(self) -> str: ...
 
 
 def exact_token_manager(
@@ -445,7 +447,8 @@ def exact_token_manager(
         store, "set_extra") else None
     refresher = exact_refresher(http, settings.effective_base_url, settings.client_id,
                                 settings.client_secret.get_secret_value(), intents=intents,
-                                hook=hook, now=clock.now, patience=marker_patience)
+                                hook=hook, now=clock.now, patience=marker_patience,
+                                recover=settings.refresh_rotation == "on_first_use")
     return TokenManager(store, tenant, connection, "exact", refresher, clock,
                         leeway=timedelta(seconds=REFRESH_LEEWAY_SECONDS), lease_ttl=lease_ttl)
 

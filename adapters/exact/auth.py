@@ -13,15 +13,27 @@ Reference: /work/shared/reference/exact-online.md §1. Exact's rules, and what w
 
 Write-ahead marker (`RefreshIntents`): right before the POST the fingerprint of the refresh
 token is stored; a definite answer clears it. If a later refresh finds the marker for the token
-it is about to send, an earlier attempt died or timed out after sending: Exact may already have
-spent that token, so it is *not* sent again (no blind resend); the connection is marked
-"consent needed" instead. The fingerprint is a truncated SHA-256, never the token.
+it is about to send, an earlier attempt died or timed out after sending, and Exact may have
+issued a pair nobody stored. What happens then depends on when Exact retires a refresh token
+(``exact.refresh_rotation`` in the client file; reference §1):
+
+* ``on_first_use`` (default): Exact retires a refresh token once a *newer* token of the chain is
+  first used, for a refresh or through its access token (Invantive, forums.invantive.com/t/2903).
+  The connector commits every new pair before it uses it, so a pair that never reached the
+  database was never used, and the stored token is still live: once the marker is older than the
+  lost attempt's patience (that attempt cannot still store and use its pair), the stored token is
+  sent again, deliberately, and the chain goes on. Nothing is lost and no retired token is sent.
+* ``immediate``: the stored token died when Exact issued the lost pair; sending it would only
+  present a spent token, so it is not sent and the connection is marked "consent needed".
+
+The fingerprint is a truncated SHA-256, never the token.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +50,8 @@ from connector.auth.tokens import (
     TokenResponse,
 )
 from connector.http import HttpClient, redact, register_secret
+
+log = logging.getLogger("adapters.exact.auth")
 
 #: Exact's access tokens live 600 s; a refresh is allowed 570 s after the last one
 ACCESS_TOKEN_SECONDS = 600
@@ -179,13 +193,15 @@ def exact_refresher(
     hook: Hook | None = None,
     now: Callable[[], datetime] | None = None,
     patience: float = MARKER_PATIENCE,
+    recover: bool = True,
 ) -> Refresher:
     """A `Refresher` for connector.auth.TokenManager (called under its lease).
 
     A marker for the token about to be sent means an earlier attempt sent it: younger than
     `patience` seconds, that attempt may still be waiting for its answer (its lease ran out), so
     this one gives up for now (`TokenRefreshUnknown`, nothing sent); older, the attempt died
-    without storing the answer, so the connection needs consent (``invalid_grant``).
+    without storing the answer: with `recover` (rotation on first use) the token, still live, is
+    sent again; without, the connection needs consent (``invalid_grant``).
     `hook(point)` is a test seam called at ``before_request`` and ``after_response``."""
     register_secret(client_secret)
 
@@ -198,11 +214,17 @@ def exact_refresher(
                 raise TokenRefreshUnknown(
                     "another process's refresh of this token may still be waiting for Exact's "
                     "answer; not sent again, try later")
-            raise TokenEndpointError(
-                "invalid_grant",
-                "an earlier refresh with this refresh token was interrupted after it may have "
-                "reached Exact; the token may be spent, so it is not sent again",
-            )
+            if recover:
+                log.warning("an earlier refresh of this connection's token ended without "
+                            "storing Exact's answer; the new pair was never used, so the stored "
+                            "refresh token is still valid and is sent again")
+            else:
+                raise TokenEndpointError(
+                    "invalid_grant",
+                    "an earlier refresh with this refresh token was interrupted after it may have "
+                    "reached Exact; with refresh_rotation: immediate the token is spent, so it is "
+                    "not sent again",
+                )
         if hook is not None:
             hook("before_request")
         if intents is not None:

@@ -305,6 +305,11 @@ class ExactSettings(_Model):
     client_secret: SecretStr
     debtor_management_addon: bool = False
     webhook_secret: SecretStr | None = None
+    #: when Exact retires a refresh token for this app: "on_first_use" (once a newer token is
+    #: used; Exact's behaviour as Invantive describes it) lets the connector refresh again with
+    #: the stored token after a refresh whose answer was lost; "immediate" (single-use the
+    #: moment a successor is issued) makes such a loss end in "consent needed" instead
+    refresh_rotation: Literal["on_first_use", "immediate"] = "on_first_use"
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ExactSettings:

@@ -122,6 +122,10 @@ zoho:
 #   client_secret: ${EXACT_CLIENT_SECRET}
 #   debtor_management_addon: false
 #   webhook_secret: ${EXACT_WEBHOOK_SECRET}
+#   # when Exact retires a used refresh token: on_first_use (once its successor is used; lets a
+#   # refresh whose answer was lost be redone with the stored token) or immediate (a lost answer
+#   # then means the client must consent again)
+#   refresh_rotation: on_first_use
 
 # SMTP relay for this client's reminders (optional for Zoho, required for Exact).
 # mail:

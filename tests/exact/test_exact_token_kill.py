@@ -1,19 +1,20 @@
 """Killing the connector (SIGKILL, a real process death) at each point of an Exact token refresh.
 
-The sandbox rotates refresh tokens strictly: the old one dies the moment Exact issues the new
-pair. Each child process is forked, refreshes through the real `TokenManager`, the real
+Each child process is forked, refreshes through the real `TokenManager`, the real
 `TokenRepository` (SQLite; PostgreSQL too when DUNNING_TEST_POSTGRES_URL is set) and the real
-refresher, and is killed at one of four points:
+refresher, and is killed at one of four points: before the request, after the response, before
+the commit, after the commit. Then the next process must carry on.
 
-  * before the request: nothing left the process; the next process refreshes normally;
-  * after the response / before the commit: Exact has issued a new pair that died with the
-    process. No client can recover that pair; what must hold is that the spent token is never
-    presented again (the write-ahead marker) and the connection says "consent needed" instead
-    of failing later with "Old refresh token used";
-  * after the commit: the next process uses the committed pair.
+Two sandbox rotations (see adapters/exact/sandbox/state.py):
 
-After every kill the sandbox must report no spent token presented, and the stored refresh token
-must be the chain's live one, or the connection must be marked "consent needed".
+  * ``on_first_use`` (Exact as Invantive describes it, the default): a refresh token dies when a
+    newer token of its chain is first used. A pair that died with the killed process was never
+    used, so the stored token is still live: the next process refreshes with it and the chain
+    goes on. After every kill at every point the chain must be intact (the stored refresh token
+    is live and works) and no retired token may ever have been presented.
+  * ``immediate`` (the strictest reading of "single-use"): the stored token died when Exact issued
+    the lost pair. No client can get that pair back; what must hold is that the spent token is
+    never presented (the write-ahead marker) and the connection says "consent needed".
 """
 
 from __future__ import annotations
@@ -100,18 +101,19 @@ def _child(engine: Engine, key: bytes, settings: ExactSettings, kill_at: str | N
 
 
 class Rig:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, rotation: str = "on_first_use") -> None:
         self.engine = engine
         self.key = Fernet.generate_key()
         self.repo = TokenRepository(engine, Cipher(self.key))
         self.state = ExactState(lambda: datetime.now(UTC),
-                                Limits(refresh_min_interval=0, token_daily=100_000))
+                                Limits(refresh_min_interval=0, token_daily=100_000,
+                                       rotation=rotation))
         self.state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, [])
         self.user = self.state.add_user_with_divisions("boekhouder", [1234567])
         self.server = LoopbackServer(make_app(self.state)).start()
         self.settings = ExactSettings.model_validate({
             "base_url": self.server.url, "division": 1234567, "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET})
+            "client_secret": DEMO_CLIENT_SECRET, "refresh_rotation": rotation})
 
     def consent(self) -> None:
         t = self.state.issue_tokens_for_tests(DEMO_CLIENT_ID, self.user.id)
@@ -140,8 +142,7 @@ class Rig:
     def stored_token_is_live(self) -> bool:
         record = self.repo.get("acme")
         assert record is not None
-        found = self.state._refresh.get(record.refresh_token)
-        return found is not None and not found[1] and not self.state._chains[found[0]].dead
+        return self.state.refresh_token_state(record.refresh_token) == "live"
 
 
 @pytest.fixture
@@ -152,30 +153,71 @@ def rig(engine: Engine) -> Iterator[Rig]:
     r.server.stop()
 
 
+@pytest.fixture
+def strict_rig(engine: Engine) -> Iterator[Rig]:
+    r = Rig(engine, rotation="immediate")
+    r.consent()
+    yield r
+    r.server.stop()
+
+
+def _kill_then_carry_on(rig: Rig, point: str, round_: int) -> tuple[str, Any]:
+    rig.expire()
+    exitcode, _ = rig.run(kill_at=point)
+    assert exitcode == -signal.SIGKILL, f"round {round_}: the child was not killed at {point}"
+    time.sleep(PATIENCE + 0.2)  # the dead process's lease and marker age
+    exitcode, outcome = rig.run()
+    assert exitcode == 0 and outcome is not None, f"round {round_}: next process crashed"
+    assert rig.spent_presented() == 0, f"round {round_}: a spent refresh token was sent"
+    return outcome  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize("point", POINTS)
-def test_a_kill_at_any_point_of_the_refresh_never_presents_a_spent_token(
+def test_a_kill_at_any_point_of_the_refresh_never_loses_the_token_chain(
     rig: Rig, point: str
 ) -> None:
     for round_ in range(ROUNDS):
-        rig.expire()
-        exitcode, _ = rig.run(kill_at=point)
-        assert exitcode == -signal.SIGKILL, f"round {round_}: the child was not killed at {point}"
-        time.sleep(PATIENCE + 0.2)  # the dead process's lease and marker age
-        exitcode, outcome = rig.run()
-        assert exitcode == 0 and outcome is not None, f"round {round_}: next process crashed"
-        assert rig.spent_presented() == 0, f"round {round_}: a spent refresh token was sent"
+        outcome = _kill_then_carry_on(rig, point, round_)
+        assert outcome[0] == "ok", f"round {round_}, killed {point}: {outcome}"
+        assert rig.stored_token_is_live(), f"round {round_}, killed {point}: the token was lost"
+        record = rig.repo.get("acme")
+        assert record is not None and record.state != "consent_needed"
+    # the chain still refreshes normally afterwards
+    rig.expire()
+    assert rig.run()[1][0] == "ok"
+    assert rig.stored_token_is_live() and rig.spent_presented() == 0
+
+
+def test_many_kills_at_random_points_leave_one_live_chain_and_no_spent_token_sent(
+    rig: Rig,
+) -> None:
+    import random
+
+    pick = random.Random(20261201)
+    for round_ in range(12):
+        _kill_then_carry_on(rig, pick.choice(POINTS), round_)
+        assert rig.stored_token_is_live(), f"round {round_}: the token chain was lost"
+    assert rig.state.stats.token_errors.get("unauthorized_client", 0) == 0
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_with_immediate_rotation_a_lost_answer_means_consent_and_no_spent_token_is_sent(
+    strict_rig: Rig, point: str
+) -> None:
+    rig = strict_rig
+    for round_ in range(ROUNDS):
+        outcome = _kill_then_carry_on(rig, point, round_)
         record = rig.repo.get("acme")
         assert record is not None
         if point in ("before_request", "after_commit"):
             assert outcome[0] == "ok", f"round {round_}: {outcome}"
             assert rig.stored_token_is_live(), f"round {round_}: the refresh token was lost"
         else:
-            # Exact issued a pair that died with the process: no client can get it back; the
-            # connection must say so instead of sending the spent token later.
+            # Exact issued a pair that died with the process and retired the stored token:
+            # the connection must say so instead of sending the spent token.
             assert outcome[0] == "consent_needed", f"round {round_}: {outcome}"
             assert record.state == "consent_needed"
             rig.consent()
-        assert rig.stored_token_is_live() or rig.repo.get("acme").state == "consent_needed"
 
 
 def test_two_processes_refreshing_at_once_make_one_refresh_call_and_share_the_token(

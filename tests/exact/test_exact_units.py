@@ -112,9 +112,9 @@ class _Intents:
         self.value = fingerprint
 
 
-def _refresher(intents: _Intents | None = None) -> Any:
+def _refresher(intents: _Intents | None = None, recover: bool = True) -> Any:
     http = make_http(clock=ManualClock(NOW), name="exact-oauth", max_read_attempts=1)
-    return exact_refresher(http, BASE, "cid", "secret", intents=intents)
+    return exact_refresher(http, BASE, "cid", "secret", intents=intents, recover=recover)
 
 
 @responses.activate
@@ -135,10 +135,11 @@ def test_old_refresh_token_used_means_consent_and_too_early_means_wait() -> None
 
 
 @responses.activate
-def test_a_refresh_that_may_have_reached_exact_is_never_sent_again() -> None:
+def test_with_immediate_rotation_a_refresh_that_may_have_reached_exact_is_never_sent_again(
+) -> None:
     responses.post(f"{BASE}/api/oauth2/token", body=requests.ReadTimeout("slow"))
     intents = _Intents()
-    refresh = _refresher(intents)
+    refresh = _refresher(intents, recover=False)
     with pytest.raises(TokenRefreshUnknown):
         refresh("rt-1")
     assert intents.value == fingerprint("rt-1")
@@ -146,6 +147,24 @@ def test_a_refresh_that_may_have_reached_exact_is_never_sent_again() -> None:
         refresh("rt-1")
     assert exc.value.kind == "invalid_grant"
     assert len(responses.calls) == 1, "the possibly spent refresh token was sent again"
+
+
+@responses.activate
+def test_with_rotation_on_first_use_a_lost_answer_is_recovered_with_the_stored_token() -> None:
+    """The lost pair was never used (pairs are committed before use), so Exact has not retired
+    the stored token: once the marker is old it is sent again, deliberately, and only then."""
+    responses.post(f"{BASE}/api/oauth2/token", body=requests.ReadTimeout("slow"))
+    responses.post(f"{BASE}/api/oauth2/token", json={
+        "access_token": "at-2", "token_type": "bearer", "expires_in": "600",
+        "refresh_token": "rt-2"})
+    intents = _Intents()
+    refresh = _refresher(intents)
+    with pytest.raises(TokenRefreshUnknown):
+        refresh("rt-1")
+    answer = refresh("rt-1")
+    assert answer.refresh_token == "rt-2"
+    assert intents.value is None or intents.value == fingerprint("rt-1")
+    assert len(responses.calls) == 2
 
 
 @responses.activate

@@ -63,14 +63,63 @@ def test_every_refresh_returns_a_new_refresh_token_and_the_old_one_dies(exact: E
     assert exact.refresh(new_refresh).status_code == 200
 
 
-def test_reusing_an_old_refresh_token_answers_old_refresh_token_used(exact: Exact) -> None:
+def test_a_refresh_token_dies_once_its_successor_is_used_for_a_refresh(exact: Exact) -> None:
     exact.clock.advance(600)
-    assert exact.refresh(exact.tokens.refresh_token).status_code == 200
+    second = exact.refresh(exact.tokens.refresh_token).json()["refresh_token"]
+    exact.clock.advance(600)
+    assert exact.refresh(second).status_code == 200  # the successor is used
     exact.clock.advance(600)
     reused = exact.refresh(exact.tokens.refresh_token)
     assert reused.status_code == 401
     assert reused.json() == {"error": "unauthorized_client",
                              "error_description": "Old refresh token used."}
+
+
+def test_a_refresh_token_dies_once_the_access_token_of_its_successor_calls_the_api(
+    exact: Exact,
+) -> None:
+    exact.clock.advance(600)
+    answer = exact.refresh(exact.tokens.refresh_token).json()
+    me = exact.get("current/Me", headers={"Authorization": f"Bearer {answer['access_token']}",
+                                          "Accept": "application/json"})
+    assert me.status_code == 200
+    exact.clock.advance(600)
+    assert exact.refresh(exact.tokens.refresh_token).json()["error_description"] == \
+        "Old refresh token used."
+    assert exact.state.refresh_token_state(exact.tokens.refresh_token) == "retired"
+    assert exact.state.refresh_token_state(answer["refresh_token"]) == "live"
+
+
+def test_an_unused_successor_leaves_the_old_refresh_token_valid(exact: Exact) -> None:
+    """The answer of a refresh was lost (the client died before storing it): the old token,
+    whose successor was never used, still refreshes, as Invantive describes Exact."""
+    exact.clock.advance(600)
+    lost = exact.refresh(exact.tokens.refresh_token).json()["refresh_token"]
+    exact.clock.advance(600)
+    again = exact.refresh(exact.tokens.refresh_token)
+    assert again.status_code == 200
+    exact.clock.advance(600)
+    assert exact.refresh(again.json()["refresh_token"]).status_code == 200
+    assert exact.state.refresh_token_state(lost) == "retired"
+    assert exact.state.refresh_token_state(exact.tokens.refresh_token) == "retired"
+
+
+def test_immediate_rotation_kills_the_old_refresh_token_when_its_successor_is_issued(
+    serve: Serve,
+) -> None:
+    clock = SandboxClock()
+    state = ExactState(clock.now, Limits(rotation="immediate"))
+    info = seed_demo(state, accounts=1)
+    tokens = state.issue_tokens_for_tests(info.client_id, info.user_id)
+    form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
+            "client_id": info.client_id, "client_secret": info.client_secret}
+    _, url = serve(state)
+    clock.advance(600)
+    assert requests.post(f"{url}/api/oauth2/token", data=form, timeout=10).status_code == 200
+    clock.advance(600)
+    reused = requests.post(f"{url}/api/oauth2/token", data=form, timeout=10)
+    assert reused.status_code == 401
+    assert reused.json()["error_description"] == "Old refresh token used."
 
 
 def test_refresh_within_570_seconds_is_refused_and_the_token_stays_usable(exact: Exact) -> None:

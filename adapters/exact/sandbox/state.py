@@ -7,7 +7,14 @@ threads while tests mutate the ledger. Time only comes from the `now` callable h
 Choices where Exact's documentation is silent (see the reference notes, §1 and §3):
 - Reusing a retired refresh token answers `Limits.old_refresh_status` (401 by default, as picqer#644
   saw; Invantive saw 400) `{"error":"unauthorized_client","error_description":"Old refresh token
-  used."}`. The old token dies the moment its successor is issued.
+  used."}`. When a refresh token dies follows `Limits.rotation`:
+  * ``"on_first_use"`` (default): a refresh token stays valid until a newer token of its chain is
+    first used, for a refresh or through its access token on an API call; then every older one
+    dies. This is how Invantive describes Exact ("upon first use for an API call or retrieval of
+    an access token, all previous refresh tokens expire", forums.invantive.com/t/2903), and what
+    lets a client whose process died before storing a new pair refresh again with the old one.
+  * ``"immediate"``: the old token dies the moment its successor is issued (the strictest reading
+    of "single-use"; Invantive notes Exact sets this per app).
 - A refresh within 570 s of the chain's last access token answers 400 `access_denied` plus the
   `Reason: TooEarlyToRefreshTokens: …` header. It does NOT consume the refresh token unless
   `Limits.too_early_consumes_token` is set, in which case the whole chain dies (worst case).
@@ -70,6 +77,7 @@ class Limits:
     refresh_ttl: timedelta = timedelta(days=30)
     code_ttl: int = 180
     refresh_min_interval: int = 570
+    rotation: str = "on_first_use"  # or "immediate"; see the module docstring
     old_refresh_status: int = 401
     too_early_status: int = 400
     too_early_consumes_token: bool = False
@@ -126,6 +134,8 @@ class TokenChain:
     refresh_issued_at: datetime
     last_access_issued_at: datetime
     dead: bool = False
+    issued: int = 0  #: sequence number of the newest refresh token
+    floor: int = 0  #: refresh tokens with a lower sequence number are retired
 
 
 @dataclass
@@ -135,6 +145,8 @@ class AccessToken:
     user_id: str
     issued_at: datetime
     expires_at: datetime
+    chain: int = 0
+    seq: int = 0  #: the sequence number of the refresh token issued with it
 
 
 @dataclass(frozen=True)
@@ -316,6 +328,7 @@ class ExactState:
         self._codes: dict[str, AuthCode] = {}
         self._chains: dict[int, TokenChain] = {}
         self._refresh: dict[str, tuple[int, bool]] = {}  # token -> (chain id, retired)
+        self._refresh_seq: dict[str, int] = {}  # token -> its sequence number in the chain
         self._access: dict[str, AccessToken] = {}
         self._rng = random.Random(seed)
         self._minute: Counter[tuple[str, int, int]] = Counter()
@@ -607,15 +620,17 @@ class ExactState:
     def _new_tokens(self, chain: TokenChain, now: datetime) -> TokenSet:
         refresh = "Gcp!IAAAA" + secrets.token_urlsafe(48)
         access = "stampNL001.gAAAA" + secrets.token_urlsafe(64)
-        if chain.current_refresh:
+        if chain.current_refresh and self.limits.rotation == "immediate":
             self._refresh[chain.current_refresh] = (chain.id, True)
+        chain.issued += 1
         chain.current_refresh = refresh
         chain.refresh_issued_at = now
         chain.last_access_issued_at = now
         self._refresh[refresh] = (chain.id, False)
+        self._refresh_seq[refresh] = chain.issued
         self._access[access] = AccessToken(
             access, chain.client_id, chain.user_id, now,
-            now + timedelta(seconds=self.limits.access_ttl),
+            now + timedelta(seconds=self.limits.access_ttl), chain.id, chain.issued,
         )
         return TokenSet(access, refresh, str(self.limits.access_ttl), chain.client_id,
                         chain.user_id)
@@ -676,7 +691,8 @@ class ExactState:
             if chain.client_id != app.client_id:
                 raise OAuthError(400, "invalid_grant", "Invalid refresh token.")
             self._count_token_call(app.client_id, chain.user_id, now)
-            if found[1] or chain.dead:
+            seq = self._refresh_seq.get(form.get("refresh_token", ""), 0)
+            if found[1] or chain.dead or seq < chain.floor:
                 raise OAuthError(
                     self.limits.old_refresh_status, "unauthorized_client", "Old refresh token used."
                 )
@@ -696,8 +712,25 @@ class ExactState:
                     self.limits.too_early_status, "access_denied", message,
                     {"Reason": f"TooEarlyToRefreshTokens: {message}"},
                 )
+            self._first_use(chain, seq)
             return self._new_tokens(chain, now)
         raise OAuthError(400, "unsupported_grant_type", f"Grant type '{grant}' is not supported.")
+
+    def _first_use(self, chain: TokenChain, seq: int) -> None:
+        """A token of sequence `seq` was used: every older refresh token of the chain dies."""
+        chain.floor = max(chain.floor, seq)
+
+    def refresh_token_state(self, token: str) -> str:
+        """"live", "retired" (presenting it answers "Old refresh token used.") or "unknown";
+        for tests that check no token chain was lost."""
+        with self.lock:
+            found = self._refresh.get(token)
+            if found is None:
+                return "unknown"
+            chain = self._chains[found[0]]
+            if found[1] or chain.dead or self._refresh_seq.get(token, 0) < chain.floor:
+                return "retired"
+            return "live"
 
     def _count_token_call(self, client_id: str, user_id: str, now: datetime) -> None:
         key = (client_id, user_id, now.date())
@@ -722,6 +755,8 @@ class ExactState:
                     "WWW-Authenticate": 'Bearer error="invalid_token", error_description='
                     '"message expired: access token expired"'
                 })
+            if found.chain in self._chains:
+                self._first_use(self._chains[found.chain], found.seq)
             return found
 
     # --- limits -----------------------------------------------------------------------------
