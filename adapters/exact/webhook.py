@@ -6,8 +6,9 @@ the app's webhook secret (reference §7). The payload only names a key, so a ver
 asks for an early sync (`trigger(slug, content)`); polling stays the source of truth, and a lost
 or forged event changes nothing.
 
-`make_webhook_app` is a small WSGI app: ``POST /exact/webhook/<client>``. An empty body (Exact's
-validation call on subscribe) answers 200; a bad or missing HashCode 401; an unknown client 404.
+`handle` answers ``POST /exact/webhook/<client>`` (on `dunning serve`'s HTTP port, and as the
+WSGI app `make_webhook_app`). An empty body (Exact's validation call on subscribe) answers 200; a
+bad or missing HashCode 401; an unknown client, or one without ``exact.webhook_secret``, 404.
 """
 
 from __future__ import annotations
@@ -78,38 +79,55 @@ def verify(body: bytes, secret: str) -> dict[str, Any]:
     return parsed
 
 
+PREFIX = "/exact/webhook/"
+
+
+def handle(path: str, body: bytes, secrets: Mapping[str, str], trigger: Trigger
+           ) -> tuple[int, str]:
+    """One ``POST /exact/webhook/<client>``: (HTTP status, text). `secrets` maps client slug to
+    webhook secret; a verified event calls `trigger(slug, content)`."""
+    if not path.startswith(PREFIX):
+        return 404, "not found"
+    slug = path[len(PREFIX):].strip("/")
+    secret = secrets.get(slug)
+    if secret is None:
+        return 404, "not found"
+    if len(body) > MAX_BODY:
+        return 413, "too large"
+    if not body.strip():
+        return 200, "ok"  # Exact's validation call
+    try:
+        content = verify(body, secret)
+    except WebhookRejected as exc:
+        log.warning("exact webhook for %s rejected: %s", slug, exc)
+        return 401, "rejected"
+    trigger(slug, content)
+    return 200, "ok"
+
+
+_REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
+
+
 def make_webhook_app(secrets: Mapping[str, str], trigger: Trigger
                      ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """A WSGI app; `secrets` maps client slug -> webhook secret."""
+    """The same endpoint as a WSGI app (for mounting behind any WSGI server); `dunning serve`
+    answers it on its HTTP port through `handle`."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        def answer(status: str, text: str = "") -> list[bytes]:
-            start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+        def answer(status: int, text: str = "") -> list[bytes]:
+            start_response(f"{status} {_REASONS.get(status, '')}".strip(),
+                           [("Content-Type", "text/plain; charset=utf-8")])
             return [text.encode()]
 
-        path = str(environ.get("PATH_INFO", ""))
-        prefix = "/exact/webhook/"
-        if environ.get("REQUEST_METHOD") != "POST" or not path.startswith(prefix):
-            return answer("404 Not Found")
-        slug = path[len(prefix):].strip("/")
-        secret = secrets.get(slug)
-        if secret is None:
-            return answer("404 Not Found")
+        if environ.get("REQUEST_METHOD") != "POST":
+            return answer(404)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
         if length > MAX_BODY:
-            return answer("413 Payload Too Large")
+            return answer(413)
         body = environ["wsgi.input"].read(length) if length else b""
-        if not body.strip():
-            return answer("200 OK", "ok")  # Exact's validation call
-        try:
-            content = verify(body, secret)
-        except WebhookRejected as exc:
-            log.warning("exact webhook for %s rejected: %s", slug, exc)
-            return answer("401 Unauthorized", "rejected")
-        trigger(slug, content)
-        return answer("200 OK", "ok")
+        return answer(*handle(str(environ.get("PATH_INFO", "")), body, secrets, trigger))
 
     return app

@@ -52,6 +52,9 @@ from connector.store.db import session_scope
 
 log = logging.getLogger("connector.serve")
 
+#: seconds between two webhook-triggered early runs of one client
+EARLY_RUN_GAP = 300.0
+
 
 @dataclass(frozen=True)
 class ServeOptions:
@@ -117,8 +120,9 @@ class Service:
         host, _, port = listen.rpartition(":")
         self.health = HealthServer(
             host.strip("[]"), int(port), live=self._live, ready=self._ready,
-            metrics=self.metrics.render,
+            metrics=self.metrics.render, post=self.receive,
         )
+        self._early: dict[str, float] = {}
 
     # -- schedule ------------------------------------------------------------------------------
     def _schedule(self) -> tuple[float, float, int]:
@@ -194,6 +198,44 @@ class Service:
             len(self.scheduler.get_jobs()), ", ".join(added) or "none",
             ", ".join(removed) or "none",
         )
+
+    # -- webhooks ------------------------------------------------------------------------------
+    def webhook_secrets(self) -> dict[str, str]:
+        """Client -> Exact webhook secret, for the enabled Exact clients that set one."""
+        out = {}
+        for slug, client in self.app.config.clients.items():
+            exact = client.exact if client.platform == "exact" else None
+            if exact is not None and exact.webhook_secret is not None and client.enabled:
+                out[slug] = exact.webhook_secret.get_secret_value()
+        return out
+
+    def receive(self, path: str, body: bytes) -> tuple[int, str]:
+        """POST on the service's port: Exact's webhooks (verified, then an early run)."""
+        from adapters.exact.webhook import handle
+
+        return handle(path, body, self.webhook_secrets(),
+                      lambda slug, content: self._bring_forward(slug, content))
+
+    def _bring_forward(self, slug: str, content: Mapping[str, object]) -> None:
+        self.run_early(slug, content)
+
+    def run_early(self, slug: str, content: Mapping[str, object] | None = None) -> bool:
+        """Bring the client's next run forward to now (a webhook said something changed).
+        Polling stays the source of truth: this only moves the next scheduled run, at most once
+        per `EARLY_RUN_GAP` seconds a client so a burst of events cannot spend the API budget;
+        the regular interval goes on after it. False when nothing was moved."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._early.get(slug, -EARLY_RUN_GAP) < EARLY_RUN_GAP:
+                return False
+            self._early[slug] = now
+        job = self.scheduler.get_job(slug)
+        if job is None:
+            return False
+        topic = (content or {}).get("Topic", "?")
+        log.info("%s: webhook (%s): next run brought forward to now", slug, topic)
+        job.modify(next_run_time=self.wall.now())
+        return True
 
     # -- one run -------------------------------------------------------------------------------
     def run_client(self, slug: str) -> None:
