@@ -72,6 +72,20 @@ def upsert_customers(
 def upsert_invoices(
     session: Session, tenant: str, invoices: Sequence[Invoice], seen_at: datetime
 ) -> None:
+    """Insert or replace the invoices. A tombstone (status DELETED without a customer: a platform
+    that reports only the id of a deleted record, like Exact's sync/Deleted) only marks a known
+    invoice deleted, so its number, customer and amounts stay for the history."""
+    tombstones = {i.ref: i for i in invoices
+                  if i.status is InvoiceStatus.DELETED and not i.customer_ref}
+    if tombstones:
+        known = set(session.exec(select(InvoiceRow.ref).where(
+            InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(list(tombstones)))).all())
+        for ref in known:
+            session.execute(update(InvoiceRow)
+                            .where(col(InvoiceRow.tenant) == tenant, col(InvoiceRow.ref) == ref)
+                            .values(status=InvoiceStatus.DELETED.value, last_seen_at=seen_at,
+                                    updated_at=tombstones[ref].updated_at))
+        invoices = [i for i in invoices if i.ref not in known]
     rows = [{
         "tenant": tenant, "ref": i.ref, "number": i.number, "customer_ref": i.customer_ref,
         "status": i.status.value, "issue_date": i.issue_date, "due_date": i.due_date,

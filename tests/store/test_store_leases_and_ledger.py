@@ -55,6 +55,27 @@ def test_upserts_are_idempotent_and_exact_to_the_cent(engine: Engine) -> None:
     assert len(snapshot.invoices) == 2
 
 
+def test_a_deletion_known_only_by_id_keeps_the_invoices_number_customer_and_amounts(
+    engine: Engine,
+) -> None:
+    gone = Invoice("I1", "deleted I1", "", InvoiceStatus.DELETED, date(2026, 3, 1),
+                   date(2026, 3, 1), Money.of("0.00", "EUR"), Money.of("0.00", "EUR"))
+    unknown = Invoice("I9", "deleted I9", "", InvoiceStatus.DELETED, date(2026, 3, 1),
+                      date(2026, 3, 1), Money.of("0.00", "EUR"), Money.of("0.00", "EUR"))
+    with session_scope(engine) as s:
+        ledger_repo.upsert_invoices(s, "acme", [inv("I1", "40.00")], NOW)
+        ledger_repo.upsert_invoices(s, "globex", [inv("I1", "50.00")], NOW)
+        ledger_repo.upsert_invoices(s, "acme", [gone, unknown], NOW)
+    with session_scope(engine) as s:
+        acme = ledger_repo.load_snapshot(s, "acme").invoices
+        globex = ledger_repo.load_snapshot(s, "globex").invoices
+    assert acme["I1"].status is InvoiceStatus.DELETED
+    assert (acme["I1"].number, acme["I1"].customer_ref) == ("INV-I1", "C1")
+    assert acme["I1"].balance == Money.of("40.00", "EUR")
+    assert acme["I9"].status is InvoiceStatus.DELETED, "an unknown deleted id is still recorded"
+    assert globex["I1"].status is InvoiceStatus.OPEN, "another tenant's invoice was touched"
+
+
 def test_tenants_never_see_each_others_rows(engine: Engine) -> None:
     with session_scope(engine) as s:
         ledger_repo.upsert_invoices(s, "acme", [inv("I1", "10.00")], NOW)
