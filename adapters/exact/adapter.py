@@ -51,6 +51,7 @@ from adapters.exact.endpoints import (
     TASKS,
 )
 from adapters.exact.errors import ExactApiError
+from adapters.exact.ratelimit import StoreErrorLog
 from connector.auth.tokens import TokenManager, TokenStore
 from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, Payment
@@ -471,8 +472,10 @@ def exact_ledger_from_settings(
     """Wire an `ExactLedger` from a client's `ExactSettings`, the token store and a mailer."""
     tokens = exact_token_manager(settings, store, tenant=tenant, clock=clock,
                                  connection=connection)
+    errors = StoreErrorLog(store, tenant, connection, clock.now) if hasattr(
+        store, "set_extra") else None
     client = ExactClient(tokens, settings.effective_base_url, clock, metrics=metrics,
-                         limiters=limiters, reserve=reserve)
+                         limiters=limiters, reserve=reserve, errors=errors)
     return ExactLedger(client, tenant=tenant, divisions=settings.division_list, clock=clock,
                        mailer=mailer, mail_from=mail_from, sender_name=sender_name,
                        reply_to=reply_to,

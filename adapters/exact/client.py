@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import requests
 
 from adapters.exact.endpoints import DIVISIONS, ME, Endpoint
-from adapters.exact.errors import ExactApiError, api_error, malformed
+from adapters.exact.errors import BUDGET_STATUSES, ExactApiError, api_error, malformed
 from adapters.exact.paging import NextLinks, error_message, list_page, parse_json, single
-from adapters.exact.ratelimit import DivisionGate, division_gate
+from adapters.exact.ratelimit import DivisionGate, ErrorLog, division_gate
 from connector.auth.tokens import (
     ConsentNeeded,
     TokenEndpointError,
@@ -63,6 +63,7 @@ class ExactClient:
         limiters: LimiterFactory | None = None,
         reserve: int | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
+        errors: ErrorLog | None = None,
     ) -> None:
         self.tokens = tokens
         self.base_url = base_url.rstrip("/")
@@ -72,12 +73,22 @@ class ExactClient:
         self._reserve = reserve
         self._timeout = timeout
         self._http: dict[int, HttpClient] = {}
+        self._errors = errors
+        self._remembered: set[int] = set()
 
     # -- plumbing ---------------------------------------------------------------------------
     def gate(self, division: int) -> DivisionGate:
         if self._reserve is None:
-            return division_gate(self.base_url, division, self.clock)
-        return division_gate(self.base_url, division, self.clock, reserve=self._reserve)
+            gate = division_gate(self.base_url, division, self.clock)
+        else:
+            gate = division_gate(self.base_url, division, self.clock, reserve=self._reserve)
+        if self._errors is not None and division not in self._remembered:
+            self._remembered.add(division)
+            prefix = f"{division}|"
+            for key, stamps in self._errors.load().items():
+                if key.startswith(prefix):
+                    gate.remember(key[len(prefix):], stamps)
+        return gate
 
     def http(self, division: int) -> HttpClient:
         client = self._http.get(division)
@@ -139,6 +150,8 @@ class ExactClient:
                     endpoint=endpoint, sent=None,
                 ) from None
             gate.after(endpoint, response.status_code, response.headers)
+            if response.status_code in BUDGET_STATUSES and self._errors is not None:
+                self._errors.record(division, endpoint, self.clock.now().timestamp())
             if response.status_code < 400:
                 if response.status_code == 204 or not response.content:
                     return None

@@ -12,18 +12,22 @@ key is blocked for an hour.
     with BUDGET_EXHAUSTED (the run ends cleanly; the cursors hold what was saved, the next run
     resumes there); writes may use the reserve, down to 0;
   * the error budget: after `error_guard` errors on one endpoint within an hour the endpoint is
-    not called again in this process until the hour has passed (BUDGET_EXHAUSTED): a request
-    that fails keeps failing the same way, and ten failures would block the key for everybody.
-One gate per (host, division) per clock, shared by every client object in the process.
+    not called again until the hour has passed (BUDGET_EXHAUSTED): a request that fails keeps
+    failing the same way, and ten failures would block the key for everybody.
+One gate per (host, division) per clock, shared by every client object in the process. The
+errors also go to an `ErrorLog` kept in the database with the client's token (`StoreErrorLog`),
+so the next run, in another process or on another worker, knows them too.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections import deque
-from collections.abc import Mapping
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
 
 from adapters.exact.errors import BUDGET_STATUSES, ExactApiError
 from connector.clock import Clock
@@ -34,6 +38,44 @@ DEFAULT_RESERVE = 200
 #: errors on one endpoint within an hour after which we stop calling it (Exact blocks at 10)
 DEFAULT_ERROR_GUARD = 5
 HOUR = 3600.0
+
+
+class ErrorLog(Protocol):
+    """Durable record of recent error answers: ``"<division>|<endpoint>"`` -> epoch seconds."""
+
+    def load(self) -> dict[str, list[float]]: ...
+
+    def record(self, division: int, endpoint: str, at: float) -> None: ...
+
+
+ERRORS_KEY = "exact_errors"
+
+
+class StoreErrorLog:
+    """`ErrorLog` in the `extra` of the client's token row (connector.store.tokens), pruned to
+    the last hour on every write. Errors are rare, so a read-modify-write is cheap enough."""
+
+    def __init__(self, store: Any, tenant: str, connection: str,
+                 now: Callable[[], datetime]) -> None:
+        self.store, self.tenant, self.connection, self.now = store, tenant, connection, now
+
+    def load(self) -> dict[str, list[float]]:
+        record = self.store.get(self.tenant, self.connection)
+        raw = (getattr(record, "extra", None) or {}).get(ERRORS_KEY) or {}
+        out: dict[str, list[float]] = {}
+        if isinstance(raw, dict):
+            for key, stamps in raw.items():
+                if isinstance(stamps, list):
+                    out[str(key)] = [float(t) for t in stamps if isinstance(t, int | float)]
+        return out
+
+    def record(self, division: int, endpoint: str, at: float) -> None:
+        errors = self.load()
+        errors.setdefault(f"{division}|{endpoint}", []).append(at)
+        recent = {key: kept for key, stamps in errors.items()
+                  if (kept := [t for t in stamps if t > at - HOUR])}
+        self.store.set_extra(self.tenant, self.connection, {ERRORS_KEY: recent or None},
+                             self.now())
 
 
 @dataclass
@@ -92,6 +134,14 @@ class DivisionGate:
         if wait > 0:
             self.waited += wait
             self.clock.sleep(wait + 0.05)
+
+    def remember(self, endpoint: str, stamps: list[float]) -> None:
+        """Errors known from the durable log (an earlier run): merged, not double counted."""
+        with self._lock:
+            known = self._errors.setdefault(endpoint, deque())
+            merged = Counter(known) | Counter(stamps)  # the larger count of each moment
+            known.clear()
+            known.extend(sorted(merged.elements()))
 
     # -- after an answer -------------------------------------------------------------------
     def after(self, endpoint: str, status: int, headers: Mapping[str, str]) -> None:

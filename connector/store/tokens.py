@@ -193,7 +193,8 @@ class TokenRepository:
         a crash, e.g. Exact's "refresh in flight" marker); a None value removes the key."""
         with session_scope(self.engine) as session:
             row = session.exec(select(OAuthToken).where(
-                OAuthToken.tenant == tenant, OAuthToken.connection == connection)).first()
+                OAuthToken.tenant == tenant, OAuthToken.connection == connection)
+                .with_for_update()).first()  # two writers of different keys must not clobber
             if row is None:
                 return
             extra = dict(row.extra or {})

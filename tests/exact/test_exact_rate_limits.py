@@ -107,3 +107,42 @@ def test_an_endpoint_that_keeps_failing_is_not_retried_into_exacts_error_budget(
         assert kinds.count(ErrorKind.BUDGET_EXHAUSTED) == 20 - seen
     finally:
         w.server.stop()
+
+
+def test_the_error_budget_is_remembered_by_the_next_run_in_another_process(
+    sqlite_engine: Engine, cipher: Cipher,
+) -> None:
+    from adapters.exact import ratelimit
+
+    w = _world(sqlite_engine, cipher)
+    try:
+        acc = next(iter(w.state.data(DIVISION).accounts))
+        bad = Response.json({"error": {"code": "", "message": {"lang": "", "value":
+                             "This $filter parameter is not supported for this resource"}}}, 400)
+        w.app.faults.add(Fault("GET", r"/crm/Accounts$", bad, times=1000))
+
+        def run() -> list[ErrorKind]:
+            ratelimit._gates.clear()  # a new process: nothing remembered in memory
+            ledger = w.ledger()
+            kinds = []
+            for _ in range(10):
+                try:
+                    ledger.get_customer(acc)
+                except ExactApiError as exc:
+                    kinds.append(exc.kind)
+            return kinds
+
+        def reached() -> int:
+            return sum(1 for f in w.app.faults.fired if f[2] == 400)
+
+        run()
+        assert reached() == 5
+        w.clock.advance(timedelta(minutes=20))  # an early run, inside Exact's hour
+        assert run() == [ErrorKind.BUDGET_EXHAUSTED] * 10
+        assert reached() == 5, "the next process spent more of Exact's error budget"
+        w.clock.advance(timedelta(minutes=41))  # the first errors are an hour old
+        run()
+        assert reached() == 10
+        assert w.state.stats.blocked == 0
+    finally:
+        w.server.stop()
