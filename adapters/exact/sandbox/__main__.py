@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from adapters.exact.sandbox.app import make_app
 from adapters.exact.sandbox.clock import SandboxClock
 from adapters.exact.sandbox.generate import demo_tokens, seed_demo
-from adapters.exact.sandbox.state import ExactState
+from adapters.exact.sandbox.state import ExactState, Limits
 from adapters.sandbox_kit import LoopbackServer
 
 
@@ -20,12 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--random-seed", type=int, default=42)
     parser.add_argument("--manual-clock", action="store_true",
                         help="run on a SandboxClock moved through POST /_sandbox/clock")
+    parser.add_argument("--rotation", choices=("on_first_use", "immediate"),
+                        default="on_first_use",
+                        help="when a used refresh token dies: once its successor is used "
+                        "(default) or as soon as the successor is issued")
     args = parser.parse_args(argv)
 
+    limits = Limits(rotation=args.rotation)
     if args.manual_clock:
-        state = ExactState(SandboxClock(datetime.now(UTC)).now)
+        state = ExactState(SandboxClock(datetime.now(UTC)).now, limits)
     else:
-        state = ExactState(lambda: datetime.now(UTC))
+        state = ExactState(lambda: datetime.now(UTC), limits)
     server = LoopbackServer(make_app(state), port=args.port).start()
     print(f"Exact Online sandbox on {server.url}")
     if args.seed != "none":
