@@ -221,7 +221,12 @@ def statement(
     now: NowOpt = None,
 ) -> None:
     """Write a customer's account statement (open, paid since last statement, ageing) as PDF."""
-    from connector.documents import last_statement_day, settings_for, statement_pdf
+    from connector.documents import (
+        last_statement_day,
+        postal_address,
+        settings_for,
+        statement_pdf,
+    )
     from connector.store import ledger_repo, outbox
     from connector.store.db import session_scope
 
@@ -239,7 +244,8 @@ def statement(
     pdf = statement_pdf(settings_for(cfg, language=lang), snapshot, customer,
                         _today(application, client, clock),
                         since=last_statement_day(history, customer),
-                        address=override.address if override else None)
+                        address=postal_address(snapshot.customers.get(customer),
+                                               override.address if override else None))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     typer.echo(f"{client}: statement for {customer} written to {out}")
@@ -255,7 +261,7 @@ def letter(
     now: NowOpt = None,
 ) -> None:
     """Write a notice of default or fourteen-day letter for (registered) post as PDF."""
-    from connector.documents import letter_pdf, settings_for
+    from connector.documents import letter_pdf, postal_address, settings_for
     from connector.domain import ActionKind, Customer, CustomerProfile
     from connector.store import ledger_repo
     from connector.store.db import session_scope
@@ -275,7 +281,7 @@ def letter(
               else ActionKind.FOURTEEN_DAY_LETTER)
     pdf = letter_pdf(settings_for(cfg, language=override.language if override else None),
                      action, who, open_, _today(application, client, clock), profile=profile,
-                     address=override.address if override else None)
+                     address=postal_address(who, override.address if override else None))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     typer.echo(f"{client}: {kind.value} letter for {customer} written to {out}")
@@ -291,7 +297,7 @@ def handoff(
     now: NowOpt = None,
 ) -> None:
     """Export a collection dossier (PDF + CSV) per handed-off customer."""
-    from connector.documents import dossier, settings_for
+    from connector.documents import dossier, postal_address, settings_for
     from connector.domain import CustomerProfile
     from connector.store import ledger_repo, outbox
     from connector.store import pauses as pause_repo
@@ -315,7 +321,8 @@ def handoff(
         override = cfg.customers.get(ref)
         profile = CustomerProfile(override.profile) if override and override.profile else None
         result = dossier(settings, snapshot, history, all_pauses, ref, today, profile=profile,
-                         address=override.address if override else None)
+                         address=postal_address(snapshot.customers.get(ref),
+                                                override.address if override else None))
         name = snapshot.customers[ref].name if ref in snapshot.customers else ref
         stem = f"{ref}-{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-').lower()}"
         (out / f"{stem}.pdf").write_bytes(result.pdf)

@@ -64,6 +64,8 @@ class DispatchSettings:
     timezone: str
     min_balance: Decimal
     customer_languages: dict[str, str] = field(default_factory=dict)
+    #: postal addresses from the client file, which win over the platform's
+    customer_addresses: dict[str, str] = field(default_factory=dict)
     approval_required: bool = False
 
 
@@ -288,12 +290,14 @@ class Dispatcher:
         to = (customer.email,) if customer.email else ()
         rendered = self.renderer.render(action.template, ctx, to)
         if self.ledger.capabilities.attachments:  # statement / letter PDFs (issue #4)
-            from connector.documents import attachments_for
+            from connector.documents import attachments_for, postal_address
 
             files = attachments_for(
                 self.engine, self.tenant, action, customer, list(invoices.values()),
                 today=ctx.today, language=language, company=self.settings.company,
                 sender=self.settings.sender,
+                address=postal_address(customer,
+                                       self.settings.customer_addresses.get(customer.ref)),
             )
             rendered = dataclasses.replace(rendered, attachments=rendered.attachments + files)
         return rendered

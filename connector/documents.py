@@ -544,10 +544,15 @@ def settings_for(client: ClientConfig, calendar: BusinessCalendar | None = None,
 LETTER_KINDS = frozenset({ActionKind.NOTICE_OF_DEFAULT, ActionKind.FOURTEEN_DAY_LETTER})
 
 
+def postal_address(customer: Customer | None, configured: str | None) -> str | None:
+    """Where a letter goes: the address in the client file, else the platform's."""
+    return configured or (customer.address if customer is not None else None)
+
+
 def attachments_for(
     engine: Engine, tenant: str, action: Action, customer: Customer,
     invoices: Sequence[Invoice], *, today: date, language: str, company: str,
-    sender: dict[str, str | None],
+    sender: dict[str, str | None], address: str | None = None,
 ) -> tuple[tuple[str, bytes, str], ...]:
     """PDFs to attach to an action's mail: the account statement when the step asks for one,
     the letter itself for a notice of default or fourteen-day letter. Called by the dispatcher
@@ -565,9 +570,10 @@ def attachments_for(
                                                  customer_refs=[action.customer_ref])
             history = outbox.history(session, tenant)
         pdf = statement_pdf(settings, snapshot, action.customer_ref, today,
-                            since=last_statement_day(history, action.customer_ref))
+                            since=last_statement_day(history, action.customer_ref),
+                            address=address)
         out.append((f"statement-{today.isoformat()}.pdf", pdf, "application/pdf"))
     if action.kind in LETTER_KINDS and invoices:
-        pdf = letter_pdf(settings, action.kind, customer, invoices, today)
+        pdf = letter_pdf(settings, action.kind, customer, invoices, today, address=address)
         out.append((f"{action.kind.value}-{today.isoformat()}.pdf", pdf, "application/pdf"))
     return tuple(out)

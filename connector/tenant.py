@@ -116,6 +116,9 @@ class Tenant:
             customer_languages={
                 ref: o.language for ref, o in self.config.customers.items() if o.language
             },
+            customer_addresses={
+                ref: o.address for ref, o in self.config.customers.items() if o.address
+            },
             approval_required=self.config.approval == "required",
         )
 

@@ -40,7 +40,7 @@ TERM_FIELDS = (
     "InvoiceNumber", "EntryNumber", "IsFullyPaid", "LastPaymentDate", "Status", "Modified",
 )
 ACCOUNT_FIELDS = ("ID", "Code", "Name", "Email", "Language", "Status", "Blocked", "MainContact",
-                  "Modified")
+                  "AddressLine1", "Postcode", "City", "Country", "Modified")
 CONTACT_FIELDS = ("ID", "Account", "FullName", "Email", "IsMainContact", "Language", "Modified")
 
 #: receivables (LineType 20) and payables (22) with their Timestamp; we keep the receivables

@@ -219,7 +219,20 @@ def customer_from_account(
         language=language.lower()[:2] if language else None,
         currency=currency,
         updated_at=_when(record, "Modified", f"account {name}"),
+        address=postal_address(record),
     )
+
+
+def postal_address(record: Mapping[str, Any]) -> str | None:
+    """``AddressLine1`` / ``Postcode City`` / ``Country`` (a code; left out for NL, as a Dutch
+    letter to a Dutch address does not name the country). None when Exact has no street."""
+    street = _text(record.get("AddressLine1"))
+    if not street:
+        return None
+    place = " ".join(p for p in (_text(record.get("Postcode")), _text(record.get("City"))) if p)
+    country = (_text(record.get("Country")) or "").strip().upper()
+    lines = [street, place, "" if country in ("", "NL") else country]
+    return "\n".join(line for line in lines if line)
 
 
 def main_contact_email(rows: list[dict[str, Any]]) -> str | None:

@@ -41,6 +41,8 @@ class Customer:
     language: str | None = None
     currency: str | None = None
     updated_at: datetime | None = None
+    #: postal address as the platform has it, lines separated by newlines (for letters)
+    address: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -31,7 +31,9 @@ _CHUNK = 500
 
 
 def _upsert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
-            keep_on_update: Sequence[str] = ()) -> None:
+            keep_on_update: Sequence[str] = (), keep_if_null: Sequence[str] = ()) -> None:
+    """Insert or update on (tenant, ref). `keep_on_update`: columns an update never changes;
+    `keep_if_null`: columns an update changes only to a non-null value."""
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]
@@ -40,7 +42,8 @@ def _upsert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start:start + _CHUNK]
         stmt = insert(table).values(chunk)
-        updates = {c: stmt.excluded[c] for c in chunk[0]
+        updates = {c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep_if_null
+                   else stmt.excluded[c] for c in chunk[0]
                    if c not in ("tenant", "ref", *keep_on_update)}
         session.execute(stmt.on_conflict_do_update(index_elements=["tenant", "ref"], set_=updates))
 
@@ -58,15 +61,17 @@ def upsert_customers(
         "company_name": c.company_name, "profile": c.profile.value,
         "reminders_enabled": c.reminders_enabled, "language": c.language,
         "currency": c.currency, "updated_at": c.updated_at, "seen_at": seen_at,
+        "address": c.address,
     } for c in customers]
     # A list summary (reminders_enabled None: the platform did not say) does not carry the
     # profile either (Zoho's customer_sub_type is on the detail only): keep what a detail read
     # stored, so a consumer does not turn back into a business at the next sync (issue #4).
     details = [r for r in rows if r["reminders_enabled"] is not None]
     summaries = [r for r in rows if r["reminders_enabled"] is None]
-    _upsert(session, CustomerRow, _dedupe(details))
+    # Likewise the address: a list without addresses keeps the one a detail read stored.
+    _upsert(session, CustomerRow, _dedupe(details), keep_if_null=("address",))
     _upsert(session, CustomerRow, _dedupe(summaries),
-            keep_on_update=("profile",))
+            keep_on_update=("profile",), keep_if_null=("address",))
 
 
 def upsert_invoices(
@@ -132,6 +137,7 @@ def to_customer(row: CustomerRow) -> Customer:
         ref=row.ref, name=row.name, email=row.email, company_name=row.company_name,
         profile=CustomerProfile(row.profile), reminders_enabled=row.reminders_enabled,
         language=row.language, currency=row.currency, updated_at=row.updated_at,
+        address=row.address,
     )
 
 

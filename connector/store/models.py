@@ -36,6 +36,7 @@ class CustomerRow(SQLModel, table=True):
     updated_at: datetime | None = _ts()
     seen_at: datetime | None = _ts()
     handed_off_at: datetime | None = _ts()
+    address: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class InvoiceRow(SQLModel, table=True):

@@ -252,3 +252,23 @@ def test_a_crash_between_send_and_mark_never_sends_a_second_reminder(
     s.days(MONDAY, 3)
     assert len(s.mails_to(c)) == 1
     assert [a["status"] for a in s.world.actions()] == ["sent"]
+
+
+def test_the_notice_of_default_letter_is_addressed_to_the_postal_address_in_exact(
+    make_exact_scenario: Callable,
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    s = make_exact_scenario(MONDAY)
+    never = s.state.add_account(s.division, "Adres Wanbetaler BV", email="ap@adres.example",
+                                address_line1="Havenkade 12", postcode="3011 AB",
+                                city="Rotterdam", country="NL")
+    s.invoice(never, "3000.00", date(2026, 1, 8))
+    s.days(MONDAY, 54)
+    letters = [data for mail in s.mails_to(never) for name, data in mail.attachments()
+               if name.startswith("notice_of_default")]
+    assert len(letters) == 1, "no notice of default letter was attached"
+    text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(letters[0])).pages)
+    assert "Havenkade 12" in text and "3011 AB Rotterdam" in text, text[:400]

@@ -295,3 +295,15 @@ def test_the_token_manager_for_exact_refreshes_thirty_seconds_before_expiry() ->
 
     assert 600 - REFRESH_LEEWAY_SECONDS >= 570
     assert TokenManager  # wired in adapters.exact.adapter.exact_token_manager
+
+
+def test_an_accounts_postal_address_is_street_postcode_city_and_a_foreign_country() -> None:
+    from adapters.exact.mapping import postal_address
+
+    assert postal_address({"AddressLine1": "Havenkade 12", "Postcode": "3011 AB",
+                           "City": "Rotterdam", "Country": "NL "}) == \
+        "Havenkade 12\n3011 AB Rotterdam"
+    assert postal_address({"AddressLine1": "Rue Neuve 1", "Postcode": "1000",
+                           "City": "Bruxelles", "Country": "BE"}) == \
+        "Rue Neuve 1\n1000 Bruxelles\nBE"
+    assert postal_address({"AddressLine1": None, "City": "Utrecht"}) is None

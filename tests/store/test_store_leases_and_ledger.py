@@ -76,6 +76,25 @@ def test_a_deletion_known_only_by_id_keeps_the_invoices_number_customer_and_amou
     assert globex["I1"].status is InvoiceStatus.OPEN, "another tenant's invoice was touched"
 
 
+def test_a_customer_list_without_addresses_keeps_the_postal_address_stored_before(
+    engine: Engine,
+) -> None:
+    with session_scope(engine) as s:
+        ledger_repo.upsert_customers(s, "acme", [Customer("C1", "Klant B.V.", "a@b.nl",
+                                                          address="Kade 1\n1011 AA Amsterdam")],
+                                     NOW)
+        ledger_repo.upsert_customers(s, "acme", [Customer("C1", "Klant B.V.", "new@b.nl")], NOW)
+    with session_scope(engine) as s:
+        [kept] = ledger_repo.load_snapshot(s, "acme").customers.values()
+    assert kept.address == "Kade 1\n1011 AA Amsterdam" and kept.email == "new@b.nl"
+    with session_scope(engine) as s:
+        ledger_repo.upsert_customers(s, "acme", [Customer("C1", "Klant B.V.", "new@b.nl",
+                                                          address="Dam 2\n1012 JS Amsterdam")],
+                                     NOW)
+        moved = ledger_repo.load_snapshot(s, "acme").customers["C1"]
+    assert moved.address == "Dam 2\n1012 JS Amsterdam", "a new address did not replace the old"
+
+
 def test_tenants_never_see_each_others_rows(engine: Engine) -> None:
     with session_scope(engine) as s:
         ledger_repo.upsert_invoices(s, "acme", [inv("I1", "10.00")], NOW)

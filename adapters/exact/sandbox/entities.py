@@ -57,6 +57,8 @@ def _account_fields(sync: bool) -> dict[str, Getter]:
         "Language": lambda a: a.language,
         "Country": lambda a: a.country,
         "City": lambda a: a.city,
+        "AddressLine1": lambda a: a.address_line1,
+        "Postcode": lambda a: a.postcode,
         "VATNumber": lambda a: a.vat_number,
         "ChamberOfCommerce": lambda a: a.chamber_of_commerce,
         "MainContact": lambda a: a.main_contact,

@@ -31,6 +31,7 @@ DEMO_DIVISIONS = ((1234567, "Demo Installatietechniek B.V."), (1234568, "Demo Ho
 _PREFIXES = ("Bakkerij", "Installatiebedrijf", "Autobedrijf", "Drukkerij", "Transport",
              "Bouwbedrijf", "Schildersbedrijf", "Hoveniersbedrijf", "Adviesbureau", "Groothandel",
              "Kapsalon", "Café", "Dakdekker", "Loodgieter", "Tandartspraktijk")
+_STREETS = ("Stationsstraat", "Kerkweg", "Industrieweg", "Havenkade", "Marktplein", "Dorpsstraat")
 _NAMES = ("de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
           "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer")
 _FIRST = ("Anna", "Bram", "Daan", "Emma", "Fleur", "Joost", "Lotte", "Mark", "Noor", "Pieter",
@@ -151,7 +152,11 @@ def seed_demo(
             habit = picked[n % len(picked)]
             account = state.add_account(code, name_bv, email=email, code=100 + n,
                                         language=language, habit=habit, id=_guid(rng),
-                                        city=rng.choice(("Utrecht", "Zwolle", "Delft", "Breda")))
+                                        city=rng.choice(("Utrecht", "Zwolle", "Delft", "Breda")),
+                                        # from n, not rng: the seeded ledgers stay as they were
+                                        address_line1=f"{_STREETS[n % len(_STREETS)]} {n + 1}",
+                                        postcode=f"{1000 + (n * 379) % 8999:04d} "
+                                                 f"{'ABCDEGHJ'[n % 8]}{'KLMNPRST'[n // 8 % 8]}")
             first = rng.choice(_FIRST)
             state.add_contact(code, account.id, first, rng.choice(_NAMES), email=email,
                               id=_guid(rng))

@@ -187,6 +187,8 @@ class Account(Record):
     phone: str = ""
     city: str = ""
     country: str = "NL"
+    address_line1: str = ""
+    postcode: str = ""
     vat_number: str = ""
     chamber_of_commerce: str = ""
     main_contact: str | None = None
