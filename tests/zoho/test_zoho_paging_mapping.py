@@ -137,6 +137,17 @@ def test_an_individual_is_a_consumer() -> None:
     assert c.profile is CustomerProfile.CONSUMER
 
 
+def test_a_contact_detail_carries_its_billing_address_for_letters() -> None:
+    c = customer_from_zoho(contact(1, customer_sub_type="business", billing_address={
+        "attention": "", "address": "Oudegracht 10", "street2": "2e verdieping",
+        "city": "Utrecht", "state": "", "zip": "3511 AB", "country": "Netherlands"}))
+    assert c.address == "Oudegracht 10\n2e verdieping\n3511 AB Utrecht"
+    abroad = customer_from_zoho(contact(2, customer_sub_type="business", billing_address={
+        "address": "Meir 1", "city": "Antwerpen", "zip": "2000", "country": "Belgium"}))
+    assert abroad.address == "Meir 1\n2000 Antwerpen\nBelgium"
+    assert customer_from_zoho(contact(3)).address is None, "a list item has no address"
+
+
 def test_a_payment_detail_names_its_invoices() -> None:
     p = payment_from_zoho(payment(1, invoices=[{"invoice_id": "46000000000001",
                                                 "amount_applied": "121.00"}]))

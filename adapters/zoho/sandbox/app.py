@@ -325,7 +325,8 @@ def _contact_detail(state: ZohoState, od: OrgData, c: Contact) -> dict[str, Any]
         "credit_limit": 0.0,
         "contact_persons": [_person(p) for p in c.persons],
         "custom_fields": [],
-        "billing_address": {"address": "", "city": "", "zip": "", "country": ""},
+        "billing_address": {"attention": "", "address": "", "street2": "", "city": "",
+                            "state": "", "zip": "", "country": "", **c.billing_address},
     })
     return out
 

@@ -260,6 +260,8 @@ class Contact:
     payment_terms: int = 30
     contact_type: str = "customer"
     habit: str | None = None  # simulation only, never shown by the API
+    #: ``address``, ``street2``, ``city``, ``zip``, ``country`` as Zoho shows them
+    billing_address: dict[str, str] = field(default_factory=dict)
 
     @property
     def primary(self) -> ContactPerson | None:
