@@ -29,6 +29,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Job
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -136,21 +137,53 @@ def enqueue_due(
     queue: procrastinate.App, app: App, now: datetime, *, simulated: bool = False
 ) -> list[str]:
     """Defer the current slot of every enabled client that has not run it; returns the slugs.
-    `simulated`: the runs act as of `now` instead of the real time."""
+    `simulated`: the runs act as of `now` instead of the real time.
+
+    A few queries whatever the number of clients (the tick runs every minute): which clients are
+    due, which already have a run waiting, then the new jobs in batches."""
     every = app.config.connector.schedule.every_minutes
     slot = rounds.slot(now, every)
+    candidates = [slug for slug in app.slugs() if slug not in app.config.errors]
+    waiting = _waiting_runs(app.engine)
+    jobs = [
+        run_client.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}")
+        .make_new_job(slug=slug, round_at=slot.isoformat(),
+                      now=now.isoformat() if simulated else None)
+        for slug in rounds.due(app.engine, candidates, now, every)
+        if f"client:{slug}" not in waiting
+    ]
     deferred = []
-    for slug in app.slugs():
-        if slug in app.config.errors or not rounds.is_due(app.engine, slug, now, every):
-            continue
-        with contextlib.suppress(AlreadyEnqueued):
-            run_client.configure(
-                queueing_lock=f"client:{slug}", lock=f"client:{slug}",
-            ).defer(slug=slug, round_at=slot.isoformat(),
-                    now=now.isoformat() if simulated else None)
-            deferred.append(slug)
+    for start in range(0, len(jobs), DEFER_BATCH):
+        deferred += _defer(queue, jobs[start:start + DEFER_BATCH])
     if len(deferred) >= ANALYZE_AFTER:
         refresh_queue_statistics(app.engine)
+    return deferred
+
+
+DEFER_BATCH = 500
+
+
+def _waiting_runs(engine: Engine) -> set[str]:
+    """Queueing locks of the client runs already waiting (deferring them again would fail)."""
+    with engine.connect() as conn:
+        return set(conn.execute(text(
+            "SELECT queueing_lock FROM procrastinate_jobs "
+            "WHERE status = 'todo' AND queueing_lock IS NOT NULL")).scalars())
+
+
+def _defer(queue: procrastinate.App, jobs: list[Job]) -> list[str]:
+    """Defer a batch in one statement; when another process queued one of them meanwhile (the
+    whole statement fails then), each on its own, skipping the ones already waiting."""
+    try:
+        queue.job_manager.batch_defer_jobs(jobs)
+        return [str(job.task_kwargs["slug"]) for job in jobs]
+    except AlreadyEnqueued:
+        pass
+    deferred = []
+    for job in jobs:
+        with contextlib.suppress(AlreadyEnqueued):
+            queue.job_manager.defer_job(job)
+            deferred.append(str(job.task_kwargs["slug"]))
     return deferred
 
 
