@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# the worker load benchmark with 5,000 clients as well (about 35 minutes on two cores)
+bench-scale: $(STAMP)
+	BENCH_WORKER_SIZES=100,1000,5000 $(BIN)/python -m bench worker-load
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache
