@@ -1,10 +1,11 @@
-"""Injected failures for sandboxes: "the next 2 GETs of /invoices answer 500"."""
+"""Injected failures for sandboxes: "the next 2 GETs of /invoices answer 500", or "every call of
+organisation 20071234 times out" (a query parameter to match: one tenant of a shared sandbox)."""
 
 from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from adapters.sandbox_kit.router import Request, Response
 
@@ -17,11 +18,15 @@ class Fault:
     times: int = 1  # how many matching requests it applies to
     skip: int = 0  # let this many matching requests through first
     passthrough: bool = False  # run the real handler too (e.g. "crash after the mail went out")
+    #: query parameters the request must carry with these values, e.g. {"organization_id": …}
+    query: dict[str, str] = field(default_factory=dict)
 
     def matches(self, request: Request) -> bool:
-        return (self.method in ("*", request.method)) and re.search(
-            self.path_regex, request.path
-        ) is not None
+        return (
+            self.method in ("*", request.method)
+            and re.search(self.path_regex, request.path) is not None
+            and all(request.query.get(k) == v for k, v in self.query.items())
+        )
 
 
 class FaultQueue:

@@ -17,8 +17,9 @@
   409 when the state runs on an external clock |
 | `GET/POST/DELETE /_sandbox/faults` | `{"preset":"rate_limit"|"daily_limit"|"server_error"|
   "unavailable"|"drop"|"malformed"|"auth"|"auth_in_200"|"jsonstring", "method":"GET",
-  "path_regex":"…", "times":1, "skip":0, "nth":3, "delay":…}` or a raw `{"status","body",
-  "headers","delay"}`; GET lists fired faults |
+  "path_regex":"…", "times":1, "skip":0, "nth":3, "delay":…, "organization_id":…}` or a raw
+  `{"status","body","headers","delay"}`; with `organization_id` only that organisation's API
+  calls fail; GET lists fired faults |
 | `GET /_sandbox/stats` | calls per endpoint, 429s by code, token calls, errors, quota usage |
 | `POST /_sandbox/reset-counters` | forget quota usage and statistics |
 
@@ -81,16 +82,23 @@ def zoho_fault(
     skip: int = 0,
     delay: float | None = None,
     passthrough: bool = False,
+    organization_id: str | None = None,
 ) -> Fault:
     """A ready-made failure: ``zoho_fault("server_error", r"/invoices$", "GET", skip=2)`` makes
     the third GET of /invoices answer 500. ``drop`` answers after `delay` (30 s) so the client
-    times out; with ``passthrough`` the real handler runs first (the write happened)."""
+    times out; with ``passthrough`` the real handler runs first (the write happened); with
+    `organization_id` only that organisation's calls fail (one client of a shared sandbox)."""
     status, body, headers, default_delay = PRESETS[preset]
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     h = dict(_JSON)
     h.update(headers)
     response = Response(status, raw, h, default_delay if delay is None else delay)
-    return Fault(method.upper(), path_regex, response, times, skip, passthrough)
+    return Fault(method.upper(), path_regex, response, times, skip, passthrough,
+                 _only(organization_id))
+
+
+def _only(organization_id: Any) -> dict[str, str]:
+    return {"organization_id": str(organization_id)} if organization_id else {}
 
 
 def fault_from_json(spec: dict[str, Any]) -> Fault:
@@ -105,13 +113,14 @@ def fault_from_json(spec: dict[str, Any]) -> Fault:
             raise ValueError(f"unknown preset {spec['preset']!r}; one of {sorted(PRESETS)}")
         delay = float(spec["delay"]) if "delay" in spec else None
         return zoho_fault(str(spec["preset"]), path_regex, method, times, skip, delay,
-                          passthrough)
+                          passthrough, spec.get("organization_id"))
     body = spec.get("body", {"code": 1000, "message": "Internal error"})
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     headers = dict(_JSON)
     headers.update(spec.get("headers") or {})
     response = Response(int(spec.get("status", 500)), raw, headers, float(spec.get("delay", 0)))
-    return Fault(method.upper(), path_regex, response, times, skip, passthrough)
+    return Fault(method.upper(), path_regex, response, times, skip, passthrough,
+                 _only(spec.get("organization_id")))
 
 
 
