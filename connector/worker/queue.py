@@ -103,10 +103,10 @@ def context() -> WorkerContext:
     return _context
 
 
-blueprint = procrastinate.Blueprint()
+RUN_CLIENT = "dunning:run_client"
+TICK = "dunning:tick"
 
 
-@blueprint.task(name="run_client", queue=QUEUE, retry=RETRY)
 def run_client(slug: str, round_at: str, now: str | None = None) -> str:
     """Run `slug` for the schedule slot starting at `round_at` (ISO, UTC), as of `now` when
     given (simulated time, backfills) and else as of the real time."""
@@ -145,8 +145,9 @@ def enqueue_due(
     slot = rounds.slot(now, every)
     candidates = [slug for slug in app.slugs() if slug not in app.config.errors]
     waiting = _waiting_runs(app.engine)
+    task = queue.tasks[RUN_CLIENT]
     jobs = [
-        run_client.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}")
+        task.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}")
         .make_new_job(slug=slug, round_at=slot.isoformat(),
                       now=now.isoformat() if simulated else None)
         for slug in rounds.due(app.engine, candidates, now, every)
@@ -187,7 +188,6 @@ def _defer(queue: procrastinate.App, jobs: list[Job]) -> list[str]:
     return deferred
 
 
-@blueprint.task(name="tick", queue=SCHEDULE_QUEUE, queueing_lock="tick", pass_context=True)
 def tick(job_context: Any, timestamp: int) -> int:
     ctx = context()
     queue = job_context.app
@@ -203,9 +203,12 @@ def make_queue(database_url: str, *, schedule: bool = True) -> procrastinate.App
         connector=procrastinate.PsycopgConnector(
             conninfo=libpq_url(database_url), min_size=1, max_size=4),
     )
-    queue.add_tasks_from(blueprint, namespace="dunning")
+    # registered on each new app (procrastinate's Blueprint renames its tasks when added, so a
+    # second queue in one process, e.g. in tests, would get "dunning:dunning:run_client")
+    queue.task(name=RUN_CLIENT, queue=QUEUE, retry=RETRY)(run_client)
+    queue.task(name=TICK, queue=SCHEDULE_QUEUE, queueing_lock="tick", pass_context=True)(tick)
     if schedule:
-        queue.periodic(cron="* * * * *", periodic_id="tick")(queue.tasks["dunning:tick"])
+        queue.periodic(cron="* * * * *", periodic_id="tick")(queue.tasks[TICK])
     return queue
 
 

@@ -76,8 +76,9 @@ def test_a_client_queued_meanwhile_by_another_process_does_not_stop_the_rest_of_
     slot = rounds.slot(HOUR, 60).isoformat()
 
     def job(slug: str):  # type: ignore[no-untyped-def]
-        return q.run_client.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}") \
-            .make_new_job(slug=slug, round_at=slot, now=None)
+        return queue.tasks[q.RUN_CLIENT].configure(
+            queueing_lock=f"client:{slug}", lock=f"client:{slug}",
+        ).make_new_job(slug=slug, round_at=slot, now=None)
 
     with queue.open():
         assert q._defer(queue, [job("cees")]) == ["cees"]  # the other process was quicker
