@@ -17,7 +17,6 @@ warm-up alone is 5,000 first syncs.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import signal
@@ -100,7 +99,7 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
 
 def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list[dict[str, Any]]:
     from adapters.zoho.sandbox import Limits
-    from adapters.zoho.sandbox.generate import seed_demo
+    from adapters.zoho.sandbox.generate import seed_small_org
     from connector.demo import SandboxWorld, local_moment
     from connector.worker import rounds
 
@@ -110,16 +109,11 @@ def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
 
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
-        info = seed_demo(state, seed=seed, customers=3, invoices=6, organization_id=org)
-        user = state.add_user(f"boekhouding@{org}.example", [org])
-        return dataclasses.replace(info, user_id=user.user_id)
-
     rows = []
     workers: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
         world = SandboxWorld.create(
-            Path(tmp), start=local_moment(MONDAY, 8), seed=5, populate=small,
+            Path(tmp), start=local_moment(MONDAY, 8), seed=5, populate=seed_small_org,
             slugs=[f"c{n:05d}" for n in range(n_clients)], database_url=url,
             limits=Limits(per_minute=10**6, daily=10**9, latency=LATENCY),
         )

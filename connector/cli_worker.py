@@ -12,8 +12,10 @@ def register(app: typer.Typer) -> None:
     app.command()(enqueue)
 
 
-def _queue_and_app(ctx: typer.Context, *, schedule: bool = True):  # type: ignore[no-untyped-def]
-    from connector.cli_common import fail, globals_of
+def _queue_and_app(ctx: typer.Context, *, schedule: bool = True,  # type: ignore[no-untyped-def]
+                   now: str | None = None):
+    from connector.cli_common import clock_for, fail, globals_of
+    from connector.clock import ShiftedClock
     from connector.worker import queue as q
 
     g = globals_of(ctx)
@@ -21,6 +23,9 @@ def _queue_and_app(ctx: typer.Context, *, schedule: bool = True):  # type: ignor
     q.configure(context)
     try:
         app = context.app
+        if now is not None:
+            start = clock_for(now, app.config.connector.timezone).now()
+            context.shift = ShiftedClock(start)
         url = app.config.connector.database_url
         from connector.store.db import database_url_from
 
@@ -43,11 +48,15 @@ def worker(
     schedule: Annotated[
         bool, typer.Option(help="Also queue due clients every minute (off: `dunning enqueue`).")
     ] = True,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Act as if it were this moment when this worker "
+                                 "starts (the clock then runs on); for trials and backfills.")
+    ] = None,
 ) -> None:
     """Run client jobs from the PostgreSQL task queue (start several, on several machines)."""
     from connector.worker import queue as q
 
-    queue, _app = _queue_and_app(ctx, schedule=schedule)
+    queue, _app = _queue_and_app(ctx, schedule=schedule, now=now)
     q.run_worker(queue, concurrency=concurrency, heartbeat=heartbeat,
                  stalled_after=stalled_after, wait=not burst)
 

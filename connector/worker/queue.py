@@ -1,12 +1,18 @@
 """The task queue: procrastinate on the connector's PostgreSQL database.
 
-Two tasks:
+Tasks:
 * `run_client(slug, round_at)` runs one client for one schedule slot. Deferred with the queueing
   lock `client:<slug>` (one waiting run per client at most) and the lock `client:<slug>` (never
-  two running at once); retried with exponential backoff when the run failed transiently.
+  two running at once); retried with exponential backoff when the run failed transiently. Its
+  API calls are added to the client's daily usage (what the budget alert reads).
 * `tick` (periodic, every minute) defers a `run_client` for every enabled client whose current
   slot has not run yet. `dunning enqueue --now T` does the same for a chosen moment, which is how
-  tests and backfills drive simulated time.
+  tests and backfills drive simulated time; `dunning worker --now T` runs the ticks on a clock
+  that starts at T.
+* `check_alerts` (periodic, every 5 minutes, one worker at a time) mails the operator about new
+  problems, as `dunning serve` does.
+* `clean_queue` (hourly) deletes succeeded jobs older than a day: the queue table would otherwise
+  grow by a row per client and hour; `tenant_round` keeps the record.
 
 Fairness: each run is its own job, so a slow or failing client (timeouts, 429 waits) occupies
 one worker slot and retries later with backoff; it never holds up the other clients' slots.
@@ -22,8 +28,9 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +41,10 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from connector import alerts
 from connector.app import App, ClientUnavailable
 from connector.clock import Clock, ShiftedClock, SystemClock
+from connector.http import HttpMetrics
 from connector.run import run_tenant
 from connector.worker import rounds
 from connector.worker.budget import db_limiters
@@ -68,7 +77,15 @@ class WorkerContext:
     config_dir: Path
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    #: `dunning worker --now T`: the periodic tasks act on a clock that starts at T
+    shift: ShiftedClock | None = None
     _app: App | None = None
+
+    def now(self, timestamp: int) -> datetime:
+        """The moment a periodic task deferred for `timestamp` (real epoch seconds) acts at."""
+        if self.shift is not None:
+            return self.shift.now()
+        return datetime.fromtimestamp(timestamp, UTC)
 
     @property
     def app(self) -> App:
@@ -105,24 +122,36 @@ def context() -> WorkerContext:
 
 RUN_CLIENT = "dunning:run_client"
 TICK = "dunning:tick"
+ALERTS = "dunning:check_alerts"
+CLEAN = "dunning:clean_queue"
 
 
-def run_client(slug: str, round_at: str, now: str | None = None) -> str:
+def run_client(slug: str, round_at: str, now: str | None = None,
+               queued_at: float | None = None) -> str:
     """Run `slug` for the schedule slot starting at `round_at` (ISO, UTC), as of `now` when
-    given (simulated time, backfills) and else as of the real time."""
+    given (simulated time, backfills) and else as of the real time. `queued_at` (epoch seconds)
+    is when `now` was meant: a retry minutes later acts that much later, so simulated time never
+    runs backwards between attempts (rate-limit blocks set by the first attempt stay past)."""
     ctx = context()
     app = ctx.app
     slot = datetime.fromisoformat(round_at)
-    clock: Clock = ShiftedClock(datetime.fromisoformat(now)) if now else SystemClock()
+    clock: Clock = SystemClock()
+    if now:
+        late = max(0.0, time.time() - queued_at) if queued_at is not None else 0.0
+        clock = ShiftedClock(datetime.fromisoformat(now) + timedelta(seconds=late))
     _queries.n = 0
     if not rounds.begin(app.engine, slug, slot, ctx.name, clock.now()):
         return "already done"
+    http = HttpMetrics()
     try:
-        tenant = app.tenant(slug, clock)
+        tenant = app.tenant(slug, clock, metrics=http)
     except ClientUnavailable as exc:
         rounds.finish(app.engine, slug, slot, "failed", exc.reason, clock.now())
         return f"unavailable: {exc.reason}"  # needs a human, not a retry
-    result = run_tenant(tenant, clock, owner=f"{ctx.name}:{slug}")
+    try:
+        result = run_tenant(tenant, clock, owner=f"{ctx.name}:{slug}")
+    finally:
+        _record_usage(app, slug, clock, http)
     if result.skipped:
         raise TransientRunFailure(result.error or "lease held")
     if not result.ok:
@@ -131,6 +160,16 @@ def run_client(slug: str, round_at: str, now: str | None = None) -> str:
     summary = f"{result.summary()}; {_queries.n} queries"
     rounds.finish(app.engine, slug, slot, "done", summary, clock.now())
     return summary
+
+
+def _record_usage(app: App, slug: str, clock: Clock, http: HttpMetrics) -> None:
+    client = app.config.clients.get(slug)
+    try:
+        alerts.record_api_usage(app.engine, slug, client.platform if client else "unknown",
+                                clock.now().astimezone(UTC).date(), http.total("calls"),
+                                http.total("throttled"))
+    except Exception:  # bookkeeping for alerts must not fail a run that did its work
+        log.exception("%s: recording API usage failed", slug)
 
 
 def enqueue_due(
@@ -149,7 +188,8 @@ def enqueue_due(
     jobs = [
         task.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}")
         .make_new_job(slug=slug, round_at=slot.isoformat(),
-                      now=now.isoformat() if simulated else None)
+                      now=now.isoformat() if simulated else None,
+                      queued_at=time.time() if simulated else None)
         for slug in rounds.due(app.engine, candidates, now, every)
         if f"client:{slug}" not in waiting
     ]
@@ -191,8 +231,24 @@ def _defer(queue: procrastinate.App, jobs: list[Job]) -> list[str]:
 def tick(job_context: Any, timestamp: int) -> int:
     ctx = context()
     queue = job_context.app
-    now = datetime.fromtimestamp(timestamp, UTC)
-    return len(enqueue_due(queue, ctx.app, now))
+    return len(enqueue_due(queue, ctx.app, ctx.now(timestamp), simulated=ctx.shift is not None))
+
+
+def check_alerts(timestamp: int) -> int:
+    """Mail the operator about new problems (failing runs, consent needed, API budget)."""
+    ctx = context()
+    return len(alerts.evaluate(ctx.app, ctx.now(timestamp)))
+
+
+#: finished jobs are kept this long (for `procrastinate` inspection), then deleted
+KEEP_JOBS_HOURS = 24
+
+
+async def clean_queue(job_context: Any, timestamp: int) -> None:
+    """Delete jobs that succeeded more than `KEEP_JOBS_HOURS` ago (procrastinate's own
+    `remove_old_jobs`, which cannot be made periodic as it takes no timestamp). Failed jobs stay
+    for inspection; `tenant_round` keeps every slot's outcome anyway."""
+    await job_context.app.job_manager.delete_old_jobs(nb_hours=KEEP_JOBS_HOURS)
 
 
 def make_queue(database_url: str, *, schedule: bool = True) -> procrastinate.App:
@@ -207,8 +263,14 @@ def make_queue(database_url: str, *, schedule: bool = True) -> procrastinate.App
     # second queue in one process, e.g. in tests, would get "dunning:dunning:run_client")
     queue.task(name=RUN_CLIENT, queue=QUEUE, retry=RETRY)(run_client)
     queue.task(name=TICK, queue=SCHEDULE_QUEUE, queueing_lock="tick", pass_context=True)(tick)
+    queue.task(name=ALERTS, queue=SCHEDULE_QUEUE, queueing_lock="alerts",
+               lock="alerts")(check_alerts)
+    queue.task(name=CLEAN, queue=SCHEDULE_QUEUE, queueing_lock="clean", lock="clean",
+               pass_context=True)(clean_queue)
     if schedule:
         queue.periodic(cron="* * * * *", periodic_id="tick")(queue.tasks[TICK])
+        queue.periodic(cron="*/5 * * * *", periodic_id="alerts")(queue.tasks[ALERTS])
+        queue.periodic(cron="17 * * * *", periodic_id="clean")(queue.tasks[CLEAN])
     return queue
 
 

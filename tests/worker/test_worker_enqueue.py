@@ -8,13 +8,12 @@ the same client at the same moment, the rest of the batch still gets queued.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from connector.demo import SandboxWorld, local_moment
 from connector.worker import queue as q
@@ -29,20 +28,11 @@ HOUR = local_moment(date(2026, 1, 5), 9)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[SandboxWorld, str]]:
-    assert POSTGRES_URL
-    schema = f"e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    w = SandboxWorld.create(tmp_path, start=HOUR, slugs=CLIENTS, database_url=url, connect=False,
-                            populate=lambda state, org, seed: None)
-    yield w, url
+def world(tmp_path: Path, pg_url: str) -> Iterator[tuple[SandboxWorld, str]]:
+    w = SandboxWorld.create(tmp_path, start=HOUR, slugs=CLIENTS, database_url=pg_url,
+                            connect=False, populate=lambda state, org, seed: None)
+    yield w, pg_url
     w.close()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def waiting(world: SandboxWorld) -> list[str]:

@@ -11,26 +11,24 @@ not by how long the failing client keeps failing (minutes: six attempts with bac
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlmodel import select
 
 from adapters.sandbox_kit import Fault, Response
 from adapters.zoho.sandbox import zoho_fault
-from adapters.zoho.sandbox.generate import seed_demo
+from adapters.zoho.sandbox.generate import seed_small_org
 from connector.demo import SandboxWorld, local_moment
 from connector.store.db import session_scope
 from connector.store.models import TenantRound
@@ -95,26 +93,11 @@ class Scene:
 
 
 @pytest.fixture
-def scene(tmp_path: Path) -> Iterator[Scene]:
-    assert POSTGRES_URL
-    schema = f"f_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
-        info = seed_demo(state, seed=seed, customers=3, invoices=6, organization_id=org)
-        user = state.add_user(f"boekhouding@{org}.example", [org])
-        return dataclasses.replace(info, user_id=user.user_id)
-
+def scene(tmp_path: Path, pg_url: str) -> Iterator[Scene]:
     world = SandboxWorld.create(tmp_path, start=HOUR, seed=3, slugs=[SLOW, *OTHERS],
-                                populate=small, database_url=url)
-    yield Scene(world, url, tmp_path)
+                                populate=seed_small_org, database_url=pg_url)
+    yield Scene(world, pg_url, tmp_path)
     world.close()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def stop(worker: subprocess.Popen[bytes]) -> None:

@@ -6,22 +6,19 @@ killed worker's jobs are picked up by the others), and no reminder is sent twice
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from adapters.zoho.sandbox.generate import seed_demo
+from adapters.zoho.sandbox.generate import seed_small_org
 from connector.demo import SandboxWorld, local_moment
 from connector.worker import rounds
 
@@ -34,28 +31,12 @@ MONDAY = date(2026, 1, 5)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SandboxWorld]:
-    assert POSTGRES_URL
-    schema = f"w_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
-        info = seed_demo(state, seed=seed, customers=3, invoices=6, organization_id=org)
-        # one user per organisation: Zoho caps the refresh tokens of one user (20)
-        user = state.add_user(f"boekhouding@{org}.example", [org])
-        return dataclasses.replace(info, user_id=user.user_id)
-
+def world(tmp_path: Path, pg_url: str) -> Iterator[SandboxWorld]:
     w = SandboxWorld.create(tmp_path, start=local_moment(MONDAY, 9), seed=11,
-                            slugs=[f"client{n:03d}" for n in range(CLIENTS)], populate=small,
-                            database_url=url)
+                            slugs=[f"client{n:03d}" for n in range(CLIENTS)],
+                            populate=seed_small_org, database_url=pg_url)
     yield w
     w.close()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def dunning(world: SandboxWorld, *args: str) -> list[str]:

@@ -8,6 +8,7 @@ The habit names are the Exact sandbox's, so demos and benchmarks compare like wi
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -310,3 +311,12 @@ def touch_share(
         for invoice_id in chosen:
             state.touch_invoice(org_id, invoice_id, now)
         return chosen
+
+
+def seed_small_org(state: ZohoState, organization_id: str, seed: int) -> DemoInfo:
+    """A small organisation (3 customers, 6 invoices) with a user of its own, for worlds of many
+    clients (load benchmarks, worker tests): Zoho caps the refresh tokens of one user at 20, so
+    a shared user would run out of them."""
+    info = seed_demo(state, seed=seed, customers=3, invoices=6, organization_id=organization_id)
+    user = state.add_user(f"boekhouding@{organization_id}.example", [organization_id])
+    return dataclasses.replace(info, user_id=user.user_id)
