@@ -252,6 +252,11 @@ class _Doc:
         return line
 
 
+#: libyaml's parser when PyYAML was built with it (ten times faster: a worker reads every
+#: client file at start, 5,000 of them at a large firm); same nodes, marks and errors
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(file: Path) -> _Doc:
     try:
         text = file.read_text(encoding="utf-8")
@@ -259,7 +264,7 @@ def _read(file: Path) -> _Doc:
         raise ConfigError(file, "", "cannot read: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(file, "", f"cannot read: {exc.strerror or exc}") from None
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
