@@ -213,29 +213,24 @@ class Service:
         """POST on the service's port: Exact's webhooks (verified, then an early run)."""
         from adapters.exact.webhook import handle
 
-        return handle(path, body, self.webhook_secrets(),
-                      lambda slug, content: self._bring_forward(slug, content))
+        return handle(path, body, self.webhook_secrets(), self.run_early)
 
-    def _bring_forward(self, slug: str, content: Mapping[str, object]) -> None:
-        self.run_early(slug, content)
-
-    def run_early(self, slug: str, content: Mapping[str, object] | None = None) -> bool:
+    def run_early(self, slug: str, content: Mapping[str, object] | None = None) -> None:
         """Bring the client's next run forward to now (a webhook said something changed).
         Polling stays the source of truth: this only moves the next scheduled run, at most once
         per `EARLY_RUN_GAP` seconds a client so a burst of events cannot spend the API budget;
-        the regular interval goes on after it. False when nothing was moved."""
+        the regular interval goes on after it."""
         now = time.monotonic()
         with self._lock:
             if now - self._early.get(slug, -EARLY_RUN_GAP) < EARLY_RUN_GAP:
-                return False
+                return
             self._early[slug] = now
         job = self.scheduler.get_job(slug)
         if job is None:
-            return False
+            return
         topic = (content or {}).get("Topic", "?")
         log.info("%s: webhook (%s): next run brought forward to now", slug, topic)
         job.modify(next_run_time=self.wall.now())
-        return True
 
     # -- one run -------------------------------------------------------------------------------
     def run_client(self, slug: str) -> None:
