@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -83,7 +84,15 @@ def test_many_threads_refresh_a_rotating_token_exactly_once(engine: Engine,
             n = len(calls)
         return TokenResponse(access_token=f"at-{n}", expires_in=600, refresh_token=f"rt-{n}")
 
-    clock = ManualClock(NOW)
+    class WaitsForReal(ManualClock):
+        """Frozen time whose waits really wait: a ManualClock's sleep would let the five waiting
+        threads spin its time past the holder's 30 s lease while the holder is still refreshing
+        (a starved thread, not a slow refresh), which no real clock does."""
+
+        def sleep(self, seconds: float) -> None:
+            time.sleep(min(seconds, 0.01))
+
+    clock = WaitsForReal(NOW)
     got: list[str] = []
 
     def worker() -> None:
