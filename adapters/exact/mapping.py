@@ -23,7 +23,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.exact.errors import ExactApiError
-from connector.domain import Customer, CustomerProfile, Invoice, InvoiceStatus, Money
+from connector.domain import (
+    Customer,
+    CustomerProfile,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    postal_address,
+)
 from connector.ports import ErrorKind
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -219,20 +226,14 @@ def customer_from_account(
         language=language.lower()[:2] if language else None,
         currency=currency,
         updated_at=_when(record, "Modified", f"account {name}"),
-        address=postal_address(record),
+        address=account_address(record),
     )
 
 
-def postal_address(record: Mapping[str, Any]) -> str | None:
-    """``AddressLine1`` / ``Postcode City`` / ``Country`` (a code; left out for NL, as a Dutch
-    letter to a Dutch address does not name the country). None when Exact has no street."""
-    street = _text(record.get("AddressLine1"))
-    if not street:
-        return None
-    place = " ".join(p for p in (_text(record.get("Postcode")), _text(record.get("City"))) if p)
-    country = (_text(record.get("Country")) or "").strip().upper()
-    lines = [street, place, "" if country in ("", "NL") else country]
-    return "\n".join(line for line in lines if line)
+def account_address(record: Mapping[str, Any]) -> str | None:
+    """``AddressLine1`` / ``Postcode City`` / ``Country`` (a code) as letter lines."""
+    return postal_address([_text(record.get("AddressLine1"))], _text(record.get("Postcode")),
+                          _text(record.get("City")), _text(record.get("Country")))
 
 
 def main_contact_email(rows: list[dict[str, Any]]) -> str | None:

@@ -24,7 +24,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.zoho.errors import ZohoApiError
-from connector.domain import Customer, CustomerProfile, Invoice, InvoiceStatus, Money, Payment
+from connector.domain import (
+    Customer,
+    CustomerProfile,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    postal_address,
+)
 from connector.ports import ErrorKind
 
 
@@ -258,27 +266,18 @@ def customer_from_zoho(
         language=_text(record.get("language_code")),
         currency=_text(record.get("currency_code")) or currency,
         updated_at=_when(record, "last_modified_time", what, tz),
-        address=postal_address(record.get("billing_address")),
+        address=billing_address(record.get("billing_address")),
     )
 
 
-#: a Dutch letter to a Dutch address does not name the country
-_HOME_COUNTRIES = frozenset({"", "nl", "nederland", "netherlands", "the netherlands"})
-
-
-def postal_address(billing: Any) -> str | None:
+def billing_address(billing: Any) -> str | None:
     """A detail's ``billing_address`` (``address``, ``street2``, ``zip``, ``city``, ``country``)
-    as letter lines; None without a street (list items carry no address at all)."""
+    as letter lines; list items carry no address at all."""
     if not isinstance(billing, Mapping):
         return None
-    street = _text(billing.get("address"))
-    if not street:
-        return None
-    place = " ".join(p for p in (_text(billing.get("zip")), _text(billing.get("city"))) if p)
-    country = _text(billing.get("country")) or ""
-    lines = [street, _text(billing.get("street2")) or "", place,
-             "" if country.strip().lower() in _HOME_COUNTRIES else country]
-    return "\n".join(line for line in lines if line)
+    return postal_address([_text(billing.get("address")), _text(billing.get("street2"))],
+                          _text(billing.get("zip")), _text(billing.get("city")),
+                          _text(billing.get("country")))
 
 
 def payment_from_zoho(

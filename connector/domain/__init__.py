@@ -8,6 +8,7 @@ from connector.domain.ledger import (
     InvoiceStatus,
     Payment,
     Snapshot,
+    postal_address,
 )
 from connector.domain.money import Money
 
@@ -24,4 +25,5 @@ __all__ = [
     "Money",
     "Payment",
     "Snapshot",
+    "postal_address",
 ]

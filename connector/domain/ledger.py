@@ -7,6 +7,7 @@ field names. Every record carries the platform's own id (`ref`) as a string.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -43,6 +44,23 @@ class Customer:
     updated_at: datetime | None = None
     #: postal address as the platform has it, lines separated by newlines (for letters)
     address: str | None = None
+
+
+#: a Dutch letter to a Dutch address does not name the country (as a code or a name)
+HOME_COUNTRIES = frozenset({"", "nl", "nld", "nederland", "netherlands", "the netherlands"})
+
+
+def postal_address(streets: Sequence[str | None], postcode: str | None, city: str | None,
+                   country: str | None) -> str | None:
+    """Letter lines from a platform's address fields: the street lines, "postcode city", and the
+    country unless it is home. None without a street (no address worth printing)."""
+    lines = [s.strip() for s in streets if s and s.strip()]
+    if not lines:
+        return None
+    place = " ".join(p.strip() for p in (postcode, city) if p and p.strip())
+    land = (country or "").strip()
+    lines += [x for x in (place, "" if land.lower() in HOME_COUNTRIES else land) if x]
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True, slots=True)

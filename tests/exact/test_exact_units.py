@@ -298,12 +298,12 @@ def test_the_token_manager_for_exact_refreshes_thirty_seconds_before_expiry() ->
 
 
 def test_an_accounts_postal_address_is_street_postcode_city_and_a_foreign_country() -> None:
-    from adapters.exact.mapping import postal_address
+    from adapters.exact.mapping import account_address
 
-    assert postal_address({"AddressLine1": "Havenkade 12", "Postcode": "3011 AB",
+    assert account_address({"AddressLine1": "Havenkade 12", "Postcode": "3011 AB",
                            "City": "Rotterdam", "Country": "NL "}) == \
         "Havenkade 12\n3011 AB Rotterdam"
-    assert postal_address({"AddressLine1": "Rue Neuve 1", "Postcode": "1000",
+    assert account_address({"AddressLine1": "Rue Neuve 1", "Postcode": "1000",
                            "City": "Bruxelles", "Country": "BE"}) == \
         "Rue Neuve 1\n1000 Bruxelles\nBE"
-    assert postal_address({"AddressLine1": None, "City": "Utrecht"}) is None
+    assert account_address({"AddressLine1": None, "City": "Utrecht"}) is None
