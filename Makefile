@@ -21,6 +21,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check connector adapters tests bench
+	$(BIN)/ruff format --check connector adapters tests bench
 	$(BIN)/mypy
 
 # every benchmark; the worker load with 100, 1,000 and 5,000 clients takes about 35 minutes

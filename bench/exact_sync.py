@@ -88,16 +88,25 @@ def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
 
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            env = {"EXACT_CLIENT_ID": DEMO_CLIENT_ID, "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
-                   "DUNNING_SECRET_KEY": Fernet.generate_key().decode()}
-            write_config(root / "config", url, 2525, {SLUG: DIVISION},
-                         f"sqlite:///{root / 'bench.db'}", {})
+            env = {
+                "EXACT_CLIENT_ID": DEMO_CLIENT_ID,
+                "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+                "DUNNING_SECRET_KEY": Fernet.generate_key().decode(),
+            }
+            write_config(
+                root / "config", url, 2525, {SLUG: DIVISION}, f"sqlite:///{root / 'bench.db'}", {}
+            )
             app = App.open(root / "config", env)
             clock = ManualClock(START)
-            app.tokens.put_initial(SLUG, "default", "exact",
-                                   refresh_token=tokens["refresh_token"],
-                                   access_token=tokens["access_token"],
-                                   expires_at=START + timedelta(seconds=600), now=START)
+            app.tokens.put_initial(
+                SLUG,
+                "default",
+                "exact",
+                refresh_token=tokens["refresh_token"],
+                access_token=tokens["access_token"],
+                expires_at=START + timedelta(seconds=600),
+                now=START,
+            )
             tenant = app.tenant(SLUG, clock)
             phases = []
 
@@ -112,8 +121,14 @@ def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
                 if measure_memory:
                     peak = tracemalloc.get_traced_memory()[1] / 2**20
                     tracemalloc.stop()
-                return Phase(name, api_calls() - before, minimum_of(stats), seconds, peak,
-                             stats.customers + stats.invoices)
+                return Phase(
+                    name,
+                    api_calls() - before,
+                    minimum_of(stats),
+                    seconds,
+                    peak,
+                    stats.customers + stats.invoices,
+                )
 
             def full_minimum(stats: Any) -> int:
                 # PaymentTerms + Accounts pages, one call each for Contacts and Deleted
@@ -147,7 +162,8 @@ def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
 def main() -> None:
     print_report(
         "== Exact sync (sandbox in a child process, SQLite store, 1,000-row sync pages) ==",
-        "receivables", run_size,
+        "receivables",
+        run_size,
     )
 
 

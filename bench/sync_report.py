@@ -28,11 +28,15 @@ def print_report(title: str, unit: str, run_size: Callable[..., list[Phase]]) ->
     print(title)
     rows = [(n, p) for n in (50_000,) for p in run_size(n, measure_memory=False)]
     width = max(9, len(unit))
-    print(f"{unit:>{width}}  {'phase':<26} {'API calls':>9} {'minimum':>8} {'ratio':>6} "
-          f"{'records':>8} {'wall s':>7}")
+    print(
+        f"{unit:>{width}}  {'phase':<26} {'API calls':>9} {'minimum':>8} {'ratio':>6} "
+        f"{'records':>8} {'wall s':>7}"
+    )
     for n, p in rows:
-        print(f"{n:>{width}}  {p.name:<26} {p.calls:>9} {p.minimum:>8} "
-              f"{p.calls / p.minimum:>6.2f} {p.records:>8} {p.seconds:>7.1f}")
+        print(
+            f"{n:>{width}}  {p.name:<26} {p.calls:>9} {p.minimum:>8} "
+            f"{p.calls / p.minimum:>6.2f} {p.records:>8} {p.seconds:>7.1f}"
+        )
     print("\npeak Python heap during sync (tracemalloc; slower, so timed separately above):")
     for n in (10_000, 50_000):
         for p in run_size(n, measure_memory=True):

@@ -82,16 +82,25 @@ def run_size(n_invoices: int, *, measure_memory: bool) -> list[Phase]:
         tokens = control("POST", "tokens", {})
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
-            env = {"ZOHO_CLIENT_ID": "1000.SANDBOXDEMO7Q2K9X4M1Z8W3R5T6Y",
-                   "ZOHO_CLIENT_SECRET": "sandbox-zoho-secret-4f9a1c07",
-                   "DUNNING_SECRET_KEY": Fernet.generate_key().decode()}
-            write_config(root / "config", url, [WorldClient(SLUG, org)],
-                         f"sqlite:///{root / 'bench.db'}", {})
+            env = {
+                "ZOHO_CLIENT_ID": "1000.SANDBOXDEMO7Q2K9X4M1Z8W3R5T6Y",
+                "ZOHO_CLIENT_SECRET": "sandbox-zoho-secret-4f9a1c07",
+                "DUNNING_SECRET_KEY": Fernet.generate_key().decode(),
+            }
+            write_config(
+                root / "config", url, [WorldClient(SLUG, org)], f"sqlite:///{root / 'bench.db'}", {}
+            )
             app = App.open(root / "config", env)
             clock = ManualClock(START)
-            app.tokens.put_initial(SLUG, "default", "zoho", refresh_token=tokens["refresh_token"],
-                                   access_token=tokens["access_token"],
-                                   expires_at=START + timedelta(seconds=3500), now=START)
+            app.tokens.put_initial(
+                SLUG,
+                "default",
+                "zoho",
+                refresh_token=tokens["refresh_token"],
+                access_token=tokens["access_token"],
+                expires_at=START + timedelta(seconds=3500),
+                now=START,
+            )
             tenant = app.tenant(SLUG, clock)
             phases = []
 
@@ -107,12 +116,20 @@ def run_size(n_invoices: int, *, measure_memory: bool) -> list[Phase]:
                     peak = tracemalloc.get_traced_memory()[1] / 2**20
                     tracemalloc.stop()
                 calls = _api_calls(control("GET", "stats")) - before
-                return Phase(name, calls, minimum_of(stats), seconds, peak,
-                             stats.customers + stats.invoices + stats.payments)
+                return Phase(
+                    name,
+                    calls,
+                    minimum_of(stats),
+                    seconds,
+                    peak,
+                    stats.customers + stats.invoices + stats.payments,
+                )
 
             def full_minimum(stats: Any) -> int:
-                return sum(max(1, math.ceil(n / PAGE))
-                           for n in (stats.customers, stats.invoices, stats.payments))
+                return sum(
+                    max(1, math.ceil(n / PAGE))
+                    for n in (stats.customers, stats.invoices, stats.payments)
+                )
 
             phases.append(measured("first full sync", full_minimum))
             with session_scope(app.engine) as session:

@@ -92,37 +92,52 @@ def conditions(app: App, now: datetime) -> list[Condition]:
             continue
         state = leases.get_state(app.engine, slug)
         if state is not None and state.consecutive_failures >= after:
-            out.append(Condition(
-                slug, "failing",
-                f"{slug}: the last {state.consecutive_failures} runs failed; last error: "
-                f"{state.last_error or 'unknown'}",
-            ))
+            out.append(
+                Condition(
+                    slug,
+                    "failing",
+                    f"{slug}: the last {state.consecutive_failures} runs failed; last error: "
+                    f"{state.last_error or 'unknown'}",
+                )
+            )
         token = app.tokens.get(slug)
         if token is None:
-            out.append(Condition(
-                slug, "consent", f"{slug}: not connected; run `dunning auth login {slug}`"))
+            out.append(
+                Condition(
+                    slug, "consent", f"{slug}: not connected; run `dunning auth login {slug}`"
+                )
+            )
         elif token.state == "consent_needed":
-            out.append(Condition(
-                slug, "consent",
-                f"{slug}: consent needed again ({token.state_reason or 'token revoked'}); "
-                f"run `dunning auth login {slug}`",
-            ))
+            out.append(
+                Condition(
+                    slug,
+                    "consent",
+                    f"{slug}: consent needed again ({token.state_reason or 'token revoked'}); "
+                    f"run `dunning auth login {slug}`",
+                )
+            )
         else:
             ends = _token_expiry(token.extra)
             if ends is not None and ends - now <= TOKEN_EXPIRY_WARNING:
-                out.append(Condition(
-                    slug, "token_expiry",
-                    f"{slug}: the connection ends {ends:%Y-%m-%d %H:%M} UTC; "
-                    f"run `dunning auth login {slug}` before then",
-                ))
+                out.append(
+                    Condition(
+                        slug,
+                        "token_expiry",
+                        f"{slug}: the connection ends {ends:%Y-%m-%d %H:%M} UTC; "
+                        f"run `dunning auth login {slug}` before then",
+                    )
+                )
         budget = daily_api_budget(client)
         if budget:
             used = api_calls_on(app.engine, slug, now.date())
             if used >= BUDGET_SHARE * budget:
-                out.append(Condition(
-                    slug, "api_budget",
-                    f"{slug}: {used} of the {budget} API calls of today (UTC) are spent",
-                ))
+                out.append(
+                    Condition(
+                        slug,
+                        "api_budget",
+                        f"{slug}: {used} of the {budget} API calls of today (UTC) are spent",
+                    )
+                )
     return out
 
 
@@ -135,8 +150,15 @@ def sync_alerts(engine: Engine, found: list[Condition], now: datetime) -> None:
         for key, cond in wanted.items():
             row = rows.get(key)
             if row is None:
-                session.add(OpsAlert(tenant=cond.tenant, kind=cond.kind, message=cond.message,
-                                     raised_at=now, active=True))
+                session.add(
+                    OpsAlert(
+                        tenant=cond.tenant,
+                        kind=cond.kind,
+                        message=cond.message,
+                        raised_at=now,
+                        active=True,
+                    )
+                )
                 continue
             if not row.active:
                 row.active, row.raised_at, row.mailed_at, row.cleared_at = True, now, None, None
@@ -178,20 +200,24 @@ def evaluate(app: App, now: datetime, send: Sender | None = None) -> list[OpsAle
 
     lines = [f"- [{a.kind}] {a.message}" for a in unsent]
     body = (
-        "dunning-connector needs attention:\n\n" + "\n".join(lines)
+        "dunning-connector needs attention:\n\n"
+        + "\n".join(lines)
         + "\n\n`dunning status` shows every client. You get one mail per new problem; "
         "it is not repeated while the problem lasts.\n"
     )
     rendered = RenderedMessage(
         subject=f"dunning-connector: {len(unsent)} alert(s): "
-        + ", ".join(sorted({f'{a.tenant} {a.kind}' for a in unsent}))[:150],
+        + ", ".join(sorted({f"{a.tenant} {a.kind}" for a in unsent}))[:150],
         html="",
         text=body,
         to=(to,),
     )
     try:
-        send(build_message(rendered, sender=app.config.connector.mail.from_,
-                           sender_name="dunning-connector"))
+        send(
+            build_message(
+                rendered, sender=app.config.connector.mail.from_, sender_name="dunning-connector"
+            )
+        )
     except MailError as exc:
         log.error("alert mail to the operator failed (retried at the next check): %s", exc)
         return []

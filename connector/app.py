@@ -88,7 +88,12 @@ class App:
                 f"consent needed ({record.state_reason}); run `dunning auth login {slug}` again",
             )
         ledger = build_ledger(
-            slug, client, self.tokens, clock, self.config.connector, metrics=metrics,
+            slug,
+            client,
+            self.tokens,
+            clock,
+            self.config.connector,
+            metrics=metrics,
             limiters=self.limiters,
         )
         templates = self.config_dir / "templates" / slug

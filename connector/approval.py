@@ -44,12 +44,17 @@ def waiting(app: App, slug: str) -> list[Waiting]:
         out = []
         for row in outbox.in_state(session, slug, ["approval"]):
             items = outbox.items_of(session, row.id or 0)
-            out.append(Waiting(
-                id=row.id or 0, customer_ref=row.customer_ref, kind=row.kind,
-                invoices=tuple(i.invoice_ref for i in items),
-                steps=tuple(i.step for i in items),
-                planned_for=row.planned_for.isoformat(), created_at=row.created_at,
-            ))
+            out.append(
+                Waiting(
+                    id=row.id or 0,
+                    customer_ref=row.customer_ref,
+                    kind=row.kind,
+                    invoices=tuple(i.invoice_ref for i in items),
+                    steps=tuple(i.step for i in items),
+                    planned_for=row.planned_for.isoformat(),
+                    created_at=row.created_at,
+                )
+            )
         return out
 
 
@@ -76,7 +81,12 @@ def approve(app: App, slug: str, clock: Clock, ids: list[int] | None = None) -> 
         return DispatchStats()
     tenant = app.tenant(slug, clock)
     dispatcher = Dispatcher(
-        tenant.engine, tenant.ledger, tenant.renderer, tenant.dispatch_settings, clock,
-        owner=default_owner(), run_id="approval",
+        tenant.engine,
+        tenant.ledger,
+        tenant.renderer,
+        tenant.dispatch_settings,
+        clock,
+        owner=default_owner(),
+        run_id="approval",
     )
     return dispatcher.perform_approved(chosen)

@@ -32,11 +32,13 @@ class PaymentBehaviour:
         if not self.paid_invoices:
             return None
         return (Decimal(self.paid_late) / self.paid_invoices).quantize(
-            Decimal("0.01"), ROUND_HALF_UP)
+            Decimal("0.01"), ROUND_HALF_UP
+        )
 
 
-def behaviour(snapshot: Snapshot, customer_ref: str, today: date,
-              rule: LatePayerRule | None = None) -> PaymentBehaviour:
+def behaviour(
+    snapshot: Snapshot, customer_ref: str, today: date, rule: LatePayerRule | None = None
+) -> PaymentBehaviour:
     rule = rule or LatePayerRule()
     lateness: list[int] = []
     open_overdue = 0
@@ -46,8 +48,11 @@ def behaviour(snapshot: Snapshot, customer_ref: str, today: date,
         elif inv.is_open and inv.due_date < today:
             open_overdue += 1
     late = sum(1 for d in lateness if d > rule.grace_days)
-    average = (Decimal(sum(lateness)) / len(lateness)).quantize(Decimal("0.1"), ROUND_HALF_UP) \
-        if lateness else None
+    average = (
+        (Decimal(sum(lateness)) / len(lateness)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if lateness
+        else None
+    )
     chronic, reason = False, ""
     if len(lateness) < rule.min_invoices:
         reason = f"too few paid invoices to judge ({len(lateness)} of {rule.min_invoices})"
@@ -57,11 +62,13 @@ def behaviour(snapshot: Snapshot, customer_ref: str, today: date,
             chronic, reason = True, f"paid {late} of {len(lateness)} invoices late"
         elif average is not None and average >= rule.average_days_late:
             chronic, reason = True, f"pays {average} days late on average"
-    return PaymentBehaviour(customer_ref, len(lateness), late, average, open_overdue, chronic,
-                            reason)
+    return PaymentBehaviour(
+        customer_ref, len(lateness), late, average, open_overdue, chronic, reason
+    )
 
 
-def all_behaviour(snapshot: Snapshot, today: date,
-                  rule: LatePayerRule | None = None) -> list[PaymentBehaviour]:
+def all_behaviour(
+    snapshot: Snapshot, today: date, rule: LatePayerRule | None = None
+) -> list[PaymentBehaviour]:
     refs = sorted({i.customer_ref for i in snapshot.invoices.values()} | set(snapshot.customers))
     return [behaviour(snapshot, ref, today, rule) for ref in refs]

@@ -54,8 +54,6 @@ def main_options(
     ctx.obj = Globals(resolve_config_dir(config), verbose, log_format)
 
 
-
-
 # -- init / doctor ------------------------------------------------------------------------
 @app.command()
 def init(
@@ -97,8 +95,11 @@ def auth_login(
     ctx: typer.Context,
     client: Annotated[str, typer.Argument(help="Client name.")],
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
-    division: Annotated[int | None, typer.Option(
-        "--division", help="Exact Online: the division to connect (listed when not given).")
+    division: Annotated[
+        int | None,
+        typer.Option(
+            "--division", help="Exact Online: the division to connect (listed when not given)."
+        ),
     ] = None,
 ) -> None:
     """Open the platform's consent page and capture the authorization code on a local callback."""

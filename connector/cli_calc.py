@@ -101,10 +101,14 @@ def _aligned(rows: list[tuple[str, str, str]]) -> list[str]:
 
 def costs_report(b: CostBreakdown) -> list[str]:
     """The calculation as printed: parts, bands, limit, VAT, total."""
-    rows: list[tuple[str, str, str]] = [(
-        "Collection costs, Dutch scale (Besluit vergoeding voor buitengerechtelijke "
-        "incassokosten, art. 2)", "", "",
-    )]
+    rows: list[tuple[str, str, str]] = [
+        (
+            "Collection costs, Dutch scale (Besluit vergoeding voor buitengerechtelijke "
+            "incassokosten, art. 2)",
+            "",
+            "",
+        )
+    ]
     if len(b.parts) > 1:
         for number, part in enumerate(b.parts, start=1):
             rows.append((f"  invoice {number}", _fmt(part), ""))
@@ -112,12 +116,18 @@ def costs_report(b: CostBreakdown) -> list[str]:
     else:
         rows.append(("  principal", _fmt(b.principal), ""))
     for tier in b.tiers:
-        band = (f"{tier.lower:,.0f} - {tier.upper:,.0f}" if tier.upper is not None
-                else f"above {tier.lower:,.0f}")
-        rows.append((
-            f"    {_percent(tier.rate_percent):>4} of {_fmt(tier.base)}", _fmt(tier.amount),
-            f"(band {band})",
-        ))
+        band = (
+            f"{tier.lower:,.0f} - {tier.upper:,.0f}"
+            if tier.upper is not None
+            else f"above {tier.lower:,.0f}"
+        )
+        rows.append(
+            (
+                f"    {_percent(tier.rate_percent):>4} of {_fmt(tier.base)}",
+                _fmt(tier.amount),
+                f"(band {band})",
+            )
+        )
     rows.append(("  scale", _fmt(b.scale_amount), ""))
     if b.limit == "minimum":
         rows.append(("  minimum applies", _fmt(b.costs), "(at least EUR 40.00)"))
@@ -144,19 +154,26 @@ def interest_report(b: InterestBreakdown) -> list[str]:
         rows.append((f"  year {number}: {year.start} .. {year.end} on {_fmt(year.base)}", "", ""))
         for p in year.periods:
             mark = " " if p.confirmed else "*"
-            rows.append((
-                f"    {p.start} .. {p.end} {p.days:>4} d {_percent(p.rate):>6}{mark}",
-                _fmt(p.amount), "",
-            ))
+            rows.append(
+                (
+                    f"    {p.start} .. {p.end} {p.days:>4} d {_percent(p.rate):>6}{mark}",
+                    _fmt(p.amount),
+                    "",
+                )
+            )
         added = year.capitalised and year.end < b.payment_day
-        rows.append((
-            f"    interest for year {number}", _fmt(year.interest),
-            "added to the principal" if added else "",
-        ))
+        rows.append(
+            (
+                f"    interest for year {number}",
+                _fmt(year.interest),
+                "added to the principal" if added else "",
+            )
+        )
     rows.append(("  total interest", _fmt(b.total), ""))
     if b.unconfirmed:
-        rows.append(("  * rate derived from the ECB rate, not yet confirmed by a publication:", "",
-                     ""))
+        rows.append(
+            ("  * rate derived from the ECB rate, not yet confirmed by a publication:", "", "")
+        )
         for source in dict.fromkeys(p.source for p in b.unconfirmed):
             rows.append((f"    {source}", "", ""))
     return _aligned(rows)
@@ -166,13 +183,18 @@ def interest_report(b: InterestBreakdown) -> list[str]:
 def collection_costs_command(
     principal: Annotated[
         list[str],
-        typer.Option("--principal", "-p", help="Principal in EUR; repeat for several invoices "
-                     "in one letter (they are added up)."),
+        typer.Option(
+            "--principal",
+            "-p",
+            help="Principal in EUR; repeat for several invoices in one letter (they are added up).",
+        ),
     ],
     vat: Annotated[
         str | None,
-        typer.Option("--vat", help="VAT percentage to add (e.g. 21), only if the creditor "
-                     "cannot reclaim VAT."),
+        typer.Option(
+            "--vat",
+            help="VAT percentage to add (e.g. 21), only if the creditor cannot reclaim VAT.",
+        ),
     ] = None,
 ) -> None:
     """Collection costs on the Dutch scale (15/10/5/1/0.5 %, minimum 40, maximum 6,775)."""
@@ -196,8 +218,11 @@ def interest_command(
     principal: Annotated[str, typer.Option("--principal", "-p", help="Principal amount.")],
     from_: Annotated[
         str,
-        typer.Option("--from", help="Due date YYYY-MM-DD (consumer: the last day before "
-                     "verzuim); interest runs from the next day."),
+        typer.Option(
+            "--from",
+            help="Due date YYYY-MM-DD (consumer: the last day before "
+            "verzuim); interest runs from the next day.",
+        ),
     ],
     to: Annotated[
         str, typer.Option("--to", help="Payment day YYYY-MM-DD, included in the interest.")
@@ -225,13 +250,20 @@ def interest_command(
         _fail(f"--rates: {exc}")
     kind_value: Kind = "consumer" if kind is KindChoice.consumer else "commercial"
     day_count_value: DayCount = (
-        "actual/actual" if day_count is DayCountChoice.actual_actual
-        else "30/360" if day_count is DayCountChoice.thirty_360
+        "actual/actual"
+        if day_count is DayCountChoice.actual_actual
+        else "30/360"
+        if day_count is DayCountChoice.thirty_360
         else "actual/365"
     )
     try:
         breakdown = statutory_interest(
-            amount, start, end, kind=kind_value, day_count=day_count_value, table=table,
+            amount,
+            start,
+            end,
+            kind=kind_value,
+            day_count=day_count_value,
+            table=table,
             strict=strict,
         )
     except RateUnknown as exc:

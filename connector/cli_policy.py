@@ -85,8 +85,9 @@ def _by(by: str | None) -> str:
         return "cli"
 
 
-def _customer_and_invoice(application: App, client: str, customer: str | None,
-                          invoice: str | None) -> tuple[str, str | None]:
+def _customer_and_invoice(
+    application: App, client: str, customer: str | None, invoice: str | None
+) -> tuple[str, str | None]:
     from connector.store import pauses as pause_repo
     from connector.store.db import session_scope
 
@@ -108,12 +109,16 @@ def pause(
     ctx: typer.Context,
     client: ClientArg,
     customer: Annotated[str | None, typer.Argument(help="Customer (platform contact id).")] = None,
-    invoice: Annotated[str | None, typer.Option("--invoice", help="Only this invoice (ref or "
-                                                "number).")] = None,
-    kind: Annotated[KindChoice, typer.Option("--kind", help="promise, dispute, plan or stop.")] =
-    KindChoice.promise,
-    until: Annotated[str | None, typer.Option("--until", help="Last day of the pause "
-                                              "(YYYY-MM-DD); required for a promise.")] = None,
+    invoice: Annotated[
+        str | None, typer.Option("--invoice", help="Only this invoice (ref or number).")
+    ] = None,
+    kind: Annotated[
+        KindChoice, typer.Option("--kind", help="promise, dispute, plan or stop.")
+    ] = KindChoice.promise,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="Last day of the pause (YYYY-MM-DD); required for a promise."),
+    ] = None,
     reason: Annotated[str, typer.Option("--reason", help="Why (kept on record).")] = "",
     by: Annotated[str | None, typer.Option("--by", help="Who (default: your user name).")] = None,
     now: NowOpt = None,
@@ -134,9 +139,17 @@ def pause(
     customer_ref, invoice_ref = _customer_and_invoice(application, client, customer, invoice)
     try:
         with session_scope(application.engine) as session:
-            made = pause_repo.add(session, client, customer_ref, PauseKind(kind.value),
-                                  reason=reason, by=_by(by), now=clock.now(),
-                                  invoice_ref=invoice_ref, until=until_day)
+            made = pause_repo.add(
+                session,
+                client,
+                customer_ref,
+                PauseKind(kind.value),
+                reason=reason,
+                by=_by(by),
+                now=clock.now(),
+                invoice_ref=invoice_ref,
+                until=until_day,
+            )
     except ValueError as exc:
         _fail(str(exc))
     typer.echo(f"{client}: paused {customer_ref}: {made.describe()}")
@@ -147,8 +160,9 @@ def resume(
     client: ClientArg,
     customer: Annotated[str | None, typer.Argument(help="Customer (platform contact id).")] = None,
     invoice: Annotated[str | None, typer.Option("--invoice", help="Only this invoice.")] = None,
-    kind: Annotated[KindChoice | None, typer.Option("--kind", help="Only pauses of this kind."
-                                                    )] = None,
+    kind: Annotated[
+        KindChoice | None, typer.Option("--kind", help="Only pauses of this kind.")
+    ] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who (default: your user name).")] = None,
     now: NowOpt = None,
 ) -> None:
@@ -161,12 +175,20 @@ def resume(
     clock = _clock(application, now)
     customer_ref, invoice_ref = _customer_and_invoice(application, client, customer, invoice)
     with session_scope(application.engine) as session:
-        ended = pause_repo.resume(session, client, customer_ref, by=_by(by), now=clock.now(),
-                                  invoice_ref=invoice_ref,
-                                  kind=PauseKind(kind.value) if kind else None)
+        ended = pause_repo.resume(
+            session,
+            client,
+            customer_ref,
+            by=_by(by),
+            now=clock.now(),
+            invoice_ref=invoice_ref,
+            kind=PauseKind(kind.value) if kind else None,
+        )
     if not ended:
-        _fail(f"{client}: no live pause for {customer_ref}"
-              f"{' invoice ' + invoice if invoice else ''}", 1)
+        _fail(
+            f"{client}: no live pause for {customer_ref}{' invoice ' + invoice if invoice else ''}",
+            1,
+        )
     for p in ended:
         typer.echo(f"{client}: resumed {customer_ref}: {p.describe()}")
 
@@ -188,27 +210,37 @@ def customers(ctx: typer.Context, client: ClientArg, now: NowOpt = None) -> None
     with session_scope(application.engine) as session:
         snapshot = ledger_repo.load_snapshot(session, client)
         live = pause_repo.live(session, client)
-    header = (f"{'customer':<28} {'profile':<10} {'policy':<16} {'paid':>4} {'late':>4} "
-              f"{'avg days':>8} {'overdue':>7}  flag / pauses")
+    header = (
+        f"{'customer':<28} {'profile':<10} {'policy':<16} {'paid':>4} {'late':>4} "
+        f"{'avg days':>8} {'overdue':>7}  flag / pauses"
+    )
     typer.echo(header)
     typer.echo("-" * len(header))
     flagged = 0
     for b in all_behaviour(snapshot, today, cfg.late_payers):
         customer = snapshot.customers.get(b.customer_ref)
         override = cfg.customers.get(b.customer_ref)
-        profile = (CustomerProfile(override.profile) if override and override.profile
-                   else customer.profile if customer else CustomerProfile.BUSINESS)
+        profile = (
+            CustomerProfile(override.profile)
+            if override and override.profile
+            else customer.profile
+            if customer
+            else CustomerProfile.BUSINESS
+        )
         name = customer.name if customer else b.customer_ref
         notes = []
         if b.chronic_late_payer:
             flagged += 1
             notes.append(f"CHRONIC LATE PAYER ({b.reason}): consider prepayment / credit hold")
-        notes += [p.describe() for p in live
-                  if p.customer_ref == b.customer_ref and p.active_on(today)]
+        notes += [
+            p.describe() for p in live if p.customer_ref == b.customer_ref and p.active_on(today)
+        ]
         avg = f"{b.average_days_late}" if b.average_days_late is not None else "-"
-        typer.echo(f"{name[:28]:<28} {profile.value:<10} "
-                   f"{policies.for_profile(profile).name[:16]:<16} {b.paid_invoices:>4} "
-                   f"{b.paid_late:>4} {avg:>8} {b.open_overdue:>7}  {'; '.join(notes)}")
+        typer.echo(
+            f"{name[:28]:<28} {profile.value:<10} "
+            f"{policies.for_profile(profile).name[:16]:<16} {b.paid_invoices:>4} "
+            f"{b.paid_late:>4} {avg:>8} {b.open_overdue:>7}  {'; '.join(notes)}"
+        )
     typer.echo(f"{client}: {flagged} chronic late payer(s)")
 
 
@@ -237,15 +269,19 @@ def statement(
         snapshot = ledger_repo.load_snapshot(session, client, customer_refs=[customer])
         history = outbox.history(session, client)
     if customer not in snapshot.customers and not snapshot.invoices:
-        _fail(f"{client}: customer {customer!r} is not in the local store (run `dunning sync`)",
-              1)
+        _fail(f"{client}: customer {customer!r} is not in the local store (run `dunning sync`)", 1)
     override = cfg.customers.get(customer)
     lang = language or (override.language if override and override.language else None)
-    pdf = statement_pdf(settings_for(cfg, language=lang), snapshot, customer,
-                        _today(application, client, clock),
-                        since=last_statement_day(history, customer),
-                        address=postal_address(snapshot.customers.get(customer),
-                                               override.address if override else None))
+    pdf = statement_pdf(
+        settings_for(cfg, language=lang),
+        snapshot,
+        customer,
+        _today(application, client, clock),
+        since=last_statement_day(history, customer),
+        address=postal_address(
+            snapshot.customers.get(customer), override.address if override else None
+        ),
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     typer.echo(f"{client}: statement for {customer} written to {out}")
@@ -256,8 +292,9 @@ def letter(
     client: ClientArg,
     customer: Annotated[str, typer.Argument(help="Customer (platform contact id).")],
     out: Annotated[Path, typer.Option("--out", help="PDF file to write.")],
-    kind: Annotated[LetterChoice, typer.Option("--kind", help="notice-of-default or "
-                                               "fourteen-day.")] = LetterChoice.notice_of_default,
+    kind: Annotated[
+        LetterChoice, typer.Option("--kind", help="notice-of-default or fourteen-day.")
+    ] = LetterChoice.notice_of_default,
     now: NowOpt = None,
 ) -> None:
     """Write a notice of default or fourteen-day letter for (registered) post as PDF."""
@@ -277,11 +314,20 @@ def letter(
     who = snapshot.customers.get(customer) or Customer(customer, customer)
     override = cfg.customers.get(customer)
     profile = CustomerProfile(override.profile) if override and override.profile else None
-    action = (ActionKind.NOTICE_OF_DEFAULT if kind is LetterChoice.notice_of_default
-              else ActionKind.FOURTEEN_DAY_LETTER)
-    pdf = letter_pdf(settings_for(cfg, language=override.language if override else None),
-                     action, who, open_, _today(application, client, clock), profile=profile,
-                     address=postal_address(who, override.address if override else None))
+    action = (
+        ActionKind.NOTICE_OF_DEFAULT
+        if kind is LetterChoice.notice_of_default
+        else ActionKind.FOURTEEN_DAY_LETTER
+    )
+    pdf = letter_pdf(
+        settings_for(cfg, language=override.language if override else None),
+        action,
+        who,
+        open_,
+        _today(application, client, clock),
+        profile=profile,
+        address=postal_address(who, override.address if override else None),
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
     typer.echo(f"{client}: {kind.value} letter for {customer} written to {out}")
@@ -291,9 +337,12 @@ def handoff(
     ctx: typer.Context,
     client: ClientArg,
     out: Annotated[Path, typer.Option("--out", help="Directory for the dossiers.")] = Path(
-        "handoff"),
-    customer: Annotated[list[str] | None, typer.Option(
-        "--customer", help="Only these customers (default: every handed-off one).")] = None,
+        "handoff"
+    ),
+    customer: Annotated[
+        list[str] | None,
+        typer.Option("--customer", help="Only these customers (default: every handed-off one)."),
+    ] = None,
     now: NowOpt = None,
 ) -> None:
     """Export a collection dossier (PDF + CSV) per handed-off customer."""
@@ -320,9 +369,18 @@ def handoff(
     for ref in refs:
         override = cfg.customers.get(ref)
         profile = CustomerProfile(override.profile) if override and override.profile else None
-        result = dossier(settings, snapshot, history, all_pauses, ref, today, profile=profile,
-                         address=postal_address(snapshot.customers.get(ref),
-                                                override.address if override else None))
+        result = dossier(
+            settings,
+            snapshot,
+            history,
+            all_pauses,
+            ref,
+            today,
+            profile=profile,
+            address=postal_address(
+                snapshot.customers.get(ref), override.address if override else None
+            ),
+        )
         name = snapshot.customers[ref].name if ref in snapshot.customers else ref
         stem = f"{ref}-{re.sub(r'[^A-Za-z0-9]+', '-', name).strip('-').lower()}"
         (out / f"{stem}.pdf").write_bytes(result.pdf)

@@ -63,23 +63,35 @@ def serve(
     now: NowOption = None,
     every: Annotated[
         float | None,
-        typer.Option("--every", help="Run each client every SECONDS (default: schedule."
-                     "every_minutes). For tests and trials.", metavar="SECONDS"),
+        typer.Option(
+            "--every",
+            help="Run each client every SECONDS (default: schedule."
+            "every_minutes). For tests and trials.",
+            metavar="SECONDS",
+        ),
     ] = None,
     jitter: Annotated[
         float | None,
-        typer.Option("--jitter", help="Spread clients' phases over SECONDS (default: "
-                     "schedule.jitter_seconds).", metavar="SECONDS"),
+        typer.Option(
+            "--jitter",
+            help="Spread clients' phases over SECONDS (default: schedule.jitter_seconds).",
+            metavar="SECONDS",
+        ),
     ] = None,
     max_concurrent: Annotated[
         int | None,
-        typer.Option("--max-concurrent", help="Client runs at once (default: schedule."
-                     "max_concurrent_clients).", min=1),
+        typer.Option(
+            "--max-concurrent",
+            help="Client runs at once (default: schedule.max_concurrent_clients).",
+            min=1,
+        ),
     ] = None,
     listen: Annotated[
         str | None,
-        typer.Option("--listen", help="HOST:PORT of /healthz, /readyz, /metrics (default: "
-                     "http.listen, loopback)."),
+        typer.Option(
+            "--listen",
+            help="HOST:PORT of /healthz, /readyz, /metrics (default: http.listen, loopback).",
+        ),
     ] = None,
     grace: Annotated[
         float,
@@ -89,8 +101,8 @@ def serve(
         float, typer.Option("--alert-check", help="Seconds between alert checks.")
     ] = 60.0,
     watch: Annotated[
-        bool, typer.Option("--watch", help="Reload when a configuration file changes (besides "
-                           "SIGHUP).")
+        bool,
+        typer.Option("--watch", help="Reload when a configuration file changes (besides SIGHUP)."),
     ] = False,
 ) -> None:
     """Run every client on its schedule until SIGTERM; SIGHUP reloads the configuration."""
@@ -102,8 +114,13 @@ def serve(
         setup_logging(ctx.obj.verbose, "json")
     clock = _clock(now, application.config.connector.timezone)
     options = ServeOptions(
-        every_seconds=every, jitter_seconds=jitter, max_concurrent=max_concurrent,
-        listen=listen, grace_seconds=grace, alert_check_seconds=alert_check, watch=watch,
+        every_seconds=every,
+        jitter_seconds=jitter,
+        max_concurrent=max_concurrent,
+        listen=listen,
+        grace_seconds=grace,
+        alert_check_seconds=alert_check,
+        watch=watch,
     )
     try:
         service = Service(application, clock, options)

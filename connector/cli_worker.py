@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import procrastinate
+
+    from connector.app import App
 
 
 def register(app: typer.Typer) -> None:
@@ -12,8 +17,12 @@ def register(app: typer.Typer) -> None:
     app.command()(enqueue)
 
 
-def _queue_and_app(ctx: typer.Context, *, schedule: bool = True,  # type: ignore[no-untyped-def]
-                   now: str | None = None):
+def _queue_and_app(
+    ctx: typer.Context,
+    *,
+    schedule: bool = True,
+    now: str | None = None,
+) -> tuple[procrastinate.App, App]:
     from connector.cli_common import clock_for, fail, globals_of
     from connector.clock import ShiftedClock
     from connector.worker import queue as q
@@ -49,16 +58,25 @@ def worker(
         bool, typer.Option(help="Also queue due clients every minute (off: `dunning enqueue`).")
     ] = True,
     now: Annotated[
-        str | None, typer.Option("--now", help="Act as if it were this moment when this worker "
-                                 "starts (the clock then runs on); for trials and backfills.")
+        str | None,
+        typer.Option(
+            "--now",
+            help="Act as if it were this moment when this worker "
+            "starts (the clock then runs on); for trials and backfills.",
+        ),
     ] = None,
 ) -> None:
     """Run client jobs from the PostgreSQL task queue (start several, on several machines)."""
     from connector.worker import queue as q
 
     queue, _app = _queue_and_app(ctx, schedule=schedule, now=now)
-    q.run_worker(queue, concurrency=concurrency, heartbeat=heartbeat,
-                 stalled_after=stalled_after, wait=not burst)
+    q.run_worker(
+        queue,
+        concurrency=concurrency,
+        heartbeat=heartbeat,
+        stalled_after=stalled_after,
+        wait=not burst,
+    )
 
 
 def enqueue(

@@ -76,7 +76,6 @@ class ShiftedClock(SystemClock):
         return self._start + timedelta(seconds=time.monotonic() - self._t0)
 
 
-
 def parse_now(value: str, tz: str) -> datetime:
     """Parse a `--now` value. A bare date means 09:00 local time in `tz`; a naive datetime is
     local time in `tz`; an aware one is taken as given."""

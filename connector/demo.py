@@ -180,6 +180,7 @@ class SandboxWorld(DrivesConnector):
     def organization(self, slug: str = "demo") -> str:
         return self.clients[slug].organization_id
 
+
 def write_config(
     config_dir: Path,
     sandbox_url: str,

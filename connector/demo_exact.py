@@ -100,8 +100,11 @@ class SmtpCatcher:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content)
         with self._lock:
-            self.mails.append(CaughtMail(self.clock.now(), str(envelope.mail_from),
-                                         tuple(envelope.rcpt_tos), message))
+            self.mails.append(
+                CaughtMail(
+                    self.clock.now(), str(envelope.mail_from), tuple(envelope.rcpt_tos), message
+                )
+            )
         return "250 Message accepted for delivery"
 
     def start(self) -> SmtpCatcher:
@@ -157,11 +160,20 @@ class ExactSandboxWorld(DrivesConnector):
         server = LoopbackServer(router).start()
         smtp = SmtpCatcher(clock).start()
         divisions = {slug: info.divisions[n] for n, slug in enumerate(slugs)}
-        env = {"EXACT_CLIENT_ID": DEMO_CLIENT_ID, "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
-               "DUNNING_SECRET_KEY": Fernet.generate_key().decode()}
+        env = {
+            "EXACT_CLIENT_ID": DEMO_CLIENT_ID,
+            "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+            "DUNNING_SECRET_KEY": Fernet.generate_key().decode(),
+        }
         config_dir = root / "config"
-        write_config(config_dir, server.url, smtp.port, divisions,
-                     database_url or f"sqlite:///{root / 'dunning.db'}", client_overrides or {})
+        write_config(
+            config_dir,
+            server.url,
+            smtp.port,
+            divisions,
+            database_url or f"sqlite:///{root / 'dunning.db'}",
+            client_overrides or {},
+        )
         app = App.open(config_dir, env)
         world = cls(root, clock, state, router, server, smtp, app, info, divisions, env)
         if connect:
@@ -174,9 +186,13 @@ class ExactSandboxWorld(DrivesConnector):
         tokens = demo_tokens(self.state, self.info)
         issued = self.clock.now() - timedelta(seconds=self.state.limits.refresh_min_interval)
         self.app.tokens.put_initial(
-            slug, "default", "exact", refresh_token=tokens.refresh_token,
+            slug,
+            "default",
+            "exact",
+            refresh_token=tokens.refresh_token,
             access_token=tokens.access_token,
-            expires_at=issued + timedelta(seconds=int(tokens.expires_in)), now=self.clock.now(),
+            expires_at=issued + timedelta(seconds=int(tokens.expires_in)),
+            now=self.clock.now(),
         )
 
     def close(self) -> None:
@@ -187,8 +203,6 @@ class ExactSandboxWorld(DrivesConnector):
     def division(self, slug: str = "demo") -> int:
         return self.divisions[slug]
 
-
-
     def written(self, slug: str = "demo") -> dict[str, list[dict[str, Any]]]:
         return self.state.written(self.division(slug))
 
@@ -196,8 +210,14 @@ class ExactSandboxWorld(DrivesConnector):
         return [m.day for m in self.smtp.to(address)]
 
 
-def write_config(config_dir: Path, sandbox_url: str, smtp_port: int, divisions: dict[str, int],
-                 database_url: str, overrides: dict[str, str]) -> None:
+def write_config(
+    config_dir: Path,
+    sandbox_url: str,
+    smtp_port: int,
+    divisions: dict[str, int],
+    database_url: str,
+    overrides: dict[str, str],
+) -> None:
     (config_dir / "clients").mkdir(parents=True, exist_ok=True)
     (config_dir / "connector.yaml").write_text(
         f"database_url: {json.dumps(database_url)}\n"
@@ -235,13 +255,25 @@ class ExactDemoResult:
     sent_by_kind: Counter[str]
 
 
-def run_exact_demo(out: Path, *, days: int = 90, seed: int = 7, start: date | None = None,
-                   echo: Callable[[str], object] = print) -> Path:
+def run_exact_demo(
+    out: Path,
+    *,
+    days: int = 90,
+    seed: int = 7,
+    start: date | None = None,
+    echo: Callable[[str], object] = print,
+) -> Path:
     return simulate_exact(out, days=days, seed=seed, start=start, echo=echo).report
 
 
-def simulate_exact(out: Path, *, days: int = 90, seed: int = 7, start: date | None = None,
-                   echo: Callable[[str], object] = print) -> ExactDemoResult:
+def simulate_exact(
+    out: Path,
+    *,
+    days: int = 90,
+    seed: int = 7,
+    start: date | None = None,
+    echo: Callable[[str], object] = print,
+) -> ExactDemoResult:
     start = start or date(2026, 1, 5)
     out.mkdir(parents=True, exist_ok=True)
     db = out / "dunning.db"
@@ -277,8 +309,9 @@ def _paid_before(world: ExactSandboxWorld, term_id: str, moment: datetime) -> bo
     return paid >= term.amount_dc
 
 
-def build_exact_report(world: ExactSandboxWorld, start: date, days: int, out: Path
-                       ) -> ExactDemoResult:
+def build_exact_report(
+    world: ExactSandboxWorld, start: date, days: int, out: Path
+) -> ExactDemoResult:
     dd = world.state.data(world.division())
     zone = ZoneInfo(ZONE)
     actions = world.actions("demo")
@@ -288,8 +321,10 @@ def build_exact_report(world: ExactSandboxWorld, start: date, days: int, out: Pa
             continue
         for ref, _step in a["items"]:
             if a["done_at"] is not None and _paid_before(world, ref, a["done_at"]):
-                bad.append(f"{a['done_at'].astimezone(zone):%Y-%m-%d} {a['kind']} for "
-                           f"receivable {ref} which was already paid")
+                bad.append(
+                    f"{a['done_at'].astimezone(zone):%Y-%m-%d} {a['kind']} for "
+                    f"receivable {ref} which was already paid"
+                )
     sent_by_kind: Counter[str] = Counter(a["kind"] for a in actions if a["status"] == "sent")
     statuses: Counter[str] = Counter(a["status"] for a in actions)
     written = world.written()
@@ -309,22 +344,29 @@ def build_exact_report(world: ExactSandboxWorld, start: date, days: int, out: Pa
         account = dd.accounts.get(a["customer_ref"])
         name = account.name if account else a["customer_ref"]
         when = a["done_at"].astimezone(zone) if a["done_at"] else None
-        numbers = ", ".join(str(dd.terms[r].invoice_number) if r in dd.terms else r
-                            for r, _ in a["items"])
+        numbers = ", ".join(
+            str(dd.terms[r].invoice_number) if r in dd.terms else r for r, _ in a["items"]
+        )
         rows.append((when, name, a["kind"], numbers, a["status"]))
     report = out / "report.html"
     e = html.escape
     body = ["<h1>dunning-connector demo (Exact Online)</h1><ul>"]
     body += [f"<li>{e(line)}</li>" for line in summary]
-    body.append("</ul><table><tr><th>when</th><th>customer</th><th>action</th><th>invoices</th>"
-                "<th>status</th></tr>")
+    body.append(
+        "</ul><table><tr><th>when</th><th>customer</th><th>action</th><th>invoices</th>"
+        "<th>status</th></tr>"
+    )
     for when, name, kind, numbers, status in rows:
         stamp = f"{when:%a %Y-%m-%d %H:%M}" if when else "-"
-        body.append(f"<tr><td>{e(stamp)}</td><td>{e(name)}</td><td>{e(kind)}</td>"
-                    f"<td>{e(numbers)}</td><td>{e(status)}</td></tr>")
+        body.append(
+            f"<tr><td>{e(stamp)}</td><td>{e(name)}</td><td>{e(kind)}</td>"
+            f"<td>{e(numbers)}</td><td>{e(status)}</td></tr>"
+        )
     body.append("</table>")
-    report.write_text("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-                      "<title>demo report</title></head><body>" + "".join(body)
-                      + "</body></html>", encoding="utf-8")
+    report.write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>demo report</title></head><body>" + "".join(body) + "</body></html>",
+        encoding="utf-8",
+    )
     summary.append(f"report: {report}")
     return ExactDemoResult(report, summary, bad, sent_by_kind)

@@ -293,11 +293,18 @@ class Dispatcher:
             from connector.documents import attachments_for, postal_address
 
             files = attachments_for(
-                self.engine, self.tenant, action, customer, list(invoices.values()),
-                today=ctx.today, language=language, company=self.settings.company,
+                self.engine,
+                self.tenant,
+                action,
+                customer,
+                list(invoices.values()),
+                today=ctx.today,
+                language=language,
+                company=self.settings.company,
                 sender=self.settings.sender,
-                address=postal_address(customer,
-                                       self.settings.customer_addresses.get(customer.ref)),
+                address=postal_address(
+                    customer, self.settings.customer_addresses.get(customer.ref)
+                ),
             )
             rendered = dataclasses.replace(rendered, attachments=rendered.attachments + files)
         return rendered
@@ -334,9 +341,7 @@ class Dispatcher:
                 )
 
     @staticmethod
-    def _describe(
-        action: Action, customer: Customer, fresh: dict[str, Invoice | None]
-    ) -> str:
+    def _describe(action: Action, customer: Customer, fresh: dict[str, Invoice | None]) -> str:
         numbers = ", ".join(
             inv.number if (inv := fresh.get(ref)) is not None else ref
             for ref in action.invoice_refs

@@ -61,8 +61,11 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
         ]
         for each in policies.all():
             if each.thank_you != "never":
-                problems += [p for lang in sorted(languages)
-                             for p in renderer.check(each.thank_you_template, lang)]
+                problems += [
+                    p
+                    for lang in sorted(languages)
+                    for p in renderer.check(each.thank_you_template, lang)
+                ]
         for problem in sorted(set(problems)):
             lines.append(f"FAIL {slug}: template {problem}")
             client_ok = False
@@ -76,7 +79,9 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
         if client_ok:
             lines.append(f"ok   {slug}: policy {policy.name}, {len(policy.steps)} steps")
             for profile, other in sorted(policies.by_profile.items()):
-                lines.append(f"ok   {slug}: {profile} customers: policy {other.name}, "
-                             f"{len(other.steps)} steps")
+                lines.append(
+                    f"ok   {slug}: {profile} customers: policy {other.name}, "
+                    f"{len(other.steps)} steps"
+                )
         ok = ok and client_ok
     return lines, ok

@@ -343,11 +343,18 @@ class HttpClient:
             why = (
                 type(outcome.exception()).__name__
                 if outcome is not None and outcome.failed
-                else f"HTTP {outcome.result().status_code}" if outcome is not None else "?"
+                else f"HTTP {outcome.result().status_code}"
+                if outcome is not None
+                else "?"
             )
             log.warning(
                 "%s %s %s: %s, retry %d in %.1f s",
-                self.name, method, safe_url(url), why, rs.attempt_number, rs.upcoming_sleep,
+                self.name,
+                method,
+                safe_url(url),
+                why,
+                rs.attempt_number,
+                rs.upcoming_sleep,
             )
 
         retrying = Retrying(
@@ -397,9 +404,7 @@ class HttpClient:
             )
         except requests.RequestException as exc:
             self.metrics.count("errors", method, url)
-            log.warning(
-                "%s %s %s failed: %s", self.name, method, safe_url(url), type(exc).__name__
-            )
+            log.warning("%s %s %s failed: %s", self.name, method, safe_url(url), type(exc).__name__)
             raise
         shown = safe_url(response.url or url)
         if response.status_code == 429:

@@ -72,8 +72,14 @@ def build_ledger(
 
 
 #: Zoho Books daily API calls per organisation, by plan (reference/zoho-books.md §3).
-_ZOHO_DAILY_CALLS = {"free": 1000, "standard": 2000, "professional": 5000, "premium": 10000,
-                     "elite": 10000, "ultimate": 10000}
+_ZOHO_DAILY_CALLS = {
+    "free": 1000,
+    "standard": 2000,
+    "professional": 5000,
+    "premium": 10000,
+    "elite": 10000,
+    "ultimate": 10000,
+}
 #: Exact Online: 5,000 calls per app per division per day, reset 00:00 UTC (exact-online.md).
 _EXACT_DAILY_CALLS_PER_DIVISION = 5000
 
@@ -105,8 +111,16 @@ def login(
     if client.platform == "exact" and client.exact is not None:
         from adapters.exact.consent import login_exact
 
-        login_exact(slug, client.exact, tokens, clock, division=division,
-                    open_browser=open_browser, echo=echo, timeout=timeout)
+        login_exact(
+            slug,
+            client.exact,
+            tokens,
+            clock,
+            division=division,
+            open_browser=open_browser,
+            echo=echo,
+            timeout=timeout,
+        )
         return
     if division is not None:
         raise UnsupportedPlatform(f"{slug}: --division is for Exact Online clients")

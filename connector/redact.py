@@ -25,8 +25,10 @@ _lock = threading.Lock()
 _tokens: dict[str, None] = {}  # insertion-ordered set of token-shaped secrets
 _others: dict[str, None] = {}  # anything else (passwords with spaces or punctuation): few
 
-_FIELD = (r"access_token|refresh_token|client_secret|id_token|password|passwd|secret|"
-          r"authtoken|code|token")
+_FIELD = (
+    r"access_token|refresh_token|client_secret|id_token|password|passwd|secret|"
+    r"authtoken|code|token"
+)
 _PATTERNS = [
     re.compile(r"(?i)\b(Bearer|Zoho-oauthtoken|Basic)\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(rf"(?i)\b({_FIELD})=([^&\s\"',;]+)"),

@@ -44,7 +44,10 @@ class LeaseKeeper:
     def __init__(self, tenant: Tenant, owner: str) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._loop, args=(tenant, owner), daemon=True, name=f"lease-{tenant.slug}",
+            target=self._loop,
+            args=(tenant, owner),
+            daemon=True,
+            name=f"lease-{tenant.slug}",
         )
 
     def _loop(self, tenant: Tenant, owner: str) -> None:

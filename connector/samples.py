@@ -42,14 +42,26 @@ def write_samples(app: App, slug: str, today: date, out: Path) -> list[Path]:
             path.write_text(data, encoding="utf-8")
         written.append(path)
 
-    put("statement.pdf", statement_pdf(settings, snapshot, ref, today,
-                                       since=last_statement_day(history, ref)))
+    put(
+        "statement.pdf",
+        statement_pdf(settings, snapshot, ref, today, since=last_statement_day(history, ref)),
+    )
     if customer is not None and open_:
-        put("notice_of_default.pdf",
-            letter_pdf(settings, ActionKind.NOTICE_OF_DEFAULT, customer, open_, today))
-        put("fourteen_day_letter.pdf",
-            letter_pdf(settings, ActionKind.FOURTEEN_DAY_LETTER, customer, open_, today,
-                       profile=CustomerProfile.CONSUMER))
+        put(
+            "notice_of_default.pdf",
+            letter_pdf(settings, ActionKind.NOTICE_OF_DEFAULT, customer, open_, today),
+        )
+        put(
+            "fourteen_day_letter.pdf",
+            letter_pdf(
+                settings,
+                ActionKind.FOURTEEN_DAY_LETTER,
+                customer,
+                open_,
+                today,
+                profile=CustomerProfile.CONSUMER,
+            ),
+        )
     result = dossier(settings, snapshot, history, all_pauses, ref, today)
     put("handoff_dossier.pdf", result.pdf)
     put("handoff_dossier.csv", result.csv)

@@ -24,10 +24,15 @@ POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
 
 def _backends() -> list[object]:
     params: list[object] = ["sqlite"]
-    params.append(pytest.param("postgres", marks=[
-        pytest.mark.postgres,
-        pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set"),
-    ]))
+    params.append(
+        pytest.param(
+            "postgres",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set"),
+            ],
+        )
+    )
     return params
 
 

@@ -73,8 +73,9 @@ BATCH = 20
 #: a receivable paid within this window is re-read by `recheck_customer` even when closed
 RECHECK_WINDOW = timedelta(days=7)
 
-_RAISE_KINDS = frozenset({ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED,
-                          ErrorKind.BUDGET_EXHAUSTED})
+_RAISE_KINDS = frozenset(
+    {ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED, ErrorKind.BUDGET_EXHAUSTED}
+)
 
 
 class Mailer(Protocol):
@@ -96,8 +97,11 @@ def parse_cursor(value: str | None) -> Cursor:
     out: Cursor = {}
     for division, marks in data.items():
         if isinstance(marks, dict):
-            out[str(division)] = {str(k): int(v) for k, v in marks.items()
-                                  if isinstance(v, int) and not isinstance(v, bool)}
+            out[str(division)] = {
+                str(k): int(v)
+                for k, v in marks.items()
+                if isinstance(v, int) and not isinstance(v, bool)
+            }
     return out
 
 
@@ -153,12 +157,16 @@ class ExactLedger:
         for division in self.divisions:
             row = reachable.get(division)
             if row is None:
-                raise ExactApiError(ErrorKind.CONFIG, f"{self.tenant}: division {division} is "
-                                    "not reachable with this login (choose another division or "
-                                    "log in as a user who has it)")
+                raise ExactApiError(
+                    ErrorKind.CONFIG,
+                    f"{self.tenant}: division {division} is "
+                    "not reachable with this login (choose another division or "
+                    "log in as a user who has it)",
+                )
             if str(row.get("Status", 1)) != "1":
-                raise ExactApiError(ErrorKind.CONFIG, f"{self.tenant}: division {division} is "
-                                    "not active in Exact")
+                raise ExactApiError(
+                    ErrorKind.CONFIG, f"{self.tenant}: division {division} is not active in Exact"
+                )
             lines.append(mapping.division_line(me, division, row.get("Description")))
         return "; ".join(lines)
 
@@ -176,20 +184,28 @@ class ExactLedger:
                         self._note(division, invoice, number=False)
                         items.append(invoice)
                 if rows:
-                    marks["terms"] = max(marks.get("terms", 1), *(
-                        mapping.timestamp(r.get("Timestamp"), PAYMENT_TERMS.path) for r in rows))
+                    marks["terms"] = max(
+                        marks.get("terms", 1),
+                        *(mapping.timestamp(r.get("Timestamp"), PAYMENT_TERMS.path) for r in rows),
+                    )
                 yield Page(items, dump_cursor(state))
             for rows, _last in self.client.pages(
                 division, SYNC_DELETED, f"Timestamp gt {marks.get('deleted', 1)}L"
             ):
                 gone = [
-                    mapping.tombstone(mapping.guid(r.get("EntityKey"), "deleted record"),
-                                      self.clock.now(), self.currency)
-                    for r in rows if str(r.get("EntityType")) == str(DELETED_PAYMENT_TERM)
+                    mapping.tombstone(
+                        mapping.guid(r.get("EntityKey"), "deleted record"),
+                        self.clock.now(),
+                        self.currency,
+                    )
+                    for r in rows
+                    if str(r.get("EntityType")) == str(DELETED_PAYMENT_TERM)
                 ]
                 if rows:
-                    marks["deleted"] = max(marks.get("deleted", 1), *(
-                        mapping.timestamp(r.get("Timestamp"), SYNC_DELETED.path) for r in rows))
+                    marks["deleted"] = max(
+                        marks.get("deleted", 1),
+                        *(mapping.timestamp(r.get("Timestamp"), SYNC_DELETED.path) for r in rows),
+                    )
                 yield Page(gone, dump_cursor(state))
 
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]:
@@ -214,8 +230,10 @@ class ExactLedger:
                         without_email[customer.ref] = row
                     items.append(customer)
                 if rows:
-                    marks["accounts"] = max(marks.get("accounts", 1), *(
-                        mapping.timestamp(r.get("Timestamp"), SYNC_ACCOUNTS.path) for r in rows))
+                    marks["accounts"] = max(
+                        marks.get("accounts", 1),
+                        *(mapping.timestamp(r.get("Timestamp"), SYNC_ACCOUNTS.path) for r in rows),
+                    )
                 yield Page(items, dump_cursor(state))
             for rows, _last in self.client.pages(
                 division, SYNC_CONTACTS, f"Timestamp gt {marks.get('contacts', 1)}L"
@@ -229,8 +247,10 @@ class ExactLedger:
                         emails[account] = str(row["Email"]).strip()
                 items = self._accounts_with_contact_email(division, emails, without_email)
                 if rows:
-                    marks["contacts"] = max(marks.get("contacts", 1), *(
-                        mapping.timestamp(r.get("Timestamp"), SYNC_CONTACTS.path) for r in rows))
+                    marks["contacts"] = max(
+                        marks.get("contacts", 1),
+                        *(mapping.timestamp(r.get("Timestamp"), SYNC_CONTACTS.path) for r in rows),
+                    )
                 yield Page(items, dump_cursor(state))
 
     def iter_payments(self, cursor: str | None) -> Iterator[Page[Payment]]:
@@ -242,10 +262,13 @@ class ExactLedger:
         division for refs whose division is not known yet). Absent = deleted (None)."""
         result: dict[str, Invoice | None] = {ref: None for ref in refs}
         for division in self.divisions:
-            wanted = [r for r in refs if result[r] is None
-                      and self._division_of.get(r, division) == division]
+            wanted = [
+                r
+                for r in refs
+                if result[r] is None and self._division_of.get(r, division) == division
+            ]
             for start in range(0, len(wanted), BATCH):
-                chunk = wanted[start:start + BATCH]
+                chunk = wanted[start : start + BATCH]
                 clause = " or ".join(f"ID eq {mapping.guid_literal(r)}" for r in chunk)
                 for row in self.client.rows(division, RECEIVABLES, clause):
                     invoice = mapping.invoice_from_term(row, currency=self.currency)
@@ -259,8 +282,10 @@ class ExactLedger:
         week (so one paid this morning comes back as PAID)."""
         division = self._account_division(customer_ref)
         recent = mapping.wall_literal(self.clock.now() - RECHECK_WINDOW)
-        clause = (f"Account eq {mapping.guid_literal(customer_ref)} and "
-                  f"(IsFullyPaid eq false or Modified ge {recent})")
+        clause = (
+            f"Account eq {mapping.guid_literal(customer_ref)} and "
+            f"(IsFullyPaid eq false or Modified ge {recent})"
+        )
         invoices = []
         for row in self.client.rows(division, RECEIVABLES, clause):
             invoice = mapping.invoice_from_term(row, currency=self.currency)
@@ -272,15 +297,19 @@ class ExactLedger:
         division = self._account_division(customer_ref)
         rows = self.client.rows(division, ACCOUNTS, f"ID eq {mapping.guid_literal(customer_ref)}")
         if not rows:
-            raise ExactApiError(ErrorKind.FATAL, f"Exact account {customer_ref} not found",
-                                endpoint=ACCOUNTS.path, not_found=True)
+            raise ExactApiError(
+                ErrorKind.FATAL,
+                f"Exact account {customer_ref} not found",
+                endpoint=ACCOUNTS.path,
+                not_found=True,
+            )
         email = None
         if not rows[0].get("Email"):
             contacts = self.client.rows(
-                division, CONTACTS, f"Account eq {mapping.guid_literal(customer_ref)}")
+                division, CONTACTS, f"Account eq {mapping.guid_literal(customer_ref)}"
+            )
             email = mapping.main_contact_email(contacts)
-        return mapping.customer_from_account(rows[0], contact_email=email,
-                                             currency=self.currency)
+        return mapping.customer_from_account(rows[0], contact_email=email, currency=self.currency)
 
     # -- writes ---------------------------------------------------------------------------
     def perform(self, action: Action, rendered: RenderedMessage | None) -> WriteResult:
@@ -295,9 +324,11 @@ class ExactLedger:
         """
         kind = action.kind
         if kind not in self.capabilities.kinds:
-            why = ("Exact's Debtor Management add-on sends reminders for this client"
-                   if self.addon and kind in writeback.ADDON_KINDS
-                   else f"the Exact adapter cannot perform {kind}")
+            why = (
+                "Exact's Debtor Management add-on sends reminders for this client"
+                if self.addon and kind in writeback.ADDON_KINDS
+                else f"the Exact adapter cannot perform {kind}"
+            )
             return WriteResult(Outcome.NOT_SENT, why)
         if kind.is_mail and (rendered is None or not rendered.to):
             return WriteResult(Outcome.NOT_SENT, "no message or no recipient to send to")
@@ -312,8 +343,13 @@ class ExactLedger:
         if kind.is_mail:
             assert rendered is not None
             try:
-                msg = build_message(rendered, sender=self.mail_from, sender_name=self.sender_name,
-                                    key=action.idempotency_key, reply_to=self.reply_to)
+                msg = build_message(
+                    rendered,
+                    sender=self.mail_from,
+                    sender_name=self.sender_name,
+                    key=action.idempotency_key,
+                    reply_to=self.reply_to,
+                )
                 message_id = self.mailer.send(msg)
             except MailError as exc:
                 if exc.definite:
@@ -324,8 +360,9 @@ class ExactLedger:
         numbers = [self._numbers.get(r, r[:8]) for r in action.invoice_refs]
         refs: list[str] = []
         calls = 0
-        for write in writeback.records(action, rendered, numbers=numbers, now=self.clock.now(),
-                                       message_id=message_id):
+        for write in writeback.records(
+            action, rendered, numbers=numbers, now=self.clock.now(), message_id=message_id
+        ):
             try:
                 calls += 1
                 created = self.client.post(division, write.path, write.body)
@@ -333,15 +370,22 @@ class ExactLedger:
                 refs.append(ref)
                 for filename, content in write.attachments:
                     calls += 1
-                    self.client.post(division, writeback.ATTACHMENTS_PATH,
-                                     writeback.attachment_body(ref, filename, content))
+                    self.client.post(
+                        division,
+                        writeback.ATTACHMENTS_PATH,
+                        writeback.attachment_body(ref, filename, content),
+                    )
             except ExactApiError as exc:
                 if not kind.is_mail:
                     if exc.kind in _RAISE_KINDS and exc.sent is False:
                         raise
                     outcome = Outcome.UNKNOWN if exc.sent is None else Outcome.NOT_SENT
-                    return WriteResult(outcome, f"{write.purpose} failed: {exc}", tuple(refs),
-                                       {"calls": str(calls)})
+                    return WriteResult(
+                        outcome,
+                        f"{write.purpose} failed: {exc}",
+                        tuple(refs),
+                        {"calls": str(calls)},
+                    )
                 details.append(f"{write.purpose} not recorded in Exact: {exc}")
         details.append(f"recorded in Exact ({len(refs)} record(s))")
         return WriteResult(Outcome.SENT, "; ".join(details), tuple(refs), {"calls": str(calls)})
@@ -353,11 +397,14 @@ class ExactLedger:
         Read failures are raised: the outbox row stays `sending` and is reconciled later."""
         division = self._account_division(action.customer_ref)
         tag = writeback.marker(action)
-        since = datetime.combine(action.planned_for - timedelta(days=1), datetime.min.time(),
-                                 mapping.AMSTERDAM)
+        since = datetime.combine(
+            action.planned_for - timedelta(days=1), datetime.min.time(), mapping.AMSTERDAM
+        )
         endpoint = TASKS if action.kind is ActionKind.CALL_TASK else NOTES
-        clause = (f"Account eq {mapping.guid_literal(action.customer_ref)} and "
-                  f"Created ge {mapping.wall_literal(since)}")
+        clause = (
+            f"Account eq {mapping.guid_literal(action.customer_ref)} and "
+            f"Created ge {mapping.wall_literal(since)}"
+        )
         for row in self.client.rows(division, endpoint, clause):
             if tag in str(row.get("Notes") or ""):
                 return Outcome.SENT
@@ -387,8 +434,12 @@ class ExactLedger:
             if self.client.rows(division, ACCOUNTS, f"ID eq {mapping.guid_literal(account_ref)}"):
                 self._division_of[account_ref] = division
                 return division
-        raise ExactApiError(ErrorKind.FATAL, f"Exact account {account_ref} is in none of the "
-                            f"divisions {', '.join(map(str, self.divisions))}", not_found=True)
+        raise ExactApiError(
+            ErrorKind.FATAL,
+            f"Exact account {account_ref} is in none of the "
+            f"divisions {', '.join(map(str, self.divisions))}",
+            not_found=True,
+        )
 
     def _accounts_with_contact_email(
         self, division: int, emails: dict[str, str], without_email: dict[str, dict[str, Any]]
@@ -400,7 +451,7 @@ class ExactLedger:
         unknown = [ref for ref in emails if ref not in without_email]
         rows = {ref: without_email[ref] for ref in emails if ref in without_email}
         for start in range(0, len(unknown), BATCH):
-            chunk = unknown[start:start + BATCH]
+            chunk = unknown[start : start + BATCH]
             clause = " or ".join(f"ID eq {mapping.guid_literal(r)}" for r in chunk)
             for row in self.client.rows(division, ACCOUNTS, clause):
                 rows[mapping.guid(row.get("ID"), "account")] = row
@@ -409,8 +460,11 @@ class ExactLedger:
                 continue
             if len(self.divisions) > 1:
                 self._division_of[ref] = division
-            out.append(mapping.customer_from_account(row, contact_email=emails.get(ref),
-                                                     currency=self.currency))
+            out.append(
+                mapping.customer_from_account(
+                    row, contact_email=emails.get(ref), currency=self.currency
+                )
+            )
         return out
 
 
@@ -444,14 +498,30 @@ def exact_token_manager(
     marker in the token row, and a 30 s leeway on 600 s tokens (never earlier than Exact's
     570-second rule allows)."""
     http = make_http(clock=clock, name="exact-oauth", max_read_attempts=1)
-    intents = StoreIntents(store, tenant, connection, clock.now) if hasattr(
-        store, "set_extra") else None
-    refresher = exact_refresher(http, settings.effective_base_url, settings.client_id,
-                                settings.client_secret.get_secret_value(), intents=intents,
-                                hook=hook, now=clock.now, patience=marker_patience,
-                                recover=settings.refresh_rotation == "on_first_use")
-    return TokenManager(store, tenant, connection, "exact", refresher, clock,
-                        leeway=timedelta(seconds=REFRESH_LEEWAY_SECONDS), lease_ttl=lease_ttl)
+    intents = (
+        StoreIntents(store, tenant, connection, clock.now) if hasattr(store, "set_extra") else None
+    )
+    refresher = exact_refresher(
+        http,
+        settings.effective_base_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        intents=intents,
+        hook=hook,
+        now=clock.now,
+        patience=marker_patience,
+        recover=settings.refresh_rotation == "on_first_use",
+    )
+    return TokenManager(
+        store,
+        tenant,
+        connection,
+        "exact",
+        refresher,
+        clock,
+        leeway=timedelta(seconds=REFRESH_LEEWAY_SECONDS),
+        lease_ttl=lease_ttl,
+    )
 
 
 def exact_ledger_from_settings(
@@ -470,13 +540,27 @@ def exact_ledger_from_settings(
     reserve: int | None = None,
 ) -> ExactLedger:
     """Wire an `ExactLedger` from a client's `ExactSettings`, the token store and a mailer."""
-    tokens = exact_token_manager(settings, store, tenant=tenant, clock=clock,
-                                 connection=connection)
-    errors = StoreErrorLog(store, tenant, connection, clock.now) if hasattr(
-        store, "set_extra") else None
-    client = ExactClient(tokens, settings.effective_base_url, clock, metrics=metrics,
-                         limiters=limiters, reserve=reserve, errors=errors)
-    return ExactLedger(client, tenant=tenant, divisions=settings.division_list, clock=clock,
-                       mailer=mailer, mail_from=mail_from, sender_name=sender_name,
-                       reply_to=reply_to,
-                       debtor_management_addon=settings.debtor_management_addon)
+    tokens = exact_token_manager(settings, store, tenant=tenant, clock=clock, connection=connection)
+    errors = (
+        StoreErrorLog(store, tenant, connection, clock.now) if hasattr(store, "set_extra") else None
+    )
+    client = ExactClient(
+        tokens,
+        settings.effective_base_url,
+        clock,
+        metrics=metrics,
+        limiters=limiters,
+        reserve=reserve,
+        errors=errors,
+    )
+    return ExactLedger(
+        client,
+        tenant=tenant,
+        divisions=settings.division_list,
+        clock=clock,
+        mailer=mailer,
+        mail_from=mail_from,
+        sender_name=sender_name,
+        reply_to=reply_to,
+        debtor_management_addon=settings.debtor_management_addon,
+    )

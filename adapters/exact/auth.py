@@ -77,8 +77,9 @@ class RefreshIntents(Protocol):
 class StoreIntents:
     """`RefreshIntents` on connector.store.tokens.TokenRepository (``extra`` of the row)."""
 
-    def __init__(self, store: Any, tenant: str, connection: str,
-                 now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: Any, tenant: str, connection: str, now: Callable[[], datetime]
+    ) -> None:
         self.store = store
         self.tenant = tenant
         self.connection = connection
@@ -98,8 +99,12 @@ class StoreIntents:
 
     def set(self, fingerprint: str | None) -> None:
         stamp = self.now().isoformat() if fingerprint else None
-        self.store.set_extra(self.tenant, self.connection,
-                             {INTENT_KEY: fingerprint, INTENT_AT_KEY: stamp}, self.now())
+        self.store.set_extra(
+            self.tenant,
+            self.connection,
+            {INTENT_KEY: fingerprint, INTENT_AT_KEY: stamp},
+            self.now(),
+        )
 
 
 def fingerprint(refresh_token: str) -> str:
@@ -113,15 +118,25 @@ def token_url(base_url: str) -> str:
 def authorize_url(base_url: str, client_id: str, redirect_uri: str, state: str) -> str:
     """The consent page. Exact has no scope parameter (scopes are set on the app) and no
     offline flag: every code grant comes with a refresh token."""
-    query = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
-             "state": state, "force_login": "0"}
+    query = {
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "response_type": "code",
+        "state": state,
+        "force_login": "0",
+    }
     return base_url.rstrip("/") + "/api/oauth2/auth?" + urlencode(query)
 
 
 def _kind(error: str, description: str, reason: str, status: int) -> TokenErrorKind:
     text = f"{error} {description} {reason}".lower()
-    if "tooearly" in text or "not expired" in text or "toomanytokenrequests" in text \
-            or "token request limit" in text or status == 429:
+    if (
+        "tooearly" in text
+        or "not expired" in text
+        or "toomanytokenrequests" in text
+        or "token request limit" in text
+        or status == 429
+    ):
         return "throttled"
     if error in ("invalid_grant", "unauthorized_client") or "refresh token" in text:
         # "Old refresh token used.", "The refresh token expired at …", "Invalid refresh token."
@@ -134,8 +149,13 @@ def _kind(error: str, description: str, reason: str, status: int) -> TokenErrorK
 def _post_token(http: HttpClient, base_url: str, form: Mapping[str, str]) -> dict[str, Any]:
     """POST the token form once and classify the answer. Never retried."""
     try:
-        response = http.request("POST", token_url(base_url), data=dict(form), retry=False,
-                                headers={"Accept": "application/json"})
+        response = http.request(
+            "POST",
+            token_url(base_url),
+            data=dict(form),
+            retry=False,
+            headers={"Accept": "application/json"},
+        )
     except requests.ConnectTimeout:
         raise TokenEndpointError("other", "could not connect to Exact's token endpoint") from None
     except (requests.Timeout, requests.ConnectionError) as exc:
@@ -213,11 +233,14 @@ def exact_refresher(
             if at is not None and now is not None and (now() - at).total_seconds() < patience:
                 raise TokenRefreshUnknown(
                     "another process's refresh of this token may still be waiting for Exact's "
-                    "answer; not sent again, try later")
+                    "answer; not sent again, try later"
+                )
             if recover:
-                log.warning("an earlier refresh of this connection's token ended without "
-                            "storing Exact's answer; the new pair was never used, so the stored "
-                            "refresh token is still valid and is sent again")
+                log.warning(
+                    "an earlier refresh of this connection's token ended without "
+                    "storing Exact's answer; the new pair was never used, so the stored "
+                    "refresh token is still valid and is sent again"
+                )
             else:
                 raise TokenEndpointError(
                     "invalid_grant",
@@ -230,10 +253,16 @@ def exact_refresher(
         if intents is not None:
             intents.set(mark)
         try:
-            body = _post_token(http, base_url, {
-                "grant_type": "refresh_token", "refresh_token": refresh_token,
-                "client_id": client_id, "client_secret": client_secret,
-            })
+            body = _post_token(
+                http,
+                base_url,
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    "client_id": client_id,
+                    "client_secret": client_secret,
+                },
+            )
         except TokenEndpointError:
             if intents is not None:
                 intents.set(None)  # a definite answer: the outcome is known
@@ -247,13 +276,24 @@ def exact_refresher(
 
 
 def exchange_code(
-    http: HttpClient, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
+    http: HttpClient,
+    base_url: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
     code: str,
 ) -> TokenResponse:
     """Exchange a one-time authorization code (valid ~3 minutes) for the first token pair."""
     register_secret(client_secret)
-    body = _post_token(http, base_url, {
-        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
-        "client_id": client_id, "client_secret": client_secret,
-    })
+    body = _post_token(
+        http,
+        base_url,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    )
     return token_response(body)

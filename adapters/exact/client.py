@@ -87,7 +87,7 @@ class ExactClient:
             prefix = f"{division}|"
             for key, stamps in self._errors.load().items():
                 if key.startswith(prefix):
-                    gate.remember(key[len(prefix):], stamps)
+                    gate.remember(key[len(prefix) :], stamps)
         return gate
 
     def http(self, division: int) -> HttpClient:
@@ -95,9 +95,12 @@ class ExactClient:
         if client is None:
             gate = self.gate(division)
             client = self._http[division] = make_http(
-                clock=self.clock, name="exact", timeout=self._timeout,
-                limiter=self._limiters(limiter_key(self.base_url, division), PER_MINUTE,
-                                       self.clock),
+                clock=self.clock,
+                name="exact",
+                timeout=self._timeout,
+                limiter=self._limiters(
+                    limiter_key(self.base_url, division), PER_MINUTE, self.clock
+                ),
                 wait_hint=lambda response: gate.minute_wait(response.headers),
                 metrics=self.metrics,
             )
@@ -137,17 +140,25 @@ class ExactClient:
             token = self._token()
             try:
                 response = self.http(division).request(
-                    method, url, params=params, json=json,
+                    method,
+                    url,
+                    params=params,
+                    json=json,
                     headers={**headers, "Authorization": f"Bearer {token}"},
                 )
             except requests.ConnectTimeout:
-                raise ExactApiError(ErrorKind.TRANSIENT, f"Exact {method} {endpoint}: could not "
-                                    "connect", endpoint=endpoint, sent=False) from None
+                raise ExactApiError(
+                    ErrorKind.TRANSIENT,
+                    f"Exact {method} {endpoint}: could not connect",
+                    endpoint=endpoint,
+                    sent=False,
+                ) from None
             except (requests.Timeout, requests.ConnectionError) as exc:
                 raise ExactApiError(
                     ErrorKind.TRANSIENT,
                     f"Exact {method} {endpoint}: no answer ({type(exc).__name__})",
-                    endpoint=endpoint, sent=None,
+                    endpoint=endpoint,
+                    sent=None,
                 ) from None
             gate.after(endpoint, response.status_code, response.headers)
             if response.status_code in BUDGET_STATUSES and self._errors is not None:
@@ -164,7 +175,10 @@ class ExactClient:
             except ExactApiError:
                 body = None
             raise api_error(
-                response.status_code, error_message(body), endpoint, method=method,
+                response.status_code,
+                error_message(body),
+                endpoint,
+                method=method,
                 reason=response.headers.get("Reason", ""),
                 daily_exhausted=response.status_code == 429 and gate.daily_exhausted,
             )
@@ -194,16 +208,23 @@ class ExactClient:
                 return
             url, params = links.check(nxt), None
 
-    def rows(self, division: int | None, endpoint: Endpoint, filter: str | None = None,
-             *, gate_division: int | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self,
+        division: int | None,
+        endpoint: Endpoint,
+        filter: str | None = None,
+        *,
+        gate_division: int | None = None,
+    ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for rows, _last in self.pages(division, endpoint, filter, gate_division=gate_division):
             out.extend(rows)
         return out
 
     def post(self, division: int, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        answer = self.call("POST", self.url(division, path), division=division, endpoint=path,
-                           json=dict(body))
+        answer = self.call(
+            "POST", self.url(division, path), division=division, endpoint=path, json=dict(body)
+        )
         if answer is None:
             raise malformed(path, "empty answer to a POST", status=201)
         return single(answer, path)

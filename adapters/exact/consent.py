@@ -62,8 +62,14 @@ def reachable_divisions(client: ExactClient, via: int) -> list[DivisionRow]:
     rows = []
     for row in client.divisions(via):
         code = int(row["Code"])
-        rows.append(DivisionRow(code, str(row.get("Description") or ""),
-                                str(row.get("Status", 1)) == "1", code == current))
+        rows.append(
+            DivisionRow(
+                code,
+                str(row.get("Description") or ""),
+                str(row.get("Status", 1)) == "1",
+                code == current,
+            )
+        )
     return sorted(rows, key=lambda r: r.code)
 
 
@@ -75,17 +81,23 @@ def check_divisions(
     listing = "\n".join(r.line(configured) for r in rows) or "  (none)"
     if chosen is not None:
         if chosen not in reachable:
-            raise LoginError(f"division {chosen} is not reachable with this login. "
-                             f"Divisions this user can reach:\n{listing}")
+            raise LoginError(
+                f"division {chosen} is not reachable with this login. "
+                f"Divisions this user can reach:\n{listing}"
+            )
         if chosen not in configured:
-            raise LoginError(f"division {chosen} is not in the client file (it names "
-                             f"{', '.join(map(str, configured))}); put it under 'exact: "
-                             f"division:' first. Divisions this user can reach:\n{listing}")
+            raise LoginError(
+                f"division {chosen} is not in the client file (it names "
+                f"{', '.join(map(str, configured))}); put it under 'exact: "
+                f"division:' first. Divisions this user can reach:\n{listing}"
+            )
     missing = [d for d in configured if d not in reachable]
     if missing:
-        raise LoginError(f"division(s) {', '.join(map(str, missing))} from the client file are "
-                         f"not reachable with this login. Divisions this user can reach:\n"
-                         f"{listing}")
+        raise LoginError(
+            f"division(s) {', '.join(map(str, missing))} from the client file are "
+            f"not reachable with this login. Divisions this user can reach:\n"
+            f"{listing}"
+        )
     return configured
 
 
@@ -116,18 +128,34 @@ def login_exact(
     http = make_http(clock=clock, name="exact-oauth", max_read_attempts=1)
     answer = run_login(
         url,
-        lambda code: exchange_code(http, base, settings.client_id,
-                                   settings.client_secret.get_secret_value(), redirect, code),
-        redirect_port=redirect_port, state=state, open_browser=show, timeout=timeout,
+        lambda code: exchange_code(
+            http,
+            base,
+            settings.client_id,
+            settings.client_secret.get_secret_value(),
+            redirect,
+            code,
+        ),
+        redirect_port=redirect_port,
+        state=state,
+        open_browser=show,
+        timeout=timeout,
     )
     assert answer.refresh_token is not None
     now = clock.now()
-    tokens.put_initial(slug, "default", "exact", refresh_token=answer.refresh_token,
-                       access_token=answer.access_token,
-                       expires_at=now + timedelta(seconds=answer.expires_in), now=now)
+    tokens.put_initial(
+        slug,
+        "default",
+        "exact",
+        refresh_token=answer.refresh_token,
+        access_token=answer.access_token,
+        expires_at=now + timedelta(seconds=answer.expires_in),
+        now=now,
+    )
     configured = settings.division_list
-    client = ExactClient(exact_token_manager(settings, tokens, tenant=slug, clock=clock),
-                         base, clock)
+    client = ExactClient(
+        exact_token_manager(settings, tokens, tenant=slug, clock=clock), base, clock
+    )
     rows = reachable_divisions(client, configured[0])
     followed = check_divisions(rows, configured, division)
     echo("Divisions this login can reach:\n" + "\n".join(r.line(configured) for r in rows))

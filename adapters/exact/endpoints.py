@@ -36,38 +36,72 @@ class Endpoint:
 
 
 TERM_FIELDS = (
-    "ID", "Account", "Amount", "AmountDC", "Currency", "DueDate", "InvoiceDate", "EntryDate",
-    "InvoiceNumber", "EntryNumber", "IsFullyPaid", "LastPaymentDate", "Status", "Modified",
+    "ID",
+    "Account",
+    "Amount",
+    "AmountDC",
+    "Currency",
+    "DueDate",
+    "InvoiceDate",
+    "EntryDate",
+    "InvoiceNumber",
+    "EntryNumber",
+    "IsFullyPaid",
+    "LastPaymentDate",
+    "Status",
+    "Modified",
 )
-ACCOUNT_FIELDS = ("ID", "Code", "Name", "Email", "Language", "Status", "Blocked", "MainContact",
-                  "AddressLine1", "Postcode", "City", "Country", "Modified")
+ACCOUNT_FIELDS = (
+    "ID",
+    "Code",
+    "Name",
+    "Email",
+    "Language",
+    "Status",
+    "Blocked",
+    "MainContact",
+    "AddressLine1",
+    "Postcode",
+    "City",
+    "Country",
+    "Modified",
+)
 CONTACT_FIELDS = ("ID", "Account", "FullName", "Email", "IsMainContact", "Language", "Modified")
 
 #: receivables (LineType 20) and payables (22) with their Timestamp; we keep the receivables
-PAYMENT_TERMS = Endpoint("payment terms", "sync/Cashflow/PaymentTerms",
-                         (*TERM_FIELDS, "LineType", "Timestamp"), sync=True)
-SYNC_ACCOUNTS = Endpoint("accounts", "sync/CRM/Accounts", (*ACCOUNT_FIELDS, "Timestamp"),
-                         sync=True)
-SYNC_CONTACTS = Endpoint("contacts", "sync/CRM/Contacts", (*CONTACT_FIELDS, "Timestamp"),
-                         sync=True)
-SYNC_DELETED = Endpoint("deleted", "sync/Deleted", ("ID", "EntityKey", "EntityType", "Timestamp"),
-                        sync=True)
+PAYMENT_TERMS = Endpoint(
+    "payment terms",
+    "sync/Cashflow/PaymentTerms",
+    (*TERM_FIELDS, "LineType", "Timestamp"),
+    sync=True,
+)
+SYNC_ACCOUNTS = Endpoint("accounts", "sync/CRM/Accounts", (*ACCOUNT_FIELDS, "Timestamp"), sync=True)
+SYNC_CONTACTS = Endpoint("contacts", "sync/CRM/Contacts", (*CONTACT_FIELDS, "Timestamp"), sync=True)
+SYNC_DELETED = Endpoint(
+    "deleted", "sync/Deleted", ("ID", "EntityKey", "EntityType", "Timestamp"), sync=True
+)
 
 #: the same receivables, for filtered reads of one account or a batch of ids
 RECEIVABLES = Endpoint("receivables", "cashflow/Receivables", TERM_FIELDS)
 ACCOUNTS = Endpoint("accounts", "crm/Accounts", ACCOUNT_FIELDS)
 CONTACTS = Endpoint("contacts", "crm/Contacts", CONTACT_FIELDS)
-NOTES = Endpoint("communication notes", "activities/CommunicationNotes",
-                 ("ID", "Account", "Subject", "Notes", "Created"))
-TASKS = Endpoint("tasks", "activities/Tasks", ("ID", "Account", "Description", "Notes",
-                                               "Created"))
+NOTES = Endpoint(
+    "communication notes",
+    "activities/CommunicationNotes",
+    ("ID", "Account", "Subject", "Notes", "Created"),
+)
+TASKS = Endpoint("tasks", "activities/Tasks", ("ID", "Account", "Description", "Notes", "Created"))
 DOCUMENTS_PATH = "documents/Documents"
 ATTACHMENTS_PATH = "documents/DocumentAttachments"
 
-ME = Endpoint("me", "current/Me", ("UserID", "UserName", "FullName", "CurrentDivision",
-                                   "DivisionCustomerName"))
-DIVISIONS = Endpoint("divisions", "system/Divisions", ("Code", "Description", "Status",
-                                                       "Currency", "Legislation"))
+ME = Endpoint(
+    "me",
+    "current/Me",
+    ("UserID", "UserName", "FullName", "CurrentDivision", "DivisionCustomerName"),
+)
+DIVISIONS = Endpoint(
+    "divisions", "system/Divisions", ("Code", "Description", "Status", "Currency", "Legislation")
+)
 
 #: `sync/Deleted` EntityType values (picqer SyncDeleted.php)
 DELETED_ACCOUNT = 2

@@ -91,10 +91,22 @@ def api_error(
     if message:
         text += f": {message[:300]}"
     sent: bool | None = None if status >= 500 else False
-    return ExactApiError(res.kind, text, status=status, endpoint=endpoint,
-                         not_found=res.not_found, sent=sent, reason=reason)
+    return ExactApiError(
+        res.kind,
+        text,
+        status=status,
+        endpoint=endpoint,
+        not_found=res.not_found,
+        sent=sent,
+        reason=reason,
+    )
 
 
 def malformed(endpoint: str, what: str, *, status: int | None = None) -> ExactApiError:
-    return ExactApiError(ErrorKind.MALFORMED, f"Exact {endpoint}: malformed answer: {what}",
-                         status=status, endpoint=endpoint, sent=None)
+    return ExactApiError(
+        ErrorKind.MALFORMED,
+        f"Exact {endpoint}: malformed answer: {what}",
+        status=status,
+        endpoint=endpoint,
+        sent=None,
+    )

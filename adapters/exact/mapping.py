@@ -40,8 +40,7 @@ _ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 
 class MalformedRecord(ExactApiError):
     def __init__(self, what: str, message: str) -> None:
-        super().__init__(ErrorKind.MALFORMED, f"Exact {what}: {message}", endpoint=what,
-                         sent=None)
+        super().__init__(ErrorKind.MALFORMED, f"Exact {what}: {message}", endpoint=what, sent=None)
 
 
 # -- scalars ----------------------------------------------------------------------------------
@@ -202,9 +201,17 @@ def tombstone(ref: str, deleted_at: datetime | None, currency: str = "EUR") -> I
     the number keeps the id so the store shows what it was."""
     day = (deleted_at or datetime(1970, 1, 1, tzinfo=UTC)).date()
     zero = Money(Decimal("0.00"), currency)
-    return Invoice(ref=ref, number=f"deleted {ref[:8]}", customer_ref="",
-                   status=InvoiceStatus.DELETED, issue_date=day, due_date=day, total=zero,
-                   balance=zero, updated_at=deleted_at)
+    return Invoice(
+        ref=ref,
+        number=f"deleted {ref[:8]}",
+        customer_ref="",
+        status=InvoiceStatus.DELETED,
+        issue_date=day,
+        due_date=day,
+        total=zero,
+        balance=zero,
+        updated_at=deleted_at,
+    )
 
 
 def customer_from_account(
@@ -232,8 +239,12 @@ def customer_from_account(
 
 def account_address(record: Mapping[str, Any]) -> str | None:
     """``AddressLine1`` / ``Postcode City`` / ``Country`` (a code) as letter lines."""
-    return postal_address([_text(record.get("AddressLine1"))], _text(record.get("Postcode")),
-                          _text(record.get("City")), _text(record.get("Country")))
+    return postal_address(
+        [_text(record.get("AddressLine1"))],
+        _text(record.get("Postcode")),
+        _text(record.get("City")),
+        _text(record.get("Country")),
+    )
 
 
 def main_contact_email(rows: list[dict[str, Any]]) -> str | None:

@@ -25,8 +25,11 @@ def parse_json(response: requests.Response, endpoint: str) -> Any:
         return json.loads(response.content or b"", parse_float=Decimal)
     except (ValueError, UnicodeDecodeError):
         ctype = response.headers.get("Content-Type", "?")
-        raise malformed(endpoint, f"not JSON (HTTP {response.status_code}, {ctype})",
-                        status=response.status_code) from None
+        raise malformed(
+            endpoint,
+            f"not JSON (HTTP {response.status_code}, {ctype})",
+            status=response.status_code,
+        ) from None
 
 
 def error_message(body: Any) -> str:

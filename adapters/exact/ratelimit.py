@@ -55,8 +55,9 @@ class StoreErrorLog:
     """`ErrorLog` in the `extra` of the client's token row (connector.store.tokens), pruned to
     the last hour on every write. Errors are rare, so a read-modify-write is cheap enough."""
 
-    def __init__(self, store: Any, tenant: str, connection: str,
-                 now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: Any, tenant: str, connection: str, now: Callable[[], datetime]
+    ) -> None:
         self.store, self.tenant, self.connection, self.now = store, tenant, connection, now
 
     def load(self) -> dict[str, list[float]]:
@@ -72,10 +73,12 @@ class StoreErrorLog:
     def record(self, division: int, endpoint: str, at: float) -> None:
         errors = self.load()
         errors.setdefault(f"{division}|{endpoint}", []).append(at)
-        recent = {key: kept for key, stamps in errors.items()
-                  if (kept := [t for t in stamps if t > at - HOUR])}
-        self.store.set_extra(self.tenant, self.connection, {ERRORS_KEY: recent or None},
-                             self.now())
+        recent = {
+            key: kept
+            for key, stamps in errors.items()
+            if (kept := [t for t in stamps if t > at - HOUR])
+        }
+        self.store.set_extra(self.tenant, self.connection, {ERRORS_KEY: recent or None}, self.now())
 
 
 @dataclass
@@ -86,8 +89,13 @@ class _Window:
 
 
 class DivisionGate:
-    def __init__(self, clock: Clock, *, reserve: int = DEFAULT_RESERVE,
-                 error_guard: int = DEFAULT_ERROR_GUARD) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        reserve: int = DEFAULT_RESERVE,
+        error_guard: int = DEFAULT_ERROR_GUARD,
+    ) -> None:
         self.clock = clock
         self.reserve = reserve
         self.error_guard = error_guard
@@ -113,7 +121,8 @@ class DivisionGate:
                         f"Exact {endpoint}: failed {len(errors)} times in the last hour; not "
                         f"called again for {int(until - now) // 60 + 1} min to protect Exact's "
                         "error budget (10 per endpoint and hour)",
-                        endpoint=endpoint, sent=False,
+                        endpoint=endpoint,
+                        sent=False,
                     )
             day = self.day
             if day.remaining is not None and day.reset is not None and day.reset > now:
@@ -124,7 +133,9 @@ class DivisionGate:
                         ErrorKind.BUDGET_EXHAUSTED,
                         f"Exact's daily API budget is used up ({what}; {day.remaining} of "
                         f"{day.limit} left); stopping, the next run resumes from the cursor",
-                        endpoint=endpoint, sent=False, status=429,
+                        endpoint=endpoint,
+                        sent=False,
+                        status=429,
                     )
             minute = self.minute
             wait = 0.0
@@ -149,8 +160,7 @@ class DivisionGate:
             _read(self.minute, headers, "X-RateLimit-Minutely-")
             _read(self.day, headers, "X-RateLimit-")
             if status in BUDGET_STATUSES:
-                self._errors.setdefault(endpoint, deque()).append(
-                    self.clock.now().timestamp())
+                self._errors.setdefault(endpoint, deque()).append(self.clock.now().timestamp())
 
     @property
     def daily_exhausted(self) -> bool:
@@ -192,8 +202,9 @@ _gates: weakref.WeakKeyDictionary[Clock, dict[str, DivisionGate]] = weakref.Weak
 _gates_lock = threading.Lock()
 
 
-def division_gate(host: str, division: int, clock: Clock, *, reserve: int = DEFAULT_RESERVE
-                  ) -> DivisionGate:
+def division_gate(
+    host: str, division: int, clock: Clock, *, reserve: int = DEFAULT_RESERVE
+) -> DivisionGate:
     """The process-wide gate of one division (per clock, like connector.http's limiters)."""
     with _gates_lock:
         per_clock = _gates.setdefault(clock, {})

@@ -82,13 +82,12 @@ def verify(body: bytes, secret: str) -> dict[str, Any]:
 PREFIX = "/exact/webhook/"
 
 
-def handle(path: str, body: bytes, secrets: Mapping[str, str], trigger: Trigger
-           ) -> tuple[int, str]:
+def handle(path: str, body: bytes, secrets: Mapping[str, str], trigger: Trigger) -> tuple[int, str]:
     """One ``POST /exact/webhook/<client>``: (HTTP status, text). `secrets` maps client slug to
     webhook secret; a verified event calls `trigger(slug, content)`."""
     if not path.startswith(PREFIX):
         return 404, "not found"
-    slug = path[len(PREFIX):].strip("/")
+    slug = path[len(PREFIX) :].strip("/")
     secret = secrets.get(slug)
     if secret is None:
         return 404, "not found"
@@ -108,15 +107,18 @@ def handle(path: str, body: bytes, secrets: Mapping[str, str], trigger: Trigger
 _REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
 
 
-def make_webhook_app(secrets: Mapping[str, str], trigger: Trigger
-                     ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
+def make_webhook_app(
+    secrets: Mapping[str, str], trigger: Trigger
+) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     """The same endpoint as a WSGI app (for mounting behind any WSGI server); `dunning serve`
     answers it on its HTTP port through `handle`."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         def answer(status: int, text: str = "") -> list[bytes]:
-            start_response(f"{status} {_REASONS.get(status, '')}".strip(),
-                           [("Content-Type", "text/plain; charset=utf-8")])
+            start_response(
+                f"{status} {_REASONS.get(status, '')}".strip(),
+                [("Content-Type", "text/plain; charset=utf-8")],
+            )
             return [text.encode()]
 
         if environ.get("REQUEST_METHOD") != "POST":

@@ -33,10 +33,15 @@ from adapters.exact.mapping import wall_json
 from connector.domain import Action, ActionKind
 from connector.ports import RenderedMessage
 
-REMINDER_KINDS = frozenset({
-    ActionKind.PRE_DUE_NOTICE, ActionKind.REMINDER, ActionKind.FIRM_REMINDER,
-    ActionKind.NOTICE_OF_DEFAULT, ActionKind.FOURTEEN_DAY_LETTER,
-})
+REMINDER_KINDS = frozenset(
+    {
+        ActionKind.PRE_DUE_NOTICE,
+        ActionKind.REMINDER,
+        ActionKind.FIRM_REMINDER,
+        ActionKind.NOTICE_OF_DEFAULT,
+        ActionKind.FOURTEEN_DAY_LETTER,
+    }
+)
 #: kinds left to Exact's Debtor Management add-on when the client has it
 ADDON_KINDS = REMINDER_KINDS
 #: kinds whose record in Exact *is* the action (safe to redo when no marker is found)
@@ -72,8 +77,9 @@ def subject(action: Action) -> str:
     return _SUBJECTS.get(action.kind, f"Dunning: {action.kind.value}")
 
 
-def note_text(action: Action, rendered: RenderedMessage | None, numbers: list[str],
-              message_id: str | None) -> str:
+def note_text(
+    action: Action, rendered: RenderedMessage | None, numbers: list[str], message_id: str | None
+) -> str:
     lines = []
     if rendered is not None and rendered.note.strip():
         lines.append(rendered.note.strip())
@@ -104,33 +110,55 @@ def records(
     writes: list[Write] = []
     if rendered is not None:
         for filename, content, _mime in rendered.attachments:
-            writes.append(Write(
-                DOCUMENTS_PATH,
-                {"Subject": f"{subject(action)}: {filename}", "Type": DOCUMENT_TYPE,
-                 "Account": account, "DocumentDate": wall_json(now)},
-                f"document {filename}",
-                ((filename, content),),
-            ))
+            writes.append(
+                Write(
+                    DOCUMENTS_PATH,
+                    {
+                        "Subject": f"{subject(action)}: {filename}",
+                        "Type": DOCUMENT_TYPE,
+                        "Account": account,
+                        "DocumentDate": wall_json(now),
+                    },
+                    f"document {filename}",
+                    ((filename, content),),
+                )
+            )
     if action.kind is ActionKind.CALL_TASK:
-        writes.append(Write(
-            TASKS.path,
-            {"Account": account, "Description": f"{subject(action)} ({', '.join(numbers)})"[:100],
-             "Notes": text, "ActionDate": _day(action.planned_for), "TaskType": TASK_TYPE_CALL},
-            "call task",
-        ))
+        writes.append(
+            Write(
+                TASKS.path,
+                {
+                    "Account": account,
+                    "Description": f"{subject(action)} ({', '.join(numbers)})"[:100],
+                    "Notes": text,
+                    "ActionDate": _day(action.planned_for),
+                    "TaskType": TASK_TYPE_CALL,
+                },
+                "call task",
+            )
+        )
     else:
-        writes.append(Write(
-            NOTES.path,
-            {"Account": account, "Subject": subject(action), "Notes": text,
-             "Date": wall_json(now)},
-            "communication note",
-        ))
+        writes.append(
+            Write(
+                NOTES.path,
+                {
+                    "Account": account,
+                    "Subject": subject(action),
+                    "Notes": text,
+                    "Date": wall_json(now),
+                },
+                "communication note",
+            )
+        )
     return writes
 
 
 def attachment_body(document_id: str, filename: str, content: bytes) -> dict[str, Any]:
-    return {"Document": document_id, "FileName": filename,
-            "Attachment": base64.b64encode(content).decode("ascii")}
+    return {
+        "Document": document_id,
+        "FileName": filename,
+        "Attachment": base64.b64encode(content).decode("ascii"),
+    }
 
 
 def _day(day: date) -> str:

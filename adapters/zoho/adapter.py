@@ -56,8 +56,7 @@ T = TypeVar("T")
 
 #: kinds that stop the run / are definitely not sent: re-raised to the dispatcher
 _RAISE_KINDS = frozenset(
-    {ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED,
-     ErrorKind.BUDGET_EXHAUSTED}
+    {ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED, ErrorKind.BUDGET_EXHAUSTED}
 )
 
 
@@ -101,7 +100,8 @@ class ZohoLedger:
 
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]:
         return self._stream(
-            CONTACTS, cursor,
+            CONTACTS,
+            cursor,
             lambda r: mapping.customer_from_zoho(r, currency=self._cur(r), tz=self.timezone),
             lambda c: c.updated_at,
         )
@@ -111,7 +111,8 @@ class ZohoLedger:
 
     def iter_payments(self, cursor: str | None) -> Iterator[Page[Payment]]:
         return self._stream(
-            PAYMENTS, cursor,
+            PAYMENTS,
+            cursor,
             lambda r: mapping.payment_from_zoho(r, currency=self._cur(r), tz=self.timezone),
             lambda p: mapping.payment_cursor_basis(p, self.timezone),
         )
@@ -167,8 +168,9 @@ class ZohoLedger:
         if send is not None:
             calls += 1
             try:
-                answer = self.client.call(send.method, send.path, params=send.params,
-                                          json=send.json)
+                answer = self.client.call(
+                    send.method, send.path, params=send.params, json=send.json
+                )
             except ZohoApiError as exc:
                 return self._failed_send(exc, send.purpose)
             details.append(f"{send.purpose}: {answer.get('message') or 'ok'}")
@@ -191,8 +193,9 @@ class ZohoLedger:
         extra = {"calls": str(calls)}
         if send is not None or written:
             # the mail/flag went out (or, for a call task, at least one note carries the marker)
-            return WriteResult(Outcome.SENT, "; ".join(details) or "comments written",
-                               tuple(refs), extra)
+            return WriteResult(
+                Outcome.SENT, "; ".join(details) or "comments written", tuple(refs), extra
+            )
         outcome = Outcome.UNKNOWN if unknown else Outcome.NOT_SENT
         return WriteResult(outcome, "; ".join(details), tuple(refs), extra)
 
@@ -350,13 +353,18 @@ def zoho_ledger_from_settings(
         if domain:
             api_base = str(domain).rstrip("/") + BOOKS_PATH
     client = ZohoClient.create(
-        tokens=tokens, api_base=api_base, organization_id=settings.organization_id,
-        clock=clock, metrics=metrics,
+        tokens=tokens,
+        api_base=api_base,
+        organization_id=settings.organization_id,
+        clock=clock,
+        metrics=metrics,
         limiter=limiters(limiter_key(settings.organization_id), PER_MINUTE, clock)
-        if limiters is not None else None,
+        if limiters is not None
+        else None,
     )
-    return ZohoLedger(client, tenant=tenant, timezone=timezone, lag=lag, clock=clock,
-                      currency=currency)
+    return ZohoLedger(
+        client, tenant=tenant, timezone=timezone, lag=lag, clock=clock, currency=currency
+    )
 
 
 class _Secret(Protocol):

@@ -39,6 +39,7 @@ from connector.ports import ErrorKind
 
 PER_MINUTE = 90  # Zoho allows 100 per organisation per minute
 
+
 def organization_limiter(organization_id: str, clock: Clock) -> Limiter:
     """The process-wide limiter of one Zoho organisation (shared by all its clients)."""
     return local_limiter(limiter_key(organization_id), PER_MINUTE, clock)
@@ -156,14 +157,17 @@ class ZohoClient:
                 )
             except requests.ConnectTimeout:
                 raise ZohoApiError(
-                    ErrorKind.TRANSIENT, f"Zoho {method} {endpoint}: could not connect",
-                    endpoint=endpoint, sent=False,
+                    ErrorKind.TRANSIENT,
+                    f"Zoho {method} {endpoint}: could not connect",
+                    endpoint=endpoint,
+                    sent=False,
                 ) from None
             except (requests.Timeout, requests.ConnectionError) as exc:
                 raise ZohoApiError(
                     ErrorKind.TRANSIENT,
                     f"Zoho {method} {endpoint}: no answer ({type(exc).__name__})",
-                    endpoint=endpoint, sent=None,
+                    endpoint=endpoint,
+                    sent=None,
                 ) from None
             body, code, message = self._read_body(response, endpoint)
             if response.status_code < 400 and code == 0:
@@ -171,9 +175,7 @@ class ZohoClient:
                     raise malformed(endpoint, "empty answer", status=response.status_code)
                 return body
             if response.status_code < 400 and body is None:
-                raise malformed(
-                    f"{method} {endpoint}", "not JSON", status=response.status_code
-                )
+                raise malformed(f"{method} {endpoint}", "not JSON", status=response.status_code)
             if response.status_code < 400 and code is None:
                 raise malformed(f"{method} {endpoint}", "no 'code' in the answer")
             resolution = classify(response.status_code, code)

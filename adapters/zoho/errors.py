@@ -92,8 +92,13 @@ def api_error(
     # a 5xx answer to a write may have been acted on; a 4xx/429 answer was a refusal
     sent: bool | None = None if status >= 500 else False
     return ZohoApiError(
-        res.kind, text, status=status, code=code, endpoint=endpoint,
-        not_found=res.not_found, sent=sent,
+        res.kind,
+        text,
+        status=status,
+        code=code,
+        endpoint=endpoint,
+        not_found=res.not_found,
+        sent=sent,
     )
 
 

@@ -38,9 +38,7 @@ from connector.ports import ErrorKind
 
 class MalformedRecord(ZohoApiError):
     def __init__(self, what: str, message: str) -> None:
-        super().__init__(
-            ErrorKind.MALFORMED, f"Zoho {what}: {message}", endpoint=what, sent=None
-        )
+        super().__init__(ErrorKind.MALFORMED, f"Zoho {what}: {message}", endpoint=what, sent=None)
 
 
 _OFFSET_NO_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
@@ -275,9 +273,12 @@ def billing_address(billing: Any) -> str | None:
     as letter lines; list items carry no address at all."""
     if not isinstance(billing, Mapping):
         return None
-    return postal_address([_text(billing.get("address")), _text(billing.get("street2"))],
-                          _text(billing.get("zip")), _text(billing.get("city")),
-                          _text(billing.get("country")))
+    return postal_address(
+        [_text(billing.get("address")), _text(billing.get("street2"))],
+        _text(billing.get("zip")),
+        _text(billing.get("city")),
+        _text(billing.get("country")),
+    )
 
 
 def payment_from_zoho(

@@ -32,7 +32,8 @@ def parse_json(response: requests.Response, endpoint: str) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError):
         ctype = response.headers.get("Content-Type", "?")
         raise malformed(
-            endpoint, f"not JSON (HTTP {response.status_code}, {ctype})",
+            endpoint,
+            f"not JSON (HTTP {response.status_code}, {ctype})",
             status=response.status_code,
         ) from None
     if not isinstance(body, dict):

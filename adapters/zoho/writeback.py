@@ -93,29 +93,39 @@ def send_call(
             raise ValueError(f"{kind} needs a rendered message and a primary invoice")
         params = {"send_customer_statement": "true"} if action.with_statement else {}
         return Call(
-            "POST", f"{invoice_path(primary)}/paymentreminder", params, _mail(rendered),
+            "POST",
+            f"{invoice_path(primary)}/paymentreminder",
+            params,
+            _mail(rendered),
             "payment reminder",
         )
     if kind is ActionKind.STATEMENT:
         if rendered is None:
             raise ValueError("a statement needs a rendered message")
-        params = {
-            k: action.extra[k] for k in ("start_date", "end_date") if action.extra.get(k)
-        }
+        params = {k: action.extra[k] for k in ("start_date", "end_date") if action.extra.get(k)}
         return Call(
-            "POST", f"{contact_path(action.customer_ref)}/statements/email", params,
-            _mail(rendered), "statement",
+            "POST",
+            f"{contact_path(action.customer_ref)}/statements/email",
+            params,
+            _mail(rendered),
+            "statement",
         )
     if kind is ActionKind.THANK_YOU:
         if rendered is None:
             raise ValueError("a thank-you needs a rendered message")
         return Call(
-            "POST", f"{contact_path(action.customer_ref)}/email", {}, _mail(rendered, cc=False),
+            "POST",
+            f"{contact_path(action.customer_ref)}/email",
+            {},
+            _mail(rendered, cc=False),
             "thank-you mail",
         )
     if kind is ActionKind.HANDOFF:
         return Call(
-            "POST", f"{contact_path(action.customer_ref)}/paymentreminder/disable", {}, None,
+            "POST",
+            f"{contact_path(action.customer_ref)}/paymentreminder/disable",
+            {},
+            None,
             "stop Zoho's reminders",
         )
     if kind is ActionKind.CALL_TASK:

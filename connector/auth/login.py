@@ -108,9 +108,7 @@ def _handler(expected_state: str, result: _Result) -> type[BaseHTTPRequestHandle
                     if denied == "access_denied"
                     else f"the platform answered error={denied}"
                 )
-                self._answer(
-                    400, "Login not completed", f"No access was granted ({denied})."
-                )
+                self._answer(400, "Login not completed", f"No access was granted ({denied}).")
             elif not query.get("code"):
                 result.error = "the callback carried no code"
                 self._answer(400, "Login not completed", "No authorization code was received.")
@@ -156,7 +154,9 @@ def run_login(
     result = _Result()
     server = HTTPServer(("127.0.0.1", redirect_port), _handler(expected, result))
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        daemon=True,
         name="oauth-callback",
     )
     thread.start()

@@ -308,7 +308,9 @@ class TokenManager:
             )
             log.error(
                 "%s/%s: refreshed token not committed (version %d moved); answer journaled",
-                self.tenant, self.connection, record.version,
+                self.tenant,
+                self.connection,
+                record.version,
             )
             raise TokenCommitConflict(
                 f"{self.tenant}: the refreshed token could not be stored (another process "

@@ -175,9 +175,7 @@ def resolve_sqlite_url(url: str, config_dir: Path) -> str:
     return prefix + str((Path(config_dir) / path).resolve()) + query
 
 
-def load_client(
-    config_dir: Path, slug: str, env: Mapping[str, str] = os.environ
-) -> ClientConfig:
+def load_client(config_dir: Path, slug: str, env: Mapping[str, str] = os.environ) -> ClientConfig:
     """Load and validate ``clients/<slug>.yaml``.
 
     Raises:

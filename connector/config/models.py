@@ -99,9 +99,7 @@ def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except Exception as exc:  # ZoneInfoNotFoundError, ValueError for malformed keys
-        raise ValueError(
-            "unknown time zone (use an IANA name such as Europe/Amsterdam)"
-        ) from exc
+        raise ValueError("unknown time zone (use an IANA name such as Europe/Amsterdam)") from exc
     return value
 
 

@@ -50,8 +50,9 @@ class Customer:
 HOME_COUNTRIES = frozenset({"", "nl", "nld", "nederland", "netherlands", "the netherlands"})
 
 
-def postal_address(streets: Sequence[str | None], postcode: str | None, city: str | None,
-                   country: str | None) -> str | None:
+def postal_address(
+    streets: Sequence[str | None], postcode: str | None, city: str | None, country: str | None
+) -> str | None:
     """Letter lines from a platform's address fields: the street lines, "postcode city", and the
     country unless it is home. None without a street (no address worth printing)."""
     lines = [s.strip() for s in streets if s and s.strip()]

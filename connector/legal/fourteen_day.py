@@ -107,13 +107,38 @@ def fourteen_day_letter_terms(
 # --- wording -------------------------------------------------------------------------------------
 
 _NL_NUMBERS = {
-    "een": 1, "één": 1, "twee": 2, "drie": 3, "vier": 4, "vijf": 5, "zes": 6, "zeven": 7,
-    "acht": 8, "negen": 9, "tien": 10, "elf": 11, "twaalf": 12, "dertien": 13, "veertien": 14,
-    "vijftien": 15, "zestien": 16, "twintig": 20, "eenentwintig": 21, "dertig": 30,
+    "een": 1,
+    "één": 1,
+    "twee": 2,
+    "drie": 3,
+    "vier": 4,
+    "vijf": 5,
+    "zes": 6,
+    "zeven": 7,
+    "acht": 8,
+    "negen": 9,
+    "tien": 10,
+    "elf": 11,
+    "twaalf": 12,
+    "dertien": 13,
+    "veertien": 14,
+    "vijftien": 15,
+    "zestien": 16,
+    "twintig": 20,
+    "eenentwintig": 21,
+    "dertig": 30,
 }
 _EN_NUMBERS = {
-    "one": 1, "two": 2, "three": 3, "five": 5, "seven": 7, "ten": 10, "fourteen": 14,
-    "fifteen": 15, "twenty-one": 21, "thirty": 30,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "five": 5,
+    "seven": 7,
+    "ten": 10,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty-one": 21,
+    "thirty": 30,
 }
 
 
@@ -139,10 +164,14 @@ _LANGS: dict[str, _Lang] = {
         void_anchors=(
             (re.compile(r"\bna\s+(de\s+)?dagtekening\b", re.I), "na dagtekening"),
             (re.compile(r"\bvanaf\s+(de\s+)?dagtekening\b", re.I), "vanaf dagtekening"),
-            (re.compile(r"\b(na|vanaf)\s+(de\s+)?(brief|verzend|verzendings?)datum\b", re.I),
-             "na de brief-/verzenddatum"),
-            (re.compile(r"\b(na|vanaf)\s+de\s+datum\s+van\s+(deze|dit|onze)\b", re.I),
-             "na de datum van deze brief"),
+            (
+                re.compile(r"\b(na|vanaf)\s+(de\s+)?(brief|verzend|verzendings?)datum\b", re.I),
+                "na de brief-/verzenddatum",
+            ),
+            (
+                re.compile(r"\b(na|vanaf)\s+de\s+datum\s+van\s+(deze|dit|onze)\b", re.I),
+                "na de datum van deze brief",
+            ),
             (re.compile(r"\b(na|vanaf)\s+(heden|vandaag)\b", re.I), "na heden"),
             (re.compile(r"\b(na|vanaf)\s+(de\s+)?verzending\b", re.I), "na verzending"),
         ),
@@ -156,13 +185,19 @@ _LANGS: dict[str, _Lang] = {
         term=re.compile(r"\b(\d+|[a-z-]+)\s*(?:\(\d+\)\s*)?(?:calendar\s+)?days\b([^.;\n]*)", re.I),
         receipt_anchor=re.compile(r"\b(receipt|received|receive|delivered|delivery)\b", re.I),
         void_anchors=(
-            (re.compile(r"\b(of|from|after)\s+the\s+date\s+of\s+(this|our)\b", re.I),
-             "from the date of this letter"),
+            (
+                re.compile(r"\b(of|from|after)\s+the\s+date\s+of\s+(this|our)\b", re.I),
+                "from the date of this letter",
+            ),
             (re.compile(r"\b(from|after)\s+(today|now)\b", re.I), "from today"),
-            (re.compile(r"\b(from|after)\s+(the\s+)?(letter|sending|dispatch)\s+date\b", re.I),
-             "from the letter date"),
-            (re.compile(r"\b(after|of|from)\s+(sending|dispatch|posting)\b", re.I),
-             "after sending"),
+            (
+                re.compile(r"\b(from|after)\s+(the\s+)?(letter|sending|dispatch)\s+date\b", re.I),
+                "from the letter date",
+            ),
+            (
+                re.compile(r"\b(after|of|from)\s+(sending|dispatch|posting)\b", re.I),
+                "after sending",
+            ),
         ),
         costs_word=re.compile(r"\b(collection\s+)?(costs|charges|fees)\b", re.I),
         receipt_day_included=re.compile(
@@ -188,16 +223,17 @@ def _format_amount_variants(amount: Money) -> tuple[str, ...]:
     grouped_nl = f"{int(whole):,}".replace(",", ".")
     grouped_en = f"{int(whole):,}"
     variants = {
-        f"{grouped_nl},{cents}", f"{whole},{cents}", f"{grouped_en}.{cents}", f"{whole}.{cents}",
+        f"{grouped_nl},{cents}",
+        f"{whole},{cents}",
+        f"{grouped_en}.{cents}",
+        f"{whole}.{cents}",
     }
     if cents == "00":
         variants |= {f"{grouped_nl},-", f"{whole},-"}
     return tuple(sorted(variants))
 
 
-def check_letter_wording(
-    text: str, lang: str = "nl", *, costs: Money | None = None
-) -> list[str]:
+def check_letter_wording(text: str, lang: str = "nl", *, costs: Money | None = None) -> list[str]:
     """Problems that would make a fourteen-day letter ineffective; an empty list means none found.
 
     Flags (each message starts with a code):
@@ -267,4 +303,3 @@ def check_letter_wording(
     ):
         problems.append(f"wrong-costs-amount: the costs {costs} do not appear in the letter")
     return problems
-

@@ -141,8 +141,10 @@ class RateTable:
             if row.valid_from <= day <= row.valid_to:
                 if strict and not row.confirmed:
                     raise RateUnknown(
-                        kind, day, f"the table's {row.rate}% is derived, not confirmed "
-                        f"({row.source}); confirm it or calculate without strict"
+                        kind,
+                        day,
+                        f"the table's {row.rate}% is derived, not confirmed "
+                        f"({row.source}); confirm it or calculate without strict",
                     )
                 return row
         cover = self.coverage(kind)

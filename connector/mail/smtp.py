@@ -74,8 +74,9 @@ def build_message(
         msg.add_alternative(rendered.html, subtype="html")
     for filename, content, mime in rendered.attachments:
         maintype, _, subtype = mime.partition("/")
-        msg.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream",
-                           filename=filename)
+        msg.add_attachment(
+            content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
+        )
     return msg
 
 
@@ -97,18 +98,28 @@ class SmtpMailer:
     def send(self, msg: EmailMessage) -> str:
         """Deliver to the relay; returns the Message-ID. See the module docstring for errors."""
         s = self.settings
-        recipients = [a.strip() for h in ("To", "Cc", "Bcc") for a in (msg.get_all(h) or [])
-                      for a in str(a).split(",") if a.strip()]
+        recipients = [
+            a.strip()
+            for h in ("To", "Cc", "Bcc")
+            for a in (msg.get_all(h) or [])
+            for a in str(a).split(",")
+            if a.strip()
+        ]
         try:
             client: smtplib.SMTP
             if s.ssl:
-                client = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=self.timeout,
-                                          context=ssl.create_default_context())
+                client = smtplib.SMTP_SSL(
+                    s.smtp_host,
+                    s.smtp_port,
+                    timeout=self.timeout,
+                    context=ssl.create_default_context(),
+                )
             else:
                 client = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=self.timeout)
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailError(f"cannot connect to {s.smtp_host}:{s.smtp_port}: {exc}",
-                            definite=True) from None
+            raise MailError(
+                f"cannot connect to {s.smtp_host}:{s.smtp_port}: {exc}", definite=True
+            ) from None
         with client:
             try:
                 client.ehlo()
@@ -118,19 +129,22 @@ class SmtpMailer:
                 if s.username and self._password is not None:
                     client.login(s.username, self._password)
             except (OSError, smtplib.SMTPException) as exc:
-                raise MailError(f"SMTP set-up with {s.smtp_host} failed: {exc}",
-                                definite=True) from None
+                raise MailError(
+                    f"SMTP set-up with {s.smtp_host} failed: {exc}", definite=True
+                ) from None
             try:
                 refused = client.send_message(msg, from_addr=s.from_, to_addrs=recipients)
             except smtplib.SMTPRecipientsRefused as exc:
-                raise MailError(f"all recipients refused: {list(exc.recipients)}",
-                                definite=True) from None
+                raise MailError(
+                    f"all recipients refused: {list(exc.recipients)}", definite=True
+                ) from None
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 raise MailError(f"the relay refused the mail: {exc}", definite=True) from None
             except (OSError, smtplib.SMTPException) as exc:
                 # the connection broke while the data was in flight: it may have been accepted
-                raise MailError(f"no final answer from {s.smtp_host}: {exc}",
-                                definite=False) from None
+                raise MailError(
+                    f"no final answer from {s.smtp_host}: {exc}", definite=False
+                ) from None
             if refused:
                 raise MailError(f"some recipients refused: {sorted(refused)}", definite=True)
         return str(msg["Message-ID"])

@@ -52,10 +52,15 @@ from connector.policy.pauses import Pause
 THANK_YOU_STEP = "thank-you"
 
 #: mail kinds that count as "the customer was reminded" for the thank-you rule
-_REMINDING = frozenset({
-    ActionKind.REMINDER, ActionKind.FIRM_REMINDER, ActionKind.NOTICE_OF_DEFAULT,
-    ActionKind.FOURTEEN_DAY_LETTER, ActionKind.STATEMENT,
-})
+_REMINDING = frozenset(
+    {
+        ActionKind.REMINDER,
+        ActionKind.FIRM_REMINDER,
+        ActionKind.NOTICE_OF_DEFAULT,
+        ActionKind.FOURTEEN_DAY_LETTER,
+        ActionKind.STATEMENT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -150,16 +155,18 @@ def explain(
         due = d.due and open_now
         if d.due and not open_now:
             reason = "due, waiting for the sending window to open"
-        lines.append(PlanLine(
-            customer_ref=d.invoice.customer_ref,
-            customer_name=d.customer.name if d.customer else d.invoice.customer_ref,
-            invoice_number=d.invoice.number,
-            balance=d.invoice.balance,
-            next_step=d.step.id if d.step else "-",
-            when=d.at,
-            due_now=due,
-            reason=reason,
-        ))
+        lines.append(
+            PlanLine(
+                customer_ref=d.invoice.customer_ref,
+                customer_name=d.customer.name if d.customer else d.invoice.customer_ref,
+                invoice_number=d.invoice.number,
+                balance=d.invoice.balance,
+                next_step=d.step.id if d.step else "-",
+                when=d.at,
+                due_now=due,
+                reason=reason,
+            )
+        )
     return sorted(lines, key=lambda x: (x.customer_name, x.invoice_number))
 
 
@@ -218,7 +225,7 @@ def _decide_invoice(
         return skip("ladder complete")
     profile = ctx.profile_of(invoice.customer_ref, customer)
     passed_over: list[str] = []
-    for step in policy.steps[last + 1:]:
+    for step in policy.steps[last + 1 :]:
         why_not = step.conditions.why_not(invoice.balance, profile)
         if why_not is None:
             break
@@ -297,13 +304,21 @@ def _action(tenant: str, customer_ref: str, group: list[Decision], today: date) 
         for item in items[1:]:
             due = due + item.balance
         fee = lead.late_fee.on(due)
-        extra = {"late_fee": str(fee.amount), "late_fee_currency": fee.currency,
-                 "late_fee_basis": lead.late_fee.describe()}
+        extra = {
+            "late_fee": str(fee.amount),
+            "late_fee_currency": fee.currency,
+            "late_fee_basis": lead.late_fee.describe(),
+        }
     return Action(
-        tenant=tenant, customer_ref=customer_ref, kind=lead.kind, template=lead.template,
-        planned_for=today, items=items,
+        tenant=tenant,
+        customer_ref=customer_ref,
+        kind=lead.kind,
+        template=lead.template,
+        planned_for=today,
+        items=items,
         with_statement=any(s.with_statement for s in steps),
-        channel=lead.effective_channel, extra=extra,
+        channel=lead.effective_channel,
+        extra=extra,
     )
 
 
@@ -331,11 +346,15 @@ def _thank_yous(
                 thanked_today.add(e.customer_ref)
         elif e.kind in _REMINDING and e.status == "sent":
             reminded[e.customer_ref].add(e.invoice_ref)
+
     def recently_paid(inv: Invoice) -> bool:
         cutoff = today - timedelta(days=own(inv.customer_ref).thank_you_within_days)
         paid_on = inv.last_payment_date or (inv.updated_at.date() if inv.updated_at else None)
-        return (inv.status is InvoiceStatus.PAID and not inv.balance.is_positive()
-                and (paid_on is None or paid_on >= cutoff))
+        return (
+            inv.status is InvoiceStatus.PAID
+            and not inv.balance.is_positive()
+            and (paid_on is None or paid_on >= cutoff)
+        )
 
     candidates: dict[str, list[Invoice]] = defaultdict(list)
     for customer_ref, refs in reminded.items():
@@ -348,19 +367,30 @@ def _thank_yous(
             i for i in invoices if i.ref not in thanked and recently_paid(i)
         ]
     for inv in snapshot.invoices.values():
-        if (own(inv.customer_ref).thank_you == "every" and inv.ref not in thanked
-                and recently_paid(inv)):
+        if (
+            own(inv.customer_ref).thank_you == "every"
+            and inv.ref not in thanked
+            and recently_paid(inv)
+        ):
             candidates[inv.customer_ref].append(inv)
 
     actions = []
     for customer_ref, invoices in sorted(candidates.items()):
         if not invoices or customer_ref in thanked_today or customer_ref in ctx.handed_off:
             continue
-        items = tuple(ActionItem(i.ref, THANK_YOU_STEP, i.balance)
-                      for i in sorted(invoices, key=lambda i: i.ref))
-        actions.append(Action(
-            tenant=ctx.tenant, customer_ref=customer_ref, kind=ActionKind.THANK_YOU,
-            template=own(customer_ref).thank_you_template, planned_for=today, items=items,
-            channel=Channel.LEDGER_MAIL,
-        ))
+        items = tuple(
+            ActionItem(i.ref, THANK_YOU_STEP, i.balance)
+            for i in sorted(invoices, key=lambda i: i.ref)
+        )
+        actions.append(
+            Action(
+                tenant=ctx.tenant,
+                customer_ref=customer_ref,
+                kind=ActionKind.THANK_YOU,
+                template=own(customer_ref).thank_you_template,
+                planned_for=today,
+                items=items,
+                channel=Channel.LEDGER_MAIL,
+            )
+        )
     return actions

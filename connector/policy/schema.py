@@ -38,8 +38,14 @@ from connector.policy.model import ALWAYS, Conditions, LateFee, Policy, Step
 
 #: kinds a ladder step may have (thank-you is not a step: it follows payments, see `thank_you`)
 StepKind = Literal[
-    "pre_due_notice", "reminder", "statement", "call_task", "firm_reminder",
-    "notice_of_default", "fourteen_day_letter", "handoff",
+    "pre_due_notice",
+    "reminder",
+    "statement",
+    "call_task",
+    "firm_reminder",
+    "notice_of_default",
+    "fourteen_day_letter",
+    "handoff",
 ]
 ProfileName = Literal["business", "consumer", "government"]
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -170,17 +176,19 @@ class PolicyModel(_Model):
             fee = None
             if step.late_fee is not None:
                 fee = LateFee(percent=step.late_fee.percent, fixed=step.late_fee.fixed)
-            steps.append(Step(
-                id=step.id,
-                kind=ActionKind(step.kind),
-                offset_days=offset,
-                template=step.template,
-                with_statement=step.with_statement,
-                channel=Channel(step.channel) if step.channel else None,
-                after_previous=step.days if step.from_ == "previous" else None,
-                conditions=conditions,
-                late_fee=fee,
-            ))
+            steps.append(
+                Step(
+                    id=step.id,
+                    kind=ActionKind(step.kind),
+                    offset_days=offset,
+                    template=step.template,
+                    with_statement=step.with_statement,
+                    channel=Channel(step.channel) if step.channel else None,
+                    after_previous=step.days if step.from_ == "previous" else None,
+                    conditions=conditions,
+                    late_fee=fee,
+                )
+            )
         return Policy(
             name=self.name,
             steps=tuple(steps),
@@ -202,8 +210,11 @@ def known_templates(client_dir: Path | None = None) -> frozenset[str]:
     (``templates/<slug>/<lang>/<name>.j2``)."""
     root = resources.files("connector.render") / "templates"
     per_language = [
-        {f.name.removesuffix(".j2") for f in (root / lang).iterdir()
-         if f.name.endswith(".j2") and not f.name.startswith("_")}
+        {
+            f.name.removesuffix(".j2")
+            for f in (root / lang).iterdir()
+            if f.name.endswith(".j2") and not f.name.startswith("_")
+        }
         for lang in LANGUAGES
     ]
     names = set.intersection(*per_language)
@@ -228,18 +239,32 @@ def load_policy_file(
     for i, step in enumerate(model.steps):
         if step.template not in known:
             key = f"steps.{i}.template"
-            problems.append(ConfigError(
-                doc.file, key,
-                f"unknown template {step.template!r}; known: {', '.join(sorted(known))}",
-                doc.line(key)))
+            problems.append(
+                ConfigError(
+                    doc.file,
+                    key,
+                    f"unknown template {step.template!r}; known: {', '.join(sorted(known))}",
+                    doc.line(key),
+                )
+            )
     if model.thank_you != "never" and model.thank_you_template not in known:
-        problems.append(ConfigError(doc.file, "thank_you_template",
-                                    f"unknown template {model.thank_you_template!r}",
-                                    doc.line("thank_you_template")))
+        problems.append(
+            ConfigError(
+                doc.file,
+                "thank_you_template",
+                f"unknown template {model.thank_you_template!r}",
+                doc.line("thank_you_template"),
+            )
+        )
     if expect_name is not None and model.name != expect_name:
-        problems.append(ConfigError(
-            doc.file, "name", f"the name must match the file name ({expect_name!r})",
-            doc.line("name")))
+        problems.append(
+            ConfigError(
+                doc.file,
+                "name",
+                f"the name must match the file name ({expect_name!r})",
+                doc.line("name"),
+            )
+        )
     if problems:
         first, *rest = problems
         raise ConfigError(first.file, first.key_path, first.message, first.line, rest)

@@ -67,7 +67,8 @@ def resolve_policy(
     if name in BUILTIN:
         return BUILTIN[name]
     raise ConfigError(
-        where[0], where[1],
+        where[0],
+        where[1],
         f"unknown policy {name!r}; built-in: {', '.join(sorted(BUILTIN))} (or a file in "
         f"{POLICIES_DIR}/ or a .yaml path)",
     )

@@ -41,8 +41,20 @@ LOCALES = {"nl": "nl_NL", "en": "en_GB"}
 #: Names every template may use; `check` reports anything else as unknown. Blocks are rendered
 #: one by one, so the shared macros come in as the variable `m` rather than by `{% import %}`.
 CONTEXT_NAMES = frozenset(
-    {"customer", "invoices", "total_due", "sender", "company", "today", "with_statement",
-     "kind", "language", "m", "late_fee", "collection_costs"}
+    {
+        "customer",
+        "invoices",
+        "total_due",
+        "sender",
+        "company",
+        "today",
+        "with_statement",
+        "kind",
+        "language",
+        "m",
+        "late_fee",
+        "collection_costs",
+    }
 )
 
 #: kinds whose letter states the collection costs that follow (BIK scale, connector.legal)
@@ -108,8 +120,9 @@ class MessageContext:
         currency = action.items[0].balance.currency
         late_fee = None
         if action.extra.get("late_fee"):
-            late_fee = Money.of(action.extra["late_fee"],
-                                action.extra.get("late_fee_currency", currency))
+            late_fee = Money.of(
+                action.extra["late_fee"], action.extra.get("late_fee_currency", currency)
+            )
         return cls(
             customer=customer,
             invoices=lines,

@@ -94,14 +94,24 @@ def client_report(app: App, slug: str, now: datetime, period_days: int = 90) -> 
     """The report of a configured client (needs no token: it reads the store only)."""
     client = app.config.clients[slug]
     return build_report(
-        app, slug, client.display_name, client.timezone or app.config.connector.timezone,
-        [s.id for s in get_policy(client.policy).steps], now, period_days,
+        app,
+        slug,
+        client.display_name,
+        client.timezone or app.config.connector.timezone,
+        [s.id for s in get_policy(client.policy).steps],
+        now,
+        period_days,
     )
 
 
 def build_report(
-    app: App, slug: str, display_name: str, timezone: str, step_ids: list[str],
-    now: datetime, period_days: int = 90,
+    app: App,
+    slug: str,
+    display_name: str,
+    timezone: str,
+    step_ids: list[str],
+    now: datetime,
+    period_days: int = 90,
 ) -> Report:
     today = local_date(now, timezone)
     start = today - timedelta(days=period_days)
@@ -109,9 +119,9 @@ def build_report(
         snap = ledger_repo.load_snapshot(session, slug)
         handed = ledger_repo.handed_off_customers(session, slug)
         sent_rows = session.exec(
-            select(OutboxAction).where(
-                OutboxAction.tenant == slug, OutboxAction.status == "sent"
-            ).order_by(col(OutboxAction.done_at))
+            select(OutboxAction)
+            .where(OutboxAction.tenant == slug, OutboxAction.status == "sent")
+            .order_by(col(OutboxAction.done_at))
         ).all()
         sent = [(row, outbox.items_of(session, row.id or 0)) for row in sent_rows]
     currencies = Counter(inv.total.currency for inv in snap.invoices.values())
@@ -128,8 +138,9 @@ def build_report(
             continue
         if inv.balance.currency != currency:
             if inv.status is InvoiceStatus.OPEN and inv.balance.is_positive():
-                other[inv.balance.currency] = other.get(
-                    inv.balance.currency, Money.zero(inv.balance.currency)) + inv.balance
+                other[inv.balance.currency] = (
+                    other.get(inv.balance.currency, Money.zero(inv.balance.currency)) + inv.balance
+                )
             continue
         if start < inv.issue_date <= today:
             invoiced = invoiced + inv.total
@@ -171,8 +182,12 @@ def build_report(
     # its last payment (platforms do not all say which payment paid which invoice).
     for inv in snap.invoices.values():
         paid_on = inv.last_payment_date
-        if (inv.total.currency != currency or paid_on is None or not (start < paid_on <= today)
-                or inv.status in (InvoiceStatus.VOID, InvoiceStatus.DELETED)):
+        if (
+            inv.total.currency != currency
+            or paid_on is None
+            or not (start < paid_on <= today)
+            or inv.status in (InvoiceStatus.VOID, InvoiceStatus.DELETED)
+        ):
             continue
         paid = inv.total - inv.balance
         if not paid.is_positive():
@@ -181,8 +196,11 @@ def build_report(
         key = max(before)[1] if before else BEFORE_ANY
         collected[key] = collected.get(key, zero) + paid
     handed_off = sorted(
-        (ref, snap.customers[ref].name if ref in snap.customers else ref,
-         open_by_customer.get(ref, zero))
+        (
+            ref,
+            snap.customers[ref].name if ref in snap.customers else ref,
+            open_by_customer.get(ref, zero),
+        )
         for ref in handed
     )
     return Report(

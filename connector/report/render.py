@@ -20,8 +20,12 @@ def _money(value: Money) -> str:
 
 
 def bar_chart_svg(
-    title: str, labels: list[str], values: list[Decimal], colours: tuple[str, ...] = ("#1976d2",),
-    width: int = 640, height: int = 260,
+    title: str,
+    labels: list[str],
+    values: list[Decimal],
+    colours: tuple[str, ...] = ("#1976d2",),
+    width: int = 640,
+    height: int = 260,
 ) -> str:
     """A vertical bar chart as an inline <svg>, value labels on the bars."""
     e = html.escape
@@ -34,7 +38,7 @@ def bar_chart_svg(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{e(title)}" '
         f'width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
-        f'<title>{e(title)}</title>',
+        f"<title>{e(title)}</title>",
         f'<text x="{width / 2:.0f}" y="18" text-anchor="middle" font-size="14" '
         f'font-weight="bold">{e(title)}</text>',
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - left}" y2="{height - bottom}" '
@@ -68,17 +72,22 @@ def render_html(report: Report) -> str:
     e = html.escape
     r = report
     ageing_svg = bar_chart_svg(
-        f"Ageing of open receivables ({r.currency})", list(BUCKETS),
-        [r.ageing[b].amount for b in BUCKETS], _COLOURS,
+        f"Ageing of open receivables ({r.currency})",
+        list(BUCKETS),
+        [r.ageing[b].amount for b in BUCKETS],
+        _COLOURS,
     )
     weeks = r.collections_by_week
     collections_svg = bar_chart_svg(
-        f"Collected per week ({r.currency})", [f"{d:%d %b}" for d, _ in weeks],
+        f"Collected per week ({r.currency})",
+        [f"{d:%d %b}" for d, _ in weeks],
         [v.amount for _, v in weeks],
     )
     steps_svg = bar_chart_svg(
-        f"Collected after each step ({r.currency})", list(r.collected_after_step),
-        [v.amount for v in r.collected_after_step.values()], ("#7b1fa2",),
+        f"Collected after each step ({r.currency})",
+        list(r.collected_after_step),
+        [v.amount for v in r.collected_after_step.values()],
+        ("#7b1fa2",),
     )
     dso = "n/a (nothing invoiced in the period)" if r.dso_days is None else f"{r.dso_days} days"
     rows = "".join(
@@ -90,17 +99,26 @@ def render_html(report: Report) -> str:
         f"<tr><td>{e(s)}</td><td class='n'>{e(_money(v))}</td></tr>"
         for s, v in r.collected_after_step.items()
     )
-    actions = "".join(
-        f"<tr><td>{e(k)}</td><td class='n'>{v}</td></tr>" for k, v in r.actions_in_period.items()
-    ) or "<tr><td colspan='2'>none</td></tr>"
-    handed = "".join(
-        f"<tr><td>{e(name)}</td><td>{e(ref)}</td><td class='n'>{e(_money(b))}</td></tr>"
-        for ref, name, b in r.handed_off
-    ) or "<tr><td colspan='3'>none</td></tr>"
+    actions = (
+        "".join(
+            f"<tr><td>{e(k)}</td><td class='n'>{v}</td></tr>"
+            for k, v in r.actions_in_period.items()
+        )
+        or "<tr><td colspan='2'>none</td></tr>"
+    )
+    handed = (
+        "".join(
+            f"<tr><td>{e(name)}</td><td>{e(ref)}</td><td class='n'>{e(_money(b))}</td></tr>"
+            for ref, name, b in r.handed_off
+        )
+        or "<tr><td colspan='3'>none</td></tr>"
+    )
     other = (
         "<p>Open in other currencies (not in the figures above): "
-        + e(", ".join(_money(v) for v in r.other_currencies.values())) + "</p>"
-        if r.other_currencies else ""
+        + e(", ".join(_money(v) for v in r.other_currencies.values()))
+        + "</p>"
+        if r.other_currencies
+        else ""
     )
     style = (
         "body{font-family:system-ui,sans-serif;margin:2em;max-width:60em;color:#222}"

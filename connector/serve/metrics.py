@@ -33,32 +33,45 @@ class StoreCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         app, now = self._app(), self._now()
         sent = CounterMetricFamily(
-            "dunning_actions_sent", "Actions performed (mails, statements, tasks), by kind",
-            labels=["client", "kind"])
+            "dunning_actions_sent",
+            "Actions performed (mails, statements, tasks), by kind",
+            labels=["client", "kind"],
+        )
         states = GaugeMetricFamily(
-            "dunning_outbox_actions", "Outbox actions by kind and state",
-            labels=["client", "kind", "state"])
+            "dunning_outbox_actions",
+            "Outbox actions by kind and state",
+            labels=["client", "kind", "state"],
+        )
         lag = GaugeMetricFamily(
-            "dunning_sync_lag_seconds", "Seconds since the client's last committed sync",
-            labels=["client"])
+            "dunning_sync_lag_seconds",
+            "Seconds since the client's last committed sync",
+            labels=["client"],
+        )
         expiry = GaugeMetricFamily(
             "dunning_token_expiry_seconds",
             "Seconds until the stored access token expires (negative: expired, refreshed on use)",
-            labels=["client"])
+            labels=["client"],
+        )
         consent = GaugeMetricFamily(
-            "dunning_token_consent_needed", "1 when the client must give consent again",
-            labels=["client"])
+            "dunning_token_consent_needed",
+            "1 when the client must give consent again",
+            labels=["client"],
+        )
         alerts = GaugeMetricFamily(
-            "dunning_alerts_active", "Active operator alerts", labels=["client", "kind"])
+            "dunning_alerts_active", "Active operator alerts", labels=["client", "kind"]
+        )
         with session_scope(app.engine) as session:
             rows = session.exec(
-                select(OutboxAction.tenant, OutboxAction.kind, OutboxAction.status,
-                       func.count()).group_by(
-                    col(OutboxAction.tenant), col(OutboxAction.kind), col(OutboxAction.status))
+                select(
+                    OutboxAction.tenant, OutboxAction.kind, OutboxAction.status, func.count()
+                ).group_by(
+                    col(OutboxAction.tenant), col(OutboxAction.kind), col(OutboxAction.status)
+                )
             ).all()
             synced = session.exec(
-                select(SyncCursor.tenant, func.max(SyncCursor.updated_at))
-                .group_by(col(SyncCursor.tenant))
+                select(SyncCursor.tenant, func.max(SyncCursor.updated_at)).group_by(
+                    col(SyncCursor.tenant)
+                )
             ).all()
             active = session.exec(
                 select(OpsAlert.tenant, OpsAlert.kind).where(col(OpsAlert.active).is_(True))
@@ -88,26 +101,50 @@ class ServeMetrics:
     def __init__(self, app: Callable[[], App], now: Callable[[], datetime]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.runs = Counter("dunning_runs", "Client runs by result (ok, failed, skipped)",
-                            ["client", "result"], registry=r)
-        self.failures = Counter("dunning_run_failures", "Client runs that failed",
-                                ["client"], registry=r)
-        self.actions = Counter("dunning_run_actions", "Action outcomes of the runs of this process",
-                               ["client", "outcome"], registry=r)
-        self.api_calls = Counter("dunning_api_calls", "API calls to the ledger platform",
-                                 ["client", "platform"], registry=r)
-        self.api_throttled = Counter("dunning_api_throttled",
-                                     "429 answers from the ledger platform",
-                                     ["client", "platform"], registry=r)
-        self.duration = Histogram("dunning_run_duration_seconds", "Wall time of a client run",
-                                  ["client"], registry=r,
-                                  buckets=(1, 5, 15, 60, 300, 900, 1800, 3600))
-        self.last_run = Gauge("dunning_last_run_timestamp_seconds",
-                              "When the client's last run ended (connector clock)", ["client"],
-                              registry=r)
+        self.runs = Counter(
+            "dunning_runs",
+            "Client runs by result (ok, failed, skipped)",
+            ["client", "result"],
+            registry=r,
+        )
+        self.failures = Counter(
+            "dunning_run_failures", "Client runs that failed", ["client"], registry=r
+        )
+        self.actions = Counter(
+            "dunning_run_actions",
+            "Action outcomes of the runs of this process",
+            ["client", "outcome"],
+            registry=r,
+        )
+        self.api_calls = Counter(
+            "dunning_api_calls",
+            "API calls to the ledger platform",
+            ["client", "platform"],
+            registry=r,
+        )
+        self.api_throttled = Counter(
+            "dunning_api_throttled",
+            "429 answers from the ledger platform",
+            ["client", "platform"],
+            registry=r,
+        )
+        self.duration = Histogram(
+            "dunning_run_duration_seconds",
+            "Wall time of a client run",
+            ["client"],
+            registry=r,
+            buckets=(1, 5, 15, 60, 300, 900, 1800, 3600),
+        )
+        self.last_run = Gauge(
+            "dunning_last_run_timestamp_seconds",
+            "When the client's last run ended (connector clock)",
+            ["client"],
+            registry=r,
+        )
         self.running = Gauge("dunning_runs_in_flight", "Client runs in progress", registry=r)
-        self.clients = Gauge("dunning_clients_scheduled", "Clients with a scheduled job",
-                             registry=r)
+        self.clients = Gauge(
+            "dunning_clients_scheduled", "Clients with a scheduled job", registry=r
+        )
         r.register(StoreCollector(app, now))
 
     def count_http(self, client: str, platform: str, http: HttpMetrics) -> tuple[int, int]:

@@ -119,8 +119,12 @@ class Service:
         listen = self.options.listen or app.config.connector.http.listen
         host, _, port = listen.rpartition(":")
         self.health = HealthServer(
-            host.strip("[]"), int(port), live=self._live, ready=self._ready,
-            metrics=self.metrics.render, post=self.receive,
+            host.strip("[]"),
+            int(port),
+            live=self._live,
+            ready=self._ready,
+            metrics=self.metrics.render,
+            post=self.receive,
         )
         self._early: dict[str, float] = {}
 
@@ -166,8 +170,12 @@ class Service:
         for slug in added:
             start = self.first_run(slug)
             self.scheduler.add_job(
-                self.run_client, IntervalTrigger(seconds=every, start_date=start, timezone=UTC),
-                args=[slug], id=slug, name=f"run {slug}", replace_existing=True,
+                self.run_client,
+                IntervalTrigger(seconds=every, start_date=start, timezone=UTC),
+                args=[slug],
+                id=slug,
+                name=f"run {slug}",
+                replace_existing=True,
                 next_run_time=start,
             )
         self.metrics.clients.set(len(wanted))
@@ -195,7 +203,8 @@ class Service:
             log.warning("max_concurrent_clients changed: takes effect after a restart")
         log.info(
             "configuration reloaded: %d clients scheduled; added: %s; removed: %s",
-            len(self.scheduler.get_jobs()), ", ".join(added) or "none",
+            len(self.scheduler.get_jobs()),
+            ", ".join(added) or "none",
             ", ".join(removed) or "none",
         )
 
@@ -266,8 +275,14 @@ class Service:
             self.metrics.last_run.labels(slug).set(self.clock.now().timestamp())
             calls, throttled = self.metrics.count_http(slug, platform, http)
             try:
-                alerts.record_api_usage(self.app.engine, slug, platform,
-                                        self.clock.now().astimezone(UTC).date(), calls, throttled)
+                alerts.record_api_usage(
+                    self.app.engine,
+                    slug,
+                    platform,
+                    self.clock.now().astimezone(UTC).date(),
+                    calls,
+                    throttled,
+                )
             except Exception:
                 log.exception("%s: recording API usage failed", slug)
             with self._lock:
@@ -319,8 +334,12 @@ class Service:
         every, jitter, limit = self._schedule()
         log.info(
             "serving %d clients every %ss (phase spread %ss, at most %d at once); health and "
-            "metrics on http://%s", len(self.scheduler.get_jobs()), f"{every:g}", f"{jitter:g}",
-            limit, self.health.address,
+            "metrics on http://%s",
+            len(self.scheduler.get_jobs()),
+            f"{every:g}",
+            f"{jitter:g}",
+            limit,
+            self.health.address,
         )
         for slug, at in sorted(self.next_runs().items()):
             log.info("%s: next run %s", slug, at.isoformat(timespec="seconds"))
@@ -348,9 +367,11 @@ class Service:
     def shutdown(self) -> int:
         in_flight = self.running()
         log.info(
-            "stopping (%s): no new runs; %s", self.signals.stop_reason or "asked",
+            "stopping (%s): no new runs; %s",
+            self.signals.stop_reason or "asked",
             f"finishing the run in flight of {', '.join(sorted(in_flight))}"
-            if in_flight else "no run in flight",
+            if in_flight
+            else "no run in flight",
         )
         self.scheduler.pause()
         done = threading.Event()
@@ -367,7 +388,8 @@ class Service:
             log.error(
                 "the run of %s did not finish within %gs; leaving it: the next run reconciles "
                 "anything left in 'sending' and takes over the lease when it expires",
-                left, self.options.grace_seconds,
+                left,
+                self.options.grace_seconds,
             )
             logging.shutdown()
             os._exit(1)

@@ -20,11 +20,18 @@ def record(
     data: dict[str, Any] | None = None,
     run_id: str | None = None,
 ) -> None:
-    session.add(AuditEvent(tenant=tenant, at=now, event=event, message=message,
-                           data=data or {}, run_id=run_id))
+    session.add(
+        AuditEvent(
+            tenant=tenant, at=now, event=event, message=message, data=data or {}, run_id=run_id
+        )
+    )
 
 
 def recent(session: Session, tenant: str, limit: int = 100) -> list[AuditEvent]:
-    stmt = (select(AuditEvent).where(AuditEvent.tenant == tenant)
-            .order_by(col(AuditEvent.id).desc()).limit(limit))
+    stmt = (
+        select(AuditEvent)
+        .where(AuditEvent.tenant == tenant)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(limit)
+    )
     return list(session.exec(stmt).all())

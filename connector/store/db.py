@@ -49,7 +49,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs,
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            **kwargs,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
@@ -90,9 +92,8 @@ def migrate(engine: Engine) -> None:
             if engine.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_KEY})
             cfg.attributes["connection"] = conn
-            # "heads": features add their tables on their own branch off the initial revision,
-            # so parallel work never fights over one linear chain.
-            command.upgrade(cfg, "heads")
+            # One linear history (0003 joined the early feature branches).
+            command.upgrade(cfg, "head")
     except Exception as exc:
         raise DatabaseError(
             f"cannot open or migrate the database {safe_url(str(engine.url))}: {exc}"

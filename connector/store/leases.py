@@ -47,10 +47,14 @@ def try_acquire(engine: Engine, tenant: str, owner: str, now: datetime, ttl: tim
     with session_scope(engine) as session:
         result = session.execute(
             update(TenantRun)
-            .where(col(TenantRun.tenant) == tenant,
-                   or_(col(TenantRun.lease_owner).is_(None),
-                       col(TenantRun.lease_owner) == owner,
-                       col(TenantRun.lease_until) < now))
+            .where(
+                col(TenantRun.tenant) == tenant,
+                or_(
+                    col(TenantRun.lease_owner).is_(None),
+                    col(TenantRun.lease_owner) == owner,
+                    col(TenantRun.lease_until) < now,
+                ),
+            )
             .values(lease_owner=owner, lease_until=now + ttl, last_started_at=now)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -87,8 +91,11 @@ def release(
 def mark_full_reconcile(engine: Engine, tenant: str, now: datetime) -> None:
     _ensure_row(engine, tenant)
     with session_scope(engine) as session:
-        session.execute(update(TenantRun).where(col(TenantRun.tenant) == tenant)
-                        .values(last_full_reconcile_at=now))
+        session.execute(
+            update(TenantRun)
+            .where(col(TenantRun.tenant) == tenant)
+            .values(last_full_reconcile_at=now)
+        )
 
 
 def get_state(engine: Engine, tenant: str) -> TenantState | None:
@@ -97,9 +104,13 @@ def get_state(engine: Engine, tenant: str) -> TenantState | None:
         if row is None:
             return None
         return TenantState(
-            tenant=row.tenant, lease_owner=row.lease_owner, lease_until=row.lease_until,
-            last_started_at=row.last_started_at, last_finished_at=row.last_finished_at,
-            last_result=row.last_result, last_error=row.last_error,
+            tenant=row.tenant,
+            lease_owner=row.lease_owner,
+            lease_until=row.lease_until,
+            last_started_at=row.last_started_at,
+            last_finished_at=row.last_finished_at,
+            last_result=row.last_result,
+            last_error=row.last_error,
             consecutive_failures=row.consecutive_failures,
             last_full_reconcile_at=row.last_full_reconcile_at,
         )

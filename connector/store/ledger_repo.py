@@ -30,8 +30,13 @@ from connector.store.models import CustomerRow, InvoiceRow, PaymentRow
 _CHUNK = 500
 
 
-def _upsert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
-            keep_on_update: Sequence[str] = (), keep_if_null: Sequence[str] = ()) -> None:
+def _upsert(
+    session: Session,
+    model: type[SQLModel],
+    rows: list[dict[str, Any]],
+    keep_on_update: Sequence[str] = (),
+    keep_if_null: Sequence[str] = (),
+) -> None:
     """Insert or update on (tenant, ref). `keep_on_update`: columns an update never changes;
     `keep_if_null`: columns an update changes only to a non-null value."""
     if not rows:
@@ -40,11 +45,15 @@ def _upsert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
+        chunk = rows[start : start + _CHUNK]
         stmt = insert(table).values(chunk)
-        updates = {c: func.coalesce(stmt.excluded[c], table.c[c]) if c in keep_if_null
-                   else stmt.excluded[c] for c in chunk[0]
-                   if c not in ("tenant", "ref", *keep_on_update)}
+        updates = {
+            c: func.coalesce(stmt.excluded[c], table.c[c])
+            if c in keep_if_null
+            else stmt.excluded[c]
+            for c in chunk[0]
+            if c not in ("tenant", "ref", *keep_on_update)
+        }
         session.execute(stmt.on_conflict_do_update(index_elements=["tenant", "ref"], set_=updates))
 
 
@@ -56,13 +65,23 @@ def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def upsert_customers(
     session: Session, tenant: str, customers: Sequence[Customer], seen_at: datetime
 ) -> None:
-    rows = [{
-        "tenant": tenant, "ref": c.ref, "name": c.name, "email": c.email,
-        "company_name": c.company_name, "profile": c.profile.value,
-        "reminders_enabled": c.reminders_enabled, "language": c.language,
-        "currency": c.currency, "updated_at": c.updated_at, "seen_at": seen_at,
-        "address": c.address,
-    } for c in customers]
+    rows = [
+        {
+            "tenant": tenant,
+            "ref": c.ref,
+            "name": c.name,
+            "email": c.email,
+            "company_name": c.company_name,
+            "profile": c.profile.value,
+            "reminders_enabled": c.reminders_enabled,
+            "language": c.language,
+            "currency": c.currency,
+            "updated_at": c.updated_at,
+            "seen_at": seen_at,
+            "address": c.address,
+        }
+        for c in customers
+    ]
     # A list summary (reminders_enabled None: the platform did not say) does not carry the
     # profile either (Zoho's customer_sub_type is on the detail only): keep what a detail read
     # stored, so a consumer does not turn back into a business at the next sync (issue #4).
@@ -70,8 +89,13 @@ def upsert_customers(
     summaries = [r for r in rows if r["reminders_enabled"] is None]
     # Likewise the address: a list without addresses keeps the one a detail read stored.
     _upsert(session, CustomerRow, _dedupe(details), keep_if_null=("address",))
-    _upsert(session, CustomerRow, _dedupe(summaries),
-            keep_on_update=("profile",), keep_if_null=("address",))
+    _upsert(
+        session,
+        CustomerRow,
+        _dedupe(summaries),
+        keep_on_update=("profile",),
+        keep_if_null=("address",),
+    )
 
 
 def upsert_invoices(
@@ -80,45 +104,77 @@ def upsert_invoices(
     """Insert or replace the invoices. A tombstone (status DELETED without a customer: a platform
     that reports only the id of a deleted record, like Exact's sync/Deleted) only marks a known
     invoice deleted, so its number, customer and amounts stay for the history."""
-    tombstones = {i.ref: i for i in invoices
-                  if i.status is InvoiceStatus.DELETED and not i.customer_ref}
+    tombstones = {
+        i.ref: i for i in invoices if i.status is InvoiceStatus.DELETED and not i.customer_ref
+    }
     if tombstones:
-        known = set(session.exec(select(InvoiceRow.ref).where(
-            InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(list(tombstones)))).all())
+        known = set(
+            session.exec(
+                select(InvoiceRow.ref).where(
+                    InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(list(tombstones))
+                )
+            ).all()
+        )
         for ref in known:
-            session.execute(update(InvoiceRow)
-                            .where(col(InvoiceRow.tenant) == tenant, col(InvoiceRow.ref) == ref)
-                            .values(status=InvoiceStatus.DELETED.value, last_seen_at=seen_at,
-                                    updated_at=tombstones[ref].updated_at))
+            session.execute(
+                update(InvoiceRow)
+                .where(col(InvoiceRow.tenant) == tenant, col(InvoiceRow.ref) == ref)
+                .values(
+                    status=InvoiceStatus.DELETED.value,
+                    last_seen_at=seen_at,
+                    updated_at=tombstones[ref].updated_at,
+                )
+            )
         invoices = [i for i in invoices if i.ref not in known]
-    rows = [{
-        "tenant": tenant, "ref": i.ref, "number": i.number, "customer_ref": i.customer_ref,
-        "status": i.status.value, "issue_date": i.issue_date, "due_date": i.due_date,
-        "currency": i.total.currency, "total_minor": i.total.minor,
-        "balance_minor": i.balance.minor, "updated_at": i.updated_at,
-        "last_payment_date": i.last_payment_date,
-        "platform_reminders_sent": i.platform_reminders_sent,
-        "last_reminder_date": i.last_reminder_date, "last_seen_at": seen_at,
-    } for i in invoices]
+    rows = [
+        {
+            "tenant": tenant,
+            "ref": i.ref,
+            "number": i.number,
+            "customer_ref": i.customer_ref,
+            "status": i.status.value,
+            "issue_date": i.issue_date,
+            "due_date": i.due_date,
+            "currency": i.total.currency,
+            "total_minor": i.total.minor,
+            "balance_minor": i.balance.minor,
+            "updated_at": i.updated_at,
+            "last_payment_date": i.last_payment_date,
+            "platform_reminders_sent": i.platform_reminders_sent,
+            "last_reminder_date": i.last_reminder_date,
+            "last_seen_at": seen_at,
+        }
+        for i in invoices
+    ]
     _upsert(session, InvoiceRow, _dedupe(rows))
 
 
 def upsert_payments(
     session: Session, tenant: str, payments: Sequence[Payment], seen_at: datetime
 ) -> None:
-    rows = [{
-        "tenant": tenant, "ref": p.ref, "customer_ref": p.customer_ref, "paid_on": p.date,
-        "currency": p.amount.currency, "amount_minor": p.amount.minor,
-        "invoice_refs": list(p.invoice_refs), "updated_at": p.updated_at,
-    } for p in payments]
+    rows = [
+        {
+            "tenant": tenant,
+            "ref": p.ref,
+            "customer_ref": p.customer_ref,
+            "paid_on": p.date,
+            "currency": p.amount.currency,
+            "amount_minor": p.amount.minor,
+            "invoice_refs": list(p.invoice_refs),
+            "updated_at": p.updated_at,
+        }
+        for p in payments
+    ]
     _upsert(session, PaymentRow, _dedupe(rows))
 
 
 def mark_invoices(session: Session, tenant: str, statuses: dict[str, InvoiceStatus]) -> None:
     for ref, status in statuses.items():
-        session.execute(update(InvoiceRow)
-                        .where(col(InvoiceRow.tenant) == tenant, col(InvoiceRow.ref) == ref)
-                        .values(status=status.value))
+        session.execute(
+            update(InvoiceRow)
+            .where(col(InvoiceRow.tenant) == tenant, col(InvoiceRow.ref) == ref)
+            .values(status=status.value)
+        )
 
 
 def unseen_invoices(session: Session, tenant: str, since: datetime) -> list[str]:
@@ -134,20 +190,31 @@ def unseen_invoices(session: Session, tenant: str, since: datetime) -> list[str]
 # -- reads -------------------------------------------------------------------------------
 def to_customer(row: CustomerRow) -> Customer:
     return Customer(
-        ref=row.ref, name=row.name, email=row.email, company_name=row.company_name,
-        profile=CustomerProfile(row.profile), reminders_enabled=row.reminders_enabled,
-        language=row.language, currency=row.currency, updated_at=row.updated_at,
+        ref=row.ref,
+        name=row.name,
+        email=row.email,
+        company_name=row.company_name,
+        profile=CustomerProfile(row.profile),
+        reminders_enabled=row.reminders_enabled,
+        language=row.language,
+        currency=row.currency,
+        updated_at=row.updated_at,
         address=row.address,
     )
 
 
 def to_invoice(row: InvoiceRow) -> Invoice:
     return Invoice(
-        ref=row.ref, number=row.number, customer_ref=row.customer_ref,
-        status=InvoiceStatus(row.status), issue_date=row.issue_date, due_date=row.due_date,
+        ref=row.ref,
+        number=row.number,
+        customer_ref=row.customer_ref,
+        status=InvoiceStatus(row.status),
+        issue_date=row.issue_date,
+        due_date=row.due_date,
         total=Money.from_minor(row.total_minor, row.currency),
         balance=Money.from_minor(row.balance_minor, row.currency),
-        updated_at=row.updated_at, last_payment_date=row.last_payment_date,
+        updated_at=row.updated_at,
+        last_payment_date=row.last_payment_date,
         platform_reminders_sent=row.platform_reminders_sent,
         last_reminder_date=row.last_reminder_date,
     )
@@ -155,23 +222,27 @@ def to_invoice(row: InvoiceRow) -> Invoice:
 
 def to_payment(row: PaymentRow) -> Payment:
     return Payment(
-        ref=row.ref, customer_ref=row.customer_ref, date=row.paid_on,
+        ref=row.ref,
+        customer_ref=row.customer_ref,
+        date=row.paid_on,
         amount=Money.from_minor(row.amount_minor, row.currency),
-        invoice_refs=tuple(row.invoice_refs or ()), updated_at=row.updated_at,
+        invoice_refs=tuple(row.invoice_refs or ()),
+        updated_at=row.updated_at,
     )
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
     items = sorted(set(values))
     for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+        yield items[start : start + _CHUNK]
 
 
 def _customers(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:
     out: dict[str, Customer] = {}
     for chunk in _chunks(refs):
-        rows = session.exec(select(CustomerRow).where(
-            CustomerRow.tenant == tenant, col(CustomerRow.ref).in_(chunk))).all()
+        rows = session.exec(
+            select(CustomerRow).where(CustomerRow.tenant == tenant, col(CustomerRow.ref).in_(chunk))
+        ).all()
         out.update({r.ref: to_customer(r) for r in rows})
     return out
 
@@ -179,9 +250,11 @@ def _customers(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, 
 def _payments(session: Session, tenant: str, customer_refs: Iterable[str]) -> list[Payment]:
     out: list[Payment] = []
     for chunk in _chunks(customer_refs):
-        rows = session.exec(select(PaymentRow).where(
-            PaymentRow.tenant == tenant, col(PaymentRow.customer_ref).in_(chunk))
-            .order_by(col(PaymentRow.paid_on))).all()
+        rows = session.exec(
+            select(PaymentRow)
+            .where(PaymentRow.tenant == tenant, col(PaymentRow.customer_ref).in_(chunk))
+            .order_by(col(PaymentRow.paid_on))
+        ).all()
         out += [to_payment(r) for r in rows]
     return out
 
@@ -194,55 +267,77 @@ def load_snapshot(
     if customer_refs is None:
         rows = session.exec(select(InvoiceRow).where(InvoiceRow.tenant == tenant)).all()
         invoices = {r.ref: to_invoice(r) for r in rows}
-        customers = {r.ref: to_customer(r) for r in session.exec(
-            select(CustomerRow).where(CustomerRow.tenant == tenant)).all()}
-        payments = [to_payment(r) for r in session.exec(
-            select(PaymentRow).where(PaymentRow.tenant == tenant)).all()]
+        customers = {
+            r.ref: to_customer(r)
+            for r in session.exec(select(CustomerRow).where(CustomerRow.tenant == tenant)).all()
+        }
+        payments = [
+            to_payment(r)
+            for r in session.exec(select(PaymentRow).where(PaymentRow.tenant == tenant)).all()
+        ]
         return Snapshot(customers, invoices, payments)
     for chunk in _chunks(customer_refs):
-        rows = session.exec(select(InvoiceRow).where(
-            InvoiceRow.tenant == tenant, col(InvoiceRow.customer_ref).in_(chunk))).all()
+        rows = session.exec(
+            select(InvoiceRow).where(
+                InvoiceRow.tenant == tenant, col(InvoiceRow.customer_ref).in_(chunk)
+            )
+        ).all()
         invoices.update({r.ref: to_invoice(r) for r in rows})
-    return Snapshot(_customers(session, tenant, customer_refs), invoices,
-                    _payments(session, tenant, customer_refs))
+    return Snapshot(
+        _customers(session, tenant, customer_refs),
+        invoices,
+        _payments(session, tenant, customer_refs),
+    )
 
 
 def load_planning_snapshot(session: Session, tenant: str, *, also: Iterable[str] = ()) -> Snapshot:
     """Open invoices, plus the invoices named in `also` (those with dunning history, which the
     planner needs for thank-you mails), their customers and those customers' payments."""
     invoices: dict[str, Invoice] = {}
-    rows = session.exec(select(InvoiceRow).where(
-        InvoiceRow.tenant == tenant,
-        InvoiceRow.status == InvoiceStatus.OPEN.value,
-        col(InvoiceRow.balance_minor) > 0,
-    )).all()
+    rows = session.exec(
+        select(InvoiceRow).where(
+            InvoiceRow.tenant == tenant,
+            InvoiceRow.status == InvoiceStatus.OPEN.value,
+            col(InvoiceRow.balance_minor) > 0,
+        )
+    ).all()
     invoices.update({r.ref: to_invoice(r) for r in rows})
     missing = [ref for ref in set(also) if ref not in invoices]
     for chunk in _chunks(missing):
-        rows = session.exec(select(InvoiceRow).where(
-            InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(chunk))).all()
+        rows = session.exec(
+            select(InvoiceRow).where(InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(chunk))
+        ).all()
         invoices.update({r.ref: to_invoice(r) for r in rows})
     customer_refs = {i.customer_ref for i in invoices.values()}
     history_customers = {invoices[ref].customer_ref for ref in also if ref in invoices}
-    return Snapshot(_customers(session, tenant, customer_refs), invoices,
-                    _payments(session, tenant, history_customers))
+    return Snapshot(
+        _customers(session, tenant, customer_refs),
+        invoices,
+        _payments(session, tenant, history_customers),
+    )
 
 
 def get_customer(session: Session, tenant: str, ref: str) -> Customer | None:
-    row = session.exec(select(CustomerRow).where(
-        CustomerRow.tenant == tenant, CustomerRow.ref == ref)).first()
+    row = session.exec(
+        select(CustomerRow).where(CustomerRow.tenant == tenant, CustomerRow.ref == ref)
+    ).first()
     return to_customer(row) if row else None
 
 
 def set_handed_off(session: Session, tenant: str, customer_ref: str, now: datetime) -> None:
-    session.execute(update(CustomerRow)
-                    .where(col(CustomerRow.tenant) == tenant, col(CustomerRow.ref) == customer_ref)
-                    .values(handed_off_at=now))
+    session.execute(
+        update(CustomerRow)
+        .where(col(CustomerRow.tenant) == tenant, col(CustomerRow.ref) == customer_ref)
+        .values(handed_off_at=now)
+    )
 
 
 def handed_off_customers(session: Session, tenant: str) -> set[str]:
-    rows = session.exec(select(CustomerRow.ref).where(
-        CustomerRow.tenant == tenant, col(CustomerRow.handed_off_at).is_not(None))).all()
+    rows = session.exec(
+        select(CustomerRow.ref).where(
+            CustomerRow.tenant == tenant, col(CustomerRow.handed_off_at).is_not(None)
+        )
+    ).all()
     return set(rows)
 
 
@@ -251,9 +346,11 @@ def counts(session: Session, tenant: str) -> dict[str, int]:
     from sqlalchemy import func
 
     out: dict[str, int] = {}
-    for name, model in (("customers", CustomerRow), ("invoices", InvoiceRow),
-                        ("payments", PaymentRow)):
-        stmt = select(func.count()).select_from(model).where(
-            model.tenant == tenant)
+    for name, model in (
+        ("customers", CustomerRow),
+        ("invoices", InvoiceRow),
+        ("payments", PaymentRow),
+    ):
+        stmt = select(func.count()).select_from(model).where(model.tenant == tenant)
         out[name] = int(session.exec(stmt).one())
     return out

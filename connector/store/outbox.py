@@ -39,21 +39,34 @@ def enqueue(
     try:
         with session.begin_nested():
             row = OutboxAction(
-                tenant=action.tenant, customer_ref=action.customer_ref, kind=action.kind.value,
-                template=action.template, channel=action.channel.value,
-                with_statement=action.with_statement, planned_for=action.planned_for,
-                idempotency_key=action.idempotency_key, extra=dict(action.extra),
-                status=status, run_id=run_id, created_at=now,
+                tenant=action.tenant,
+                customer_ref=action.customer_ref,
+                kind=action.kind.value,
+                template=action.template,
+                channel=action.channel.value,
+                with_statement=action.with_statement,
+                planned_for=action.planned_for,
+                idempotency_key=action.idempotency_key,
+                extra=dict(action.extra),
+                status=status,
+                run_id=run_id,
+                created_at=now,
             )
             session.add(row)
             session.flush()
             assert row.id is not None
             for item in action.items:
-                session.add(OutboxItem(
-                    action_id=row.id, tenant=action.tenant, invoice_ref=item.invoice_ref,
-                    step=item.step, currency=item.balance.currency,
-                    balance_minor=item.balance.minor, live=True,
-                ))
+                session.add(
+                    OutboxItem(
+                        action_id=row.id,
+                        tenant=action.tenant,
+                        invoice_ref=item.invoice_ref,
+                        step=item.step,
+                        currency=item.balance.currency,
+                        balance_minor=item.balance.minor,
+                        live=True,
+                    )
+                )
             session.flush()
             return row.id
     except IntegrityError:
@@ -61,7 +74,11 @@ def enqueue(
 
 
 def claim(
-    engine: Engine, action_id: int, owner: str, now: datetime, ttl: timedelta,
+    engine: Engine,
+    action_id: int,
+    owner: str,
+    now: datetime,
+    ttl: timedelta,
     from_status: str = "pending",
 ) -> bool:
     """`pending → sending` (or `approval → sending` once approved) for exactly one caller, in
@@ -76,25 +93,31 @@ def claim(
 
 
 def record_before(session: Session, action_id: int, before: dict[str, int | None]) -> None:
-    session.execute(update(OutboxAction).where(col(OutboxAction.id) == action_id)
-                    .values(before=dict(before)))
+    session.execute(
+        update(OutboxAction).where(col(OutboxAction.id) == action_id).values(before=dict(before))
+    )
 
 
 def mark(session: Session, action_id: int, status: str, detail: str, now: datetime) -> None:
     if status not in STATES:
         raise ValueError(f"unknown outbox state {status!r}")
     session.execute(
-        update(OutboxAction).where(col(OutboxAction.id) == action_id)
+        update(OutboxAction)
+        .where(col(OutboxAction.id) == action_id)
         .values(status=status, detail=detail[:2000], done_at=now, claimed_until=None)
     )
     if status in RELEASING:
-        session.execute(update(OutboxItem).where(col(OutboxItem.action_id) == action_id)
-                        .values(live=None))
+        session.execute(
+            update(OutboxItem).where(col(OutboxItem.action_id) == action_id).values(live=None)
+        )
 
 
 def items_of(session: Session, action_id: int) -> list[OutboxItem]:
-    return list(session.exec(select(OutboxItem).where(OutboxItem.action_id == action_id)
-                             .order_by(col(OutboxItem.id))).all())
+    return list(
+        session.exec(
+            select(OutboxItem).where(OutboxItem.action_id == action_id).order_by(col(OutboxItem.id))
+        ).all()
+    )
 
 
 def load_action(session: Session, row: OutboxAction) -> Action:
@@ -103,9 +126,15 @@ def load_action(session: Session, row: OutboxAction) -> Action:
         for i in items_of(session, row.id or 0)
     )
     return Action(
-        tenant=row.tenant, customer_ref=row.customer_ref, kind=ActionKind(row.kind),
-        template=row.template, planned_for=row.planned_for, items=items,
-        with_statement=row.with_statement, channel=Channel(row.channel), extra=dict(row.extra),
+        tenant=row.tenant,
+        customer_ref=row.customer_ref,
+        kind=ActionKind(row.kind),
+        template=row.template,
+        planned_for=row.planned_for,
+        items=items,
+        with_statement=row.with_statement,
+        channel=Channel(row.channel),
+        extra=dict(row.extra),
     )
 
 
@@ -118,40 +147,53 @@ def get(session: Session, action_id: int) -> OutboxAction | None:
 
 
 def in_state(session: Session, tenant: str, states: Iterable[str]) -> list[OutboxAction]:
-    stmt = (select(OutboxAction)
-            .where(OutboxAction.tenant == tenant, col(OutboxAction.status).in_(list(states)))
-            .order_by(col(OutboxAction.id)))
+    stmt = (
+        select(OutboxAction)
+        .where(OutboxAction.tenant == tenant, col(OutboxAction.status).in_(list(states)))
+        .order_by(col(OutboxAction.id))
+    )
     return list(session.exec(stmt).all())
 
 
 def stale_sending(session: Session, tenant: str, now: datetime) -> list[OutboxAction]:
     """`sending` rows whose claim ran out: the process that claimed them died or gave up."""
-    stmt = (select(OutboxAction)
-            .where(OutboxAction.tenant == tenant, OutboxAction.status == "sending",
-                   col(OutboxAction.claimed_until) < now)
-            .order_by(col(OutboxAction.id)))
+    stmt = (
+        select(OutboxAction)
+        .where(
+            OutboxAction.tenant == tenant,
+            OutboxAction.status == "sending",
+            col(OutboxAction.claimed_until) < now,
+        )
+        .order_by(col(OutboxAction.id))
+    )
     return list(session.exec(stmt).all())
 
 
 def expire_pending(session: Session, tenant: str, before: datetime, now: datetime) -> int:
     """Pending rows created before `before` (an abandoned run) are expired and released."""
-    rows = session.exec(select(OutboxAction).where(
-        OutboxAction.tenant == tenant, OutboxAction.status == "pending",
-        col(OutboxAction.created_at) < before)).all()
+    rows = session.exec(
+        select(OutboxAction).where(
+            OutboxAction.tenant == tenant,
+            OutboxAction.status == "pending",
+            col(OutboxAction.created_at) < before,
+        )
+    ).all()
     for row in rows:
         assert row.id is not None
         mark(session, row.id, "expired", "never claimed; expired", now)
     return len(rows)
 
 
-def expire_awaiting_approval(
-    session: Session, tenant: str, before: datetime, now: datetime
-) -> int:
+def expire_awaiting_approval(session: Session, tenant: str, before: datetime, now: datetime) -> int:
     """`approval` rows created before `before` are stale: expired and released, so the step is
     planned again from fresh data (and waits for approval again) instead of sent late."""
-    rows = session.exec(select(OutboxAction).where(
-        OutboxAction.tenant == tenant, OutboxAction.status == "approval",
-        col(OutboxAction.created_at) < before)).all()
+    rows = session.exec(
+        select(OutboxAction).where(
+            OutboxAction.tenant == tenant,
+            OutboxAction.status == "approval",
+            col(OutboxAction.created_at) < before,
+        )
+    ).all()
     for row in rows:
         assert row.id is not None
         mark(session, row.id, "expired", "not approved in time; expired", now)
@@ -168,11 +210,18 @@ def history(session: Session, tenant: str) -> list[HistoryEntry]:
     )
     out = []
     for item, action in session.exec(stmt).all():
-        out.append(HistoryEntry(
-            action_id=action.id or 0, customer_ref=action.customer_ref,
-            invoice_ref=item.invoice_ref, step=item.step, kind=ActionKind(action.kind),
-            status=action.status, planned_for=action.planned_for, done_at=action.done_at,
-        ))
+        out.append(
+            HistoryEntry(
+                action_id=action.id or 0,
+                customer_ref=action.customer_ref,
+                invoice_ref=item.invoice_ref,
+                step=item.step,
+                kind=ActionKind(action.kind),
+                status=action.status,
+                planned_for=action.planned_for,
+                done_at=action.done_at,
+            )
+        )
     return out
 
 
@@ -183,11 +232,17 @@ def actions(session: Session, tenant: str, *, status: str | None = None) -> list
         stmt = stmt.where(OutboxAction.status == status)
     out = []
     for row in session.exec(stmt.order_by(col(OutboxAction.id))).all():
-        out.append({
-            "id": row.id, "customer_ref": row.customer_ref, "kind": row.kind,
-            "status": row.status, "planned_for": row.planned_for, "done_at": row.done_at,
-            "with_statement": row.with_statement,
-            "detail": row.detail,
-            "items": [(i.invoice_ref, i.step) for i in items_of(session, row.id or 0)],
-        })
+        out.append(
+            {
+                "id": row.id,
+                "customer_ref": row.customer_ref,
+                "kind": row.kind,
+                "status": row.status,
+                "planned_for": row.planned_for,
+                "done_at": row.done_at,
+                "with_statement": row.with_statement,
+                "detail": row.detail,
+                "items": [(i.invoice_ref, i.step) for i in items_of(session, row.id or 0)],
+            }
+        )
     return out

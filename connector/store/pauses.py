@@ -32,8 +32,14 @@ def add(
     if kind is PauseKind.PROMISE and until is None:
         raise ValueError("a promise to pay needs the date it was promised for (--until)")
     row = DunningPause(
-        tenant=tenant, customer_ref=customer_ref, invoice_ref=invoice_ref, kind=kind.value,
-        until=until, reason=reason.strip(), created_by=by, created_at=now,
+        tenant=tenant,
+        customer_ref=customer_ref,
+        invoice_ref=invoice_ref,
+        kind=kind.value,
+        until=until,
+        reason=reason.strip(),
+        created_by=by,
+        created_at=now,
     )
     session.add(row)
     session.flush()
@@ -99,8 +105,15 @@ def find_invoice_customer(session: Session, tenant: str, invoice: str) -> tuple[
 def _pause(row: DunningPause) -> Pause:
     assert row.id is not None and row.created_at is not None
     return Pause(
-        id=row.id, tenant=row.tenant, customer_ref=row.customer_ref, kind=PauseKind(row.kind),
-        reason=row.reason, created_by=row.created_by, created_at=row.created_at,
-        invoice_ref=row.invoice_ref, until=row.until, resumed_at=row.resumed_at,
+        id=row.id,
+        tenant=row.tenant,
+        customer_ref=row.customer_ref,
+        kind=PauseKind(row.kind),
+        reason=row.reason,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        invoice_ref=row.invoice_ref,
+        until=row.until,
+        resumed_at=row.resumed_at,
         resumed_by=row.resumed_by,
     )

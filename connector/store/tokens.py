@@ -38,8 +38,10 @@ class TokenRecord:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never show the tokens
-        return (f"TokenRecord(tenant={self.tenant!r}, connection={self.connection!r}, "
-                f"state={self.state!r}, version={self.version}, expires_at={self.expires_at})")
+        return (
+            f"TokenRecord(tenant={self.tenant!r}, connection={self.connection!r}, "
+            f"state={self.state!r}, version={self.version}, expires_at={self.expires_at})"
+        )
 
 
 class TokenRepository:
@@ -50,18 +52,27 @@ class TokenRepository:
     def _record(self, row: OAuthToken) -> TokenRecord:
         dec = self.cipher.decrypt
         return TokenRecord(
-            tenant=row.tenant, connection=row.connection, platform=row.platform,
+            tenant=row.tenant,
+            connection=row.connection,
+            platform=row.platform,
             refresh_token=dec(row.refresh_token_enc),
             access_token=dec(row.access_token_enc) if row.access_token_enc else None,
-            expires_at=row.expires_at, api_domain=row.api_domain, version=row.version,
-            state=row.state, state_reason=row.state_reason,
-            last_refresh_at=row.last_refresh_at, extra=dict(row.extra or {}),
+            expires_at=row.expires_at,
+            api_domain=row.api_domain,
+            version=row.version,
+            state=row.state,
+            state_reason=row.state_reason,
+            last_refresh_at=row.last_refresh_at,
+            extra=dict(row.extra or {}),
         )
 
     def get(self, tenant: str, connection: str = "default") -> TokenRecord | None:
         with session_scope(self.engine) as session:
-            row = session.exec(select(OAuthToken).where(
-                OAuthToken.tenant == tenant, OAuthToken.connection == connection)).first()
+            row = session.exec(
+                select(OAuthToken).where(
+                    OAuthToken.tenant == tenant, OAuthToken.connection == connection
+                )
+            ).first()
             return self._record(row) if row else None
 
     def connections(self, tenant: str) -> list[TokenRecord]:
@@ -85,11 +96,15 @@ class TokenRepository:
         """Store the tokens of a new consent (login or set-token); replaces an older grant."""
         enc = self.cipher.encrypt
         with session_scope(self.engine) as session:
-            row = session.exec(select(OAuthToken).where(
-                OAuthToken.tenant == tenant, OAuthToken.connection == connection)).first()
+            row = session.exec(
+                select(OAuthToken).where(
+                    OAuthToken.tenant == tenant, OAuthToken.connection == connection
+                )
+            ).first()
             if row is None:
-                row = OAuthToken(tenant=tenant, connection=connection, platform=platform,
-                                 refresh_token_enc="")
+                row = OAuthToken(
+                    tenant=tenant, connection=connection, platform=platform, refresh_token_enc=""
+                )
             else:
                 row.version += 1
             row.platform = platform
@@ -116,9 +131,11 @@ class TokenRepository:
                 .where(
                     col(OAuthToken.tenant) == tenant,
                     col(OAuthToken.connection) == connection,
-                    or_(col(OAuthToken.lease_owner).is_(None),
+                    or_(
+                        col(OAuthToken.lease_owner).is_(None),
                         col(OAuthToken.lease_owner) == owner,
-                        col(OAuthToken.lease_until) < now),
+                        col(OAuthToken.lease_until) < now,
+                    ),
                 )
                 .values(lease_owner=owner, lease_until=now + timedelta(seconds=ttl_seconds))
             )
@@ -128,9 +145,11 @@ class TokenRepository:
         with session_scope(self.engine) as session:
             session.execute(
                 update(OAuthToken)
-                .where(col(OAuthToken.tenant) == tenant,
-                       col(OAuthToken.connection) == connection,
-                       col(OAuthToken.lease_owner) == owner)
+                .where(
+                    col(OAuthToken.tenant) == tenant,
+                    col(OAuthToken.connection) == connection,
+                    col(OAuthToken.lease_owner) == owner,
+                )
                 .values(lease_owner=None, lease_until=None)
             )
 
@@ -164,9 +183,11 @@ class TokenRepository:
         with session_scope(self.engine) as session:
             result = session.execute(
                 update(OAuthToken)
-                .where(col(OAuthToken.tenant) == tenant,
-                       col(OAuthToken.connection) == connection,
-                       col(OAuthToken.version) == expected_version)
+                .where(
+                    col(OAuthToken.tenant) == tenant,
+                    col(OAuthToken.connection) == connection,
+                    col(OAuthToken.version) == expected_version,
+                )
                 .values(**values)
             )
             return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -176,14 +197,24 @@ class TokenRepository:
     ) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
         with session_scope(self.engine) as session:
-            session.add(TokenJournal(tenant=tenant, connection=connection,
-                                     payload_enc=self.cipher.encrypt(text), reason=reason, at=now))
+            session.add(
+                TokenJournal(
+                    tenant=tenant,
+                    connection=connection,
+                    payload_enc=self.cipher.encrypt(text),
+                    reason=reason,
+                    at=now,
+                )
+            )
 
     def journaled(self, tenant: str) -> list[tuple[str, dict[str, Any]]]:
         """(reason, payload) of the journal entries of a tenant, decrypted (for recovery)."""
         with session_scope(self.engine) as session:
-            rows = session.exec(select(TokenJournal).where(TokenJournal.tenant == tenant)
-                                .order_by(col(TokenJournal.id))).all()
+            rows = session.exec(
+                select(TokenJournal)
+                .where(TokenJournal.tenant == tenant)
+                .order_by(col(TokenJournal.id))
+            ).all()
             return [(r.reason, json.loads(self.cipher.decrypt(r.payload_enc))) for r in rows]
 
     def set_extra(
@@ -192,9 +223,11 @@ class TokenRepository:
         """Merge `values` into the connection's `extra` (platform bookkeeping that must survive
         a crash, e.g. Exact's "refresh in flight" marker); a None value removes the key."""
         with session_scope(self.engine) as session:
-            row = session.exec(select(OAuthToken).where(
-                OAuthToken.tenant == tenant, OAuthToken.connection == connection)
-                .with_for_update()).first()  # two writers of different keys must not clobber
+            row = session.exec(
+                select(OAuthToken)
+                .where(OAuthToken.tenant == tenant, OAuthToken.connection == connection)
+                .with_for_update()
+            ).first()  # two writers of different keys must not clobber
             if row is None:
                 return
             extra = dict(row.extra or {})
@@ -207,13 +240,16 @@ class TokenRepository:
             row.updated_at = now
             session.add(row)
 
-    def mark_consent_needed(
-        self, tenant: str, connection: str, reason: str, now: datetime
-    ) -> None:
+    def mark_consent_needed(self, tenant: str, connection: str, reason: str, now: datetime) -> None:
         with session_scope(self.engine) as session:
             session.execute(
                 update(OAuthToken)
                 .where(col(OAuthToken.tenant) == tenant, col(OAuthToken.connection) == connection)
-                .values(state="consent_needed", state_reason=reason, updated_at=now,
-                        lease_owner=None, lease_until=None)
+                .values(
+                    state="consent_needed",
+                    state_reason=reason,
+                    updated_at=now,
+                    lease_owner=None,
+                    lease_until=None,
+                )
             )

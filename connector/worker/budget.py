@@ -58,8 +58,10 @@ class DbRateLimiter:
                     result = session.execute(
                         update(ApiBudget)
                         .where(col(ApiBudget.key) == self.key)
-                        .where((col(ApiBudget.window_start) != window)
-                               | (col(ApiBudget.used) < self.per_minute))
+                        .where(
+                            (col(ApiBudget.window_start) != window)
+                            | (col(ApiBudget.used) < self.per_minute)
+                        )
                         .values(used=_used_after_call(window), window_start=window)
                     )
                     if result.rowcount == 1:  # type: ignore[attr-defined]

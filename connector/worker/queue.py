@@ -126,8 +126,9 @@ ALERTS = "dunning:check_alerts"
 CLEAN = "dunning:clean_queue"
 
 
-def run_client(slug: str, round_at: str, now: str | None = None,
-               queued_at: float | None = None) -> str:
+def run_client(
+    slug: str, round_at: str, now: str | None = None, queued_at: float | None = None
+) -> str:
     """Run `slug` for the schedule slot starting at `round_at` (ISO, UTC), as of `now` when
     given (simulated time, backfills) and else as of the real time. `queued_at` (epoch seconds)
     is when `now` was meant: a retry minutes later acts that much later, so simulated time never
@@ -165,9 +166,14 @@ def run_client(slug: str, round_at: str, now: str | None = None,
 def _record_usage(app: App, slug: str, clock: Clock, http: HttpMetrics) -> None:
     client = app.config.clients.get(slug)
     try:
-        alerts.record_api_usage(app.engine, slug, client.platform if client else "unknown",
-                                clock.now().astimezone(UTC).date(), http.total("calls"),
-                                http.total("throttled"))
+        alerts.record_api_usage(
+            app.engine,
+            slug,
+            client.platform if client else "unknown",
+            clock.now().astimezone(UTC).date(),
+            http.total("calls"),
+            http.total("throttled"),
+        )
     except Exception:  # bookkeeping for alerts must not fail a run that did its work
         log.exception("%s: recording API usage failed", slug)
 
@@ -186,16 +192,18 @@ def enqueue_due(
     waiting = _waiting_runs(app.engine)
     task = queue.tasks[RUN_CLIENT]
     jobs = [
-        task.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}")
-        .make_new_job(slug=slug, round_at=slot.isoformat(),
-                      now=now.isoformat() if simulated else None,
-                      queued_at=time.time() if simulated else None)
+        task.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}").make_new_job(
+            slug=slug,
+            round_at=slot.isoformat(),
+            now=now.isoformat() if simulated else None,
+            queued_at=time.time() if simulated else None,
+        )
         for slug in rounds.due(app.engine, candidates, now, every)
         if f"client:{slug}" not in waiting
     ]
     deferred = []
     for start in range(0, len(jobs), DEFER_BATCH):
-        deferred += _defer(queue, jobs[start:start + DEFER_BATCH])
+        deferred += _defer(queue, jobs[start : start + DEFER_BATCH])
     if len(deferred) >= ANALYZE_AFTER:
         refresh_queue_statistics(app.engine)
     return deferred
@@ -207,9 +215,14 @@ DEFER_BATCH = 500
 def _waiting_runs(engine: Engine) -> set[str]:
     """Queueing locks of the client runs already waiting (deferring them again would fail)."""
     with engine.connect() as conn:
-        return set(conn.execute(text(
-            "SELECT queueing_lock FROM procrastinate_jobs "
-            "WHERE status = 'todo' AND queueing_lock IS NOT NULL")).scalars())
+        return set(
+            conn.execute(
+                text(
+                    "SELECT queueing_lock FROM procrastinate_jobs "
+                    "WHERE status = 'todo' AND queueing_lock IS NOT NULL"
+                )
+            ).scalars()
+        )
 
 
 def _defer(queue: procrastinate.App, jobs: list[Job]) -> list[str]:
@@ -257,16 +270,19 @@ def make_queue(database_url: str, *, schedule: bool = True) -> procrastinate.App
     queue = procrastinate.App(
         # a small pool: the listener, job fetching and completions; runs use the store's engine
         connector=procrastinate.PsycopgConnector(
-            conninfo=libpq_url(database_url), min_size=1, max_size=4),
+            conninfo=libpq_url(database_url), min_size=1, max_size=4
+        ),
     )
     # registered on each new app (procrastinate's Blueprint renames its tasks when added, so a
     # second queue in one process, e.g. in tests, would get "dunning:dunning:run_client")
     queue.task(name=RUN_CLIENT, queue=QUEUE, retry=RETRY)(run_client)
     queue.task(name=TICK, queue=SCHEDULE_QUEUE, queueing_lock="tick", pass_context=True)(tick)
-    queue.task(name=ALERTS, queue=SCHEDULE_QUEUE, queueing_lock="alerts",
-               lock="alerts")(check_alerts)
-    queue.task(name=CLEAN, queue=SCHEDULE_QUEUE, queueing_lock="clean", lock="clean",
-               pass_context=True)(clean_queue)
+    queue.task(name=ALERTS, queue=SCHEDULE_QUEUE, queueing_lock="alerts", lock="alerts")(
+        check_alerts
+    )
+    queue.task(
+        name=CLEAN, queue=SCHEDULE_QUEUE, queueing_lock="clean", lock="clean", pass_context=True
+    )(clean_queue)
     if schedule:
         queue.periodic(cron="* * * * *", periodic_id="tick")(queue.tasks[TICK])
         queue.periodic(cron="*/5 * * * *", periodic_id="alerts")(queue.tasks[ALERTS])
@@ -316,8 +332,11 @@ def refresh_queue_statistics(engine: Engine) -> None:
         with engine.begin() as conn:
             conn.execute(text("ANALYZE procrastinate_jobs"))
     except DBAPIError as exc:
-        log.warning("could not refresh the job queue's statistics (%s); job fetching may be "
-                    "slow while many clients wait", exc.orig)
+        log.warning(
+            "could not refresh the job queue's statistics (%s); job fetching may be "
+            "slow while many clients wait",
+            exc.orig,
+        )
 
 
 async def _reap_stalled(queue: procrastinate.App, every: float, heartbeat_timeout: float) -> None:
@@ -326,7 +345,8 @@ async def _reap_stalled(queue: procrastinate.App, every: float, heartbeat_timeou
         await asyncio.sleep(every)
         try:
             stalled = await queue.job_manager.get_stalled_jobs(
-                seconds_since_heartbeat=heartbeat_timeout)
+                seconds_since_heartbeat=heartbeat_timeout
+            )
             for job in stalled:
                 log.warning("retrying job %s (%s) of a stalled worker", job.id, job.task_name)
                 await queue.job_manager.retry_job(job)
@@ -349,9 +369,13 @@ def run_worker(
             reaper = asyncio.create_task(_reap_stalled(queue, heartbeat, stalled_after))
             try:
                 await queue.run_worker_async(
-                    queues=[QUEUE, SCHEDULE_QUEUE], concurrency=concurrency, wait=wait,
-                    update_heartbeat_interval=heartbeat, stalled_worker_timeout=stalled_after,
-                    name=context().name, shutdown_graceful_timeout=60,
+                    queues=[QUEUE, SCHEDULE_QUEUE],
+                    concurrency=concurrency,
+                    wait=wait,
+                    update_heartbeat_interval=heartbeat,
+                    stalled_worker_timeout=stalled_after,
+                    name=context().name,
+                    shutdown_graceful_timeout=60,
                 )
             finally:
                 reaper.cancel()
@@ -359,9 +383,7 @@ def run_worker(
     asyncio.run(main())
 
 
-def defer_round(
-    queue: procrastinate.App, app: App, now: datetime, *, simulated: bool
-) -> list[str]:
+def defer_round(queue: procrastinate.App, app: App, now: datetime, *, simulated: bool) -> list[str]:
     """`dunning enqueue`: defer the slot containing `now` for every due client."""
     with queue.open():
         return enqueue_due(queue, app, now, simulated=simulated)

@@ -46,7 +46,13 @@ class MemoryTokenStore:
         now: datetime,
     ) -> FakeRecord:
         record = FakeRecord(
-            tenant, connection, platform, refresh_token, access_token, expires_at, api_domain,
+            tenant,
+            connection,
+            platform,
+            refresh_token,
+            access_token,
+            expires_at,
+            api_domain,
             extra or {},
         )
         self.rows[(tenant, connection)] = record
@@ -106,9 +112,7 @@ class MemoryTokenStore:
     ) -> None:
         self.journaled.append((payload, reason))
 
-    def mark_consent_needed(
-        self, tenant: str, connection: str, reason: str, now: datetime
-    ) -> None:
+    def mark_consent_needed(self, tenant: str, connection: str, reason: str, now: datetime) -> None:
         with self.lock:
             row = self.rows[(tenant, connection)]
             self.rows[(tenant, connection)] = dataclasses.replace(

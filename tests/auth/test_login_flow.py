@@ -74,8 +74,12 @@ def test_the_code_from_the_callback_is_exchanged_and_the_browser_told_to_close(
         return TokenResponse("a", 3600, "r", "https://www.zohoapis.eu")
 
     answer = run_login(
-        consent_url(port), exchange, redirect_port=port, open_browser=follow(pages),
-        timeout=10, on_callback=seen.append,
+        consent_url(port),
+        exchange,
+        redirect_port=port,
+        open_browser=follow(pages),
+        timeout=10,
+        on_callback=seen.append,
     )
     assert answer.refresh_token == "r"
     assert exchanged == ["1000.abc"]
@@ -91,8 +95,11 @@ def test_a_wrong_state_is_rejected_with_a_clear_page_and_no_exchange(
     pages: list[requests.Response] = []
     with pytest.raises(LoginError, match="state"):
         run_login(
-            consent_url(port), lambda c: pytest.fail("exchanged"), redirect_port=port,
-            open_browser=follow(pages), timeout=10,
+            consent_url(port),
+            lambda c: pytest.fail("exchanged"),
+            redirect_port=port,
+            open_browser=follow(pages),
+            timeout=10,
         )
     assert pages[0].status_code == 400
     assert "state does not match" in pages[0].text
@@ -105,8 +112,11 @@ def test_access_denied_on_the_consent_page_is_reported(
     pages: list[requests.Response] = []
     with pytest.raises(LoginError, match="denied"):
         run_login(
-            consent_url(port), lambda c: pytest.fail("exchanged"), redirect_port=port,
-            open_browser=follow(pages), timeout=10,
+            consent_url(port),
+            lambda c: pytest.fail("exchanged"),
+            redirect_port=port,
+            open_browser=follow(pages),
+            timeout=10,
         )
     assert pages[0].status_code == 400
 
@@ -122,8 +132,11 @@ def test_a_state_is_added_when_the_url_has_none(
         return requests.get(url, timeout=5)
 
     run_login(
-        consent_url(port, state=None), lambda c: TokenResponse("a", 1, "r"),
-        redirect_port=port, open_browser=open_browser, timeout=10,
+        consent_url(port, state=None),
+        lambda c: TokenResponse("a", 1, "r"),
+        redirect_port=port,
+        open_browser=open_browser,
+        timeout=10,
     )
     assert parse_qs(urlsplit(opened[0]).query)["state"][0]
 
@@ -131,6 +144,9 @@ def test_a_state_is_added_when_the_url_has_none(
 def test_no_callback_times_out(port: int) -> None:
     with pytest.raises(LoginError, match="no login callback"):
         run_login(
-            consent_url(port), lambda c: TokenResponse("a", 1), redirect_port=port,
-            open_browser=lambda url: None, timeout=0.2,
+            consent_url(port),
+            lambda c: TokenResponse("a", 1),
+            redirect_port=port,
+            open_browser=lambda url: None,
+            timeout=0.2,
         )

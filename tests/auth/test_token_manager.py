@@ -45,8 +45,13 @@ def clock() -> ManualClock:
 def store(clock: ManualClock) -> MemoryTokenStore:
     s = MemoryTokenStore()
     s.put_initial(
-        T, C, "zoho", refresh_token="refresh-1", access_token="access-0",
-        expires_at=START + timedelta(minutes=30), now=START,
+        T,
+        C,
+        "zoho",
+        refresh_token="refresh-1",
+        access_token="access-0",
+        expires_at=START + timedelta(minutes=30),
+        now=START,
     )
     return s
 
@@ -98,8 +103,14 @@ def test_a_token_refreshed_by_another_process_under_the_lease_is_reused(
     def sleep_and_let_the_other_finish(seconds: float) -> None:
         real_sleep(seconds)
         store.commit_refresh(
-            T, C, expected_version=1, owner="other", refresh_token=None,
-            access_token="from-other", expires_at=clock.now() + timedelta(hours=1), now=clock.now(),
+            T,
+            C,
+            expected_version=1,
+            owner="other",
+            refresh_token=None,
+            access_token="from-other",
+            expires_at=clock.now() + timedelta(hours=1),
+            now=clock.now(),
         )
 
     clock.sleep = sleep_and_let_the_other_finish  # type: ignore[method-assign]
@@ -228,7 +239,10 @@ def test_invalid_grant_rereads_the_store_before_marking_consent_needed(
 
     def refused_because_replaced(refresh_token: str) -> TokenResponse:
         store.bump(
-            T, C, refresh_token="refresh-2", access_token="fresh-from-login",
+            T,
+            C,
+            refresh_token="refresh-2",
+            access_token="fresh-from-login",
             expires_at=clock.now() + timedelta(hours=1),
         )
         raise TokenEndpointError("invalid_grant", "invalid_code")

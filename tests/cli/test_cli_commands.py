@@ -21,12 +21,19 @@ from connector.platforms import login
 MONDAY = date(2026, 1, 5)
 
 
-def dunning(*args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def dunning(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "connector.cli", *args], capture_output=True,
-                          text=True, env=full_env, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "connector.cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def free_port() -> int:
@@ -58,8 +65,14 @@ def world(tmp_path: Path) -> Iterator[SandboxWorld]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=8, invoices=30, organization_id=org)
 
-    w = SandboxWorld.create(tmp_path, start=local_moment(MONDAY, 9), seed=3,
-                            slugs=("good", "notoken", "down"), populate=small, connect=False)
+    w = SandboxWorld.create(
+        tmp_path,
+        start=local_moment(MONDAY, 9),
+        seed=3,
+        slugs=("good", "notoken", "down"),
+        populate=small,
+        connect=False,
+    )
     w.connect("good")
     w.connect("down")
     down = w.app.config_dir / "clients" / "down.yaml"
@@ -69,7 +82,8 @@ def world(tmp_path: Path) -> Iterator[SandboxWorld]:
         "display_name: Broken B.V.\nplatform: zoho\nzoho:\n  data_center: eu\n"
         "  organization_id: '123'\n  client_id: x\n  client_secret: ${ZOHO_CLIENT_SECRET}\n"
         "policy: nl-b2b-standard\nlanguage: nl\nsender: {name: B, email: b@b.nl}\n"
-        "colour: blue\n")
+        "colour: blue\n"
+    )
     yield w
     w.close()
 
@@ -78,8 +92,9 @@ def test_broken_file_missing_token_and_unreachable_api_name_the_client_and_other
     world: SandboxWorld,
 ) -> None:
     now = world.clock.now().isoformat()
-    result = dunning("--config", str(world.app.config_dir), "run", "--all", "--now", now,
-                     env=world.env)
+    result = dunning(
+        "--config", str(world.app.config_dir), "run", "--all", "--now", now, env=world.env
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     assert "broken.yaml" in out and "colour" in out, out
@@ -87,14 +102,16 @@ def test_broken_file_missing_token_and_unreachable_api_name_the_client_and_other
     assert "down: FAILED" in out and "connect" in out.lower(), out
     good = [line for line in out.splitlines() if line.startswith("good:")]
     assert good and "FAILED" not in good[-1] and "planned" in good[-1], out
-    assert not any(s in out for s in (world.env["ZOHO_CLIENT_SECRET"],
-                                      world.env["DUNNING_SECRET_KEY"])), "a secret was printed"
+    assert not any(
+        s in out for s in (world.env["ZOHO_CLIENT_SECRET"], world.env["DUNNING_SECRET_KEY"])
+    ), "a secret was printed"
 
 
 def test_plan_prints_a_table_and_sends_nothing(world: SandboxWorld) -> None:
     at = local_moment(MONDAY + timedelta(days=1), 10).isoformat()
-    result = dunning("--config", str(world.app.config_dir), "plan", "good", "--now", at,
-                     env=world.env)
+    result = dunning(
+        "--config", str(world.app.config_dir), "plan", "good", "--now", at, env=world.env
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["customer", "invoice", "balance"]
@@ -104,8 +121,16 @@ def test_plan_prints_a_table_and_sends_nothing(world: SandboxWorld) -> None:
 
 def test_dry_run_plans_without_sending_and_status_reports_clients(world: SandboxWorld) -> None:
     at = local_moment(MONDAY + timedelta(days=1), 10).isoformat()
-    dry = dunning("--config", str(world.app.config_dir), "run", "good", "--dry-run", "--now",
-                  at, env=world.env)
+    dry = dunning(
+        "--config",
+        str(world.app.config_dir),
+        "run",
+        "good",
+        "--dry-run",
+        "--now",
+        at,
+        env=world.env,
+    )
     assert dry.returncode == 0, dry.stderr
     assert "(dry run) good: would" in dry.stdout
     assert world.state.sent_mails == []
@@ -115,8 +140,16 @@ def test_dry_run_plans_without_sending_and_status_reports_clients(world: Sandbox
 
 
 def test_set_token_stores_the_refresh_token_encrypted(world: SandboxWorld) -> None:
-    result = dunning("--config", str(world.app.config_dir), "auth", "set-token", "notoken",
-                     "--refresh-token", "1000.headless-refresh-token-value", env=world.env)
+    result = dunning(
+        "--config",
+        str(world.app.config_dir),
+        "auth",
+        "set-token",
+        "notoken",
+        "--refresh-token",
+        "1000.headless-refresh-token-value",
+        env=world.env,
+    )
     assert result.returncode == 0, result.stderr
     assert "headless-refresh-token-value" not in result.stdout + result.stderr
     record = world.app.tokens.get("notoken")
@@ -139,8 +172,15 @@ def test_login_captures_the_code_on_the_local_callback_and_stores_tokens(
         response = requests.get(url, allow_redirects=True, timeout=10)
         assert response.status_code == 200, response.text
 
-    login("notoken", cfg, world.app.tokens, ManualClock(world.clock.now()),
-          open_browser=browser, echo=lambda _: None, timeout=20)
+    login(
+        "notoken",
+        cfg,
+        world.app.tokens,
+        ManualClock(world.clock.now()),
+        open_browser=browser,
+        echo=lambda _: None,
+        timeout=20,
+    )
     assert seen and "state=" in seen[0] and "access_type=offline" in seen[0]
     record = world.app.tokens.get("notoken")
     assert record is not None and record.access_token and record.state == "ok"
@@ -153,12 +193,18 @@ def test_debug_logs_of_a_run_never_show_a_token_or_secret(world: SandboxWorld) -
     assert before is not None
     world.state.expire_access_tokens()  # force a refresh inside the run, logged at DEBUG
     at = (world.clock.now()).isoformat()
-    result = dunning("--config", str(world.app.config_dir), "-vv", "run", "good", "--now", at,
-                     env=world.env)
+    result = dunning(
+        "--config", str(world.app.config_dir), "-vv", "run", "good", "--now", at, env=world.env
+    )
     after = world.app.tokens.get("good")
     assert after is not None and after.access_token != before.access_token
     out = result.stdout + result.stderr
     assert "DEBUG" in out, "debug logging was not on"
-    for secret in (before.access_token, before.refresh_token, after.access_token,
-                   world.env["ZOHO_CLIENT_SECRET"], world.env["DUNNING_SECRET_KEY"]):
+    for secret in (
+        before.access_token,
+        before.refresh_token,
+        after.access_token,
+        world.env["ZOHO_CLIENT_SECRET"],
+        world.env["DUNNING_SECRET_KEY"],
+    ):
         assert secret and secret not in out, "a secret appeared in the log"

@@ -50,34 +50,47 @@ def test_doctor_names_the_policy_file_and_key_of_a_broken_ladder(world: SandboxW
     (folder / "wholesale.yaml").write_text(
         "name: wholesale\nsteps:\n"
         "  - {id: first, kind: reminder, days: 10, template: reminder}\n"
-        "  - {id: second, kind: reminder, days: 5, template: nudge}\n")
+        "  - {id: second, kind: reminder, days: 5, template: nudge}\n"
+    )
     append(world, "policies: {government: wholesale}\n")
     lines, ok = run_doctor(world.app, world.clock)
     assert not ok
     failures = [line for line in lines if line.startswith("FAIL demo: policy:")]
-    assert any(f"{folder / 'wholesale.yaml'}: steps.1.days: steps must be in order" in line
-               and "(line 4)" in line for line in failures), failures
+    assert any(
+        f"{folder / 'wholesale.yaml'}: steps.1.days: steps must be in order" in line
+        and "(line 4)" in line
+        for line in failures
+    ), failures
     # order fixed: the unknown template is next (checked once the ladder's shape is valid)
     (folder / "wholesale.yaml").write_text(
-        (folder / "wholesale.yaml").read_text().replace("days: 5", "days: 15"))
+        (folder / "wholesale.yaml").read_text().replace("days: 5", "days: 15")
+    )
     lines, ok = run_doctor(world.app, world.clock)
     assert not ok
-    assert any("steps.1.template: unknown template 'nudge'" in line and "(line 4)" in line
-               for line in lines), lines
+    assert any(
+        "steps.1.template: unknown template 'nudge'" in line and "(line 4)" in line
+        for line in lines
+    ), lines
 
 
 def test_doctor_catches_a_template_with_an_unknown_variable(world: SandboxWorld) -> None:
     own = world.app.config_dir / "templates" / "demo" / "nl"
     own.mkdir(parents=True)
-    source = (Path(__file__).parents[2] / "connector" / "render" / "templates" / "nl"
-              / "fourteen_day_letter.j2").read_text()
-    (own / "fourteen_day_letter.j2").write_text(source.replace("{{ company }}",
-                                                               "{{ company_name }}"))
+    source = (
+        Path(__file__).parents[2]
+        / "connector"
+        / "render"
+        / "templates"
+        / "nl"
+        / "fourteen_day_letter.j2"
+    ).read_text()
+    (own / "fourteen_day_letter.j2").write_text(
+        source.replace("{{ company }}", "{{ company_name }}")
+    )
     append(world, "policies: {consumer: nl-b2c-wik}\n")
     lines, ok = run_doctor(world.app, world.clock)
     assert not ok
-    assert "FAIL demo: template nl/fourteen_day_letter.j2: unknown variable 'company_name'" \
-        in lines
+    assert "FAIL demo: template nl/fourteen_day_letter.j2: unknown variable 'company_name'" in lines
 
 
 def test_doctor_reports_the_ladder_per_profile_when_all_is_well(world: SandboxWorld) -> None:
@@ -89,15 +102,15 @@ def test_doctor_reports_the_ladder_per_profile_when_all_is_well(world: SandboxWo
 
 
 def invoke(world: SandboxWorld, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--config", str(world.app.config_dir), *args],
-                                env=world.env)
+    result = CliRunner().invoke(cli, ["--config", str(world.app.config_dir), *args], env=world.env)
     assert result.exit_code == 0, result.output
     return result.output
 
 
 def pdf_text(path: Path) -> str:
-    return " ".join("\n".join(p.extract_text()
-                              for p in PdfReader(BytesIO(path.read_bytes())).pages).split())
+    return " ".join(
+        "\n".join(p.extract_text() for p in PdfReader(BytesIO(path.read_bytes())).pages).split()
+    )
 
 
 def test_pause_resume_customers_statement_letter_and_handoff(
@@ -111,12 +124,36 @@ def test_pause_resume_customers_statement_letter_and_handoff(
     target = open_invoices[0]
     customer = target.customer_id
 
-    out = invoke(world, "pause", "demo", customer, "--kind", "promise", "--until",
-                 (MONDAY + timedelta(days=45)).isoformat(), "--reason", "pays on the 19th",
-                 "--by", "piet", "--now", today)
+    out = invoke(
+        world,
+        "pause",
+        "demo",
+        customer,
+        "--kind",
+        "promise",
+        "--until",
+        (MONDAY + timedelta(days=45)).isoformat(),
+        "--reason",
+        "pays on the 19th",
+        "--by",
+        "piet",
+        "--now",
+        today,
+    )
     assert "promise to pay (customer) until 2026-02-19: pays on the 19th [by piet]" in out
-    out = invoke(world, "pause", "demo", "--invoice", target.invoice_number, "--kind",
-                 "dispute", "--reason", "wrong quantity", "--now", today)
+    out = invoke(
+        world,
+        "pause",
+        "demo",
+        "--invoice",
+        target.invoice_number,
+        "--kind",
+        "dispute",
+        "--reason",
+        "wrong quantity",
+        "--now",
+        today,
+    )
     assert f"dispute (invoice {target.invoice_id})" in out
     with session_scope(world.app.engine) as session:
         live = pauses.live(session, "demo")
@@ -125,8 +162,9 @@ def test_pause_resume_customers_statement_letter_and_handoff(
     listing = invoke(world, "customers", "demo", "--now", today)
     assert "promise to pay" in listing and "chronic late payer(s)" in listing
 
-    out = invoke(world, "resume", "demo", customer, "--kind", "promise", "--by", "piet",
-                 "--now", today)
+    out = invoke(
+        world, "resume", "demo", customer, "--kind", "promise", "--by", "piet", "--now", today
+    )
     assert "resumed" in out
     with session_scope(world.app.engine) as session:
         kinds = {p.kind.value for p in pauses.live(session, "demo")}
@@ -136,13 +174,25 @@ def test_pause_resume_customers_statement_letter_and_handoff(
     invoke(world, "statement", "demo", customer, "--out", str(statement), "--now", today)
     assert target.invoice_number in pdf_text(statement)
     letter = tmp_path / "l.pdf"
-    invoke(world, "letter", "demo", customer, "--kind", "fourteen-day", "--out", str(letter),
-           "--now", today)
-    assert "binnen veertien dagen vanaf de dag nadat deze brief bij u is bezorgd" \
-        in pdf_text(letter)
+    invoke(
+        world,
+        "letter",
+        "demo",
+        customer,
+        "--kind",
+        "fourteen-day",
+        "--out",
+        str(letter),
+        "--now",
+        today,
+    )
+    assert "binnen veertien dagen vanaf de dag nadat deze brief bij u is bezorgd" in pdf_text(
+        letter
+    )
     dossiers = tmp_path / "handoff"
-    out = invoke(world, "handoff", "demo", "--customer", customer, "--out", str(dossiers),
-                 "--now", today)
+    out = invoke(
+        world, "handoff", "demo", "--customer", customer, "--out", str(dossiers), "--now", today
+    )
     [pdf] = list(dossiers.glob("*.pdf"))
     [csv] = list(dossiers.glob("*.csv"))
     assert "wrong quantity" in pdf_text(pdf)

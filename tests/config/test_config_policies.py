@@ -38,21 +38,27 @@ def test_defaults_change_nothing_for_existing_clients(tmp_path: Path) -> None:
 
 
 def test_policies_per_profile_customer_profile_and_address(tmp_path: Path) -> None:
-    client = load(tmp_path, "policies: {consumer: nl-b2c-wik}\ncustomers:\n"
-                            "  '42': {profile: government, address: 'Markt 1, 1234 AB Stad'}\n")
+    client = load(
+        tmp_path,
+        "policies: {consumer: nl-b2c-wik}\ncustomers:\n"
+        "  '42': {profile: government, address: 'Markt 1, 1234 AB Stad'}\n",
+    )
     assert isinstance(client, ClientConfig)
     assert client.policies == {"consumer": "nl-b2c-wik"}
     assert client.customers["42"].profile == "government"
     assert client.customers["42"].address == "Markt 1, 1234 AB Stad"
 
 
-@pytest.mark.parametrize(("extra", "key"), [
-    ("policies: {vip: nl-b2b-standard}\n", "policies.vip"),
-    ("late_payers: {share_late: 1.5}\n", "late_payers.share_late"),
-    ("late_payers: {min_invoices: 0}\n", "late_payers.min_invoices"),
-    ("legal: {vat_rate: 0.21}\n", "legal.vat_rate"),
-    ("legal: {vat_on_costs: true}\n", "legal.vat_on_costs"),
-])
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        ("policies: {vip: nl-b2b-standard}\n", "policies.vip"),
+        ("late_payers: {share_late: 1.5}\n", "late_payers.share_late"),
+        ("late_payers: {min_invoices: 0}\n", "late_payers.min_invoices"),
+        ("legal: {vat_rate: 0.21}\n", "legal.vat_rate"),
+        ("legal: {vat_on_costs: true}\n", "legal.vat_on_costs"),
+    ],
+)
 def test_mistakes_name_the_file_and_key(tmp_path: Path, extra: str, key: str) -> None:
     problem = load(tmp_path, extra)
     assert isinstance(problem, ConfigError)
@@ -65,9 +71,17 @@ def test_the_late_payer_rule_flags_chronic_late_payers() -> None:
     def paid(ref: str, days_late: int) -> Invoice:
         due = date(2026, 1, 1)
         zero = Money.of("0", "EUR")
-        return Invoice(ref, ref, "C1", InvoiceStatus.PAID, due - timedelta(days=30), due,
-                       Money.of("100", "EUR"), zero,
-                       last_payment_date=due + timedelta(days=days_late))
+        return Invoice(
+            ref,
+            ref,
+            "C1",
+            InvoiceStatus.PAID,
+            due - timedelta(days=30),
+            due,
+            Money.of("100", "EUR"),
+            zero,
+            last_payment_date=due + timedelta(days=days_late),
+        )
 
     def snap(*invoices: Invoice) -> Snapshot:
         return Snapshot({"C1": Customer("C1", "C")}, {i.ref: i for i in invoices}, [])
@@ -80,6 +94,7 @@ def test_the_late_payer_rule_flags_chronic_late_payers() -> None:
     assert not punctual.chronic_late_payer
     too_few = behaviour(snap(paid("a", 30)), "C1", today, rule)
     assert not too_few.chronic_late_payer and "too few" in too_few.reason
-    slow = behaviour(snap(paid("a", 0), paid("b", 0), paid("c", 0), paid("d", 90)), "C1", today,
-                     rule)
+    slow = behaviour(
+        snap(paid("a", 0), paid("b", 0), paid("c", 0), paid("d", 90)), "C1", today, rule
+    )
     assert slow.chronic_late_payer and "on average" in slow.reason

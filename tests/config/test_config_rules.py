@@ -78,10 +78,15 @@ def test_an_exact_client_loads_and_needs_a_mail_section(config_dir: Path, write:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ("  country: nl\n", "exact.country: give exactly one of 'country' (e.g. nl) or "
-         "'base_url' (a sandbox) (line 3)"),
-        ("  division: 1234567\n", "exact.division: give exactly one of 'division' or "
-         "'divisions' (line 3)"),
+        (
+            "  country: nl\n",
+            "exact.country: give exactly one of 'country' (e.g. nl) or "
+            "'base_url' (a sandbox) (line 3)",
+        ),
+        (
+            "  division: 1234567\n",
+            "exact.division: give exactly one of 'division' or 'divisions' (line 3)",
+        ),
     ],
 )
 def test_exact_needs_exactly_one_host_and_one_division_setting(
@@ -108,24 +113,41 @@ def test_exact_with_a_sandbox_url_and_several_divisions(config_dir: Path, write:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("timezone: Europe/Amsterdm\n", "timezone: unknown time zone (use an IANA name such as "
-         "Europe/Amsterdam) (line 11)"),
-        ("sending_window: 17:00-08:00\n", "sending_window: window start 17:00 is not before "
-         "end 08:00 (line 11)"),
-        ("sending_window: nine to five\n", "sending_window: expected 'HH:MM-HH:MM', got "
-         "'nine to five' (line 11)"),
-        ("policy_overrides:\n  min_balance: -1\n", "policy_overrides.min_balance: Input should "
-         "be greater than or equal to 0 (line 12)"),
-        ("policy_overrides:\n  thank_you: always\n", "policy_overrides.thank_you: Input should "
-         "be 'reminded', 'every' or 'never' (line 12)"),
-        (SMTP + "  ssl: true\n", "mail.ssl: choose one: ssl (implicit TLS, usually port 465) or "
-         "starttls (usually port 587) (line 14)"),
+        (
+            "timezone: Europe/Amsterdm\n",
+            "timezone: unknown time zone (use an IANA name such as Europe/Amsterdam) (line 11)",
+        ),
+        (
+            "sending_window: 17:00-08:00\n",
+            "sending_window: window start 17:00 is not before end 08:00 (line 11)",
+        ),
+        (
+            "sending_window: nine to five\n",
+            "sending_window: expected 'HH:MM-HH:MM', got 'nine to five' (line 11)",
+        ),
+        (
+            "policy_overrides:\n  min_balance: -1\n",
+            "policy_overrides.min_balance: Input should be greater than or equal to 0 (line 12)",
+        ),
+        (
+            "policy_overrides:\n  thank_you: always\n",
+            "policy_overrides.thank_you: Input should be 'reminded', 'every' or 'never' (line 12)",
+        ),
+        (
+            SMTP + "  ssl: true\n",
+            "mail.ssl: choose one: ssl (implicit TLS, usually port 465) or "
+            "starttls (usually port 587) (line 14)",
+        ),
         (SMTP + "  password: pw\n", "mail.username: a password needs a username (line 14)"),
     ],
 )
 def test_values_are_checked_with_a_readable_message(
-    config_dir: Path, write: Writer, client_text: str, env: dict[str, str],
-    extra: str, expected: str,
+    config_dir: Path,
+    write: Writer,
+    client_text: str,
+    env: dict[str, str],
+    extra: str,
+    expected: str,
 ) -> None:
     write("clients/acme.yaml", client_text + extra)
     assert problems(config_dir, env) == [f"config/clients/acme.yaml: {expected}"]

@@ -25,24 +25,45 @@ class Scenario:
 
     def customer(self, name: str, email: str | None = None) -> Contact:
         return self.state.add_contact(
-            self.org, name, email=email or f"{name.lower().replace(' ', '.')}@example.nl",
-            first_name=name.split()[0], created=self.world.clock.now() - timedelta(days=200))
+            self.org,
+            name,
+            email=email or f"{name.lower().replace(' ', '.')}@example.nl",
+            first_name=name.split()[0],
+            created=self.world.clock.now() - timedelta(days=200),
+        )
 
-    def invoice(self, customer: Contact, total: str, due: date,
-                number: str | None = None) -> Invoice:
-        return self.state.add_invoice(self.org, customer.contact_id, Decimal(total),
-                                      due - timedelta(days=30), due, invoice_number=number,
-                                      created=self.world.clock.now() - timedelta(days=30))
+    def invoice(
+        self, customer: Contact, total: str, due: date, number: str | None = None
+    ) -> Invoice:
+        return self.state.add_invoice(
+            self.org,
+            customer.contact_id,
+            Decimal(total),
+            due - timedelta(days=30),
+            due,
+            invoice_number=number,
+            created=self.world.clock.now() - timedelta(days=30),
+        )
 
-    def pay(self, invoice: Invoice, amount: str | None = None, on: date | None = None,
-            hour: int = 12) -> None:
+    def pay(
+        self, invoice: Invoice, amount: str | None = None, on: date | None = None, hour: int = 12
+    ) -> None:
         when = local_moment(on, hour) if on else None
-        self.state.record_payment(self.org, invoice.invoice_id,
-                                  Decimal(amount) if amount else invoice.balance, on, at=when)
+        self.state.record_payment(
+            self.org,
+            invoice.invoice_id,
+            Decimal(amount) if amount else invoice.balance,
+            on,
+            at=when,
+        )
 
-    def days(self, first: date, count: int,
-             before_run: Callable[[date], None] | None = None,
-             after_run: Callable[[date], None] | None = None) -> list[RunResult]:
+    def days(
+        self,
+        first: date,
+        count: int,
+        before_run: Callable[[date], None] | None = None,
+        after_run: Callable[[date], None] | None = None,
+    ) -> list[RunResult]:
         results = []
         for n in range(count):
             day = first + timedelta(days=n)
@@ -67,8 +88,12 @@ def make_scenario(tmp_path: Path) -> Iterator[Callable[..., Scenario]]:
     worlds: list[SandboxWorld] = []
 
     def make(start: date, **kwargs: object) -> Scenario:
-        world = SandboxWorld.create(tmp_path / f"w{len(worlds)}", start=local_moment(start, 8),
-                                    populate=empty_ledger, **kwargs)  # type: ignore[arg-type]
+        world = SandboxWorld.create(
+            tmp_path / f"w{len(worlds)}",
+            start=local_moment(start, 8),
+            populate=empty_ledger,
+            **kwargs,
+        )  # type: ignore[arg-type]
         worlds.append(world)
         return Scenario(world)
 

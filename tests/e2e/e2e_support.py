@@ -16,5 +16,6 @@ def empty_ledger(state: ZohoState, org: str, seed: int) -> DemoInfo:
 
 
 def empty_two_tenants(root: Path) -> SandboxWorld:
-    return SandboxWorld.create(root, start=local_moment(date(2026, 1, 5), 8), slugs=("a", "b"),
-                               populate=empty_ledger)
+    return SandboxWorld.create(
+        root, start=local_moment(date(2026, 1, 5), 8), slugs=("a", "b"), populate=empty_ledger
+    )

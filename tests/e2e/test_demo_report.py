@@ -32,7 +32,8 @@ def test_ninety_demo_days_follow_the_ladder_and_never_remind_a_customer_who_paid
         "SELECT a.done_at, i.step, inv.due_date FROM outbox_action a "
         "JOIN outbox_item i ON i.action_id = a.id "
         "JOIN invoice inv ON inv.ref = i.invoice_ref AND inv.tenant = a.tenant "
-        "WHERE a.status = 'sent' AND i.step != 'thank-you'").fetchall()
+        "WHERE a.status = 'sent' AND i.step != 'thank-you'"
+    ).fetchall()
     assert rows
     calendar = BusinessCalendar("NL")
     zone = ZoneInfo("Europe/Amsterdam")

@@ -28,13 +28,21 @@ ZONE = ZoneInfo("Europe/Amsterdam")
 
 def done(s, contact: Contact) -> list[tuple[date, str]]:  # type: ignore[no-untyped-def]
     """(day, kind) of every action done for the customer, in order."""
-    return [(a["done_at"].astimezone(ZONE).date(), a["kind"]) for a in s.world.actions()
-            if a["status"] == "sent" and a["customer_ref"] == contact.contact_id]
+    return [
+        (a["done_at"].astimezone(ZONE).date(), a["kind"])
+        for a in s.world.actions()
+        if a["status"] == "sent" and a["customer_ref"] == contact.contact_id
+    ]
 
 
 def steps_of(s, invoice_id: str) -> list[tuple[date, str]]:  # type: ignore[no-untyped-def]
-    return [(a["done_at"].astimezone(ZONE).date(), step) for a in s.world.actions()
-            if a["status"] == "sent" for ref, step in a["items"] if ref == invoice_id]
+    return [
+        (a["done_at"].astimezone(ZONE).date(), step)
+        for a in s.world.actions()
+        if a["status"] == "sent"
+        for ref, step in a["items"]
+        if ref == invoice_id
+    ]
 
 
 def configure(s, extra: str) -> None:  # type: ignore[no-untyped-def]
@@ -45,17 +53,38 @@ def configure(s, extra: str) -> None:  # type: ignore[no-untyped-def]
     s.world.reload()
 
 
-def pause(s, contact: Contact, kind: PauseKind, *, until: date | None = None,  # type: ignore[no-untyped-def]
-          invoice: str | None = None) -> None:
+def pause(
+    s,
+    contact: Contact,
+    kind: PauseKind,
+    *,
+    until: date | None = None,  # type: ignore[no-untyped-def]
+    invoice: str | None = None,
+) -> None:
     with session_scope(s.world.app.engine) as session:
-        pauses.add(session, "demo", contact.contact_id, kind, reason="test", by="e2e",
-                   now=s.world.clock.now(), invoice_ref=invoice, until=until)
+        pauses.add(
+            session,
+            "demo",
+            contact.contact_id,
+            kind,
+            reason="test",
+            by="e2e",
+            now=s.world.clock.now(),
+            invoice_ref=invoice,
+            until=until,
+        )
 
 
 def resume(s, contact: Contact, invoice: str | None = None) -> None:  # type: ignore[no-untyped-def]
     with session_scope(s.world.app.engine) as session:
-        assert pauses.resume(session, "demo", contact.contact_id, by="e2e",
-                             now=s.world.clock.now(), invoice_ref=invoice)
+        assert pauses.resume(
+            session,
+            "demo",
+            contact.contact_id,
+            by="e2e",
+            now=s.world.clock.now(),
+            invoice_ref=invoice,
+        )
 
 
 def on(day: date, action: Callable[[], None]) -> Callable[[date], None]:
@@ -69,8 +98,13 @@ def test_nl_b2b_standard_with_a_broken_promise_resumes_where_it_stopped(
     firm = s.customer("Groothandel BV")
     s.invoice(firm, "2420.00", DUE)
     # after the first reminder the customer promises to pay by Friday 23 January, and does not
-    s.days(DUE, 45, after_run=on(date(2026, 1, 13), lambda: pause(
-        s, firm, PauseKind.PROMISE, until=date(2026, 1, 23))))
+    s.days(
+        DUE,
+        45,
+        after_run=on(
+            date(2026, 1, 13), lambda: pause(s, firm, PauseKind.PROMISE, until=date(2026, 1, 23))
+        ),
+    )
     assert done(s, firm) == [
         (date(2026, 1, 12), "reminder"),
         # call-1 was due on the 19th, inside the promise: it comes on the first business day
@@ -86,11 +120,22 @@ def test_nl_b2c_wik_consumers_get_the_fourteen_day_letter_and_a_dispute_pauses_o
     make_scenario: Callable,
 ) -> None:
     s = make_scenario(DUE, client_overrides={"demo": "policies: {consumer: nl-b2c-wik}\n"})
-    jan = s.state.add_contact(s.org, "Jan Jansen", email="jan@example.nl", first_name="Jan",
-                              sub_type="individual", created=s.world.clock.now())
-    piet = s.state.add_contact(s.org, "Piet Pieters", email="piet@example.nl",
-                               first_name="Piet", sub_type="individual",
-                               created=s.world.clock.now())
+    jan = s.state.add_contact(
+        s.org,
+        "Jan Jansen",
+        email="jan@example.nl",
+        first_name="Jan",
+        sub_type="individual",
+        created=s.world.clock.now(),
+    )
+    piet = s.state.add_contact(
+        s.org,
+        "Piet Pieters",
+        email="piet@example.nl",
+        first_name="Piet",
+        sub_type="individual",
+        created=s.world.clock.now(),
+    )
     s.invoice(jan, "300.00", DUE)
     kept = s.invoice(piet, "200.00", DUE)
     disputed = s.invoice(piet, "150.00", DUE)
@@ -109,17 +154,22 @@ def test_nl_b2c_wik_consumers_get_the_fourteen_day_letter_and_a_dispute_pauses_o
         (date(2026, 2, 9), "call_task"),
         (date(2026, 2, 23), "handoff"),  # after the letter's term (costs from 19 February)
     ]
-    [letter] = [m for m in s.state.mails("payment_reminder", jan.contact_id)
-                if "veertien dagen" in m.body]
+    [letter] = [
+        m for m in s.state.mails("payment_reminder", jan.contact_id) if "veertien dagen" in m.body
+    ]
     text = " ".join(re.sub(r"<[^>]+>", " ", letter.body).split())
     costs = Money.of("45.00", "EUR")  # 15 % of EUR 300 on the BIK scale
     assert check_letter_wording(text, "nl", costs=costs) == [], "the letter must be sound"
-    assert steps_of(s, kept.invoice_id)[:2] == [(date(2026, 1, 12), "reminder"),
-                                                (date(2026, 1, 26), "firm-reminder")]
+    assert steps_of(s, kept.invoice_id)[:2] == [
+        (date(2026, 1, 12), "reminder"),
+        (date(2026, 1, 26), "firm-reminder"),
+    ]
     # the disputed invoice stopped after its reminder; resumed on Friday 30 January (after that
     # day's run) it goes on at the next step on the next business day, not from the start
-    assert steps_of(s, disputed.invoice_id)[:2] == [(date(2026, 1, 12), "reminder"),
-                                                    (date(2026, 2, 2), "firm-reminder")]
+    assert steps_of(s, disputed.invoice_id)[:2] == [
+        (date(2026, 1, 12), "reminder"),
+        (date(2026, 2, 2), "firm-reminder"),
+    ]
 
 
 def test_nl_government_is_slower_than_business_for_a_customer_set_to_government_in_config(
@@ -130,8 +180,11 @@ def test_nl_government_is_slower_than_business_for_a_customer_set_to_government_
     shop = s.customer("Winkel BV")
     s.invoice(town, "5000.00", DUE)
     s.invoice(shop, "100.00", DUE)
-    configure(s, f"policies: {{government: nl-government}}\ncustomers:\n"
-                 f"  \"{town.contact_id}\": {{profile: government}}\n")
+    configure(
+        s,
+        f"policies: {{government: nl-government}}\ncustomers:\n"
+        f'  "{town.contact_id}": {{profile: government}}\n',
+    )
     s.days(DUE, 93)
     assert done(s, town) == [
         (date(2026, 1, 19), "reminder"),

@@ -21,8 +21,11 @@ def test_an_on_time_payer_gets_no_mail_in_ninety_days(make_scenario: Callable) -
     s = make_scenario(MONDAY)
     punctual = s.customer("Punctueel BV")
     inv = s.invoice(punctual, "1210.00", MONDAY + timedelta(days=10))
-    s.days(MONDAY, 90, after_run=lambda d: s.pay(inv, on=d) if d == MONDAY + timedelta(days=9)
-           else None)
+    s.days(
+        MONDAY,
+        90,
+        after_run=lambda d: s.pay(inv, on=d) if d == MONDAY + timedelta(days=9) else None,
+    )
     assert s.mails_to(punctual) == []
     assert s.world.actions() == []
 
@@ -41,8 +44,10 @@ def test_a_late_payer_who_pays_after_the_first_reminder_gets_nothing_more_but_th
             s.pay(inv, on=day)
 
     s.days(MONDAY, 90, after_run=customer_pays)
-    assert s.mails_to(late) == [(due + timedelta(days=7), "payment_reminder"),
-                                (date(2026, 1, 19), "contact_email")]  # the next business day
+    assert s.mails_to(late) == [
+        (due + timedelta(days=7), "payment_reminder"),
+        (date(2026, 1, 19), "contact_email"),
+    ]  # the next business day
     kinds = [a["kind"] for a in s.world.actions()]
     assert kinds == ["reminder", "thank_you"], kinds
 
@@ -105,8 +110,8 @@ def test_steps_falling_on_a_weekend_or_holiday_move_to_the_next_business_day(
     s = make_scenario(start)
     weekend = s.customer("Weekend BV")
     holiday = s.customer("Paasmaandag BV")
-    s.invoice(weekend, "100.00", date(2026, 3, 21))   # +7 = Saturday 28 March
-    s.invoice(holiday, "100.00", date(2026, 3, 30))   # +7 = Easter Monday 6 April
+    s.invoice(weekend, "100.00", date(2026, 3, 21))  # +7 = Saturday 28 March
+    s.invoice(holiday, "100.00", date(2026, 3, 30))  # +7 = Easter Monday 6 April
     s.days(start, 20)
     assert s.mails_to(weekend, "payment_reminder")[0] == (date(2026, 3, 30), "payment_reminder")
     assert s.mails_to(holiday, "payment_reminder")[0] == (date(2026, 4, 7), "payment_reminder")
@@ -134,8 +139,14 @@ def test_the_full_ladder_for_a_customer_who_never_pays(make_scenario: Callable) 
     s.invoice(never, "3000.00", due)
     s.days(MONDAY, 90)
     sent = [(a["kind"], a["done_at"].date()) for a in s.world.actions() if a["status"] == "sent"]
-    assert [k for k, _ in sent] == ["reminder", "call_task", "firm_reminder", "call_task",
-                                    "notice_of_default", "handoff"]
+    assert [k for k, _ in sent] == [
+        "reminder",
+        "call_task",
+        "firm_reminder",
+        "call_task",
+        "notice_of_default",
+        "handoff",
+    ]
     assert [d for _, d in sent] == [due + timedelta(days=n) for n in (7, 14, 21, 28, 35, 49)]
     assert len(s.mails_to(never, "payment_reminder")) == 3
     with session_scope(s.world.app.engine) as session:

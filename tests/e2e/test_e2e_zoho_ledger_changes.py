@@ -49,28 +49,52 @@ def test_a_deleted_invoice_is_found_by_the_full_reconciliation(make_scenario: Ca
     assert s.mails_to(c) == []
 
 
-@pytest.mark.parametrize("answer", [
-    pytest.param(zoho_fault("malformed", r"/books/v3/invoices$").response, id="truncated-json"),
-    pytest.param(Response.json({"code": 0, "message": "success", "invoices": [
-        {"invoice_id": "1", "invoice_number": "X-1", "customer_id": "2", "status": "overdue",
-         "total": "lots", "balance": 10}], "page_context": {"has_more_page": False}}),
-        id="wrong-shape"),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(zoho_fault("malformed", r"/books/v3/invoices$").response, id="truncated-json"),
+        pytest.param(
+            Response.json(
+                {
+                    "code": 0,
+                    "message": "success",
+                    "invoices": [
+                        {
+                            "invoice_id": "1",
+                            "invoice_number": "X-1",
+                            "customer_id": "2",
+                            "status": "overdue",
+                            "total": "lots",
+                            "balance": 10,
+                        }
+                    ],
+                    "page_context": {"has_more_page": False},
+                }
+            ),
+            id="wrong-shape",
+        ),
+    ],
+)
 def test_a_malformed_answer_fails_that_tenants_run_and_leaves_its_store_and_others_alone(
-    tmp_path: Path, answer: Response,
+    tmp_path: Path,
+    answer: Response,
 ) -> None:
     world = empty_two_tenants(tmp_path)
     try:
         org_a, org_b = world.organization("a"), world.organization("b")
         for org in (org_a, org_b):
             c = world.state.add_contact(org, "Klant BV", email="klant@example.nl")
-            world.state.add_invoice(org, c.contact_id, "100.00", MONDAY - timedelta(days=40),
-                                    MONDAY - timedelta(days=10))
+            world.state.add_invoice(
+                org,
+                c.contact_id,
+                "100.00",
+                MONDAY - timedelta(days=40),
+                MONDAY - timedelta(days=10),
+            )
         first_a = world.run("a", at=local_moment(MONDAY, 9))
         assert first_a.ok, first_a.error
         with session_scope(world.app.engine) as session:
-            before = (ledger_repo.load_snapshot(session, "a"),
-                      cursors.all_cursors(session, "a"))
+            before = (ledger_repo.load_snapshot(session, "a"), cursors.all_cursors(session, "a"))
         world.clock.set(local_moment(MONDAY + timedelta(days=1), 9))
         world.router.faults.add(Fault("GET", r"/books/v3/invoices$", answer, times=1))
         failed = world.run("a")

@@ -32,21 +32,36 @@ class ExactScenario:
 
     def customer(self, name: str, email: str | None = None) -> Account:
         return self.state.add_account(
-            self.division, name, email=email or f"{name.lower().replace(' ', '.')}@example.nl")
+            self.division, name, email=email or f"{name.lower().replace(' ', '.')}@example.nl"
+        )
 
-    def invoice(self, customer: Account, total: str, due: date,
-                number: int | None = None) -> PaymentTerm:
-        return self.state.add_receivable(self.division, customer.id, Decimal(total),
-                                         due - timedelta(days=30), due, invoice_number=number)
+    def invoice(
+        self, customer: Account, total: str, due: date, number: int | None = None
+    ) -> PaymentTerm:
+        return self.state.add_receivable(
+            self.division,
+            customer.id,
+            Decimal(total),
+            due - timedelta(days=30),
+            due,
+            invoice_number=number,
+        )
 
     def pay(self, term: PaymentTerm, amount: str | None = None, on: date | None = None) -> None:
-        self.state.record_payment(self.division, term.id,
-                                  Decimal(amount) if amount else term.open_amount,
-                                  on or self.world.clock.now().date())
+        self.state.record_payment(
+            self.division,
+            term.id,
+            Decimal(amount) if amount else term.open_amount,
+            on or self.world.clock.now().date(),
+        )
 
-    def days(self, first: date, count: int,
-             before_run: Callable[[date], None] | None = None,
-             after_run: Callable[[date], None] | None = None) -> list[RunResult]:
+    def days(
+        self,
+        first: date,
+        count: int,
+        before_run: Callable[[date], None] | None = None,
+        after_run: Callable[[date], None] | None = None,
+    ) -> list[RunResult]:
         results = []
         for n in range(count):
             day = first + timedelta(days=n)
@@ -73,9 +88,12 @@ def make_exact_scenario(tmp_path: Path) -> Iterator[Callable[..., ExactScenario]
     worlds: list[ExactSandboxWorld] = []
 
     def make(start: date, **kwargs: object) -> ExactScenario:
-        world = ExactSandboxWorld.create(tmp_path / f"w{len(worlds)}",
-                                         start=local_moment(start, 8), populate=empty_ledger,
-                                         **kwargs)  # type: ignore[arg-type]
+        world = ExactSandboxWorld.create(
+            tmp_path / f"w{len(worlds)}",
+            start=local_moment(start, 8),
+            populate=empty_ledger,
+            **kwargs,
+        )  # type: ignore[arg-type]
         worlds.append(world)
         return ExactScenario(world)
 

@@ -20,8 +20,11 @@ def test_an_on_time_payer_gets_no_mail_in_six_weeks(make_exact_scenario: Callabl
     s = make_exact_scenario(MONDAY)
     punctual = s.customer("Punctueel BV")
     inv = s.invoice(punctual, "1210.00", MONDAY + timedelta(days=10))
-    s.days(MONDAY, 42, after_run=lambda d: s.pay(inv, on=d) if d == MONDAY + timedelta(days=9)
-           else None)
+    s.days(
+        MONDAY,
+        42,
+        after_run=lambda d: s.pay(inv, on=d) if d == MONDAY + timedelta(days=9) else None,
+    )
     assert s.mails_to(punctual) == []
     assert s.world.actions() == []
     assert s.world.written()["notes"] == []
@@ -102,8 +105,8 @@ def test_steps_falling_on_a_weekend_or_holiday_move_to_the_next_business_day(
     s = make_exact_scenario(start)
     weekend = s.customer("Weekend BV")
     holiday = s.customer("Paasmaandag BV")
-    s.invoice(weekend, "100.00", date(2026, 3, 21))   # +7 = Saturday 28 March
-    s.invoice(holiday, "100.00", date(2026, 3, 30))   # +7 = Easter Monday 6 April
+    s.invoice(weekend, "100.00", date(2026, 3, 21))  # +7 = Saturday 28 March
+    s.invoice(holiday, "100.00", date(2026, 3, 30))  # +7 = Easter Monday 6 April
     s.days(start, 20)
     assert s.mail_days(weekend)[0] == date(2026, 3, 30)
     assert s.mail_days(holiday)[0] == date(2026, 4, 7)
@@ -132,8 +135,14 @@ def test_the_full_ladder_for_a_customer_who_never_pays(make_exact_scenario: Call
     s.invoice(never, "3000.00", due)
     s.days(MONDAY, 54)
     sent = [(a["kind"], a["done_at"].date()) for a in s.world.actions() if a["status"] == "sent"]
-    assert [k for k, _ in sent] == ["reminder", "call_task", "firm_reminder", "call_task",
-                                    "notice_of_default", "handoff"]
+    assert [k for k, _ in sent] == [
+        "reminder",
+        "call_task",
+        "firm_reminder",
+        "call_task",
+        "notice_of_default",
+        "handoff",
+    ]
     assert len(s.mails_to(never)) == 3
     written = s.world.written()
     assert len(written["tasks"]) == 2 and all(t["TaskType"] == 1 for t in written["tasks"])
@@ -156,15 +165,24 @@ def test_attachments_of_a_step_are_mailed_and_stored_as_documents_in_exact(
 
     def render(*args, **kwargs):  # type: ignore[no-untyped-def]
         msg: RenderedMessage = original(*args, **kwargs)
-        return RenderedMessage(msg.subject, msg.html, msg.text, msg.to, msg.cc,
-                               (("herinnering.pdf", pdf, "application/pdf"),), msg.note)
+        return RenderedMessage(
+            msg.subject,
+            msg.html,
+            msg.text,
+            msg.to,
+            msg.cc,
+            (("herinnering.pdf", pdf, "application/pdf"),),
+            msg.note,
+        )
 
     renderer.render = render  # type: ignore[method-assign]
     s.days(MONDAY, 1)
     [mail] = s.mails_to(c)
     # the step has with_statement: the connector adds the statement PDF itself (issue #4)
-    assert [name for name, _ in mail.attachments()] == ["herinnering.pdf",
-                                                        "statement-2026-01-05.pdf"]
+    assert [name for name, _ in mail.attachments()] == [
+        "herinnering.pdf",
+        "statement-2026-01-05.pdf",
+    ]
     assert mail.attachments()[0] == ("herinnering.pdf", pdf)
     doc = s.world.written()["documents"][0]  # one document per attachment
     attachment = doc["Attachments"][0]
@@ -219,9 +237,11 @@ def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
     for n in range(2100):  # three pages of receivables
         s.invoice(c, "10.00", MONDAY + timedelta(days=30 + n % 20))
     headers = s.state.peek_rate("x", 0)
-    busy = Response.json({"error": {"code": "", "message": {"lang": "", "value":
-                          "API rate limit exceeded."}}}, 429,
-                         {k: v for k, v in headers.items() if "Minutely" in k})
+    busy = Response.json(
+        {"error": {"code": "", "message": {"lang": "", "value": "API rate limit exceeded."}}},
+        429,
+        {k: v for k, v in headers.items() if "Minutely" in k},
+    )
     path = r"/sync/Cashflow/PaymentTerms$"
     s.world.router.faults.add(Fault("GET", path, busy, times=3))
     boom = Response.json({"error": {"code": "", "message": {"lang": "", "value": "Oops"}}}, 500)
@@ -262,13 +282,23 @@ def test_the_notice_of_default_letter_is_addressed_to_the_postal_address_in_exac
     from pypdf import PdfReader
 
     s = make_exact_scenario(MONDAY)
-    never = s.state.add_account(s.division, "Adres Wanbetaler BV", email="ap@adres.example",
-                                address_line1="Havenkade 12", postcode="3011 AB",
-                                city="Rotterdam", country="NL")
+    never = s.state.add_account(
+        s.division,
+        "Adres Wanbetaler BV",
+        email="ap@adres.example",
+        address_line1="Havenkade 12",
+        postcode="3011 AB",
+        city="Rotterdam",
+        country="NL",
+    )
     s.invoice(never, "3000.00", date(2026, 1, 8))
     s.days(MONDAY, 54)
-    letters = [data for mail in s.mails_to(never) for name, data in mail.attachments()
-               if name.startswith("notice_of_default")]
+    letters = [
+        data
+        for mail in s.mails_to(never)
+        for name, data in mail.attachments()
+        if name.startswith("notice_of_default")
+    ]
     assert len(letters) == 1, "no notice of default letter was attached"
     text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(letters[0])).pages)
     assert "Havenkade 12" in text and "3011 AB Rotterdam" in text, text[:400]

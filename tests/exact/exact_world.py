@@ -46,8 +46,11 @@ class ExactWorld:
     divisions: tuple[int, ...]
 
     def settings(self, **extra: Any) -> ExactSettings:
-        data: dict[str, Any] = {"base_url": self.server.url, "client_id": DEMO_CLIENT_ID,
-                                "client_secret": DEMO_CLIENT_SECRET}
+        data: dict[str, Any] = {
+            "base_url": self.server.url,
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": DEMO_CLIENT_SECRET,
+        }
         if len(self.divisions) == 1:
             data["division"] = self.divisions[0]
         else:
@@ -58,29 +61,52 @@ class ExactWorld:
     def connect(self, tenant: str = "acme", *, ready: bool = True) -> None:
         issued = self.clock.now() - timedelta(seconds=570 if ready else 0)
         tokens = self.state.issue_tokens_for_tests(DEMO_CLIENT_ID, self.user_id, issued_at=issued)
-        self.tokens.put_initial(tenant, "default", "exact", refresh_token=tokens.refresh_token,
-                                access_token=tokens.access_token,
-                                expires_at=issued + timedelta(seconds=600), now=self.clock.now())
+        self.tokens.put_initial(
+            tenant,
+            "default",
+            "exact",
+            refresh_token=tokens.refresh_token,
+            access_token=tokens.access_token,
+            expires_at=issued + timedelta(seconds=600),
+            now=self.clock.now(),
+        )
 
-    def ledger(self, tenant: str = "acme", reserve: int | None = None, **extra: Any
-               ) -> ExactLedger:
+    def ledger(self, tenant: str = "acme", reserve: int | None = None, **extra: Any) -> ExactLedger:
         return exact_ledger_from_settings(
-            self.settings(**extra), self.tokens, tenant=tenant, clock=self.clock,
-            mailer=self.mailer, mail_from="debiteuren@acme.example", sender_name="Acme B.V.",
+            self.settings(**extra),
+            self.tokens,
+            tenant=tenant,
+            clock=self.clock,
+            mailer=self.mailer,
+            mail_from="debiteuren@acme.example",
+            sender_name="Acme B.V.",
             reserve=reserve,
         )
 
 
-def make_world(engine: Engine, cipher: Cipher, *, limits: Limits | None = None,
-               divisions: tuple[int, ...] = (DIVISION,)) -> ExactWorld:
+def make_world(
+    engine: Engine,
+    cipher: Cipher,
+    *,
+    limits: Limits | None = None,
+    divisions: tuple[int, ...] = (DIVISION,),
+) -> ExactWorld:
     clock = ManualClock(START)
     state = ExactState(clock.now, limits)
     state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, [DEMO_REDIRECT_URI])
     user = state.add_user_with_divisions("boekhouder", [(d, f"BV {d}") for d in divisions])
     app = make_app(state)
     server = LoopbackServer(app).start()
-    return ExactWorld(clock, state, app, server, TokenRepository(engine, cipher),
-                      CollectingMailer(), user.id, divisions)
+    return ExactWorld(
+        clock,
+        state,
+        app,
+        server,
+        TokenRepository(engine, cipher),
+        CollectingMailer(),
+        user.id,
+        divisions,
+    )
 
 
 @pytest.fixture

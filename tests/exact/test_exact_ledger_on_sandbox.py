@@ -17,23 +17,34 @@ def _customer(world: ExactWorld, name: str = "Bakkerij Jansen B.V.", email: str 
 
 
 def _action(account: str, refs: list[str], kind: ActionKind = ActionKind.REMINDER) -> Action:
-    return Action(tenant="acme", customer_ref=account, kind=kind, template=kind.value,
-                  planned_for=date(2026, 1, 5),
-                  items=tuple(ActionItem(r, "reminder-1", Money(Decimal("100"), "EUR"))
-                              for r in refs))
+    return Action(
+        tenant="acme",
+        customer_ref=account,
+        kind=kind,
+        template=kind.value,
+        planned_for=date(2026, 1, 5),
+        items=tuple(ActionItem(r, "reminder-1", Money(Decimal("100"), "EUR")) for r in refs),
+    )
 
 
 def _rendered(to: str = "adm@jansen.nl", attachments=()) -> RenderedMessage:
-    return RenderedMessage(subject="Herinnering", html="<p>Betaal</p>", text="Betaal", to=(to,),
-                           attachments=attachments, note="Herinnering 1 verstuurd")
+    return RenderedMessage(
+        subject="Herinnering",
+        html="<p>Betaal</p>",
+        text="Betaal",
+        to=(to,),
+        attachments=attachments,
+        note="Herinnering 1 verstuurd",
+    )
 
 
 def test_a_first_sync_reads_receivables_with_amounts_dates_and_a_timestamp_cursor(
     world: ExactWorld,
 ) -> None:
     acc = _customer(world)
-    term = world.state.add_receivable(DIVISION, acc.id, "1210.50", date(2025, 12, 1),
-                                      date(2025, 12, 31), invoice_number=2025001)
+    term = world.state.add_receivable(
+        DIVISION, acc.id, "1210.50", date(2025, 12, 1), date(2025, 12, 31), invoice_number=2025001
+    )
     pages = list(world.ledger().iter_invoices(None))
     invoices = [i for p in pages for i in p.items]
     assert [i.ref for i in invoices] == [term.id]
@@ -100,8 +111,9 @@ def test_get_invoices_reads_in_batches_and_reports_unknown_ones_as_deleted(
     world: ExactWorld,
 ) -> None:
     acc = _customer(world)
-    terms = [world.state.add_receivable(DIVISION, acc.id, "10", date(2025, 12, 1))
-             for _ in range(25)]
+    terms = [
+        world.state.add_receivable(DIVISION, acc.id, "10", date(2025, 12, 1)) for _ in range(25)
+    ]
     ledger = world.ledger()
     ledger.check()
     missing = "00000000-0000-4000-8000-000000000001"
@@ -120,8 +132,9 @@ def test_a_reminder_is_mailed_and_recorded_as_a_note_with_the_pdf_as_document(
     ledger = world.ledger()
     action = _action(acc.id, [term.id])
     pdf = b"%PDF-1.4 statement"
-    result = ledger.perform(action, _rendered(attachments=(("overzicht.pdf", pdf,
-                                                            "application/pdf"),)))
+    result = ledger.perform(
+        action, _rendered(attachments=(("overzicht.pdf", pdf, "application/pdf"),))
+    )
     assert result.outcome is Outcome.SENT, result.detail
     [mail] = world.mailer.sent
     assert mail["To"] == "adm@jansen.nl"

@@ -24,15 +24,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _login(world: ExactWorld, chosen: int | None, **settings: Any) -> tuple[tuple[int, ...],
-                                                                               list[str]]:
+def _login(
+    world: ExactWorld, chosen: int | None, **settings: Any
+) -> tuple[tuple[int, ...], list[str]]:
     port = _free_port()
-    world.state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET,
-                        [f"http://127.0.0.1:{port}/callback"])
+    world.state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, [f"http://127.0.0.1:{port}/callback"])
     lines: list[str] = []
     followed = login_exact(
-        "acme", world.settings(**settings), world.tokens, world.clock, division=chosen,
-        open_browser=lambda url: requests.get(url, timeout=10), echo=lines.append, timeout=10,
+        "acme",
+        world.settings(**settings),
+        world.tokens,
+        world.clock,
+        division=chosen,
+        open_browser=lambda url: requests.get(url, timeout=10),
+        echo=lines.append,
+        timeout=10,
         redirect_port=port,
     )
     return followed, lines

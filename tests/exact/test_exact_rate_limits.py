@@ -31,7 +31,8 @@ def _world(engine: Engine, cipher: Cipher, **limits: Any) -> Any:
 
 
 def test_the_request_rate_stays_under_the_minutely_limit_the_headers_give(
-    sqlite_engine: Engine, cipher: Cipher,
+    sqlite_engine: Engine,
+    cipher: Cipher,
 ) -> None:
     w = _world(sqlite_engine, cipher, minutely=7, sync_page_size=10)
     per_minute: Counter[int] = Counter()
@@ -53,7 +54,8 @@ def test_the_request_rate_stays_under_the_minutely_limit_the_headers_give(
 
 
 def test_a_daily_limit_stop_resumes_next_run_from_the_cursor_without_losing_changes(
-    sqlite_engine: Engine, cipher: Cipher,
+    sqlite_engine: Engine,
+    cipher: Cipher,
 ) -> None:
     w = _world(sqlite_engine, cipher, daily=15, sync_page_size=10)
     try:
@@ -86,14 +88,25 @@ def test_a_daily_limit_stop_resumes_next_run_from_the_cursor_without_losing_chan
 
 
 def test_an_endpoint_that_keeps_failing_is_not_retried_into_exacts_error_budget(
-    sqlite_engine: Engine, cipher: Cipher,
+    sqlite_engine: Engine,
+    cipher: Cipher,
 ) -> None:
     w = _world(sqlite_engine, cipher)
     try:
         ledger = w.ledger()
         acc = next(iter(w.state.data(DIVISION).accounts))
-        bad = Response.json({"error": {"code": "", "message": {"lang": "", "value":
-                             "This $filter parameter is not supported for this resource"}}}, 400)
+        bad = Response.json(
+            {
+                "error": {
+                    "code": "",
+                    "message": {
+                        "lang": "",
+                        "value": "This $filter parameter is not supported for this resource",
+                    },
+                }
+            },
+            400,
+        )
         w.app.faults.add(Fault("GET", r"/crm/Accounts$", bad, times=1000))
         kinds = []
         for _ in range(20):  # twenty customers to act on this hour
@@ -110,15 +123,26 @@ def test_an_endpoint_that_keeps_failing_is_not_retried_into_exacts_error_budget(
 
 
 def test_the_error_budget_is_remembered_by_the_next_run_in_another_process(
-    sqlite_engine: Engine, cipher: Cipher,
+    sqlite_engine: Engine,
+    cipher: Cipher,
 ) -> None:
     from adapters.exact import ratelimit
 
     w = _world(sqlite_engine, cipher)
     try:
         acc = next(iter(w.state.data(DIVISION).accounts))
-        bad = Response.json({"error": {"code": "", "message": {"lang": "", "value":
-                             "This $filter parameter is not supported for this resource"}}}, 400)
+        bad = Response.json(
+            {
+                "error": {
+                    "code": "",
+                    "message": {
+                        "lang": "",
+                        "value": "This $filter parameter is not supported for this resource",
+                    },
+                }
+            },
+            400,
+        )
         w.app.faults.add(Fault("GET", r"/crm/Accounts$", bad, times=1000))
 
         def run() -> list[ErrorKind]:

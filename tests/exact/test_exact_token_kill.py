@@ -73,14 +73,27 @@ def _maybe_die(kill_at: str | None, point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _child(engine: Engine, key: bytes, settings: ExactSettings, kill_at: str | None,
-           start: Any, results: Any, lease_ttl: float = 0.3) -> None:
+def _child(
+    engine: Engine,
+    key: bytes,
+    settings: ExactSettings,
+    kill_at: str | None,
+    start: Any,
+    results: Any,
+    lease_ttl: float = 0.3,
+) -> None:
     engine.dispose(close=False)  # fresh connections in the forked process
     repo = TokenRepository(engine, Cipher(key))
     store = _KillingStore(repo, kill_at)
-    tokens = exact_token_manager(settings, store, tenant="acme", clock=SystemClock(),
-                                 hook=lambda point: _maybe_die(kill_at, point),
-                                 lease_ttl=lease_ttl, marker_patience=PATIENCE)
+    tokens = exact_token_manager(
+        settings,
+        store,
+        tenant="acme",
+        clock=SystemClock(),
+        hook=lambda point: _maybe_die(kill_at, point),
+        lease_ttl=lease_ttl,
+        marker_patience=PATIENCE,
+    )
     tokens.poll_interval = 0.05
     if start is not None:
         start.wait(10)
@@ -94,9 +107,11 @@ def _child(engine: Engine, key: bytes, settings: ExactSettings, kill_at: str | N
         return
     finally:
         engine.dispose()
-    answer = requests.get(f"{settings.effective_base_url}/api/v1/current/Me",
-                          headers={"Authorization": f"Bearer {access}",
-                                   "Accept": "application/json"}, timeout=10)
+    answer = requests.get(
+        f"{settings.effective_base_url}/api/v1/current/Me",
+        headers={"Authorization": f"Bearer {access}", "Accept": "application/json"},
+        timeout=10,
+    )
     results.put(("ok" if answer.status_code == 200 else f"HTTP {answer.status_code}", access))
 
 
@@ -105,32 +120,48 @@ class Rig:
         self.engine = engine
         self.key = Fernet.generate_key()
         self.repo = TokenRepository(engine, Cipher(self.key))
-        self.state = ExactState(lambda: datetime.now(UTC),
-                                Limits(refresh_min_interval=0, token_daily=100_000,
-                                       rotation=rotation))
+        self.state = ExactState(
+            lambda: datetime.now(UTC),
+            Limits(refresh_min_interval=0, token_daily=100_000, rotation=rotation),
+        )
         self.state.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, [])
         self.user = self.state.add_user_with_divisions("boekhouder", [1234567])
         self.server = LoopbackServer(make_app(self.state)).start()
-        self.settings = ExactSettings.model_validate({
-            "base_url": self.server.url, "division": 1234567, "client_id": DEMO_CLIENT_ID,
-            "client_secret": DEMO_CLIENT_SECRET, "refresh_rotation": rotation})
+        self.settings = ExactSettings.model_validate(
+            {
+                "base_url": self.server.url,
+                "division": 1234567,
+                "client_id": DEMO_CLIENT_ID,
+                "client_secret": DEMO_CLIENT_SECRET,
+                "refresh_rotation": rotation,
+            }
+        )
 
     def consent(self) -> None:
         t = self.state.issue_tokens_for_tests(DEMO_CLIENT_ID, self.user.id)
         now = datetime.now(UTC)
-        self.repo.put_initial("acme", "default", "exact", refresh_token=t.refresh_token,
-                              access_token=t.access_token, expires_at=now, now=now)
+        self.repo.put_initial(
+            "acme",
+            "default",
+            "exact",
+            refresh_token=t.refresh_token,
+            access_token=t.access_token,
+            expires_at=now,
+            now=now,
+        )
 
     def expire(self) -> None:
         """Make the stored access token due for a refresh (it expires now)."""
         with session_scope(self.engine) as session:
-            session.execute(update(OAuthToken).values(
-                expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+            session.execute(
+                update(OAuthToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
 
     def run(self, kill_at: str | None = None, start: Any = None) -> tuple[int | None, Any]:
         results = fork.Queue()
-        p = fork.Process(target=_child, args=(self.engine, self.key, self.settings, kill_at,
-                                              start, results))
+        p = fork.Process(
+            target=_child, args=(self.engine, self.key, self.settings, kill_at, start, results)
+        )
         p.start()
         p.join(30)
         outcome = results.get(timeout=5) if p.exitcode == 0 else None
@@ -228,8 +259,12 @@ def test_two_processes_refreshing_at_once_make_one_refresh_call_and_share_the_to
         calls = rig.state.stats.token_calls
         start = fork.Event()
         results = fork.Queue()
-        procs = [fork.Process(target=_child, args=(rig.engine, rig.key, rig.settings, None,
-                                                   start, results, 30.0)) for _ in range(2)]
+        procs = [
+            fork.Process(
+                target=_child, args=(rig.engine, rig.key, rig.settings, None, start, results, 30.0)
+            )
+            for _ in range(2)
+        ]
         for p in procs:
             p.start()
         start.set()

@@ -27,8 +27,14 @@ def test_a_lost_refresh_answer_is_redone_after_the_570_second_rule_without_new_c
     stored = world.tokens.get("acme")
     assert stored is not None
     world.clock.advance(timedelta(seconds=31))  # the access token is due for a refresh
-    losing = exact_token_manager(world.settings(), world.tokens, tenant="acme",
-                                 clock=world.clock, hook=_lose_answer, marker_patience=60)
+    losing = exact_token_manager(
+        world.settings(),
+        world.tokens,
+        tenant="acme",
+        clock=world.clock,
+        hook=_lose_answer,
+        marker_patience=60,
+    )
     with pytest.raises(AnswerLost):
         losing.access_token()
     assert world.state.stats.token_calls == 1
@@ -36,8 +42,9 @@ def test_a_lost_refresh_answer_is_redone_after_the_570_second_rule_without_new_c
     # the next hourly run, well past the marker's patience but inside Exact's 570 s of the lost
     # pair: Exact refuses the redo as too early; that is a wait, not a lost chain
     world.clock.advance(timedelta(seconds=120))
-    tokens = exact_token_manager(world.settings(), world.tokens, tenant="acme",
-                                 clock=world.clock, marker_patience=60)
+    tokens = exact_token_manager(
+        world.settings(), world.tokens, tenant="acme", clock=world.clock, marker_patience=60
+    )
     with pytest.raises(TokenEndpointError) as refused:
         tokens.access_token()
     assert refused.value.kind == "throttled"
@@ -51,5 +58,6 @@ def test_a_lost_refresh_answer_is_redone_after_the_570_second_rule_without_new_c
     assert after is not None and world.state.refresh_token_state(after.refresh_token) == "live"
     me = world.state.authenticate(f"Bearer {access}")
     assert me.user_id == world.user_id
-    assert world.state.stats.token_errors.get("unauthorized_client", 0) == 0, \
+    assert world.state.stats.token_errors.get("unauthorized_client", 0) == 0, (
         "a retired refresh token was presented"
+    )

@@ -45,13 +45,17 @@ def test_an_odata_date_with_an_offset_is_a_true_utc_instant() -> None:
 
 
 def test_filter_literals_are_written_in_dutch_wall_time() -> None:
-    assert mapping.wall_literal(datetime(2026, 7, 1, 8, 0, tzinfo=UTC)) == \
-        "datetime'2026-07-01T10:00:00'"
+    assert (
+        mapping.wall_literal(datetime(2026, 7, 1, 8, 0, tzinfo=UTC))
+        == "datetime'2026-07-01T10:00:00'"
+    )
 
 
 def test_guids_are_canonical_and_a_non_guid_never_reaches_a_filter() -> None:
-    assert mapping.guid("{ABCDEF01-2345-4678-9ABC-DEF012345678}") == \
-        "abcdef01-2345-4678-9abc-def012345678"
+    assert (
+        mapping.guid("{ABCDEF01-2345-4678-9ABC-DEF012345678}")
+        == "abcdef01-2345-4678-9abc-def012345678"
+    )
     with pytest.raises(ExactApiError) as exc:
         mapping.guid_literal("x' or 1 eq 1 or ID eq guid'")
     assert exc.value.kind is ErrorKind.MALFORMED
@@ -60,9 +64,13 @@ def test_guids_are_canonical_and_a_non_guid_never_reaches_a_filter() -> None:
 def test_a_receivable_with_nothing_open_is_paid_and_a_credit_note_is_never_dunned() -> None:
     row: dict[str, Any] = {
         "ID": "abcdef01-2345-4678-9abc-def012345678",
-        "Account": "abcdef01-2345-4678-9abc-def012345679", "Amount": Decimal("0"),
-        "AmountDC": Decimal("100"), "InvoiceDate": "/Date(1767225600000)/",
-        "DueDate": "/Date(1769904000000)/", "InvoiceNumber": 7, "IsFullyPaid": True,
+        "Account": "abcdef01-2345-4678-9abc-def012345679",
+        "Amount": Decimal("0"),
+        "AmountDC": Decimal("100"),
+        "InvoiceDate": "/Date(1767225600000)/",
+        "DueDate": "/Date(1769904000000)/",
+        "InvoiceNumber": 7,
+        "IsFullyPaid": True,
     }
     assert mapping.invoice_from_term(row).status is InvoiceStatus.PAID
     credit = {**row, "Amount": Decimal("-50"), "AmountDC": Decimal("-50"), "IsFullyPaid": False}
@@ -75,9 +83,14 @@ def test_a_receivable_with_nothing_open_is_paid_and_a_credit_note_is_never_dunne
 
 def test_a_receivable_without_an_amount_fails_loudly_naming_it() -> None:
     with pytest.raises(ExactApiError, match="receivable 7"):
-        mapping.invoice_from_term({"ID": "abcdef01-2345-4678-9abc-def012345678",
-                                   "Account": "abcdef01-2345-4678-9abc-def012345679",
-                                   "InvoiceNumber": 7, "AmountDC": 1})
+        mapping.invoice_from_term(
+            {
+                "ID": "abcdef01-2345-4678-9abc-def012345678",
+                "Account": "abcdef01-2345-4678-9abc-def012345679",
+                "InvoiceNumber": 7,
+                "AmountDC": 1,
+            }
+        )
 
 
 # -- paging ---------------------------------------------------------------------------------------
@@ -119,24 +132,33 @@ def _refresher(intents: _Intents | None = None, recover: bool = True) -> Any:
 
 @responses.activate
 def test_old_refresh_token_used_means_consent_and_too_early_means_wait() -> None:
-    responses.post(f"{BASE}/api/oauth2/token", status=401,
-                   json={"error": "unauthorized_client",
-                         "error_description": "Old refresh token used."})
+    responses.post(
+        f"{BASE}/api/oauth2/token",
+        status=401,
+        json={"error": "unauthorized_client", "error_description": "Old refresh token used."},
+    )
     with pytest.raises(TokenEndpointError) as exc:
         _refresher()("spent")
     assert exc.value.kind == "invalid_grant"
-    responses.replace(responses.POST, f"{BASE}/api/oauth2/token", status=400,
-                      json={"error": "access_denied",
-                            "error_description": "Rate limit exceeded: access_token not expired"},
-                      headers={"Reason": "TooEarlyToRefreshTokens: Rate limit exceeded"})
+    responses.replace(
+        responses.POST,
+        f"{BASE}/api/oauth2/token",
+        status=400,
+        json={
+            "error": "access_denied",
+            "error_description": "Rate limit exceeded: access_token not expired",
+        },
+        headers={"Reason": "TooEarlyToRefreshTokens: Rate limit exceeded"},
+    )
     with pytest.raises(TokenEndpointError) as early:
         _refresher()("fresh")
     assert early.value.kind == "throttled"
 
 
 @responses.activate
-def test_with_immediate_rotation_a_refresh_that_may_have_reached_exact_is_never_sent_again(
-) -> None:
+def test_with_immediate_rotation_a_refresh_that_may_have_reached_exact_is_never_sent_again() -> (
+    None
+):
     responses.post(f"{BASE}/api/oauth2/token", body=requests.ReadTimeout("slow"))
     intents = _Intents()
     refresh = _refresher(intents, recover=False)
@@ -154,9 +176,15 @@ def test_with_rotation_on_first_use_a_lost_answer_is_recovered_with_the_stored_t
     """The lost pair was never used (pairs are committed before use), so Exact has not retired
     the stored token: once the marker is old it is sent again, deliberately, and only then."""
     responses.post(f"{BASE}/api/oauth2/token", body=requests.ReadTimeout("slow"))
-    responses.post(f"{BASE}/api/oauth2/token", json={
-        "access_token": "at-2", "token_type": "bearer", "expires_in": "600",
-        "refresh_token": "rt-2"})
+    responses.post(
+        f"{BASE}/api/oauth2/token",
+        json={
+            "access_token": "at-2",
+            "token_type": "bearer",
+            "expires_in": "600",
+            "refresh_token": "rt-2",
+        },
+    )
     intents = _Intents()
     refresh = _refresher(intents)
     with pytest.raises(TokenRefreshUnknown):
@@ -186,9 +214,12 @@ def test_a_young_marker_is_a_refresh_still_in_flight_elsewhere_not_a_lost_token(
 
 @responses.activate
 def test_a_definite_refusal_clears_the_in_flight_marker() -> None:
-    responses.post(f"{BASE}/api/oauth2/token", status=400,
-                   json={"error": "access_denied", "error_description": "access_token not "
-                         "expired"}, headers={"Reason": "TooEarlyToRefreshTokens"})
+    responses.post(
+        f"{BASE}/api/oauth2/token",
+        status=400,
+        json={"error": "access_denied", "error_description": "access_token not expired"},
+        headers={"Reason": "TooEarlyToRefreshTokens"},
+    )
     intents = _Intents()
     with pytest.raises(TokenEndpointError):
         _refresher(intents)("rt-1")
@@ -212,9 +243,11 @@ def _headers(minute_left: int, day_left: int, now: datetime) -> dict[str, str]:
     next_minute = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
     midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
     return {
-        "X-RateLimit-Minutely-Limit": "60", "X-RateLimit-Minutely-Remaining": str(minute_left),
+        "X-RateLimit-Minutely-Limit": "60",
+        "X-RateLimit-Minutely-Remaining": str(minute_left),
         "X-RateLimit-Minutely-Reset": str(int(next_minute.timestamp() * 1000)),
-        "X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": str(day_left),
+        "X-RateLimit-Limit": "5000",
+        "X-RateLimit-Remaining": str(day_left),
         "X-RateLimit-Reset": str(int(midnight.timestamp() * 1000)),
     }
 
@@ -266,8 +299,19 @@ class _StaticTokens:
 @responses.activate
 def test_a_400_is_raised_at_once_never_retried() -> None:
     url = f"{BASE}/api/v1/1/{PAYMENT_TERMS.path}"
-    responses.get(url, status=400, json={"error": {"code": "", "message": {
-        "lang": "", "value": "Please add a $select or a $top=1 statement to the query string."}}})
+    responses.get(
+        url,
+        status=400,
+        json={
+            "error": {
+                "code": "",
+                "message": {
+                    "lang": "",
+                    "value": "Please add a $select or a $top=1 statement to the query string.",
+                },
+            }
+        },
+    )
     tokens: Any = _StaticTokens()
     client = ExactClient(tokens, BASE, ManualClock(NOW))
     with pytest.raises(ExactApiError) as exc:
@@ -280,8 +324,12 @@ def test_a_400_is_raised_at_once_never_retried() -> None:
 @responses.activate
 def test_a_429_for_the_day_stops_the_run_as_budget_exhausted() -> None:
     url = f"{BASE}/api/v1/1/{PAYMENT_TERMS.path}"
-    responses.get(url, status=429, headers=_headers(10, 0, NOW),
-                  json={"error": {"message": {"value": "API rate limit exceeded."}}})
+    responses.get(
+        url,
+        status=429,
+        headers=_headers(10, 0, NOW),
+        json={"error": {"message": {"value": "API rate limit exceeded."}}},
+    )
     tokens: Any = _StaticTokens()
     client = ExactClient(tokens, BASE, ManualClock(NOW))
     with pytest.raises(ExactApiError) as exc:
@@ -300,10 +348,26 @@ def test_the_token_manager_for_exact_refreshes_thirty_seconds_before_expiry() ->
 def test_an_accounts_postal_address_is_street_postcode_city_and_a_foreign_country() -> None:
     from adapters.exact.mapping import account_address
 
-    assert account_address({"AddressLine1": "Havenkade 12", "Postcode": "3011 AB",
-                           "City": "Rotterdam", "Country": "NL "}) == \
-        "Havenkade 12\n3011 AB Rotterdam"
-    assert account_address({"AddressLine1": "Rue Neuve 1", "Postcode": "1000",
-                           "City": "Bruxelles", "Country": "BE"}) == \
-        "Rue Neuve 1\n1000 Bruxelles\nBE"
+    assert (
+        account_address(
+            {
+                "AddressLine1": "Havenkade 12",
+                "Postcode": "3011 AB",
+                "City": "Rotterdam",
+                "Country": "NL ",
+            }
+        )
+        == "Havenkade 12\n3011 AB Rotterdam"
+    )
+    assert (
+        account_address(
+            {
+                "AddressLine1": "Rue Neuve 1",
+                "Postcode": "1000",
+                "City": "Bruxelles",
+                "Country": "BE",
+            }
+        )
+        == "Rue Neuve 1\n1000 Bruxelles\nBE"
+    )
     assert account_address({"AddressLine1": None, "City": "Utrecht"}) is None

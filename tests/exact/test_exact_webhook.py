@@ -11,8 +11,10 @@ from adapters.exact.webhook import hash_code, make_webhook_app, raw_content
 from adapters.sandbox_kit import LoopbackServer
 
 SECRET = "webhook-secret-123"
-CONTENT = ('{"Topic":"SalesInvoices","ClientId":"b81c","Division":1234567,"Action":"Update",'
-           '"Key":"3b0e7c0e-0000-4000-8000-000000000001","EventCreatedOn":"2026-01-06T16:26:08"}')
+CONTENT = (
+    '{"Topic":"SalesInvoices","ClientId":"b81c","Division":1234567,"Action":"Update",'
+    '"Key":"3b0e7c0e-0000-4000-8000-000000000001","EventCreatedOn":"2026-01-06T16:26:08"}'
+)
 
 
 def _body(content: str = CONTENT, code: str | None = None) -> str:
@@ -42,10 +44,14 @@ def test_a_forged_or_unsigned_event_is_refused_and_triggers_nothing() -> None:
     triggered: list[tuple[str, dict[str, Any]]] = []
     tampered = CONTENT.replace("Update", "Delete")
     with _serve(triggered) as server:
-        forged = requests.post(f"{server.url}/exact/webhook/acme",
-                               data=_body(tampered, hash_code(CONTENT, SECRET)), timeout=5)
-        unsigned = requests.post(f"{server.url}/exact/webhook/acme",
-                                 data='{"Content": ' + CONTENT + "}", timeout=5)
+        forged = requests.post(
+            f"{server.url}/exact/webhook/acme",
+            data=_body(tampered, hash_code(CONTENT, SECRET)),
+            timeout=5,
+        )
+        unsigned = requests.post(
+            f"{server.url}/exact/webhook/acme", data='{"Content": ' + CONTENT + "}", timeout=5
+        )
         unknown = requests.post(f"{server.url}/exact/webhook/other", data=_body(), timeout=5)
         validation = requests.post(f"{server.url}/exact/webhook/acme", data=b"", timeout=5)
     assert (forged.status_code, unsigned.status_code, unknown.status_code) == (401, 401, 404)

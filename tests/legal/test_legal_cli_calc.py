@@ -33,12 +33,16 @@ def test_collection_costs_prints_the_bands_and_the_amount() -> None:
 
 def test_several_principals_are_added_up_and_vat_added_on_request() -> None:
     """200 + 300 + 2,400 = 2,900 → 415.00; with 21 % VAT 87.15, total 502.15."""
-    code, out, _ = run(
-        "collection-costs", "-p", "200", "-p", "300", "-p", "2400", "--vat", "21"
-    )
+    code, out, _ = run("collection-costs", "-p", "200", "-p", "300", "-p", "2400", "--vat", "21")
     assert code == 0
-    for expected in ("invoice 3", "EUR 2,900.00", "EUR 415.00", "VAT 21%", "EUR 87.15",
-                     "EUR 502.15"):
+    for expected in (
+        "invoice 3",
+        "EUR 2,900.00",
+        "EUR 415.00",
+        "VAT 21%",
+        "EUR 87.15",
+        "EUR 502.15",
+    ):
         assert expected in out
 
 
@@ -50,8 +54,15 @@ def test_minimum_and_maximum_are_shown() -> None:
 def test_interest_prints_years_periods_and_total() -> None:
     """Reference vector C: 122.82 in year 1 is added to the principal; total 254.24."""
     code, out, _ = run(
-        "interest", "--principal", "1000", "--from", "2023-06-30", "--to", "2025-06-30",
-        "--kind", "commercial",
+        "interest",
+        "--principal",
+        "1000",
+        "--from",
+        "2023-06-30",
+        "--to",
+        "2025-06-30",
+        "--kind",
+        "commercial",
     )
     assert code == 0
     assert "2023-07-01 .. 2023-12-31  184 d    12%" in out
@@ -63,15 +74,29 @@ def test_interest_prints_years_periods_and_total() -> None:
 def test_interest_day_count_option() -> None:
     """Reference vector A with actual/actual: 123.74 instead of 124.08."""
     code, out, _ = run(
-        "interest", "-p", "1000", "--from", "2023-12-31", "--to", "2024-12-31",
-        "--day-count", "actual/actual",
+        "interest",
+        "-p",
+        "1000",
+        "--from",
+        "2023-12-31",
+        "--to",
+        "2024-12-31",
+        "--day-count",
+        "actual/actual",
     )
     assert code == 0 and "day count actual/actual" in out and "EUR 123.74" in out
 
 
 def test_derived_rates_are_marked_in_the_output() -> None:
     code, out, _ = run(
-        "interest", "-p", "1000", "--from", "2025-01-01", "--to", "2026-01-01", "--kind",
+        "interest",
+        "-p",
+        "1000",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2026-01-01",
+        "--kind",
         "consumer",
     )
     assert code == 0
@@ -100,7 +125,14 @@ def test_custom_rate_table(tmp_path: Path) -> None:
         "commercial,2030-01-01,2030-12-31,10,confirmed,test\n"
     )
     code, out, _ = run(
-        "interest", "-p", "3650", "--from", "2029-12-31", "--to", "2030-01-10", "--rates",
+        "interest",
+        "-p",
+        "3650",
+        "--from",
+        "2029-12-31",
+        "--to",
+        "2030-01-10",
+        "--rates",
         str(table),
     )
     assert code == 0 and out.splitlines()[-1].endswith("EUR 10.00")  # 3,650 × 10 % × 10/365

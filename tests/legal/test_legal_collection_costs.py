@@ -70,7 +70,11 @@ def test_all_five_bands_for_a_large_principal() -> None:
     b = collection_costs(eur(300000))
     assert [t.base for t in b.tiers] == [eur(2500), eur(2500), eur(5000), eur(190000), eur(100000)]
     assert [t.upper for t in b.tiers] == [
-        Decimal(2500), Decimal(5000), Decimal(10000), Decimal(200000), None
+        Decimal(2500),
+        Decimal(5000),
+        Decimal(10000),
+        Decimal(200000),
+        None,
     ]
     assert b.costs == eur(3275)
 
@@ -111,9 +115,7 @@ def test_several_invoices_are_added_up_before_the_scale() -> None:
     assert b.principal == eur(2900)
     assert b.parts == (eur(200), eur(300), eur(2400))
     assert b.costs == eur(415)
-    separately = sum(
-        (collection_costs(eur(p)).costs.amount for p in (200, 300, 2400)), Decimal(0)
-    )
+    separately = sum((collection_costs(eur(p)).costs.amount for p in (200, 300, 2400)), Decimal(0))
     assert separately == Decimal(445)
 
 

@@ -61,7 +61,10 @@ def test_vector_b_consumer_compounds_after_the_first_year() -> None:
     ]
     assert b.total == eur("123.79")
     leap = statutory_interest(
-        eur(1000), date(2022, 12, 31), date(2024, 12, 31), kind="consumer",
+        eur(1000),
+        date(2022, 12, 31),
+        date(2024, 12, 31),
+        kind="consumer",
         day_count="actual/actual",
     )
     assert leap.total == eur("123.59")
@@ -148,10 +151,16 @@ def test_derived_rates_are_flagged_and_refused_when_strict() -> None:
 
 
 def test_a_gap_in_a_custom_table_is_unknown() -> None:
-    table = RateTable([
-        RatePeriod("commercial", date(2024, 1, 1), date(2024, 6, 30), Decimal(8), "confirmed", "x"),
-        RatePeriod("commercial", date(2025, 1, 1), date(2025, 6, 30), Decimal(8), "confirmed", "x"),
-    ])
+    table = RateTable(
+        [
+            RatePeriod(
+                "commercial", date(2024, 1, 1), date(2024, 6, 30), Decimal(8), "confirmed", "x"
+            ),
+            RatePeriod(
+                "commercial", date(2025, 1, 1), date(2025, 6, 30), Decimal(8), "confirmed", "x"
+            ),
+        ]
+    )
     with pytest.raises(RateUnknown, match="2024-07-01"):
         statutory_interest(eur(1000), date(2024, 6, 1), date(2025, 2, 1), table=table)
 
@@ -168,10 +177,16 @@ def test_packaged_table_has_every_half_year_from_mid_2014_for_both_kinds() -> No
 
 def test_overlapping_rows_are_refused() -> None:
     with pytest.raises(ValueError, match="overlap"):
-        RateTable([
-            RatePeriod("consumer", date(2024, 1, 1), date(2024, 6, 30), Decimal(7), "derived", ""),
-            RatePeriod("consumer", date(2024, 6, 1), date(2024, 9, 30), Decimal(7), "derived", ""),
-        ])
+        RateTable(
+            [
+                RatePeriod(
+                    "consumer", date(2024, 1, 1), date(2024, 6, 30), Decimal(7), "derived", ""
+                ),
+                RatePeriod(
+                    "consumer", date(2024, 6, 1), date(2024, 9, 30), Decimal(7), "derived", ""
+                ),
+            ]
+        )
 
 
 def test_bad_input_is_refused() -> None:

@@ -20,8 +20,13 @@ class Catcher:
         self.messages: list[tuple[str, list[str], Message]] = []
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.content)))
+        self.messages.append(
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                email.message_from_bytes(envelope.content),
+            )
+        )
         return "250 Message accepted for delivery"
 
 
@@ -42,21 +47,32 @@ def smtp() -> Iterator[tuple[Catcher, int]]:
 
 
 def settings(port: int) -> SimpleNamespace:
-    return SimpleNamespace(smtp_host="127.0.0.1", smtp_port=port, username=None, password=None,
-                           from_="debiteuren@acme.example", starttls=False, ssl=False)
+    return SimpleNamespace(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        username=None,
+        password=None,
+        from_="debiteuren@acme.example",
+        starttls=False,
+        ssl=False,
+    )
 
 
 MESSAGE = RenderedMessage(
-    subject="Herinnering factuur INV-1", html="<p>Beste klant, <b>EUR 100,00</b></p>",
-    text="Beste klant, EUR 100,00", to=("klant@example.nl",), cc=("boekhouding@acme.example",),
+    subject="Herinnering factuur INV-1",
+    html="<p>Beste klant, <b>EUR 100,00</b></p>",
+    text="Beste klant, EUR 100,00",
+    to=("klant@example.nl",),
+    cc=("boekhouding@acme.example",),
     attachments=(("rekeningoverzicht.pdf", b"%PDF-1.4 fake", "application/pdf"),),
 )
 
 
 def test_a_reminder_arrives_as_text_html_and_attachment(smtp: tuple[Catcher, int]) -> None:
     catcher, port = smtp
-    msg = build_message(MESSAGE, sender="debiteuren@acme.example", sender_name="Acme B.V.",
-                        key="a" * 32)
+    msg = build_message(
+        MESSAGE, sender="debiteuren@acme.example", sender_name="Acme B.V.", key="a" * 32
+    )
     message_id = SmtpMailer(settings(port)).send(msg)
     assert message_id == f"<{'a' * 32}@dunning.invalid>"
     [(mail_from, rcpts, received)] = catcher.messages
@@ -65,8 +81,13 @@ def test_a_reminder_arrives_as_text_html_and_attachment(smtp: tuple[Catcher, int
     assert received["Subject"] == "Herinnering factuur INV-1"
     assert received.get_content_type() == "multipart/mixed"
     parts = [p.get_content_type() for p in received.walk()]
-    assert parts == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html",
-                     "application/pdf"]
+    assert parts == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+        "application/pdf",
+    ]
     pdf = next(p for p in received.walk() if p.get_content_type() == "application/pdf")
     assert pdf.get_filename() == "rekeningoverzicht.pdf"
     assert pdf.get_payload(decode=True) == b"%PDF-1.4 fake"

@@ -34,23 +34,47 @@ def eur(v: str) -> Money:
     return Money.of(v, "EUR")
 
 
-def invoice(ref: str, due: date, balance: str = "100.00", *, customer: str = "C1",
-            status: InvoiceStatus = InvoiceStatus.OPEN, total: str | None = None,
-            paid_on: date | None = None) -> Invoice:
-    return Invoice(ref=ref, number=f"INV-{ref}", customer_ref=customer, status=status,
-                   issue_date=due - timedelta(days=30), due_date=due,
-                   total=eur(total or balance), balance=eur(balance), last_payment_date=paid_on)
+def invoice(
+    ref: str,
+    due: date,
+    balance: str = "100.00",
+    *,
+    customer: str = "C1",
+    status: InvoiceStatus = InvoiceStatus.OPEN,
+    total: str | None = None,
+    paid_on: date | None = None,
+) -> Invoice:
+    return Invoice(
+        ref=ref,
+        number=f"INV-{ref}",
+        customer_ref=customer,
+        status=status,
+        issue_date=due - timedelta(days=30),
+        due_date=due,
+        total=eur(total or balance),
+        balance=eur(balance),
+        last_payment_date=paid_on,
+    )
 
 
 def snap(*invoices: Invoice, customers: dict[str, Customer] | None = None) -> Snapshot:
-    cs = customers or {i.customer_ref: Customer(i.customer_ref, f"Customer {i.customer_ref}",
-                                                f"{i.customer_ref.lower()}@example.nl")
-                       for i in invoices}
+    cs = customers or {
+        i.customer_ref: Customer(
+            i.customer_ref, f"Customer {i.customer_ref}", f"{i.customer_ref.lower()}@example.nl"
+        )
+        for i in invoices
+    }
     return Snapshot(cs, {i.ref: i for i in invoices}, [])
 
 
-def sent(invoice_ref: str, step: str, day: date, kind: ActionKind = ActionKind.REMINDER,
-         customer: str = "C1", status: str = "sent") -> HistoryEntry:
+def sent(
+    invoice_ref: str,
+    step: str,
+    day: date,
+    kind: ActionKind = ActionKind.REMINDER,
+    customer: str = "C1",
+    status: str = "sent",
+) -> HistoryEntry:
     return HistoryEntry(1, customer, invoice_ref, step, kind, status, day, at(day, 10))
 
 
@@ -134,30 +158,41 @@ def test_nothing_goes_out_after_the_sending_window_closes() -> None:
 
 
 def test_invoices_of_one_customer_due_the_same_day_go_out_as_one_mail() -> None:
-    s = snap(invoice("I1", MONDAY - timedelta(days=7)), invoice("I2", MONDAY - timedelta(days=9)),
-             invoice("I3", MONDAY - timedelta(days=8), customer="C2"))
+    s = snap(
+        invoice("I1", MONDAY - timedelta(days=7)),
+        invoice("I2", MONDAY - timedelta(days=9)),
+        invoice("I3", MONDAY - timedelta(days=8), customer="C2"),
+    )
     actions = plan(s, NL_B2B_STANDARD, [], at(MONDAY), CTX)
     assert [(a.customer_ref, sorted(a.invoice_refs)) for a in actions] == [
-        ("C1", ["I1", "I2"]), ("C2", ["I3"])]
+        ("C1", ["I1", "I2"]),
+        ("C2", ["I3"]),
+    ]
 
 
 def test_a_grouped_mail_takes_the_most_severe_kind_and_keeps_each_invoices_step() -> None:
     firm_due = MONDAY - timedelta(days=21)
     s = snap(invoice("I1", MONDAY - timedelta(days=7)), invoice("I2", firm_due))
-    history = [sent("I2", "reminder", firm_due + timedelta(days=7)),
-               sent("I2", "call-1", firm_due + timedelta(days=14), ActionKind.CALL_TASK)]
+    history = [
+        sent("I2", "reminder", firm_due + timedelta(days=7)),
+        sent("I2", "call-1", firm_due + timedelta(days=14), ActionKind.CALL_TASK),
+    ]
     [mail] = plan(s, NL_B2B_STANDARD, history, at(MONDAY), CTX)
     assert mail.kind is ActionKind.FIRM_REMINDER
     assert {(i.invoice_ref, i.step) for i in mail.items} == {
-        ("I1", "reminder"), ("I2", "firm-reminder")}
+        ("I1", "reminder"),
+        ("I2", "firm-reminder"),
+    }
 
 
 def test_paid_void_draft_and_small_balances_are_skipped() -> None:
     due = MONDAY - timedelta(days=10)
-    s = snap(invoice("paid", due, "0.00", total="50.00", status=InvoiceStatus.PAID),
-             invoice("void", due, status=InvoiceStatus.VOID),
-             invoice("draft", due, status=InvoiceStatus.DRAFT),
-             invoice("small", due, "4.99"))
+    s = snap(
+        invoice("paid", due, "0.00", total="50.00", status=InvoiceStatus.PAID),
+        invoice("void", due, status=InvoiceStatus.VOID),
+        invoice("draft", due, status=InvoiceStatus.DRAFT),
+        invoice("small", due, "4.99"),
+    )
     assert plan(s, NL_B2B_STANDARD, [], at(MONDAY), CTX) == []
 
 
@@ -178,12 +213,16 @@ def test_customers_with_reminders_disabled_get_nothing() -> None:
 def test_hand_off_stops_all_automatic_mail_for_that_customer() -> None:
     due = MONDAY - timedelta(days=49)
     s = snap(invoice("I1", due), invoice("I2", MONDAY - timedelta(days=7)))
-    history = [sent("I1", step, due + timedelta(days=off), kind)
-               for step, off, kind in [("reminder", 7, ActionKind.REMINDER),
-                                       ("call-1", 14, ActionKind.CALL_TASK),
-                                       ("firm-reminder", 21, ActionKind.FIRM_REMINDER),
-                                       ("call-2", 28, ActionKind.CALL_TASK),
-                                       ("notice-of-default", 35, ActionKind.NOTICE_OF_DEFAULT)]]
+    history = [
+        sent("I1", step, due + timedelta(days=off), kind)
+        for step, off, kind in [
+            ("reminder", 7, ActionKind.REMINDER),
+            ("call-1", 14, ActionKind.CALL_TASK),
+            ("firm-reminder", 21, ActionKind.FIRM_REMINDER),
+            ("call-2", 28, ActionKind.CALL_TASK),
+            ("notice-of-default", 35, ActionKind.NOTICE_OF_DEFAULT),
+        ]
+    ]
     [handoff] = plan(s, NL_B2B_STANDARD, history, at(MONDAY), CTX)
     assert handoff.kind is ActionKind.HANDOFF and handoff.invoice_refs == ("I1",)
     ctx = PlanContext("acme", CTX.calendar, CTX.window, handed_off=frozenset({"C1"}))
@@ -199,8 +238,14 @@ def test_a_step_that_failed_three_times_is_left_for_a_human() -> None:
 
 
 def test_a_reminded_customer_who_paid_everything_is_thanked_once() -> None:
-    paid = invoice("I1", MONDAY - timedelta(days=10), "0.00", total="100.00",
-                   status=InvoiceStatus.PAID, paid_on=MONDAY)
+    paid = invoice(
+        "I1",
+        MONDAY - timedelta(days=10),
+        "0.00",
+        total="100.00",
+        status=InvoiceStatus.PAID,
+        paid_on=MONDAY,
+    )
     history = [sent("I1", "reminder", MONDAY - timedelta(days=3))]
     [thanks] = plan(snap(paid), NL_B2B_STANDARD, history, at(MONDAY), CTX)
     assert thanks.kind is ActionKind.THANK_YOU
@@ -209,18 +254,32 @@ def test_a_reminded_customer_who_paid_everything_is_thanked_once() -> None:
 
 
 def test_no_thanks_while_a_reminded_invoice_is_still_open() -> None:
-    paid = invoice("I1", MONDAY - timedelta(days=10), "0.00", total="100.00",
-                   status=InvoiceStatus.PAID, paid_on=MONDAY)
+    paid = invoice(
+        "I1",
+        MONDAY - timedelta(days=10),
+        "0.00",
+        total="100.00",
+        status=InvoiceStatus.PAID,
+        paid_on=MONDAY,
+    )
     still_open = invoice("I2", MONDAY - timedelta(days=10))
-    history = [sent("I1", "reminder", MONDAY - timedelta(days=3)),
-               sent("I2", "reminder", MONDAY - timedelta(days=3))]
+    history = [
+        sent("I1", "reminder", MONDAY - timedelta(days=3)),
+        sent("I2", "reminder", MONDAY - timedelta(days=3)),
+    ]
     actions = plan(snap(paid, still_open), NL_B2B_STANDARD, history, at(MONDAY), CTX)
     assert all(a.kind is not ActionKind.THANK_YOU for a in actions)
 
 
 def test_a_customer_never_reminded_is_not_thanked_and_never_means_never() -> None:
-    paid = invoice("I1", MONDAY - timedelta(days=10), "0.00", total="100.00",
-                   status=InvoiceStatus.PAID, paid_on=MONDAY)
+    paid = invoice(
+        "I1",
+        MONDAY - timedelta(days=10),
+        "0.00",
+        total="100.00",
+        status=InvoiceStatus.PAID,
+        paid_on=MONDAY,
+    )
     assert plan(snap(paid), NL_B2B_STANDARD, [], at(MONDAY), CTX) == []
     history = [sent("I1", "reminder", MONDAY - timedelta(days=3))]
     never = get_policy("nl-b2b-standard", thank_you="never")
@@ -229,14 +288,20 @@ def test_a_customer_never_reminded_is_not_thanked_and_never_means_never() -> Non
 
 def test_min_balance_override() -> None:
     s = snap(invoice("I1", MONDAY - timedelta(days=7), "20.00"))
-    assert plan(s, get_policy("nl-b2b-standard", min_balance=Decimal("25")), [], at(MONDAY),
-                CTX) == []
+    assert (
+        plan(s, get_policy("nl-b2b-standard", min_balance=Decimal("25")), [], at(MONDAY), CTX) == []
+    )
 
 
 def test_an_unordered_ladder_is_rejected() -> None:
     with pytest.raises(PolicyError, match="increasing offsets"):
-        Policy("bad", (Step("a", ActionKind.REMINDER, 14, "reminder"),
-                       Step("b", ActionKind.FIRM_REMINDER, 7, "firm_reminder")))
+        Policy(
+            "bad",
+            (
+                Step("a", ActionKind.REMINDER, 14, "reminder"),
+                Step("b", ActionKind.FIRM_REMINDER, 7, "firm_reminder"),
+            ),
+        )
 
 
 def test_an_unknown_policy_names_the_built_ins() -> None:
@@ -245,7 +310,9 @@ def test_an_unknown_policy_names_the_built_ins() -> None:
 
 
 def test_plan_is_deterministic_and_ignores_the_wall_clock() -> None:
-    s = snap(*(invoice(f"I{n}", MONDAY - timedelta(days=n), customer=f"C{n % 5}")
-               for n in range(1, 60)))
+    s = snap(
+        *(invoice(f"I{n}", MONDAY - timedelta(days=n), customer=f"C{n % 5}") for n in range(1, 60))
+    )
     assert plan(s, NL_B2B_STANDARD, [], at(MONDAY), CTX) == plan(
-        s, NL_B2B_STANDARD, [], at(MONDAY), CTX)
+        s, NL_B2B_STANDARD, [], at(MONDAY), CTX
+    )

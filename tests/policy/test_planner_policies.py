@@ -39,26 +39,46 @@ def at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=AMS).astimezone(UTC)
 
 
-def inv(ref: str, due: date, balance: str = "100.00", customer: str = "C1",
-        currency: str = "EUR", status: InvoiceStatus = InvoiceStatus.OPEN,
-        paid_on: date | None = None) -> Invoice:
+def inv(
+    ref: str,
+    due: date,
+    balance: str = "100.00",
+    customer: str = "C1",
+    currency: str = "EUR",
+    status: InvoiceStatus = InvoiceStatus.OPEN,
+    paid_on: date | None = None,
+) -> Invoice:
     money = Money.of(balance, currency)
-    return Invoice(ref, f"INV-{ref}", customer, status, due - timedelta(days=30), due, money,
-                   money, last_payment_date=paid_on)
+    return Invoice(
+        ref,
+        f"INV-{ref}",
+        customer,
+        status,
+        due - timedelta(days=30),
+        due,
+        money,
+        money,
+        last_payment_date=paid_on,
+    )
 
 
 def snap(*invoices: Invoice, profiles: dict[str, CustomerProfile] | None = None) -> Snapshot:
     profiles = profiles or {}
-    customers = {i.customer_ref: Customer(i.customer_ref, f"Customer {i.customer_ref}",
-                                          "c@example.nl",
-                                          profile=profiles.get(i.customer_ref,
-                                                               CustomerProfile.BUSINESS))
-                 for i in invoices}
+    customers = {
+        i.customer_ref: Customer(
+            i.customer_ref,
+            f"Customer {i.customer_ref}",
+            "c@example.nl",
+            profile=profiles.get(i.customer_ref, CustomerProfile.BUSINESS),
+        )
+        for i in invoices
+    }
     return Snapshot(customers, {i.ref: i for i in invoices}, [])
 
 
-def done(invoice_ref: str, step: str, day: date, kind: ActionKind,
-         customer: str = "C1") -> HistoryEntry:
+def done(
+    invoice_ref: str, step: str, day: date, kind: ActionKind, customer: str = "C1"
+) -> HistoryEntry:
     return HistoryEntry(1, customer, invoice_ref, step, kind, "sent", day, at(day, 10))
 
 
@@ -69,10 +89,16 @@ def kinds(actions: list) -> list[tuple[str, ActionKind]]:  # type: ignore[type-a
 # -- profiles -------------------------------------------------------------------------------
 def test_each_profile_climbs_its_own_ladder() -> None:
     due = MONDAY - timedelta(days=14)
-    s = snap(inv("1", due, customer="B"), inv("2", due, customer="C"), inv("3", due, customer="G"),
-             profiles={"C": CustomerProfile.CONSUMER, "G": CustomerProfile.GOVERNMENT})
-    lines = {(line.customer_ref, line.next_step, line.due_now)
-             for line in explain(s, B2B, [], at(MONDAY), ctx(policies=BY_PROFILE))}
+    s = snap(
+        inv("1", due, customer="B"),
+        inv("2", due, customer="C"),
+        inv("3", due, customer="G"),
+        profiles={"C": CustomerProfile.CONSUMER, "G": CustomerProfile.GOVERNMENT},
+    )
+    lines = {
+        (line.customer_ref, line.next_step, line.due_now)
+        for line in explain(s, B2B, [], at(MONDAY), ctx(policies=BY_PROFILE))
+    }
     # business and consumer: first reminder (day 7) due; government waits for day 14 ... also due
     assert ("B", "reminder", True) in lines
     assert ("C", "reminder", True) in lines
@@ -84,8 +110,9 @@ def test_each_profile_climbs_its_own_ladder() -> None:
 
 def test_a_profile_set_in_config_wins_over_the_platforms() -> None:
     s = snap(inv("1", MONDAY - timedelta(days=8), customer="G"))
-    actions = plan(s, B2B, [], at(MONDAY),
-                   ctx(policies=BY_PROFILE, profiles={"G": CustomerProfile.GOVERNMENT}))
+    actions = plan(
+        s, B2B, [], at(MONDAY), ctx(policies=BY_PROFILE, profiles={"G": CustomerProfile.GOVERNMENT})
+    )
     assert actions == [], "government reminders start at day 14, not day 7"
 
 
@@ -97,25 +124,44 @@ def ladder(*steps: Step, **kw: object) -> Policy:
 def test_a_step_whose_conditions_fail_is_passed_over() -> None:
     policy = ladder(
         Step("reminder", ActionKind.REMINDER, 7, "reminder"),
-        Step("call", ActionKind.CALL_TASK, 14, "call",
-             conditions=Conditions(min_balance=Decimal("1000"))),
+        Step(
+            "call",
+            ActionKind.CALL_TASK,
+            14,
+            "call",
+            conditions=Conditions(min_balance=Decimal("1000")),
+        ),
         Step("firm", ActionKind.FIRM_REMINDER, 21, "firm_reminder"),
     )
     due = MONDAY - timedelta(days=21)
-    history = [done("small", "reminder", due + timedelta(days=7), ActionKind.REMINDER),
-               done("big", "reminder", due + timedelta(days=7), ActionKind.REMINDER)]
+    history = [
+        done("small", "reminder", due + timedelta(days=7), ActionKind.REMINDER),
+        done("big", "reminder", due + timedelta(days=7), ActionKind.REMINDER),
+    ]
     s = snap(inv("small", due, "100.00"), inv("big", due, "5000.00"))
-    steps = {line.invoice_number: line.next_step
-             for line in explain(s, policy, history, at(MONDAY), ctx())}
+    steps = {
+        line.invoice_number: line.next_step
+        for line in explain(s, policy, history, at(MONDAY), ctx())
+    }
     assert steps == {"INV-small": "firm", "INV-big": "call"}
 
 
 def test_currency_and_profile_conditions() -> None:
     policy = ladder(
-        Step("eur-only", ActionKind.REMINDER, 7, "reminder",
-             conditions=Conditions(currencies=frozenset({"EUR"}))),
-        Step("consumers", ActionKind.FIRM_REMINDER, 14, "firm_reminder",
-             conditions=Conditions(profiles=frozenset({CustomerProfile.CONSUMER}))),
+        Step(
+            "eur-only",
+            ActionKind.REMINDER,
+            7,
+            "reminder",
+            conditions=Conditions(currencies=frozenset({"EUR"})),
+        ),
+        Step(
+            "consumers",
+            ActionKind.FIRM_REMINDER,
+            14,
+            "firm_reminder",
+            conditions=Conditions(profiles=frozenset({CustomerProfile.CONSUMER})),
+        ),
     )
     s = snap(inv("usd", MONDAY - timedelta(days=8), currency="USD"))
     [line] = explain(s, policy, [], at(MONDAY), ctx())
@@ -123,17 +169,33 @@ def test_currency_and_profile_conditions() -> None:
 
 
 # -- pauses ---------------------------------------------------------------------------------
-def pause(kind: PauseKind, until: date | None = None, invoice: str | None = None,
-          customer: str = "C1", resumed: bool = False) -> Pause:
-    return Pause(1, "acme", customer, kind, "called us", "piet", at(MONDAY - timedelta(days=30)),
-                 invoice_ref=invoice, until=until,
-                 resumed_at=at(MONDAY) if resumed else None)
+def pause(
+    kind: PauseKind,
+    until: date | None = None,
+    invoice: str | None = None,
+    customer: str = "C1",
+    resumed: bool = False,
+) -> Pause:
+    return Pause(
+        1,
+        "acme",
+        customer,
+        kind,
+        "called us",
+        "piet",
+        at(MONDAY - timedelta(days=30)),
+        invoice_ref=invoice,
+        until=until,
+        resumed_at=at(MONDAY) if resumed else None,
+    )
 
 
 def test_a_promise_to_pay_stops_the_ladder_until_its_date_then_resumes_where_it_stopped() -> None:
     due = MONDAY - timedelta(days=30)
-    history = [done("1", "reminder", due + timedelta(days=7), ActionKind.REMINDER),
-               done("1", "call-1", due + timedelta(days=14), ActionKind.CALL_TASK)]
+    history = [
+        done("1", "reminder", due + timedelta(days=7), ActionKind.REMINDER),
+        done("1", "call-1", due + timedelta(days=14), ActionKind.CALL_TASK),
+    ]
     s = snap(inv("1", due))
     promise = pause(PauseKind.PROMISE, until=MONDAY + timedelta(days=3))
     assert plan(s, B2B, history, at(MONDAY), ctx(pauses=(promise,))) == []
@@ -142,7 +204,8 @@ def test_a_promise_to_pay_stops_the_ladder_until_its_date_then_resumes_where_it_
     after = MONDAY + timedelta(days=4)  # Friday, the day after the promised date
     actions = plan(s, B2B, history, at(after), ctx(pauses=(promise,)))
     assert [(a.kind, a.items[0].step) for a in actions] == [
-        (ActionKind.FIRM_REMINDER, "firm-reminder")], "resumes at the next step, not at the start"
+        (ActionKind.FIRM_REMINDER, "firm-reminder")
+    ], "resumes at the next step, not at the start"
 
 
 def test_a_dispute_on_one_invoice_leaves_the_others_going() -> None:
@@ -162,14 +225,18 @@ def test_do_not_dun_and_payment_plan_stop_everything_until_resumed() -> None:
 
 # -- late fees ------------------------------------------------------------------------------
 def test_a_late_fee_is_put_on_the_action_for_the_letter() -> None:
-    policy = ladder(Step("reminder", ActionKind.REMINDER, 7, "reminder",
-                         late_fee=LateFee(percent=Decimal("2"))))
-    s = snap(inv("1", MONDAY - timedelta(days=8), "250.00"),
-             inv("2", MONDAY - timedelta(days=9), "250.00"))
+    policy = ladder(
+        Step("reminder", ActionKind.REMINDER, 7, "reminder", late_fee=LateFee(percent=Decimal("2")))
+    )
+    s = snap(
+        inv("1", MONDAY - timedelta(days=8), "250.00"),
+        inv("2", MONDAY - timedelta(days=9), "250.00"),
+    )
     [action] = plan(s, policy, [], at(MONDAY), ctx())
     assert action.extra["late_fee"] == "10.00" and action.extra["late_fee_currency"] == "EUR"
-    fixed = ladder(Step("reminder", ActionKind.REMINDER, 7, "reminder",
-                        late_fee=LateFee(fixed=Decimal("15"))))
+    fixed = ladder(
+        Step("reminder", ActionKind.REMINDER, 7, "reminder", late_fee=LateFee(fixed=Decimal("15")))
+    )
     assert plan(s, fixed, [], at(MONDAY), ctx())[0].extra["late_fee"] == "15.00"
     assert plan(s, B2B, [], at(MONDAY), ctx())[0].extra == {}, "no fee by default"
 
@@ -186,20 +253,33 @@ def test_no_consumer_handoff_before_the_fourteen_day_term_ran_out() -> None:
         done("1", "fourteen-day-letter", letter_day, ActionKind.FOURTEEN_DAY_LETTER),
         done("1", "call", letter_day + timedelta(days=7), ActionKind.CALL_TASK),
     ]
-    tight = Policy("tight", tuple(dataclasses.replace(s, offset_days=s.offset_days - 10)
-                                  if s.kind is ActionKind.HANDOFF else s for s in WIK.steps))
+    tight = Policy(
+        "tight",
+        tuple(
+            dataclasses.replace(s, offset_days=s.offset_days - 10)
+            if s.kind is ActionKind.HANDOFF
+            else s
+            for s in WIK.steps
+        ),
+    )
     s = snap(inv("1", due), profiles={"C1": CustomerProfile.CONSUMER})
     assert plan(s, tight, history, at(date(2026, 3, 24)), ctx()) == []
     [line] = explain(s, tight, history, at(date(2026, 3, 24)), ctx())
     assert "handoff on Wed 2026-03-25" in line.reason
     assert kinds(plan(s, tight, history, at(date(2026, 3, 25)), ctx())) == [
-        ("C1", ActionKind.HANDOFF)]
+        ("C1", ActionKind.HANDOFF)
+    ]
 
 
 # -- thank-you modes ------------------------------------------------------------------------
 def test_thank_you_modes_every_reminded_never() -> None:
-    paid = inv("1", MONDAY - timedelta(days=3), "0.00", status=InvoiceStatus.PAID,
-               paid_on=MONDAY - timedelta(days=1))
+    paid = inv(
+        "1",
+        MONDAY - timedelta(days=3),
+        "0.00",
+        status=InvoiceStatus.PAID,
+        paid_on=MONDAY - timedelta(days=1),
+    )
     s = snap(paid)
     every = dataclasses.replace(B2B, thank_you="every")
     assert kinds(plan(s, every, [], at(MONDAY), ctx())) == [("C1", ActionKind.THANK_YOU)]
@@ -211,9 +291,15 @@ def test_thank_you_modes_every_reminded_never() -> None:
 
 
 def test_thank_you_mode_follows_the_customers_own_ladder() -> None:
-    paid = inv("1", MONDAY - timedelta(days=3), "0.00", status=InvoiceStatus.PAID,
-               paid_on=MONDAY - timedelta(days=1))
+    paid = inv(
+        "1",
+        MONDAY - timedelta(days=3),
+        "0.00",
+        status=InvoiceStatus.PAID,
+        paid_on=MONDAY - timedelta(days=1),
+    )
     s = snap(paid, profiles={"C1": CustomerProfile.CONSUMER})
     consumers_every = {CustomerProfile.CONSUMER: dataclasses.replace(WIK, thank_you="every")}
     assert kinds(plan(s, B2B, [], at(MONDAY), ctx(policies=consumers_every))) == [
-        ("C1", ActionKind.THANK_YOU)]
+        ("C1", ActionKind.THANK_YOU)
+    ]

@@ -43,8 +43,9 @@ def test_nl_b2c_wik_ends_with_the_fourteen_day_letter_before_the_handoff() -> No
     assert ActionKind.NOTICE_OF_DEFAULT not in kinds
     assert kinds.index(ActionKind.FOURTEEN_DAY_LETTER) < kinds.index(ActionKind.HANDOFF)
     handoff = BUILTIN["nl-b2c-wik"].steps[-1]
-    letter = next(s for s in BUILTIN["nl-b2c-wik"].steps
-                  if s.kind is ActionKind.FOURTEEN_DAY_LETTER)
+    letter = next(
+        s for s in BUILTIN["nl-b2c-wik"].steps if s.kind is ActionKind.FOURTEEN_DAY_LETTER
+    )
     assert handoff.offset_days - letter.offset_days >= 19, "the term (14 days + delivery) first"
 
 
@@ -52,8 +53,11 @@ def test_nl_government_is_longer_and_charges_nothing() -> None:
     gov = BUILTIN["nl-government"]
     assert gov.steps[-1].offset_days > NL_B2B_STANDARD.steps[-1].offset_days
     kinds = {s.kind for s in gov.steps}
-    assert not kinds & {ActionKind.NOTICE_OF_DEFAULT, ActionKind.FOURTEEN_DAY_LETTER,
-                        ActionKind.HANDOFF}
+    assert not kinds & {
+        ActionKind.NOTICE_OF_DEFAULT,
+        ActionKind.FOURTEEN_DAY_LETTER,
+        ActionKind.HANDOFF,
+    }
     assert all(s.late_fee is None for s in gov.steps)
 
 
@@ -110,20 +114,35 @@ def test_a_valid_file_converts_with_conditions_fees_and_channels(tmp_path: Path)
     [
         (GOOD.replace("days: 7", "days: -5"), "steps.1.days", "in order"),
         (GOOD.replace("days: 7", "days: -3"), "steps.1.days", "one per day"),
-        (GOOD.replace("template: reminder", "template: nudge"), "steps.1.template",
-         "unknown template 'nudge'"),
+        (
+            GOOD.replace("template: reminder", "template: nudge"),
+            "steps.1.template",
+            "unknown template 'nudge'",
+        ),
         (GOOD.replace("kind: reminder", "kind: sms_blast"), "steps.1.kind", "Input should be"),
         (GOOD.replace("kind: reminder", "kind: thank_you"), "steps.1.kind", "Input should be"),
-        (GOOD.replace("channel: smtp", "channel: task"), "steps.1.channel",
-         "cannot use channel task"),
+        (
+            GOOD.replace("channel: smtp", "channel: task"),
+            "steps.1.channel",
+            "cannot use channel task",
+        ),
         (GOOD.replace("id: call", "id: reminder"), "steps.2.id", "used twice"),
         (GOOD.replace("days: 5", "days: 0"), "steps.2.days", "at least 1 day later"),
-        (GOOD.replace("{percent: 2}", "{percent: 2, fixed: 5}"), "steps.1.late_fee.percent",
-         "exactly one"),
-        (GOOD.replace("profiles: [business]", "profiles: [vip]"), "steps.2.when.profiles.0",
-         "Input should be"),
-        (GOOD.replace("template: call", "template: call\n    colour: red"), "steps.2.colour",
-         "unknown key"),
+        (
+            GOOD.replace("{percent: 2}", "{percent: 2, fixed: 5}"),
+            "steps.1.late_fee.percent",
+            "exactly one",
+        ),
+        (
+            GOOD.replace("profiles: [business]", "profiles: [vip]"),
+            "steps.2.when.profiles.0",
+            "Input should be",
+        ),
+        (
+            GOOD.replace("template: call", "template: call\n    colour: red"),
+            "steps.2.colour",
+            "unknown key",
+        ),
     ],
 )
 def test_mistakes_are_reported_with_file_key_and_line(
@@ -140,33 +159,51 @@ def test_mistakes_are_reported_with_file_key_and_line(
 
 
 def test_the_first_step_cannot_count_from_a_previous_one(tmp_path: Path) -> None:
-    body = GOOD.replace("days: -3, template: pre_due_notice}",
-                        "days: 3, from: previous, template: pre_due_notice}")
+    body = GOOD.replace(
+        "days: -3, template: pre_due_notice}", "days: 3, from: previous, template: pre_due_notice}"
+    )
     with pytest.raises(ConfigError, match=r"steps\.0\.from: the first step has no previous"):
         load_policy_file(write(tmp_path, body))
 
 
 def test_every_known_template_exists_in_dutch_and_english() -> None:
     names = known_templates()
-    assert {"reminder", "firm_reminder", "notice_of_default", "fourteen_day_letter", "call",
-            "handoff", "statement", "pre_due_notice", "thank_you"} <= names
+    assert {
+        "reminder",
+        "firm_reminder",
+        "notice_of_default",
+        "fourteen_day_letter",
+        "call",
+        "handoff",
+        "statement",
+        "pre_due_notice",
+        "thank_you",
+    } <= names
     assert "_macros" not in names
 
 
 # -- per client ---------------------------------------------------------------------------
 def client(**extra: object) -> ClientConfig:
-    return ClientConfig.model_validate({
-        "display_name": "Acme", "platform": "zoho",
-        "zoho": {"data_center": "eu", "organization_id": "1", "client_id": "x",
-                 "client_secret": "y"},
-        "sender": {"name": "Acme", "email": "ar@acme.example"}, **extra,
-    })
+    return ClientConfig.model_validate(
+        {
+            "display_name": "Acme",
+            "platform": "zoho",
+            "zoho": {
+                "data_center": "eu",
+                "organization_id": "1",
+                "client_id": "x",
+                "client_secret": "y",
+            },
+            "sender": {"name": "Acme", "email": "ar@acme.example"},
+            **extra,
+        }
+    )
 
 
 def test_a_client_maps_profiles_to_their_own_ladders(tmp_path: Path) -> None:
     chosen = resolve_client_policies(
-        "acme", client(policies={"consumer": "nl-b2c-wik", "government": "nl-government"}),
-        tmp_path)
+        "acme", client(policies={"consumer": "nl-b2c-wik", "government": "nl-government"}), tmp_path
+    )
     assert chosen.default.name == "nl-b2b-standard"
     assert chosen.for_profile(CustomerProfile.CONSUMER).name == "nl-b2c-wik"
     assert chosen.for_profile(CustomerProfile.GOVERNMENT).name == "nl-government"
@@ -177,7 +214,8 @@ def test_a_client_may_name_its_own_policy_file_and_overrides_apply(tmp_path: Pat
     (tmp_path / "policies").mkdir()
     write(tmp_path / "policies", GOOD)
     chosen = resolve_client_policies(
-        "acme", client(policy="mine", policy_overrides={"thank_you": "never"}), tmp_path)
+        "acme", client(policy="mine", policy_overrides={"thank_you": "never"}), tmp_path
+    )
     assert chosen.default.name == "mine" and chosen.default.thank_you == "never"
     by_path = resolve_client_policies("acme", client(policy="policies/mine.yaml"), tmp_path)
     assert by_path.default.name == "mine"
@@ -202,8 +240,7 @@ def test_a_consumer_ladder_must_send_the_fourteen_day_letter_before_handing_off(
     tmp_path: Path,
 ) -> None:
     with pytest.raises(ConfigError, match="without a fourteen-day letter") as caught:
-        resolve_client_policies("acme", client(policies={"consumer": "nl-b2b-standard"}),
-                                tmp_path)
+        resolve_client_policies("acme", client(policies={"consumer": "nl-b2b-standard"}), tmp_path)
     assert caught.value.key_path == "policies.consumer"
 
 

@@ -45,17 +45,18 @@ class Exact:
 
     def get(self, path: str, params: dict[str, str] | None = None, **kw: Any) -> requests.Response:
         headers = kw.pop("headers", None) or self.headers()
-        return requests.get(f"{self.url}/api/v1/{path}", params=params, headers=headers,
-                            timeout=10, **kw)
+        return requests.get(
+            f"{self.url}/api/v1/{path}", params=params, headers=headers, timeout=10, **kw
+        )
 
     def post(self, path: str, body: dict[str, Any], **kw: Any) -> requests.Response:
         headers = {**self.headers(), "Prefer": "return=representation"}
-        return requests.post(f"{self.url}/api/v1/{path}", json=body, headers=headers, timeout=10,
-                             **kw)
+        return requests.post(
+            f"{self.url}/api/v1/{path}", json=body, headers=headers, timeout=10, **kw
+        )
 
     def token(self, **form: str) -> requests.Response:
-        form = {"client_id": self.info.client_id, "client_secret": self.info.client_secret,
-                **form}
+        form = {"client_id": self.info.client_id, "client_secret": self.info.client_secret, **form}
         return requests.post(f"{self.url}/api/oauth2/token", data=form, timeout=10)
 
     def refresh(self, refresh_token: str) -> requests.Response:

@@ -46,8 +46,9 @@ def test_a_customer_who_waits_for_a_reminder_pays_a_few_days_after_the_first_mai
     clock = SandboxClock(NOW)
     state = ExactState(clock.now)
     state.add_user_with_divisions("u", [(1, "BV")])
-    account = state.add_account(1, "Wacht B.V.", email="a@wacht.example",
-                                habit="pays_after_first_reminder")
+    account = state.add_account(
+        1, "Wacht B.V.", email="a@wacht.example", habit="pays_after_first_reminder"
+    )
     term = state.add_receivable(1, account.id, "100.00", date(2025, 1, 1), date(2025, 1, 31))
     simulator = PaymentSimulator(state, 1, seed=5)
     mails: dict[str, list[date]] = {}
@@ -92,8 +93,11 @@ def test_a_bulk_ledger_of_50000_receivables_builds_and_syncs_fast(serve: Serve) 
     touched = ledger.touch_share(0.01)
     assert len(touched) == 500
     started = time.perf_counter()
-    r = requests.get(f"{url}/api/v1/{info.division}/sync/Cashflow/PaymentTerms", headers=headers,
-                     params={"$select": "ID,Timestamp", "$filter": f"Timestamp gt {cursor}L"},
-                     timeout=30)
+    r = requests.get(
+        f"{url}/api/v1/{info.division}/sync/Cashflow/PaymentTerms",
+        headers=headers,
+        params={"$select": "ID,Timestamp", "$filter": f"Timestamp gt {cursor}L"},
+        timeout=30,
+    )
     assert time.perf_counter() - started < 2
     assert {row["ID"] for row in r.json()["d"]["results"]} == set(touched)

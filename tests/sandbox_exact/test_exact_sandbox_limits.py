@@ -8,8 +8,14 @@ from exact_sandbox_harness import Exact, Serve
 
 from adapters.exact.sandbox import ExactState, Limits, SandboxClock, seed_demo
 
-SIX = {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
-       "X-RateLimit-Minutely-Limit", "X-RateLimit-Minutely-Remaining", "X-RateLimit-Minutely-Reset"}
+SIX = {
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "X-RateLimit-Minutely-Limit",
+    "X-RateLimit-Minutely-Remaining",
+    "X-RateLimit-Minutely-Reset",
+}
 MINUTELY = {h for h in SIX if "Minutely" in h}
 
 
@@ -50,8 +56,10 @@ def test_the_daily_limit_answers_429_until_utc_midnight(serve: Serve) -> None:
     import requests
 
     headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
-    codes = [requests.get(f"{url}/api/v1/current/Me", headers=headers, timeout=10).status_code
-             for _ in range(4)]
+    codes = [
+        requests.get(f"{url}/api/v1/current/Me", headers=headers, timeout=10).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     clock.advance(121)  # past 00:00 UTC
     assert requests.get(f"{url}/api/v1/current/Me", headers=headers, timeout=10).ok

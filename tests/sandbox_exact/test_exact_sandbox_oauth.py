@@ -14,9 +14,15 @@ from adapters.exact.sandbox import ExactState, Limits, SandboxClock, seed_demo
 def _authorize(exact: Exact) -> str:
     r = requests.get(
         f"{exact.url}/api/oauth2/auth",
-        params={"client_id": exact.info.client_id, "redirect_uri": exact.info.redirect_uri,
-                "response_type": "code", "state": "xyz", "force_login": "0"},
-        allow_redirects=False, timeout=10,
+        params={
+            "client_id": exact.info.client_id,
+            "redirect_uri": exact.info.redirect_uri,
+            "response_type": "code",
+            "state": "xyz",
+            "force_login": "0",
+        },
+        allow_redirects=False,
+        timeout=10,
     )
     assert r.status_code == 302
     location = urlsplit(r.headers["Location"])
@@ -27,8 +33,9 @@ def _authorize(exact: Exact) -> str:
 
 
 def _code_grant(exact: Exact, code: str) -> requests.Response:
-    return exact.token(grant_type="authorization_code", code=code,
-                       redirect_uri=exact.info.redirect_uri)
+    return exact.token(
+        grant_type="authorization_code", code=code, redirect_uri=exact.info.redirect_uri
+    )
 
 
 def test_code_flow_redirects_with_code_and_state_and_the_code_works_only_once(exact: Exact) -> None:
@@ -71,8 +78,10 @@ def test_a_refresh_token_dies_once_its_successor_is_used_for_a_refresh(exact: Ex
     exact.clock.advance(600)
     reused = exact.refresh(exact.tokens.refresh_token)
     assert reused.status_code == 401
-    assert reused.json() == {"error": "unauthorized_client",
-                             "error_description": "Old refresh token used."}
+    assert reused.json() == {
+        "error": "unauthorized_client",
+        "error_description": "Old refresh token used.",
+    }
 
 
 def test_a_refresh_token_dies_once_the_access_token_of_its_successor_calls_the_api(
@@ -80,12 +89,16 @@ def test_a_refresh_token_dies_once_the_access_token_of_its_successor_calls_the_a
 ) -> None:
     exact.clock.advance(600)
     answer = exact.refresh(exact.tokens.refresh_token).json()
-    me = exact.get("current/Me", headers={"Authorization": f"Bearer {answer['access_token']}",
-                                          "Accept": "application/json"})
+    me = exact.get(
+        "current/Me",
+        headers={"Authorization": f"Bearer {answer['access_token']}", "Accept": "application/json"},
+    )
     assert me.status_code == 200
     exact.clock.advance(600)
-    assert exact.refresh(exact.tokens.refresh_token).json()["error_description"] == \
-        "Old refresh token used."
+    assert (
+        exact.refresh(exact.tokens.refresh_token).json()["error_description"]
+        == "Old refresh token used."
+    )
     assert exact.state.refresh_token_state(exact.tokens.refresh_token) == "retired"
     assert exact.state.refresh_token_state(answer["refresh_token"]) == "live"
 
@@ -111,8 +124,12 @@ def test_immediate_rotation_kills_the_old_refresh_token_when_its_successor_is_is
     state = ExactState(clock.now, Limits(rotation="immediate"))
     info = seed_demo(state, accounts=1)
     tokens = state.issue_tokens_for_tests(info.client_id, info.user_id)
-    form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
-            "client_id": info.client_id, "client_secret": info.client_secret}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens.refresh_token,
+        "client_id": info.client_id,
+        "client_secret": info.client_secret,
+    }
     _, url = serve(state)
     clock.advance(600)
     assert requests.post(f"{url}/api/oauth2/token", data=form, timeout=10).status_code == 200
@@ -126,8 +143,10 @@ def test_refresh_within_570_seconds_is_refused_and_the_token_stays_usable(exact:
     exact.clock.advance(569)
     early = exact.refresh(exact.tokens.refresh_token)
     assert early.status_code == 400
-    assert early.json() == {"error": "access_denied",
-                            "error_description": "Rate limit exceeded: access_token not expired"}
+    assert early.json() == {
+        "error": "access_denied",
+        "error_description": "Rate limit exceeded: access_token not expired",
+    }
     assert early.headers["Reason"].startswith("TooEarlyToRefreshTokens: ")
     exact.clock.advance(1)
     assert exact.refresh(exact.tokens.refresh_token).status_code == 200
@@ -138,8 +157,12 @@ def test_too_early_refresh_can_be_configured_to_kill_the_chain(serve: Serve) -> 
     state = ExactState(clock.now, Limits(too_early_consumes_token=True))
     info = seed_demo(state, accounts=1)
     tokens = state.issue_tokens_for_tests(info.client_id, info.user_id)
-    form = {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
-            "client_id": info.client_id, "client_secret": info.client_secret}
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": tokens.refresh_token,
+        "client_id": info.client_id,
+        "client_secret": info.client_secret,
+    }
     _, url = serve(state)
     assert requests.post(f"{url}/api/oauth2/token", data=form, timeout=10).status_code == 400
     clock.advance(600)
@@ -185,8 +208,9 @@ def test_me_names_the_current_division_and_honours_select(exact: Exact) -> None:
 
 
 def test_system_divisions_lists_the_users_divisions_with_current_flag(exact: Exact) -> None:
-    rows = exact.get(f"{exact.division}/system/Divisions",
-                     {"$select": "Code,Description,Current,Status"}).json()["d"]["results"]
+    rows = exact.get(
+        f"{exact.division}/system/Divisions", {"$select": "Code,Description,Current,Status"}
+    ).json()["d"]["results"]
     assert [(r["Code"], r["Current"], r["Status"]) for r in rows] == [(exact.division, True, 1)]
 
 

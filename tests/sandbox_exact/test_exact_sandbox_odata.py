@@ -18,8 +18,15 @@ SELECT = "ID,Account,Amount,AmountDC,IsFullyPaid,LastPaymentDate,Timestamp"
 def test_sync_endpoints_demand_a_select(exact: Exact) -> None:
     r = exact.get(f"{exact.division}/{TERMS}", {"$filter": "Timestamp gt 1L"})
     assert r.status_code == 400
-    assert r.json() == {"error": {"code": "", "message": {
-        "lang": "", "value": "Please add a $select or a $top=1 statement to the query string."}}}
+    assert r.json() == {
+        "error": {
+            "code": "",
+            "message": {
+                "lang": "",
+                "value": "Please add a $select or a $top=1 statement to the query string.",
+            },
+        }
+    }
 
 
 def test_sync_pages_hold_1000_rows_in_timestamp_order_and_next_keeps_the_query(
@@ -48,13 +55,15 @@ def test_sync_pages_hold_1000_rows_in_timestamp_order_and_next_keeps_the_query(
 
 
 def test_timestamp_filter_returns_only_rows_changed_since(exact: Exact) -> None:
-    rows = exact.get(f"{exact.division}/{TERMS}", {"$select": SELECT,
-                                                   "$filter": "Timestamp gt 1L"}).json()
+    rows = exact.get(
+        f"{exact.division}/{TERMS}", {"$select": SELECT, "$filter": "Timestamp gt 1L"}
+    ).json()
     cursor = max(r["Timestamp"] for r in rows["d"]["results"])
     open_id = next(r["ID"] for r in rows["d"]["results"] if not r["IsFullyPaid"])
     exact.state.record_payment(exact.division, open_id, Decimal("10.00"), date(2025, 3, 3))
-    changed = exact.get(f"{exact.division}/{TERMS}", {
-        "$select": SELECT, "$filter": f"Timestamp gt {cursor}L"}).json()["d"]["results"]
+    changed = exact.get(
+        f"{exact.division}/{TERMS}", {"$select": SELECT, "$filter": f"Timestamp gt {cursor}L"}
+    ).json()["d"]["results"]
     assert [r["ID"] for r in changed] == [open_id]
     assert changed[0]["Amount"] == changed[0]["AmountDC"] - 10
     assert changed[0]["LastPaymentDate"] == "/Date(1740960000000)/"
@@ -63,13 +72,18 @@ def test_timestamp_filter_returns_only_rows_changed_since(exact: Exact) -> None:
 def test_a_deleted_receivable_shows_in_sync_deleted(exact: Exact) -> None:
     victim = exact.info.receivables[exact.division][0]
     exact.state.delete_receivable(exact.division, victim)
-    deleted = exact.get(f"{exact.division}/sync/Deleted", {
-        "$select": "EntityKey,EntityType,DeletedBy,DeletedDate,Timestamp",
-        "$filter": "Timestamp gt 1L"}).json()["d"]["results"]
+    deleted = exact.get(
+        f"{exact.division}/sync/Deleted",
+        {
+            "$select": "EntityKey,EntityType,DeletedBy,DeletedDate,Timestamp",
+            "$filter": "Timestamp gt 1L",
+        },
+    ).json()["d"]["results"]
     assert [(d["EntityKey"], d["EntityType"]) for d in deleted] == [(victim, 10)]
     assert deleted[0]["DeletedBy"] == exact.info.user_id
-    remaining = exact.get(f"{exact.division}/{TERMS}", {
-        "$select": "ID", "$filter": f"ID eq guid'{victim}'"}).json()["d"]["results"]
+    remaining = exact.get(
+        f"{exact.division}/{TERMS}", {"$select": "ID", "$filter": f"ID eq guid'{victim}'"}
+    ).json()["d"]["results"]
     assert remaining == []
 
 
@@ -85,10 +99,15 @@ def test_dates_are_dutch_wall_time_dressed_as_utc_and_filters_read_local_time(
     assert row["InvoiceDate"] == "/Date(1751328000000)/"  # 2025-07-01T00:00 as if UTC
     assert row["Modified"] == "/Date(1751371200000)/"  # 12:00 wall time as if UTC
     for literal, expected in (("11:30:00", 1), ("12:30:00", 0)):
-        found = exact.get(f"{exact.division}/cashflow/Receivables", {
-            "$select": "ID",
-            "$filter": f"Account eq guid'{account}' and Modified gt datetime'2025-07-01T{literal}'",
-        }).json()["d"]["results"]
+        found = exact.get(
+            f"{exact.division}/cashflow/Receivables",
+            {
+                "$select": "ID",
+                "$filter": (
+                    f"Account eq guid'{account}' and Modified gt datetime'2025-07-01T{literal}'"
+                ),
+            },
+        ).json()["d"]["results"]
         assert len(found) == expected
 
 
@@ -97,14 +116,17 @@ def test_crm_accounts_refuses_a_get_without_a_mandatory_filter(exact: Exact) -> 
     assert r.status_code == 400
     assert r.json()["error"]["message"]["value"].startswith(
         "This endpoint has mandatory filtering applied. A GET request for this endpoint must have "
-        "a $filter parameter with one of the following fields in the url:Accountant,")
+        "a $filter parameter with one of the following fields in the url:Accountant,"
+    )
 
 
 def test_crm_accounts_code_is_18_chars_right_aligned_and_trim_filter_finds_it(
     exact: Exact,
 ) -> None:
-    rows = exact.get(f"{exact.division}/crm/Accounts", {
-        "$select": "ID,Code,Status,IsSales", "$filter": "trim(Code) eq '100'"}).json()
+    rows = exact.get(
+        f"{exact.division}/crm/Accounts",
+        {"$select": "ID,Code,Status,IsSales", "$filter": "trim(Code) eq '100'"},
+    ).json()
     (row,) = rows["d"]["results"]
     assert row["Code"] == " " * 15 + "100" and row["Status"] == "C" and row["IsSales"] is True
 
@@ -113,8 +135,10 @@ def test_receivables_of_one_account_come_60_to_a_page_with_next(exact: Exact) ->
     account = exact.info.accounts[exact.division][0]
     for n in range(70):
         exact.state.add_receivable(exact.division, account, 50 + n, date(2025, 2, 1))
-    params = {"$select": "ID,Account,Amount,IsFullyPaid",
-              "$filter": f"Account eq guid'{account}' and IsFullyPaid eq false"}
+    params = {
+        "$select": "ID,Account,Amount,IsFullyPaid",
+        "$filter": f"Account eq guid'{account}' and IsFullyPaid eq false",
+    }
     page = exact.get(f"{exact.division}/cashflow/Receivables", params).json()["d"]
     assert len(page["results"]) == 60
     assert {r["Account"] for r in page["results"]} == {account}
@@ -122,18 +146,24 @@ def test_receivables_of_one_account_come_60_to_a_page_with_next(exact: Exact) ->
 
 
 def test_without_accept_json_the_api_answers_xml(exact: Exact) -> None:
-    r = exact.get(f"{exact.division}/{TERMS}", {"$select": "ID", "$top": "1"},
-                  headers={"Authorization": exact.headers()["Authorization"]})
+    r = exact.get(
+        f"{exact.division}/{TERMS}",
+        {"$select": "ID", "$top": "1"},
+        headers={"Authorization": exact.headers()["Authorization"]},
+    )
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("application/atom+xml")
     assert r.text.startswith("<?xml")
 
 
 def test_records_carry_metadata_and_guid_strings(exact: Exact) -> None:
-    row = exact.get(f"{exact.division}/crm/Contacts", {
-        "$select": "ID,Account,Email,IsMainContact",
-        "$filter": f"Account eq guid'{exact.info.accounts[exact.division][0]}'",
-    }).json()["d"]["results"][0]
+    row = exact.get(
+        f"{exact.division}/crm/Contacts",
+        {
+            "$select": "ID,Account,Email,IsMainContact",
+            "$filter": f"Account eq guid'{exact.info.accounts[exact.division][0]}'",
+        },
+    ).json()["d"]["results"][0]
     assert row["__metadata"]["uri"].endswith(f"crm/Contacts(guid'{row['ID']}')")
     assert row["IsMainContact"] is True and isinstance(row["Account"], str)
 
@@ -143,10 +173,16 @@ def test_records_carry_metadata_and_guid_strings(exact: Exact) -> None:
     [
         ("Timestamp gt 123L", {"Timestamp": 124}, True),
         ("ID eq guid'ABC-1'", {"ID": "abc-1"}, True),
-        ("Modified gt datetime'2022-12-12T01:00:00'",
-         {"Modified": datetime(2022, 12, 12, 0, 30, tzinfo=UTC)}, True),  # 01:30 in Amsterdam
-        ("trim(Code) eq '25' and IsFullyPaid eq false", {"Code": "  25", "IsFullyPaid": False},
-         True),
+        (
+            "Modified gt datetime'2022-12-12T01:00:00'",
+            {"Modified": datetime(2022, 12, 12, 0, 30, tzinfo=UTC)},
+            True,
+        ),  # 01:30 in Amsterdam
+        (
+            "trim(Code) eq '25' and IsFullyPaid eq false",
+            {"Code": "  25", "IsFullyPaid": False},
+            True,
+        ),
         ("Name eq 'O''Brien' or Amount ge 10.5M", {"Name": "x", "Amount": Decimal(10)}, False),
         ("not (Amount lt 5)", {"Amount": Decimal(5)}, True),
     ],

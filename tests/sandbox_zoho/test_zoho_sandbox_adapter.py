@@ -66,17 +66,28 @@ def wired(serve: Serve) -> Wired:
     tokens = demo_tokens(state, info, api_domain=url)
     store = _fake_store_module().MemoryTokenStore()
     store.put_initial(
-        "acme", "default", "zoho", refresh_token=tokens.refresh_token,
-        access_token=tokens.access_token, expires_at=START + timedelta(hours=1),
-        api_domain=url, now=START,
+        "acme",
+        "default",
+        "zoho",
+        refresh_token=tokens.refresh_token,
+        access_token=tokens.access_token,
+        expires_at=START + timedelta(hours=1),
+        api_domain=url,
+        now=START,
     )
-    settings = ZohoSettings.model_validate({
-        "data_center": "eu", "organization_id": info.organization_id,
-        "client_id": info.client_id, "client_secret": info.client_secret,
-        "accounts_url": url, "api_url": url,
-    })
-    ledger = zoho_ledger_from_settings(settings, store, tenant="acme",
-                                       timezone="Europe/Amsterdam", clock=clock)
+    settings = ZohoSettings.model_validate(
+        {
+            "data_center": "eu",
+            "organization_id": info.organization_id,
+            "client_id": info.client_id,
+            "client_secret": info.client_secret,
+            "accounts_url": url,
+            "api_url": url,
+        }
+    )
+    ledger = zoho_ledger_from_settings(
+        settings, store, tenant="acme", timezone="Europe/Amsterdam", clock=clock
+    )
     return Wired(clock, state, app, info, store, ledger)
 
 
@@ -91,8 +102,11 @@ def test_a_full_sync_reads_every_page_of_contacts_invoices_and_payments(wired: W
     statuses = {i.ref: i.status for i in invoices}
     today = od.today(START)
     for inv in od.invoices.values():
-        expected = {"void": InvoiceStatus.VOID, "draft": InvoiceStatus.DRAFT,
-                    "paid": InvoiceStatus.PAID}.get(inv.status(today), InvoiceStatus.OPEN)
+        expected = {
+            "void": InvoiceStatus.VOID,
+            "draft": InvoiceStatus.DRAFT,
+            "paid": InvoiceStatus.PAID,
+        }.get(inv.status(today), InvoiceStatus.OPEN)
         assert statuses[inv.invoice_id] is expected
     sample = next(i for i in invoices if i.ref == next(iter(od.invoices)))
     assert sample.balance == Money(od.invoices[sample.ref].balance, "EUR")
@@ -118,8 +132,12 @@ def test_an_incremental_sync_with_the_cursor_finds_a_new_payment(wired: Wired) -
     assert inv.invoice_id in {i.ref for i in changed}
     assert len(changed) < 20
     assert next(i for i in changed if i.ref == inv.invoice_id).status is InvoiceStatus.PAID
-    new_payments = [p for page in wired.ledger.iter_payments(None) for p in page.items
-                    if inv.invoice_id in p.invoice_refs]
+    new_payments = [
+        p
+        for page in wired.ledger.iter_payments(None)
+        for p in page.items
+        if inv.invoice_id in p.invoice_refs
+    ]
     assert new_payments == []  # list items carry no invoice ids (only the detail does)
 
 
@@ -128,18 +146,30 @@ def _reminder(wired: Wired) -> tuple[Action, RenderedMessage, list[str]]:
     od = wired.state.data(wired.org)
     today = od.today(wired.clock.now())
     contact_id, open_refs = next(
-        (cid, opened) for cid, refs in od.by_customer.items()
+        (cid, opened)
+        for cid, refs in od.by_customer.items()
         if len(opened := [r for r in refs if od.invoices[r].status(today) in ("overdue", "sent")])
         >= 2
     )
     chosen = sorted(open_refs[:2], key=lambda r: (od.invoices[r].due_date, r))
-    items = tuple(ActionItem(r, "reminder-1", Money(od.invoices[r].balance, "EUR"))
-                  for r in reversed(chosen))
-    action = Action(tenant="acme", customer_ref=contact_id, kind=ActionKind.REMINDER,
-                    template="reminder-1", planned_for=today, items=items)
-    rendered = RenderedMessage(subject="Herinnering", html="<p>2 facturen</p>",
-                               text="2 facturen", to=(od.contacts[contact_id].email,),
-                               note="Herinnering 1 verstuurd")
+    items = tuple(
+        ActionItem(r, "reminder-1", Money(od.invoices[r].balance, "EUR")) for r in reversed(chosen)
+    )
+    action = Action(
+        tenant="acme",
+        customer_ref=contact_id,
+        kind=ActionKind.REMINDER,
+        template="reminder-1",
+        planned_for=today,
+        items=items,
+    )
+    rendered = RenderedMessage(
+        subject="Herinnering",
+        html="<p>2 facturen</p>",
+        text="2 facturen",
+        to=(od.contacts[contact_id].email,),
+        note="Herinnering 1 verstuurd",
+    )
     return action, rendered, chosen
 
 
@@ -165,8 +195,9 @@ def test_a_crash_after_the_mail_is_unknown_and_reconcile_sees_the_reminder_count
     wired: Wired,
 ) -> None:
     action, rendered, _ = _reminder(wired)
-    before: dict[str, int | None] = {ref: wired.state.data(wired.org).invoices[ref].reminders_sent
-              for ref in action.invoice_refs}
+    before: dict[str, int | None] = {
+        ref: wired.state.data(wired.org).invoices[ref].reminders_sent for ref in action.invoice_refs
+    }
     wired.ledger.recheck_customer(action.customer_ref, None)  # learns the due dates first
     wired.app.faults.add(zoho_fault("server_error", r"/paymentreminder$", "POST", passthrough=True))
     result = wired.ledger.perform(action, rendered)

@@ -21,8 +21,9 @@ def test_organizations_need_no_organization_id_and_list_the_users_organisations(
     [org] = body["organizations"]
     assert org["organization_id"] == zoho.org and org["currency_code"] == "EUR"
     assert org["plan_name"] == "PROFESSIONAL" and org["time_zone"] == "Europe/Amsterdam"
-    one = requests.get(f"{zoho.url}/books/v3/organizations/{zoho.org}", headers=zoho.headers(),
-                       timeout=10).json()
+    one = requests.get(
+        f"{zoho.url}/books/v3/organizations/{zoho.org}", headers=zoho.headers(), timeout=10
+    ).json()
     assert one["organization"]["name"] == org["name"]
 
 
@@ -84,11 +85,18 @@ def test_last_modified_time_filters_at_or_after_in_zohos_format(zoho: Zoho) -> N
     assert [i["invoice_id"] for i in body["invoices"]] == [inv.invoice_id]
     assert body["invoices"][0]["last_modified_time"] == stamp
     later = (zoho.state.now() + timedelta(seconds=1)).astimezone(od.org.zone)
-    assert zoho.get("/invoices", {"last_modified_time": later.strftime(
-        "%Y-%m-%dT%H:%M:%S%z")}).json()["invoices"] == []
+    assert (
+        zoho.get("/invoices", {"last_modified_time": later.strftime("%Y-%m-%dT%H:%M:%S%z")}).json()[
+            "invoices"
+        ]
+        == []
+    )
     # a "+" that was not URL-encoded arrives as a space: refused
-    raw = requests.get(f"{zoho.url}/books/v3/invoices?organization_id={zoho.org}"
-                       f"&last_modified_time={stamp}", headers=zoho.headers(), timeout=10)
+    raw = requests.get(
+        f"{zoho.url}/books/v3/invoices?organization_id={zoho.org}&last_modified_time={stamp}",
+        headers=zoho.headers(),
+        timeout=10,
+    )
     assert raw.status_code == 400 and raw.json()["code"] == 2
 
 
@@ -158,16 +166,22 @@ def test_customer_payments_list_under_customerpayments_and_detail_names_invoices
 
 
 def test_limits_switch_payment_key_amount_strings_and_payment_times(serve: Serve) -> None:
-    state = ZohoState(SandboxClock(START).now, Limits(
-        payments_list_key="customer_payments", amounts_as_strings=True,
-        payment_list_modified_time=False))
+    state = ZohoState(
+        SandboxClock(START).now,
+        Limits(
+            payments_list_key="customer_payments",
+            amounts_as_strings=True,
+            payment_list_modified_time=False,
+        ),
+    )
     info = seed_demo(state, seed=3)
     _, url = serve(state)
     tokens = demo_tokens(state, info)
     headers = {"Authorization": f"Zoho-oauthtoken {tokens.access_token}"}
     q = {"organization_id": info.organization_id}
-    body = requests.get(f"{url}/books/v3/customerpayments", params=q, headers=headers,
-                        timeout=10).json()
+    body = requests.get(
+        f"{url}/books/v3/customerpayments", params=q, headers=headers, timeout=10
+    ).json()
     item = body["customer_payments"][0]
     assert isinstance(item["amount"], str) and "last_modified_time" not in item
     inv = requests.get(f"{url}/books/v3/invoices", params=q, headers=headers, timeout=10).json()

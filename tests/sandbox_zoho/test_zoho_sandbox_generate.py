@@ -25,9 +25,16 @@ def _snapshot(seed: int) -> list[tuple[str, ...]]:
     od = state.data(info.organization_id)
     today = od.today(NOW)
     return [
-        (i.invoice_id, i.invoice_number, od.contacts[i.customer_id].contact_name,
-         od.contacts[i.customer_id].habit or "", str(i.total), str(i.balance), i.status(today),
-         i.last_modified_time.isoformat())
+        (
+            i.invoice_id,
+            i.invoice_number,
+            od.contacts[i.customer_id].contact_name,
+            od.contacts[i.customer_id].habit or "",
+            str(i.total),
+            str(i.balance),
+            i.status(today),
+            i.last_modified_time.isoformat(),
+        )
         for i in od.invoices.values()
     ]
 
@@ -51,8 +58,9 @@ def test_overdue_invoices_have_various_ages_and_customers_have_emails() -> None:
     info = seed_demo(state, seed=5)
     od = state.data(info.organization_id)
     today = od.today(NOW)
-    ages = sorted((today - i.due_date).days for i in od.invoices.values()
-                  if i.status(today) == "overdue")
+    ages = sorted(
+        (today - i.due_date).days for i in od.invoices.values() if i.status(today) == "overdue"
+    )
     assert ages[0] < 15 and ages[-1] > 30
     assert all(c.email.endswith(".example") for c in od.contacts.values())
 
@@ -65,8 +73,9 @@ def test_a_customer_who_waits_for_a_reminder_pays_after_zohos_reminder_mail() ->
     clock = SandboxClock(datetime(2025, 1, 31, 9, tzinfo=UTC))
     state = ZohoState(clock.now)
     state.add_organization("1", "Org")
-    contact = state.add_contact("1", "Wacht B.V.", email="a@wacht.example",
-                                habit="pays_after_first_reminder")
+    contact = state.add_contact(
+        "1", "Wacht B.V.", email="a@wacht.example", habit="pays_after_first_reminder"
+    )
     inv = state.add_invoice("1", contact.contact_id, "100.00", date(2025, 1, 1), date(2025, 1, 31))
     simulator = PaymentSimulator(state, "1", seed=5)
     day = date(2025, 1, 31)
@@ -88,8 +97,7 @@ def test_a_customer_who_waits_for_a_reminder_pays_after_zohos_reminder_mail() ->
 def test_a_partial_payer_pays_half_then_the_rest_and_mails_seen_can_be_given() -> None:
     state = ZohoState(SandboxClock(NOW).now)
     state.add_organization("1", "Org")
-    contact = state.add_contact("1", "Half B.V.", email="h@half.example",
-                                habit="partial_then_full")
+    contact = state.add_contact("1", "Half B.V.", email="h@half.example", habit="partial_then_full")
     inv = state.add_invoice("1", contact.contact_id, "100.00", date(2025, 1, 1), date(2025, 1, 31))
     simulator = PaymentSimulator(state, "1", seed=1)
     saw_half = False

@@ -15,12 +15,18 @@ SCOPES = "ZohoBooks.invoices.READ,ZohoBooks.invoices.CREATE,ZohoBooks.contacts.R
 
 def consent(zoho: Zoho, **extra: str) -> requests.Response:
     params = {
-        "scope": SCOPES, "client_id": zoho.info.client_id, "response_type": "code",
-        "redirect_uri": zoho.info.redirect_uri, "access_type": "offline", "prompt": "consent",
-        "state": "xyz", **extra,
+        "scope": SCOPES,
+        "client_id": zoho.info.client_id,
+        "response_type": "code",
+        "redirect_uri": zoho.info.redirect_uri,
+        "access_type": "offline",
+        "prompt": "consent",
+        "state": "xyz",
+        **extra,
     }
-    return requests.get(f"{zoho.url}/oauth/v2/auth", params=params, allow_redirects=False,
-                        timeout=10)
+    return requests.get(
+        f"{zoho.url}/oauth/v2/auth", params=params, allow_redirects=False, timeout=10
+    )
 
 
 def code_from(response: requests.Response) -> dict[str, str]:
@@ -31,8 +37,9 @@ def code_from(response: requests.Response) -> dict[str, str]:
 
 
 def exchange(zoho: Zoho, code: str) -> requests.Response:
-    return zoho.token(grant_type="authorization_code", code=code,
-                      redirect_uri=zoho.info.redirect_uri)
+    return zoho.token(
+        grant_type="authorization_code", code=code, redirect_uri=zoho.info.redirect_uri
+    )
 
 
 def test_the_code_flow_redirects_with_code_state_location_and_accounts_server(zoho: Zoho) -> None:
@@ -44,8 +51,7 @@ def test_the_code_flow_redirects_with_code_state_location_and_accounts_server(zo
     answer = exchange(zoho, params["code"])
     assert answer.status_code == 200
     body = answer.json()
-    assert set(body) == {"access_token", "refresh_token", "api_domain", "token_type",
-                         "expires_in"}
+    assert set(body) == {"access_token", "refresh_token", "api_domain", "token_type", "expires_in"}
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600
     assert body["api_domain"] == zoho.url
     r = zoho.get("/invoices", headers={"Authorization": f"Zoho-oauthtoken {body['access_token']}"})
@@ -67,14 +73,19 @@ def test_a_code_is_single_use_and_dies_after_60_seconds_with_http_200_invalid_co
 
 def test_client_errors_come_as_http_200_error_bodies(zoho: Zoho) -> None:
     code = code_from(consent(zoho))["code"]
-    wrong_secret = zoho.token(grant_type="authorization_code", code=code,
-                              redirect_uri=zoho.info.redirect_uri, client_secret="nope")
+    wrong_secret = zoho.token(
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=zoho.info.redirect_uri,
+        client_secret="nope",
+    )
     assert wrong_secret.status_code == 200
     assert wrong_secret.json() == {"error": "invalid_client_secret"}
     unknown = zoho.token(grant_type="refresh_token", refresh_token="x", client_id="1000.X")
     assert unknown.json() == {"error": "invalid_client"}
-    other_uri = zoho.token(grant_type="authorization_code", code=code,
-                           redirect_uri="http://elsewhere/cb")
+    other_uri = zoho.token(
+        grant_type="authorization_code", code=code, redirect_uri="http://elsewhere/cb"
+    )
     assert other_uri.json() == {"error": "invalid_redirect_uri"}
     assert zoho.token(grant_type="password").json() == {"error": "unsupported_grant_type"}
 
@@ -112,8 +123,10 @@ def test_an_access_token_lives_one_hour_then_401_code_57(zoho: Zoho) -> None:
     zoho.clock.advance(1)
     expired = zoho.get("/contacts")
     assert expired.status_code == 401
-    assert expired.json() == {"code": 57,
-                              "message": "You are not authorized to perform this operation"}
+    assert expired.json() == {
+        "code": 57,
+        "message": "You are not authorized to perform this operation",
+    }
     fresh = zoho.token(grant_type="refresh_token", refresh_token=zoho.tokens.refresh_token or "")
     headers = {"Authorization": f"Zoho-oauthtoken {fresh.json()['access_token']}"}
     assert zoho.get("/contacts", headers=headers).status_code == 200
@@ -135,8 +148,9 @@ def test_a_scope_not_granted_is_401_code_57(zoho: Zoho) -> None:
 
 
 def test_revoking_the_refresh_token_kills_it_and_its_access_tokens(zoho: Zoho) -> None:
-    r = requests.post(f"{zoho.url}/oauth/v2/token/revoke",
-                      params={"token": zoho.tokens.refresh_token}, timeout=10)
+    r = requests.post(
+        f"{zoho.url}/oauth/v2/token/revoke", params={"token": zoho.tokens.refresh_token}, timeout=10
+    )
     assert r.status_code == 200 and r.json() == {"status": "success"}
     assert zoho.get("/invoices").status_code == 401
     again = zoho.token(grant_type="refresh_token", refresh_token=zoho.tokens.refresh_token or "")
@@ -147,8 +161,9 @@ def test_more_than_ten_refreshes_in_ten_minutes_is_access_denied(zoho: Zoho) -> 
     refresh = zoho.tokens.refresh_token or ""
     # demo_tokens issued one access token already: nine more are allowed in the window
     for _ in range(9):
-        assert "access_token" in zoho.token(grant_type="refresh_token",
-                                            refresh_token=refresh).json()
+        assert (
+            "access_token" in zoho.token(grant_type="refresh_token", refresh_token=refresh).json()
+        )
     throttled = zoho.token(grant_type="refresh_token", refresh_token=refresh)
     assert throttled.status_code == 200
     assert throttled.json()["error"] == "Access Denied"
@@ -179,9 +194,14 @@ def test_the_21st_refresh_token_of_a_user_revokes_the_oldest() -> None:
     clock.advance(1)
     state.issue_tokens_for_tests(info.client_id)
     try:
-        state.token_grant({"client_id": info.client_id, "client_secret": info.client_secret,
-                           "grant_type": "refresh_token",
-                           "refresh_token": first.refresh_token or ""})
+        state.token_grant(
+            {
+                "client_id": info.client_id,
+                "client_secret": info.client_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": first.refresh_token or "",
+            }
+        )
     except OAuthError as exc:
         assert exc.body == {"error": "invalid_code"}
     else:

@@ -12,15 +12,17 @@ from zoho_sandbox_harness import Serve, Zoho
 
 from adapters.zoho.sandbox import ZohoState, zoho_fault
 
-MAIL = {"to_mail_ids": ["ap@klant.example"], "subject": "Herinnering",
-        "body": "<p>Factuur staat open</p>"}
+MAIL = {
+    "to_mail_ids": ["ap@klant.example"],
+    "subject": "Herinnering",
+    "body": "<p>Factuur staat open</p>",
+}
 
 
 def test_a_payment_reminder_is_mailed_counted_and_shown_in_the_history(zoho: Zoho) -> None:
     inv_id = zoho.open_invoice()
     zoho.clock.advance(60)
-    r = zoho.post(f"/invoices/{inv_id}/paymentreminder", MAIL,
-                  {"send_customer_statement": "true"})
+    r = zoho.post(f"/invoices/{inv_id}/paymentreminder", MAIL, {"send_customer_statement": "true"})
     assert r.status_code == 200
     assert r.json() == {"code": 0, "message": "Your payment reminder has been sent."}
     [mail] = zoho.state.sent_mails
@@ -63,18 +65,24 @@ def test_mail_bodies_are_validated_as_documented(zoho: Zoho) -> None:
     assert no_subject.status_code == 400
     too_long = zoho.post(f"/contacts/{contact}/email", {**MAIL, "body": "x" * 5001})
     assert too_long.status_code == 400
-    not_json = requests.post(f"{zoho.url}/books/v3/invoices/{inv_id}/comments",
-                             params={"organization_id": zoho.org}, data=b"{nope",
-                             headers={**zoho.headers(), "Content-Type": "application/json"},
-                             timeout=10)
+    not_json = requests.post(
+        f"{zoho.url}/books/v3/invoices/{inv_id}/comments",
+        params={"organization_id": zoho.org},
+        data=b"{nope",
+        headers={**zoho.headers(), "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert not_json.status_code == 400 and not_json.json()["code"] == 2
     assert zoho.state.sent_mails == []
 
 
 def test_statement_and_contact_mails_are_recorded(zoho: Zoho) -> None:
     contact = zoho.info.contacts[0]
-    r = zoho.post(f"/contacts/{contact}/statements/email", MAIL,
-                  {"start_date": "2025-10-01", "end_date": "2026-01-05"})
+    r = zoho.post(
+        f"/contacts/{contact}/statements/email",
+        MAIL,
+        {"start_date": "2025-10-01", "end_date": "2026-01-05"},
+    )
     assert r.json()["message"] == "Statement has been sent to the Customer."
     r = zoho.post(f"/contacts/{contact}/email", {**MAIL, "subject": "Dank u"})
     assert r.json()["message"] == "Email has been sent."
@@ -87,8 +95,10 @@ def test_statement_and_contact_mails_are_recorded(zoho: Zoho) -> None:
 
 def test_comments_are_added_with_201_and_listed_newest_first(zoho: Zoho) -> None:
     inv_id = zoho.open_invoice()
-    r = zoho.post(f"/invoices/{inv_id}/comments",
-                  {"description": "Herinnering 1 [dunning:abc]", "show_comment_to_clients": False})
+    r = zoho.post(
+        f"/invoices/{inv_id}/comments",
+        {"description": "Herinnering 1 [dunning:abc]", "show_comment_to_clients": False},
+    )
     assert r.status_code == 201
     body = r.json()
     assert body["message"] == "Comments added." and body["comment"]["comment_id"]
@@ -97,16 +107,21 @@ def test_comments_are_added_with_201_and_listed_newest_first(zoho: Zoho) -> None
     listed = zoho.get(f"/invoices/{inv_id}/comments").json()["comments"]
     assert [c["description"] for c in listed][:2] == ["tweede", "Herinnering 1 [dunning:abc]"]
     assert listed[1]["comment_type"] == "internal"
-    assert zoho.post(f"/invoices/{inv_id}/comments", {"show_comment_to_clients": True}
-                     ).status_code == 400
+    assert (
+        zoho.post(f"/invoices/{inv_id}/comments", {"show_comment_to_clients": True}).status_code
+        == 400
+    )
 
 
 def test_the_legacy_jsonstring_form_body_is_accepted(zoho: Zoho) -> None:
     inv_id = zoho.open_invoice()
-    r = requests.post(f"{zoho.url}/books/v3/invoices/{inv_id}/comments",
-                      params={"organization_id": zoho.org},
-                      data={"JSONString": '{"description": "via JSONString"}'},
-                      headers=zoho.headers(), timeout=10)
+    r = requests.post(
+        f"{zoho.url}/books/v3/invoices/{inv_id}/comments",
+        params={"organization_id": zoho.org},
+        data={"JSONString": '{"description": "via JSONString"}'},
+        headers=zoho.headers(),
+        timeout=10,
+    )
     assert r.status_code == 201
     assert zoho.state.data(zoho.org).invoices[inv_id].comments[-1].description == "via JSONString"
 
@@ -117,8 +132,10 @@ def test_reminder_switches_on_contacts_and_invoices(zoho: Zoho) -> None:
     assert r.json()["message"] == "All reminders associated with this contact have been stopped."
     assert zoho.get(f"/contacts/{contact}").json()["contact"]["payment_reminder_enabled"] is False
     inv_id = zoho.open_invoice()
-    assert zoho.post(f"/invoices/{inv_id}/paymentreminder/disable").json()["message"] == \
-        "Reminders stopped."
+    assert (
+        zoho.post(f"/invoices/{inv_id}/paymentreminder/disable").json()["message"]
+        == "Reminders stopped."
+    )
     assert zoho.get(f"/invoices/{inv_id}").json()["invoice"]["payment_reminder_enabled"] is False
 
 
@@ -127,15 +144,13 @@ def test_bulk_reminders_take_at_most_ten_invoices_and_report_failures(zoho: Zoho
     today = zoho.state.today(zoho.org)
     overdue = [i.invoice_id for i in od.invoices.values() if i.status(today) == "overdue"][:2]
     paid = next(i.invoice_id for i in od.invoices.values() if i.status(today) == "paid")
-    r = zoho.post("/invoices/paymentreminder", None,
-                  {"invoice_ids": ",".join([*overdue, paid])})
+    r = zoho.post("/invoices/paymentreminder", None, {"invoice_ids": ",".join([*overdue, paid])})
     assert r.status_code == 201
     info = r.json()["info"]
     assert info["email_success_info"]["sent_count"] == 2
     assert info["email_errors_info"][0]["ids"] == [paid]
     eleven = ",".join([overdue[0]] * 11)
-    assert zoho.post("/invoices/paymentreminder", None, {"invoice_ids": eleven}
-                     ).status_code == 400
+    assert zoho.post("/invoices/paymentreminder", None, {"invoice_ids": eleven}).status_code == 400
 
 
 def test_status_changes_through_the_api(zoho: Zoho) -> None:
@@ -165,15 +180,21 @@ def test_control_pay_lowers_the_balance_and_sets_the_status(zoho: Zoho) -> None:
     too_much = zoho.control("POST", "pay", {"invoice_id": inv_id, "amount": "1"})
     assert too_much.status_code == 400
     listed = zoho.get("/customerpayments", {"customer_id": inv.customer_id}).json()
-    assert len([p for p in listed["customerpayments"] if inv.invoice_number in
-                p["invoice_numbers"]]) == 2
+    assert (
+        len([p for p in listed["customerpayments"] if inv.invoice_number in p["invoice_numbers"]])
+        == 2
+    )
 
 
 def test_control_creates_voids_and_deletes(zoho: Zoho) -> None:
-    contact = zoho.control("POST", "contacts", {"name": "Nieuw B.V.", "email": "a@nieuw.example"}
-                           ).json()["contact_id"]
-    created = zoho.control("POST", "invoices", {"customer_id": contact, "total": "99.95",
-                                                "date": "2026-01-02", "due_date": "2026-01-16"})
+    contact = zoho.control(
+        "POST", "contacts", {"name": "Nieuw B.V.", "email": "a@nieuw.example"}
+    ).json()["contact_id"]
+    created = zoho.control(
+        "POST",
+        "invoices",
+        {"customer_id": contact, "total": "99.95", "date": "2026-01-02", "due_date": "2026-01-16"},
+    )
     inv_id = created.json()["invoice_id"]
     detail = zoho.get(f"/invoices/{inv_id}").json()["invoice"]
     assert detail["total"] == 99.95 and detail["status"] == "sent"
@@ -195,8 +216,9 @@ def test_control_clock_tokens_expiry_and_revocation(zoho: Zoho) -> None:
     assert zoho.get("/contacts", headers=headers).status_code == 200
     assert zoho.control("POST", "revoke", {}).json()["revoked"] >= 2
     assert zoho.get("/contacts", headers=headers).status_code == 401
-    assert zoho.token(grant_type="refresh_token",
-                      refresh_token=fresh["refresh_token"]).json() == {"error": "invalid_code"}
+    assert zoho.token(grant_type="refresh_token", refresh_token=fresh["refresh_token"]).json() == {
+        "error": "invalid_code"
+    }
 
 
 def test_control_seed_touch_and_stats(zoho: Zoho) -> None:
@@ -210,13 +232,15 @@ def test_control_seed_touch_and_stats(zoho: Zoho) -> None:
 
 
 def test_a_500_on_the_nth_call_to_a_path(zoho: Zoho) -> None:
-    r = zoho.control("POST", "faults", {"preset": "server_error", "method": "GET",
-                                        "path_regex": r"/books/v3/invoices$", "nth": 3})
+    r = zoho.control(
+        "POST",
+        "faults",
+        {"preset": "server_error", "method": "GET", "path_regex": r"/books/v3/invoices$", "nth": 3},
+    )
     assert r.status_code == 204
     codes = [zoho.get("/invoices", {"per_page": 1}).status_code for _ in range(4)]
     assert codes == [200, 200, 500, 200]
-    assert zoho.control("GET", "faults").json()["fired"] == [
-        ["GET", "/books/v3/invoices", 500]]
+    assert zoho.control("GET", "faults").json()["fired"] == [["GET", "/books/v3/invoices", 500]]
 
 
 def test_a_429_burst_malformed_json_and_a_drop(zoho: Zoho) -> None:
@@ -229,14 +253,26 @@ def test_a_429_burst_malformed_json_and_a_drop(zoho: Zoho) -> None:
         broken.json()
     zoho.app.faults.add(zoho_fault("drop", r"/customerpayments", delay=1.0))
     with pytest.raises(requests.Timeout):
-        requests.get(f"{zoho.url}/books/v3/customerpayments",
-                     params={"organization_id": zoho.org}, headers=zoho.headers(), timeout=0.2)
+        requests.get(
+            f"{zoho.url}/books/v3/customerpayments",
+            params={"organization_id": zoho.org},
+            headers=zoho.headers(),
+            timeout=0.2,
+        )
 
 
 def test_a_passthrough_fault_performs_the_write_but_answers_500(zoho: Zoho) -> None:
     inv_id = zoho.open_invoice()
-    zoho.control("POST", "faults", {"preset": "server_error", "method": "POST",
-                                    "path_regex": "/paymentreminder$", "passthrough": True})
+    zoho.control(
+        "POST",
+        "faults",
+        {
+            "preset": "server_error",
+            "method": "POST",
+            "path_regex": "/paymentreminder$",
+            "passthrough": True,
+        },
+    )
     assert zoho.post(f"/invoices/{inv_id}/paymentreminder", MAIL).status_code == 500
     assert len(zoho.state.sent_mails) == 1  # the crash came after the mail went out
     assert zoho.control("DELETE", "faults").status_code == 204
@@ -246,8 +282,12 @@ def test_control_refuses_bad_requests(zoho: Zoho) -> None:
     assert zoho.control("POST", "faults", {"preset": "nope"}).status_code == 400
     assert zoho.control("POST", "pay", {"amount": "1"}).status_code == 400
     assert zoho.control("POST", "clock", {"set": "yesterday"}).status_code == 400
-    assert zoho.control("POST", "invoices", {"customer_id": zoho.info.contacts[0],
-                                             "total": "0"}).status_code == 400
+    assert (
+        zoho.control(
+            "POST", "invoices", {"customer_id": zoho.info.contacts[0], "total": "0"}
+        ).status_code
+        == 400
+    )
 
 
 def test_an_external_clock_cannot_be_moved(serve: Serve) -> None:

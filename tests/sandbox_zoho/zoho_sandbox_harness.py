@@ -41,35 +41,38 @@ class Zoho:
     def headers(self, tokens: TokenSet | None = None) -> dict[str, str]:
         return {"Authorization": f"Zoho-oauthtoken {(tokens or self.tokens).access_token}"}
 
-    def get(self, path: str, params: dict[str, Any] | None = None, **kw: Any
-            ) -> requests.Response:
+    def get(self, path: str, params: dict[str, Any] | None = None, **kw: Any) -> requests.Response:
         headers = kw.pop("headers", None) or self.headers()
         query = {"organization_id": self.org, **(params or {})}
-        return requests.get(f"{self.url}/books/v3{path}", params=query, headers=headers,
-                            timeout=10, **kw)
+        return requests.get(
+            f"{self.url}/books/v3{path}", params=query, headers=headers, timeout=10, **kw
+        )
 
-    def post(self, path: str, body: Any = None, params: dict[str, Any] | None = None, **kw: Any
-             ) -> requests.Response:
+    def post(
+        self, path: str, body: Any = None, params: dict[str, Any] | None = None, **kw: Any
+    ) -> requests.Response:
         headers = kw.pop("headers", None) or self.headers()
         query = {"organization_id": self.org, **(params or {})}
-        return requests.post(f"{self.url}/books/v3{path}", params=query, json=body,
-                             headers=headers, timeout=10, **kw)
+        return requests.post(
+            f"{self.url}/books/v3{path}", params=query, json=body, headers=headers, timeout=10, **kw
+        )
 
     def token(self, **form: str) -> requests.Response:
-        form = {"client_id": self.info.client_id, "client_secret": self.info.client_secret,
-                **form}
+        form = {"client_id": self.info.client_id, "client_secret": self.info.client_secret, **form}
         return requests.post(f"{self.url}/oauth/v2/token", data=form, timeout=10)
 
     def control(self, method: str, path: str, body: Any = None, **kw: Any) -> requests.Response:
-        return requests.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=10,
-                                **kw)
+        return requests.request(method, f"{self.url}/_sandbox/{path}", json=body, timeout=10, **kw)
 
     def open_invoice(self, status: str = "overdue") -> str:
         """The id of a demo invoice with this status, full balance and no reminders yet."""
         od = self.state.data(self.org)
         today = od.today(self.clock.now())
-        return next(i.invoice_id for i in od.invoices.values()
-                    if i.status(today) == status and i.reminders_sent == 0)
+        return next(
+            i.invoice_id
+            for i in od.invoices.values()
+            if i.status(today) == status and i.reminders_sent == 0
+        )
 
 
 Serve = Callable[[ZohoState], tuple[ZohoRouter, str]]

@@ -26,9 +26,14 @@ def small(state, org, seed):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[SandboxWorld]:
-    w = SandboxWorld.create(tmp_path, start=local_moment(MONDAY, 9), seed=11,
-                            slugs=("careful", "plain"), populate=small,
-                            client_overrides={"careful": "approval: required\n"})
+    w = SandboxWorld.create(
+        tmp_path,
+        start=local_moment(MONDAY, 9),
+        seed=11,
+        slugs=("careful", "plain"),
+        populate=small,
+        client_overrides={"careful": "approval: required\n"},
+    )
     yield w
     w.close()
 
@@ -49,8 +54,7 @@ def test_actions_wait_for_approval_and_only_approved_ones_are_sent(world: Sandbo
     stats = approval.approve(world.app, "careful", world.clock, [chosen.id])
     assert stats.sent == 1, stats.lines
     assert len(world.state.sent_mails) == 1
-    assert {w.id for w in approval.waiting(world.app, "careful")} == {
-        w.id for w in waiting[1:]}
+    assert {w.id for w in approval.waiting(world.app, "careful")} == {w.id for w in waiting[1:]}
     repeat = approval.approve(world.app, "careful", world.clock, [w.id for w in waiting[1:]])
     assert repeat.sent + repeat.cancelled == len(waiting) - 1
     with pytest.raises(ValueError, match="not awaiting approval"):
@@ -84,10 +88,14 @@ def test_stale_approvals_expire_and_are_planned_afresh(world: SandboxWorld) -> N
 
 def _with_alert_mail(world: SandboxWorld) -> None:
     path = world.app.config_dir / "connector.yaml"
-    path.write_text(path.read_text() + (
-        "alerts: {email: ops@example.nl, after_failures: 2}\n"
-        "mail: {smtp_host: 127.0.0.1, smtp_port: 2525, from: dunning@example.nl, "
-        "starttls: false}\n"))
+    path.write_text(
+        path.read_text()
+        + (
+            "alerts: {email: ops@example.nl, after_failures: 2}\n"
+            "mail: {smtp_host: 127.0.0.1, smtp_port: 2525, from: dunning@example.nl, "
+            "starttls: false}\n"
+        )
+    )
     plain = world.app.config_dir / "clients" / "plain.yaml"
     plain.write_text(plain.read_text().replace("  api_url:", "  plan: standard\n  api_url:"))
     world.app.config = load_config(world.app.config_dir, world.env)
@@ -113,7 +121,10 @@ def test_alerts_are_mailed_once_per_problem_and_shown_in_status(world: SandboxWo
     alerts.record_api_usage(world.app.engine, "plain", "zoho", now().date(), 1700, 3)
     raised = alerts.evaluate(world.app, now(), mails.append)
     assert {(a.tenant, a.kind) for a in raised} == {
-        ("careful", "failing"), ("plain", "consent"), ("plain", "api_budget")}
+        ("careful", "failing"),
+        ("plain", "consent"),
+        ("plain", "api_budget"),
+    }
     assert len(mails) == 1, "one digest mail, not one per alert"
     assert mails[0]["To"] == "ops@example.nl"
     body = mails[0].get_body(("plain",))
@@ -130,7 +141,8 @@ def test_alerts_are_mailed_once_per_problem_and_shown_in_status(world: SandboxWo
     world.run("careful")  # a good run clears the failure alert ...
     assert alerts.evaluate(world.app, now(), mails.append) == []
     assert ("careful", "failing") not in {
-        (a.tenant, a.kind) for a in alerts.active_alerts(world.app.engine)}
+        (a.tenant, a.kind) for a in alerts.active_alerts(world.app.engine)
+    }
     _fail_run(world, "careful")
     _fail_run(world, "careful")  # ... and a new episode is mailed again, once
     again = alerts.evaluate(world.app, now(), mails.append)
@@ -166,9 +178,22 @@ def test_cli_lists_and_approves_the_queue_and_writes_reports(
         env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
         env.update(world.env)
         return subprocess.run(
-            [sys.executable, "-m", "connector.cli", "--config", str(world.app.config_dir),
-             *args, "--now", world.clock.now().isoformat()],
-            capture_output=True, text=True, env=env, timeout=120, check=False)
+            [
+                sys.executable,
+                "-m",
+                "connector.cli",
+                "--config",
+                str(world.app.config_dir),
+                *args,
+                "--now",
+                world.clock.now().isoformat(),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
 
     run = dunning("run", "careful")
     assert run.returncode == 0 and "awaiting approval" in run.stderr, run.stdout + run.stderr

@@ -50,7 +50,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(ROOT)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, f"pip wheel . --no-deps failed:\n{result.stderr[-3000:]}"
     wheels = list(out.glob("dunning_connector-*.whl"))
@@ -63,14 +66,17 @@ def test_the_dockerfile_builds_and_installs_the_projects_wheel() -> None:
     runs = [args for op, args in steps if op == "RUN"]
     assert any("pip wheel" in r and "--no-deps" in r and r.rstrip().endswith(" .") for r in runs)
     copied = {
-        src for op, args in steps if op == "COPY" and "--from" not in args
+        src
+        for op, args in steps
+        if op == "COPY" and "--from" not in args
         for src in shlex.split(args)[:-1]
     }
     for needed in ("pyproject.toml", "README.md", "connector", "adapters"):
         assert needed in copied, f"the build stage does not copy {needed}"
     final_runs = [args for op, args in final_stage() if op == "RUN"]
-    assert any("pip install" in r and "dunning_connector-" in r and ".whl" in r
-               for r in final_runs), "the image does not install the built wheel"
+    assert any(
+        "pip install" in r and "dunning_connector-" in r and ".whl" in r for r in final_runs
+    ), "the image does not install the built wheel"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert "connector" not in ignored and "adapters" not in ignored
 
@@ -85,8 +91,9 @@ def test_the_wheel_is_the_installed_package_with_every_module_and_data_file(whee
     assert f"Name: {installed.metadata['Name']}" in metadata
     assert f"Version: {installed.version}" in metadata
     assert "dunning = connector.cli:main" in entry_points
-    assert any(ep.name == "dunning" and ep.value == "connector.cli:main"
-               for ep in installed.entry_points), "the installed package has no dunning script"
+    assert any(
+        ep.name == "dunning" and ep.value == "connector.cli:main" for ep in installed.entry_points
+    ), "the installed package has no dunning script"
 
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     data_patterns = pyproject["tool"]["setuptools"]["package-data"]["*"]

@@ -40,8 +40,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxWorld]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=12, invoices=60, organization_id=org)
 
-    w = SandboxWorld.create(tmp_path_factory.mktemp("report"), start=local_moment(START, 8),
-                            seed=5, populate=small)
+    w = SandboxWorld.create(
+        tmp_path_factory.mktemp("report"), start=local_moment(START, 8), seed=5, populate=small
+    )
     payer = PaymentSimulator(w.state, w.organization(), 5)
     for n in range(30):
         day = START + timedelta(days=n)
@@ -56,7 +57,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxWorld]:
 
 def test_buckets_follow_days_past_due() -> None:
     assert [bucket_of(d) for d in (-5, 0, 1, 30, 31, 60, 61, 90, 91, 400)] == [
-        "not due", "not due", "1-30", "1-30", "31-60", "31-60", "61-90", "61-90", ">90", ">90"]
+        "not due",
+        "not due",
+        "1-30",
+        "1-30",
+        "31-60",
+        "31-60",
+        "61-90",
+        "61-90",
+        ">90",
+        ">90",
+    ]
 
 
 def test_report_figures_agree_with_the_store(world: SandboxWorld) -> None:
@@ -66,13 +77,15 @@ def test_report_figures_agree_with_the_store(world: SandboxWorld) -> None:
     assert total == report.open_total
     sent = [a for a in world.actions("demo") if a["status"] == "sent"]
     assert sum(report.actions_in_period.values()) == len(sent), (
-        "every action sent in the 90-day period must be counted")
+        "every action sent in the 90-day period must be counted"
+    )
     assert report.dso_days is not None and report.dso_days > 0
     credited = [k for k, v in report.collected_after_step.items() if v.is_positive()]
     thanked = [a for a in sent if a["kind"] == "thank_you"]
     assert thanked, "the scenario should have customers who paid after a reminder"
     assert set(credited) - {BEFORE_ANY}, (
-        f"customers paid after reminders, yet nothing was credited to a step: {credited}")
+        f"customers paid after reminders, yet nothing was credited to a step: {credited}"
+    )
     weekly = sum((v for _, v in report.collections_by_week), Money.zero(report.currency))
     assert weekly.is_positive(), "no collections per week in a period with payments"
 
@@ -115,13 +128,26 @@ def test_html_report_is_self_contained_and_renders_in_headless_chromium(
     shot.unlink(missing_ok=True)
     profile = tmp_path / "chromium-profile"
     result = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1100,1800",
-         f"--screenshot={shot}", html_file.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={profile}",
+            "--hide-scrollbars",
+            "--window-size=1100,1800",
+            f"--screenshot={shot}",
+            html_file.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, f"chromium failed: {result.stderr[-2000:]}"
     assert shot.is_file(), f"no screenshot written: {result.stderr[-2000:]}"
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000, (
-        "the screenshot is not a real picture of the page")
+        "the screenshot is not a real picture of the page"
+    )

@@ -40,24 +40,43 @@ def _wait(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
 
 
 def _event(division: int, secret: str = SECRET) -> bytes:
-    content = json.dumps({"Topic": "SalesInvoices", "ClientId": "x", "Division": division,
-                          "Action": "Update", "Key": "0b7e3f6c-0000-4000-8000-000000000001",
-                          "ExactOnlineEndpoint": "", "EventCreatedOn": "2026-03-02T10:00:00"})
+    content = json.dumps(
+        {
+            "Topic": "SalesInvoices",
+            "ClientId": "x",
+            "Division": division,
+            "Action": "Update",
+            "Key": "0b7e3f6c-0000-4000-8000-000000000001",
+            "ExactOnlineEndpoint": "",
+            "EventCreatedOn": "2026-03-02T10:00:00",
+        }
+    )
     return ('{"Content":' + content + ',"HashCode":"' + hash_code(content, secret) + '"}').encode()
 
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[Service, ExactSandboxWorld, str]]:
-    world = ExactSandboxWorld.create(tmp_path, start=local_moment(MONDAY, 10),
-                                     slugs=("hooked", "plain"))
+    world = ExactSandboxWorld.create(
+        tmp_path, start=local_moment(MONDAY, 10), slugs=("hooked", "plain")
+    )
     client_file = world.app.config_dir / "clients" / "hooked.yaml"
-    client_file.write_text(client_file.read_text().replace(
-        "exact:\n", f"exact:\n  webhook_secret: {SECRET}\n", 1))
+    client_file.write_text(
+        client_file.read_text().replace("exact:\n", f"exact:\n  webhook_secret: {SECRET}\n", 1)
+    )
     world.app.config = load_config(world.app.config_dir, world.env)
     port = _free_port()
-    svc = Service(world.app, world.clock, ServeOptions(
-        every_seconds=3600, jitter_seconds=0, listen=f"127.0.0.1:{port}", alert_check_seconds=3600,
-        grace_seconds=30), env=world.env)
+    svc = Service(
+        world.app,
+        world.clock,
+        ServeOptions(
+            every_seconds=3600,
+            jitter_seconds=0,
+            listen=f"127.0.0.1:{port}",
+            alert_check_seconds=3600,
+            grace_seconds=30,
+        ),
+        env=world.env,
+    )
     thread = threading.Thread(target=svc.serve, kwargs={"install_signals": False}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
@@ -89,8 +108,9 @@ def test_a_verified_webhook_brings_the_next_run_forward_and_a_forged_one_does_no
     assert requests.post(hook, data=b"", timeout=5).status_code == 200, "subscribe validation"
     forged = requests.post(hook, data=_event(world.division("hooked"), "wrong"), timeout=5)
     assert forged.status_code == 401
-    unknown = requests.post(f"{url}/exact/webhook/plain",
-                            data=_event(world.division("plain")), timeout=5)
+    unknown = requests.post(
+        f"{url}/exact/webhook/plain", data=_event(world.division("plain")), timeout=5
+    )
     assert unknown.status_code == 404, "a client without webhook_secret takes no webhooks"
     time.sleep(1.0)
     assert _runs(svc, "hooked") == 1, "a rejected event triggered a run"

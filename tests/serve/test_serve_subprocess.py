@@ -91,10 +91,29 @@ class Serve:
         env.update(world.env)
         self._log_file = log.open("w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "connector.cli", "--config", str(world.app.config_dir),
-             "serve", "--now", now, "--every", str(EVERY), "--jitter", "1",
-             "--listen", f"127.0.0.1:{port}", "--grace", "30", "--alert-check", "1"],
-            stdout=self._log_file, stderr=subprocess.STDOUT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "connector.cli",
+                "--config",
+                str(world.app.config_dir),
+                "serve",
+                "--now",
+                now,
+                "--every",
+                str(EVERY),
+                "--jitter",
+                "1",
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--grace",
+                "30",
+                "--alert-check",
+                "1",
+            ],
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         wait_for("/healthz to answer", self.healthy, log=log)
 
@@ -137,8 +156,14 @@ def world(tmp_path: Path) -> Iterator[SandboxWorld]:
 
     start = local_moment(MONDAY, 10)
     # runs every few seconds would hit the per-minute quota, which is not under test here
-    w = SandboxWorld.create(tmp_path, start=start, seed=11, slugs=("alpha", "beta", "gamma"),
-                            populate=small, limits=Limits(per_minute=100_000))
+    w = SandboxWorld.create(
+        tmp_path,
+        start=start,
+        seed=11,
+        slugs=("alpha", "beta", "gamma"),
+        populate=small,
+        limits=Limits(per_minute=100_000),
+    )
     w.state.now = ShiftedClock(start).now  # the sandbox's time now moves like serve's
     yield w
     w.close()
@@ -165,8 +190,11 @@ def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_dupli
     world.router.before.append(gamma_gate)
     try:
         # -- every client runs on the schedule, repeatedly ---------------------------------
-        wait_for("alpha and beta to run twice each",
-                 lambda: serve.runs("alpha") >= 2 and serve.runs("beta") >= 2, log=serve.log)
+        wait_for(
+            "alpha and beta to run twice each",
+            lambda: serve.runs("alpha") >= 2 and serve.runs("beta") >= 2,
+            log=serve.log,
+        )
         assert serve.runs("gamma") == 0, "gamma ran before its client file existed"
         assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).ok
 
@@ -176,13 +204,28 @@ def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_dupli
         env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
         env.update(world.env)
         cron = subprocess.run(
-            [sys.executable, "-m", "connector.cli", "--config", str(world.app.config_dir),
-             "run", "alpha", "--now", world.state.now().isoformat()],
-            capture_output=True, text=True, env=env, timeout=DEADLINE, check=False)
+            [
+                sys.executable,
+                "-m",
+                "connector.cli",
+                "--config",
+                str(world.app.config_dir),
+                "run",
+                "alpha",
+                "--now",
+                world.state.now().isoformat(),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=DEADLINE,
+            check=False,
+        )
         alpha_gate.open()
         assert cron.returncode == 0, cron.stdout + cron.stderr
         assert "alpha: skipped: another run of this client is in progress" in cron.stderr, (
-            f"the second run did not say it skipped:\n{cron.stdout}{cron.stderr}")
+            f"the second run did not say it skipped:\n{cron.stdout}{cron.stderr}"
+        )
 
         # -- SIGHUP picks up a new client ---------------------------------------------------
         gamma_gate.close()  # hold gamma's first send, to stop serve in the middle of it
@@ -216,26 +259,32 @@ def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_dupli
     mails_before = len(world.state.sent_mails)
     serve2 = Serve(world, tmp_path / "serve-2.log", port, world.state.now().isoformat())
     try:
-        wait_for("every client to run after the restart",
-                 lambda: all(serve2.runs(s) >= 1 for s in ("alpha", "beta", "gamma")),
-                 log=serve2.log)
+        wait_for(
+            "every client to run after the restart",
+            lambda: all(serve2.runs(s) >= 1 for s in ("alpha", "beta", "gamma")),
+            log=serve2.log,
+        )
         assert serve2.stop() == 0
     finally:
         serve2.kill()
     assert len(world.state.sent_mails) == mails_before, (
         "the restart sent mails again: "
-        f"{[(m.kind, m.invoice_ids) for m in world.state.sent_mails[mails_before:]]}")
+        f"{[(m.kind, m.invoice_ids) for m in world.state.sent_mails[mails_before:]]}"
+    )
     per_invoice = Counter(
         (m.organization_id, m.kind, i) for m in world.state.sent_mails for i in m.invoice_ids
     )
     twice = [key for key, n in per_invoice.items() if n > 1]
     assert not twice, f"invoices mailed twice with the same kind: {twice}"
     sent_actions = sum(
-        1 for s in ("alpha", "beta", "gamma") for a in outbox_rows(world, s)
+        1
+        for s in ("alpha", "beta", "gamma")
+        for a in outbox_rows(world, s)
         if a["status"] == "sent" and ActionKind(str(a["kind"])).is_mail
     )
     assert sent_actions == len(world.state.sent_mails), (
-        "outbox 'sent' and the mails the platform sent disagree")
+        "outbox 'sent' and the mails the platform sent disagree"
+    )
 
 
 def test_metrics_parse_as_prometheus_text_with_the_promised_series(
@@ -244,19 +293,32 @@ def test_metrics_parse_as_prometheus_text_with_the_promised_series(
     port = free_port()
     serve = Serve(world, tmp_path / "serve.log", port, world.clock.now().isoformat())
     try:
-        wait_for("every client to run", lambda: all(
-            serve.runs(s) >= 1 for s in ("alpha", "beta", "gamma")), log=serve.log)
+        wait_for(
+            "every client to run",
+            lambda: all(serve.runs(s) >= 1 for s in ("alpha", "beta", "gamma")),
+            log=serve.log,
+        )
         text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
         families = {f.name: f for f in text_string_to_metric_families(text)}
         assert serve.stop() == 0
     finally:
         serve.kill()
-    for name in ("dunning_runs", "dunning_run_failures", "dunning_actions_sent",
-                 "dunning_api_calls", "dunning_api_throttled", "dunning_sync_lag_seconds",
-                 "dunning_token_expiry_seconds", "dunning_outbox_actions"):
+    for name in (
+        "dunning_runs",
+        "dunning_run_failures",
+        "dunning_actions_sent",
+        "dunning_api_calls",
+        "dunning_api_throttled",
+        "dunning_sync_lag_seconds",
+        "dunning_token_expiry_seconds",
+        "dunning_outbox_actions",
+    ):
         assert name in families, f"/metrics lacks {name}: {sorted(families)}"
-    calls = {s.labels["client"]: s.value for s in families["dunning_api_calls"].samples
-             if s.name == "dunning_api_calls_total"}
+    calls = {
+        s.labels["client"]: s.value
+        for s in families["dunning_api_calls"].samples
+        if s.name == "dunning_api_calls_total"
+    }
     assert all(calls.get(s, 0) > 0 for s in ("alpha", "beta", "gamma")), calls
     assert {s.labels["platform"] for s in families["dunning_api_calls"].samples} == {"zoho"}
     lag = {s.labels["client"] for s in families["dunning_sync_lag_seconds"].samples}

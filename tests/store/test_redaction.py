@@ -10,10 +10,12 @@ from connector.redact import RedactingFilter, redact, register_secret
 
 def test_registered_secrets_and_token_shapes_are_masked() -> None:
     register_secret("1000.8d3fbbcd0c5e4c1f.refresh")
-    text = redact("refresh with 1000.8d3fbbcd0c5e4c1f.refresh failed; "
-                  "Authorization: Zoho-oauthtoken 1000.abc.def; "
-                  "POST client_secret=s3cr3tvalue&grant_type=refresh_token; "
-                  '{"access_token": "eyJhbGciOi", "code": 0}')
+    text = redact(
+        "refresh with 1000.8d3fbbcd0c5e4c1f.refresh failed; "
+        "Authorization: Zoho-oauthtoken 1000.abc.def; "
+        "POST client_secret=s3cr3tvalue&grant_type=refresh_token; "
+        '{"access_token": "eyJhbGciOi", "code": 0}'
+    )
     assert "8d3fbbcd0c5e4c1f" not in text
     assert "1000.abc.def" not in text
     assert "s3cr3tvalue" not in text

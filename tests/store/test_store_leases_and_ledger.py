@@ -27,17 +27,25 @@ def test_release_records_the_result_and_counts_failures(engine: Engine) -> None:
         leases.release(engine, "acme", "me", "failed", f"boom {i}", NOW)
     state = leases.get_state(engine, "acme")
     assert state is not None
-    assert (state.last_result, state.consecutive_failures, state.lease_owner) == (
-        "failed", 2, None)
+    assert (state.last_result, state.consecutive_failures, state.lease_owner) == ("failed", 2, None)
     assert leases.try_acquire(engine, "acme", "me", NOW, TTL)
     leases.release(engine, "acme", "me", "ok", None, NOW)
     assert leases.get_state(engine, "acme").consecutive_failures == 0  # type: ignore[union-attr]
 
 
-def inv(ref: str, balance: str, status: InvoiceStatus = InvoiceStatus.OPEN,
-        customer: str = "C1") -> Invoice:
-    return Invoice(ref, f"INV-{ref}", customer, status, date(2026, 1, 1), date(2026, 1, 31),
-                   Money.of("100.00", "EUR"), Money.of(balance, "EUR"))
+def inv(
+    ref: str, balance: str, status: InvoiceStatus = InvoiceStatus.OPEN, customer: str = "C1"
+) -> Invoice:
+    return Invoice(
+        ref,
+        f"INV-{ref}",
+        customer,
+        status,
+        date(2026, 1, 1),
+        date(2026, 1, 31),
+        Money.of("100.00", "EUR"),
+        Money.of(balance, "EUR"),
+    )
 
 
 def test_upserts_are_idempotent_and_exact_to_the_cent(engine: Engine) -> None:
@@ -45,8 +53,12 @@ def test_upserts_are_idempotent_and_exact_to_the_cent(engine: Engine) -> None:
         ledger_repo.upsert_customers(s, "acme", [Customer("C1", "Klant B.V.", "a@b.nl")], NOW)
         ledger_repo.upsert_invoices(s, "acme", [inv("I1", "100.00"), inv("I2", "0.10")], NOW)
         ledger_repo.upsert_invoices(s, "acme", [inv("I1", "33.33")], NOW)
-        ledger_repo.upsert_payments(s, "acme", [Payment("P1", "C1", date(2026, 2, 1),
-                                                        Money.of("66.67", "EUR"), ("I1",))], NOW)
+        ledger_repo.upsert_payments(
+            s,
+            "acme",
+            [Payment("P1", "C1", date(2026, 2, 1), Money.of("66.67", "EUR"), ("I1",))],
+            NOW,
+        )
     with session_scope(engine) as s:
         snapshot = ledger_repo.load_snapshot(s, "acme")
     assert snapshot.invoices["I1"].balance == Money.of("33.33", "EUR")
@@ -58,10 +70,26 @@ def test_upserts_are_idempotent_and_exact_to_the_cent(engine: Engine) -> None:
 def test_a_deletion_known_only_by_id_keeps_the_invoices_number_customer_and_amounts(
     engine: Engine,
 ) -> None:
-    gone = Invoice("I1", "deleted I1", "", InvoiceStatus.DELETED, date(2026, 3, 1),
-                   date(2026, 3, 1), Money.of("0.00", "EUR"), Money.of("0.00", "EUR"))
-    unknown = Invoice("I9", "deleted I9", "", InvoiceStatus.DELETED, date(2026, 3, 1),
-                      date(2026, 3, 1), Money.of("0.00", "EUR"), Money.of("0.00", "EUR"))
+    gone = Invoice(
+        "I1",
+        "deleted I1",
+        "",
+        InvoiceStatus.DELETED,
+        date(2026, 3, 1),
+        date(2026, 3, 1),
+        Money.of("0.00", "EUR"),
+        Money.of("0.00", "EUR"),
+    )
+    unknown = Invoice(
+        "I9",
+        "deleted I9",
+        "",
+        InvoiceStatus.DELETED,
+        date(2026, 3, 1),
+        date(2026, 3, 1),
+        Money.of("0.00", "EUR"),
+        Money.of("0.00", "EUR"),
+    )
     with session_scope(engine) as s:
         ledger_repo.upsert_invoices(s, "acme", [inv("I1", "40.00")], NOW)
         ledger_repo.upsert_invoices(s, "globex", [inv("I1", "50.00")], NOW)
@@ -80,17 +108,23 @@ def test_a_customer_list_without_addresses_keeps_the_postal_address_stored_befor
     engine: Engine,
 ) -> None:
     with session_scope(engine) as s:
-        ledger_repo.upsert_customers(s, "acme", [Customer("C1", "Klant B.V.", "a@b.nl",
-                                                          address="Kade 1\n1011 AA Amsterdam")],
-                                     NOW)
+        ledger_repo.upsert_customers(
+            s,
+            "acme",
+            [Customer("C1", "Klant B.V.", "a@b.nl", address="Kade 1\n1011 AA Amsterdam")],
+            NOW,
+        )
         ledger_repo.upsert_customers(s, "acme", [Customer("C1", "Klant B.V.", "new@b.nl")], NOW)
     with session_scope(engine) as s:
         [kept] = ledger_repo.load_snapshot(s, "acme").customers.values()
     assert kept.address == "Kade 1\n1011 AA Amsterdam" and kept.email == "new@b.nl"
     with session_scope(engine) as s:
-        ledger_repo.upsert_customers(s, "acme", [Customer("C1", "Klant B.V.", "new@b.nl",
-                                                          address="Dam 2\n1012 JS Amsterdam")],
-                                     NOW)
+        ledger_repo.upsert_customers(
+            s,
+            "acme",
+            [Customer("C1", "Klant B.V.", "new@b.nl", address="Dam 2\n1012 JS Amsterdam")],
+            NOW,
+        )
         moved = ledger_repo.load_snapshot(s, "acme").customers["C1"]
     assert moved.address == "Dam 2\n1012 JS Amsterdam", "a new address did not replace the old"
 
@@ -106,9 +140,16 @@ def test_tenants_never_see_each_others_rows(engine: Engine) -> None:
 
 def test_the_planning_snapshot_holds_open_invoices_and_those_with_history(engine: Engine) -> None:
     with session_scope(engine) as s:
-        ledger_repo.upsert_invoices(s, "acme", [
-            inv("open", "10.00"), inv("paid", "0.00", InvoiceStatus.PAID),
-            inv("old", "0.00", InvoiceStatus.PAID)], NOW)
+        ledger_repo.upsert_invoices(
+            s,
+            "acme",
+            [
+                inv("open", "10.00"),
+                inv("paid", "0.00", InvoiceStatus.PAID),
+                inv("old", "0.00", InvoiceStatus.PAID),
+            ],
+            NOW,
+        )
     with session_scope(engine) as s:
         snapshot = ledger_repo.load_planning_snapshot(s, "acme", also={"paid"})
     assert sorted(snapshot.invoices) == ["open", "paid"]

@@ -16,7 +16,10 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 def reminder(*invoices: str, step: str = "reminder", tenant: str = "acme") -> Action:
     return Action(
-        tenant=tenant, customer_ref="C1", kind=ActionKind.REMINDER, template="reminder",
+        tenant=tenant,
+        customer_ref="C1",
+        kind=ActionKind.REMINDER,
+        template="reminder",
         planned_for=date(2026, 3, 2),
         items=tuple(ActionItem(ref, step, Money.of("100.00", "EUR")) for ref in invoices),
     )
@@ -102,7 +105,9 @@ def test_history_round_trips_the_action(engine: Engine) -> None:
         assert outbox.before_counters(row) == {"I1": 0, "I2": None}
         entries = outbox.history(session, "acme")
     assert [(e.invoice_ref, e.step, e.status) for e in entries] == [
-        ("I1", "reminder", "sent"), ("I2", "reminder", "sent")]
+        ("I1", "reminder", "sent"),
+        ("I2", "reminder", "sent"),
+    ]
     assert entries[0].done_at == NOW + timedelta(seconds=5)
 
 

@@ -21,11 +21,18 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 def test_tokens_are_stored_encrypted(engine: Engine, cipher: Cipher) -> None:
     repo = TokenRepository(engine, cipher)
-    repo.put_initial("acme", "default", "zoho", refresh_token="1000.refresh-secret-value",
-                     access_token="1000.access-secret-value", now=NOW)
+    repo.put_initial(
+        "acme",
+        "default",
+        "zoho",
+        refresh_token="1000.refresh-secret-value",
+        access_token="1000.access-secret-value",
+        now=NOW,
+    )
     with engine.connect() as conn:
-        raw = " ".join(str(v) for row in conn.execute(text("SELECT * FROM oauth_token"))
-                       for v in row)
+        raw = " ".join(
+            str(v) for row in conn.execute(text("SELECT * FROM oauth_token")) for v in row
+        )
     assert "refresh-secret-value" not in raw and "access-secret-value" not in raw
     record = repo.get("acme")
     assert record is not None and record.refresh_token == "1000.refresh-secret-value"
@@ -33,8 +40,9 @@ def test_tokens_are_stored_encrypted(engine: Engine, cipher: Cipher) -> None:
 
 
 def test_a_wrong_key_is_a_clear_error(engine: Engine, cipher: Cipher) -> None:
-    TokenRepository(engine, cipher).put_initial("acme", "default", "zoho", refresh_token="r" * 20,
-                                                now=NOW)
+    TokenRepository(engine, cipher).put_initial(
+        "acme", "default", "zoho", refresh_token="r" * 20, now=NOW
+    )
     from cryptography.fernet import Fernet
 
     other = TokenRepository(engine, Cipher(Fernet.generate_key()))
@@ -42,8 +50,9 @@ def test_a_wrong_key_is_a_clear_error(engine: Engine, cipher: Cipher) -> None:
         other.get("acme")
 
 
-def test_the_refresh_lease_admits_one_holder_until_it_expires(engine: Engine,
-                                                             cipher: Cipher) -> None:
+def test_the_refresh_lease_admits_one_holder_until_it_expires(
+    engine: Engine, cipher: Cipher
+) -> None:
     repo = TokenRepository(engine, cipher)
     repo.put_initial("acme", "default", "zoho", refresh_token="r" * 20, now=NOW)
     assert repo.try_lease("acme", "default", "a", NOW, 30)
@@ -51,17 +60,32 @@ def test_the_refresh_lease_admits_one_holder_until_it_expires(engine: Engine,
     assert repo.try_lease("acme", "default", "b", NOW + timedelta(seconds=31), 30)
 
 
-def test_commit_is_compare_and_swap_and_a_lost_race_is_journaled(engine: Engine,
-                                                                 cipher: Cipher) -> None:
+def test_commit_is_compare_and_swap_and_a_lost_race_is_journaled(
+    engine: Engine, cipher: Cipher
+) -> None:
     repo = TokenRepository(engine, cipher)
     record = repo.put_initial("acme", "default", "exact", refresh_token="old-refresh-1", now=NOW)
-    ok = repo.commit_refresh("acme", "default", expected_version=record.version, owner="a",
-                             refresh_token="new-refresh-2", access_token="acc-2",
-                             expires_at=NOW + timedelta(minutes=10), now=NOW)
+    ok = repo.commit_refresh(
+        "acme",
+        "default",
+        expected_version=record.version,
+        owner="a",
+        refresh_token="new-refresh-2",
+        access_token="acc-2",
+        expires_at=NOW + timedelta(minutes=10),
+        now=NOW,
+    )
     assert ok
-    stale = repo.commit_refresh("acme", "default", expected_version=record.version, owner="b",
-                                refresh_token="new-refresh-3", access_token="acc-3",
-                                expires_at=NOW + timedelta(minutes=10), now=NOW)
+    stale = repo.commit_refresh(
+        "acme",
+        "default",
+        expected_version=record.version,
+        owner="b",
+        refresh_token="new-refresh-3",
+        access_token="acc-3",
+        expires_at=NOW + timedelta(minutes=10),
+        now=NOW,
+    )
     assert not stale
     current = repo.get("acme")
     assert current is not None and current.refresh_token == "new-refresh-2"
@@ -69,12 +93,18 @@ def test_commit_is_compare_and_swap_and_a_lost_race_is_journaled(engine: Engine,
     assert repo.journaled("acme") == [("version moved", {"refresh_token": "new-refresh-3"})]
 
 
-def test_many_threads_refresh_a_rotating_token_exactly_once(engine: Engine,
-                                                            cipher: Cipher) -> None:
+def test_many_threads_refresh_a_rotating_token_exactly_once(engine: Engine, cipher: Cipher) -> None:
     """The TokenManager recipe on the real store: 6 threads, one refresh, everyone served."""
     repo = TokenRepository(engine, cipher)
-    repo.put_initial("acme", "default", "exact", refresh_token="rt-0", access_token="at-0",
-                     expires_at=NOW + timedelta(seconds=5), now=NOW)
+    repo.put_initial(
+        "acme",
+        "default",
+        "exact",
+        refresh_token="rt-0",
+        access_token="at-0",
+        expires_at=NOW + timedelta(seconds=5),
+        now=NOW,
+    )
     calls: list[str] = []
     lock = threading.Lock()
 

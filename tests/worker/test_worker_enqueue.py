@@ -20,8 +20,10 @@ from connector.worker import queue as q
 from connector.worker import rounds
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set"),
+]
 
 CLIENTS = ["anna", "bram", "cees", "dirk"]
 HOUR = local_moment(date(2026, 1, 5), 9)
@@ -29,16 +31,25 @@ HOUR = local_moment(date(2026, 1, 5), 9)
 
 @pytest.fixture
 def world(tmp_path: Path, pg_url: str) -> Iterator[tuple[SandboxWorld, str]]:
-    w = SandboxWorld.create(tmp_path, start=HOUR, slugs=CLIENTS, database_url=pg_url,
-                            connect=False, populate=lambda state, org, seed: None)
+    w = SandboxWorld.create(
+        tmp_path,
+        start=HOUR,
+        slugs=CLIENTS,
+        database_url=pg_url,
+        connect=False,
+        populate=lambda state, org, seed: None,
+    )
     yield w, pg_url
     w.close()
 
 
 def waiting(world: SandboxWorld) -> list[str]:
     with world.app.engine.connect() as conn:
-        return sorted(conn.execute(text(
-            "SELECT args->>'slug' FROM procrastinate_jobs WHERE status = 'todo'")).scalars())
+        return sorted(
+            conn.execute(
+                text("SELECT args->>'slug' FROM procrastinate_jobs WHERE status = 'todo'")
+            ).scalars()
+        )
 
 
 def test_a_round_queues_each_due_client_once(world: tuple[SandboxWorld, str]) -> None:
@@ -66,9 +77,14 @@ def test_a_client_queued_meanwhile_by_another_process_does_not_stop_the_rest_of_
     slot = rounds.slot(HOUR, 60).isoformat()
 
     def job(slug: str):  # type: ignore[no-untyped-def]
-        return queue.tasks[q.RUN_CLIENT].configure(
-            queueing_lock=f"client:{slug}", lock=f"client:{slug}",
-        ).make_new_job(slug=slug, round_at=slot, now=None)
+        return (
+            queue.tasks[q.RUN_CLIENT]
+            .configure(
+                queueing_lock=f"client:{slug}",
+                lock=f"client:{slug}",
+            )
+            .make_new_job(slug=slug, round_at=slot, now=None)
+        )
 
     with queue.open():
         assert q._defer(queue, [job("cees")]) == ["cees"]  # the other process was quicker

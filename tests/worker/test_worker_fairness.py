@@ -36,8 +36,10 @@ from connector.worker import queue as q
 from connector.worker import rounds
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set"),
+]
 
 SLOW = "aaa-slow"  # sorts first, so its job is the first one a worker takes
 OTHERS = [f"client{n:02d}" for n in range(24)]
@@ -63,10 +65,24 @@ class Scene:
         env = {**os.environ, **self.world.env}
         log = (self.tmp / "worker.log").open("w")
         worker = subprocess.Popen(
-            [sys.executable, "-m", "connector.cli", "-q", "--config",
-             str(self.world.app.config_dir), "worker", "--no-schedule", "--concurrency", "2",
-             "--heartbeat", "1"],
-            env=env, stdout=subprocess.DEVNULL, stderr=log)
+            [
+                sys.executable,
+                "-m",
+                "connector.cli",
+                "-q",
+                "--config",
+                str(self.world.app.config_dir),
+                "worker",
+                "--no-schedule",
+                "--concurrency",
+                "2",
+                "--heartbeat",
+                "1",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         log.close()
         queue = q.make_queue(self.url, schedule=False)
         q.ensure_schema(queue, self.url)
@@ -86,16 +102,26 @@ class Scene:
     def slow_job(self) -> tuple[str, int, bool]:
         """(status, attempts, waiting for its retry) of the slow client's job in the queue."""
         with self.world.app.engine.connect() as conn:
-            row = conn.execute(text(
-                "SELECT status, attempts, scheduled_at > now() FROM procrastinate_jobs "
-                "WHERE lock = :lock ORDER BY id DESC LIMIT 1"), {"lock": f"client:{SLOW}"}).one()
+            row = conn.execute(
+                text(
+                    "SELECT status, attempts, scheduled_at > now() FROM procrastinate_jobs "
+                    "WHERE lock = :lock ORDER BY id DESC LIMIT 1"
+                ),
+                {"lock": f"client:{SLOW}"},
+            ).one()
             return str(row[0]), int(row[1]), bool(row[2])
 
 
 @pytest.fixture
 def scene(tmp_path: Path, pg_url: str) -> Iterator[Scene]:
-    world = SandboxWorld.create(tmp_path, start=HOUR, seed=3, slugs=[SLOW, *OTHERS],
-                                populate=seed_small_org, database_url=pg_url)
+    world = SandboxWorld.create(
+        tmp_path,
+        start=HOUR,
+        seed=3,
+        slugs=[SLOW, *OTHERS],
+        populate=seed_small_org,
+        database_url=pg_url,
+    )
     yield Scene(world, pg_url, tmp_path)
     world.close()
 
@@ -114,8 +140,9 @@ def test_a_client_whose_platform_keeps_timing_out_does_not_delay_the_other_clien
     scene: Scene,
 ) -> None:
     # every call of the slow client's organisation hangs past the connector's read timeout
-    scene.world.router.faults.add(zoho_fault(
-        "drop", times=10**9, delay=2 * READ_TIMEOUT, organization_id=scene.slow_org))
+    scene.world.router.faults.add(
+        zoho_fault("drop", times=10**9, delay=2 * READ_TIMEOUT, organization_id=scene.slow_org)
+    )
     started = time.monotonic()
     worker = scene.start_round()
     try:
@@ -139,13 +166,27 @@ def test_a_client_whose_platform_keeps_answering_429_is_retried_later_while_the_
     scene: Scene,
 ) -> None:
     # Zoho's per-minute limit, answered to every call of the slow organisation, "reset in 2 s"
-    throttled = Response(429, json.dumps({
-        "code": 44, "message": "You have made too many requests per minute. Please try again "
-                               "after some time."}).encode(),
-        {"Content-Type": "application/json;charset=UTF-8", "X-Rate-Limit-Limit": "100",
-         "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "2"})
-    scene.world.router.faults.add(Fault("*", r"^/books/v3/", throttled, times=10**9,
-                                        query={"organization_id": scene.slow_org}))
+    throttled = Response(
+        429,
+        json.dumps(
+            {
+                "code": 44,
+                "message": "You have made too many requests per minute. Please try again "
+                "after some time.",
+            }
+        ).encode(),
+        {
+            "Content-Type": "application/json;charset=UTF-8",
+            "X-Rate-Limit-Limit": "100",
+            "X-Rate-Limit-Remaining": "0",
+            "X-Rate-Limit-Reset": "2",
+        },
+    )
+    scene.world.router.faults.add(
+        Fault(
+            "*", r"^/books/v3/", throttled, times=10**9, query={"organization_id": scene.slow_org}
+        )
+    )
     started = time.monotonic()
     worker = scene.start_round()
     seen_backing_off = False
@@ -171,5 +212,6 @@ def test_a_client_whose_platform_keeps_answering_429_is_retried_later_while_the_
     assert seen_backing_off
     assert slow.status == "running" and slow.attempts == 2
     assert (slow.result or "").startswith("rate_limited: "), slow.result
-    assert all(r.status == "done" and r.attempts == 1
-               for t, r in scene.rounds().items() if t != SLOW)
+    assert all(
+        r.status == "done" and r.attempts == 1 for t, r in scene.rounds().items() if t != SLOW
+    )

@@ -23,8 +23,10 @@ from connector.demo import SandboxWorld, local_moment
 from connector.worker import rounds
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not POSTGRES_URL, reason="DUNNING_TEST_POSTGRES_URL not set"),
+]
 
 CLIENTS = 200
 MONDAY = date(2026, 1, 5)
@@ -32,9 +34,14 @@ MONDAY = date(2026, 1, 5)
 
 @pytest.fixture
 def world(tmp_path: Path, pg_url: str) -> Iterator[SandboxWorld]:
-    w = SandboxWorld.create(tmp_path, start=local_moment(MONDAY, 9), seed=11,
-                            slugs=[f"client{n:03d}" for n in range(CLIENTS)],
-                            populate=seed_small_org, database_url=pg_url)
+    w = SandboxWorld.create(
+        tmp_path,
+        start=local_moment(MONDAY, 9),
+        seed=11,
+        slugs=[f"client{n:03d}" for n in range(CLIENTS)],
+        populate=seed_small_org,
+        database_url=pg_url,
+    )
     yield w
     w.close()
 
@@ -55,16 +62,29 @@ def wait_for_slot(world: SandboxWorld, slot: datetime, timeout: float) -> int:
 
 
 def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
-    world: SandboxWorld, tmp_path: Path,
+    world: SandboxWorld,
+    tmp_path: Path,
 ) -> None:
     # a killed worker's run lease runs out after 12 s (default 90 s) to keep the test short
     env = {**os.environ, **world.env, "DUNNING_RUN_LEASE_SECONDS": "12"}
     logs = [(tmp_path / f"worker{n}.log").open("w") for n in range(3)]
     workers = [
         subprocess.Popen(
-            dunning(world, "-q", "worker", "--no-schedule", "--concurrency", "4",
-                    "--heartbeat", "1", "--stalled-after", "4"),
-            env=env, stdout=subprocess.DEVNULL, stderr=log,
+            dunning(
+                world,
+                "-q",
+                "worker",
+                "--no-schedule",
+                "--concurrency",
+                "4",
+                "--heartbeat",
+                "1",
+                "--stalled-after",
+                "4",
+            ),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
         for log in logs
     ]
@@ -73,16 +93,22 @@ def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
         hours = [local_moment(MONDAY, 9), local_moment(MONDAY, 10)]
         for hour in hours:
             world.clock.set(hour)
-            enqueue = subprocess.run(dunning(world, "-q", "enqueue", "--now", hour.isoformat()),
-                                     env=env, capture_output=True, text=True, timeout=120)
+            enqueue = subprocess.run(
+                dunning(world, "-q", "enqueue", "--now", hour.isoformat()),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert enqueue.returncode == 0, enqueue.stderr
             assert f"queued {CLIENTS} client runs" in enqueue.stdout, enqueue.stdout
             slot = rounds.slot(hour, 60)
             if killed_after is None:
                 # kill one worker in the middle of the first hour's round
                 deadline = time.monotonic() + 120
-                while (n := sum(1 for _, at, _ in rounds.done_slots(world.app.engine)
-                                if at == slot)) < 30:
+                while (
+                    n := sum(1 for _, at, _ in rounds.done_slots(world.app.engine) if at == slot)
+                ) < 30:
                     assert time.monotonic() < deadline, "the workers did not get going"
                     time.sleep(0.2)
                 workers[0].send_signal(signal.SIGKILL)
@@ -106,8 +132,9 @@ def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
     finished = Counter((tenant, at) for tenant, at, _ in rounds.done_slots(world.app.engine))
     assert len(finished) == 2 * CLIENTS and set(finished.values()) == {1}
     # no customer got two reminder mails that day (a duplicate send would show up here)
-    per_customer_day = Counter((m.organization_id, m.contact_id, m.kind)
-                               for m in world.state.sent_mails)
+    per_customer_day = Counter(
+        (m.organization_id, m.contact_id, m.kind) for m in world.state.sent_mails
+    )
     doubled = {k: v for k, v in per_customer_day.items() if v > 1}
     assert not doubled, f"mails sent twice: {doubled}"
     assert world.state.sent_mails, "the scenario sent no mail at all"

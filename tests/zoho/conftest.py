@@ -29,6 +29,7 @@ fake_store = importlib.util.module_from_spec(_spec)
 sys.modules["auth_fake_store"] = fake_store
 _spec.loader.exec_module(fake_store)
 
+
 @pytest.fixture(autouse=True)
 def fresh_limiters() -> Iterator[None]:
     http_module._local.clear()
@@ -45,8 +46,14 @@ def clock() -> ManualClock:
 def store() -> Any:
     s = fake_store.MemoryTokenStore()
     s.put_initial(
-        "acme", "default", "zoho", refresh_token=REFRESH, access_token=ACCESS,
-        expires_at=START + timedelta(minutes=30), api_domain="https://www.zohoapis.eu", now=START,
+        "acme",
+        "default",
+        "zoho",
+        refresh_token=REFRESH,
+        access_token=ACCESS,
+        expires_at=START + timedelta(minutes=30),
+        api_domain="https://www.zohoapis.eu",
+        now=START,
     )
     return s
 

@@ -40,17 +40,32 @@ NEW_ACCESS = "1000.access-NEW-SHOULD-NOT-LEAK"
 
 
 def refreshed(**over: Any) -> dict[str, Any]:
-    return {"access_token": NEW_ACCESS, "api_domain": "https://www.zohoapis.eu",
-            "token_type": "Bearer", "expires_in": 3600, **over}
+    return {
+        "access_token": NEW_ACCESS,
+        "api_domain": "https://www.zohoapis.eu",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        **over,
+    }
 
 
 def test_refresh_posts_the_form_and_keeps_the_old_refresh_token(
     rsps: responses.RequestsMock, clock: ManualClock
 ) -> None:
-    rsps.post(TOKEN, json=refreshed(), match=[matchers.urlencoded_params_matcher({
-        "refresh_token": REFRESH, "client_id": "cid", "client_secret": CLIENT_SECRET,
-        "grant_type": "refresh_token",
-    })])
+    rsps.post(
+        TOKEN,
+        json=refreshed(),
+        match=[
+            matchers.urlencoded_params_matcher(
+                {
+                    "refresh_token": REFRESH,
+                    "client_id": "cid",
+                    "client_secret": CLIENT_SECRET,
+                    "grant_type": "refresh_token",
+                }
+            )
+        ],
+    )
     answer = zoho_refresher(make_http(clock=clock, name="a"), ACCOUNTS, "cid", CLIENT_SECRET)(
         REFRESH
     )
@@ -64,8 +79,15 @@ def test_refresh_posts_the_form_and_keeps_the_old_refresh_token(
     ("body", "kind"),
     [
         ({"error": "invalid_code"}, "invalid_grant"),
-        ({"error_description": "You have made too many requests continuously. Please try "
-          "again after some time.", "error": "Access Denied", "status": "failure"}, "throttled"),
+        (
+            {
+                "error_description": "You have made too many requests continuously. Please try "
+                "again after some time.",
+                "error": "Access Denied",
+                "status": "failure",
+            },
+            "throttled",
+        ),
         ({"error": "invalid_client"}, "invalid_client"),
         ({"error": "something_new"}, "other"),
     ],
@@ -111,17 +133,19 @@ def test_invalid_code_marks_consent_needed(
     assert store.get("acme").state == "consent_needed"
 
 
-def test_a_401_refreshes_once_and_retries_the_call_once(
-    ledger: ZohoLedger, store: Any
-) -> None:
+def test_a_401_refreshes_once_and_retries_the_call_once(ledger: ZohoLedger, store: Any) -> None:
     with responses.RequestsMock(registry=OrderedRegistry) as mock:
-        first = mock.get(f"{API}/invoices", status=401,
-                         json={"code": 14, "message": "Invalid value passed for authtoken."})
+        first = mock.get(
+            f"{API}/invoices",
+            status=401,
+            json={"code": 14, "message": "Invalid value passed for authtoken."},
+        )
         mock.post(TOKEN, json=refreshed())
-        second = mock.get(f"{API}/invoices",
-                          json=envelope(invoices=[], page_context=page_ctx(1, False)),
-                          match=[matchers.header_matcher(
-                              {"Authorization": f"Zoho-oauthtoken {NEW_ACCESS}"})])
+        second = mock.get(
+            f"{API}/invoices",
+            json=envelope(invoices=[], page_context=page_ctx(1, False)),
+            match=[matchers.header_matcher({"Authorization": f"Zoho-oauthtoken {NEW_ACCESS}"})],
+        )
         list(ledger.iter_invoices(None))
         assert first.call_count == 1 and second.call_count == 1
     assert store.get("acme").access_token == NEW_ACCESS
@@ -156,8 +180,11 @@ def test_authorize_url_asks_offline_access_with_consent_and_the_needed_scopes() 
     assert q["access_type"] == "offline" and q["prompt"] == "consent"
     assert q["response_type"] == "code" and q["state"] == "st"
     assert set(q["scope"].split(",")) >= {
-        "ZohoBooks.invoices.READ", "ZohoBooks.invoices.CREATE", "ZohoBooks.contacts.READ",
-        "ZohoBooks.contacts.CREATE", "ZohoBooks.customerpayments.READ",
+        "ZohoBooks.invoices.READ",
+        "ZohoBooks.invoices.CREATE",
+        "ZohoBooks.contacts.READ",
+        "ZohoBooks.contacts.CREATE",
+        "ZohoBooks.customerpayments.READ",
     }
 
 

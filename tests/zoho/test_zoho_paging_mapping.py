@@ -95,8 +95,14 @@ def test_format_zoho_time_is_in_the_org_zone_without_colon() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("121.10", Decimal("121.10")), (Decimal("0.1"), Decimal("0.1")), (7, Decimal(7)),
-     ("", None), (None, None), (0.1, Decimal("0.1"))],
+    [
+        ("121.10", Decimal("121.10")),
+        (Decimal("0.1"), Decimal("0.1")),
+        (7, Decimal(7)),
+        ("", None),
+        (None, None),
+        (0.1, Decimal("0.1")),
+    ],
 )
 def test_amounts_become_decimal_without_float_arithmetic(value: Any, expected: Any) -> None:
     assert to_decimal(value) == expected
@@ -138,18 +144,41 @@ def test_an_individual_is_a_consumer() -> None:
 
 
 def test_a_contact_detail_carries_its_billing_address_for_letters() -> None:
-    c = customer_from_zoho(contact(1, customer_sub_type="business", billing_address={
-        "attention": "", "address": "Oudegracht 10", "street2": "2e verdieping",
-        "city": "Utrecht", "state": "", "zip": "3511 AB", "country": "Netherlands"}))
+    c = customer_from_zoho(
+        contact(
+            1,
+            customer_sub_type="business",
+            billing_address={
+                "attention": "",
+                "address": "Oudegracht 10",
+                "street2": "2e verdieping",
+                "city": "Utrecht",
+                "state": "",
+                "zip": "3511 AB",
+                "country": "Netherlands",
+            },
+        )
+    )
     assert c.address == "Oudegracht 10\n2e verdieping\n3511 AB Utrecht"
-    abroad = customer_from_zoho(contact(2, customer_sub_type="business", billing_address={
-        "address": "Meir 1", "city": "Antwerpen", "zip": "2000", "country": "Belgium"}))
+    abroad = customer_from_zoho(
+        contact(
+            2,
+            customer_sub_type="business",
+            billing_address={
+                "address": "Meir 1",
+                "city": "Antwerpen",
+                "zip": "2000",
+                "country": "Belgium",
+            },
+        )
+    )
     assert abroad.address == "Meir 1\n2000 Antwerpen\nBelgium"
     assert customer_from_zoho(contact(3)).address is None, "a list item has no address"
 
 
 def test_a_payment_detail_names_its_invoices() -> None:
-    p = payment_from_zoho(payment(1, invoices=[{"invoice_id": "46000000000001",
-                                                "amount_applied": "121.00"}]))
+    p = payment_from_zoho(
+        payment(1, invoices=[{"invoice_id": "46000000000001", "amount_applied": "121.00"}])
+    )
     assert p.invoice_refs == ("46000000000001",)
     assert p.date == date(2026, 1, 2)

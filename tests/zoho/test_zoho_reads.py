@@ -31,11 +31,13 @@ def test_invoices_are_streamed_page_by_page_to_the_end_with_the_cursor_on_the_la
     ledger: ZohoLedger, rsps: responses.RequestsMock, clock: ManualClock
 ) -> None:
     rsps.get(
-        f"{API}/invoices", match=[q(page="1")],
+        f"{API}/invoices",
+        match=[q(page="1")],
         json=envelope(invoices=[invoice(1), invoice(2)], page_context=page_ctx(1, True)),
     )
     rsps.get(
-        f"{API}/invoices", match=[q(page="2")],
+        f"{API}/invoices",
+        match=[q(page="2")],
         json=envelope(
             invoices=[invoice(3, last_modified_time="2026-01-05T08:30:00+0100")],
             page_context=page_ctx(2, False),
@@ -82,10 +84,16 @@ def test_an_empty_result_keeps_the_stored_cursor(
 def test_a_page_that_comes_back_twice_is_a_loop(
     ledger: ZohoLedger, rsps: responses.RequestsMock
 ) -> None:
-    rsps.get(f"{API}/invoices", match=[q(page="1")],
-             json=envelope(invoices=[invoice(1)], page_context=page_ctx(1, True)))
-    rsps.get(f"{API}/invoices", match=[q(page="2")],
-             json=envelope(invoices=[invoice(2)], page_context=page_ctx(1, True)))
+    rsps.get(
+        f"{API}/invoices",
+        match=[q(page="1")],
+        json=envelope(invoices=[invoice(1)], page_context=page_ctx(1, True)),
+    )
+    rsps.get(
+        f"{API}/invoices",
+        match=[q(page="2")],
+        json=envelope(invoices=[invoice(2)], page_context=page_ctx(1, True)),
+    )
     with pytest.raises(PaginationLoop, match="loop detected") as err:
         list(ledger.iter_invoices(None))
     assert err.value.kind is ErrorKind.MALFORMED
@@ -96,8 +104,10 @@ def test_payments_accept_the_customerpayments_key_and_use_date_minus_a_week_as_c
 ) -> None:
     rsps.get(
         f"{API}/customerpayments",
-        json=envelope(customerpayments=[payment(1), payment(2, date="2026-01-04")],
-                      page_context=page_ctx(1, False)),
+        json=envelope(
+            customerpayments=[payment(1), payment(2, date="2026-01-04")],
+            page_context=page_ctx(1, False),
+        ),
     )
     pages = list(ledger.iter_payments(None))
     p = pages[0].items[0]
@@ -112,8 +122,10 @@ def test_payments_accept_the_customer_payments_key_too(
 ) -> None:
     rsps.get(
         f"{API}/customerpayments",
-        json=envelope(customer_payments=[payment(1, last_modified_time="2026-01-03T10:00:00+0100")],
-                      page_context=page_ctx(1, False)),
+        json=envelope(
+            customer_payments=[payment(1, last_modified_time="2026-01-03T10:00:00+0100")],
+            page_context=page_ctx(1, False),
+        ),
     )
     pages = list(ledger.iter_payments(None))
     assert pages[0].cursor == "2026-01-03T09:00:00+00:00"
@@ -123,7 +135,8 @@ def test_customers_are_read_as_customers_only(
     ledger: ZohoLedger, rsps: responses.RequestsMock
 ) -> None:
     rsps.get(
-        f"{API}/contacts", match=[q(page="1", contact_type="customer")],
+        f"{API}/contacts",
+        match=[q(page="1", contact_type="customer")],
         json=envelope(contacts=[contact(1)], page_context=page_ctx(1, False)),
     )
     customer = next(iter(ledger.iter_customers(None))).items[0]
@@ -136,8 +149,9 @@ def test_a_500_on_a_page_is_retried_and_the_page_comes_back_once(
 ) -> None:
     with responses.RequestsMock(registry=OrderedRegistry) as mock:
         mock.get(f"{API}/invoices", status=500, json={"code": 1000, "message": "Internal error"})
-        mock.get(f"{API}/invoices",
-                 json=envelope(invoices=[invoice(1)], page_context=page_ctx(1, False)))
+        mock.get(
+            f"{API}/invoices", json=envelope(invoices=[invoice(1)], page_context=page_ctx(1, False))
+        )
         pages = list(ledger.iter_invoices(None))
         assert len(mock.calls) == 2
     assert [len(p.items) for p in pages] == [1]
@@ -148,10 +162,15 @@ def test_a_429_waits_x_rate_limit_reset_on_the_clock(
     ledger: ZohoLedger, clock: ManualClock
 ) -> None:
     with responses.RequestsMock(registry=OrderedRegistry) as mock:
-        mock.get(f"{API}/invoices", status=429, headers={"X-Rate-Limit-Reset": "37"},
-                 json={"code": 44, "message": "API usage limit exceeded"})
-        mock.get(f"{API}/invoices",
-                 json=envelope(invoices=[invoice(1)], page_context=page_ctx(1, False)))
+        mock.get(
+            f"{API}/invoices",
+            status=429,
+            headers={"X-Rate-Limit-Reset": "37"},
+            json={"code": 44, "message": "API usage limit exceeded"},
+        )
+        mock.get(
+            f"{API}/invoices", json=envelope(invoices=[invoice(1)], page_context=page_ctx(1, False))
+        )
         list(ledger.iter_invoices(None))
     assert clock.slept == [37.0]
 
@@ -159,8 +178,12 @@ def test_a_429_waits_x_rate_limit_reset_on_the_clock(
 def test_the_daily_quota_is_budget_exhausted_without_waiting_hours(
     ledger: ZohoLedger, rsps: responses.RequestsMock, clock: ManualClock
 ) -> None:
-    rsps.get(f"{API}/invoices", status=429, headers={"X-Rate-Limit-Reset": "34881"},
-             json={"code": 45, "message": "daily limit"})
+    rsps.get(
+        f"{API}/invoices",
+        status=429,
+        headers={"X-Rate-Limit-Reset": "34881"},
+        json={"code": 45, "message": "daily limit"},
+    )
     with pytest.raises(ZohoApiError) as err:
         list(ledger.iter_invoices(None))
     assert err.value.kind is ErrorKind.BUDGET_EXHAUSTED
@@ -185,10 +208,15 @@ def test_a_malformed_page_fails_naming_the_endpoint(
 
 
 def test_get_invoices_maps_404_to_none(ledger: ZohoLedger, rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{API}/invoices/460000000000001",
-             json=envelope(invoice=invoice(1, status="paid", balance="0.00")))
-    rsps.get(f"{API}/invoices/460000000000002", status=404,
-             json={"code": 1002, "message": "Invoice does not exist."})
+    rsps.get(
+        f"{API}/invoices/460000000000001",
+        json=envelope(invoice=invoice(1, status="paid", balance="0.00")),
+    )
+    rsps.get(
+        f"{API}/invoices/460000000000002",
+        status=404,
+        json={"code": 1002, "message": "Invoice does not exist."},
+    )
     found = ledger.get_invoices(["460000000000001", "460000000000002"])
     first = found["460000000000001"]
     assert first is not None and first.status is InvoiceStatus.PAID
@@ -200,10 +228,16 @@ def test_recheck_customer_is_one_list_call_with_customer_and_since(
 ) -> None:
     rsps.get(
         f"{API}/invoices",
-        match=[q(page="1", customer_id="460000000000111",
-                 last_modified_time="2026-01-05T09:00:00+0100")],
-        json=envelope(invoices=[invoice(1, balance="0", status="paid")],
-                      page_context=page_ctx(1, False)),
+        match=[
+            q(
+                page="1",
+                customer_id="460000000000111",
+                last_modified_time="2026-01-05T09:00:00+0100",
+            )
+        ],
+        json=envelope(
+            invoices=[invoice(1, balance="0", status="paid")], page_context=page_ctx(1, False)
+        ),
     )
     found = ledger.recheck_customer("460000000000111", datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
     assert [i.status for i in found] == [InvoiceStatus.PAID]
@@ -211,7 +245,10 @@ def test_recheck_customer_is_one_list_call_with_customer_and_since(
 
 def test_get_customer_reads_the_detail(ledger: ZohoLedger, rsps: responses.RequestsMock) -> None:
     detail = contact(
-        7, customer_sub_type="individual", payment_reminder_enabled=False, email="",
+        7,
+        customer_sub_type="individual",
+        payment_reminder_enabled=False,
+        email="",
         contact_persons=[
             {"contact_person_id": "1", "email": "other@example.nl", "is_primary_contact": False},
             {"contact_person_id": "2", "email": "main@example.nl", "is_primary_contact": True},
@@ -225,9 +262,12 @@ def test_get_customer_reads_the_detail(ledger: ZohoLedger, rsps: responses.Reque
 
 
 def test_check_names_the_organisation(ledger: ZohoLedger, rsps: responses.RequestsMock) -> None:
-    rsps.get(f"{API}/organizations/{ORG}",
-             json=envelope(organization={"organization_id": ORG, "name": "Acme B.V.",
-                                         "currency_code": "EUR"}))
+    rsps.get(
+        f"{API}/organizations/{ORG}",
+        json=envelope(
+            organization={"organization_id": ORG, "name": "Acme B.V.", "currency_code": "EUR"}
+        ),
+    )
     assert ledger.check() == f"Acme B.V. (organization {ORG})"
 
 
@@ -258,14 +298,20 @@ def test_a_ledger_is_wired_from_zoho_settings_and_the_token_store(
     from adapters.zoho.adapter import zoho_ledger_from_settings
     from connector.config import ZohoSettings
 
-    settings = ZohoSettings.model_validate({
-        "data_center": "eu", "organization_id": ORG, "client_id": "1000.CID",
-        "client_secret": "s3cret",
-    })
+    settings = ZohoSettings.model_validate(
+        {
+            "data_center": "eu",
+            "organization_id": ORG,
+            "client_id": "1000.CID",
+            "client_secret": "s3cret",
+        }
+    )
     ledger = zoho_ledger_from_settings(
         settings, store, tenant="acme", timezone="Europe/Amsterdam", clock=clock
     )
-    rsps.get(f"{API}/organizations/{ORG}",
-             json=envelope(organization={"organization_id": ORG, "name": "Acme B.V."}))
+    rsps.get(
+        f"{API}/organizations/{ORG}",
+        json=envelope(organization={"organization_id": ORG, "name": "Acme B.V."}),
+    )
     assert ledger.check() == f"Acme B.V. (organization {ORG})"
     assert ledger.platform == "zoho"

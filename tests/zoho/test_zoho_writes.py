@@ -23,7 +23,10 @@ CUSTOMER = "460000000000111"
 
 def action(kind: ActionKind = ActionKind.REMINDER, **over: Any) -> Action:
     fields: dict[str, Any] = {
-        "tenant": "acme", "customer_ref": CUSTOMER, "kind": kind, "template": "reminder-1",
+        "tenant": "acme",
+        "customer_ref": CUSTOMER,
+        "kind": kind,
+        "template": "reminder-1",
         "planned_for": date(2026, 1, 5),
         "items": (
             ActionItem(NEW, "reminder-1", Money(Decimal("50.00"), "EUR")),
@@ -35,8 +38,11 @@ def action(kind: ActionKind = ActionKind.REMINDER, **over: Any) -> Action:
 
 
 RENDERED = RenderedMessage(
-    subject="Herinnering", html="<p>2 facturen</p>", text="2 facturen",
-    to=("ap@example.nl",), note="Herinnering 1 verstuurd",
+    subject="Herinnering",
+    html="<p>2 facturen</p>",
+    text="2 facturen",
+    to=("ap@example.nl",),
+    note="Herinnering 1 verstuurd",
 )
 
 
@@ -46,20 +52,31 @@ def q(**params: str) -> Any:
 
 def due_dates_listing(rsps: responses.RequestsMock) -> None:
     rsps.get(
-        f"{API}/invoices", match=[q(customer_id=CUSTOMER, per_page="200", page="1")],
-        json=envelope(invoices=[
-            invoice(1, due_date="2025-11-30"), invoice(2, due_date="2025-12-20"),
-        ], page_context=page_ctx(1, False)),
+        f"{API}/invoices",
+        match=[q(customer_id=CUSTOMER, per_page="200", page="1")],
+        json=envelope(
+            invoices=[
+                invoice(1, due_date="2025-11-30"),
+                invoice(2, due_date="2025-12-20"),
+            ],
+            page_context=page_ctx(1, False),
+        ),
     )
 
 
 def comments_ok(rsps: responses.RequestsMock, a: Action, refs: tuple[str, ...]) -> None:
     for n, ref in enumerate(refs):
         rsps.post(
-            f"{API}/invoices/{ref}/comments", match=[q(), matchers.json_params_matcher({
-                "description": f"Herinnering 1 verstuurd [dunning:{a.idempotency_key}]",
-                "show_comment_to_clients": False,
-            })],
+            f"{API}/invoices/{ref}/comments",
+            match=[
+                q(),
+                matchers.json_params_matcher(
+                    {
+                        "description": f"Herinnering 1 verstuurd [dunning:{a.idempotency_key}]",
+                        "show_comment_to_clients": False,
+                    }
+                ),
+            ],
             json=envelope(message="Comments added.", comment={"comment_id": f"c{n}"}),
         )
 
@@ -71,10 +88,16 @@ def test_a_grouped_reminder_is_one_mail_on_the_oldest_invoice_plus_a_comment_on_
     due_dates_listing(rsps)
     send = rsps.post(
         f"{API}/invoices/{OLD}/paymentreminder",
-        match=[q(send_customer_statement="true"), matchers.json_params_matcher({
-            "to_mail_ids": ["ap@example.nl"], "subject": "Herinnering",
-            "body": "<p>2 facturen</p>",
-        })],
+        match=[
+            q(send_customer_statement="true"),
+            matchers.json_params_matcher(
+                {
+                    "to_mail_ids": ["ap@example.nl"],
+                    "subject": "Herinnering",
+                    "body": "<p>2 facturen</p>",
+                }
+            ),
+        ],
         json=envelope(message="Your payment reminder has been sent."),
     )
     comments_ok(rsps, a, (NEW, OLD))
@@ -103,8 +126,11 @@ def test_a_5xx_on_the_send_is_unknown(ledger: ZohoLedger, rsps: responses.Reques
 
 def test_a_definite_refusal_is_not_sent(ledger: ZohoLedger, rsps: responses.RequestsMock) -> None:
     due_dates_listing(rsps)
-    rsps.post(f"{API}/invoices/{OLD}/paymentreminder", status=400,
-              json={"code": 4083, "message": "Reminder can be sent only for open invoices"})
+    rsps.post(
+        f"{API}/invoices/{OLD}/paymentreminder",
+        status=400,
+        json={"code": 4083, "message": "Reminder can be sent only for open invoices"},
+    )
     result = ledger.perform(action(), RENDERED)
     assert result.outcome is Outcome.NOT_SENT
     assert "4083" in result.detail
@@ -114,8 +140,9 @@ def test_a_daily_quota_on_the_send_is_raised_to_stop_the_run(
     ledger: ZohoLedger, rsps: responses.RequestsMock
 ) -> None:
     due_dates_listing(rsps)
-    rsps.post(f"{API}/invoices/{OLD}/paymentreminder", status=429,
-              json={"code": 45, "message": "limit"})
+    rsps.post(
+        f"{API}/invoices/{OLD}/paymentreminder", status=429, json={"code": 45, "message": "limit"}
+    )
     with pytest.raises(ZohoApiError) as err:
         ledger.perform(action(), RENDERED)
     assert err.value.kind is ErrorKind.BUDGET_EXHAUSTED
@@ -139,10 +166,16 @@ def test_a_statement_is_mailed_from_the_contact_with_comments(
     a = action(ActionKind.STATEMENT)
     rsps.post(
         f"{API}/contacts/{CUSTOMER}/statements/email",
-        match=[q(), matchers.json_params_matcher({
-            "to_mail_ids": ["ap@example.nl"], "subject": "Herinnering",
-            "body": "<p>2 facturen</p>",
-        })],
+        match=[
+            q(),
+            matchers.json_params_matcher(
+                {
+                    "to_mail_ids": ["ap@example.nl"],
+                    "subject": "Herinnering",
+                    "body": "<p>2 facturen</p>",
+                }
+            ),
+        ],
         json=envelope(message="Statement has been sent to the Customer."),
     )
     comments_ok(rsps, a, (NEW, OLD))
@@ -153,10 +186,16 @@ def test_a_thank_you_is_a_contact_email(ledger: ZohoLedger, rsps: responses.Requ
     a = action(ActionKind.THANK_YOU, items=(ActionItem(OLD, "thanks", Money.zero("EUR")),))
     rsps.post(
         f"{API}/contacts/{CUSTOMER}/email",
-        match=[q(), matchers.json_params_matcher({
-            "to_mail_ids": ["ap@example.nl"], "subject": "Herinnering",
-            "body": "<p>2 facturen</p>",
-        })],
+        match=[
+            q(),
+            matchers.json_params_matcher(
+                {
+                    "to_mail_ids": ["ap@example.nl"],
+                    "subject": "Herinnering",
+                    "body": "<p>2 facturen</p>",
+                }
+            ),
+        ],
         json=envelope(message="Email has been sent."),
     )
     comments_ok(rsps, a, (OLD,))
@@ -174,9 +213,11 @@ def test_a_handoff_stops_zoho_reminders_and_comments(
     ledger: ZohoLedger, rsps: responses.RequestsMock
 ) -> None:
     a = action(ActionKind.HANDOFF)
-    rsps.post(f"{API}/contacts/{CUSTOMER}/paymentreminder/disable", match=[q()],
-              json=envelope(message="All reminders associated with this contact have been "
-                            "stopped."))
+    rsps.post(
+        f"{API}/contacts/{CUSTOMER}/paymentreminder/disable",
+        match=[q()],
+        json=envelope(message="All reminders associated with this contact have been stopped."),
+    )
     comments_ok(rsps, a, (NEW, OLD))
     assert ledger.perform(a, RENDERED).outcome is Outcome.SENT
 
@@ -191,10 +232,15 @@ def test_a_mail_without_recipient_is_not_sent_and_calls_nothing(
 
 # -- reconcile ----------------------------------------------------------------------------------
 def comments(rsps: responses.RequestsMock, ref: str, *texts: str) -> None:
-    rsps.get(f"{API}/invoices/{ref}/comments", json=envelope(comments=[
-        {"comment_id": str(i), "description": t, "comment_type": "internal"}
-        for i, t in enumerate(texts)
-    ]))
+    rsps.get(
+        f"{API}/invoices/{ref}/comments",
+        json=envelope(
+            comments=[
+                {"comment_id": str(i), "description": t, "comment_type": "internal"}
+                for i, t in enumerate(texts)
+            ]
+        ),
+    )
 
 
 def test_reconcile_finds_the_marker(ledger: ZohoLedger, rsps: responses.RequestsMock) -> None:

@@ -20,8 +20,13 @@ def envelope(**body: Any) -> dict[str, Any]:
 
 def page_ctx(page: int, more: bool) -> dict[str, Any]:
     return {
-        "page": page, "per_page": 200, "has_more_page": more, "report_name": "Invoices",
-        "applied_filter": "Status.All", "sort_column": "created_time", "sort_order": "D",
+        "page": page,
+        "per_page": 200,
+        "has_more_page": more,
+        "report_name": "Invoices",
+        "applied_filter": "Status.All",
+        "sort_column": "created_time",
+        "sort_order": "D",
     }
 
 

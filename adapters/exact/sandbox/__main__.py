@@ -18,12 +18,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--seed", default="demo", help="'demo', 'demo2' (two divisions) or 'none'")
     parser.add_argument("--random-seed", type=int, default=42)
-    parser.add_argument("--manual-clock", action="store_true",
-                        help="run on a SandboxClock moved through POST /_sandbox/clock")
-    parser.add_argument("--rotation", choices=("on_first_use", "immediate"),
-                        default="on_first_use",
-                        help="when a used refresh token dies: once its successor is used "
-                        "(default) or as soon as the successor is issued")
+    parser.add_argument(
+        "--manual-clock",
+        action="store_true",
+        help="run on a SandboxClock moved through POST /_sandbox/clock",
+    )
+    parser.add_argument(
+        "--rotation",
+        choices=("on_first_use", "immediate"),
+        default="on_first_use",
+        help="when a used refresh token dies: once its successor is used "
+        "(default) or as soon as the successor is issued",
+    )
     args = parser.parse_args(argv)
 
     limits = Limits(rotation=args.rotation)
@@ -41,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  redirect_uri   {info.redirect_uri}")
         print(f"  division(s)    {', '.join(str(d) for d in info.divisions)}")
         print(f"  refresh_token  {tokens.refresh_token}")
-        print(f"  authorize      {server.url}/api/oauth2/auth?client_id={info.client_id}"
-              f"&redirect_uri={info.redirect_uri}&response_type=code&state=x")
+        print(
+            f"  authorize      {server.url}/api/oauth2/auth?client_id={info.client_id}"
+            f"&redirect_uri={info.redirect_uri}&response_type=code&state=x"
+        )
     print("Ctrl-C to stop.", flush=True)
     try:
         threading.Event().wait()

@@ -57,8 +57,9 @@ def _wants_json(request: Request) -> bool:
     return "json" in request.headers.get("accept", "").lower()
 
 
-def _error(request: Request, status: int, message: str, headers: dict[str, str] | None = None
-           ) -> Response:
+def _error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
     h = dict(headers or {})
     if _wants_json(request):
         h["Content-Type"] = "application/json; charset=utf-8"
@@ -73,7 +74,8 @@ def _base_url(request: Request) -> str:
 
 def _next_url(request: Request, param: str, value: str) -> str:
     parts = [
-        p for p in request.raw_query.split("&")
+        p
+        for p in request.raw_query.split("&")
         if p and not re.match(r"^(\$|%24)(skiptoken|skip)=", p, re.IGNORECASE)
     ]
     parts.append(f"${param}={quote(value, safe=chr(39) + '-')}")
@@ -85,8 +87,11 @@ def make_app(state: ExactState) -> ExactRouter:
 
     def no_route(status: int) -> Response:
         message = "Not found" if status == 404 else "Method not allowed"
-        return Response(status, odata.dumps(odata.error_body(message)),
-                        {"Content-Type": "application/json; charset=utf-8"})
+        return Response(
+            status,
+            odata.dumps(odata.error_body(message)),
+            {"Content-Type": "application/json; charset=utf-8"},
+        )
 
     app = ExactRouter(state, no_route)
     specs = entities(lambda account_id: _account(state, account_id))
@@ -114,14 +119,19 @@ def _register_oauth(app: ExactRouter, state: ExactState) -> None:
     def authorize(request: Request) -> Response:
         q = request.query
         if q.get("response_type", "code") != "code":
-            return Response(400, b"Only response_type=code is simulated.",
-                            {"Content-Type": "text/plain"})
+            return Response(
+                400, b"Only response_type=code is simulated.", {"Content-Type": "text/plain"}
+            )
         try:
-            code = state.issue_code(q.get("client_id", ""), q.get("redirect_uri", ""),
-                                    q.get("sandbox_user") or None)
+            code = state.issue_code(
+                q.get("client_id", ""), q.get("redirect_uri", ""), q.get("sandbox_user") or None
+            )
         except OAuthError as exc:
-            return Response(exc.status, str(exc.body["error_description"]).encode(),
-                            {"Content-Type": "text/plain"})
+            return Response(
+                exc.status,
+                str(exc.body["error_description"]).encode(),
+                {"Content-Type": "text/plain"},
+            )
         params = {"code": code}
         if "state" in q:
             params["state"] = q["state"]
@@ -142,8 +152,9 @@ def _register_oauth(app: ExactRouter, state: ExactState) -> None:
 Handler = Callable[[Request, int, str], Response]
 
 
-def _api(state: ExactState, endpoint: str | Callable[[Request], str], check_division: bool = True
-         ) -> Callable[[Handler], Callable[[Request], Response]]:
+def _api(
+    state: ExactState, endpoint: str | Callable[[Request], str], check_division: bool = True
+) -> Callable[[Handler], Callable[[Request], Response]]:
     """Bearer auth, division access, error budget, rate limits and their headers around a handler
     that gets `(request, division, user_id)`."""
 
@@ -168,10 +179,12 @@ def _api(state: ExactState, endpoint: str | Callable[[Request], str], check_divi
             key = (token.client_id, token.user_id, division, name)
             if state.blocked_until(key) is not None:
                 state.stats.throttled += 1
-                return _error(request, 429, "API rate limit exceeded: too many errors on this "
-                              "endpoint in the last hour.",
-                              {**state.peek_rate(token.client_id, division),
-                               "Reason": "ErrorLimitExceeded"})
+                return _error(
+                    request,
+                    429,
+                    "API rate limit exceeded: too many errors on this endpoint in the last hour.",
+                    {**state.peek_rate(token.client_id, division), "Reason": "ErrorLimitExceeded"},
+                )
             verdict: RateVerdict = state.count_api_call(token.client_id, division)
             if not verdict.allowed:
                 response = _error(request, 429, "API rate limit exceeded.", verdict.headers)
@@ -197,14 +210,19 @@ def _api(state: ExactState, endpoint: str | Callable[[Request], str], check_divi
     return wrap
 
 
-def _respond(request: Request, payload: Any, title: str, status: int = 200,
-             next_url: str | None = None) -> Response:
+def _respond(
+    request: Request, payload: Any, title: str, status: int = 200, next_url: str | None = None
+) -> Response:
     if _wants_json(request):
-        return Response(status, odata.dumps({"d": payload}),
-                        {"Content-Type": "application/json; charset=utf-8"})
+        return Response(
+            status, odata.dumps({"d": payload}), {"Content-Type": "application/json; charset=utf-8"}
+        )
     rows = payload.get("results", [payload]) if isinstance(payload, dict) else payload
-    return Response(status, odata.atom_feed(rows, title, next_url),
-                    {"Content-Type": "application/atom+xml; charset=utf-8"})
+    return Response(
+        status,
+        odata.atom_feed(rows, title, next_url),
+        {"Content-Type": "application/atom+xml; charset=utf-8"},
+    )
 
 
 def _selected(request: Request, fields: dict[str, Any], type_name: str) -> list[str]:
@@ -218,8 +236,9 @@ def _selected(request: Request, fields: dict[str, Any], type_name: str) -> list[
     return names
 
 
-def _row(record: Any, names: list[str], fields: dict[str, Any], uri: str, type_name: str,
-         division: int) -> dict[str, Any]:
+def _row(
+    record: Any, names: list[str], fields: dict[str, Any], uri: str, type_name: str, division: int
+) -> dict[str, Any]:
     row: dict[str, Any] = {"__metadata": {"uri": uri, "type": type_name}}
     for name in names:
         value = division if name == "Division" and name not in fields else fields[name](record)
@@ -251,7 +270,8 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
         raise odata.ODataError(
             "This endpoint has mandatory filtering applied. A GET request for this endpoint must "
             "have a $filter parameter with one of the following fields in the url:"
-            + ",".join(sorted(entity.mandatory_filter, key=str.lower)) + "."
+            + ",".join(sorted(entity.mandatory_filter, key=str.lower))
+            + "."
         )
     try:
         top = int(top_raw) if top_raw else None
@@ -314,8 +334,14 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
         out, more = out[:top], False
     base = f"{_base_url(request)}/api/v1/{division}/{entity.path}"
     rows = [
-        _row(r, names, fields, f"{base}({_key_literal(entity, key_getter(r))})", entity.type_name,
-             division)
+        _row(
+            r,
+            names,
+            fields,
+            f"{base}({_key_literal(entity, key_getter(r))})",
+            entity.type_name,
+            division,
+        )
         for r in out
     ]
     payload: dict[str, Any] = {"results": rows}
@@ -324,8 +350,11 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
         if orderby:
             next_url = _next_url(request, "skip", str(skip + len(out)))
         else:
-            last = f"{out[-1].timestamp}L" if entity.sync else _key_literal(
-                entity, key_getter(out[-1]))
+            last = (
+                f"{out[-1].timestamp}L"
+                if entity.sync
+                else _key_literal(entity, key_getter(out[-1]))
+            )
             next_url = _next_url(request, "skiptoken", last)
         payload["__next"] = next_url
     return _respond(request, payload, entity.path, next_url=next_url)
@@ -347,18 +376,23 @@ def _one(state: ExactState, entity: Entity, request: Request, division: int, key
     table = state.data(division).table(entity.table)
     wanted: Any = key.lower() if entity.key_kind == "guid" else int(key.rstrip("L"))
     key_getter = fields[entity.key]
-    record = table.get(wanted) if entity.key == "ID" else next(
-        (r for r in table.values() if key_getter(r) == wanted), None)
+    record = (
+        table.get(wanted)
+        if entity.key == "ID"
+        else next((r for r in table.values() if key_getter(r) == wanted), None)
+    )
     if record is None or (entity.include is not None and not entity.include(record)):
         raise ApiError(404, "Not found")
     base = f"{_base_url(request)}/api/v1/{division}/{entity.path}"
     uri = f"{base}({_key_literal(entity, key_getter(record))})"
-    return _respond(request, _row(record, names, fields, uri, entity.type_name, division),
-                    entity.path)
+    return _respond(
+        request, _row(record, names, fields, uri, entity.type_name, division), entity.path
+    )
 
 
-def _create(state: ExactState, entity: Entity, request: Request, division: int, user_id: str
-            ) -> Response:
+def _create(
+    state: ExactState, entity: Entity, request: Request, division: int, user_id: str
+) -> Response:
     try:
         body = request.json()
     except ValueError:
@@ -367,9 +401,12 @@ def _create(state: ExactState, entity: Entity, request: Request, division: int, 
         raise ApiError(400, "The request body must be a JSON object.")
     for name in body:
         if name not in entity.writable:
-            raise ApiError(400, f"The property '{name}' does not exist on type "
-                           f"'{entity.type_name}'. Make sure to only use property names that "
-                           "are defined by the type.")
+            raise ApiError(
+                400,
+                f"The property '{name}' does not exist on type "
+                f"'{entity.type_name}'. Make sure to only use property names that "
+                "are defined by the type.",
+            )
     for name in entity.required:
         if body.get(name) in (None, ""):
             raise ApiError(400, f"Mandatory: {name}")
@@ -379,8 +416,9 @@ def _create(state: ExactState, entity: Entity, request: Request, division: int, 
             try:
                 fields[name] = odata.parse_local_datetime(value)
             except ValueError:
-                raise ApiError(400, f"Cannot convert '{value}' for property '{name}' to "
-                               "Edm.DateTime.") from None
+                raise ApiError(
+                    400, f"Cannot convert '{value}' for property '{name}' to Edm.DateTime."
+                ) from None
         else:
             fields[name] = value
     dd = state.data(division)
@@ -397,7 +435,7 @@ def _create(state: ExactState, entity: Entity, request: Request, division: int, 
         fields.setdefault("Status", 20)
     item = state.create_written(division, entity.table, fields, user_id)
     if entity.table == "attachments":
-        item.fields["Url"] = (f"{_base_url(request)}/_sandbox/attachments/{division}/{item.id}")
+        item.fields["Url"] = f"{_base_url(request)}/_sandbox/attachments/{division}/{item.id}"
     visible = _visible_fields(entity)
     uri = f"{_base_url(request)}/api/v1/{division}/{entity.path}(guid'{item.id}')"
     row = _row(item, list(visible), visible, uri, entity.type_name, division)
@@ -411,13 +449,18 @@ def _me(state: ExactState, request: Request, division: int, user_id: str) -> Res
     offset_hours = (wall - now.replace(tzinfo=None)).total_seconds() / 3600
     current = state.divisions.get(user.current_division)
     record = {
-        "UserID": user.id, "UserName": user.user_name, "FullName": user.full_name,
-        "Email": user.email, "LanguageCode": f"{user.language.lower()}-{user.language.upper()}",
-        "CurrentDivision": user.current_division, "AccountingDivision": user.current_division,
+        "UserID": user.id,
+        "UserName": user.user_name,
+        "FullName": user.full_name,
+        "Email": user.email,
+        "LanguageCode": f"{user.language.lower()}-{user.language.upper()}",
+        "CurrentDivision": user.current_division,
+        "AccountingDivision": user.current_division,
         "DivisionCustomer": None,
         "DivisionCustomerName": current.division.description if current else None,
         "Legislation": current.division.legislation if current else "NL",
-        "ServerTime": odata.odata_date(now), "ServerUtcOffset": offset_hours,
+        "ServerTime": odata.odata_date(now),
+        "ServerUtcOffset": offset_hours,
     }
     getters = {k: (lambda r, k=k: r[k]) for k in record}
     names = _selected(request, getters, "Exact.Web.Api.System.Me")
@@ -429,10 +472,14 @@ def _me(state: ExactState, request: Request, division: int, user_id: str) -> Res
 def _divisions(state: ExactState, request: Request, division: int, user_id: str) -> Response:
     user = state.users[user_id]
     getters: dict[str, Callable[[Any], Any]] = {
-        "Code": lambda d: d.code, "Description": lambda d: d.description, "Hid": lambda d: d.hid,
+        "Code": lambda d: d.code,
+        "Description": lambda d: d.description,
+        "Hid": lambda d: d.hid,
         "Current": lambda d: d.code == user.current_division,
-        "IsMainDivision": lambda d: d.is_main, "Status": lambda d: d.status,
-        "Currency": lambda d: d.currency, "Legislation": lambda d: d.legislation,
+        "IsMainDivision": lambda d: d.is_main,
+        "Status": lambda d: d.status,
+        "Currency": lambda d: d.currency,
+        "Legislation": lambda d: d.legislation,
         "DivisionMoveDate": lambda d: None,
     }
     names = _selected(request, getters, "Exact.Web.Api.Models.System.SystemDivision")
@@ -443,8 +490,9 @@ def _divisions(state: ExactState, request: Request, division: int, user_id: str)
         if node is not None and not odata.evaluate(node, partial(_get, getters, d)):
             continue
         uri = f"{_base_url(request)}/api/v1/{division}/system/Divisions({code})"
-        rows.append(_row(d, names, getters, uri, "Exact.Web.Api.Models.System.SystemDivision",
-                         division))
+        rows.append(
+            _row(d, names, getters, uri, "Exact.Web.Api.Models.System.SystemDivision", division)
+        )
     return _respond(request, {"results": rows}, "Divisions")
 
 
@@ -453,11 +501,14 @@ def _get(getters: dict[str, Callable[[Any], Any]], record: Any, name: str) -> An
 
 
 def _register_api(app: ExactRouter, state: ExactState, specs: dict[str, Entity]) -> None:
-    app.route("GET", "/api/v1/current/Me")(_api(state, "current/Me")(
-        lambda r, d, u: _me(state, r, d, u)))
+    app.route("GET", "/api/v1/current/Me")(
+        _api(state, "current/Me")(lambda r, d, u: _me(state, r, d, u))
+    )
     app.route("GET", "/api/v1/{division}/system/Divisions")(
         _api(state, "system/Divisions", check_division=False)(
-            lambda r, d, u: _divisions(state, r, d, u)))
+            lambda r, d, u: _divisions(state, r, d, u)
+        )
+    )
 
     def resolve(request: Request, method: str) -> Response:
         p = request.params
@@ -470,8 +521,11 @@ def _register_api(app: ExactRouter, state: ExactState, specs: dict[str, Entity])
                 path, key = f"{head}/{m.group(1)}", m.group(2)
         entity = specs.get(path)
         if entity is None:
-            return Response(404, odata.dumps(odata.error_body(f"Resource not found: {path}")),
-                            {"Content-Type": "application/json; charset=utf-8"})
+            return Response(
+                404,
+                odata.dumps(odata.error_body(f"Resource not found: {path}")),
+                {"Content-Type": "application/json; charset=utf-8"},
+            )
 
         def handle(req: Request, division: int, user_id: str) -> Response:
             if method == "POST":

@@ -53,35 +53,51 @@ def fault_from_json(spec: dict[str, Any]) -> Fault:
     )
 
 
-
-
 def register_control(app: ExactRouter, state: ExactState) -> None:
     @app.route("POST", "/_sandbox/seed")
     def seed(request: Request) -> Response:
         spec = body_of(request)
-        info = seed_demo(state, seed=int(spec.get("seed", 42)),
-                         divisions=int(spec.get("divisions", 1)),
-                         accounts=int(spec.get("accounts", 40)))
+        info = seed_demo(
+            state,
+            seed=int(spec.get("seed", 42)),
+            divisions=int(spec.get("divisions", 1)),
+            accounts=int(spec.get("accounts", 40)),
+        )
         tokens = demo_tokens(state, info)
-        return Response.json({
-            "client_id": info.client_id, "client_secret": info.client_secret,
-            "redirect_uri": info.redirect_uri, "user_id": info.user_id,
-            "divisions": list(info.divisions), "division": info.division,
-            "accounts": sum(len(v) for v in info.accounts.values()),
-            "receivables": sum(len(v) for v in info.receivables.values()),
-            "tokens": tokens.as_json(),
-        })
+        return Response.json(
+            {
+                "client_id": info.client_id,
+                "client_secret": info.client_secret,
+                "redirect_uri": info.redirect_uri,
+                "user_id": info.user_id,
+                "divisions": list(info.divisions),
+                "division": info.division,
+                "accounts": sum(len(v) for v in info.accounts.values()),
+                "receivables": sum(len(v) for v in info.receivables.values()),
+                "tokens": tokens.as_json(),
+            }
+        )
 
     @app.route("POST", "/_sandbox/pay")
     def pay(request: Request) -> Response:
         spec = body_of(request)
         try:
-            term = state.record_payment(int(spec["division"]), str(spec["receivable_id"]),
-                                        str(spec["amount"]), date.fromisoformat(spec["date"]))
+            term = state.record_payment(
+                int(spec["division"]),
+                str(spec["receivable_id"]),
+                str(spec["amount"]),
+                date.fromisoformat(spec["date"]),
+            )
         except (KeyError, ValueError) as exc:
             return bad(f"cannot pay: {exc}")
-        return Response.json({"ID": term.id, "Amount": str(term.open_amount),
-                              "IsFullyPaid": term.is_fully_paid, "Timestamp": term.timestamp})
+        return Response.json(
+            {
+                "ID": term.id,
+                "Amount": str(term.open_amount),
+                "IsFullyPaid": term.is_fully_paid,
+                "Timestamp": term.timestamp,
+            }
+        )
 
     @app.route("POST", "/_sandbox/delete")
     def delete(request: Request) -> Response:
@@ -99,14 +115,16 @@ def register_control(app: ExactRouter, state: ExactState) -> None:
         if spec.get("ready_to_refresh"):
             issued = state.now() - timedelta(seconds=state.limits.access_ttl)
         try:
-            found = state.issue_tokens_for_tests(str(spec.get("client_id", "")),
-                                                 spec.get("user_id"), issued_at=issued)
+            found = state.issue_tokens_for_tests(
+                str(spec.get("client_id", "")), spec.get("user_id"), issued_at=issued
+            )
         except (KeyError, StopIteration) as exc:
             return bad(f"cannot issue tokens: {exc}")
         return Response.json(found.as_json())
 
-    register_clock_and_faults(app, app.faults, state.now, lambda: sandbox_clock(state),
-                              fault_from_json)
+    register_clock_and_faults(
+        app, app.faults, state.now, lambda: sandbox_clock(state), fault_from_json
+    )
 
     @app.route("GET", "/_sandbox/written/{division}")
     def written(request: Request) -> Response:
@@ -118,8 +136,9 @@ def register_control(app: ExactRouter, state: ExactState) -> None:
     @app.route("GET", "/_sandbox/attachments/{division}/{attachment}")
     def attachment(request: Request) -> Response:
         try:
-            data = state.attachment_bytes(int(request.params["division"]),
-                                          request.params["attachment"])
+            data = state.attachment_bytes(
+                int(request.params["division"]), request.params["attachment"]
+            )
         except (KeyError, ValueError):
             return bad("unknown attachment", 404)
         return Response(200, data, {"Content-Type": "application/octet-stream"})

@@ -21,8 +21,19 @@ _ACCOUNT_FILTER_TEXT = (
 )
 ACCOUNT_FILTER_FIELDS = frozenset(_ACCOUNT_FILTER_TEXT.split(","))
 CONTACT_FILTER_FIELDS = frozenset(
-    {"Account", "BusinessEmail", "Code", "Created", "Email", "FirstName", "FullName", "ID",
-     "LastName", "Modified", "Phone"}
+    {
+        "Account",
+        "BusinessEmail",
+        "Code",
+        "Created",
+        "Email",
+        "FirstName",
+        "FullName",
+        "ID",
+        "LastName",
+        "Modified",
+        "Phone",
+    }
 )
 
 
@@ -164,21 +175,44 @@ def _written_fields(names: tuple[str, ...]) -> dict[str, Getter]:
         return lambda w: w.fields.get(name)
 
     f: dict[str, Getter] = {name: getter(name) for name in names}
-    f.update({
-        "ID": lambda w: w.id,
-        "Created": lambda w: w.created,
-        "Modified": lambda w: w.modified,
-        "Creator": lambda w: w.creator,
-    })
+    f.update(
+        {
+            "ID": lambda w: w.id,
+            "Created": lambda w: w.created,
+            "Modified": lambda w: w.modified,
+            "Creator": lambda w: w.creator,
+        }
+    )
     return f
 
 
 NOTE_FIELDS = ("Account", "Contact", "Subject", "Notes", "Date", "Document", "User", "Opportunity")
-DOCUMENT_FIELDS = ("Subject", "Type", "Account", "Contact", "DocumentDate", "Body", "Category",
-                   "FinancialTransactionEntryID", "SalesInvoiceNumber", "Language")
+DOCUMENT_FIELDS = (
+    "Subject",
+    "Type",
+    "Account",
+    "Contact",
+    "DocumentDate",
+    "Body",
+    "Category",
+    "FinancialTransactionEntryID",
+    "SalesInvoiceNumber",
+    "Language",
+)
 ATTACHMENT_FIELDS = ("Document", "FileName", "Attachment")
-TASK_FIELDS = ("Account", "Contact", "Description", "Notes", "ActionDate", "TaskType",
-               "CustomTaskType", "User", "Status", "Document", "Opportunity")
+TASK_FIELDS = (
+    "Account",
+    "Contact",
+    "Description",
+    "Notes",
+    "ActionDate",
+    "TaskType",
+    "CustomTaskType",
+    "User",
+    "Status",
+    "Document",
+    "Opportunity",
+)
 
 
 def entities(accounts: Callable[[str], Account | None]) -> dict[str, Entity]:
@@ -187,35 +221,97 @@ def entities(accounts: Callable[[str], Account | None]) -> dict[str, Entity]:
     attachment_fields["FileSize"] = lambda w: w.fields.get("FileSize")
     attachment_fields["Url"] = lambda w: w.fields.get("Url")
     items = [
-        Entity("crm/Accounts", "accounts", "Exact.Web.Api.Models.Account", _account_fields(False),
-               mandatory_filter=ACCOUNT_FILTER_FIELDS),
-        Entity("crm/Contacts", "contacts", "Exact.Web.Api.Models.Contact", _contact_fields(False),
-               mandatory_filter=CONTACT_FILTER_FIELDS),
-        Entity("cashflow/Receivables", "terms", "Exact.Web.Api.Models.Cashflow.Receivable",
-               _term_fields(False)),
-        Entity("read/financial/ReceivablesList", "terms",
-               "Exact.Web.Api.Models.Financial.ReceivablesList", _receivables_list_fields(accounts),
-               key="HID", key_kind="int", select_required=False, include=is_open),
-        Entity("sync/Cashflow/PaymentTerms", "terms",
-               "Exact.Web.Api.Models.Sync.Cashflow.PaymentTerm", _term_fields(True), sync=True),
-        Entity("sync/CRM/Accounts", "accounts", "Exact.Web.Api.Models.Sync.CRM.Account",
-               _account_fields(True), sync=True),
-        Entity("sync/CRM/Contacts", "contacts", "Exact.Web.Api.Models.Sync.CRM.Contact",
-               _contact_fields(True), sync=True),
-        Entity("sync/Deleted", "deleted", "Exact.Web.Api.Models.Sync.Deleted", _DELETED_FIELDS,
-               sync=True),
-        Entity("activities/CommunicationNotes", "notes",
-               "Exact.Web.Api.Models.Activities.CommunicationNote", _written_fields(NOTE_FIELDS),
-               writable=NOTE_FIELDS, required=("Subject",)),
-        Entity("documents/Documents", "documents", "Exact.Web.Api.Models.Documents.Document",
-               _written_fields(DOCUMENT_FIELDS), writable=DOCUMENT_FIELDS,
-               required=("Subject", "Type")),
-        Entity("documents/DocumentAttachments", "attachments",
-               "Exact.Web.Api.Models.Documents.DocumentAttachment", attachment_fields,
-               writable=ATTACHMENT_FIELDS, required=("Document", "FileName", "Attachment")),
-        Entity("activities/Tasks", "tasks", "Exact.Web.Api.Models.Activities.Task",
-               _written_fields(TASK_FIELDS), writable=TASK_FIELDS, required=("Description",),
-               write_only=frozenset({"TaskType"})),
+        Entity(
+            "crm/Accounts",
+            "accounts",
+            "Exact.Web.Api.Models.Account",
+            _account_fields(False),
+            mandatory_filter=ACCOUNT_FILTER_FIELDS,
+        ),
+        Entity(
+            "crm/Contacts",
+            "contacts",
+            "Exact.Web.Api.Models.Contact",
+            _contact_fields(False),
+            mandatory_filter=CONTACT_FILTER_FIELDS,
+        ),
+        Entity(
+            "cashflow/Receivables",
+            "terms",
+            "Exact.Web.Api.Models.Cashflow.Receivable",
+            _term_fields(False),
+        ),
+        Entity(
+            "read/financial/ReceivablesList",
+            "terms",
+            "Exact.Web.Api.Models.Financial.ReceivablesList",
+            _receivables_list_fields(accounts),
+            key="HID",
+            key_kind="int",
+            select_required=False,
+            include=is_open,
+        ),
+        Entity(
+            "sync/Cashflow/PaymentTerms",
+            "terms",
+            "Exact.Web.Api.Models.Sync.Cashflow.PaymentTerm",
+            _term_fields(True),
+            sync=True,
+        ),
+        Entity(
+            "sync/CRM/Accounts",
+            "accounts",
+            "Exact.Web.Api.Models.Sync.CRM.Account",
+            _account_fields(True),
+            sync=True,
+        ),
+        Entity(
+            "sync/CRM/Contacts",
+            "contacts",
+            "Exact.Web.Api.Models.Sync.CRM.Contact",
+            _contact_fields(True),
+            sync=True,
+        ),
+        Entity(
+            "sync/Deleted",
+            "deleted",
+            "Exact.Web.Api.Models.Sync.Deleted",
+            _DELETED_FIELDS,
+            sync=True,
+        ),
+        Entity(
+            "activities/CommunicationNotes",
+            "notes",
+            "Exact.Web.Api.Models.Activities.CommunicationNote",
+            _written_fields(NOTE_FIELDS),
+            writable=NOTE_FIELDS,
+            required=("Subject",),
+        ),
+        Entity(
+            "documents/Documents",
+            "documents",
+            "Exact.Web.Api.Models.Documents.Document",
+            _written_fields(DOCUMENT_FIELDS),
+            writable=DOCUMENT_FIELDS,
+            required=("Subject", "Type"),
+        ),
+        Entity(
+            "documents/DocumentAttachments",
+            "attachments",
+            "Exact.Web.Api.Models.Documents.DocumentAttachment",
+            attachment_fields,
+            writable=ATTACHMENT_FIELDS,
+            required=("Document", "FileName", "Attachment"),
+        ),
+        Entity(
+            "activities/Tasks",
+            "tasks",
+            "Exact.Web.Api.Models.Activities.Task",
+            _written_fields(TASK_FIELDS),
+            writable=TASK_FIELDS,
+            required=("Description",),
+            write_only=frozenset({"TaskType"}),
+        ),
     ]
     return {e.path: e for e in items}
 

@@ -28,14 +28,59 @@ DEMO_CLIENT_SECRET = "sandbox-secret-NL-7hQm2"  # noqa: S105 - a fake, printed o
 DEMO_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 DEMO_DIVISIONS = ((1234567, "Demo Installatietechniek B.V."), (1234568, "Demo Holding B.V."))
 
-_PREFIXES = ("Bakkerij", "Installatiebedrijf", "Autobedrijf", "Drukkerij", "Transport",
-             "Bouwbedrijf", "Schildersbedrijf", "Hoveniersbedrijf", "Adviesbureau", "Groothandel",
-             "Kapsalon", "Café", "Dakdekker", "Loodgieter", "Tandartspraktijk")
+_PREFIXES = (
+    "Bakkerij",
+    "Installatiebedrijf",
+    "Autobedrijf",
+    "Drukkerij",
+    "Transport",
+    "Bouwbedrijf",
+    "Schildersbedrijf",
+    "Hoveniersbedrijf",
+    "Adviesbureau",
+    "Groothandel",
+    "Kapsalon",
+    "Café",
+    "Dakdekker",
+    "Loodgieter",
+    "Tandartspraktijk",
+)
 _STREETS = ("Stationsstraat", "Kerkweg", "Industrieweg", "Havenkade", "Marktplein", "Dorpsstraat")
-_NAMES = ("de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
-          "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer")
-_FIRST = ("Anna", "Bram", "Daan", "Emma", "Fleur", "Joost", "Lotte", "Mark", "Noor", "Pieter",
-          "Sanne", "Tim", "Yara", "Kees", "Ingrid")
+_NAMES = (
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+)
+_FIRST = (
+    "Anna",
+    "Bram",
+    "Daan",
+    "Emma",
+    "Fleur",
+    "Joost",
+    "Lotte",
+    "Mark",
+    "Noor",
+    "Pieter",
+    "Sanne",
+    "Tim",
+    "Yara",
+    "Kees",
+    "Ingrid",
+)
 
 
 def _guid(rng: random.Random) -> str:
@@ -101,7 +146,7 @@ class PaymentSimulator:
                 if account is None:
                     continue
                 plan = self.schedule(term, account.habit or "on_time", mails_seen(account.email))
-                for when, amount in plan[len(term.payments):]:
+                for when, amount in plan[len(term.payments) :]:
                     if when > day:
                         break
                     pay = min(amount, term.open_amount)
@@ -128,8 +173,11 @@ def seed_demo(
     chosen = DEMO_DIVISIONS[: max(1, min(divisions, len(DEMO_DIVISIONS)))]
     user_id = _guid(rng)
     user = state.users.get(user_id) or state.add_user_with_divisions(
-        "demo.boekhouder", list(chosen), full_name="Demo Boekhouder",
-        email="boekhouding@demo-installatie.example", user_id=user_id,
+        "demo.boekhouder",
+        list(chosen),
+        full_name="Demo Boekhouder",
+        email="boekhouding@demo-installatie.example",
+        user_id=user_id,
     )
     habits = [h for h, w in zip(HABITS, _HABIT_WEIGHTS, strict=True) for _ in range(w)]
     account_ids: dict[int, list[str]] = {}
@@ -150,24 +198,37 @@ def seed_demo(
             language = "EN" if rng.random() < 0.15 else "NL"
             email = f"administratie@{_slug(name)}.example"
             habit = picked[n % len(picked)]
-            account = state.add_account(code, name_bv, email=email, code=100 + n,
-                                        language=language, habit=habit, id=_guid(rng),
-                                        city=rng.choice(("Utrecht", "Zwolle", "Delft", "Breda")),
-                                        # from n, not rng: the seeded ledgers stay as they were
-                                        address_line1=f"{_STREETS[n % len(_STREETS)]} {n + 1}",
-                                        postcode=f"{1000 + (n * 379) % 8999:04d} "
-                                                 f"{'ABCDEGHJ'[n % 8]}{'KLMNPRST'[n // 8 % 8]}")
+            account = state.add_account(
+                code,
+                name_bv,
+                email=email,
+                code=100 + n,
+                language=language,
+                habit=habit,
+                id=_guid(rng),
+                city=rng.choice(("Utrecht", "Zwolle", "Delft", "Breda")),
+                # from n, not rng: the seeded ledgers stay as they were
+                address_line1=f"{_STREETS[n % len(_STREETS)]} {n + 1}",
+                postcode=f"{1000 + (n * 379) % 8999:04d} "
+                f"{'ABCDEGHJ'[n % 8]}{'KLMNPRST'[n // 8 % 8]}",
+            )
             first = rng.choice(_FIRST)
-            state.add_contact(code, account.id, first, rng.choice(_NAMES), email=email,
-                              id=_guid(rng))
+            state.add_contact(
+                code, account.id, first, rng.choice(_NAMES), email=email, id=_guid(rng)
+            )
             account_ids[code].append(account.id)
             for _ in range(rng.randint(4, 12)):
                 invoice_date = today - timedelta(days=rng.randint(0, history_days))
                 days = rng.choice((14, 30, 30, 30))
                 amount = Decimal(rng.randint(9_500, 450_000)) / 100
                 term = state.add_receivable(
-                    code, account.id, amount, invoice_date, invoice_date + timedelta(days=days),
-                    description=f"Factuur werkzaamheden {invoice_date:%B %Y}", id=_guid(rng),
+                    code,
+                    account.id,
+                    amount,
+                    invoice_date,
+                    invoice_date + timedelta(days=days),
+                    description=f"Factuur werkzaamheden {invoice_date:%B %Y}",
+                    id=_guid(rng),
                 )
                 receivable_ids[code].append(term.id)
                 # history: Exact's own reminders 7 and 21 days after the due date
@@ -188,8 +249,15 @@ def seed_demo(
                 if when >= today:
                     break
                 state.record_payment(code, term.id, min(amount, term.open_amount), when)
-    return DemoInfo(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, user.id,
-                    tuple(c for c, _ in chosen), account_ids, receivable_ids)
+    return DemoInfo(
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_REDIRECT_URI,
+        user.id,
+        tuple(c for c, _ in chosen),
+        account_ids,
+        receivable_ids,
+    )
 
 
 def demo_tokens(state: ExactState, info: DemoInfo) -> TokenSet:
@@ -243,15 +311,24 @@ def bulk_ledger(
         if division not in state.divisions:
             state.add_division(division, f"Bulk {division}")
         for n in range(accounts):
-            acc = state.add_account(division, f"Klant {n:05d} B.V.",
-                                    email=f"klant{n:05d}@bulk.example", code=10_000 + n,
-                                    habit=HABITS[n % len(HABITS)], id=_guid(rng))
+            acc = state.add_account(
+                division,
+                f"Klant {n:05d} B.V.",
+                email=f"klant{n:05d}@bulk.example",
+                code=10_000 + n,
+                habit=HABITS[n % len(HABITS)],
+                id=_guid(rng),
+            )
             account_ids.append(acc.id)
         for n in range(receivables):
             invoice_date = today - timedelta(days=rng.randint(0, 365))
             term = state.add_receivable(
-                division, account_ids[n % accounts], Decimal(rng.randint(1_000, 500_000)) / 100,
-                invoice_date, invoice_date + timedelta(days=30), id=_guid(rng),
+                division,
+                account_ids[n % accounts],
+                Decimal(rng.randint(1_000, 500_000)) / 100,
+                invoice_date,
+                invoice_date + timedelta(days=30),
+                id=_guid(rng),
                 description=f"Factuur {n}",
             )
             receivable_ids.append(term.id)

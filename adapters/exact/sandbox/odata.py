@@ -350,7 +350,7 @@ def atom_feed(rows: list[dict[str, Any]], title: str, next_url: str | None) -> b
         '<feed xmlns="http://www.w3.org/2005/Atom" '
         'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
         'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata">',
-        f"<title type=\"text\">{escape(title)}</title>",
+        f'<title type="text">{escape(title)}</title>',
     ]
     for row in rows:
         meta = row.get("__metadata", {})

@@ -259,7 +259,10 @@ class DivisionData:
         self.terms: dict[str, PaymentTerm] = {}
         self.deleted: dict[str, Deleted] = {}
         self.written: dict[str, dict[str, Written]] = {
-            "notes": {}, "documents": {}, "attachments": {}, "tasks": {}
+            "notes": {},
+            "documents": {},
+            "attachments": {},
+            "tasks": {},
         }
         self.next_entry = 25_000_001
         self.next_hid = 1
@@ -351,9 +354,7 @@ class ExactState:
 
     # --- setup ------------------------------------------------------------------------------
 
-    def add_app(
-        self, client_id: str, client_secret: str, redirect_uris: Iterable[str] = ()
-    ) -> App:
+    def add_app(self, client_id: str, client_secret: str, redirect_uris: Iterable[str] = ()) -> App:
         with self.lock:
             app = App(client_id, client_secret, list(redirect_uris))
             self.apps[client_id] = app
@@ -426,9 +427,16 @@ class ExactState:
             now = self._now()
             number = code if code is not None else 1000 + len(dd.accounts) + 1
             account = Account(
-                id=id or self.new_guid(), created=now, modified=now, timestamp=0,
-                code=str(number).strip().rjust(18), name=name, email=email, language=language,
-                habit=habit, **extra,
+                id=id or self.new_guid(),
+                created=now,
+                modified=now,
+                timestamp=0,
+                code=str(number).strip().rjust(18),
+                name=name,
+                email=email,
+                language=language,
+                habit=habit,
+                **extra,
             )
             self._stamp(dd, dd.accounts, account)
             return account
@@ -448,9 +456,16 @@ class ExactState:
             account = dd.accounts[account_id]
             now = self._now()
             contact = Contact(
-                id=id or self.new_guid(), created=now, modified=now, timestamp=0,
-                account=account_id, first_name=first_name, last_name=last_name, email=email,
-                language=account.language, is_main=is_main,
+                id=id or self.new_guid(),
+                created=now,
+                modified=now,
+                timestamp=0,
+                account=account_id,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                language=account.language,
+                is_main=is_main,
             )
             self._stamp(dd, dd.contacts, contact)
             if is_main:
@@ -481,12 +496,22 @@ class ExactState:
             total = Decimal(str(amount)).quantize(CENT)
             number = invoice_number if invoice_number is not None else entry
             term = PaymentTerm(
-                id=id or self.new_guid(), created=now, modified=now, timestamp=0,
-                account=account_id, invoice_number=number, entry_number=entry,
-                entry_id=self.new_guid(), description=description or f"Factuur {number}",
-                your_ref=your_ref, invoice_date=invoice_date,
-                due_date=due_date or invoice_date + timedelta(days=30), amount_dc=total,
-                open_amount=total, currency=currency, hid=dd.next_hid,
+                id=id or self.new_guid(),
+                created=now,
+                modified=now,
+                timestamp=0,
+                account=account_id,
+                invoice_number=number,
+                entry_number=entry,
+                entry_id=self.new_guid(),
+                description=description or f"Factuur {number}",
+                your_ref=your_ref,
+                invoice_date=invoice_date,
+                due_date=due_date or invoice_date + timedelta(days=30),
+                amount_dc=total,
+                open_amount=total,
+                currency=currency,
+                hid=dd.next_hid,
             )
             dd.next_hid += 1
             self._stamp(dd, dd.terms, term)
@@ -524,9 +549,14 @@ class ExactState:
             rows.pop(record_id)
             now = self._now()
             gone = Deleted(
-                id=self.new_guid(), created=now, modified=now, timestamp=0,
-                entity_key=record_id, entity_type=ENTITY_TYPES[table],
-                deleted_by=deleted_by or next(iter(self.users), ""), division=division,
+                id=self.new_guid(),
+                created=now,
+                modified=now,
+                timestamp=0,
+                entity_key=record_id,
+                entity_type=ENTITY_TYPES[table],
+                deleted_by=deleted_by or next(iter(self.users), ""),
+                division=division,
             )
             self._stamp(dd, dd.deleted, gone)
 
@@ -555,8 +585,13 @@ class ExactState:
                     fields[ref] = str(fields[ref]).lower()
             now = self._now()
             item = Written(
-                id=self.new_guid(), created=now, modified=now, timestamp=0, kind=kind,
-                fields=fields, creator=creator,
+                id=self.new_guid(),
+                created=now,
+                modified=now,
+                timestamp=0,
+                kind=kind,
+                fields=fields,
+                creator=creator,
             )
             self._stamp(dd, dd.written[kind], item)
             return item
@@ -590,16 +625,12 @@ class ExactState:
 
     def attachment_bytes(self, division: int, attachment_id: str) -> bytes:
         with self.lock:
-            data: bytes = self.data(division).written["attachments"][attachment_id].fields[
-                "_bytes"
-            ]
+            data: bytes = self.data(division).written["attachments"][attachment_id].fields["_bytes"]
             return data
 
     # --- OAuth ------------------------------------------------------------------------------
 
-    def issue_code(
-        self, client_id: str, redirect_uri: str, user_id: str | None = None
-    ) -> str:
+    def issue_code(self, client_id: str, redirect_uri: str, user_id: str | None = None) -> str:
         with self.lock:
             app = self.apps.get(client_id)
             if app is None:
@@ -614,7 +645,10 @@ class ExactState:
                 raise OAuthError(400, "access_denied", "Unknown user.")
             code = "stampNL001." + secrets.token_urlsafe(24)
             self._codes[code] = AuthCode(
-                code, client_id, user_id, redirect_uri,
+                code,
+                client_id,
+                user_id,
+                redirect_uri,
                 self._now() + timedelta(seconds=self.limits.code_ttl),
             )
             return code
@@ -631,11 +665,17 @@ class ExactState:
         self._refresh[refresh] = (chain.id, False)
         self._refresh_seq[refresh] = chain.issued
         self._access[access] = AccessToken(
-            access, chain.client_id, chain.user_id, now,
-            now + timedelta(seconds=self.limits.access_ttl), chain.id, chain.issued,
+            access,
+            chain.client_id,
+            chain.user_id,
+            now,
+            now + timedelta(seconds=self.limits.access_ttl),
+            chain.id,
+            chain.issued,
         )
-        return TokenSet(access, refresh, str(self.limits.access_ttl), chain.client_id,
-                        chain.user_id)
+        return TokenSet(
+            access, refresh, str(self.limits.access_ttl), chain.client_id, chain.user_id
+        )
 
     def _new_chain(self, client_id: str, user_id: str, now: datetime) -> TokenChain:
         chain = TokenChain(len(self._chains) + 1, client_id, user_id, "", now, now)
@@ -701,7 +741,8 @@ class ExactState:
             expires = chain.refresh_issued_at + self.limits.refresh_ttl
             if now >= expires:
                 raise OAuthError(
-                    400, "invalid_request",
+                    400,
+                    "invalid_request",
                     f"The refresh token expired at {_dotnet(expires)} and it is now "
                     f"{_dotnet(now)}.",
                 )
@@ -711,7 +752,9 @@ class ExactState:
                     chain.dead = True
                 message = "Rate limit exceeded: access_token not expired"
                 raise OAuthError(
-                    self.limits.too_early_status, "access_denied", message,
+                    self.limits.too_early_status,
+                    "access_denied",
+                    message,
                     {"Reason": f"TooEarlyToRefreshTokens: {message}"},
                 )
             self._first_use(chain, seq)
@@ -723,7 +766,7 @@ class ExactState:
         chain.floor = max(chain.floor, seq)
 
     def refresh_token_state(self, token: str) -> str:
-        """"live", "retired" (presenting it answers "Old refresh token used.") or "unknown";
+        """ "live", "retired" (presenting it answers "Old refresh token used.") or "unknown";
         for tests that check no token chain was lost."""
         with self.lock:
             found = self._refresh.get(token)
@@ -738,8 +781,9 @@ class ExactState:
         key = (client_id, user_id, now.date())
         if self._token_day[key] >= self.limits.token_daily:
             message = "Rate limit exceeded: token request limit reached"
-            raise OAuthError(400, "access_denied", message,
-                             {"Reason": f"TooManyTokenRequests: {message}"})
+            raise OAuthError(
+                400, "access_denied", message, {"Reason": f"TooManyTokenRequests: {message}"}
+            )
         self._token_day[key] += 1
 
     def authenticate(self, authorization: str) -> AccessToken:
@@ -748,15 +792,23 @@ class ExactState:
             scheme, _, token = authorization.partition(" ")
             found = self._access.get(token.strip()) if scheme.lower() == "bearer" else None
             if found is None:
-                raise ApiError(401, "Unauthorized", {
-                    "WWW-Authenticate": 'Bearer error="invalid_token", '
-                    'error_description="access token invalid"'
-                })
+                raise ApiError(
+                    401,
+                    "Unauthorized",
+                    {
+                        "WWW-Authenticate": 'Bearer error="invalid_token", '
+                        'error_description="access token invalid"'
+                    },
+                )
             if self._now() >= found.expires_at:
-                raise ApiError(401, "Unauthorized", {
-                    "WWW-Authenticate": 'Bearer error="invalid_token", error_description='
-                    '"message expired: access token expired"'
-                })
+                raise ApiError(
+                    401,
+                    "Unauthorized",
+                    {
+                        "WWW-Authenticate": 'Bearer error="invalid_token", error_description='
+                        '"message expired: access token expired"'
+                    },
+                )
             if found.chain in self._chains:
                 self._first_use(self._chains[found.chain], found.seq)
             return found
@@ -774,11 +826,13 @@ class ExactState:
         }
         if not minutely_only:
             midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
-            headers.update({
-                "X-RateLimit-Limit": str(self.limits.daily),
-                "X-RateLimit-Remaining": str(max(0, self.limits.daily - day_used)),
-                "X-RateLimit-Reset": _ms(midnight),
-            })
+            headers.update(
+                {
+                    "X-RateLimit-Limit": str(self.limits.daily),
+                    "X-RateLimit-Remaining": str(max(0, self.limits.daily - day_used)),
+                    "X-RateLimit-Reset": _ms(midnight),
+                }
+            )
         return headers
 
     def count_api_call(self, client_id: str, division: int) -> RateVerdict:
@@ -792,8 +846,9 @@ class ExactState:
                 return RateVerdict(False, self._rate_headers(self._minute[mkey], 0, now, True))
             if self._day[dkey] >= self.limits.daily:
                 self.stats.throttled += 1
-                return RateVerdict(False, self._rate_headers(self._minute[mkey], self._day[dkey],
-                                                             now))
+                return RateVerdict(
+                    False, self._rate_headers(self._minute[mkey], self._day[dkey], now)
+                )
             self._minute[mkey] += 1
             self._day[dkey] += 1
             return RateVerdict(True, self._rate_headers(self._minute[mkey], self._day[dkey], now))
@@ -833,8 +888,9 @@ class ExactState:
 def decode_attachment(value: Any) -> bytes:
     """Exact's `Attachment` is a base64 Byte[]; anything else is a conversion error."""
     if not isinstance(value, str):
-        raise ApiError(400, "Error converting the value to type 'Byte[]' for property "
-                            "'Attachment'.")
+        raise ApiError(
+            400, "Error converting the value to type 'Byte[]' for property 'Attachment'."
+        )
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):

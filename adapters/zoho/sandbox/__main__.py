@@ -18,8 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--seed", type=int, default=42, help="random seed of the demo ledger")
     parser.add_argument("--empty", action="store_true", help="serve no demo ledger")
-    parser.add_argument("--manual-clock", action="store_true",
-                        help="run on a SandboxClock moved through POST /_sandbox/clock")
+    parser.add_argument(
+        "--manual-clock",
+        action="store_true",
+        help="run on a SandboxClock moved through POST /_sandbox/clock",
+    )
     args = parser.parse_args(argv)
 
     if args.manual_clock:
@@ -36,9 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  client_secret   {info.client_secret}")
         print(f"  redirect_uri    {info.redirect_uri}")
         print(f"  refresh_token   {tokens.refresh_token}")
-        print(f"  authorize       {server.url}/oauth/v2/auth?scope=ZohoBooks.fullaccess.all"
-              f"&client_id={info.client_id}&response_type=code&access_type=offline"
-              f"&prompt=consent&redirect_uri={info.redirect_uri}&state=x")
+        print(
+            f"  authorize       {server.url}/oauth/v2/auth?scope=ZohoBooks.fullaccess.all"
+            f"&client_id={info.client_id}&response_type=code&access_type=offline"
+            f"&prompt=consent&redirect_uri={info.redirect_uri}&state=x"
+        )
     print("Ctrl-C to stop.", flush=True)
     try:
         threading.Event().wait()

@@ -125,7 +125,9 @@ def _register_oauth(app: ZohoRouter, state: ZohoState) -> None:
             return _error_page(400, "Invalid OAuth Scope")
         try:
             code = state.issue_code(
-                q.get("client_id", ""), redirect_uri, scopes,
+                q.get("client_id", ""),
+                redirect_uri,
+                scopes,
                 offline=q.get("access_type", "online") == "offline",
                 consent=q.get("prompt", "") == "consent",
                 user_id=q.get("sandbox_user") or None,
@@ -246,45 +248,63 @@ def _person(person: Any) -> dict[str, Any]:
         "phone": person.phone,
         "mobile": "",
         "is_primary_contact": person.is_primary_contact,
-        "communication_preference": {"is_email_enabled": bool(person.email),
-                                     "is_sms_enabled": False, "is_whatsapp_enabled": False},
+        "communication_preference": {
+            "is_email_enabled": bool(person.email),
+            "is_sms_enabled": False,
+            "is_whatsapp_enabled": False,
+        },
         "enable_portal": False,
     }
 
 
-def _invoice_detail(state: ZohoState, od: OrgData, inv: Invoice, request: Request,
-                    today: date) -> dict[str, Any]:
+def _invoice_detail(
+    state: ZohoState, od: OrgData, inv: Invoice, request: Request, today: date
+) -> dict[str, Any]:
     out = _invoice_summary(state, od, inv, today)
     contact = od.contacts.get(inv.customer_id)
     persons = contact.persons if contact else []
     paid = inv.total - inv.balance if inv.state != "void" else Decimal("0.00")
-    out.update({
-        "payment_terms": (inv.due_date - inv.invoice_date).days,
-        "payment_terms_label": f"Net {(inv.due_date - inv.invoice_date).days}",
-        "contact_persons_associated": [
-            {"contact_person_id": p.contact_person_id,
-             "contact_person_name": f"{p.first_name} {p.last_name}".strip(),
-             "first_name": p.first_name, "last_name": p.last_name,
-             "contact_person_email": p.email, "phone": p.phone, "mobile": "",
-             "communication_preference": {"is_email_enabled": bool(p.email),
-                                          "is_sms_enabled": False,
-                                          "is_whatsapp_enabled": False}}
-            for p in persons
-        ],
-        "line_items": [{
-            "line_item_id": f"{inv.invoice_id}1", "name": "Services",
-            "description": f"Invoice {inv.invoice_number}", "item_order": 1,
-            "rate": _amount(state, inv.total), "quantity": 1.0,
-            "item_total": _amount(state, inv.total),
-        }],
-        "sub_total": _amount(state, inv.total),
-        "tax_total": _amount(state, Decimal("0.00")),
-        "payment_reminder_enabled": inv.payment_reminder_enabled,
-        "payment_made": _amount(state, paid),
-        "credits_applied": _amount(state, Decimal("0.00")),
-        "allow_partial_payments": True,
-        "invoice_url": f"{_base_url(request)}/secure?InvoiceID={inv.invoice_id}",
-    })
+    out.update(
+        {
+            "payment_terms": (inv.due_date - inv.invoice_date).days,
+            "payment_terms_label": f"Net {(inv.due_date - inv.invoice_date).days}",
+            "contact_persons_associated": [
+                {
+                    "contact_person_id": p.contact_person_id,
+                    "contact_person_name": f"{p.first_name} {p.last_name}".strip(),
+                    "first_name": p.first_name,
+                    "last_name": p.last_name,
+                    "contact_person_email": p.email,
+                    "phone": p.phone,
+                    "mobile": "",
+                    "communication_preference": {
+                        "is_email_enabled": bool(p.email),
+                        "is_sms_enabled": False,
+                        "is_whatsapp_enabled": False,
+                    },
+                }
+                for p in persons
+            ],
+            "line_items": [
+                {
+                    "line_item_id": f"{inv.invoice_id}1",
+                    "name": "Services",
+                    "description": f"Invoice {inv.invoice_number}",
+                    "item_order": 1,
+                    "rate": _amount(state, inv.total),
+                    "quantity": 1.0,
+                    "item_total": _amount(state, inv.total),
+                }
+            ],
+            "sub_total": _amount(state, inv.total),
+            "tax_total": _amount(state, Decimal("0.00")),
+            "payment_reminder_enabled": inv.payment_reminder_enabled,
+            "payment_made": _amount(state, paid),
+            "credits_applied": _amount(state, Decimal("0.00")),
+            "allow_partial_payments": True,
+            "invoice_url": f"{_base_url(request)}/secure?InvoiceID={inv.invoice_id}",
+        }
+    )
     return out
 
 
@@ -316,26 +336,38 @@ def _contact_summary(state: ZohoState, od: OrgData, c: Contact) -> dict[str, Any
 def _contact_detail(state: ZohoState, od: OrgData, c: Contact) -> dict[str, Any]:
     out = _contact_summary(state, od, c)
     outstanding = _amount(state, _outstanding(od, c.contact_id))
-    out.update({
-        "customer_sub_type": c.customer_sub_type,
-        "payment_reminder_enabled": c.payment_reminder_enabled,
-        "language_code": c.language_code,
-        "outstanding_receivable_amount_bcy": outstanding,
-        "primary_contact_id": c.primary.contact_person_id if c.primary else "",
-        "credit_limit": 0.0,
-        "contact_persons": [_person(p) for p in c.persons],
-        "custom_fields": [],
-        "billing_address": {"attention": "", "address": "", "street2": "", "city": "",
-                            "state": "", "zip": "", "country": "", **c.billing_address},
-    })
+    out.update(
+        {
+            "customer_sub_type": c.customer_sub_type,
+            "payment_reminder_enabled": c.payment_reminder_enabled,
+            "language_code": c.language_code,
+            "outstanding_receivable_amount_bcy": outstanding,
+            "primary_contact_id": c.primary.contact_person_id if c.primary else "",
+            "credit_limit": 0.0,
+            "contact_persons": [_person(p) for p in c.persons],
+            "custom_fields": [],
+            "billing_address": {
+                "attention": "",
+                "address": "",
+                "street2": "",
+                "city": "",
+                "state": "",
+                "zip": "",
+                "country": "",
+                **c.billing_address,
+            },
+        }
+    )
     return out
 
 
 def _payment_summary(state: ZohoState, od: OrgData, p: CustomerPayment) -> dict[str, Any]:
     zone = od.org.zone
     contact = od.contacts.get(p.customer_id)
-    numbers = [od.invoices[i].invoice_number if i in od.invoices else
-               od.deleted_invoices[i].invoice_number for i, _ in p.applied]
+    numbers = [
+        od.invoices[i].invoice_number if i in od.invoices else od.deleted_invoices[i].invoice_number
+        for i, _ in p.applied
+    ]
     unused = p.amount - sum((a for _, a in p.applied), Decimal(0))
     out = {
         "payment_id": p.payment_id,
@@ -367,36 +399,51 @@ def _payment_detail(state: ZohoState, od: OrgData, p: CustomerPayment) -> dict[s
     invoices = []
     for invoice_id, applied in p.applied:
         inv = od.invoices.get(invoice_id) or od.deleted_invoices[invoice_id]
-        invoices.append({
-            "invoice_id": invoice_id, "invoice_number": inv.invoice_number,
-            "date": _day(inv.invoice_date), "invoice_amount": _amount(state, inv.total),
-            "amount_applied": _amount(state, applied),
-            "balance_amount": _amount(state, inv.balance),
-        })
-    out.update({
-        "amount_refunded": _amount(state, Decimal("0.00")),
-        "bank_charges": _amount(state, Decimal("0.00")),
-        "email": contact.email if contact else "",
-        "invoices": invoices,
-        "currency_symbol": od.org.currency_symbol,
-        "custom_fields": [],
-        "created_time": zoho_time(p.created_time, od.org.zone),
-        "last_modified_time": zoho_time(p.last_modified_time, od.org.zone),
-    })
+        invoices.append(
+            {
+                "invoice_id": invoice_id,
+                "invoice_number": inv.invoice_number,
+                "date": _day(inv.invoice_date),
+                "invoice_amount": _amount(state, inv.total),
+                "amount_applied": _amount(state, applied),
+                "balance_amount": _amount(state, inv.balance),
+            }
+        )
+    out.update(
+        {
+            "amount_refunded": _amount(state, Decimal("0.00")),
+            "bank_charges": _amount(state, Decimal("0.00")),
+            "email": contact.email if contact else "",
+            "invoices": invoices,
+            "currency_symbol": od.org.currency_symbol,
+            "custom_fields": [],
+            "created_time": zoho_time(p.created_time, od.org.zone),
+            "last_modified_time": zoho_time(p.last_modified_time, od.org.zone),
+        }
+    )
     return out
 
 
 def _organization(od: OrgData) -> dict[str, Any]:
     org = od.org
     return {
-        "organization_id": org.organization_id, "name": org.name,
-        "contact_name": org.contact_name, "email": org.email,
-        "is_default_org": org.is_default_org, "plan_type": 130, "plan_name": org.plan_name,
-        "plan_period": "Monthly", "language_code": org.language_code,
-        "fiscal_year_start_month": 0, "account_created_date": org.created.isoformat(),
-        "time_zone": org.time_zone, "is_org_active": True,
-        "currency_id": f"{org.organization_id}000", "currency_code": org.currency_code,
-        "currency_symbol": org.currency_symbol, "currency_format": "###,##0.00",
+        "organization_id": org.organization_id,
+        "name": org.name,
+        "contact_name": org.contact_name,
+        "email": org.email,
+        "is_default_org": org.is_default_org,
+        "plan_type": 130,
+        "plan_name": org.plan_name,
+        "plan_period": "Monthly",
+        "language_code": org.language_code,
+        "fiscal_year_start_month": 0,
+        "account_created_date": org.created.isoformat(),
+        "time_zone": org.time_zone,
+        "is_org_active": True,
+        "currency_id": f"{org.organization_id}000",
+        "currency_code": org.currency_code,
+        "currency_symbol": org.currency_symbol,
+        "currency_format": "###,##0.00",
         "price_precision": 2,
     }
 
@@ -404,11 +451,18 @@ def _organization(od: OrgData) -> dict[str, Any]:
 def _comment(od: OrgData, inv: Invoice, c: Any) -> dict[str, Any]:
     local = c.at.astimezone(od.org.zone)
     return {
-        "comment_id": c.comment_id, "invoice_id": inv.invoice_id,
-        "description": c.description, "commented_by_id": "", "commented_by": c.commented_by,
-        "comment_type": c.comment_type, "operation_type": c.operation_type,
-        "date": local.date().isoformat(), "date_description": "",
-        "time": local.strftime("%I:%M %p"), "transaction_id": "", "transaction_type": "",
+        "comment_id": c.comment_id,
+        "invoice_id": inv.invoice_id,
+        "description": c.description,
+        "commented_by_id": "",
+        "commented_by": c.commented_by,
+        "comment_type": c.comment_type,
+        "operation_type": c.operation_type,
+        "date": local.date().isoformat(),
+        "date_description": "",
+        "time": local.strftime("%I:%M %p"),
+        "transaction_id": "",
+        "transaction_type": "",
         "show_comment_to_clients": c.show_comment_to_clients,
     }
 
@@ -416,20 +470,57 @@ def _comment(od: OrgData, inv: Invoice, c: Any) -> dict[str, Any]:
 # --- lists ----------------------------------------------------------------------------------------
 
 _SORTS: dict[str, tuple[str, ...]] = {
-    "invoices": ("customer_name", "invoice_number", "date", "due_date", "total", "balance",
-                 "created_time"),
-    "contacts": ("contact_name", "first_name", "last_name", "email",
-                 "outstanding_receivable_amount", "created_time", "last_modified_time"),
-    "customerpayments": ("customer_name", "payment_number", "date", "amount", "reference_number",
-                         "created_time", "last_modified_time"),
+    "invoices": (
+        "customer_name",
+        "invoice_number",
+        "date",
+        "due_date",
+        "total",
+        "balance",
+        "created_time",
+    ),
+    "contacts": (
+        "contact_name",
+        "first_name",
+        "last_name",
+        "email",
+        "outstanding_receivable_amount",
+        "created_time",
+        "last_modified_time",
+    ),
+    "customerpayments": (
+        "customer_name",
+        "payment_number",
+        "date",
+        "amount",
+        "reference_number",
+        "created_time",
+        "last_modified_time",
+    ),
 }
 _REPORTS = {"invoices": "Invoices", "contacts": "Contacts", "customerpayments": "Customer Payments"}
-_INVOICE_STATUSES = ("sent", "draft", "overdue", "paid", "void", "unpaid", "partially_paid",
-                     "viewed")
-_FILTER_BY = {"Status.All": None, "Status.Sent": "sent", "Status.Draft": "draft",
-              "Status.OverDue": "overdue", "Status.Overdue": "overdue", "Status.Paid": "paid",
-              "Status.Void": "void", "Status.Unpaid": "unpaid",
-              "Status.PartiallyPaid": "partially_paid", "Status.Viewed": "viewed"}
+_INVOICE_STATUSES = (
+    "sent",
+    "draft",
+    "overdue",
+    "paid",
+    "void",
+    "unpaid",
+    "partially_paid",
+    "viewed",
+)
+_FILTER_BY = {
+    "Status.All": None,
+    "Status.Sent": "sent",
+    "Status.Draft": "draft",
+    "Status.OverDue": "overdue",
+    "Status.Overdue": "overdue",
+    "Status.Paid": "paid",
+    "Status.Void": "void",
+    "Status.Unpaid": "unpaid",
+    "Status.PartiallyPaid": "partially_paid",
+    "Status.Viewed": "viewed",
+}
 
 
 def _int_param(q: dict[str, str], name: str, default: int) -> int:
@@ -459,15 +550,15 @@ def _status_matches(status: str, wanted: str) -> bool:
     return status == wanted
 
 
-def _rows(state: ZohoState, od: OrgData, kind: str, q: dict[str, str], today: date
-          ) -> tuple[list[Any], str, str, str]:
+def _rows(
+    state: ZohoState, od: OrgData, kind: str, q: dict[str, str], today: date
+) -> tuple[list[Any], str, str, str]:
     """Filter and sort one list; returns (records, sort column, order, applied filter)."""
     zone = od.org.zone
     sort_column = q.get("sort_column", "").strip() or "created_time"
     if sort_column not in _SORTS[kind]:
         raise invalid("sort_column")
-    order = q.get("sort_order", "").strip().upper() or (
-        "D" if "sort_column" not in q else "A")
+    order = q.get("sort_order", "").strip().upper() or ("D" if "sort_column" not in q else "A")
     if order not in ("A", "D"):
         raise invalid("sort_order")
     since: datetime | None = None
@@ -498,10 +589,14 @@ def _rows(state: ZohoState, od: OrgData, kind: str, q: dict[str, str], today: da
         start, end = _date_param(q, "date_start"), _date_param(q, "date_end")
         due_before, due_after = _date_param(q, "due_date_before"), _date_param(q, "due_date_after")
         search = q.get("search_text", "").strip().lower()
-        pool = ([od.invoices[i] for i in od.by_customer.get(customer, [])] if customer
-                else list(od.invoices.values()))
+        pool = (
+            [od.invoices[i] for i in od.by_customer.get(customer, [])]
+            if customer
+            else list(od.invoices.values())
+        )
         records = [
-            inv for inv in pool
+            inv
+            for inv in pool
             if modified_ok(inv.last_modified_time)
             and (not wanted or _status_matches(inv.status(today), wanted))
             and (not number or inv.invoice_number == number)
@@ -509,15 +604,21 @@ def _rows(state: ZohoState, od: OrgData, kind: str, q: dict[str, str], today: da
             and (end is None or inv.invoice_date <= end)
             and (due_before is None or inv.due_date < due_before)
             and (due_after is None or inv.due_date > due_after)
-            and (not search or search in inv.invoice_number.lower()
-                 or search in od.contacts[inv.customer_id].contact_name.lower())
+            and (
+                not search
+                or search in inv.invoice_number.lower()
+                or search in od.contacts[inv.customer_id].contact_name.lower()
+            )
         ]
     elif kind == "contacts":
         contact_type = q.get("contact_type", "").strip()
         if contact_type not in ("", "customer", "vendor"):
             raise invalid("contact_type")
-        status_filter = {"Status.All": None, "Status.Active": "active",
-                         "Status.Inactive": "inactive"}
+        status_filter = {
+            "Status.All": None,
+            "Status.Active": "active",
+            "Status.Inactive": "inactive",
+        }
         fb = q.get("filter_by", "").strip() or "Status.All"
         if fb not in status_filter:
             raise invalid("filter_by")
@@ -525,7 +626,8 @@ def _rows(state: ZohoState, od: OrgData, kind: str, q: dict[str, str], today: da
         email = q.get("email", "").strip().lower()
         search = q.get("search_text", "").strip().lower()
         records = [
-            c for c in od.contacts.values()
+            c
+            for c in od.contacts.values()
             if modified_ok(c.last_modified_time)
             and (not contact_type or c.contact_type == contact_type)
             and (status_filter[fb] is None or c.status == status_filter[fb])
@@ -536,7 +638,8 @@ def _rows(state: ZohoState, od: OrgData, kind: str, q: dict[str, str], today: da
         start, end = _date_param(q, "date_start"), _date_param(q, "date_end")
         mode = q.get("payment_mode", "").strip().lower()
         records = [
-            p for p in od.payments.values()
+            p
+            for p in od.payments.values()
             if modified_ok(p.last_modified_time)
             and (not customer or p.customer_id == customer)
             and (start is None or p.payment_date >= start)
@@ -550,15 +653,17 @@ def _rows(state: ZohoState, od: OrgData, kind: str, q: dict[str, str], today: da
 
 
 def _id_getter(kind: str) -> Callable[[Any], str]:
-    name = {"invoices": "invoice_id", "contacts": "contact_id",
-            "customerpayments": "payment_id"}[kind]
+    name = {"invoices": "invoice_id", "contacts": "contact_id", "customerpayments": "payment_id"}[
+        kind
+    ]
     return lambda r: str(getattr(r, name))
 
 
 def _sort_getter(od: OrgData, kind: str, column: str) -> Callable[[Any], Any]:
     if column == "customer_name":
-        return lambda r: od.contacts[r.customer_id].contact_name.lower() \
-            if r.customer_id in od.contacts else ""
+        return lambda r: (
+            od.contacts[r.customer_id].contact_name.lower() if r.customer_id in od.contacts else ""
+        )
     if column == "outstanding_receivable_amount":
         return lambda r: _outstanding(od, r.contact_id)
     if column == "email":
@@ -574,15 +679,14 @@ def _sort_getter(od: OrgData, kind: str, column: str) -> Callable[[Any], Any]:
     return lambda r: getattr(r, column)
 
 
-def _list(app: ZohoRouter, state: ZohoState, od: OrgData, kind: str, request: Request
-          ) -> Response:
+def _list(app: ZohoRouter, state: ZohoState, od: OrgData, kind: str, request: Request) -> Response:
     q = request.query
     page = _int_param(q, "page", 1)
-    per_page = min(_int_param(q, "per_page", state.limits.max_per_page),
-                   state.limits.max_per_page)
+    per_page = min(_int_param(q, "per_page", state.limits.max_per_page), state.limits.max_per_page)
     today = od.today(state.now())
-    relevant = tuple(sorted((k, v) for k, v in q.items()
-                            if k not in ("page", "per_page", "organization_id")))
+    relevant = tuple(
+        sorted((k, v) for k, v in q.items() if k not in ("page", "per_page", "organization_id"))
+    )
     key = (od.org.organization_id, kind, relevant, od.version, today)
     cached = app.list_cache.get(key)
     if cached is None:
@@ -592,7 +696,7 @@ def _list(app: ZohoRouter, state: ZohoState, od: OrgData, kind: str, request: Re
         app.list_cache[key] = cached
     records, sort_column, order, applied = cached
     start = (page - 1) * per_page
-    chosen = records[start:start + per_page]
+    chosen = records[start : start + per_page]
     if kind == "invoices":
         items = [_invoice_summary(state, od, r, today) for r in chosen]
     elif kind == "contacts":
@@ -601,9 +705,14 @@ def _list(app: ZohoRouter, state: ZohoState, od: OrgData, kind: str, request: Re
         items = [_payment_summary(state, od, r) for r in chosen]
     list_key = state.limits.payments_list_key if kind == "customerpayments" else kind
     context: dict[str, Any] = {
-        "page": page, "per_page": per_page, "has_more_page": len(records) > start + per_page,
-        "report_name": _REPORTS[kind], "applied_filter": applied, "sort_column": sort_column,
-        "sort_order": order, "search_criteria": [],
+        "page": page,
+        "per_page": per_page,
+        "has_more_page": len(records) > start + per_page,
+        "report_name": _REPORTS[kind],
+        "applied_filter": applied,
+        "sort_column": sort_column,
+        "sort_order": order,
+        "search_criteria": [],
     }
     payload: dict[str, Any] = {list_key: items, "page_context": context}
     return _ok(**payload)
@@ -659,8 +768,9 @@ def _flag(request: Request, name: str) -> bool:
 
 
 def _register_api(app: ZohoRouter, state: ZohoState) -> None:
-    def api(method: str, pattern: str, module: str, operation: str, needs_org: bool = True
-            ) -> Callable[[ApiHandler], ApiHandler]:
+    def api(
+        method: str, pattern: str, module: str, operation: str, needs_org: bool = True
+    ) -> Callable[[ApiHandler], ApiHandler]:
         """Auth header, scope, organization_id, quotas and concurrency around a handler that
         gets `(request, org data)`; errors become Zoho's envelope."""
         name = f"{method} {pattern}"
@@ -675,8 +785,7 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
                         token = state.authenticate(request.headers.get("authorization", ""))
                         state.check_scope(token, module, operation)
                         if needs_org:
-                            od = state.organization_for(token, request.query.get(
-                                "organization_id"))
+                            od = state.organization_for(token, request.query.get("organization_id"))
                         else:
                             user = state.users[token.user_id]
                             od = state.orgs[user.organization_ids[0]]
@@ -719,8 +828,9 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
         token = state.authenticate(request.headers.get("authorization", ""))
         wanted = request.params["organization_id"]
         if wanted not in state.users[token.user_id].organization_ids:
-            raise ApiError(400, 6041, "This user is not associated with the "
-                                      f"CompanyID/CompanyName:{wanted}.")
+            raise ApiError(
+                400, 6041, f"This user is not associated with the CompanyID/CompanyName:{wanted}."
+            )
         return _ok(organization=_organization(state.orgs[wanted]))
 
     # lists and details ---------------------------------------------------------------------
@@ -762,25 +872,41 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
     def reminder_content(request: Request, od: OrgData) -> Response:
         inv = od.invoice(request.params["invoice_id"])
         c = od.contact(inv.customer_id)
-        return _ok(data={
-            "subject": f"Payment reminder for invoice {inv.invoice_number}",
-            "body": f"<p>Dear {c.contact_name},</p><p>Invoice {inv.invoice_number} is due.</p>",
-            "to_contacts": [{"contact_person_id": p.contact_person_id, "email": p.email,
-                             "selected": p.is_primary_contact} for p in c.persons],
-            "from_emails": [{"user_name": od.org.name, "email": od.org.email,
-                             "selected": True}],
-            "cc_mails_list": [], "emailtemplates": [], "attach_pdf": True,
-            "file_name": f"{inv.invoice_number}.pdf", "customer_id": inv.customer_id,
-            "entity_id": inv.invoice_id, "error_list": [],
-        })
+        return _ok(
+            data={
+                "subject": f"Payment reminder for invoice {inv.invoice_number}",
+                "body": f"<p>Dear {c.contact_name},</p><p>Invoice {inv.invoice_number} is due.</p>",
+                "to_contacts": [
+                    {
+                        "contact_person_id": p.contact_person_id,
+                        "email": p.email,
+                        "selected": p.is_primary_contact,
+                    }
+                    for p in c.persons
+                ],
+                "from_emails": [
+                    {"user_name": od.org.name, "email": od.org.email, "selected": True}
+                ],
+                "cc_mails_list": [],
+                "emailtemplates": [],
+                "attach_pdf": True,
+                "file_name": f"{inv.invoice_number}.pdf",
+                "customer_id": inv.customer_id,
+                "entity_id": inv.invoice_id,
+                "error_list": [],
+            }
+        )
 
     @api("POST", "/invoices/{invoice_id}/paymentreminder", "invoices", "CREATE")
     def remind(request: Request, od: OrgData) -> Response:
         body = _body(request)
         state.send_payment_reminder(
-            od.org.organization_id, request.params["invoice_id"],
-            to=_emails(body, "to_mail_ids", False), cc=_emails(body, "cc_mail_ids", False),
-            subject=_text(body, "subject", False, 1000), body=_text(body, "body", False, None),
+            od.org.organization_id,
+            request.params["invoice_id"],
+            to=_emails(body, "to_mail_ids", False),
+            cc=_emails(body, "cc_mail_ids", False),
+            subject=_text(body, "subject", False, 1000),
+            body=_text(body, "body", False, None),
             with_statement=_flag(request, "send_customer_statement"),
         )
         return _ok(message="Your payment reminder has been sent.")
@@ -800,23 +926,27 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
         info: dict[str, Any] = {
             "email_success_info": {"message": f"{sent} reminder(s) sent.", "sent_count": sent},
             "email_errors_info": [{"message": "Reminders could not be sent.", "ids": failed}]
-            if failed else [],
+            if failed
+            else [],
             "code": 4083 if failed else 0,
         }
         return Response.json({"code": 0, "message": "success", "info": info}, 201)
 
     def reminder_switch(enabled: bool) -> ApiHandler:
         def handle(request: Request, od: OrgData) -> Response:
-            state.set_invoice_reminders(od.org.organization_id, request.params["invoice_id"],
-                                        enabled)
+            state.set_invoice_reminders(
+                od.org.organization_id, request.params["invoice_id"], enabled
+            )
             return _ok(message="Reminders enabled." if enabled else "Reminders stopped.")
 
         return handle
 
     api("POST", "/invoices/{invoice_id}/paymentreminder/enable", "invoices", "CREATE")(
-        reminder_switch(True))
+        reminder_switch(True)
+    )
     api("POST", "/invoices/{invoice_id}/paymentreminder/disable", "invoices", "CREATE")(
-        reminder_switch(False))
+        reminder_switch(False)
+    )
 
     @api("GET", "/invoices/{invoice_id}/comments", "invoices", "READ")
     def comments(request: Request, od: OrgData) -> Response:
@@ -832,8 +962,7 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
         if not isinstance(show, bool):
             raise invalid("show_comment_to_clients")
         inv = od.invoice(request.params["invoice_id"])
-        comment = state.add_comment(od.org.organization_id, inv.invoice_id, str(description),
-                                    show)
+        comment = state.add_comment(od.org.organization_id, inv.invoice_id, str(description), show)
         return _ok(201, "Comments added.", comment=_comment(od, inv, comment))
 
     @api("POST", "/invoices/{invoice_id}/email", "invoices", "CREATE")
@@ -841,7 +970,9 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
         body = _body(request)
         inv = od.invoice(request.params["invoice_id"])
         state.email_invoice(
-            od.org.organization_id, inv.invoice_id, _emails(body, "to_mail_ids", True),
+            od.org.organization_id,
+            inv.invoice_id,
+            _emails(body, "to_mail_ids", True),
             _emails(body, "cc_mail_ids", False),
             _text(body, "subject", False, 1000) or f"Invoice {inv.invoice_number}",
             _text(body, "body", False, None) or f"Please find invoice {inv.invoice_number}.",
@@ -851,8 +982,9 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
     def status_change(status: str) -> ApiHandler:
         def handle(request: Request, od: OrgData) -> Response:
             try:
-                state.set_invoice_status(od.org.organization_id, request.params["invoice_id"],
-                                         status)
+                state.set_invoice_status(
+                    od.org.organization_id, request.params["invoice_id"], status
+                )
             except ValueError as exc:
                 raise ApiError(400, 4013, str(exc)) from None
             return _ok(message=f"Invoice status has been changed to {status.capitalize()}.")
@@ -861,29 +993,44 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
 
     for status in ("sent", "void", "draft"):
         api("POST", f"/invoices/{{invoice_id}}/status/{status}", "invoices", "UPDATE")(
-            status_change(status))
+            status_change(status)
+        )
 
     # contacts: statement, mail, reminders ----------------------------------------------------
 
     @api("GET", "/contacts/{contact_id}/statements/email", "contacts", "CREATE")
     def statement_content(request: Request, od: OrgData) -> Response:
         c = od.contact(request.params["contact_id"])
-        return _ok(data={
-            "body": f"<p>Dear {c.contact_name},</p><p>Please find your statement.</p>",
-            "subject": f"Statement of accounts for {c.contact_name}",
-            "to_contacts": [{"contact_person_id": p.contact_person_id, "email": p.email,
-                             "selected": p.is_primary_contact} for p in c.persons],
-            "file_name": "statement.pdf", "from_emails": [], "contact_id": c.contact_id,
-        })
+        return _ok(
+            data={
+                "body": f"<p>Dear {c.contact_name},</p><p>Please find your statement.</p>",
+                "subject": f"Statement of accounts for {c.contact_name}",
+                "to_contacts": [
+                    {
+                        "contact_person_id": p.contact_person_id,
+                        "email": p.email,
+                        "selected": p.is_primary_contact,
+                    }
+                    for p in c.persons
+                ],
+                "file_name": "statement.pdf",
+                "from_emails": [],
+                "contact_id": c.contact_id,
+            }
+        )
 
     @api("POST", "/contacts/{contact_id}/statements/email", "contacts", "CREATE")
     def email_statement(request: Request, od: OrgData) -> Response:
         body = _body(request)
         state.email_statement(
-            od.org.organization_id, request.params["contact_id"],
-            _emails(body, "to_mail_ids", True), _emails(body, "cc_mail_ids", False),
-            str(_text(body, "subject", True, 1000)), str(_text(body, "body", True, None)),
-            _date_param(request.query, "start_date"), _date_param(request.query, "end_date"),
+            od.org.organization_id,
+            request.params["contact_id"],
+            _emails(body, "to_mail_ids", True),
+            _emails(body, "cc_mail_ids", False),
+            str(_text(body, "subject", True, 1000)),
+            str(_text(body, "body", True, None)),
+            _date_param(request.query, "start_date"),
+            _date_param(request.query, "end_date"),
         )
         return _ok(message="Statement has been sent to the Customer.")
 
@@ -891,22 +1038,28 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
     def email_contact(request: Request, od: OrgData) -> Response:
         body = _body(request)
         state.email_contact(
-            od.org.organization_id, request.params["contact_id"],
-            _emails(body, "to_mail_ids", True), str(_text(body, "subject", True, 1000)),
-            str(_text(body, "body", True, 5000)), _flag(request, "send_customer_statement"),
+            od.org.organization_id,
+            request.params["contact_id"],
+            _emails(body, "to_mail_ids", True),
+            str(_text(body, "subject", True, 1000)),
+            str(_text(body, "body", True, 5000)),
+            _flag(request, "send_customer_statement"),
         )
         return _ok(message="Email has been sent.")
 
     def contact_switch(enabled: bool) -> ApiHandler:
         def handle(request: Request, od: OrgData) -> Response:
-            state.set_contact_reminders(od.org.organization_id, request.params["contact_id"],
-                                        enabled)
+            state.set_contact_reminders(
+                od.org.organization_id, request.params["contact_id"], enabled
+            )
             word = "enabled" if enabled else "stopped"
             return _ok(message=f"All reminders associated with this contact have been {word}.")
 
         return handle
 
     api("POST", "/contacts/{contact_id}/paymentreminder/enable", "contacts", "CREATE")(
-        contact_switch(True))
+        contact_switch(True)
+    )
     api("POST", "/contacts/{contact_id}/paymentreminder/disable", "contacts", "CREATE")(
-        contact_switch(False))
+        contact_switch(False)
+    )

@@ -46,25 +46,48 @@ _JSON = {"Content-Type": "application/json;charset=UTF-8"}
 
 #: preset -> (status, body, extra headers, delay)
 PRESETS: dict[str, tuple[int, Any, dict[str, str], float]] = {
-    "rate_limit": (429, {"code": 44, "message": "You have made too many requests per minute. "
-                                                "Please try again after some time."},
-                   {"X-Rate-Limit-Limit": "100", "X-Rate-Limit-Remaining": "0",
-                    "X-Rate-Limit-Reset": "60"}, 0.0),
-    "daily_limit": (429, {"code": 45, "message": "You have reached the maximum number of API "
-                                                 "requests allowed for your plan in a day."},
-                    {"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "36000"}, 0.0),
+    "rate_limit": (
+        429,
+        {
+            "code": 44,
+            "message": "You have made too many requests per minute. "
+            "Please try again after some time.",
+        },
+        {"X-Rate-Limit-Limit": "100", "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "60"},
+        0.0,
+    ),
+    "daily_limit": (
+        429,
+        {
+            "code": 45,
+            "message": "You have reached the maximum number of API "
+            "requests allowed for your plan in a day.",
+        },
+        {"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "36000"},
+        0.0,
+    ),
     "server_error": (500, {"code": 1000, "message": "Internal error"}, {}, 0.0),
-    "unavailable": (503, "<html><body>Service Temporarily Unavailable</body></html>",
-                    {"Content-Type": "text/html"}, 0.0),
+    "unavailable": (
+        503,
+        "<html><body>Service Temporarily Unavailable</body></html>",
+        {"Content-Type": "text/html"},
+        0.0,
+    ),
     "drop": (200, {"code": 0, "message": "success"}, {}, 30.0),
-    "malformed": (200, '{"code":0,"message":"success","invoices":[{"invoice_id":"4600',
-                  {}, 0.0),
-    "auth": (401, {"code": 57, "message": "You are not authorized to perform this operation"},
-             {}, 0.0),
-    "auth_in_200": (200, {"code": 57, "message": "You are not authorized to perform this "
-                                                 "operation"}, {}, 0.0),
-    "jsonstring": (400, {"code": 11, "message": "The parameter JSONString is mandatory."}, {},
-                   0.0),
+    "malformed": (200, '{"code":0,"message":"success","invoices":[{"invoice_id":"4600', {}, 0.0),
+    "auth": (
+        401,
+        {"code": 57, "message": "You are not authorized to perform this operation"},
+        {},
+        0.0,
+    ),
+    "auth_in_200": (
+        200,
+        {"code": 57, "message": "You are not authorized to perform this operation"},
+        {},
+        0.0,
+    ),
+    "jsonstring": (400, {"code": 11, "message": "The parameter JSONString is mandatory."}, {}, 0.0),
 }
 
 
@@ -93,8 +116,9 @@ def zoho_fault(
     h = dict(_JSON)
     h.update(headers)
     response = Response(status, raw, h, default_delay if delay is None else delay)
-    return Fault(method.upper(), path_regex, response, times, skip, passthrough,
-                 _only(organization_id))
+    return Fault(
+        method.upper(), path_regex, response, times, skip, passthrough, _only(organization_id)
+    )
 
 
 def _only(organization_id: Any) -> dict[str, str]:
@@ -112,17 +136,30 @@ def fault_from_json(spec: dict[str, Any]) -> Fault:
         if spec["preset"] not in PRESETS:
             raise ValueError(f"unknown preset {spec['preset']!r}; one of {sorted(PRESETS)}")
         delay = float(spec["delay"]) if "delay" in spec else None
-        return zoho_fault(str(spec["preset"]), path_regex, method, times, skip, delay,
-                          passthrough, spec.get("organization_id"))
+        return zoho_fault(
+            str(spec["preset"]),
+            path_regex,
+            method,
+            times,
+            skip,
+            delay,
+            passthrough,
+            spec.get("organization_id"),
+        )
     body = spec.get("body", {"code": 1000, "message": "Internal error"})
     raw = body.encode() if isinstance(body, str) else json.dumps(body).encode()
     headers = dict(_JSON)
     headers.update(spec.get("headers") or {})
     response = Response(int(spec.get("status", 500)), raw, headers, float(spec.get("delay", 0)))
-    return Fault(method.upper(), path_regex, response, times, skip, passthrough,
-                 _only(spec.get("organization_id")))
-
-
+    return Fault(
+        method.upper(),
+        path_regex,
+        response,
+        times,
+        skip,
+        passthrough,
+        _only(spec.get("organization_id")),
+    )
 
 
 def _org(state: ZohoState, spec: dict[str, Any]) -> str:
@@ -149,24 +186,35 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
     @app.route("POST", "/_sandbox/seed")
     def seed(request: Request) -> Response:
         spec = body_of(request)
-        info = seed_demo(state, seed=int(spec.get("seed", 42)),
-                         customers=int(spec.get("customers", 40)),
-                         invoices=int(spec.get("invoices", 150)))
+        info = seed_demo(
+            state,
+            seed=int(spec.get("seed", 42)),
+            customers=int(spec.get("customers", 40)),
+            invoices=int(spec.get("invoices", 150)),
+        )
         tokens = demo_tokens(state, info, api_domain=f"http://{request.headers.get('host')}")
-        return Response.json({
-            "client_id": info.client_id, "client_secret": info.client_secret,
-            "redirect_uri": info.redirect_uri, "user_id": info.user_id,
-            "organization_id": info.organization_id, "contacts": len(info.contacts),
-            "invoices": len(info.invoices), "tokens": tokens.as_json(),
-        })
+        return Response.json(
+            {
+                "client_id": info.client_id,
+                "client_secret": info.client_secret,
+                "redirect_uri": info.redirect_uri,
+                "user_id": info.user_id,
+                "organization_id": info.organization_id,
+                "contacts": len(info.contacts),
+                "invoices": len(info.invoices),
+                "tokens": tokens.as_json(),
+            }
+        )
 
     @app.route("POST", "/_sandbox/tokens")
     def tokens(request: Request) -> Response:
         spec = body_of(request)
         try:
             found = state.issue_tokens_for_tests(
-                str(spec.get("client_id") or next(iter(state.clients))), spec.get("user_id"),
-                api_domain=f"http://{request.headers.get('host')}")
+                str(spec.get("client_id") or next(iter(state.clients))),
+                spec.get("user_id"),
+                api_domain=f"http://{request.headers.get('host')}",
+            )
         except (KeyError, StopIteration) as exc:
             return bad(f"cannot issue tokens: {exc!r}")
         return Response.json(found.as_json())
@@ -187,11 +235,15 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
         spec = body_of(request)
 
         def create(org: str) -> dict[str, Any]:
-            c = state.add_contact(org, str(spec["name"]), email=str(spec.get("email", "")),
-                                  first_name=str(spec.get("first_name", "")),
-                                  last_name=str(spec.get("last_name", "")),
-                                  sub_type=str(spec.get("sub_type", "business")),
-                                  habit=spec.get("habit"))
+            c = state.add_contact(
+                org,
+                str(spec["name"]),
+                email=str(spec.get("email", "")),
+                first_name=str(spec.get("first_name", "")),
+                last_name=str(spec.get("last_name", "")),
+                sub_type=str(spec.get("sub_type", "business")),
+                habit=spec.get("habit"),
+            )
             return {"contact_id": c.contact_id}
 
         return guarded(spec, create)
@@ -202,9 +254,15 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
 
         def create(org: str) -> dict[str, Any]:
             day = _day(spec.get("date")) or state.today(org)
-            inv = state.add_invoice(org, str(spec["customer_id"]), Decimal(str(spec["total"])),
-                                    day, _day(spec.get("due_date")),
-                                    spec.get("invoice_number"), str(spec.get("status", "sent")))
+            inv = state.add_invoice(
+                org,
+                str(spec["customer_id"]),
+                Decimal(str(spec["total"])),
+                day,
+                _day(spec.get("due_date")),
+                spec.get("invoice_number"),
+                str(spec.get("status", "sent")),
+            )
             return {"invoice_id": inv.invoice_id, "invoice_number": inv.invoice_number}
 
         return guarded(spec, create)
@@ -214,20 +272,28 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
         spec = body_of(request)
 
         def booked(org: str) -> dict[str, Any]:
-            payment = state.record_payment(org, str(spec["invoice_id"]), str(spec["amount"]),
-                                           _day(spec.get("date")),
-                                           str(spec.get("payment_mode", "banktransfer")))
+            payment = state.record_payment(
+                org,
+                str(spec["invoice_id"]),
+                str(spec["amount"]),
+                _day(spec.get("date")),
+                str(spec.get("payment_mode", "banktransfer")),
+            )
             inv = state.data(org).invoices[str(spec["invoice_id"])]
-            return {"payment_id": payment.payment_id, "balance": str(inv.balance),
-                    "status": inv.status(state.today(org))}
+            return {
+                "payment_id": payment.payment_id,
+                "balance": str(inv.balance),
+                "status": inv.status(state.today(org)),
+            }
 
         return guarded(spec, booked)
 
     @app.route("POST", "/_sandbox/void")
     def void(request: Request) -> Response:
         spec = body_of(request)
-        return guarded(spec, lambda org: {
-            "status": state.void_invoice(org, str(spec["invoice_id"])).state})
+        return guarded(
+            spec, lambda org: {"status": state.void_invoice(org, str(spec["invoice_id"])).state}
+        )
 
     @app.route("POST", "/_sandbox/delete")
     def delete(request: Request) -> Response:
@@ -242,19 +308,29 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
     @app.route("POST", "/_sandbox/touch")
     def touch(request: Request) -> Response:
         spec = body_of(request)
-        return guarded(spec, lambda org: {"touched": touch_share(
-            state, float(spec.get("fraction", 0.01)), organization_id=org,
-            seed=int(spec.get("seed", 0)))})
+        return guarded(
+            spec,
+            lambda org: {
+                "touched": touch_share(
+                    state,
+                    float(spec.get("fraction", 0.01)),
+                    organization_id=org,
+                    seed=int(spec.get("seed", 0)),
+                )
+            },
+        )
 
     @app.route("GET", "/_sandbox/mails")
     def mails(request: Request) -> Response:
         q = request.query
-        found = state.mails(q.get("kind") or None, q.get("contact_id") or None,
-                            q.get("invoice_id") or None)
+        found = state.mails(
+            q.get("kind") or None, q.get("contact_id") or None, q.get("invoice_id") or None
+        )
         return Response.json({"mails": [m.as_json() for m in found]})
 
-    register_clock_and_faults(app, app.faults, state.now, lambda: sandbox_clock(state),
-                              fault_from_json)
+    register_clock_and_faults(
+        app, app.faults, state.now, lambda: sandbox_clock(state), fault_from_json
+    )
 
     @app.route("GET", "/_sandbox/stats")
     def stats(request: Request) -> Response:

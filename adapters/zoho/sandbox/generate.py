@@ -35,13 +35,58 @@ DEMO_ORG_NAME = "Demo Installatietechniek B.V."
 DEMO_USER_EMAIL = "boekhouding@demo-installatie.example"
 BULK_ORG = "20011112222"
 
-_PREFIXES = ("Bakkerij", "Installatiebedrijf", "Autobedrijf", "Drukkerij", "Transport",
-             "Bouwbedrijf", "Schildersbedrijf", "Hoveniersbedrijf", "Adviesbureau", "Groothandel",
-             "Kapsalon", "Café", "Dakdekker", "Loodgieter", "Tandartspraktijk")
-_NAMES = ("de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder",
-          "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer")
-_FIRST = ("Anna", "Bram", "Daan", "Emma", "Fleur", "Joost", "Lotte", "Mark", "Noor", "Pieter",
-          "Sanne", "Tim", "Yara", "Kees", "Ingrid")
+_PREFIXES = (
+    "Bakkerij",
+    "Installatiebedrijf",
+    "Autobedrijf",
+    "Drukkerij",
+    "Transport",
+    "Bouwbedrijf",
+    "Schildersbedrijf",
+    "Hoveniersbedrijf",
+    "Adviesbureau",
+    "Groothandel",
+    "Kapsalon",
+    "Café",
+    "Dakdekker",
+    "Loodgieter",
+    "Tandartspraktijk",
+)
+_NAMES = (
+    "de Vries",
+    "Jansen",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+)
+_FIRST = (
+    "Anna",
+    "Bram",
+    "Daan",
+    "Emma",
+    "Fleur",
+    "Joost",
+    "Lotte",
+    "Mark",
+    "Noor",
+    "Pieter",
+    "Sanne",
+    "Tim",
+    "Yara",
+    "Kees",
+    "Ingrid",
+)
 
 
 def _slug(text: str) -> str:
@@ -90,8 +135,9 @@ class PaymentSimulator:
         od = self.state.data(self.organization_id)
         return [od.today(m.at) for m in self.state.mails("payment_reminder", contact_id)]
 
-    def simulate_day(self, day: date, mails_seen: MailsSeen | None = None
-                     ) -> list[tuple[str, Decimal]]:
+    def simulate_day(
+        self, day: date, mails_seen: MailsSeen | None = None
+    ) -> list[tuple[str, Decimal]]:
         """Book every installment due on or before `day` that is not booked yet.
 
         `mails_seen(email)` gives the dates reminder mails reached that address; by default the
@@ -100,17 +146,23 @@ class PaymentSimulator:
         paid: list[tuple[str, Decimal]] = []
         with self.state.lock:
             od = self.state.data(self.organization_id)
-            open_invoices = [i for i in od.invoices.values()
-                             if i.state == "sent" and i.balance > 0 and i.invoice_date <= day]
+            open_invoices = [
+                i
+                for i in od.invoices.values()
+                if i.state == "sent" and i.balance > 0 and i.invoice_date <= day
+            ]
             open_invoices.sort(key=lambda i: (i.invoice_date, i.invoice_number))
             for inv in open_invoices:
                 contact = od.contacts.get(inv.customer_id)
                 if contact is None:
                     continue
-                mails = (mails_seen(contact.email) if mails_seen is not None
-                         else self.reminders_to(contact.contact_id))
+                mails = (
+                    mails_seen(contact.email)
+                    if mails_seen is not None
+                    else self.reminders_to(contact.contact_id)
+                )
                 plan = self.schedule(inv, contact.habit or "on_time", mails)
-                for when, amount in plan[len(inv.payment_ids):]:
+                for when, amount in plan[len(inv.payment_ids) :]:
                     if when > day:
                         break
                     pay = min(amount, inv.balance)
@@ -147,8 +199,9 @@ def seed_demo(
     due date."""
     rng = random.Random(seed)
     with state.lock:
-        state.add_organization(organization_id, DEMO_ORG_NAME, contact_name="Demo Boekhouder",
-                               email=DEMO_USER_EMAIL)
+        state.add_organization(
+            organization_id, DEMO_ORG_NAME, contact_name="Demo Boekhouder", email=DEMO_USER_EMAIL
+        )
         user_id = _ensure_client_and_user(state, organization_id, DEMO_USER_EMAIL)
         od = state.data(organization_id)
         now = state.now().replace(microsecond=0)
@@ -164,11 +217,15 @@ def seed_demo(
             used.add(name)
             individual = rng.random() < 0.1
             contact = state.add_contact(
-                organization_id, name if individual else f"{name} B.V.",
-                email=f"administratie@{_slug(name)}.example", first_name=rng.choice(_FIRST),
-                last_name=rng.choice(_NAMES), sub_type="individual" if individual else "business",
+                organization_id,
+                name if individual else f"{name} B.V.",
+                email=f"administratie@{_slug(name)}.example",
+                first_name=rng.choice(_FIRST),
+                last_name=rng.choice(_NAMES),
+                sub_type="individual" if individual else "business",
                 language_code="en" if rng.random() < 0.15 else "nl",
-                payment_terms=rng.choice((14, 30, 30, 30)), habit=habits[n % len(habits)],
+                payment_terms=rng.choice((14, 30, 30, 30)),
+                habit=habits[n % len(habits)],
                 created=now - timedelta(days=rng.randint(history_days + 30, 900)),
             )
             contact_ids.append(contact.contact_id)
@@ -184,9 +241,13 @@ def seed_demo(
             created = min(_local(od, invoice_date, 9) + timedelta(minutes=minute), now)
             terms = od.contacts[customer].payment_terms
             inv = state.add_invoice(
-                organization_id, customer, amount, invoice_date,
+                organization_id,
+                customer,
+                amount,
+                invoice_date,
                 invoice_date + timedelta(days=terms),
-                status="draft" if index >= len(plans) - 2 else "sent", created=created,
+                status="draft" if index >= len(plans) - 2 else "sent",
+                created=created,
             )
             invoice_ids.append(inv.invoice_id)
 
@@ -196,27 +257,44 @@ def seed_demo(
             if inv.state != "sent":
                 continue
             contact = od.contacts[inv.customer_id]
-            past = [d for d in (inv.due_date + timedelta(days=7), inv.due_date + timedelta(days=21))
-                    if d < today]
+            past = [
+                d
+                for d in (inv.due_date + timedelta(days=7), inv.due_date + timedelta(days=21))
+                if d < today
+            ]
             for when, amount in simulator.schedule(inv, contact.habit or "on_time", past):
                 if when >= today or when < inv.invoice_date:
                     break
                 at = min(_local(od, when, 10, rng.randint(0, 59)), now)
-                state.record_payment(organization_id, invoice_id, min(amount, inv.balance), when,
-                                     at=at)
-        unpaid = [i for i in invoice_ids if od.invoices[i].state == "sent"
-                  and not od.invoices[i].payment_ids and od.invoices[i].invoice_date < today
-                  - timedelta(days=10)]
+                state.record_payment(
+                    organization_id, invoice_id, min(amount, inv.balance), when, at=at
+                )
+        unpaid = [
+            i
+            for i in invoice_ids
+            if od.invoices[i].state == "sent"
+            and not od.invoices[i].payment_ids
+            and od.invoices[i].invoice_date < today - timedelta(days=10)
+        ]
         for invoice_id in rng.sample(unpaid, min(2, len(unpaid))):
             inv = state.void_invoice(organization_id, invoice_id)
             inv.last_modified_time = min(_local(od, inv.invoice_date + timedelta(days=3), 11), now)
             inv.comments[-1].at = inv.last_modified_time
-        return DemoInfo(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI, user_id,
-                        organization_id, tuple(contact_ids), tuple(invoice_ids))
+        return DemoInfo(
+            DEMO_CLIENT_ID,
+            DEMO_CLIENT_SECRET,
+            DEMO_REDIRECT_URI,
+            user_id,
+            organization_id,
+            tuple(contact_ids),
+            tuple(invoice_ids),
+        )
 
 
 def demo_tokens(
-    state: ZohoState, info: DemoInfo | None = None, scopes: tuple[str, ...] = ALL_SCOPES,
+    state: ZohoState,
+    info: DemoInfo | None = None,
+    scopes: tuple[str, ...] = ALL_SCOPES,
     api_domain: str = "",
 ) -> TokenSet:
     """A refresh token and a live access token for the demo client (created if missing) and the
@@ -264,8 +342,12 @@ def bulk_ledger(
         today = od.today(now)
         contact_ids = [
             state.add_contact(
-                organization_id, f"Klant {n:05d} B.V.", email=f"klant{n:05d}@bulk.example",
-                first_name="Klant", last_name=f"{n:05d}", habit=HABITS[n % len(HABITS)],
+                organization_id,
+                f"Klant {n:05d} B.V.",
+                email=f"klant{n:05d}@bulk.example",
+                first_name="Klant",
+                last_name=f"{n:05d}",
+                habit=HABITS[n % len(HABITS)],
                 created=now - timedelta(days=history_days + 1) + timedelta(seconds=n),
             ).contact_id
             for n in range(n_customers)
@@ -278,15 +360,23 @@ def bulk_ledger(
             invoice_date = today - timedelta(days=ago)
             created = _local(od, invoice_date, 9) + timedelta(seconds=n % 28_000)
             inv = state.add_invoice(
-                organization_id, contact_ids[n % n_customers],
-                Decimal(rng.randint(1_000, 500_000)) / 100, invoice_date,
-                invoice_date + timedelta(days=30), created=created,
+                organization_id,
+                contact_ids[n % n_customers],
+                Decimal(rng.randint(1_000, 500_000)) / 100,
+                invoice_date,
+                invoice_date + timedelta(days=30),
+                created=created,
             )
             invoice_ids.append(inv.invoice_id)
             paid_on = invoice_date + timedelta(days=rng.randint(1, 40))
             if rng.random() < paid_share and paid_on < today:
-                state.record_payment(organization_id, inv.invoice_id, inv.total, paid_on,
-                                     at=_local(od, paid_on, 10) + timedelta(seconds=n % 20_000))
+                state.record_payment(
+                    organization_id,
+                    inv.invoice_id,
+                    inv.total,
+                    paid_on,
+                    at=_local(od, paid_on, 10) + timedelta(seconds=n % 20_000),
+                )
     return BulkLedger(state, organization_id, contact_ids, invoice_ids, user_id, seed)
 
 

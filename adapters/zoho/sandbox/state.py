@@ -76,7 +76,10 @@ class OAuthError(Exception):
     """A refusal of the token endpoint: Zoho answers these with HTTP 200 and an ``error`` key."""
 
     def __init__(
-        self, error: str, description: str | None = None, status: int = 200,
+        self,
+        error: str,
+        description: str | None = None,
+        status: int = 200,
         extra: dict[str, str] | None = None,
     ) -> None:
         super().__init__(f"{error}: {description or ''}")
@@ -207,8 +210,11 @@ class TokenSet:
         body: dict[str, Any] = {"access_token": self.access_token}
         if self.refresh_token is not None:
             body["refresh_token"] = self.refresh_token
-        body.update(api_domain=self.api_domain, token_type="Bearer",  # noqa: S106
-                    expires_in=self.expires_in)
+        body.update(
+            api_domain=self.api_domain,
+            token_type="Bearer",  # noqa: S106
+            expires_in=self.expires_in,
+        )
         return body
 
 
@@ -353,10 +359,16 @@ class SentMail:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "mail_id": self.mail_id, "kind": self.kind, "organization_id": self.organization_id,
-            "to": list(self.to), "cc": list(self.cc), "subject": self.subject,
-            "body": self.body, "invoice_ids": list(self.invoice_ids),
-            "contact_id": self.contact_id, "at": self.at.isoformat(),
+            "mail_id": self.mail_id,
+            "kind": self.kind,
+            "organization_id": self.organization_id,
+            "to": list(self.to),
+            "cc": list(self.cc),
+            "subject": self.subject,
+            "body": self.body,
+            "invoice_ids": list(self.invoice_ids),
+            "contact_id": self.contact_id,
+            "at": self.at.isoformat(),
             "with_statement": self.with_statement,
         }
 
@@ -543,7 +555,10 @@ class ZohoState:
             return org
 
     def add_user(
-        self, email: str, organization_ids: Iterable[str], name: str | None = None,
+        self,
+        email: str,
+        organization_ids: Iterable[str],
+        name: str | None = None,
         user_id: str | None = None,
     ) -> User:
         with self.lock:
@@ -575,10 +590,17 @@ class ZohoState:
             cid = contact_id or self.new_id()
             person = ContactPerson(self.new_id(), first_name, last_name, email)
             contact = Contact(
-                cid, name, company_name if company_name is not None else name,
-                [person] if email or first_name or last_name else [], when, when,
-                customer_sub_type=sub_type, language_code=language_code,
-                currency_code=od.org.currency_code, payment_terms=payment_terms, habit=habit,
+                cid,
+                name,
+                company_name if company_name is not None else name,
+                [person] if email or first_name or last_name else [],
+                when,
+                when,
+                customer_sub_type=sub_type,
+                language_code=language_code,
+                currency_code=od.org.currency_code,
+                payment_terms=payment_terms,
+                habit=habit,
             )
             od.contacts[cid] = contact
             od.by_customer.setdefault(cid, [])
@@ -611,10 +633,19 @@ class ZohoState:
             number = invoice_number or f"INV-{od.next_invoice_number:06d}"
             od.next_invoice_number += 1
             inv = Invoice(
-                invoice_id or self.new_id(), number, customer_id, invoice_date,
-                due_date or invoice_date + timedelta(days=contact.payment_terms), amount, amount,
-                when, when, currency_code=od.org.currency_code, state=status,
-                reference_number=reference_number, is_emailed=status == "sent",
+                invoice_id or self.new_id(),
+                number,
+                customer_id,
+                invoice_date,
+                due_date or invoice_date + timedelta(days=contact.payment_terms),
+                amount,
+                amount,
+                when,
+                when,
+                currency_code=od.org.currency_code,
+                state=status,
+                reference_number=reference_number,
+                is_emailed=status == "sent",
             )
             od.invoices[inv.invoice_id] = inv
             od.by_customer.setdefault(customer_id, []).append(inv.invoice_id)
@@ -651,8 +682,16 @@ class ZohoState:
             when = (at or self._now()).replace(microsecond=0)
             day = on or od.today(when)
             payment = CustomerPayment(
-                self.new_id(), str(od.next_payment_number), inv.customer_id, day, paid,
-                [(invoice_id, paid)], when, when, payment_mode, reference_number,
+                self.new_id(),
+                str(od.next_payment_number),
+                inv.customer_id,
+                day,
+                paid,
+                [(invoice_id, paid)],
+                when,
+                when,
+                payment_mode,
+                reference_number,
                 currency_code=inv.currency_code,
             )
             od.next_payment_number += 1
@@ -661,8 +700,12 @@ class ZohoState:
             inv.last_payment_date = day
             inv.last_modified_time = when
             inv.payment_ids.append(payment.payment_id)
-            self._history(inv, f"Payment of amount {inv.currency_code} {paid} received and "
-                               "applied for invoice.", "payment_added", when)
+            self._history(
+                inv,
+                f"Payment of amount {inv.currency_code} {paid} received and applied for invoice.",
+                "payment_added",
+                when,
+            )
             self._changed(od)
             return payment
 
@@ -676,8 +719,9 @@ class ZohoState:
             inv.state = "void"
             inv.balance = Decimal("0.00")
             inv.last_modified_time = self._now()
-            self._history(inv, "Invoice status changed to Void.", "status_void",
-                          inv.last_modified_time)
+            self._history(
+                inv, "Invoice status changed to Void.", "status_void", inv.last_modified_time
+            )
             self._changed(od)
             return inv
 
@@ -696,8 +740,9 @@ class ZohoState:
                 inv.balance = inv.total
             inv.state = status
             inv.last_modified_time = self._now()
-            self._history(inv, f"Invoice marked as {status}.", f"status_{status}",
-                          inv.last_modified_time)
+            self._history(
+                inv, f"Invoice marked as {status}.", f"status_{status}", inv.last_modified_time
+            )
             self._changed(od)
             return inv
 
@@ -713,8 +758,9 @@ class ZohoState:
             od.deleted_invoices[invoice_id] = inv
             self._changed(od)
 
-    def touch_invoice(self, organization_id: str, invoice_id: str, at: datetime | None = None
-                      ) -> Invoice:
+    def touch_invoice(
+        self, organization_id: str, invoice_id: str, at: datetime | None = None
+    ) -> Invoice:
         """An edit without a visible difference: only ``last_modified_time`` moves."""
         with self.lock:
             od = self.data(organization_id)
@@ -726,12 +772,29 @@ class ZohoState:
     # --- what the connector writes --------------------------------------------------------------
 
     def _mail(
-        self, od: OrgData, kind: str, to: Iterable[str], cc: Iterable[str], subject: str,
-        body: str, invoice_ids: Iterable[str], contact_id: str, with_statement: bool = False,
+        self,
+        od: OrgData,
+        kind: str,
+        to: Iterable[str],
+        cc: Iterable[str],
+        subject: str,
+        body: str,
+        invoice_ids: Iterable[str],
+        contact_id: str,
+        with_statement: bool = False,
     ) -> SentMail:
         mail = SentMail(
-            len(self.sent_mails) + 1, kind, od.org.organization_id, tuple(to), tuple(cc),
-            subject, body, tuple(invoice_ids), contact_id, self._now(), with_statement,
+            len(self.sent_mails) + 1,
+            kind,
+            od.org.organization_id,
+            tuple(to),
+            tuple(cc),
+            subject,
+            body,
+            tuple(invoice_ids),
+            contact_id,
+            self._now(),
+            with_statement,
         )
         self.sent_mails.append(mail)
         return mail
@@ -754,30 +817,46 @@ class ZohoState:
             od = self.data(organization_id)
             inv = od.invoice(invoice_id)
             if inv.status(od.today(self._now())) not in ("sent", "overdue", "partially_paid"):
-                raise ApiError(400, 4010, "Payment reminders can be sent only for open and "
-                                          "overdue invoices.")
+                raise ApiError(
+                    400, 4010, "Payment reminders can be sent only for open and overdue invoices."
+                )
             contact = od.contact(inv.customer_id)
             recipients = list(to) or ([contact.email] if contact.email else [])
             if not recipients:
                 raise ApiError(400, 4011, "Please add a contact person with an email address.")
             mail = self._mail(
-                od, "payment_reminder", recipients, cc,
+                od,
+                "payment_reminder",
+                recipients,
+                cc,
                 subject or f"Payment reminder for invoice {inv.invoice_number}",
-                body or f"Dear customer, invoice {inv.invoice_number} of {inv.currency_code} "
-                        f"{inv.balance} is due.",
-                [invoice_id], inv.customer_id, with_statement,
+                body
+                or f"Dear customer, invoice {inv.invoice_number} of {inv.currency_code} "
+                f"{inv.balance} is due.",
+                [invoice_id],
+                inv.customer_id,
+                with_statement,
             )
             inv.reminders_sent += 1
             inv.last_reminder_sent_date = od.today(mail.at)
             inv.last_modified_time = mail.at
-            self._history(inv, f"Payment reminder sent to {', '.join(recipients)}",
-                          "reminder_emailed", mail.at)
+            self._history(
+                inv,
+                f"Payment reminder sent to {', '.join(recipients)}",
+                "reminder_emailed",
+                mail.at,
+            )
             self._changed(od)
             return mail
 
     def email_invoice(
-        self, organization_id: str, invoice_id: str, to: Iterable[str], cc: Iterable[str],
-        subject: str, body: str,
+        self,
+        organization_id: str,
+        invoice_id: str,
+        to: Iterable[str],
+        cc: Iterable[str],
+        subject: str,
+        body: str,
     ) -> SentMail:
         """``POST /invoices/{id}/email``: a draft becomes sent."""
         with self.lock:
@@ -794,8 +873,15 @@ class ZohoState:
             return mail
 
     def email_statement(
-        self, organization_id: str, contact_id: str, to: Iterable[str], cc: Iterable[str],
-        subject: str, body: str, start: date | None = None, end: date | None = None,
+        self,
+        organization_id: str,
+        contact_id: str,
+        to: Iterable[str],
+        cc: Iterable[str],
+        subject: str,
+        body: str,
+        start: date | None = None,
+        end: date | None = None,
     ) -> SentMail:
         """``POST /contacts/{id}/statements/email`` (period defaults to the current month)."""
         with self.lock:
@@ -806,35 +892,56 @@ class ZohoState:
             end = end or today
             if end < start:
                 raise invalid("end_date")
-            open_ids = [i for i in od.by_customer.get(contact.contact_id, [])
-                        if start <= od.invoices[i].invoice_date <= end]
+            open_ids = [
+                i
+                for i in od.by_customer.get(contact.contact_id, [])
+                if start <= od.invoices[i].invoice_date <= end
+            ]
             return self._mail(od, "statement", to, cc, subject, body, open_ids, contact_id, True)
 
     def email_contact(
-        self, organization_id: str, contact_id: str, to: Iterable[str], subject: str, body: str,
+        self,
+        organization_id: str,
+        contact_id: str,
+        to: Iterable[str],
+        subject: str,
+        body: str,
         with_statement: bool = False,
     ) -> SentMail:
         """``POST /contacts/{id}/email``."""
         with self.lock:
             od = self.data(organization_id)
             od.contact(contact_id)
-            return self._mail(od, "contact_email", to, (), subject, body, (), contact_id,
-                              with_statement)
+            return self._mail(
+                od, "contact_email", to, (), subject, body, (), contact_id, with_statement
+            )
 
     def add_comment(
-        self, organization_id: str, invoice_id: str, description: str,
-        show_comment_to_clients: bool = False, commented_by: str = "API user",
+        self,
+        organization_id: str,
+        invoice_id: str,
+        description: str,
+        show_comment_to_clients: bool = False,
+        commented_by: str = "API user",
     ) -> Comment:
         with self.lock:
             od = self.data(organization_id)
             inv = od.invoice(invoice_id)
-            comment = Comment(self.new_id(), description, commented_by, "internal", "added",
-                              self._now(), show_comment_to_clients)
+            comment = Comment(
+                self.new_id(),
+                description,
+                commented_by,
+                "internal",
+                "added",
+                self._now(),
+                show_comment_to_clients,
+            )
             inv.comments.append(comment)
             return comment
 
-    def set_contact_reminders(self, organization_id: str, contact_id: str, enabled: bool
-                              ) -> Contact:
+    def set_contact_reminders(
+        self, organization_id: str, contact_id: str, enabled: bool
+    ) -> Contact:
         with self.lock:
             od = self.data(organization_id)
             contact = od.contact(contact_id)
@@ -843,8 +950,9 @@ class ZohoState:
             self._changed(od)
             return contact
 
-    def set_invoice_reminders(self, organization_id: str, invoice_id: str, enabled: bool
-                              ) -> Invoice:
+    def set_invoice_reminders(
+        self, organization_id: str, invoice_id: str, enabled: bool
+    ) -> Invoice:
         with self.lock:
             od = self.data(organization_id)
             inv = od.invoice(invoice_id)
@@ -853,12 +961,14 @@ class ZohoState:
             self._changed(od)
             return inv
 
-    def mails(self, kind: str | None = None, contact_id: str | None = None,
-              invoice_id: str | None = None) -> list[SentMail]:
+    def mails(
+        self, kind: str | None = None, contact_id: str | None = None, invoice_id: str | None = None
+    ) -> list[SentMail]:
         """The outbox, optionally filtered."""
         with self.lock:
             return [
-                m for m in self.sent_mails
+                m
+                for m in self.sent_mails
                 if (kind is None or m.kind == kind)
                 and (contact_id is None or m.contact_id == contact_id)
                 and (invoice_id is None or invoice_id in m.invoice_ids)
@@ -890,32 +1000,52 @@ class ZohoState:
                 raise OAuthError("access_denied", "Unknown user.", status=400)
             code = "1000." + secrets.token_hex(16) + "." + secrets.token_hex(16)
             self._codes[code] = AuthCode(
-                code, client_id, user_id, redirect_uri, tuple(scopes), offline, consent,
+                code,
+                client_id,
+                user_id,
+                redirect_uri,
+                tuple(scopes),
+                offline,
+                consent,
                 self._now() + timedelta(seconds=self.limits.code_ttl),
             )
             return code
 
     def _new_access(
-        self, client_id: str, user_id: str, scopes: tuple[str, ...], refresh: RefreshToken | None,
+        self,
+        client_id: str,
+        user_id: str,
+        scopes: tuple[str, ...],
+        refresh: RefreshToken | None,
         now: datetime,
     ) -> AccessToken:
         token = "1000." + secrets.token_hex(16) + "." + secrets.token_hex(16)
-        access = AccessToken(token, client_id, user_id, scopes,
-                             refresh.token if refresh else None, now,
-                             now + timedelta(seconds=self.limits.access_ttl))
+        access = AccessToken(
+            token,
+            client_id,
+            user_id,
+            scopes,
+            refresh.token if refresh else None,
+            now,
+            now + timedelta(seconds=self.limits.access_ttl),
+        )
         self._access[token] = access
         if refresh is not None:
             refresh.issued.append(now)
-            live = [a for a in self._access.values()
-                    if a.refresh == refresh.token and not a.revoked and a.expires_at > now]
+            live = [
+                a
+                for a in self._access.values()
+                if a.refresh == refresh.token and not a.revoked and a.expires_at > now
+            ]
             for oldest in sorted(live, key=lambda a: a.issued_at)[
                 : max(0, len(live) - self.limits.access_tokens_per_refresh)
             ]:
                 oldest.revoked = True
         return access
 
-    def _new_refresh(self, client_id: str, user_id: str, scopes: tuple[str, ...], now: datetime
-                     ) -> RefreshToken:
+    def _new_refresh(
+        self, client_id: str, user_id: str, scopes: tuple[str, ...], now: datetime
+    ) -> RefreshToken:
         token = "1000." + secrets.token_hex(16) + "." + secrets.token_hex(16)
         refresh = RefreshToken(token, client_id, user_id, scopes, now)
         self._refresh[token] = refresh
@@ -933,8 +1063,12 @@ class ZohoState:
                 access.revoked = True
 
     def issue_tokens_for_tests(
-        self, client_id: str, user_id: str | None = None, scopes: Iterable[str] = ALL_SCOPES,
-        api_domain: str = "", issued_at: datetime | None = None,
+        self,
+        client_id: str,
+        user_id: str | None = None,
+        scopes: Iterable[str] = ALL_SCOPES,
+        api_domain: str = "",
+        issued_at: datetime | None = None,
     ) -> TokenSet:
         """A refresh token and an access token as if the user had just consented."""
         with self.lock:
@@ -945,8 +1079,14 @@ class ZohoState:
             granted = tuple(scopes)
             refresh = self._new_refresh(client_id, user, granted, when)
             access = self._new_access(client_id, user, granted, refresh, when)
-            return TokenSet(access.token, refresh.token, self.limits.access_ttl,
-                            self.api_domain or api_domain, client_id, user)
+            return TokenSet(
+                access.token,
+                refresh.token,
+                self.limits.access_ttl,
+                self.api_domain or api_domain,
+                client_id,
+                user,
+            )
 
     def token_grant(self, form: dict[str, str], api_domain: str = "") -> TokenSet:
         """``POST /oauth/v2/token``; raises `OAuthError` with the body Zoho gives."""
@@ -963,27 +1103,40 @@ class ZohoState:
         client = self.clients.get(form.get("client_id", ""))
         if client is None:
             raise OAuthError("invalid_client")
-        if not secrets.compare_digest(client.client_secret.encode(),
-                                      form.get("client_secret", "").encode()):
+        if not secrets.compare_digest(
+            client.client_secret.encode(), form.get("client_secret", "").encode()
+        ):
             raise OAuthError("invalid_client_secret")
         grant = form.get("grant_type", "")
         if grant == "authorization_code":
             code = self._codes.get(form.get("code", ""))
-            if (code is None or code.used or code.client_id != client.client_id
-                    or now >= code.expires_at):
+            if (
+                code is None
+                or code.used
+                or code.client_id != client.client_id
+                or now >= code.expires_at
+            ):
                 raise OAuthError("invalid_code")
             if form.get("redirect_uri", "") != code.redirect_uri:
                 raise OAuthError("invalid_redirect_uri")
             code.used = True
             refresh: RefreshToken | None = None
             if code.offline:
-                existing = any(r.client_id == client.client_id and r.user_id == code.user_id
-                               and not r.revoked for r in self._refresh.values())
+                existing = any(
+                    r.client_id == client.client_id and r.user_id == code.user_id and not r.revoked
+                    for r in self._refresh.values()
+                )
                 if code.consent or not existing:
                     refresh = self._new_refresh(client.client_id, code.user_id, code.scopes, now)
             access = self._new_access(client.client_id, code.user_id, code.scopes, refresh, now)
-            return TokenSet(access.token, refresh.token if refresh else None,
-                            self.limits.access_ttl, api_domain, client.client_id, code.user_id)
+            return TokenSet(
+                access.token,
+                refresh.token if refresh else None,
+                self.limits.access_ttl,
+                api_domain,
+                client.client_id,
+                code.user_id,
+            )
         if grant == "refresh_token":
             found = self._refresh.get(form.get("refresh_token", ""))
             if found is None or found.revoked or found.client_id != client.client_id:
@@ -992,11 +1145,18 @@ class ZohoState:
             while found.issued and now - found.issued[0] >= window:
                 found.issued.popleft()
             if len(found.issued) >= self.limits.token_requests_per_window:
-                raise OAuthError("Access Denied", THROTTLED_TOKEN_MESSAGE,
-                                 extra={"status": "failure"})
+                raise OAuthError(
+                    "Access Denied", THROTTLED_TOKEN_MESSAGE, extra={"status": "failure"}
+                )
             access = self._new_access(client.client_id, found.user_id, found.scopes, found, now)
-            return TokenSet(access.token, None, self.limits.access_ttl, api_domain,
-                            client.client_id, found.user_id)
+            return TokenSet(
+                access.token,
+                None,
+                self.limits.access_ttl,
+                api_domain,
+                client.client_id,
+                found.user_id,
+            )
         raise OAuthError("unsupported_grant_type")
 
     def revoke(self, token: str) -> bool:
@@ -1014,8 +1174,11 @@ class ZohoState:
 
     def revoke_all(self, client_id: str | None = None) -> int:
         with self.lock:
-            chosen = [r for r in self._refresh.values()
-                      if not r.revoked and (client_id is None or r.client_id == client_id)]
+            chosen = [
+                r
+                for r in self._refresh.values()
+                if not r.revoked and (client_id is None or r.client_id == client_id)
+            ]
             for refresh in chosen:
                 self._revoke_refresh(refresh)
             return len(chosen)
@@ -1037,23 +1200,33 @@ class ZohoState:
             if found is None:
                 raise ApiError(401, 14, "Invalid value passed for authtoken.")
             if found.revoked or self._now() >= found.expires_at:
-                raise ApiError(401, self.limits.auth_error_code,
-                               "You are not authorized to perform this operation")
+                raise ApiError(
+                    401,
+                    self.limits.auth_error_code,
+                    "You are not authorized to perform this operation",
+                )
             return found
 
     def check_scope(self, token: AccessToken, module: str, operation: str) -> None:
         if not scope_allows(token.scopes, module, operation):
-            raise ApiError(401, self.limits.auth_error_code,
-                           "You are not authorized to perform this operation")
+            raise ApiError(
+                401, self.limits.auth_error_code, "You are not authorized to perform this operation"
+            )
 
     def organization_for(self, token: AccessToken, organization_id: str | None) -> OrgData:
         if not organization_id or not organization_id.isdigit():
             raise invalid("organization_id")
         user = self.users.get(token.user_id)
-        if user is None or organization_id not in user.organization_ids \
-                or organization_id not in self.orgs:
-            raise ApiError(400, 6041, "This user is not associated with the "
-                                      f"CompanyID/CompanyName:{organization_id}.")
+        if (
+            user is None
+            or organization_id not in user.organization_ids
+            or organization_id not in self.orgs
+        ):
+            raise ApiError(
+                400,
+                6041,
+                f"This user is not associated with the CompanyID/CompanyName:{organization_id}.",
+            )
         return self.orgs[organization_id]
 
     # --- quotas ---------------------------------------------------------------------------------
@@ -1061,8 +1234,11 @@ class ZohoState:
     def daily_limit(self, organization_id: str) -> int:
         if self.limits.daily is not None:
             return self.limits.daily
-        plan = self.orgs[organization_id].org.plan_name.upper() if organization_id in self.orgs \
+        plan = (
+            self.orgs[organization_id].org.plan_name.upper()
+            if organization_id in self.orgs
             else "FREE"
+        )
         return PLAN_DAILY.get(plan, PLAN_DAILY["FREE"])
 
     def _day_window(self, organization_id: str, now: datetime) -> tuple[date, int]:
@@ -1082,27 +1258,46 @@ class ZohoState:
             used_day = self._day[(organization_id, day)]
             if used_minute >= self.limits.per_minute:
                 reset = 60 - int(now.timestamp()) % 60
-                headers = {"X-Rate-Limit-Limit": str(self.limits.per_minute),
-                           "X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": str(reset)}
+                headers = {
+                    "X-Rate-Limit-Limit": str(self.limits.per_minute),
+                    "X-Rate-Limit-Remaining": "0",
+                    "X-Rate-Limit-Reset": str(reset),
+                }
                 if self.limits.retry_after:
                     headers["Retry-After"] = str(reset)
                 self.stats.throttled[self.limits.minute_code] += 1
-                return RateVerdict(False, headers, ApiError(
-                    429, self.limits.minute_code,
-                    "You have made too many requests per minute. Please try again after some "
-                    "time.", headers))
-            headers = {"X-Rate-Limit-Limit": str(daily),
-                       "X-Rate-Limit-Remaining": str(max(0, daily - used_day - 1)),
-                       "X-Rate-Limit-Reset": str(day_reset)}
+                return RateVerdict(
+                    False,
+                    headers,
+                    ApiError(
+                        429,
+                        self.limits.minute_code,
+                        "You have made too many requests per minute. Please try again after some "
+                        "time.",
+                        headers,
+                    ),
+                )
+            headers = {
+                "X-Rate-Limit-Limit": str(daily),
+                "X-Rate-Limit-Remaining": str(max(0, daily - used_day - 1)),
+                "X-Rate-Limit-Reset": str(day_reset),
+            }
             if used_day >= daily:
                 headers["X-Rate-Limit-Remaining"] = "0"
                 if self.limits.retry_after:
                     headers["Retry-After"] = str(day_reset)
                 self.stats.throttled[self.limits.daily_code] += 1
-                return RateVerdict(False, headers, ApiError(
-                    429, self.limits.daily_code,
-                    f"You have reached the maximum number of API requests ({daily}) allowed "
-                    "for your plan in a day.", headers))
+                return RateVerdict(
+                    False,
+                    headers,
+                    ApiError(
+                        429,
+                        self.limits.daily_code,
+                        f"You have reached the maximum number of API requests ({daily}) allowed "
+                        "for your plan in a day.",
+                        headers,
+                    ),
+                )
             self._minute[(organization_id, minute)] += 1
             self._day[(organization_id, day)] += 1
             return RateVerdict(True, headers)
@@ -1113,8 +1308,11 @@ class ZohoState:
             cap = self.limits.concurrent
             if cap is not None and self._inflight[organization_id] >= cap:
                 self.stats.throttled[self.limits.concurrency_code] += 1
-                raise ApiError(429, self.limits.concurrency_code,
-                               "You have exceeded the maximum number of concurrent API calls.")
+                raise ApiError(
+                    429,
+                    self.limits.concurrency_code,
+                    "You have exceeded the maximum number of concurrent API calls.",
+                )
             self._inflight[organization_id] += 1
 
     def exit_call(self, organization_id: str) -> None:

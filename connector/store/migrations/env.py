@@ -15,12 +15,12 @@ connection = config.attributes.get("connection")
 if connection is None:  # `alembic` on the command line (autogenerate during development)
     engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
     with engine.begin() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
         with context.begin_transaction():
             context.run_migrations()
 else:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
