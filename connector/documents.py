@@ -15,7 +15,6 @@ the clock: `today` is passed in.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from connector.config.models import ClientConfig
+from connector.csvsafe import SafeWriter
 from connector.domain import (
     SEVERITY,
     Action,
@@ -677,7 +677,7 @@ def dossier(
         doc.kv(_amounts(fig, today, lang, costs_label=t["costs"], with_eu=False))
 
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(out)
     writer.writerow(
         [
             "record",

@@ -1,7 +1,9 @@
 """Logging set-up: one line per event to stderr, every line passed through the redactor.
 
 The redacting filter sits on the handler, so lines from third-party loggers (urllib3 logs URLs,
-authlib logs token requests) are redacted too.
+authlib logs token requests) are redacted too. Both formats (text and JSON) take the message and
+the traceback from one function, `redacted_parts`, so no format can show a traceback the
+redactor has not seen (the JSON format once re-formatted ``exc_info`` itself and skipped it).
 """
 
 from __future__ import annotations
@@ -11,30 +13,56 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from connector.redact import RedactingFilter
+from connector.redact import RedactingFilter, redact
 
 
-class _JsonFormatter(logging.Formatter):
+def redacted_parts(record: logging.LogRecord) -> tuple[str, str | None]:
+    """The record's message and its traceback/stack text (None without one), both redacted."""
+    try:
+        message = record.getMessage()
+    except Exception:  # a broken format string must not hide the line
+        message = str(record.msg)
+    extra = record.exc_text
+    if record.exc_info and not extra:
+        extra = logging.Formatter().formatException(record.exc_info)
+    if record.stack_info:
+        extra = f"{extra}\n{record.stack_info}" if extra else record.stack_info
+    return redact(message), redact(extra) if extra else None
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-03-02 09:00:00,123 INFO connector.run: message`` and the traceback below it."""
+
     def format(self, record: logging.LogRecord) -> str:
+        message, extra = redacted_parts(record)
+        line = f"{self.formatTime(record)} {record.levelname} {record.name}: {message}"
+        return f"{line}\n{extra}" if extra else line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, message and (if any) exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message, extra = redacted_parts(record)
         payload = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": message,
         }
-        if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+        if extra:
+            payload["exc"] = extra
         return json.dumps(payload)
+
+
+FORMATTERS: dict[str, type[logging.Formatter]] = {"text": TextFormatter, "json": JsonFormatter}
 
 
 def setup_logging(verbosity: int = 0, fmt: str = "text") -> None:
     level = logging.WARNING if verbosity < 0 else logging.INFO if verbosity == 0 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
-    if fmt == "json":
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(FORMATTERS.get(fmt, TextFormatter)())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

@@ -3,12 +3,12 @@ JSON. The HTML opens from a mail attachment or a file share without any network.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
 from decimal import Decimal
 
+from connector.csvsafe import SafeWriter
 from connector.domain import Money
 from connector.report.ageing import BUCKETS, Report
 
@@ -153,7 +153,7 @@ def render_html(report: Report) -> str:
 def render_csv(report: Report) -> str:
     """One `section,key,value` row per figure: easy to load in a spreadsheet."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = SafeWriter(out, lineterminator="\n")
     w.writerow(["section", "key", "value"])
     r = report
     w.writerow(["report", "client", r.client])

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 
+import pytest
+
+from connector.logs import setup_logging
 from connector.redact import RedactingFilter, redact, register_secret
 
 
@@ -40,3 +44,31 @@ def test_the_filter_redacts_arguments_and_tracebacks_of_any_logger() -> None:
     out = stream.getvalue()
     assert "smtp-password-42" not in out and "abcdef123456" not in out
     assert "refresh_token=***" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_secret_in_an_exception_traceback_is_redacted_in_every_log_format(
+    fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = f"tb-secret-{fmt}-9f8e7d6c"
+    register_secret(secret)
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    try:
+        setup_logging(0, fmt)
+        try:
+            raise RuntimeError(f"token endpoint refused {secret} (refresh_token=r3fr3shv4lue)")
+        except RuntimeError:
+            logging.getLogger("connector.test").exception("refresh failed")
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError" in err
+    assert secret not in err and "r3fr3shv4lue" not in err
+    if fmt == "json":
+        line = json.loads(err.strip().splitlines()[-1])
+        assert "***" in line["exc"] and line["message"] == "refresh failed"
