@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from connector.app import App
+from connector.app import App, ClientUnavailable
 from connector.platforms import daily_api_budget
 from connector.ports import RenderedMessage
 from connector.store import leases
@@ -100,7 +100,11 @@ def conditions(app: App, now: datetime) -> list[Condition]:
                     f"{state.last_error or 'unknown'}",
                 )
             )
-        token = app.tokens.get(slug)
+        try:
+            token = app.token(slug)
+        except ClientUnavailable as exc:  # the secret key cannot read it
+            out.append(Condition(slug, "consent", f"{slug}: {exc.reason}"))
+            continue
         if token is None:
             out.append(
                 Condition(

@@ -16,12 +16,15 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from connector.clock import Clock
-from connector.config import ConfigError, LoadedConfig, load_config
+from connector.config import ClientConfig, ConfigError, LoadedConfig, load_config
+from connector.errors import first_line
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger
-from connector.store.crypto import Cipher
+from connector.policy.model import PolicyError
+from connector.policy.select import resolve_client_policies
+from connector.store.crypto import ENV_KEY, Cipher, CipherError
 from connector.store.db import database_url_from, make_engine, migrate
-from connector.store.tokens import TokenRepository
+from connector.store.tokens import TokenRecord, TokenRepository
 from connector.tenant import Tenant
 
 
@@ -34,6 +37,10 @@ class ClientUnavailable(Exception):
         self.reason = reason
 
 
+class UnknownClient(ClientUnavailable):
+    """No client file of that name (or one that does not load); the message lists the known."""
+
+
 @dataclass
 class App:
     config: LoadedConfig
@@ -42,16 +49,25 @@ class App:
     tokens: TokenRepository
     #: how API calls are paced: None = in this process; workers pass a database-backed one
     limiters: LimiterFactory | None = None
+    #: where the secret key came from, for messages (never the key itself)
+    key_source: str = "the secret key"
 
     @classmethod
     def open(cls, config_dir: Path, env: Mapping[str, str] | None = None) -> App:
         env = os.environ if env is None else env
         loaded = load_config(config_dir, env)
         url = database_url_from(loaded.connector.database_url, env)
-        cipher = Cipher.from_settings(Path(loaded.connector.secret_key_file), env)
+        key_file = Path(loaded.connector.secret_key_file)
+        key_source = f"env {ENV_KEY}" if env.get(ENV_KEY) else f"the key file {key_file}"
+        try:
+            cipher = Cipher.from_settings(key_file, env)
+        except CipherError as exc:
+            if env.get(ENV_KEY):  # the file case names the file already
+                raise CipherError(f"{ENV_KEY}: {exc}") from exc
+            raise
         engine = make_engine(url)
         migrate(engine)
-        return cls(loaded, engine, cipher, TokenRepository(engine, cipher))
+        return cls(loaded, engine, cipher, TokenRepository(engine, cipher), key_source=key_source)
 
     @property
     def config_dir(self) -> Path:
@@ -73,11 +89,40 @@ class App:
             return selected
         return [s for s in known if s in self.config.errors or self.config.clients[s].enabled]
 
-    def tenant(self, slug: str, clock: Clock, *, metrics: HttpMetrics | None = None) -> Tenant:
+    def require(self, slug: str) -> ClientConfig:
+        """The client's valid configuration; `UnknownClient` naming the problem otherwise."""
         if slug in self.config.errors:
-            raise ClientUnavailable(slug, f"configuration error: {self.config.errors[slug]}")
-        client = self.config.clients[slug]
-        record = self.tokens.get(slug)
+            raise UnknownClient(slug, f"configuration error: {self.config.errors[slug]}")
+        client = self.config.clients.get(slug)
+        if client is None:
+            known = ", ".join(sorted(self.config.clients)) or "none"
+            raise UnknownClient(
+                slug,
+                f"no such client (no {self.config_dir / 'clients' / slug}.yaml; known: {known})",
+            )
+        return client
+
+    def token(self, slug: str) -> TokenRecord | None:
+        """The client's stored token; `ClientUnavailable` when the secret key cannot read it."""
+        try:
+            return self.tokens.get(slug)
+        except CipherError as exc:
+            raise ClientUnavailable(slug, self.undecryptable(slug)) from exc
+
+    def undecryptable(self, slug: str) -> str:
+        return (
+            f"the stored token cannot be decrypted with {self.key_source} (a different key than "
+            f"the one it was stored with): restore that key, or run `dunning auth login {slug}` "
+            "to connect again"
+        )
+
+    def tenant(self, slug: str, clock: Clock, *, metrics: HttpMetrics | None = None) -> Tenant:
+        client = self.require(slug)
+        try:  # a broken policy is named first: it is what to fix, token or not
+            resolve_client_policies(slug, client, self.config_dir)
+        except (ConfigError, PolicyError) as exc:
+            raise ClientUnavailable(slug, f"policy: {first_line(str(exc))}") from exc
+        record = self.token(slug)
         if record is None:
             raise ClientUnavailable(
                 slug, f"no OAuth token stored; run `dunning auth login {slug}` first"

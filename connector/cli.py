@@ -17,8 +17,10 @@ import typer
 from connector.cli_common import (
     AllOption,
     ClientsArg,
+    DunningGroup,
     Globals,
     NowOption,
+    require_client,
 )
 from connector.cli_common import clock_for as _clock
 from connector.cli_common import fail as _fail
@@ -27,6 +29,7 @@ from connector.cli_common import open_app as _open_app
 from connector.clock import SystemClock
 
 app = typer.Typer(
+    cls=DunningGroup,
     help="Accounts-receivable follow-up (debiteurenbeheer) on top of Zoho Books and Exact Online.",
     no_args_is_help=True,
     add_completion=False,
@@ -34,6 +37,14 @@ app = typer.Typer(
 )
 auth_app = typer.Typer(help="Connect a client's ledger (OAuth 2.0).", no_args_is_help=True)
 app.add_typer(auth_app, name="auth")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from connector import __version__
+
+        typer.echo(f"dunning-connector {__version__}")
+        raise typer.Exit(0)
 
 
 @app.callback()
@@ -46,7 +57,14 @@ def main_options(
     verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="More output.")] = 0,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Only warnings and errors.")] = False,
     log_format: Annotated[str, typer.Option("--log-format", help="text or json")] = "text",
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_version
+        ),
+    ] = False,
 ) -> None:
+    """Global options may stand before or after the command: `dunning doctor --config DIR`."""
     from connector.config import resolve_config_dir
     from connector.logs import setup_logging
 
@@ -80,10 +98,14 @@ def init(
 @app.command()
 def doctor(ctx: typer.Context, now: NowOption = None) -> None:
     """Check configuration, database, templates, tokens and API reachability per client."""
-    from connector.doctor import run_doctor
+    from connector.doctor import doctor as check
 
-    application = _open_app(ctx)
-    lines, ok = run_doctor(application, _clock(now, application.config.connector.timezone))
+    config_dir = _globals(ctx).config_dir
+    if not config_dir.is_dir():
+        _fail(
+            f"configuration directory {config_dir} does not exist; run `dunning init {config_dir}`"
+        )
+    lines, ok = check(config_dir, lambda tz: _clock(now, tz))
     for line in lines:
         typer.echo(line)
     raise typer.Exit(0 if ok else 1)
@@ -158,9 +180,12 @@ def _selected(application, clients: list[str] | None, all_: bool) -> list[str]: 
     if not clients and not all_:
         _fail("name one or more clients, or pass --all")
     try:
-        return list(application.slugs(None if all_ else clients))
+        chosen = list(application.slugs(None if all_ else clients))
     except ConfigError as exc:
         _fail(str(exc))
+    if not chosen:
+        _fail(f"no clients configured in {application.config_dir / 'clients'}")
+    return chosen
 
 
 @app.command()
@@ -206,6 +231,7 @@ def plan(
     from connector.sync import sync_tenant
 
     application = _open_app(ctx)
+    require_client(application, client)
     clock = _clock(now, application.config.connector.timezone)
     try:
         tenant = application.tenant(client, clock)
@@ -226,13 +252,28 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Plan and render; send nothing.")
     ] = False,
+    simulate: Annotated[
+        bool,
+        typer.Option(
+            "--simulate",
+            help="Really perform as of a --now far from the real time (sandboxes, demos, tests).",
+        ),
+    ] = False,
 ) -> None:
-    """Sync, plan and dispatch for each client. A failing client does not stop the others."""
+    """Sync, plan and dispatch for each client. A failing client does not stop the others.
+
+    With a `--now` more than an hour from the real time it performs nothing (exit 2) unless
+    `--dry-run` or `--simulate` is given."""
     from connector.app import ClientUnavailable
+    from connector.clock import pretend_clock_problem
     from connector.run import run_tenant
 
     application = _open_app(ctx)
     clock = _clock(now, application.config.connector.timezone)
+    if now is not None and not dry_run and not simulate:
+        problem = pretend_clock_problem(clock.now(), SystemClock().now(), "dunning run")
+        if problem:
+            _fail(problem)
     failed = 0
     for slug in _selected(application, clients, all_):
         try:

@@ -6,11 +6,16 @@ Command modules (`connector.cli_*`) import from here, never from `connector.cli`
 
 from __future__ import annotations
 
+import re
+import sys
+import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from connector.clock import Clock, ShiftedClock, SystemClock, parse_now
 
@@ -33,10 +38,78 @@ def globals_of(ctx: typer.Context) -> Globals:
     return obj
 
 
+#: global options that may also stand after the subcommand (`dunning doctor --config DIR`)
+_GLOBAL_WITH_VALUE = ("--config", "--log-format")
+_GLOBAL_FLAGS = ("--verbose", "--quiet", "-q")
+_VERBOSE = re.compile(r"^-v+$")
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Move the global options to the front, wherever they were given, so that `--config DIR`,
+    `-v` and `-q` work before or after the subcommand; `-v N` (a number) means N times `-v`.
+    Nothing after `--` is touched."""
+    front: list[str] = []
+    rest: list[str] = []
+    items = list(args)
+    i = 0
+    while i < len(items):
+        arg = items[i]
+        if arg == "--":
+            rest += items[i:]
+            break
+        if arg in _GLOBAL_WITH_VALUE and i + 1 < len(items):
+            front += [arg, items[i + 1]]
+            i += 2
+            continue
+        if any(arg.startswith(f"{name}=") for name in _GLOBAL_WITH_VALUE) or arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        elif _VERBOSE.match(arg):
+            level = len(arg) - 1
+            if i + 1 < len(items) and items[i + 1].isdigit():
+                level = int(items[i + 1])
+                i += 1
+            front += ["-v"] * level
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def _verbosity(ctx: typer.Context) -> int:
+    obj = ctx.obj
+    if isinstance(obj, Globals):
+        return obj.verbose
+    return sum(len(a) - 1 for a in sys.argv[1:] if _VERBOSE.match(a)) + sys.argv.count("--verbose")
+
+
+class DunningGroup(TyperGroup):
+    """The `dunning` group: global options anywhere, and one line instead of a traceback.
+
+    An exception that reaches the top of a command is printed as `error: <cause>` (see
+    `connector.errors.describe`) with exit code 2; `-v` adds the traceback."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        return super().parse_args(ctx, hoist_global_options(args))
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "exit_code"):
+                raise  # the command's own exit, or a usage error click prints itself
+            from connector.errors import USAGE, describe
+
+            if _verbosity(ctx) > 0:
+                traceback.print_exc(file=sys.stderr)
+            typer.echo(f"error: {describe(exc)}", err=True)
+            raise typer.Exit(USAGE) from None
+
+
 def open_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
     from connector.app import App
     from connector.config import ConfigError
     from connector.store.crypto import CipherError
+    from connector.store.db import DatabaseError
 
     g = globals_of(ctx)
     if not g.config_dir.is_dir():
@@ -46,7 +119,21 @@ def open_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
         )
     try:
         return App.open(g.config_dir)
-    except (ConfigError, CipherError) as exc:
+    except (ConfigError, CipherError, DatabaseError) as exc:
+        from connector.errors import describe
+
+        if g.verbose > 0:
+            traceback.print_exc(file=sys.stderr)
+        fail(describe(exc))
+
+
+def require_client(application: Any, client: str) -> None:
+    """Exit 2 naming the problem unless `client` is a valid, known client of `application`."""
+    from connector.app import UnknownClient
+
+    try:
+        application.require(client)
+    except UnknownClient as exc:
         fail(str(exc))
 
 

@@ -20,6 +20,23 @@ NowOption = Annotated[
         "--now", help="Act as of this moment (ISO date or datetime; a date means 09:00 local)."
     ),
 ]
+SimulateOption = Annotated[
+    bool,
+    typer.Option(
+        "--simulate",
+        help="Really perform as of a --now far from the real time (sandboxes, demos, tests).",
+    ),
+]
+
+
+def _refuse_pretend_clock(now: str | None, clock: Clock, simulate: bool, command: str) -> None:
+    from connector.clock import pretend_clock_problem
+
+    if now is None or simulate:
+        return
+    problem = pretend_clock_problem(clock.now(), SystemClock().now(), command)
+    if problem:
+        _fail(problem)
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -104,6 +121,7 @@ def serve(
         bool,
         typer.Option("--watch", help="Reload when a configuration file changes (besides SIGHUP)."),
     ] = False,
+    simulate: SimulateOption = False,
 ) -> None:
     """Run every client on its schedule until SIGTERM; SIGHUP reloads the configuration."""
     from connector.logs import setup_logging
@@ -113,6 +131,7 @@ def serve(
     if application.config.connector.log_format == "json" and ctx.obj.log_format == "text":
         setup_logging(ctx.obj.verbose, "json")
     clock = _clock(now, application.config.connector.timezone)
+    _refuse_pretend_clock(now, clock, simulate, "dunning serve")
     options = ServeOptions(
         every_seconds=every,
         jitter_seconds=jitter,
@@ -170,6 +189,7 @@ def approve(
         bool, typer.Option("--list", help="Only list what awaits approval.")
     ] = False,
     now: NowOption = None,
+    simulate: SimulateOption = False,
 ) -> None:
     """Approve (and so perform) actions waiting for approval (clients with approval: required)."""
     from connector import approval
@@ -187,6 +207,7 @@ def approve(
             typer.echo(f"{client}: {item.describe()}")
         typer.echo(f"{client}: {len(waiting)} action(s) awaiting approval")
         return
+    _refuse_pretend_clock(now, clock, simulate, "dunning approve")
     try:
         stats = approval.approve(application, client, clock, actions or None)
     except ValueError as exc:

@@ -96,3 +96,22 @@ def local_date(moment: datetime, tz: str) -> date:
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+#: How far `--now` may be from the real time for a command that really sends.
+PRETEND_TOLERANCE = timedelta(hours=1)
+
+
+def pretend_clock_problem(now: datetime, real: datetime, command: str) -> str | None:
+    """Why `command` must not really send as of `now`, or None.
+
+    A `--now` more than `PRETEND_TOLERANCE` away from the real time is a pretend clock: mails
+    would go out today about a day that has not come (or has passed). The caller refuses unless
+    the user said `--simulate` (sandboxes, demos, tests)."""
+    if abs(now - real) <= PRETEND_TOLERANCE:
+        return None
+    return (
+        f"--now {now:%Y-%m-%d %H:%M} UTC is more than an hour from the real time: `{command}` "
+        "would really send today as if it were then. Use `--dry-run` to see what would happen "
+        "(or `dunning plan`), or add `--simulate` against a sandbox"
+    )

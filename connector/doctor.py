@@ -6,6 +6,9 @@ hide the others.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
 from sqlalchemy import text
 
 from connector.app import App, ClientUnavailable
@@ -17,6 +20,35 @@ from connector.ports import LedgerError
 from connector.render import Renderer
 
 
+def doctor(
+    config_dir: Path, clock_for: Callable[[str], Clock], env: Mapping[str, str] | None = None
+) -> tuple[list[str], bool]:
+    """Open the installation at `config_dir` and check it; a configuration, secret key or
+    database that cannot be opened is a FAIL line too. `clock_for(timezone)` makes the clock."""
+    from connector.errors import describe
+    from connector.store.crypto import CipherError
+    from connector.store.db import DatabaseError
+
+    try:
+        app = App.open(config_dir, env)
+    except ConfigError as exc:
+        return [f"FAIL config: {p.describe()}" for p in exc.problems], False
+    except CipherError as exc:
+        return [
+            f"ok   config: {config_dir}/connector.yaml",
+            f"FAIL secret key: {describe(exc)}",
+        ], False
+    except DatabaseError as exc:
+        return [
+            f"ok   config: {config_dir}/connector.yaml",
+            f"FAIL database: {describe(exc)}",
+        ], False
+    try:
+        return run_doctor(app, clock_for(app.config.connector.timezone))
+    finally:
+        app.engine.dispose()
+
+
 def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
     lines: list[str] = []
     ok = True
@@ -26,7 +58,9 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
             conn.execute(text("SELECT 1"))
         lines.append(f"ok   database: {app.engine.url.render_as_string(hide_password=True)}")
     except Exception as exc:
-        lines.append(f"FAIL database: {exc}")
+        from connector.errors import describe
+
+        lines.append(f"FAIL database: {describe(exc)}")
         return lines, False
     for slug in sorted(set(app.config.clients) | set(app.config.errors)):
         if slug in app.config.errors:

@@ -68,5 +68,5 @@ def setup_logging(verbosity: int = 0, fmt: str = "text") -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("urllib3", "alembic"):
+    for noisy in ("urllib3", "alembic", "fontTools"):  # fontTools: ~75 INFO lines per PDF
         logging.getLogger(noisy).setLevel(logging.WARNING if verbosity < 2 else logging.DEBUG)

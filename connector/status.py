@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from connector.app import App
+from connector.app import App, ClientUnavailable
 from connector.clock import SystemClock
 from connector.store import leases, outbox
 from connector.store.db import session_scope
@@ -38,7 +38,11 @@ def status_lines(app: App, now: datetime) -> list[str]:
             lines.append(f"{slug}: configuration error: {app.config.errors[slug]}")
             continue
         state = leases.get_state(app.engine, slug)
-        token = app.tokens.get(slug)
+        try:
+            token = app.token(slug)
+            unreadable = None
+        except ClientUnavailable as exc:
+            token, unreadable = None, exc.reason
         with session_scope(app.engine) as session:
             review = len(outbox.in_state(session, slug, ["review"]))
             approval = len(outbox.in_state(session, slug, ["approval"]))
@@ -58,7 +62,7 @@ def status_lines(app: App, now: datetime) -> list[str]:
             last += "; disabled"
         else:
             last += f"; {next_run(app, slug, wall)}"
-        token_state = "no token" if token is None else token.state
+        token_state = unreadable or ("no token" if token is None else token.state)
         if token is not None and token.expires_at is not None and token.state == "ok":
             left = token.expires_at - now
             token_state += (

@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from connector.app import App
+from connector.app import App, ClientUnavailable
 from connector.http import HttpMetrics
 from connector.store.db import session_scope
 from connector.store.models import OpsAlert, OutboxAction, SyncCursor
@@ -86,7 +86,10 @@ class StoreCollector(Collector):
         for tenant, kind in active:
             alerts.add_metric([tenant, kind], 1.0)
         for slug in sorted(app.config.clients):
-            token = app.tokens.get(slug)
+            try:
+                token = app.token(slug)
+            except ClientUnavailable:  # the secret key cannot read it; alerts say so
+                continue
             if token is None:
                 continue
             consent.add_metric([slug], 1.0 if token.state == "consent_needed" else 0.0)

@@ -93,7 +93,14 @@ def test_broken_file_missing_token_and_unreachable_api_name_the_client_and_other
 ) -> None:
     now = world.clock.now().isoformat()
     result = dunning(
-        "--config", str(world.app.config_dir), "run", "--all", "--now", now, env=world.env
+        "--config",
+        str(world.app.config_dir),
+        "run",
+        "--all",
+        "--simulate",
+        "--now",
+        now,
+        env=world.env,
     )
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
@@ -194,7 +201,15 @@ def test_debug_logs_of_a_run_never_show_a_token_or_secret(world: SandboxWorld) -
     world.state.expire_access_tokens()  # force a refresh inside the run, logged at DEBUG
     at = (world.clock.now()).isoformat()
     result = dunning(
-        "--config", str(world.app.config_dir), "-vv", "run", "good", "--now", at, env=world.env
+        "--config",
+        str(world.app.config_dir),
+        "-vv",
+        "run",
+        "good",
+        "--simulate",
+        "--now",
+        at,
+        env=world.env,
     )
     after = world.app.tokens.get("good")
     assert after is not None and after.access_token != before.access_token

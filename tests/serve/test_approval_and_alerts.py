@@ -195,14 +195,14 @@ def test_cli_lists_and_approves_the_queue_and_writes_reports(
             check=False,
         )
 
-    run = dunning("run", "careful")
+    run = dunning("run", "careful", "--simulate")
     assert run.returncode == 0 and "awaiting approval" in run.stderr, run.stdout + run.stderr
     listed = dunning("approve", "careful", "--list")
     assert listed.returncode == 0, listed.stderr
     waiting = approval.waiting(world.app, "careful")
     assert f"{len(waiting)} action(s) awaiting approval" in listed.stdout
     assert f"#{waiting[0].id} " in listed.stdout
-    done = dunning("approve", "careful", str(waiting[0].id))
+    done = dunning("approve", "careful", str(waiting[0].id), "--simulate")
     assert done.returncode == 0 and "approved: 1 done" in done.stdout, done.stdout + done.stderr
     assert len(world.state.sent_mails) == 1
 
