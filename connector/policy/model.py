@@ -10,7 +10,7 @@ even when the previous step went out late.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -106,8 +106,11 @@ class Policy:
     #: attempts of one step that definitely failed before the planner stops retrying it
     max_failed_attempts: int = 3
     description: str = ""
+    #: step id -> position in the ladder, built once (the planner asks per invoice)
+    _index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {s.id: i for i, s in enumerate(self.steps)})
         if not self.steps:
             raise PolicyError(f"policy {self.name}: has no steps")
         ids = [s.id for s in self.steps]
@@ -122,7 +125,4 @@ class Policy:
             raise PolicyError(f"policy {self.name}: thank-you is not a ladder step")
 
     def index(self, step_id: str) -> int:
-        for i, step in enumerate(self.steps):
-            if step.id == step_id:
-                return i
-        return -1
+        return self._index.get(step_id, -1)

@@ -78,6 +78,17 @@ class PlanContext:
     profiles: Mapping[str, CustomerProfile] = field(default_factory=dict)
     #: pauses not resumed by hand (expired ones included: the planner checks the dates)
     pauses: tuple[Pause, ...] = ()
+    #: `pauses` by customer, built once: an invoice looks up only its own customer's pauses
+    _pauses_by_customer: dict[str, tuple[Pause, ...]] = field(
+        init=False, repr=False, compare=False, hash=False
+    )
+
+    def __post_init__(self) -> None:
+        by_customer: dict[str, list[Pause]] = defaultdict(list)
+        for p in self.pauses:
+            by_customer[p.customer_ref].append(p)
+        index = {ref: tuple(found) for ref, found in by_customer.items()}
+        object.__setattr__(self, "_pauses_by_customer", index)
 
     def profile_of(self, customer_ref: str, customer: Customer | None) -> CustomerProfile:
         if customer_ref in self.profiles:
@@ -89,20 +100,33 @@ class PlanContext:
 
     def pause_for(self, invoice: Invoice, day: date) -> Pause | None:
         """The active pause covering the invoice (a customer-wide one first), if any."""
-        covering = [p for p in self.pauses if p.covers(invoice, day)]
+        own = self._pauses_by_customer.get(invoice.customer_ref)
+        if not own:
+            return None
+        covering = [p for p in own if p.covers(invoice, day)]
         return min(covering, key=lambda p: (p.invoice_ref is not None, p.id), default=None)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen init costs several times more, once per invoice
 class Decision:
-    """What the planner thinks of one invoice now; `due` ones become actions."""
+    """What the planner thinks of one invoice now; `due` ones become actions.
+
+    `reason` is formatted only when read (`dunning plan` shows it; `plan()` never does): with
+    `window` set, `why` is followed by `at` in local time."""
 
     invoice: Invoice
     customer: Customer | None
     step: Step | None
     due: bool
     at: datetime | None
-    reason: str
+    why: str
+    window: SendingWindow | None = None
+
+    @property
+    def reason(self) -> str:
+        if self.window is None or self.at is None:
+            return self.why
+        return f"{self.why} {self.window.local(self.at).strftime('%a %Y-%m-%d %H:%M')}"
 
 
 @dataclass(frozen=True)
@@ -181,13 +205,19 @@ def decide(
     by_invoice: dict[str, list[HistoryEntry]] = defaultdict(list)
     for entry in history:
         by_invoice[entry.invoice_ref].append(entry)
+    today = ctx.window.local(now).date()
+    sends: dict[date, datetime] = {}  # scheduled day -> first moment to send (calendar memo)
     out = []
     for invoice in sorted(snapshot.invoices.values(), key=lambda i: (i.customer_ref, i.ref)):
         if invoice.status is not InvoiceStatus.OPEN:
             continue
         customer = snapshot.customers.get(invoice.customer_ref)
-        own = ctx.policy_for(ctx.profile_of(invoice.customer_ref, customer), policy)
-        out.append(_decide_invoice(invoice, customer, own, by_invoice[invoice.ref], now, ctx))
+        profile = ctx.profile_of(invoice.customer_ref, customer)
+        own = ctx.policy_for(profile, policy)
+        entries = by_invoice.get(invoice.ref, [])
+        out.append(
+            _decide_invoice(invoice, customer, profile, own, entries, now, ctx, today, sends)
+        )
     return out
 
 
@@ -195,10 +225,13 @@ def decide(
 def _decide_invoice(
     invoice: Invoice,
     customer: Customer | None,
+    profile: CustomerProfile,
     policy: Policy,
     entries: list[HistoryEntry],
     now: datetime,
     ctx: PlanContext,
+    today: date,
+    sends: dict[date, datetime],
 ) -> Decision:
     def skip(reason: str, step: Step | None = None) -> Decision:
         return Decision(invoice, customer, step, False, None, reason)
@@ -210,8 +243,7 @@ def _decide_invoice(
         return skip("reminders disabled for this customer in the client's config")
     if customer is not None and customer.reminders_enabled is False:
         return skip("reminders disabled for this customer in the ledger")
-    pause = ctx.pause_for(invoice, ctx.window.local(now).date())
-    if pause is not None:
+    if ref in ctx._pauses_by_customer and (pause := ctx.pause_for(invoice, today)) is not None:
         return skip(f"paused: {pause.describe()}")
     if not invoice.balance.is_positive():
         return skip("nothing owed")
@@ -219,11 +251,9 @@ def _decide_invoice(
         return skip(f"balance below the minimum of {policy.min_balance}")
 
     taken = {e.step: e for e in entries if e.taken}
-    done = [policy.index(s) for s in taken if policy.index(s) >= 0]
-    last = max(done, default=-1)
+    last = max((policy.index(s) for s in taken), default=-1)
     if last + 1 >= len(policy.steps):
         return skip("ladder complete")
-    profile = ctx.profile_of(invoice.customer_ref, customer)
     passed_over: list[str] = []
     for step in policy.steps[last + 1 :]:
         why_not = step.conditions.why_not(invoice.balance, profile)
@@ -232,7 +262,7 @@ def _decide_invoice(
         passed_over.append(f"{step.id} ({why_not})")
     else:
         return skip("no further step applies: " + ", ".join(passed_over))
-    failed = sum(1 for e in entries if e.step == step.id and e.status == "failed")
+    failed = sum(1 for e in entries if e.step == step.id and e.status == "failed") if entries else 0
     if failed >= policy.max_failed_attempts:
         return skip(f"{step.id} failed {failed} times; needs attention", step)
 
@@ -244,10 +274,12 @@ def _decide_invoice(
         scheduled = max(scheduled, prev_day + spacing)
     if step.kind is ActionKind.HANDOFF:
         scheduled = max(scheduled, _costs_allowed_from(entries, ctx))
-    at = ctx.window.earliest_send(scheduled, ctx.calendar)
+    at = sends.get(scheduled)
+    if at is None:
+        at = sends[scheduled] = ctx.window.earliest_send(scheduled, ctx.calendar)
     if now >= at:
-        return Decision(invoice, customer, step, True, at, f"{step.id} due since {_fmt(at, ctx)}")
-    return Decision(invoice, customer, step, False, at, f"{step.id} on {_fmt(at, ctx)}")
+        return Decision(invoice, customer, step, True, at, f"{step.id} due since", ctx.window)
+    return Decision(invoice, customer, step, False, at, f"{step.id} on", ctx.window)
 
 
 def _costs_allowed_from(entries: list[HistoryEntry], ctx: PlanContext) -> date:
@@ -265,10 +297,6 @@ def _done_day(entry: HistoryEntry, window: SendingWindow) -> date:
     if entry.done_at is not None:
         return window.local(entry.done_at).date()
     return entry.planned_for
-
-
-def _fmt(moment: datetime, ctx: PlanContext) -> str:
-    return ctx.window.local(moment).strftime("%a %Y-%m-%d %H:%M")
 
 
 # -- grouping -------------------------------------------------------------------------------
