@@ -29,6 +29,39 @@ from connector.store.models import CustomerRow, InvoiceRow, PaymentRow
 
 _CHUNK = 500
 
+#: (dialect, table, columns, keep_on_update, keep_if_null) -> the upsert statement, built once
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _upsert_statement(
+    dialect: str,
+    model: type[SQLModel],
+    columns: tuple[str, ...],
+    keep_on_update: tuple[str, ...],
+    keep_if_null: tuple[str, ...],
+) -> Any:
+    """One `INSERT … ON CONFLICT (tenant, ref) DO UPDATE` with bound parameters per column,
+    built (and, by SQLAlchemy's statement cache, compiled) once per shape and executed over a
+    page's rows with executemany. A multi-row `VALUES` list built per page would be compiled
+    anew for every page (~200k bind parameters each time)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    key = (dialect, table.name, columns, keep_on_update, keep_if_null)
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        base = insert(table)
+        updates = {
+            c: func.coalesce(base.excluded[c], table.c[c])
+            if c in keep_if_null
+            else base.excluded[c]
+            for c in columns
+            if c not in ("tenant", "ref", *keep_on_update)
+        }
+        stmt = _UPSERTS[key] = base.on_conflict_do_update(
+            index_elements=["tenant", "ref"], set_=updates
+        )
+    return stmt
+
 
 def _upsert(
     session: Session,
@@ -41,20 +74,11 @@ def _upsert(
     `keep_if_null`: columns an update changes only to a non-null value."""
     if not rows:
         return
-    table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start : start + _CHUNK]
-        stmt = insert(table).values(chunk)
-        updates = {
-            c: func.coalesce(stmt.excluded[c], table.c[c])
-            if c in keep_if_null
-            else stmt.excluded[c]
-            for c in chunk[0]
-            if c not in ("tenant", "ref", *keep_on_update)
-        }
-        session.execute(stmt.on_conflict_do_update(index_elements=["tenant", "ref"], set_=updates))
+    stmt = _upsert_statement(
+        dialect, model, tuple(rows[0]), tuple(keep_on_update), tuple(keep_if_null)
+    )
+    session.execute(stmt, rows)
 
 
 def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
