@@ -40,21 +40,30 @@ from adapters.exact.auth import (
 from adapters.exact.client import ExactClient
 from adapters.exact.endpoints import (
     ACCOUNTS,
+    ATTACHMENT_POST,
     CONTACTS,
     DELETED_PAYMENT_TERM,
     NOTES,
     PAYMENT_TERMS,
     RECEIVABLES,
+    RECEIVABLES_BY_ACCOUNT,
     SYNC_ACCOUNTS,
     SYNC_CONTACTS,
     SYNC_DELETED,
     TASKS,
+    Endpoint,
+    Filter,
+    any_of,
+    bool_value,
+    datetime_value,
+    guid_value,
+    int64_value,
 )
 from adapters.exact.errors import ExactApiError
 from adapters.exact.ratelimit import StoreErrorLog
 from connector.auth.tokens import TokenManager, TokenStore
 from connector.clock import Clock
-from connector.domain import Action, ActionKind, Customer, Invoice, Payment
+from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus, Payment
 from connector.http import HttpMetrics, LimiterFactory, make_http
 from connector.mail import MailError, build_message
 from connector.ports import (
@@ -175,14 +184,19 @@ class ExactLedger:
         for division in self.divisions:
             marks = state.setdefault(str(division), {})
             for rows, _last in self.client.pages(
-                division, PAYMENT_TERMS, f"Timestamp gt {marks.get('terms', 1)}L"
+                division, PAYMENT_TERMS, _after(PAYMENT_TERMS, marks.get("terms", 1))
             ):
-                items = []
-                for row in rows:
-                    if mapping.is_receivable(row):
-                        invoice = mapping.invoice_from_term(row, currency=self.currency)
-                        self._note(division, invoice, number=False)
-                        items.append(invoice)
+                items = self._settled(
+                    division,
+                    [
+                        (row, mapping.invoice_from_term(row, currency=self.currency))
+                        for row in rows
+                        if mapping.is_receivable(row)
+                    ],
+                    partly_paid_only=True,
+                )
+                for invoice in items:
+                    self._note(division, invoice, number=False)
                 if rows:
                     marks["terms"] = max(
                         marks.get("terms", 1),
@@ -190,7 +204,7 @@ class ExactLedger:
                     )
                 yield Page(items, dump_cursor(state))
             for rows, _last in self.client.pages(
-                division, SYNC_DELETED, f"Timestamp gt {marks.get('deleted', 1)}L"
+                division, SYNC_DELETED, _after(SYNC_DELETED, marks.get("deleted", 1))
             ):
                 gone = [
                     mapping.tombstone(
@@ -217,7 +231,7 @@ class ExactLedger:
             with_email: set[str] = set()
             without_email: dict[str, dict[str, Any]] = {}
             for rows, _last in self.client.pages(
-                division, SYNC_ACCOUNTS, f"Timestamp gt {marks.get('accounts', 1)}L"
+                division, SYNC_ACCOUNTS, _after(SYNC_ACCOUNTS, marks.get("accounts", 1))
             ):
                 items = []
                 for row in rows:
@@ -236,7 +250,7 @@ class ExactLedger:
                     )
                 yield Page(items, dump_cursor(state))
             for rows, _last in self.client.pages(
-                division, SYNC_CONTACTS, f"Timestamp gt {marks.get('contacts', 1)}L"
+                division, SYNC_CONTACTS, _after(SYNC_CONTACTS, marks.get("contacts", 1))
             ):
                 emails: dict[str, str] = {}
                 for row in rows:
@@ -269,7 +283,7 @@ class ExactLedger:
             ]
             for start in range(0, len(wanted), BATCH):
                 chunk = wanted[start : start + BATCH]
-                clause = " or ".join(f"ID eq {mapping.guid_literal(r)}" for r in chunk)
+                clause = _ids(RECEIVABLES, chunk)
                 for row in self.client.rows(division, RECEIVABLES, clause):
                     invoice = mapping.invoice_from_term(row, currency=self.currency)
                     self._note(division, invoice)
@@ -281,21 +295,23 @@ class ExactLedger:
         """One filtered call: the account's open receivables plus those changed in the last
         week (so one paid this morning comes back as PAID)."""
         division = self._account_division(customer_ref)
-        recent = mapping.wall_literal(self.clock.now() - RECHECK_WINDOW)
-        clause = (
-            f"Account eq {mapping.guid_literal(customer_ref)} and "
-            f"(IsFullyPaid eq false or Modified ge {recent})"
+        recent = datetime_value(self.clock.now() - RECHECK_WINDOW)
+        clause = RECEIVABLES.prop("Account").eq(guid_value(customer_ref)) & (
+            RECEIVABLES.prop("IsFullyPaid").eq(bool_value(False))
+            | RECEIVABLES.prop("Modified").ge(recent)
         )
-        invoices = []
-        for row in self.client.rows(division, RECEIVABLES, clause):
-            invoice = mapping.invoice_from_term(row, currency=self.currency)
+        terms = [
+            (row, mapping.invoice_from_term(row, currency=self.currency))
+            for row in self.client.rows(division, RECEIVABLES, clause)
+        ]
+        invoices = self._settled(division, terms, partly_paid_only=False)
+        for invoice in invoices:
             self._note(division, invoice)
-            invoices.append(invoice)
         return invoices
 
     def get_customer(self, customer_ref: str) -> Customer:
         division = self._account_division(customer_ref)
-        rows = self.client.rows(division, ACCOUNTS, f"ID eq {mapping.guid_literal(customer_ref)}")
+        rows = self.client.rows(division, ACCOUNTS, _ids(ACCOUNTS, [customer_ref]))
         if not rows:
             raise ExactApiError(
                 ErrorKind.FATAL,
@@ -306,7 +322,7 @@ class ExactLedger:
         email = None
         if not rows[0].get("Email"):
             contacts = self.client.rows(
-                division, CONTACTS, f"Account eq {mapping.guid_literal(customer_ref)}"
+                division, CONTACTS, CONTACTS.prop("Account").eq(guid_value(customer_ref))
             )
             email = mapping.main_contact_email(contacts)
         return mapping.customer_from_account(rows[0], contact_email=email, currency=self.currency)
@@ -365,14 +381,14 @@ class ExactLedger:
         ):
             try:
                 calls += 1
-                created = self.client.post(division, write.path, write.body)
+                created = self.client.post(division, write.spec, write.body)
                 ref = str(created.get("ID") or "")
                 refs.append(ref)
                 for filename, content in write.attachments:
                     calls += 1
                     self.client.post(
                         division,
-                        writeback.ATTACHMENTS_PATH,
+                        ATTACHMENT_POST,
                         writeback.attachment_body(ref, filename, content),
                     )
             except ExactApiError as exc:
@@ -401,10 +417,9 @@ class ExactLedger:
             action.planned_for - timedelta(days=1), datetime.min.time(), mapping.AMSTERDAM
         )
         endpoint = TASKS if action.kind is ActionKind.CALL_TASK else NOTES
-        clause = (
-            f"Account eq {mapping.guid_literal(action.customer_ref)} and "
-            f"Created ge {mapping.wall_literal(since)}"
-        )
+        clause = endpoint.prop("Account").eq(guid_value(action.customer_ref)) & endpoint.prop(
+            "Created"
+        ).ge(datetime_value(since))
         for row in self.client.rows(division, endpoint, clause):
             if tag in str(row.get("Notes") or ""):
                 return Outcome.SENT
@@ -413,6 +428,45 @@ class ExactLedger:
         return Outcome.UNKNOWN
 
     # -- internals ------------------------------------------------------------------------
+    def _settled(
+        self,
+        division: int,
+        terms: list[tuple[dict[str, Any], Invoice]],
+        *,
+        partly_paid_only: bool,
+    ) -> list[Invoice]:
+        """The invoices with the open amount Exact states now (`mapping.settle`), read with one
+        ``read/financial/ReceivablesListByAccount`` call per account concerned: every account
+        with an open receivable (`partly_paid_only=False`, the re-check before sending), or only
+        accounts with a partly paid one (the sync)."""
+        wanted: dict[str, list[int]] = {}
+        for index, (_row, invoice) in enumerate(terms):
+            if invoice.status is not InvoiceStatus.OPEN:
+                continue
+            if partly_paid_only and not mapping.partly_paid(invoice):
+                continue
+            wanted.setdefault(invoice.customer_ref, []).append(index)
+        out = [invoice for _row, invoice in terms]
+        for account, indexes in wanted.items():
+            items = mapping.open_items(
+                self.client.rows(
+                    division,
+                    RECEIVABLES_BY_ACCOUNT,
+                    arguments={"accountId": mapping.guid_literal(account)},
+                ),
+                f"account {account}",
+            )
+            per_entry: dict[str | None, int] = {}
+            for _row, invoice in terms:
+                if invoice.customer_ref == account:
+                    entry = mapping.entry_number(_row)
+                    per_entry[entry] = per_entry.get(entry, 0) + 1
+            for index in indexes:
+                row, invoice = terms[index]
+                entry = mapping.entry_number(row)
+                out[index] = mapping.settle(invoice, entry, items, per_entry.get(entry, 1))
+        return out
+
     def _note(self, division: int, invoice: Invoice, *, number: bool = True) -> None:
         """Remember where a ref lives (only needed with several divisions) and, for invoices
         about to be acted on, its number (for the note). The sync passes number=False so
@@ -431,7 +485,7 @@ class ExactLedger:
         if known is not None:
             return known
         for division in self.divisions:
-            if self.client.rows(division, ACCOUNTS, f"ID eq {mapping.guid_literal(account_ref)}"):
+            if self.client.rows(division, ACCOUNTS, _ids(ACCOUNTS, [account_ref])):
                 self._division_of[account_ref] = division
                 return division
         raise ExactApiError(
@@ -452,8 +506,7 @@ class ExactLedger:
         rows = {ref: without_email[ref] for ref in emails if ref in without_email}
         for start in range(0, len(unknown), BATCH):
             chunk = unknown[start : start + BATCH]
-            clause = " or ".join(f"ID eq {mapping.guid_literal(r)}" for r in chunk)
-            for row in self.client.rows(division, ACCOUNTS, clause):
+            for row in self.client.rows(division, ACCOUNTS, _ids(ACCOUNTS, chunk)):
                 rows[mapping.guid(row.get("ID"), "account")] = row
         for ref, row in rows.items():
             if row.get("Email"):
@@ -466,6 +519,16 @@ class ExactLedger:
                 )
             )
         return out
+
+
+def _after(endpoint: Endpoint, timestamp: int) -> Filter:
+    """``Timestamp gt {n}L`` on a sync endpoint."""
+    return endpoint.prop("Timestamp").gt(int64_value(timestamp))
+
+
+def _ids(endpoint: Endpoint, refs: Sequence[str]) -> Filter:
+    """``ID eq guid'…' or …`` (GUIDs checked, no injection)."""
+    return any_of(endpoint.prop("ID").eq(guid_value(r)) for r in refs)
 
 
 class ExactSettingsLike(Protocol):

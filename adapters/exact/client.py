@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from adapters.exact.endpoints import DIVISIONS, ME, Endpoint
+from adapters.exact.endpoints import DIVISIONS, ME, Endpoint, Filter, PostSpec
 from adapters.exact.errors import BUDGET_STATUSES, ExactApiError, api_error, malformed
 from adapters.exact.paging import NextLinks, error_message, list_page, parse_json, single
 from adapters.exact.ratelimit import DivisionGate, ErrorLog, division_gate
@@ -188,15 +188,26 @@ class ExactClient:
         self,
         division: int | None,
         endpoint: Endpoint,
-        filter: str | None = None,
+        filter: Filter | None = None,
         *,
+        arguments: Mapping[str, str] | None = None,
         gate_division: int | None = None,
     ) -> Iterator[tuple[list[dict[str, Any]], bool]]:
-        """Stream a list: yields (rows, is_last_page), following ``__next`` verbatim."""
-        params: dict[str, str] | None = {"$select": endpoint.select_param}
-        clauses = [c for c in (endpoint.filter, filter) if c]
-        if clauses and params is not None:
-            params["$filter"] = " and ".join(f"({c})" if " or " in c else c for c in clauses)
+        """Stream a list: yields (rows, is_last_page), following ``__next`` verbatim.
+
+        Only declared names go out: `endpoint.select`, a `Filter` built from the endpoint's
+        declared filter properties, and its declared parameters (adapters/exact/contract.py)."""
+        if endpoint not in endpoint.contract:
+            raise ValueError(f"{endpoint.path}: endpoint not declared in the contract")
+        params: dict[str, str] | None = {}
+        assert params is not None
+        if arguments:
+            params.update(endpoint.arguments(arguments))
+        params["$select"] = endpoint.select_param
+        if filter is not None:
+            if filter.path != endpoint.path:
+                raise ValueError(f"a filter for {filter.path} used on {endpoint.path}")
+            params["$filter"] = filter.text
         url = self.url(division, endpoint.path)
         links = NextLinks(self.base_url, endpoint.path)
         counted = division if division is not None else (gate_division or 0)
@@ -212,18 +223,26 @@ class ExactClient:
         self,
         division: int | None,
         endpoint: Endpoint,
-        filter: str | None = None,
+        filter: Filter | None = None,
         *,
+        arguments: Mapping[str, str] | None = None,
         gate_division: int | None = None,
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for rows, _last in self.pages(division, endpoint, filter, gate_division=gate_division):
+        for rows, _last in self.pages(
+            division, endpoint, filter, arguments=arguments, gate_division=gate_division
+        ):
             out.extend(rows)
         return out
 
-    def post(self, division: int, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def post(self, division: int, spec: PostSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Create a record; the body carries only `spec`'s declared properties."""
+        if spec not in spec.contract:
+            raise ValueError(f"{spec.path}: POST not declared in the contract")
+        body = spec.body(values)
+        path = spec.path
         answer = self.call(
-            "POST", self.url(division, path), division=division, endpoint=path, json=dict(body)
+            "POST", self.url(division, path), division=division, endpoint=path, json=body
         )
         if answer is None:
             raise malformed(path, "empty answer to a POST", status=201)

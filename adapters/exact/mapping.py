@@ -17,11 +17,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from adapters.exact.endpoints import STATUS_MATCHED
 from adapters.exact.errors import ExactApiError
 from connector.domain import (
     Customer,
@@ -166,22 +168,41 @@ def is_receivable(record: Mapping[str, Any]) -> bool:
 
 
 def invoice_from_term(record: Mapping[str, Any], *, currency: str = "EUR") -> Invoice:
-    """A receivable (a payment term of a sales entry) -> Invoice.
+    """A receivable (a payment term of a sales entry) -> Invoice, from documented properties
+    only (docs/exact-online.md, "Open amounts"):
 
-    The open amount (`Amount`), `IsFullyPaid` and `LastPaymentDate` drive dunning: fully paid or
-    nothing open (a credit note has a negative amount) -> PAID, else OPEN. The receivable's id
-    is the invoice ref (one sales entry with split terms gives one receivable per term)."""
+    * PAID when ``IsFullyPaid`` ("whether the receivable was fully paid by the customer") or
+      ``Status`` 50 ("matched - payment is matched with one or more other outstanding items"),
+      or when the term's amount is not positive (a credit note);
+    * else OPEN with the term's ``AmountFC`` ("the amount of the receivable … in the selected
+      currency"; ``AmountDC`` "payments are matched on this amount" when FC is absent) as its
+      balance. That is the most that can be open: after a partial payment (``LastPaymentDate``
+      set, not fully paid) the open part is read from ``read/financial/ReceivablesListByAccount``
+      (`settle`), and it is re-read so right before anything is sent;
+    * the total is ``TransactionAmountFC`` ("total amount of the linked transaction"), else the
+      term's amount.
+
+    The receivable's id is the invoice ref (one sales entry with split terms gives one
+    receivable per term)."""
     ref = guid(record.get("ID"), "receivable")
     number = _text(record.get("InvoiceNumber")) or _text(record.get("EntryNumber")) or ref
     what = f"receivable {number}"
     code = (_text(record.get("Currency")) or currency).upper()
-    total = _money(record, "AmountDC", code, what)
-    balance = _money(record, "Amount", code, what)
+    if record.get("AmountFC") is not None:
+        amount = _money(record, "AmountFC", code, what)
+    else:
+        amount = _money(record, "AmountDC", currency.upper(), what)
+    if record.get("TransactionAmountFC") is not None and amount.currency == code:
+        total = _money(record, "TransactionAmountFC", code, what)
+    else:
+        total = amount
     issue = _day(record, "InvoiceDate", what) or _day(record, "EntryDate", what)
     due = _day(record, "DueDate", what) or issue
     if issue is None or due is None:
         raise MalformedRecord(what, "no InvoiceDate and no DueDate")
-    paid = bool(to_bool(record.get("IsFullyPaid"))) or not balance.is_positive()
+    matched = str(record.get("Status") or "") == str(STATUS_MATCHED)
+    paid = bool(to_bool(record.get("IsFullyPaid"))) or matched or not amount.is_positive()
+    zero = Money(Decimal("0.00"), amount.currency)
     return Invoice(
         ref=ref,
         number=number,
@@ -190,10 +211,86 @@ def invoice_from_term(record: Mapping[str, Any], *, currency: str = "EUR") -> In
         issue_date=issue,
         due_date=due,
         total=total,
-        balance=balance,
+        balance=zero if paid else amount,
         updated_at=_when(record, "Modified", what),
         last_payment_date=_day(record, "LastPaymentDate", what),
     )
+
+
+def partly_paid(invoice: Invoice) -> bool:
+    """Open, yet a payment was matched to it: its balance needs `settle`."""
+    return invoice.status is InvoiceStatus.OPEN and invoice.last_payment_date is not None
+
+
+def entry_number(record: Mapping[str, Any]) -> str | None:
+    return _text(record.get("EntryNumber"))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenItem:
+    """One row of ``read/financial/ReceivablesListByAccount``: what is open of one term."""
+
+    entry: str
+    due: date | None
+    open: Money
+
+
+def open_items(rows: list[dict[str, Any]], what: str) -> dict[str, list[OpenItem]]:
+    """The account's open items by ``EntryNumber`` ("the entry number of this payment term
+    corresponding sales/cashflow entry"). ``Amount`` is the outstanding part; ``AmountInTransit``
+    ("the amount that you have requested your bank to pay", a direct debit under way) is not
+    dunned, so it is taken off."""
+    out: dict[str, list[OpenItem]] = {}
+    for row in rows:
+        entry = _text(row.get("EntryNumber"))
+        label = f"{what} open item {entry or '?'}"
+        if entry is None:
+            raise MalformedRecord(label, "EntryNumber is missing")
+        code = (_text(row.get("CurrencyCode")) or "").upper()
+        if not code:
+            raise MalformedRecord(label, "CurrencyCode is missing")
+        amount = _money(row, "Amount", code, label)
+        transit = (
+            _money(row, "AmountInTransit", code, label)
+            if row.get("AmountInTransit") not in (None, "")
+            else Money(Decimal("0.00"), code)
+        )
+        if transit.is_positive():
+            amount = Money(amount.amount - transit.amount, code)
+        out.setdefault(entry, []).append(OpenItem(entry, _day(row, "DueDate", label), amount))
+    return out
+
+
+def settle(
+    invoice: Invoice, entry: str | None, items: Mapping[str, list[OpenItem]], terms_in_entry: int
+) -> Invoice:
+    """`invoice` (OPEN) with the balance Exact's open-items list states for it now.
+    `terms_in_entry`: how many receivables of this entry the caller holds (split terms).
+
+    The list has no receivable id: its rows are matched on the entry number, and among several
+    terms of one entry on the due date. An entry absent from the list has nothing open ("an
+    invoice absent from the list is settled"): the balance becomes 0 and the status stays OPEN
+    until the receivable itself says it is paid, so nothing is sent and no thank-you either.
+    The open amount never exceeds the term's own amount."""
+    if invoice.status is not InvoiceStatus.OPEN or entry is None:
+        return invoice
+    rows = items.get(entry, [])
+    zero = Money(Decimal("0.00"), invoice.balance.currency)
+    if not rows:
+        return replace(invoice, balance=zero)
+    for item in rows:
+        if item.open.currency != invoice.balance.currency:
+            raise MalformedRecord(
+                f"receivable {invoice.number}",
+                f"open items in {item.open.currency}, the receivable in {invoice.balance.currency}",
+            )
+    same_due = [i for i in rows if i.due == invoice.due_date]
+    chosen = same_due or rows
+    total = sum((i.open.amount for i in chosen), Decimal("0.00"))
+    if total <= 0:
+        return replace(invoice, balance=zero)
+    amount = min(total, invoice.balance.amount)
+    return replace(invoice, balance=Money(amount.quantize(Decimal("0.01")), zero.currency))
 
 
 def tombstone(ref: str, deleted_at: datetime | None, currency: str = "EUR") -> Invoice:

@@ -22,12 +22,14 @@ from datetime import date, datetime
 from typing import Any
 
 from adapters.exact.endpoints import (
+    ATTACHMENT_POST,
     ATTACHMENTS_PATH,
+    DOCUMENT_POST,
     DOCUMENT_TYPE,
-    DOCUMENTS_PATH,
-    NOTES,
+    NOTE_POST,
+    TASK_POST,
     TASK_TYPE_CALL,
-    TASKS,
+    PostSpec,
 )
 from adapters.exact.mapping import wall_json
 from connector.domain import Action, ActionKind
@@ -62,11 +64,15 @@ _SUBJECTS = {
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    path: str
+    spec: PostSpec
     body: dict[str, Any]
     purpose: str
     #: attachments to upload to the document this write creates: (filename, bytes)
     attachments: tuple[tuple[str, bytes], ...] = field(default=())
+
+    @property
+    def path(self) -> str:
+        return self.spec.path
 
 
 def marker(action: Action) -> str:
@@ -112,13 +118,15 @@ def records(
         for filename, content, _mime in rendered.attachments:
             writes.append(
                 Write(
-                    DOCUMENTS_PATH,
-                    {
-                        "Subject": f"{subject(action)}: {filename}",
-                        "Type": DOCUMENT_TYPE,
-                        "Account": account,
-                        "DocumentDate": wall_json(now),
-                    },
+                    DOCUMENT_POST,
+                    DOCUMENT_POST.body(
+                        {
+                            "Subject": f"{subject(action)}: {filename}",
+                            "Type": DOCUMENT_TYPE,
+                            "Account": account,
+                            "DocumentDate": wall_json(now),
+                        }
+                    ),
                     f"document {filename}",
                     ((filename, content),),
                 )
@@ -126,27 +134,31 @@ def records(
     if action.kind is ActionKind.CALL_TASK:
         writes.append(
             Write(
-                TASKS.path,
-                {
-                    "Account": account,
-                    "Description": f"{subject(action)} ({', '.join(numbers)})"[:100],
-                    "Notes": text,
-                    "ActionDate": _day(action.planned_for),
-                    "TaskType": TASK_TYPE_CALL,
-                },
+                TASK_POST,
+                TASK_POST.body(
+                    {
+                        "Account": account,
+                        "Description": f"{subject(action)} ({', '.join(numbers)})"[:100],
+                        "Notes": text,
+                        "ActionDate": _day(action.planned_for),
+                        "TaskType": TASK_TYPE_CALL,
+                    }
+                ),
                 "call task",
             )
         )
     else:
         writes.append(
             Write(
-                NOTES.path,
-                {
-                    "Account": account,
-                    "Subject": subject(action),
-                    "Notes": text,
-                    "Date": wall_json(now),
-                },
+                NOTE_POST,
+                NOTE_POST.body(
+                    {
+                        "Account": account,
+                        "Subject": subject(action),
+                        "Notes": text,
+                        "Date": wall_json(now),
+                    }
+                ),
                 "communication note",
             )
         )
@@ -154,11 +166,13 @@ def records(
 
 
 def attachment_body(document_id: str, filename: str, content: bytes) -> dict[str, Any]:
-    return {
-        "Document": document_id,
-        "FileName": filename,
-        "Attachment": base64.b64encode(content).decode("ascii"),
-    }
+    return ATTACHMENT_POST.body(
+        {
+            "Document": document_id,
+            "FileName": filename,
+            "Attachment": base64.b64encode(content).decode("ascii"),
+        }
+    )
 
 
 def _day(day: date) -> str:

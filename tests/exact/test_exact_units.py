@@ -13,7 +13,7 @@ import responses
 from adapters.exact import mapping
 from adapters.exact.auth import StoreIntents, exact_refresher, fingerprint, token_response
 from adapters.exact.client import ExactClient
-from adapters.exact.endpoints import PAYMENT_TERMS
+from adapters.exact.endpoints import PAYMENT_TERMS, int64_value
 from adapters.exact.errors import ExactApiError
 from adapters.exact.paging import NextLinks, list_page
 from adapters.exact.ratelimit import DivisionGate
@@ -65,19 +65,22 @@ def test_a_receivable_with_nothing_open_is_paid_and_a_credit_note_is_never_dunne
     row: dict[str, Any] = {
         "ID": "abcdef01-2345-4678-9abc-def012345678",
         "Account": "abcdef01-2345-4678-9abc-def012345679",
-        "Amount": Decimal("0"),
         "AmountDC": Decimal("100"),
+        "AmountFC": Decimal("100"),
         "InvoiceDate": "/Date(1767225600000)/",
         "DueDate": "/Date(1769904000000)/",
         "InvoiceNumber": 7,
         "IsFullyPaid": True,
     }
     assert mapping.invoice_from_term(row).status is InvoiceStatus.PAID
-    credit = {**row, "Amount": Decimal("-50"), "AmountDC": Decimal("-50"), "IsFullyPaid": False}
+    credit = {**row, "AmountFC": Decimal("-50"), "AmountDC": Decimal("-50"), "IsFullyPaid": False}
     assert mapping.invoice_from_term(credit).status is InvoiceStatus.PAID
-    open_ = {**row, "Amount": Decimal("40"), "IsFullyPaid": False}
+    matched = {**row, "IsFullyPaid": False, "Status": 50}
+    assert mapping.invoice_from_term(matched).status is InvoiceStatus.PAID
+    open_ = {**row, "IsFullyPaid": False, "Status": 20}
     invoice = mapping.invoice_from_term(open_)
     assert invoice.status is InvoiceStatus.OPEN
+    assert str(invoice.balance.amount) == "100.00"
     assert invoice.issue_date == date(2026, 1, 1)
 
 
@@ -88,7 +91,7 @@ def test_a_receivable_without_an_amount_fails_loudly_naming_it() -> None:
                 "ID": "abcdef01-2345-4678-9abc-def012345678",
                 "Account": "abcdef01-2345-4678-9abc-def012345679",
                 "InvoiceNumber": 7,
-                "AmountDC": 1,
+                "InvoiceDate": "/Date(1767225600000)/",
             }
         )
 
@@ -315,7 +318,7 @@ def test_a_400_is_raised_at_once_never_retried() -> None:
     tokens: Any = _StaticTokens()
     client = ExactClient(tokens, BASE, ManualClock(NOW))
     with pytest.raises(ExactApiError) as exc:
-        client.rows(1, PAYMENT_TERMS, "Timestamp gt 1L")
+        client.rows(1, PAYMENT_TERMS, PAYMENT_TERMS.prop("Timestamp").gt(int64_value(1)))
     assert exc.value.kind is ErrorKind.FATAL
     assert "$select" in str(exc.value)
     assert len(responses.calls) == 1

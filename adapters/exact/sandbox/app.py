@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from adapters.exact.sandbox import odata
-from adapters.exact.sandbox.entities import Entity, entities
+from adapters.exact.sandbox.entities import NULL, Entity, documented, entities
 from adapters.exact.sandbox.state import (
     Account,
     ApiError,
@@ -225,15 +225,19 @@ def _respond(
     )
 
 
-def _selected(request: Request, fields: dict[str, Any], type_name: str) -> list[str]:
+def _selected(
+    request: Request, fields: dict[str, Any], type_name: str, strict: bool = True
+) -> list[str]:
+    """The `$select`ed names; an undocumented one is refused like Exact does (strict), or, in
+    the lenient mode, dropped."""
     raw = request.query.get("$select", "").strip()
     if not raw or raw == "*":
         return list(fields)
     names = [n.strip() for n in raw.split(",") if n.strip()]
     for name in names:
-        if name not in fields:
-            raise odata.ODataError(f"The property '{name}' is not defined in type '{type_name}'.")
-    return names
+        if name not in fields and strict:
+            raise odata.no_property(name, type_name)
+    return [n for n in names if n in fields]
 
 
 def _row(
@@ -241,7 +245,8 @@ def _row(
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"__metadata": {"uri": uri, "type": type_name}}
     for name in names:
-        value = division if name == "Division" and name not in fields else fields[name](record)
+        getter = fields.get(name, NULL)
+        value = division if name == "Division" and getter is NULL else getter(record)
         row[name] = odata.to_json_value(value)
     return row
 
@@ -260,10 +265,12 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
     top_raw = q.get("$top")
     if entity.select_required and not q.get("$select") and top_raw != "1":
         raise odata.ODataError(SELECT_MESSAGE)
-    names = _selected(request, fields, entity.type_name)
+    strict = state.limits.strict
+    names = _selected(request, fields, entity.type_name, strict)
     node = odata.parse_filter(q["$filter"]) if q.get("$filter", "").strip() else None
-    if node is not None:
+    if node is not None and strict:
         odata.check_fields(node, fields, entity.type_name)
+    arguments = _arguments(entity, request)
     if entity.mandatory_filter is not None and (
         node is None or not (odata.fields_of(node) & entity.mandatory_filter)
     ):
@@ -283,6 +290,8 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
     records: list[Any] = list(dd.table(entity.table).values())
     if entity.include is not None:
         records = [r for r in records if entity.include(r)]
+    if "accountId" in arguments:
+        records = [r for r in records if r.account == arguments["accountId"]]
     key_getter = fields[entity.key]
     orderby = q.get("$orderby", "").strip()
     skiptoken = q.get("$skiptoken", "").strip()
@@ -294,7 +303,9 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
         after = m.group(1).lower() if m.group(1) else int(m.group(2))
 
     def matches(record: Any) -> bool:
-        return node is None or bool(odata.evaluate(node, lambda name: fields[name](record)))
+        return node is None or bool(
+            odata.evaluate(node, lambda name: fields.get(name, NULL)(record))
+        )
 
     out: list[Any] = []
     more = False
@@ -316,7 +327,7 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
             for part in reversed([p.strip() for p in orderby.split(",") if p.strip()]):
                 fname, _, direction = part.partition(" ")
                 if fname not in fields:
-                    raise odata.ODataError(f"Invalid $orderby field '{fname}'.")
+                    raise odata.no_property(fname, entity.type_name)
                 getter = fields[fname]
 
                 def by_field(record: Any, getter: Callable[[Any], Any] = getter) -> Any:
@@ -360,6 +371,20 @@ def _list(state: ExactState, entity: Entity, request: Request, division: int) ->
     return _respond(request, payload, entity.path, next_url=next_url)
 
 
+def _arguments(entity: Entity, request: Request) -> dict[str, str]:
+    """The function parameters of `entity` (``accountId=guid'…'``), each required."""
+    out: dict[str, str] = {}
+    for name in entity.parameters:
+        raw = request.query.get(name, "").strip()
+        m = re.fullmatch(r"guid'([0-9A-Fa-f-]{36})'", raw)
+        if m is None:
+            raise odata.ODataError(
+                f"Missing or invalid parameter '{name}': expected guid'…', got '{raw}'."
+            )
+        out[name] = m.group(1).lower()
+    return out
+
+
 def _sort_key(value: Any) -> tuple[int, Any]:
     if value is None:
         return (0, "")
@@ -372,7 +397,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 
 def _one(state: ExactState, entity: Entity, request: Request, division: int, key: str) -> Response:
     fields = _visible_fields(entity)
-    names = _selected(request, fields, entity.type_name)
+    names = _selected(request, fields, entity.type_name, state.limits.strict)
     table = state.data(division).table(entity.table)
     wanted: Any = key.lower() if entity.key_kind == "guid" else int(key.rstrip("L"))
     key_getter = fields[entity.key]
@@ -462,8 +487,8 @@ def _me(state: ExactState, request: Request, division: int, user_id: str) -> Res
         "ServerTime": odata.odata_date(now),
         "ServerUtcOffset": offset_hours,
     }
-    getters = {k: (lambda r, k=k: r[k]) for k in record}
-    names = _selected(request, getters, "Exact.Web.Api.System.Me")
+    getters = documented("current/Me", {k: partial(_item, k) for k in record})
+    names = _selected(request, getters, "Exact.Web.Api.System.Me", state.limits.strict)
     uri = f"{_base_url(request)}/api/v1/current/Me(guid'{user.id}')"
     row = _row(record, names, getters, uri, "Exact.Web.Api.System.Me", division)
     return _respond(request, {"results": [row]}, "Me")
@@ -482,8 +507,12 @@ def _divisions(state: ExactState, request: Request, division: int, user_id: str)
         "Legislation": lambda d: d.legislation,
         "DivisionMoveDate": lambda d: None,
     }
-    names = _selected(request, getters, "Exact.Web.Api.Models.System.SystemDivision")
+    getters = documented("system/Divisions", getters)
+    type_name = "Exact.Web.Api.Models.System.SystemDivision"
+    names = _selected(request, getters, type_name, state.limits.strict)
     node = odata.parse_filter(request.query["$filter"]) if request.query.get("$filter") else None
+    if node is not None and state.limits.strict:
+        odata.check_fields(node, getters, type_name)
     rows = []
     for code in user.divisions:
         d = state.divisions[code].division
@@ -494,6 +523,10 @@ def _divisions(state: ExactState, request: Request, division: int, user_id: str)
             _row(d, names, getters, uri, "Exact.Web.Api.Models.System.SystemDivision", division)
         )
     return _respond(request, {"results": rows}, "Divisions")
+
+
+def _item(key: str, record: dict[str, Any]) -> Any:
+    return record[key]
 
 
 def _get(getters: dict[str, Callable[[Any], Any]], record: Any, name: str) -> Any:

@@ -1,11 +1,19 @@
-"""Which Exact endpoints the sandbox serves and how each shows its records (name -> getter)."""
+"""Which Exact endpoints the sandbox serves and how each shows its records (name -> getter).
+
+Every resource's properties are generated from Exact's reference as kept in
+``adapters/exact/reference/exact-fields.json`` (the list the adapter's contract is checked
+against): a resource shows exactly the documented properties, those the sandbox has no data for
+as null, and a getter for a name the reference does not list fails at import. So the sandbox
+cannot accept a property Exact would refuse.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from adapters.exact.contract import reference
 from adapters.exact.sandbox.state import Account, Contact, Deleted, PaymentTerm, Written
 
 Getter = Callable[[Any], Any]
@@ -37,6 +45,25 @@ CONTACT_FILTER_FIELDS = frozenset(
 )
 
 
+def documented(path: str, getters: Mapping[str, Getter]) -> dict[str, Getter]:
+    """The reference's properties of `path`, each shown by its getter or as null; refuses a
+    getter for a property the reference does not list (the sandbox cannot drift from it)."""
+    known = reference().fields.get(path)
+    if known is None:
+        raise ValueError(f"{path} is not a resource in Exact's reference")
+    extra = sorted(set(getters) - known)
+    if extra:
+        raise ValueError(f"{path}: not in Exact's reference: {', '.join(extra)}")
+    out: dict[str, Getter] = dict.fromkeys(sorted(known), NULL)
+    out.update(getters)
+    return out
+
+
+def NULL(record: Any) -> Any:
+    """The getter of a documented property the sandbox keeps no data for."""
+    return None
+
+
 @dataclass(frozen=True)
 class Entity:
     path: str  # as in the URL after the division, e.g. "crm/Accounts"
@@ -48,6 +75,8 @@ class Entity:
     sync: bool = False
     select_required: bool = True
     mandatory_filter: frozenset[str] | None = None
+    #: URL parameters of a function resource (``accountId`` of ReceivablesListByAccount)
+    parameters: tuple[str, ...] = ()
     include: Callable[[Any], bool] | None = None  # which records of the table the endpoint shows
     writable: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
@@ -106,10 +135,10 @@ def _term_fields(sync: bool) -> dict[str, Getter]:
     f: dict[str, Getter] = {
         "ID": lambda t: t.id,
         "Account": lambda t: t.account,
-        "Amount": lambda t: t.open_amount,
         "AmountDC": lambda t: t.amount_dc,
         "AmountFC": lambda t: t.amount_dc,
         "TransactionAmountDC": lambda t: t.amount_dc,
+        "TransactionAmountFC": lambda t: t.amount_dc,
         "Currency": lambda t: t.currency,
         "Description": lambda t: t.description,
         "DueDate": lambda t: t.due_date,
@@ -129,6 +158,7 @@ def _term_fields(sync: bool) -> dict[str, Getter]:
         "TransactionType": lambda t: 20,
         "Created": lambda t: t.created,
         "Modified": lambda t: t.modified,
+        "EndDate": lambda t: t.last_payment_date if t.is_fully_paid else None,
     }
     if sync:
         f["LineType"] = lambda t: t.line_type
@@ -154,7 +184,6 @@ def _receivables_list_fields(accounts: Callable[[str], Account | None]) -> dict[
         "InvoiceDate": lambda t: t.invoice_date,
         "InvoiceNumber": lambda t: t.invoice_number,
         "JournalCode": lambda t: "70",
-        "Notes": lambda t: None,
         "YourRef": lambda t: t.your_ref,
     }
 
@@ -217,9 +246,13 @@ TASK_FIELDS = (
 
 def entities(accounts: Callable[[str], Account | None]) -> dict[str, Entity]:
     is_open: Callable[[Any], bool] = lambda t: not t.is_fully_paid and t.open_amount != 0  # noqa: E731
-    attachment_fields = _written_fields(("Document", "FileName"))
-    attachment_fields["FileSize"] = lambda w: w.fields.get("FileSize")
-    attachment_fields["Url"] = lambda w: w.fields.get("Url")
+    attachment_fields: dict[str, Getter] = {
+        "ID": lambda w: w.id,
+        "Document": lambda w: w.fields.get("Document"),
+        "FileName": lambda w: w.fields.get("FileName"),
+        "FileSize": lambda w: w.fields.get("FileSize"),
+        "Url": lambda w: w.fields.get("Url"),
+    }
     items = [
         Entity(
             "crm/Accounts",
@@ -250,6 +283,17 @@ def entities(accounts: Callable[[str], Account | None]) -> dict[str, Entity]:
             key_kind="int",
             select_required=False,
             include=is_open,
+        ),
+        Entity(
+            "read/financial/ReceivablesListByAccount",
+            "terms",
+            "Exact.Web.Api.Models.Financial.ReceivablesListByAccount",
+            _receivables_list_fields(accounts),
+            key="HID",
+            key_kind="int",
+            select_required=False,
+            include=is_open,
+            parameters=("accountId",),
         ),
         Entity(
             "sync/Cashflow/PaymentTerms",
@@ -313,7 +357,16 @@ def entities(accounts: Callable[[str], Account | None]) -> dict[str, Entity]:
             write_only=frozenset({"TaskType"}),
         ),
     ]
-    return {e.path: e for e in items}
+    return {e.path: _checked(e) for e in items}
 
 
-__all__ = ["Contact", "Deleted", "Entity", "Written", "entities"]
+def _checked(entity: Entity) -> Entity:
+    """`entity` showing the reference's properties; its writable ones must be documented too."""
+    fields = documented(entity.path, entity.fields)
+    undocumented = sorted(set(entity.writable) - set(fields))
+    if undocumented:
+        raise ValueError(f"{entity.path}: writable but not documented: {', '.join(undocumented)}")
+    return replace(entity, fields=fields)
+
+
+__all__ = ["NULL", "Contact", "Deleted", "Entity", "Written", "documented", "entities"]

@@ -320,13 +320,15 @@ def evaluate(node: Node, get: Getter) -> Any:
         raise ODataError(f"Operator '{node.op}' incompatible with operand types.") from exc
 
 
+def no_property(name: str, type_name: str) -> ODataError:
+    """Exact's answer to a ``$select``/``$filter``/``$orderby`` naming an unknown property."""
+    return ODataError(f"No property '{name}' exists in type '{type_name}' at position 0.")
+
+
 def check_fields(node: Node, known: Mapping[str, Any], type_name: str) -> None:
     unknown = sorted(fields_of(node) - set(known))
     if unknown:
-        raise ODataError(
-            f"The property '{unknown[0]}', used in a query expression, is not defined in type "
-            f"'{type_name}'."
-        )
+        raise no_property(unknown[0], type_name)
 
 
 def parse_decimal(value: Any, name: str) -> Decimal:

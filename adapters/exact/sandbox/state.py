@@ -83,6 +83,10 @@ class Limits:
     too_early_consumes_token: bool = False
     page_size: int = 60
     sync_page_size: int = 1000
+    #: refuse a $select/$filter/$orderby property the resource does not document, as Exact does
+    #: (HTTP 400 "No property 'X' exists in type '…' at position 0."); False only to try out
+    #: an adapter change, never in tests of the product
+    strict: bool = True
 
 
 @dataclass
