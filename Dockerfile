@@ -17,6 +17,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DUNNING_CONFIG=/config \
     DATABASE_URL=sqlite:////data/dunning.db \
+    DUNNING_TOKEN_SPOOL=/data/token-spool \
     DUNNING_HEALTH_URL=http://127.0.0.1:8089/healthz
 RUN useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin dunning \
     && mkdir -p /config /data && chown dunning:dunning /data

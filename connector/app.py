@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from connector.auth.spool import TokenSpool, spool_folder
 from connector.clock import Clock
 from connector.config import ClientConfig, ConfigError, LoadedConfig, load_config
 from connector.errors import first_line
@@ -67,7 +68,10 @@ class App:
             raise
         engine = make_engine(url)
         migrate(engine)
-        return cls(loaded, engine, cipher, TokenRepository(engine, cipher), key_source=key_source)
+        spool = TokenSpool(spool_folder(Path(loaded.dir), url, env), cipher)
+        return cls(
+            loaded, engine, cipher, TokenRepository(engine, cipher, spool), key_source=key_source
+        )
 
     @property
     def config_dir(self) -> Path:

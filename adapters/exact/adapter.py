@@ -33,6 +33,7 @@ from adapters.exact import mapping, writeback
 from adapters.exact.auth import (
     MARKER_PATIENCE,
     REFRESH_LEEWAY_SECONDS,
+    RETRY_AFTER_UNKNOWN,
     Hook,
     StoreIntents,
     exact_refresher,
@@ -61,7 +62,7 @@ from adapters.exact.endpoints import (
 )
 from adapters.exact.errors import ExactApiError
 from adapters.exact.ratelimit import StoreErrorLog
-from connector.auth.tokens import TokenManager, TokenStore
+from connector.auth.tokens import COMMIT_PATIENCE, TokenManager, TokenStore
 from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus, Payment
 from connector.http import HttpMetrics, LimiterFactory, make_http
@@ -556,6 +557,8 @@ def exact_token_manager(
     hook: Hook | None = None,
     lease_ttl: float = 30.0,
     marker_patience: float = MARKER_PATIENCE,
+    retry_after: float = RETRY_AFTER_UNKNOWN,
+    commit_patience: float = COMMIT_PATIENCE,
 ) -> TokenManager:
     """The TokenManager for an Exact connection: the rotation-safe refresher, a write-ahead
     marker in the token row, and a 30 s leeway on 600 s tokens (never earlier than Exact's
@@ -574,6 +577,7 @@ def exact_token_manager(
         now=clock.now,
         patience=marker_patience,
         recover=settings.refresh_rotation == "on_first_use",
+        retry_after=retry_after,
     )
     return TokenManager(
         store,
@@ -584,6 +588,7 @@ def exact_token_manager(
         clock,
         leeway=timedelta(seconds=REFRESH_LEEWAY_SECONDS),
         lease_ttl=lease_ttl,
+        commit_patience=commit_patience,
     )
 
 

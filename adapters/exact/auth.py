@@ -34,13 +34,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import ssl
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import requests
+import urllib3
 
 from connector.auth.tokens import (
     Refresher,
@@ -62,6 +64,10 @@ INTENT_AT_KEY = "refresh_in_flight_at"
 #: how long another process may still be waiting for its refresh answer (connect + read
 #: timeout of the token POST, plus margin); a marker younger than this is not a dead refresh
 MARKER_PATIENCE = 60.0
+#: after a refresh with an unknown outcome the stored token is tried again (once) only this many
+#: seconds after the marker was set: Exact's 570-second rule, counted from the latest moment the
+#: lost request can have been processed (the marker plus the token POST's 30 s read timeout)
+RETRY_AFTER_UNKNOWN = 570.0 + 30.0
 
 
 class RefreshIntents(Protocol):
@@ -146,6 +152,58 @@ def _kind(error: str, description: str, reason: str, status: int) -> TokenErrorK
     return "other"
 
 
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception behind it (causes, contexts, urllib3's wrapped `reason`)."""
+    out: list[BaseException] = []
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        item = stack.pop()
+        if item is None or any(item is seen for seen in out):
+            continue
+        out.append(item)
+        reason = getattr(item, "reason", None)
+        stack.extend([item.__cause__, item.__context__])
+        stack.extend(a for a in item.args if isinstance(a, BaseException))
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    return out
+
+
+def _raised_in(exc: BaseException, function: str) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == function:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def never_sent(exc: BaseException) -> str | None:
+    """Why the request certainly never left this machine, or None if it may have reached Exact.
+
+    Before anything is sent: the connection was refused or timed out while connecting
+    (urllib3's `NewConnectionError`/`ConnectTimeoutError`), the host name did not resolve
+    (`NameResolutionError`), or the TLS handshake failed (certificate, protocol). After the
+    request was written (a read timeout, a reset or a close while waiting for the answer) Exact
+    may have processed it: that is an unknown outcome."""
+    chain = _chain(exc)
+    for item in chain:
+        if isinstance(item, urllib3.exceptions.NameResolutionError):
+            return "host name not resolved"
+    for item in chain:
+        if isinstance(item, urllib3.exceptions.NewConnectionError):
+            return "connection refused or not established"
+    for item in chain:
+        if isinstance(item, urllib3.exceptions.ConnectTimeoutError | requests.ConnectTimeout):
+            return "connect timeout"
+    for item in chain:
+        if isinstance(item, ssl.SSLCertVerificationError | ssl.CertificateError):
+            return "TLS certificate refused"
+        if isinstance(item, ssl.SSLError) and _raised_in(item, "do_handshake"):
+            return "TLS handshake failed"
+    return None
+
+
 def _post_token(http: HttpClient, base_url: str, form: Mapping[str, str]) -> dict[str, Any]:
     """POST the token form once and classify the answer. Never retried."""
     try:
@@ -156,9 +214,21 @@ def _post_token(http: HttpClient, base_url: str, form: Mapping[str, str]) -> dic
             retry=False,
             headers={"Accept": "application/json"},
         )
-    except requests.ConnectTimeout:
-        raise TokenEndpointError("other", "could not connect to Exact's token endpoint") from None
+    except (
+        requests.exceptions.InvalidURL,
+        requests.exceptions.MissingSchema,
+        requests.exceptions.InvalidSchema,
+    ) as exc:
+        raise TokenEndpointError(
+            "other", f"Exact's token endpoint URL is not usable ({type(exc).__name__})"
+        ) from None
     except (requests.Timeout, requests.ConnectionError) as exc:
+        reason = never_sent(exc)
+        if reason is not None:
+            # definite: nothing reached Exact, so the refresh token is untouched
+            raise TokenEndpointError(
+                "other", f"could not reach Exact's token endpoint ({reason}); nothing was sent"
+            ) from None
         raise TokenRefreshUnknown(
             f"no answer from Exact's token endpoint ({type(exc).__name__}); not resent"
         ) from None
@@ -166,6 +236,11 @@ def _post_token(http: HttpClient, base_url: str, form: Mapping[str, str]) -> dic
         body = json.loads(response.content or b"", parse_float=Decimal)
     except ValueError:
         body = None
+    if response.status_code >= 500 and isinstance(body, dict) and body.get("error"):
+        # Exact's token service itself answered with an OAuth error: a definite refusal
+        raise TokenEndpointError(
+            "other", redact(f"HTTP {response.status_code}: {body.get('error')}")
+        )
     if response.status_code >= 500 or (not isinstance(body, dict) and response.status_code < 400):
         raise TokenRefreshUnknown(
             f"Exact's token endpoint answered HTTP {response.status_code} without a usable "
@@ -214,6 +289,7 @@ def exact_refresher(
     now: Callable[[], datetime] | None = None,
     patience: float = MARKER_PATIENCE,
     recover: bool = True,
+    retry_after: float = RETRY_AFTER_UNKNOWN,
 ) -> Refresher:
     """A `Refresher` for connector.auth.TokenManager (called under its lease).
 
@@ -221,7 +297,12 @@ def exact_refresher(
     `patience` seconds, that attempt may still be waiting for its answer (its lease ran out), so
     this one gives up for now (`TokenRefreshUnknown`, nothing sent); older, the attempt died
     without storing the answer: with `recover` (rotation on first use) the token, still live, is
-    sent again; without, the connection needs consent (``invalid_grant``).
+    sent again once `retry_after` seconds have passed since the marker (Exact's 570-second rule;
+    before that the refresh is "throttled" and nothing is sent), and if Exact then answers "Old
+    refresh token used." the TokenManager marks the connection "consent needed" (no loop);
+    without `recover`, the connection needs consent (``invalid_grant``) at once.
+    A failure before anything was sent (`never_sent`) is definite: the marker is cleared and the
+    stored token stays the one to use.
     `hook(point)` is a test seam called at ``before_request`` and ``after_response``."""
     register_secret(client_secret)
 
@@ -230,16 +311,26 @@ def exact_refresher(
         found = intents.pending() if intents is not None else None
         if found is not None and found[0] == mark:
             at = found[1]
-            if at is not None and now is not None and (now() - at).total_seconds() < patience:
+            age = (now() - at).total_seconds() if at is not None and now is not None else None
+            if age is not None and age < patience:
                 raise TokenRefreshUnknown(
                     "another process's refresh of this token may still be waiting for Exact's "
                     "answer; not sent again, try later"
                 )
             if recover:
+                if age is not None and at is not None and age < retry_after:
+                    # Exact may have issued a pair at `at` (+ the read timeout): a refresh
+                    # before the 570-second rule has passed would only be refused as too early
+                    raise TokenEndpointError(
+                        "throttled",
+                        "waiting out Exact's 570-second rule after a refresh whose answer was "
+                        "lost; the stored refresh token is tried once after "
+                        f"{(at + timedelta(seconds=retry_after)):%H:%M:%S} UTC",
+                    )
                 log.warning(
                     "an earlier refresh of this connection's token ended without "
                     "storing Exact's answer; the new pair was never used, so the stored "
-                    "refresh token is still valid and is sent again"
+                    "refresh token is still valid and is sent again, once"
                 )
             else:
                 raise TokenEndpointError(

@@ -24,20 +24,28 @@ on SQLite and PostgreSQL and across machines.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import socket
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from connector.auth.spool import TokenSpool
 from connector.clock import Clock
 from connector.http import register_secret
 
 log = logging.getLogger("connector.auth")
+
+#: default seconds `commit_refresh` is retried after a token answer (bounded further by the new
+#: access token's validity): a database fail-over or a short lock, not a long outage
+COMMIT_PATIENCE = 60.0
 
 TokenErrorKind = Literal["invalid_grant", "throttled", "invalid_client", "other"]
 
@@ -79,6 +87,11 @@ class TokenRefreshUnknown(TokenError):
 
 class TokenCommitConflict(TokenError):
     """A refreshed token could not be committed (version moved); the answer is journaled."""
+
+
+class TokenCommitDeferred(TokenError):
+    """A token answer arrived but the database did not take it within the retry time; the
+    answer is kept in the local token file (and journaled if possible) for the next start."""
 
 
 class TokenLeaseTimeout(TokenError):
@@ -163,6 +176,63 @@ class TokenStore(Protocol):
     ) -> Any: ...
 
 
+class RefreshesInFlight:
+    """Token refreshes running in this process, so that `serve` and `worker` can wait for them
+    before exiting: a process that stops between Exact's answer and the commit would make the
+    next start depend on recovery."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._running: dict[int, str] = {}
+
+    @contextmanager
+    def track(self, label: str) -> Iterator[None]:
+        key = id(threading.current_thread())
+        with self._cond:
+            self._running[key] = label
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running.pop(key, None)
+                self._cond.notify_all()
+
+    def running(self) -> list[str]:
+        with self._cond:
+            return sorted(self._running.values())
+
+    def wait(self, timeout: float) -> bool:
+        """Wait (wall time, at most `timeout` s) until no refresh runs; True if none does."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._running, timeout)
+
+
+#: the refreshes of this process (`wait_for_refreshes` at shutdown)
+IN_FLIGHT = RefreshesInFlight()
+
+#: how long `serve`/`worker` wait at shutdown for a refresh in flight: the token POST's read
+#: timeout (30 s) plus a commit; a longer database outage is covered by the local token file
+SHUTDOWN_WAIT_SECONDS = 45.0
+
+
+def wait_for_refreshes(timeout: float = SHUTDOWN_WAIT_SECONDS) -> bool:
+    """Block until no token refresh of this process is in flight (bounded); logs what it
+    waits for. True when none is left."""
+    running = IN_FLIGHT.running()
+    if not running:
+        return True
+    log.info("waiting for the token refresh of %s to finish", ", ".join(running))
+    done = IN_FLIGHT.wait(timeout)
+    if not done:
+        log.error(
+            "token refresh of %s still running after %gs; exiting anyway (its answer is in the "
+            "local token file or the refresh marker tells the next start what happened)",
+            ", ".join(IN_FLIGHT.running()),
+            timeout,
+        )
+    return done
+
+
 def default_owner() -> str:
     """host:pid:random, unique per TokenManager."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -189,6 +259,8 @@ class TokenManager:
         leeway: timedelta = timedelta(seconds=60),
         lease_ttl: float = 30.0,
         owner: str | None = None,
+        spool: TokenSpool | None = None,
+        commit_patience: float = COMMIT_PATIENCE,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -204,6 +276,11 @@ class TokenManager:
         #: the last usable record read, so a run does not read the store for every API call
         self._cached: TokenRecordLike | None = None
         self.refreshes = 0  # refresh POSTs made by this manager, for metrics and tests
+        #: where a rotated answer is kept until the database holds it (the store's, if any)
+        self.spool: TokenSpool | None = (
+            spool if spool is not None else getattr(store, "spool", None)
+        )
+        self.commit_patience = commit_patience
 
     # -- public ---------------------------------------------------------------------------------
     @property
@@ -223,6 +300,22 @@ class TokenManager:
                 self._cached = record
                 return str(record.access_token)
             return self._refresh_under_lease()
+
+    def keep_alive(self, max_age: timedelta) -> bool:
+        """Refresh if the last refresh is older than `max_age` (platforms whose refresh tokens
+        lapse when unused, e.g. Exact after about 30 days); True if it refreshed."""
+        with self._lock:
+            record = self._read()
+            last = _last_refresh(record)
+            if last is not None and last > self.clock.now() - max_age:
+                return False
+            self._cached = None
+            self._rejected = record.access_token or ""  # force a refresh under the lease
+            try:
+                self._refresh_under_lease(force_older_than=self.clock.now() - max_age)
+            finally:
+                self._rejected = None
+            return True
 
     def invalidate(self, access_token: str | None = None) -> None:
         """The API refused `access_token` (401): the next `access_token()` refreshes, unless the
@@ -252,7 +345,7 @@ class TokenManager:
             return False
         return bool(record.expires_at > self.clock.now() + self.leeway)
 
-    def _refresh_under_lease(self) -> str:
+    def _refresh_under_lease(self, force_older_than: datetime | None = None) -> str:
         deadline = self.clock.now() + timedelta(seconds=self.lease_ttl * 2 + 5)
         while not self.store.try_lease(
             self.tenant, self.connection, self.owner, self.clock.now(), self.lease_ttl
@@ -264,17 +357,30 @@ class TokenManager:
                 )
             self.clock.sleep(self.poll_interval)
             record = self._read()
-            if self._usable(record):
+            if self._usable(record) and not _older(record, force_older_than):
                 return str(record.access_token)
         try:
-            return self._refresh_holding_lease()
+            with IN_FLIGHT.track(f"{self.tenant}/{self.connection}"):
+                return self._refresh_holding_lease(force_older_than)
         finally:
-            # commit_refresh clears the lease itself; releasing again is harmless
-            self.store.release(self.tenant, self.connection, self.owner)
+            # commit_refresh clears the lease itself; releasing again is harmless, and a release
+            # the database refuses expires with the lease's TTL
+            try:
+                self.store.release(self.tenant, self.connection, self.owner)
+            except Exception as exc:
+                log.warning(
+                    "%s/%s: token lease not released (%s); it expires by itself",
+                    self.tenant,
+                    self.connection,
+                    type(exc).__name__,
+                )
 
-    def _refresh_holding_lease(self) -> str:
+    def _refresh_holding_lease(self, force_older_than: datetime | None = None) -> str:
+        # an answer that an earlier process received but could not commit comes first: it
+        # holds the only live successor of the stored refresh token
+        recover_answers(self.store, self.tenant, self.connection, self.clock.now(), self.spool)
         record = self._read()
-        if self._usable(record):
+        if self._usable(record) and not _older(record, force_older_than):
             return str(record.access_token)
         self.refreshes += 1
         try:
@@ -287,17 +393,23 @@ class TokenManager:
         register_secret(answer.refresh_token)
         now = self.clock.now()
         expires_at = now + timedelta(seconds=answer.expires_in)
-        committed = self.store.commit_refresh(
-            self.tenant,
-            self.connection,
-            expected_version=record.version,
-            owner=self.owner,
-            refresh_token=answer.refresh_token,
-            access_token=answer.access_token,
-            expires_at=expires_at,
-            api_domain=answer.api_domain,
-            now=now,
-        )
+        payload = _journal_payload(answer, expires_at, record.version)
+        payload["refreshed_from"] = _fingerprint(record.refresh_token)
+        spooled = None
+        if answer.refresh_token and self.spool is not None:
+            # the only copy of the next refresh token: on disk before the database is asked
+            try:
+                spooled = self.spool.write(self.tenant, self.connection, payload)
+            except OSError as exc:
+                log.error(
+                    "%s/%s: the local token file could not be written (%s); committing anyway",
+                    self.tenant,
+                    self.connection,
+                    type(exc).__name__,
+                )
+        committed = self._commit_with_retries(record, answer, expires_at, payload, spooled)
+        if spooled is not None and self.spool is not None:
+            self.spool.remove(spooled)
         if not committed:
             self.store.journal(
                 self.tenant,
@@ -320,6 +432,88 @@ class TokenManager:
         log.info("%s/%s: access token refreshed", self.tenant, self.connection)
         return answer.access_token
 
+    def _commit_with_retries(
+        self,
+        record: TokenRecordLike,
+        answer: TokenResponse,
+        expires_at: datetime,
+        payload: Mapping[str, Any],
+        spooled: Path | None,
+    ) -> bool:
+        """`commit_refresh`, retried while the database fails, for at most `commit_patience`
+        seconds and never past the new access token's validity. The outcome of the CAS (True,
+        or False: the version moved). Still failing: `TokenCommitDeferred` (the answer stays in
+        the local token file, and in the journal if the database takes that insert)."""
+        started = self.clock.now()
+        deadline = min(started + timedelta(seconds=self.commit_patience), expires_at - self.leeway)
+        delay = 0.2
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return bool(
+                    self.store.commit_refresh(
+                        self.tenant,
+                        self.connection,
+                        expected_version=record.version,
+                        owner=self.owner,
+                        refresh_token=answer.refresh_token,
+                        access_token=answer.access_token,
+                        expires_at=expires_at,
+                        api_domain=answer.api_domain,
+                        now=self.clock.now(),
+                    )
+                )
+            except Exception as exc:  # the database: unreachable, locked, failing over
+                failure = type(exc).__name__
+                if attempt == 1:
+                    log.warning(
+                        "%s/%s: the refreshed token could not be committed (%s); retrying for "
+                        "up to %.0f s%s",
+                        self.tenant,
+                        self.connection,
+                        failure,
+                        max(0.0, (deadline - started).total_seconds()),
+                        "; the answer is kept in the local token file" if spooled else "",
+                    )
+            remaining = (deadline - self.clock.now()).total_seconds()
+            if remaining <= 0:
+                break
+            self.clock.sleep(min(delay, remaining))
+            delay = min(delay * 2, 5.0)
+        journaled = False
+        if answer.refresh_token:
+            try:  # the journal may still take an insert where the row update failed
+                self.store.journal(
+                    self.tenant,
+                    self.connection,
+                    payload,
+                    pending_reason(record.version),
+                    self.clock.now(),
+                )
+                journaled = True
+            except Exception:
+                journaled = False
+        where = " and ".join(
+            w for w, ok in (("the local token file", spooled), ("the journal", journaled)) if ok
+        )
+        log.error(
+            "%s/%s: the database did not take the refreshed token (%s) within %.0f s; %s",
+            self.tenant,
+            self.connection,
+            failure,
+            (self.clock.now() - started).total_seconds(),
+            f"kept in {where} for the next start" if where else "the answer is lost",
+        )
+        if spooled is None and not journaled:
+            raise TokenRefreshUnknown(
+                f"{self.tenant}: the refreshed token could not be stored ({failure})"
+            )
+        raise TokenCommitDeferred(
+            f"{self.tenant}: the database did not take the refreshed token ({failure}); it is "
+            f"kept in {where} and stored at the next start"
+        )
+
     def _after_invalid_grant(self, used: TokenRecordLike, exc: TokenEndpointError) -> str:
         """The refresh token was refused: unless another process replaced it meanwhile, the
         user has to consent again."""
@@ -339,7 +533,7 @@ class TokenManager:
 
 def _journal_payload(
     answer: TokenResponse, expires_at: datetime, expected_version: int
-) -> Mapping[str, Any]:
+) -> dict[str, Any]:
     return {
         "access_token": answer.access_token,
         "refresh_token": answer.refresh_token,
@@ -347,3 +541,124 @@ def _journal_payload(
         "api_domain": answer.api_domain,
         "expected_version": expected_version,
     }
+
+
+#: the journal reason of an answer the database took as an insert but not as the token update
+PENDING_PREFIX = "pending answer for version "
+
+
+def pending_reason(version: int) -> str:
+    return f"{PENDING_PREFIX}{version}"
+
+
+def _fingerprint(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode()).hexdigest()[:24]
+
+
+def _last_refresh(record: Any) -> datetime | None:
+    last = getattr(record, "last_refresh_at", None)
+    if last is not None:
+        return last  # type: ignore[no-any-return]
+    expires = record.expires_at
+    return expires - timedelta(seconds=600) if expires is not None else None
+
+
+def _older(record: Any, cutoff: datetime | None) -> bool:
+    if cutoff is None:
+        return False
+    last = _last_refresh(record)
+    return last is None or last <= cutoff
+
+
+def recover_answers(
+    store: TokenStore,
+    tenant: str,
+    connection: str,
+    now: datetime,
+    spool: TokenSpool | None = None,
+) -> int:
+    """Commit token answers that were received but never committed; returns how many.
+
+    Read before any refresh (and by `serve`/`worker` at start): the local token files of this
+    machine (`spool`), then the journal's pending answers for the stored version (what a
+    process whose row update failed managed to insert). An answer counts only if it was issued
+    for the refresh token still stored (same version and fingerprint); any other is stale (the
+    chain moved on, or a new consent replaced it) and is journaled, never dropped silently."""
+    recovered = 0
+    if spool is not None:
+        for path, payload in spool.pending(tenant, connection):
+            record = store.get(tenant, connection)
+            if record is None:
+                store.journal(tenant, connection, payload, "local token file: no connection", now)
+            elif record.refresh_token == payload.get("refresh_token"):
+                pass  # committed before the file could be removed
+            elif _applies(record, payload) and _apply(store, tenant, connection, payload, now):
+                store.journal(tenant, connection, payload, "recovered from local token file", now)
+                log.warning(
+                    "%s/%s: token answer recovered from the local token file", tenant, connection
+                )
+                recovered += 1
+            else:
+                store.journal(
+                    tenant, connection, payload, "local token file not applied: stale", now
+                )
+                log.warning("%s/%s: a stale local token file was set aside", tenant, connection)
+            spool.remove(path)
+    pending = getattr(store, "pending_answers", None)
+    record = store.get(tenant, connection)
+    if pending is not None and record is not None:
+        for payload in pending(tenant, connection, pending_reason(record.version)):
+            if _applies(record, payload) and _apply(store, tenant, connection, payload, now):
+                log.warning("%s/%s: token answer recovered from the journal", tenant, connection)
+                recovered += 1
+                break
+    return recovered
+
+
+def _applies(record: Any, payload: Mapping[str, Any]) -> bool:
+    source = payload.get("refreshed_from")
+    return bool(
+        payload.get("refresh_token")
+        and payload.get("expected_version") == record.version
+        and (source is None or source == _fingerprint(record.refresh_token))
+    )
+
+
+def _apply(
+    store: TokenStore, tenant: str, connection: str, payload: Mapping[str, Any], now: datetime
+) -> bool:
+    register_secret(payload.get("access_token"))
+    register_secret(payload.get("refresh_token"))
+    return bool(
+        store.commit_refresh(
+            tenant,
+            connection,
+            expected_version=int(payload["expected_version"]),
+            owner="recovery",
+            refresh_token=str(payload["refresh_token"]),
+            access_token=str(payload["access_token"]),
+            expires_at=datetime.fromisoformat(str(payload["expires_at"])),
+            api_domain=payload.get("api_domain"),
+            now=now,
+        )
+    )
+
+
+def recover_all(store: Any, now: datetime) -> int:
+    """At start (before any refresh): every local token file of this machine."""
+    spool: TokenSpool | None = getattr(store, "spool", None)
+    if spool is None:
+        return 0
+    seen = {(str(p.get("tenant")), str(p.get("connection"))) for _, p in spool.everything()}
+    total = 0
+    for tenant, connection in sorted(seen):
+        try:
+            total += recover_answers(store, tenant, connection, now, spool)
+        except Exception as exc:
+            log.error(
+                "%s/%s: token recovery failed (%s); tried again before its next refresh",
+                tenant,
+                connection,
+                type(exc).__name__,
+            )
+    return total

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, or_, update
 from sqlmodel import col, select
 
+from connector.auth.spool import TokenSpool
 from connector.store.crypto import Cipher
 from connector.store.db import session_scope
 from connector.store.models import OAuthToken, TokenJournal
@@ -45,9 +46,11 @@ class TokenRecord:
 
 
 class TokenRepository:
-    def __init__(self, engine: Engine, cipher: Cipher) -> None:
+    def __init__(self, engine: Engine, cipher: Cipher, spool: TokenSpool | None = None) -> None:
         self.engine = engine
         self.cipher = cipher
+        #: where a rotated token answer waits (fsynced, encrypted) until this store holds it
+        self.spool = spool
 
     def _record(self, row: OAuthToken) -> TokenRecord:
         dec = self.cipher.decrypt
@@ -216,6 +219,25 @@ class TokenRepository:
                 .order_by(col(TokenJournal.id))
             ).all()
             return [(r.reason, json.loads(self.cipher.decrypt(r.payload_enc))) for r in rows]
+
+    def pending_answers(self, tenant: str, connection: str, reason: str) -> list[dict[str, Any]]:
+        """Journaled answers with exactly this `reason`, newest first (for recovery)."""
+        with session_scope(self.engine) as session:
+            rows = session.exec(
+                select(TokenJournal)
+                .where(
+                    TokenJournal.tenant == tenant,
+                    TokenJournal.connection == connection,
+                    TokenJournal.reason == reason,
+                )
+                .order_by(col(TokenJournal.id).desc())
+            ).all()
+            out = []
+            for row in rows:
+                payload = json.loads(self.cipher.decrypt(row.payload_enc))
+                if isinstance(payload, dict):
+                    out.append(payload)
+            return out
 
     def set_extra(
         self, tenant: str, connection: str, values: dict[str, Any], now: datetime

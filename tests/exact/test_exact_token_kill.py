@@ -93,6 +93,7 @@ def _child(
         hook=lambda point: _maybe_die(kill_at, point),
         lease_ttl=lease_ttl,
         marker_patience=PATIENCE,
+        retry_after=PATIENCE,  # Exact's 570 s rule is off in this sandbox (refresh_min_interval=0)
     )
     tokens.poll_interval = 0.05
     if start is not None:
