@@ -180,9 +180,7 @@ def login(
 
 
 def _is_zoho_accounts(url: str) -> bool:
-    from urllib.parse import urlsplit
+    """One of Zoho's own accounts servers, matched exactly (not `accounts.zoho.evil.example`)."""
+    from connector.config.models import ZOHO_ACCOUNTS_HOSTS, is_official_host
 
-    host = urlsplit(url).hostname or ""
-    return url.startswith("https://") and (
-        host.startswith("accounts.zoho.") or host.startswith("accounts.zohocloud.")
-    )
+    return is_official_host(url.rstrip("/"), ZOHO_ACCOUNTS_HOSTS)

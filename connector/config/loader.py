@@ -148,7 +148,9 @@ def load_connector(config_dir: Path, env: Mapping[str, str] = os.environ) -> Con
         data["database_url"] = override
         refs = [r for r in refs if r.path != "database_url"]
     problems = [_reference_error(doc, r) for r in refs]
-    bad_paths = {r.path for r in refs}
+    literal = literal_secrets(doc)
+    problems += literal
+    bad_paths = {r.path for r in refs} | {p.key_path for p in literal}
     connector, invalid = _validate(ConnectorConfig, doc, data, bad_paths)
     problems += invalid
     if problems or connector is None:
@@ -162,6 +164,43 @@ def load_connector(config_dir: Path, env: Mapping[str, str] = os.environ) -> Con
             "secret_key_file": str(key_file),
         }
     )
+
+
+#: keys whose value is a secret: it must come from the environment, never sit in the file (a
+#: configuration directory is copied, committed and mounted; the environment is the one place)
+SECRET_KEYS = frozenset(
+    {"client_secret", "password", "webhook_secret", "refresh_token", "access_token", "token"}
+)
+_REFERENCE_ONLY = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def literal_secrets(doc: _Doc) -> list[ConfigError]:
+    """A located error for each secret key whose value is not exactly one ``${NAME}``."""
+    found: list[ConfigError] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                path = f"{where}.{key}" if where else str(key)
+                if str(key) in SECRET_KEYS and value is not None:
+                    if not (isinstance(value, str) and _REFERENCE_ONLY.fullmatch(value.strip())):
+                        found.append(
+                            ConfigError(
+                                doc.file,
+                                path,
+                                "a secret must not be written in the file: use an environment "
+                                "reference such as ${ACME_CLIENT_SECRET} and set that variable",
+                                doc.line(path),
+                            )
+                        )
+                    continue
+                walk(value, path)
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{where}.{i}" if where else str(i))
+
+    walk(doc.data, "")
+    return found
 
 
 def resolve_sqlite_url(url: str, config_dir: Path) -> str:
@@ -208,7 +247,10 @@ def load_client(config_dir: Path, slug: str, env: Mapping[str, str] = os.environ
     bad_paths = {r.path for r in refs}
     if enabled:
         problems += [_reference_error(doc, r) for r in refs if r.path != "enabled"]
-    client, invalid = _validate(ClientConfig, doc, data, bad_paths if enabled else set(), refs)
+    literal = literal_secrets(doc)
+    problems += literal
+    reported = (bad_paths if enabled else set()) | {p.key_path for p in literal}
+    client, invalid = _validate(ClientConfig, doc, data, reported, refs)
     problems += invalid
     if problems or client is None:
         raise _combine(problems)

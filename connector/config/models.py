@@ -9,10 +9,11 @@ the error is about and which line to point at.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -72,6 +73,43 @@ def exact_host(country: str) -> str:
     return f"https://start.exactonline.{country}"
 
 
+EXACT_COUNTRIES: tuple[str, ...] = get_args(ExactCountry)
+#: the only hosts (exact names, no suffix or prefix matching) a URL override may name, unless it
+#: points at the machine itself (a sandbox): `accounts.zoho.evil.example` is nobody's Zoho
+ZOHO_ACCOUNTS_HOSTS = frozenset(urlsplit(a).hostname or "" for a, _ in _ZOHO_HOSTS.values())
+ZOHO_API_HOSTS = frozenset(urlsplit(b).hostname or "" for _, b in _ZOHO_HOSTS.values())
+EXACT_HOSTS = frozenset(f"start.exactonline.{c}" for c in EXACT_COUNTRIES)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: a sandbox or relay on this machine."""
+    if not host:
+        return False
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def is_official_host(url: str, hosts: frozenset[str]) -> bool:
+    """`url` is https on exactly one of `hosts` (default port)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return False
+    return (
+        parts.scheme == "https"
+        and (parts.hostname or "").rstrip(".") in hosts
+        and port in (None, 443)
+        and parts.username is None
+        and parts.password is None
+    )
+
+
 class KeyRuleError(ValueError):
     """A rule between keys failed; `key_path` is what is wrong, `anchor` where to point.
 
@@ -115,6 +153,25 @@ def _check_url(value: str) -> str:
         raise ValueError("expected an http(s) URL such as https://example.com")
     if parts.query or parts.fragment:
         raise ValueError("the URL must not have a query string or fragment")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("the URL must not carry a user name or password")
+    if parts.scheme != "https" and not is_loopback_host(parts.hostname):
+        raise ValueError(
+            "must be https:// (plain http only for a sandbox on this machine: localhost, "
+            "127.0.0.1, ::1)"
+        )
+    return value
+
+
+def _platform_url(value: str | None, hosts: frozenset[str], what: str) -> str | None:
+    """An override is a sandbox on this machine or exactly one of the platform's own hosts."""
+    if value is None or is_loopback_host(urlsplit(value).hostname):
+        return value
+    if not is_official_host(value, hosts):
+        raise ValueError(
+            f"not {what}: expected https:// with one of {', '.join(sorted(hosts))} "
+            "(or a sandbox on this machine)"
+        )
     return value
 
 
@@ -160,6 +217,17 @@ class SmtpSettings(_Model):
             )
         if self.password is not None and not self.username:
             raise KeyRuleError("a password needs a username", "username", "password")
+        if (
+            self.username
+            and not (self.ssl or self.starttls)
+            and not is_loopback_host(self.smtp_host)
+        ):
+            raise KeyRuleError(
+                "a login is only sent over TLS: set starttls: true (port 587) or ssl: true "
+                "(port 465); plain SMTP only to a relay on this machine",
+                "starttls",
+                "username",
+            )
         return self
 
 
@@ -213,6 +281,21 @@ class HttpSettings(_Model):
         return int(self.listen.rpartition(":")[2])
 
 
+class ExactServiceSettings(_Model):
+    """connector.yaml's `exact:`: the webhook listener of `dunning serve` (off unless
+    `webhook_listen` is set). It is its own port, apart from `http.listen` (health, metrics),
+    because it is the one meant to be reachable from outside (through a TLS reverse proxy)."""
+
+    webhook_listen: str | None = None
+    webhook_max_connections: int = Field(default=32, ge=1, le=1024)
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        return None if value is None else HttpSettings._host_port(value)
+
+
 class ConnectorConfig(_Model):
     """`connector.yaml`: settings shared by all clients of one installation.
 
@@ -232,12 +315,18 @@ class ConnectorConfig(_Model):
     alerts: AlertSettings = AlertSettings()
     mail: SmtpSettings | None = None
     http: HttpSettings = HttpSettings()
+    exact: ExactServiceSettings = ExactServiceSettings()
 
     @model_validator(mode="after")
     def _alerts_need_mail(self) -> ConnectorConfig:
         if self.alerts.email and self.mail is None:
             raise KeyRuleError(
                 "alert mail needs an SMTP relay: add a 'mail:' section", "mail", "alerts.email"
+            )
+        if self.exact.webhook_listen and self.exact.webhook_listen == self.http.listen:
+            raise KeyRuleError(
+                "the webhook listener needs its own port, apart from http.listen (metrics)",
+                "exact.webhook_listen",
             )
         return self
 
@@ -278,7 +367,12 @@ class ZohoSettings(_Model):
     def _no_books_path(cls, value: str | None) -> str | None:
         if value is not None and urlsplit(value).path.rstrip("/").endswith(ZOHO_BOOKS_PATH):
             raise ValueError(f"leave off {ZOHO_BOOKS_PATH}: it is appended")
-        return value
+        return _platform_url(value, ZOHO_API_HOSTS, "a Zoho API host")
+
+    @field_validator("accounts_url")
+    @classmethod
+    def _zoho_accounts(cls, value: str | None) -> str | None:
+        return _platform_url(value, ZOHO_ACCOUNTS_HOSTS, "a Zoho accounts server")
 
     @property
     def effective_accounts_url(self) -> str:
@@ -308,6 +402,11 @@ class ExactSettings(_Model):
     #: the stored token after a refresh whose answer was lost; "immediate" (single-use the
     #: moment a successor is issued) makes such a loss end in "consent needed" instead
     refresh_rotation: Literal["on_first_use", "immediate"] = "on_first_use"
+
+    @field_validator("base_url")
+    @classmethod
+    def _exact_host(cls, value: str | None) -> str | None:
+        return _platform_url(value, EXACT_HOSTS, "an Exact Online host")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ExactSettings:

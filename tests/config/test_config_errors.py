@@ -374,10 +374,11 @@ def test_a_secret_never_appears_in_a_validation_error(
 def test_an_smtp_password_is_not_shown_in_errors_or_reprs(
     config_dir: Path, write: Writer, client_text: str, env: dict[str, str]
 ) -> None:
+    env = {**env, "SMTP_PASSWORD": SECRET}
     write(
         "clients/acme.yaml",
         client_text
-        + f"mail:\n  smtp_host: smtp.example.com\n  smtp_port: x\n  password: {SECRET}\n"
+        + "mail:\n  smtp_host: smtp.example.com\n  smtp_port: x\n  password: ${SMTP_PASSWORD}\n"
         + "  username: u\n  from: ar@acme.example\n",
     )
 
@@ -388,7 +389,7 @@ def test_an_smtp_password_is_not_shown_in_errors_or_reprs(
     write(
         "clients/acme.yaml",
         client_text
-        + f"mail:\n  smtp_host: smtp.example.com\n  password: {SECRET}\n"
+        + "mail:\n  smtp_host: smtp.example.com\n  password: ${SMTP_PASSWORD}\n"
         + "  username: u\n  from: ar@acme.example\n",
     )
     client = load_client(config_dir, "acme", env)

@@ -17,7 +17,7 @@ from connector.domain import Customer, Invoice, InvoiceStatus, Money, Snapshot
 BASE = """\
 display_name: Acme
 platform: zoho
-zoho: {data_center: eu, organization_id: "1", client_id: x, client_secret: y}
+zoho: {data_center: eu, organization_id: "1", client_id: x, client_secret: "${ACME_SECRET}"}
 sender: {name: Acme, email: ar@acme.example}
 """
 
@@ -26,7 +26,7 @@ def load(tmp_path: Path, extra: str) -> ClientConfig | ConfigError:
     (tmp_path / "clients").mkdir(exist_ok=True)
     (tmp_path / "connector.yaml").write_text("database_url: sqlite:///x.db\n")
     (tmp_path / "clients" / "acme.yaml").write_text(BASE + extra)
-    loaded = load_config(tmp_path, {})
+    loaded = load_config(tmp_path, {"ACME_SECRET": "acme-secret"})
     return loaded.clients.get("acme") or loaded.errors["acme"]
 
 

@@ -19,7 +19,7 @@ exact:
   country: nl
   division: 1234567
   client_id: abc
-  client_secret: shh
+  client_secret: ${ACME_CLIENT_SECRET}
 mail:
   smtp_host: smtp.example.com
   from: ar@beta.example
@@ -27,6 +27,8 @@ sender:
   name: Beta
   email: ar@beta.example
 """
+
+BETA_ENV = {"ACME_CLIENT_SECRET": "beta-secret-value"}
 
 SMTP = "mail:\n  smtp_host: smtp.example.com\n  from: ar@acme.example\n"
 
@@ -62,14 +64,14 @@ def test_a_section_for_another_platform_is_an_error(
 
 def test_an_exact_client_loads_and_needs_a_mail_section(config_dir: Path, write: Writer) -> None:
     write("clients/beta.yaml", EXACT)
-    client = load_client(config_dir, "beta", {})
+    client = load_client(config_dir, "beta", BETA_ENV)
     assert client.exact is not None
     assert client.exact.effective_base_url == "https://start.exactonline.nl"
     assert client.exact.division_list == (1234567,)
 
     start, end = EXACT.index("mail:"), EXACT.index("sender:")
     write("clients/beta.yaml", EXACT[:start] + EXACT[end:])
-    assert problems(config_dir, {}, "beta") == [
+    assert problems(config_dir, BETA_ENV, "beta") == [
         "config/clients/beta.yaml: mail: Exact Online cannot send the reminders itself: "
         "a 'mail:' section is required (line 2)"
     ]
@@ -93,7 +95,7 @@ def test_exact_needs_exactly_one_host_and_one_division_setting(
     config_dir: Path, write: Writer, change: str, expected: str
 ) -> None:
     write("clients/beta.yaml", EXACT.replace(change, ""))
-    assert problems(config_dir, {}, "beta") == [f"config/clients/beta.yaml: {expected}"]
+    assert problems(config_dir, BETA_ENV, "beta") == [f"config/clients/beta.yaml: {expected}"]
 
 
 def test_exact_with_a_sandbox_url_and_several_divisions(config_dir: Path, write: Writer) -> None:
@@ -103,7 +105,7 @@ def test_exact_with_a_sandbox_url_and_several_divisions(config_dir: Path, write:
             "division: 1234567", "divisions: [1, 2]"
         ),
     )
-    exact = load_client(config_dir, "beta", {}).exact
+    exact = load_client(config_dir, "beta", BETA_ENV).exact
     assert exact is not None
     assert exact.effective_base_url == "http://127.0.0.1:9000"
     assert exact.division_list == (1, 2)
@@ -138,7 +140,10 @@ def test_exact_with_a_sandbox_url_and_several_divisions(config_dir: Path, write:
             "mail.ssl: choose one: ssl (implicit TLS, usually port 465) or "
             "starttls (usually port 587) (line 14)",
         ),
-        (SMTP + "  password: pw\n", "mail.username: a password needs a username (line 14)"),
+        (
+            SMTP + "  password: ${ACME_CLIENT_SECRET}\n",
+            "mail.username: a password needs a username (line 14)",
+        ),
     ],
 )
 def test_values_are_checked_with_a_readable_message(
