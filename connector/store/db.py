@@ -46,8 +46,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not database.startswith("file:"):
+            private_sqlite_file(Path(database))
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
@@ -60,6 +60,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 5)
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the database file (and any folder on the way) readable by this user only.
+
+    It holds customers' personal data and the encrypted tokens. Folders the connector creates
+    are 0700; the file is created 0600 before SQLite opens it, and SQLite gives its ``-wal``,
+    ``-shm`` and ``-journal`` files the database file's mode. An existing file (or side file)
+    of ours that others can read is narrowed to 0600; an existing folder is left as it is.
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        try:
+            created.mkdir(mode=0o700)
+        except FileExistsError:  # created meanwhile by another process
+            continue
+        os.chmod(created, 0o700)  # mkdir's mode is narrowed by the umask, never widened
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    for side in ("", "-wal", "-shm", "-journal"):
+        file = Path(f"{path}{side}")
+        try:
+            st = file.stat()
+        except OSError:
+            continue
+        if st.st_mode & 0o077 and st.st_uid == os.getuid():
+            os.chmod(file, 0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
