@@ -6,9 +6,14 @@ the app's webhook secret (reference §7). The payload only names a key, so a ver
 asks for an early sync (`trigger(slug, content)`); polling stays the source of truth, and a lost
 or forged event changes nothing.
 
-`handle` answers ``POST /exact/webhook/<client>`` (on `dunning serve`'s HTTP port, and as the
-WSGI app `make_webhook_app`). An empty body (Exact's validation call on subscribe) answers 200; a
-bad or missing HashCode 401; an unknown client, or one without ``exact.webhook_secret``, 404.
+`handle` answers ``POST /exact/webhook/<client>`` (on `dunning serve`'s webhook listener,
+`exact.webhook_listen`, and as the WSGI app `make_webhook_app`). It is built for a port open to
+the internet: an empty body (Exact's validation call on subscribe) answers 200 whatever the
+client; an unknown client, a client without ``exact.webhook_secret``, a malformed body and a bad
+HashCode all answer the same 401 (no answer tells an outsider which client names exist); the
+body is read in one bounded pass (each top-level value decoded once where it stands, by the C
+decoder; nesting deeper than `MAX_DEPTH` refused, the decoder's own RecursionError caught) before the HMAC check; an event already seen (same HashCode) within a day
+is acknowledged and ignored (`ReplayGuard`).
 """
 
 from __future__ import annotations
@@ -17,7 +22,12 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 log = logging.getLogger("adapters.exact.webhook")
@@ -25,35 +35,88 @@ log = logging.getLogger("adapters.exact.webhook")
 Trigger = Callable[[str, dict[str, Any]], None]
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 MAX_BODY = 64 * 1024
+#: Exact's Content is an object of scalars; anything nested deeper than this is not from Exact
+MAX_DEPTH = 8
+REPLAY_WINDOW = timedelta(days=1)
+_WS = " \t\r\n"
 
 
 class WebhookRejected(ValueError):
     pass
 
 
+def _depth_within(value: Any, limit: int) -> bool:
+    """`value` nests at most `limit` containers deep (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend([(c, depth + 1) for c in children if isinstance(c, dict | list)])
+    return True
+
+
+def _skip(body: str, at: int) -> int:
+    while at < len(body) and body[at] in _WS:
+        at += 1
+    return at
+
+
+def split_top_level(body: str) -> dict[str, tuple[Any, str]]:
+    """The top-level members of a JSON object as key -> (value, raw text of the value), in one
+    pass: each value is decoded exactly once, where it stands. A duplicate key, trailing text or
+    anything but an object is rejected."""
+    decoder = json.JSONDecoder()
+    at = _skip(body, 0)
+    if at >= len(body) or body[at] != "{":
+        raise WebhookRejected("not a JSON object")
+    members: dict[str, tuple[Any, str]] = {}
+    at = _skip(body, at + 1)
+    if at < len(body) and body[at] == "}":
+        at += 1
+    else:
+        while True:
+            if at >= len(body) or body[at] != '"':
+                raise WebhookRejected("not JSON")
+            try:
+                key, at = scanstring(body, at + 1)
+            except ValueError:
+                raise WebhookRejected("not JSON") from None
+            at = _skip(body, at)
+            if at >= len(body) or body[at] != ":":
+                raise WebhookRejected("not JSON")
+            start = _skip(body, at + 1)
+            try:
+                value, end = decoder.raw_decode(body, start)  # C scanner: linear
+            except RecursionError:
+                raise WebhookRejected("nested too deeply") from None
+            except ValueError:
+                raise WebhookRejected("not JSON") from None
+            if not _depth_within(value, MAX_DEPTH):
+                raise WebhookRejected("nested too deeply")
+            if key in members:
+                raise WebhookRejected(f"{key} given twice")
+            members[key] = (value, body[start:end])
+            at = _skip(body, end)
+            if at < len(body) and body[at] == ",":
+                at = _skip(body, at + 1)
+                continue
+            if at < len(body) and body[at] == "}":
+                at += 1
+                break
+            raise WebhookRejected("not JSON")
+    if _skip(body, at) != len(body):
+        raise WebhookRejected("text after the JSON object")
+    return members
+
+
 def raw_content(body: str) -> str:
     """The exact text of the top-level ``Content`` value (whitespace and key order kept)."""
-    decoder = json.JSONDecoder()
-    data, _ = decoder.raw_decode(body.lstrip())
-    if not isinstance(data, dict) or "Content" not in data:
+    member = split_top_level(body).get("Content")
+    if member is None:
         raise WebhookRejected("no Content")
-    start = 0
-    while True:
-        at = body.find('"Content"', start)
-        if at < 0:
-            raise WebhookRejected("no Content")
-        colon = body.find(":", at + len('"Content"'))
-        value_start = colon + 1
-        while value_start < len(body) and body[value_start] in " \t\r\n":
-            value_start += 1
-        try:
-            value, end = decoder.raw_decode(body, value_start)
-        except ValueError:
-            start = at + 1
-            continue
-        if value == data["Content"]:
-            return body[value_start:end]
-        start = at + 1
+    return member[1]
 
 
 def hash_code(content: str, secret: str) -> str:
@@ -62,56 +125,142 @@ def hash_code(content: str, secret: str) -> str:
 
 def verify(body: bytes, secret: str) -> dict[str, Any]:
     """The verified ``Content`` object, or WebhookRejected."""
+    return verified_event(body, secret)[0]
+
+
+def verified_event(body: bytes, secret: str) -> tuple[dict[str, Any], str]:
+    """The verified ``Content`` object and its HashCode, or WebhookRejected."""
+    if len(body) > MAX_BODY:
+        raise WebhookRejected("too large")
     try:
         text = body.decode("utf-8")
-        data = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
-        raise WebhookRejected("not JSON") from None
-    given = data.get("HashCode") if isinstance(data, dict) else None
+    except UnicodeDecodeError:
+        raise WebhookRejected("not UTF-8") from None
+    members = split_top_level(text)
+    given = members.get("HashCode", (None, ""))[0]
     if not isinstance(given, str):
         raise WebhookRejected("no HashCode")
-    content = raw_content(text)
-    if not hmac.compare_digest(hash_code(content, secret), given.strip().upper()):
+    if "Content" not in members:
+        raise WebhookRejected("no Content")
+    content, raw = members["Content"]
+    if not hmac.compare_digest(hash_code(raw, secret), given.strip().upper()):
         raise WebhookRejected("HashCode does not match")
-    parsed = json.loads(content)
-    if not isinstance(parsed, dict):
+    if not isinstance(content, dict):
         raise WebhookRejected("Content is not an object")
-    return parsed
+    return content, given.strip().upper()
+
+
+class ReplayGuard:
+    """HashCodes seen per client in the last `window` (on the connector's clock), at most
+    `limit` per client (the oldest forgotten first): a replayed event is acknowledged, not
+    acted on again."""
+
+    def __init__(
+        self,
+        now: Callable[[], datetime],
+        window: timedelta = REPLAY_WINDOW,
+        limit: int = 10_000,
+    ) -> None:
+        self._now = now
+        self._window = window
+        self._limit = limit
+        self._seen: dict[str, OrderedDict[str, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def first_time(self, slug: str, code: str) -> bool:
+        """True the first time `code` is seen for `slug` within the window (and remembers it)."""
+        now = self._now()
+        with self._lock:
+            seen = self._seen.setdefault(slug, OrderedDict())
+            while seen and next(iter(seen.values())) <= now - self._window:
+                seen.popitem(last=False)
+            if code in seen:
+                return False
+            seen[code] = now
+            while len(seen) > self._limit:
+                seen.popitem(last=False)
+            return True
 
 
 PREFIX = "/exact/webhook/"
 
 
-def handle(path: str, body: bytes, secrets: Mapping[str, str], trigger: Trigger) -> tuple[int, str]:
+class _RejectionLog:
+    """One warning per minute at most, with the count since the last: a flood of forged
+    requests must not become a flood of log lines."""
+
+    def __init__(self, every: float = 60.0) -> None:
+        self._every = every
+        self._lock = threading.Lock()
+        self._last = -every
+        self._since = 0
+
+    def note(self, slug: str, reason: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._since += 1
+            if now - self._last < self._every:
+                log.debug("exact webhook for %s rejected: %s", slug or "?", reason)
+                return
+            count, self._since, self._last = self._since, 0, now
+        log.warning(
+            "exact webhook rejected (%d since the last warning); latest: %s: %s",
+            count,
+            slug or "an unknown client",
+            reason,
+        )
+
+
+_rejections = _RejectionLog()
+
+
+def handle(
+    path: str,
+    body: bytes,
+    secrets: Mapping[str, str],
+    trigger: Trigger,
+    replay: ReplayGuard | None = None,
+) -> tuple[int, str]:
     """One ``POST /exact/webhook/<client>``: (HTTP status, text). `secrets` maps client slug to
-    webhook secret; a verified event calls `trigger(slug, content)`."""
+    webhook secret; a verified event seen for the first time calls `trigger(slug, content)`."""
     if not path.startswith(PREFIX):
-        return 404, "not found"
-    slug = path[len(PREFIX) :].strip("/")
-    secret = secrets.get(slug)
-    if secret is None:
         return 404, "not found"
     if len(body) > MAX_BODY:
         return 413, "too large"
     if not body.strip():
-        return 200, "ok"  # Exact's validation call
-    try:
-        content = verify(body, secret)
-    except WebhookRejected as exc:
-        log.warning("exact webhook for %s rejected: %s", slug, exc)
+        return 200, "ok"  # Exact's validation call; answered alike for every name
+    slug = path[len(PREFIX) :].strip("/")
+    secret = secrets.get(slug)
+    if secret is None:
+        _rejections.note("", "no client with a webhook secret by that name")
         return 401, "rejected"
+    try:
+        content, code = verified_event(body, secret)
+    except WebhookRejected as exc:
+        _rejections.note(slug, str(exc))
+        return 401, "rejected"
+    if replay is not None and not replay.first_time(slug, code):
+        log.info("exact webhook for %s: already seen today; ignored", slug)
+        return 200, "ok"
     trigger(slug, content)
     return 200, "ok"
 
 
-_REASONS = {200: "OK", 401: "Unauthorized", 404: "Not Found", 413: "Payload Too Large"}
+_REASONS = {
+    200: "OK",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+}
 
 
 def make_webhook_app(
-    secrets: Mapping[str, str], trigger: Trigger
+    secrets: Mapping[str, str], trigger: Trigger, replay: ReplayGuard | None = None
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
-    """The same endpoint as a WSGI app (for mounting behind any WSGI server); `dunning serve`
-    answers it on its HTTP port through `handle`."""
+    """The same endpoint as a WSGI app (for mounting behind any WSGI server, which must then
+    bound connections, time-outs and body size itself); `dunning serve` answers it on its own
+    webhook listener (`connector.serve.webhook`) through `handle`."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         def answer(status: int, text: str = "") -> list[bytes]:
@@ -122,7 +271,7 @@ def make_webhook_app(
             return [text.encode()]
 
         if environ.get("REQUEST_METHOD") != "POST":
-            return answer(404)
+            return answer(405)
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -130,6 +279,7 @@ def make_webhook_app(
         if length > MAX_BODY:
             return answer(413)
         body = environ["wsgi.input"].read(length) if length else b""
-        return answer(*handle(str(environ.get("PATH_INFO", "")), body, secrets, trigger))
+        path = str(environ.get("PATH_INFO", ""))
+        return answer(*handle(path, body, secrets, trigger, replay))
 
     return app

@@ -77,6 +77,13 @@ alerts:
 # `dunning serve`: health and status endpoint. Keep it on loopback unless a proxy guards it.
 http:
   listen: 127.0.0.1:8089
+
+# Exact Online webhooks (optional; clients set exact.webhook_secret): their own listener, apart
+# from the metrics above; publish only POST /exact/webhook/<client> through a TLS reverse proxy.
+# exact:
+#   webhook_listen: 127.0.0.1:8090
+#   webhook_max_connections: 32     # more at once are answered 503
+#   webhook_timeout_seconds: 5      # per read; a connection is cut after three times this
 """
 
 CLIENT_SAMPLE = """\

@@ -4,9 +4,9 @@ It listens on loopback by default (`http.listen` in connector.yaml): the metrics
 and the endpoint has no authentication, so exposing it is a deliberate choice (e.g. publishing
 the container port). /healthz answers whether the process's main loop is alive (what a
 container HEALTHCHECK restarts on); /readyz whether it can do its work now (database reachable,
-configuration loaded, scheduler running). POST /exact/webhook/<client> receives Exact Online's
-webhooks when a client file has `exact.webhook_secret` (publish that path through a reverse proxy
-with TLS; the HashCode check is what authenticates the sender).
+configuration loaded, scheduler running). Exact's webhooks are not answered here: they have
+their own listener (`connector.serve.webhook`, `exact.webhook_listen`), so that publishing them
+never publishes this port.
 """
 
 from __future__ import annotations
@@ -20,9 +20,6 @@ log = logging.getLogger("connector.serve.health")
 
 #: A probe: (ok, explanation).
 Probe = Callable[[], tuple[bool, str]]
-#: POST handler: (path, body) -> (status, text); e.g. Exact's webhooks (adapters.exact.webhook)
-PostHandler = Callable[[str, bytes], tuple[int, str]]
-MAX_POST = 64 * 1024
 
 
 class HealthServer:
@@ -34,31 +31,11 @@ class HealthServer:
         live: Probe,
         ready: Probe,
         metrics: Callable[[], bytes],
-        post: PostHandler | None = None,
     ) -> None:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                path = self.path.split("?", 1)[0]
-                if post is None:
-                    owner._answer(self, 404, "not found\n")
-                    return
-                try:
-                    length = int(self.headers.get("Content-Length") or 0)
-                except ValueError:
-                    length = -1
-                if length < 0 or length > MAX_POST:
-                    owner._answer(self, 413, "body missing a length or too large\n")
-                    return
-                body = self.rfile.read(length) if length else b""
-                try:
-                    status, text = post(path, body)
-                except Exception as exc:  # a bad event must not take the service down
-                    log.exception("POST %s failed", path)
-                    owner._answer(self, 500, f"failed: {type(exc).__name__}\n")
-                    return
-                owner._answer(self, status, text + "\n")
+            timeout = 10  # seconds per read: an idle connection does not hold a thread
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -47,8 +48,12 @@ from connector.run import default_owner, run_tenant
 from connector.serve.health import HealthServer
 from connector.serve.metrics import ServeMetrics
 from connector.serve.signals import ServeSignals
+from connector.serve.webhook import WebhookServer
 from connector.store import leases
 from connector.store.db import session_scope
+
+if TYPE_CHECKING:
+    from adapters.exact.webhook import ReplayGuard
 
 log = logging.getLogger("connector.serve")
 
@@ -64,6 +69,7 @@ class ServeOptions:
     jitter_seconds: float | None = None
     max_concurrent: int | None = None
     listen: str | None = None
+    webhook_listen: str | None = None
     grace_seconds: float = 60.0
     alert_check_seconds: float = 60.0
     watch: bool = False
@@ -124,9 +130,25 @@ class Service:
             live=self._live,
             ready=self._ready,
             metrics=self.metrics.render,
-            post=self.receive,
         )
         self._early: dict[str, float] = {}
+        from adapters.exact.webhook import MAX_BODY, ReplayGuard
+
+        self.replay: ReplayGuard = ReplayGuard(self.clock.now)
+        self.webhooks: WebhookServer | None = None
+        hooks = app.config.connector.exact
+        hook_listen = self.options.webhook_listen or hooks.webhook_listen
+        if hook_listen:
+            hook_host, _, hook_port = hook_listen.rpartition(":")
+            self.webhooks = WebhookServer(
+                hook_host.strip("[]"),
+                int(hook_port),
+                self.receive,
+                max_connections=hooks.webhook_max_connections,
+                timeout=hooks.webhook_timeout_seconds,
+                deadline=3 * hooks.webhook_timeout_seconds,
+                max_body=MAX_BODY,
+            )
 
     # -- schedule ------------------------------------------------------------------------------
     def _schedule(self) -> tuple[float, float, int]:
@@ -219,10 +241,10 @@ class Service:
         return out
 
     def receive(self, path: str, body: bytes) -> tuple[int, str]:
-        """POST on the service's port: Exact's webhooks (verified, then an early run)."""
+        """POST on the webhook listener: Exact's webhooks (verified, then an early run)."""
         from adapters.exact.webhook import handle
 
-        return handle(path, body, self.webhook_secrets(), self.run_early)
+        return handle(path, body, self.webhook_secrets(), self.run_early, self.replay)
 
     def run_early(self, slug: str, content: Mapping[str, object] | None = None) -> None:
         """Bring the client's next run forward to now (a webhook said something changed).
@@ -329,6 +351,9 @@ class Service:
         if not log.isEnabledFor(logging.DEBUG):  # two lines per job otherwise; ours say it all
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self.health.start()
+        if self.webhooks is not None:
+            self.webhooks.start()
+            log.info("Exact webhooks on http://%s/exact/webhook/<client>", self.webhooks.address)
         self.scheduler.start()
         self.sync_jobs()
         every, jitter, limit = self._schedule()
@@ -383,6 +408,8 @@ class Service:
         threading.Thread(target=_wait, name="serve-shutdown", daemon=True).start()
         finished = done.wait(self.options.grace_seconds)
         self.health.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if not finished:
             left = ", ".join(sorted(self.running()))
             log.error(

@@ -1,4 +1,4 @@
-"""Exact Online webhooks on `dunning serve`'s port: a verified event brings the client's next run
+"""Exact Online webhooks on `dunning serve`'s webhook listener: a verified event brings the client's next run
 forward; a forged one, or one for a client without a webhook secret, changes nothing."""
 
 from __future__ import annotations
@@ -61,10 +61,13 @@ def service(tmp_path: Path) -> Iterator[tuple[Service, ExactSandboxWorld, str]]:
     )
     client_file = world.app.config_dir / "clients" / "hooked.yaml"
     client_file.write_text(
-        client_file.read_text().replace("exact:\n", f"exact:\n  webhook_secret: {SECRET}\n", 1)
+        client_file.read_text().replace(
+            "exact:\n", "exact:\n  webhook_secret: ${HOOKED_WEBHOOK_SECRET}\n", 1
+        )
     )
+    world.env["HOOKED_WEBHOOK_SECRET"] = SECRET
     world.app.config = load_config(world.app.config_dir, world.env)
-    port = _free_port()
+    port, hook_port = _free_port(), _free_port()
     svc = Service(
         world.app,
         world.clock,
@@ -72,6 +75,7 @@ def service(tmp_path: Path) -> Iterator[tuple[Service, ExactSandboxWorld, str]]:
             every_seconds=3600,
             jitter_seconds=0,
             listen=f"127.0.0.1:{port}",
+            webhook_listen=f"127.0.0.1:{hook_port}",
             alert_check_seconds=3600,
             grace_seconds=30,
         ),
@@ -81,7 +85,7 @@ def service(tmp_path: Path) -> Iterator[tuple[Service, ExactSandboxWorld, str]]:
     thread.start()
     url = f"http://127.0.0.1:{port}"
     _wait("the service to answer", lambda: _get_ok(url))
-    yield svc, world, url
+    yield svc, world, f"http://127.0.0.1:{hook_port}"
     svc.signals.stop.set()
     thread.join(60)
     world.close()
@@ -111,7 +115,7 @@ def test_a_verified_webhook_brings_the_next_run_forward_and_a_forged_one_does_no
     unknown = requests.post(
         f"{url}/exact/webhook/plain", data=_event(world.division("plain")), timeout=5
     )
-    assert unknown.status_code == 404, "a client without webhook_secret takes no webhooks"
+    assert unknown.status_code == 401, "a client without webhook_secret takes no webhooks"
     time.sleep(1.0)
     assert _runs(svc, "hooked") == 1, "a rejected event triggered a run"
 
