@@ -12,7 +12,8 @@ the internet: an empty body (Exact's validation call on subscribe) answers 200 w
 client; an unknown client, a client without ``exact.webhook_secret``, a malformed body and a bad
 HashCode all answer the same 401 (no answer tells an outsider which client names exist); the
 body is read in one bounded pass (each top-level value decoded once where it stands, by the C
-decoder; nesting deeper than `MAX_DEPTH` refused, the decoder's own RecursionError caught) before the HMAC check; an event already seen (same HashCode) within a day
+decoder; nesting deeper than `MAX_DEPTH` refused, the decoder's own RecursionError caught)
+before the HMAC check; an event already seen (same HashCode) within a day
 is acknowledged and ignored (`ReplayGuard`).
 """
 

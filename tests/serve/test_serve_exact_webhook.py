@@ -1,5 +1,6 @@
-"""Exact Online webhooks on `dunning serve`'s webhook listener: a verified event brings the client's next run
-forward; a forged one, or one for a client without a webhook secret, changes nothing."""
+"""Exact Online webhooks on `dunning serve`'s webhook listener: a verified event brings the
+client's next run forward; a forged one, or one for a client without a webhook secret, changes
+nothing."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def test_the_database_and_its_wal_and_shm_are_0600_in_a_0700_folder_the_connecto
 def test_an_existing_folder_is_left_alone_and_an_existing_open_file_is_narrowed(
     tmp_path: Path, open_umask: None
 ) -> None:
-    os.chmod(tmp_path, 0o755)
+    os.chmod(tmp_path, 0o755)  # noqa: S103 - an operator's ordinary folder
     db = tmp_path / "dunning.db"
     db.touch(mode=0o644)
     os.chmod(db, 0o644)
