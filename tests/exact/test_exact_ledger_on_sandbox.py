@@ -191,3 +191,29 @@ def test_the_access_token_is_refreshed_only_when_it_is_about_to_expire(world: Ex
     ledger.check()
     assert world.state.stats.token_calls == 2
     assert world.state.stats.token_errors == {}
+
+
+def test_a_partial_payment_shows_as_the_open_part_at_sync_and_again_right_before_sending(
+    world: ExactWorld,
+) -> None:
+    acc = _customer(world)
+    term = world.state.add_receivable(
+        DIVISION, acc.id, "1000.00", date(2025, 12, 1), date(2025, 12, 31), invoice_number=2025009
+    )
+    world.state.record_payment(DIVISION, term.id, Decimal("400.00"), date(2026, 1, 2))
+    ledger = world.ledger()
+    [synced] = [i for p in ledger.iter_invoices(None) for i in p.items]
+    assert synced.status is InvoiceStatus.OPEN
+    assert synced.balance == Money(Decimal("600.00"), "EUR")
+    assert synced.total == Money(Decimal("1000.00"), "EUR")
+    # another 250 arrives after the sync: the re-read before sending states 350
+    world.state.record_payment(DIVISION, term.id, Decimal("250.00"), date(2026, 1, 4))
+    calls = dict(world.state.stats.calls)
+    [fresh] = ledger.recheck_customer(acc.id, None)
+    assert fresh.balance == Money(Decimal("350.00"), "EUR")
+    by_account = "GET read/financial/ReceivablesListByAccount"
+    assert world.state.stats.calls[by_account] == calls.get(by_account, 0) + 1
+    # paid in full: the receivable says so, whatever is listed
+    world.state.record_payment(DIVISION, term.id, Decimal("350.00"), date(2026, 1, 5))
+    [done] = ledger.recheck_customer(acc.id, None)
+    assert done.status is InvoiceStatus.PAID and not done.balance.is_positive()
