@@ -14,8 +14,10 @@ one policy, one sender. Limits are per division (each has its own `DivisionGate`
 Exact's GUIDs (unique across divisions); the division of a ref is remembered from the reads and,
 for a ref not seen in this process, found with one filtered call per division.
 
-Exact has no payment list of its own for receivables: a receivable's open amount,
-``IsFullyPaid`` and ``LastPaymentDate`` say what was paid, so `iter_payments` yields nothing.
+Exact has no payment list of its own for receivables: a receivable's ``IsFullyPaid``,
+``Status`` and ``LastPaymentDate`` say what was paid, and
+``read/financial/ReceivablesListByAccount`` what is still open (docs/exact-online.md, "Open
+amounts"), so `iter_payments` yields nothing.
 
 Writes: Exact cannot send a reminder. `perform` mails it over SMTP (the injected mailer) and then
 records the step in Exact (see writeback.py); `reconcile` looks for the marker.
