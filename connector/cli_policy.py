@@ -27,6 +27,15 @@ import typer
 if TYPE_CHECKING:
     from connector.app import App
     from connector.clock import Clock
+    from connector.domain import Customer
+
+CustomerArg = Annotated[
+    str,
+    typer.Argument(
+        help="Customer: number, name (or its start), e-mail address or platform id.",
+        show_default=False,
+    ),
+]
 
 ClientArg = Annotated[str, typer.Argument(help="Client name (config file stem).")]
 NowOpt = Annotated[
@@ -85,30 +94,52 @@ def _by(by: str | None) -> str:
         return "cli"
 
 
+def _customer(application: App, client: str, text: str) -> Customer:
+    """The customer `text` names (id, number, e-mail, name or prefix); exit 2 otherwise."""
+    from connector.customers import CustomerLookupError, resolve_customer
+
+    try:
+        return resolve_customer(application.engine, client, text)
+    except CustomerLookupError as exc:
+        _fail(str(exc))
+
+
 def _customer_and_invoice(
     application: App, client: str, customer: str | None, invoice: str | None
-) -> tuple[str, str | None]:
+) -> tuple[Customer, str | None]:
+    from connector.domain import Customer
     from connector.store import pauses as pause_repo
     from connector.store.db import session_scope
 
     if invoice is None:
         if not customer:
             _fail("name a CUSTOMER or pass --invoice REF")
-        return customer, None
+        return _customer(application, client, customer), None
     with session_scope(application.engine) as session:
         found = pause_repo.find_invoice_customer(session, client, invoice)
     if found is None:
         _fail(f"{client}: invoice {invoice!r} is not in the local store (run `dunning sync`)")
     owner, ref = found
-    if customer and customer != owner:
-        _fail(f"invoice {invoice} belongs to customer {owner}, not {customer}")
-    return owner, ref
+    if customer:
+        named = _customer(application, client, customer)
+        if named.ref != owner:
+            _fail(f"invoice {invoice} belongs to another customer than {named.name}")
+        return named, ref
+    from connector.customers import CustomerLookupError, resolve_customer
+
+    try:
+        return resolve_customer(application.engine, client, owner), ref
+    except CustomerLookupError:
+        return Customer(owner, owner), ref
 
 
 def pause(
     ctx: typer.Context,
     client: ClientArg,
-    customer: Annotated[str | None, typer.Argument(help="Customer (platform contact id).")] = None,
+    customer: Annotated[
+        str | None,
+        typer.Argument(help="Customer: number, name (or its start), e-mail or platform id."),
+    ] = None,
     invoice: Annotated[
         str | None, typer.Option("--invoice", help="Only this invoice (ref or number).")
     ] = None,
@@ -136,13 +167,13 @@ def pause(
         _fail(f"--until: not a date (YYYY-MM-DD): {until!r}")
     if until_day is not None and until_day < _today(application, client, clock):
         _fail("--until is in the past")
-    customer_ref, invoice_ref = _customer_and_invoice(application, client, customer, invoice)
+    who, invoice_ref = _customer_and_invoice(application, client, customer, invoice)
     try:
         with session_scope(application.engine) as session:
             made = pause_repo.add(
                 session,
                 client,
-                customer_ref,
+                who.ref,
                 PauseKind(kind.value),
                 reason=reason,
                 by=_by(by),
@@ -152,13 +183,16 @@ def pause(
             )
     except ValueError as exc:
         _fail(str(exc))
-    typer.echo(f"{client}: paused {customer_ref}: {made.describe()}")
+    typer.echo(f"{client}: paused {who.name}: {made.describe()}")
 
 
 def resume(
     ctx: typer.Context,
     client: ClientArg,
-    customer: Annotated[str | None, typer.Argument(help="Customer (platform contact id).")] = None,
+    customer: Annotated[
+        str | None,
+        typer.Argument(help="Customer: number, name (or its start), e-mail or platform id."),
+    ] = None,
     invoice: Annotated[str | None, typer.Option("--invoice", help="Only this invoice.")] = None,
     kind: Annotated[
         KindChoice | None, typer.Option("--kind", help="Only pauses of this kind.")
@@ -173,12 +207,12 @@ def resume(
 
     application = _app(ctx, client)
     clock = _clock(application, now)
-    customer_ref, invoice_ref = _customer_and_invoice(application, client, customer, invoice)
+    who, invoice_ref = _customer_and_invoice(application, client, customer, invoice)
     with session_scope(application.engine) as session:
         ended = pause_repo.resume(
             session,
             client,
-            customer_ref,
+            who.ref,
             by=_by(by),
             now=clock.now(),
             invoice_ref=invoice_ref,
@@ -186,16 +220,26 @@ def resume(
         )
     if not ended:
         _fail(
-            f"{client}: no live pause for {customer_ref}{' invoice ' + invoice if invoice else ''}",
+            f"{client}: no live pause for {who.name}{' invoice ' + invoice if invoice else ''}",
             1,
         )
     for p in ended:
-        typer.echo(f"{client}: resumed {customer_ref}: {p.describe()}")
+        typer.echo(f"{client}: resumed {who.name}: {p.describe()}")
 
 
-def customers(ctx: typer.Context, client: ClientArg, now: NowOpt = None) -> None:
-    """Per customer: profile, ladder, payment behaviour, chronic late payers, pauses."""
+def customers(
+    ctx: typer.Context,
+    client: ClientArg,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", help="Only customers whose number, name, e-mail or id match."),
+    ] = None,
+    now: NowOpt = None,
+) -> None:
+    """Per customer: number, name, profile, ladder, open and overdue amounts, late-payer flags
+    and pauses, and the platform id (for scripts) last."""
     from connector.behaviour import all_behaviour
+    from connector.customers import format_amounts, overview
     from connector.domain import CustomerProfile
     from connector.policy.select import resolve_client_policies
     from connector.store import ledger_repo
@@ -207,47 +251,55 @@ def customers(ctx: typer.Context, client: ClientArg, now: NowOpt = None) -> None
     today = _today(application, client, clock)
     cfg = application.config.clients[client]
     policies = resolve_client_policies(client, cfg, application.config_dir)
+
+    def profile_of(customer: Customer) -> CustomerProfile:
+        override = cfg.customers.get(customer.ref)
+        if override and override.profile:
+            return CustomerProfile(override.profile)
+        return customer.profile
+
+    lines = overview(
+        application.engine,
+        client,
+        today,
+        profile_of=profile_of,
+        ladder_of=lambda p: policies.for_profile(p).name,
+        search=search,
+    )
     with session_scope(application.engine) as session:
         snapshot = ledger_repo.load_snapshot(session, client)
         live = pause_repo.live(session, client)
+    behaviour = {b.customer_ref: b for b in all_behaviour(snapshot, today, cfg.late_payers)}
     header = (
-        f"{'customer':<28} {'profile':<10} {'policy':<16} {'paid':>4} {'late':>4} "
-        f"{'avg days':>8} {'overdue':>7}  flag / pauses"
+        f"{'number':<10} {'customer':<30} {'profile':<10} {'ladder':<16} {'open':>14} "
+        f"{'overdue':>14}  {'flags / pauses':<20} id"
     )
     typer.echo(header)
     typer.echo("-" * len(header))
     flagged = 0
-    for b in all_behaviour(snapshot, today, cfg.late_payers):
-        customer = snapshot.customers.get(b.customer_ref)
-        override = cfg.customers.get(b.customer_ref)
-        profile = (
-            CustomerProfile(override.profile)
-            if override and override.profile
-            else customer.profile
-            if customer
-            else CustomerProfile.BUSINESS
-        )
-        name = customer.name if customer else b.customer_ref
+    for line in lines:
+        c = line.customer
         notes = []
-        if b.chronic_late_payer:
+        b = behaviour.get(c.ref)
+        if b is not None and b.chronic_late_payer:
             flagged += 1
             notes.append(f"CHRONIC LATE PAYER ({b.reason}): consider prepayment / credit hold")
-        notes += [
-            p.describe() for p in live if p.customer_ref == b.customer_ref and p.active_on(today)
-        ]
-        avg = f"{b.average_days_late}" if b.average_days_late is not None else "-"
+        notes += [p.describe() for p in live if p.customer_ref == c.ref and p.active_on(today)]
         typer.echo(
-            f"{name[:28]:<28} {profile.value:<10} "
-            f"{policies.for_profile(profile).name[:16]:<16} {b.paid_invoices:>4} "
-            f"{b.paid_late:>4} {avg:>8} {b.open_overdue:>7}  {'; '.join(notes)}"
+            f"{(c.number or '-')[:10]:<10} {c.name[:30]:<30} {line.profile.value:<10} "
+            f"{line.ladder[:16]:<16} {format_amounts(line.open, cfg.language):>14} "
+            f"{format_amounts(line.overdue, cfg.language):>14}  "
+            f"{'; '.join(notes) or '-':<20} {c.ref}"
         )
-    typer.echo(f"{client}: {flagged} chronic late payer(s)")
+    if search and not lines:
+        _fail(f"{client}: no customer matches {search!r}")
+    typer.echo(f"{client}: {len(lines)} customer(s), {flagged} chronic late payer(s)")
 
 
 def statement(
     ctx: typer.Context,
     client: ClientArg,
-    customer: Annotated[str, typer.Argument(help="Customer (platform contact id).")],
+    customer: CustomerArg,
     out: Annotated[Path, typer.Option("--out", help="PDF file to write.")],
     language: Annotated[str | None, typer.Option("--language", help="nl or en.")] = None,
     now: NowOpt = None,
@@ -265,6 +317,8 @@ def statement(
     application = _app(ctx, client)
     clock = _clock(application, now)
     cfg = application.config.clients[client]
+    named = _customer(application, client, customer)
+    customer = named.ref
     with session_scope(application.engine) as session:
         snapshot = ledger_repo.load_snapshot(session, client, customer_refs=[customer])
         history = outbox.history(session, client)
@@ -284,13 +338,13 @@ def statement(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
-    typer.echo(f"{client}: statement for {customer} written to {out}")
+    typer.echo(f"{client}: statement for {named.name} written to {out}")
 
 
 def letter(
     ctx: typer.Context,
     client: ClientArg,
-    customer: Annotated[str, typer.Argument(help="Customer (platform contact id).")],
+    customer: CustomerArg,
     out: Annotated[Path, typer.Option("--out", help="PDF file to write.")],
     kind: Annotated[
         LetterChoice, typer.Option("--kind", help="notice-of-default or fourteen-day.")
@@ -306,11 +360,13 @@ def letter(
     application = _app(ctx, client)
     clock = _clock(application, now)
     cfg = application.config.clients[client]
+    named = _customer(application, client, customer)
+    customer = named.ref
     with session_scope(application.engine) as session:
         snapshot = ledger_repo.load_snapshot(session, client, customer_refs=[customer])
     open_ = [i for i in snapshot.invoices.values() if i.is_open]
     if not open_:
-        _fail(f"{client}: customer {customer!r} has no open invoices in the local store", 1)
+        _fail(f"{client}: {named.name} has no open invoices in the local store", 1)
     who = snapshot.customers.get(customer) or Customer(customer, customer)
     override = cfg.customers.get(customer)
     profile = CustomerProfile(override.profile) if override and override.profile else None
@@ -330,7 +386,7 @@ def letter(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
-    typer.echo(f"{client}: {kind.value} letter for {customer} written to {out}")
+    typer.echo(f"{client}: {kind.value} letter for {named.name} written to {out}")
 
 
 def handoff(
@@ -356,7 +412,8 @@ def handoff(
     clock = _clock(application, now)
     cfg = application.config.clients[client]
     with session_scope(application.engine) as session:
-        refs = sorted(customer or ledger_repo.handed_off_customers(session, client))
+        named = [_customer(application, client, c).ref for c in customer or []]
+        refs = sorted(named or ledger_repo.handed_off_customers(session, client))
         snapshot = ledger_repo.load_snapshot(session, client, customer_refs=refs)
         history = outbox.history(session, client)
         all_pauses = pause_repo.history(session, client)

@@ -331,6 +331,7 @@ def customer_from_account(
         currency=currency,
         updated_at=_when(record, "Modified", f"account {name}"),
         address=account_address(record),
+        number=_text(record.get("Code")),
     )
 
 

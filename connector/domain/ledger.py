@@ -44,6 +44,9 @@ class Customer:
     updated_at: datetime | None = None
     #: postal address as the platform has it, lines separated by newlines (for letters)
     address: str | None = None
+    #: the customer number/code people use in the ledger (Exact `Code`); None where the
+    #: platform has none
+    number: str | None = None
 
 
 #: a Dutch letter to a Dutch address does not name the country (as a code or a name)

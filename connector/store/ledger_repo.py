@@ -103,6 +103,7 @@ def upsert_customers(
             "updated_at": c.updated_at,
             "seen_at": seen_at,
             "address": c.address,
+            "number": c.number,
         }
         for c in customers
     ]
@@ -224,6 +225,7 @@ def to_customer(row: CustomerRow) -> Customer:
         currency=row.currency,
         updated_at=row.updated_at,
         address=row.address,
+        number=row.number,
     )
 
 

@@ -37,6 +37,8 @@ class CustomerRow(SQLModel, table=True):
     seen_at: datetime | None = _ts()
     handed_off_at: datetime | None = _ts()
     address: str | None = Field(default=None, sa_column=Column(Text))
+    #: the customer number/code of the ledger (Exact `Code`), for finding customers by it
+    number: str | None = Field(default=None, max_length=100)
 
 
 class InvoiceRow(SQLModel, table=True):
