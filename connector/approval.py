@@ -1,61 +1,246 @@
-"""The review queue of a client with `approval: required`.
+"""The review queue of a client with `approval: required` (or `approval: {required: true,
+notify: owner@acme.nl}`).
 
 Its runs plan as usual but leave each action in the outbox in state `approval`; nothing goes
 out until `dunning approve CLIENT [ACTION...]`. Approving performs the action the usual way
 (claimed once, invoices re-checked against the platform, so an invoice paid in the meantime is
-cancelled, not reminded). An action not approved within `dispatch.APPROVAL_TTL` is expired by
-the next run and planned afresh from current data.
+cancelled, not reminded). Rejecting (`--reject N --reason TEXT`) marks it `rejected`: its items
+stay live, so that step is skipped for those invoices and the ladder goes on from the next step;
+the rejection, who and why, stays in the outbox and the audit trail. An action not approved
+within `dispatch.APPROVAL_TTL` is expired by the next run and planned afresh from current data.
+
+What waits is shown as people judge it: customer name, invoice numbers and amounts, the step in
+words, when it was planned and the subject line (`--show N`: the whole message). The approver
+named in `notify` gets one digest mail a day while anything waits.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from email.message import EmailMessage
 
-from connector.app import App
-from connector.clock import Clock
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from connector.app import App, ClientUnavailable
+from connector.clock import Clock, local_date
 from connector.dispatch import APPROVAL_TTL, Dispatcher, DispatchStats
+from connector.domain import Action, ActionKind, Customer, Money
+from connector.ports import RenderedMessage
 from connector.run import default_owner
-from connector.store import outbox
+from connector.store import audit, ledger_repo, outbox
 from connector.store.db import session_scope
+from connector.store.models import AuditEvent, OutboxAction
+from connector.tenant import Tenant
+
+log = logging.getLogger("connector.approval")
+
+STEP_WORDS = {
+    ActionKind.PRE_DUE_NOTICE: "notice before the due date",
+    ActionKind.REMINDER: "friendly reminder",
+    ActionKind.STATEMENT: "account statement",
+    ActionKind.CALL_TASK: "call task",
+    ActionKind.FIRM_REMINDER: "firm reminder",
+    ActionKind.NOTICE_OF_DEFAULT: "notice of default",
+    ActionKind.FOURTEEN_DAY_LETTER: "fourteen-day letter",
+    ActionKind.HANDOFF: "hand-off to collection",
+    ActionKind.THANK_YOU: "thank-you mail",
+}
+DIGEST_EVENT = "approval_digest"
+REJECTED_EVENT = "approval_rejected"
+
+
+def step_in_words(kind: ActionKind, with_statement: bool = False) -> str:
+    words = STEP_WORDS.get(kind, kind.value.replace("_", " "))
+    return words + (" with account statement" if with_statement else "")
+
+
+def money_text(amount: Money, language: str) -> str:
+    from babel.numbers import format_currency
+
+    from connector.render.mail import LOCALES
+
+    return str(format_currency(amount.amount, amount.currency, locale=LOCALES.get(language)))
 
 
 @dataclass(frozen=True)
 class Waiting:
     id: int
     customer_ref: str
-    kind: str
-    invoices: tuple[str, ...]
+    customer_name: str
+    kind: ActionKind
+    with_statement: bool
+    #: (invoice number, amount) per invoice of the action
+    invoices: tuple[tuple[str, Money], ...]
     steps: tuple[str, ...]
-    planned_for: str
+    planned_for: date
     created_at: datetime | None
+    subject: str | None
+    language: str = "nl"
+
+    @property
+    def step(self) -> str:
+        return step_in_words(self.kind, self.with_statement)
 
     def describe(self) -> str:
+        items = ", ".join(f"{n} ({money_text(m, self.language)})" for n, m in self.invoices)
+        subject = f'; subject "{self.subject}"' if self.subject else ""
         return (
-            f"#{self.id} {self.kind} to customer {self.customer_ref} for "
-            f"{', '.join(self.invoices)} (step {', '.join(sorted(set(self.steps)))}; planned "
-            f"{self.planned_for})"
+            f"#{self.id} {self.step} to {self.customer_name} for {items}; planned "
+            f"{self.planned_for:%a %d %b %Y}{subject}"
         )
 
 
-def waiting(app: App, slug: str) -> list[Waiting]:
-    """Actions of the client waiting for approval, oldest first."""
+def _preview_tenant(app: App, slug: str, clock: Clock) -> Tenant | None:
+    try:
+        return app.tenant(slug, clock)
+    except ClientUnavailable as exc:
+        log.info("%s: no message preview: %s", slug, exc.reason)
+        return None
+
+
+def _dispatcher(tenant: Tenant, clock: Clock, run_id: str) -> Dispatcher:
+    return Dispatcher(
+        tenant.engine,
+        tenant.ledger,
+        tenant.renderer,
+        tenant.dispatch_settings,
+        clock,
+        owner=default_owner(),
+        run_id=run_id,
+    )
+
+
+def _loaded(app: App, slug: str, row: OutboxAction) -> tuple[Action, Customer, dict[str, object]]:
     with session_scope(app.engine) as session:
-        out = []
-        for row in outbox.in_state(session, slug, ["approval"]):
-            items = outbox.items_of(session, row.id or 0)
-            out.append(
-                Waiting(
-                    id=row.id or 0,
-                    customer_ref=row.customer_ref,
-                    kind=row.kind,
-                    invoices=tuple(i.invoice_ref for i in items),
-                    steps=tuple(i.step for i in items),
-                    planned_for=row.planned_for.isoformat(),
-                    created_at=row.created_at,
-                )
+        action = outbox.load_action(session, row)
+        snapshot = ledger_repo.load_snapshot(session, slug, customer_refs=[row.customer_ref])
+    customer = snapshot.customers.get(row.customer_ref) or Customer(
+        row.customer_ref, row.customer_ref
+    )
+    return action, customer, dict(snapshot.invoices)
+
+
+def _render(tenant: Tenant | None, clock: Clock, row: OutboxAction, app: App) -> RenderedMessage:
+    action, customer, invoices = _loaded(app, row.tenant, row)
+    if tenant is None:
+        raise ClientUnavailable(row.tenant, "cannot render without the client's configuration")
+    mine = {item.invoice_ref: invoices.get(item.invoice_ref) for item in action.items}
+    return _dispatcher(tenant, clock, "preview").preview(action, customer, mine)  # type: ignore[arg-type]
+
+
+def waiting(
+    app: App, slug: str, clock: Clock | None = None, *, subjects: bool = True
+) -> list[Waiting]:
+    """Actions of the client waiting for approval, oldest first, with names, invoice numbers,
+    amounts and (given a clock and a connected client) the subject line."""
+    with session_scope(app.engine) as session:
+        rows = outbox.in_state(session, slug, ["approval"])
+    client = app.config.clients.get(slug)
+    language = client.language if client else "nl"
+    tenant = _preview_tenant(app, slug, clock) if subjects and clock and rows else None
+    out = []
+    for row in rows:
+        action, customer, invoices = _loaded(app, slug, row)
+        numbers = []
+        for item in action.items:
+            invoice = invoices.get(item.invoice_ref)
+            numbers.append((getattr(invoice, "number", item.invoice_ref), item.balance))
+        subject = None
+        if tenant is not None and clock is not None:
+            try:
+                subject = _render(tenant, clock, row, app).subject
+            except Exception as exc:  # the list must show; the problem is named instead
+                subject = f"(cannot render: {exc})"
+        out.append(
+            Waiting(
+                id=row.id or 0,
+                customer_ref=row.customer_ref,
+                customer_name=customer.name,
+                kind=ActionKind(row.kind),
+                with_statement=row.with_statement,
+                invoices=tuple(numbers),
+                steps=tuple(i.step for i in action.items),
+                planned_for=row.planned_for,
+                created_at=row.created_at,
+                subject=subject,
+                language=language,
             )
-        return out
+        )
+    return out
+
+
+def _waiting_row(app: App, slug: str, action_id: int) -> OutboxAction:
+    with session_scope(app.engine) as session:
+        row = outbox.get(session, action_id)
+    if row is None or row.tenant != slug or row.status != "approval":
+        raise ValueError(
+            f"{slug}: #{action_id} is not awaiting approval (see `dunning approve {slug} --list`)"
+        )
+    return row
+
+
+def show(app: App, slug: str, action_id: int, clock: Clock) -> list[str]:
+    """The whole message of a waiting action, as the customer would get it."""
+    row = _waiting_row(app, slug, action_id)
+    item = next(w for w in waiting(app, slug, subjects=False) if w.id == action_id)
+    tenant = app.tenant(slug, clock)  # ClientUnavailable: the caller says why
+    message = _render(tenant, clock, row, app)
+    lines = [
+        f"#{item.id} {item.step} to {item.customer_name}, planned {item.planned_for:%a %d %b %Y}",
+        f"To: {', '.join(message.to) or '(no e-mail address)'}",
+        f"Subject: {message.subject}",
+    ]
+    lines += [f"Attachment: {name}" for name, _content, _mime in message.attachments]
+    lines += ["", *message.text.rstrip().splitlines()]
+    return lines
+
+
+def reject(
+    app: App, slug: str, action_ids: list[int], reason: str, by: str, clock: Clock
+) -> list[Waiting]:
+    """Reject waiting actions: each step is skipped for its invoices (the ladder goes on), and
+    the rejection (who, why, when) is kept in the outbox and the audit trail.
+
+    Raises ValueError naming ids that are not this client's actions awaiting approval, or when
+    no reason is given."""
+    if not reason.strip():
+        raise ValueError("say why with --reason TEXT (it is kept in the history)")
+    queue = {w.id: w for w in waiting(app, slug, subjects=False)}
+    unknown = [i for i in action_ids if i not in queue]
+    if unknown:
+        raise ValueError(
+            f"{slug}: not awaiting approval: {', '.join(f'#{i}' for i in unknown)} "
+            f"(see `dunning approve {slug} --list`)"
+        )
+    now = clock.now()
+    done = []
+    for action_id in action_ids:
+        with session_scope(app.engine) as session:
+            changed = session.execute(  # only from `approval`: never a row being approved now
+                update(OutboxAction)
+                .where(
+                    col(OutboxAction.id) == action_id,
+                    col(OutboxAction.status) == "approval",
+                )
+                .values(status="rejected", detail=f"rejected by {by}: {reason}"[:2000], done_at=now)
+            ).rowcount  # type: ignore[attr-defined]
+            if not changed:
+                continue
+            item = queue[action_id]
+            audit.record(
+                session,
+                slug,
+                REJECTED_EVENT,
+                f"#{action_id} {item.step} to {item.customer_name} rejected by {by}: {reason}",
+                now=now,
+                data={"action_id": action_id, "by": by, "reason": reason},
+            )
+        done.append(queue[action_id])
+    return done
 
 
 def expire_stale(app: App, slug: str, now: datetime) -> int:
@@ -69,24 +254,109 @@ def approve(app: App, slug: str, clock: Clock, ids: list[int] | None = None) -> 
     Raises ValueError naming ids that are not this client's actions awaiting approval.
     """
     expire_stale(app, slug, clock.now())
-    queue = {w.id for w in waiting(app, slug)}
+    queue = {w.id for w in waiting(app, slug, subjects=False)}
     chosen = sorted(queue) if ids is None else list(ids)
     unknown = [i for i in chosen if i not in queue]
     if unknown:
         raise ValueError(
             f"{slug}: not awaiting approval: {', '.join(f'#{i}' for i in unknown)} "
-            "(see `dunning approve --list " + slug + "`)"
+            "(see `dunning approve " + slug + " --list`)"
         )
     if not chosen:
         return DispatchStats()
     tenant = app.tenant(slug, clock)
-    dispatcher = Dispatcher(
-        tenant.engine,
-        tenant.ledger,
-        tenant.renderer,
-        tenant.dispatch_settings,
-        clock,
-        owner=default_owner(),
-        run_id="approval",
+    return _dispatcher(tenant, clock, "approval").perform_approved(chosen)
+
+
+# -- the daily digest to the approver -------------------------------------------------------
+Sender = Callable[[EmailMessage], object]
+
+
+def _last_digest(app: App, slug: str) -> datetime | None:
+    with session_scope(app.engine) as session:
+        row = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.tenant == slug, AuditEvent.event == DIGEST_EVENT)
+            .order_by(col(AuditEvent.at).desc())
+        ).first()
+        return row.at if row is not None else None
+
+
+def digest_sender(app: App, slug: str) -> tuple[Sender, str] | None:
+    """The SMTP relay for the client's digest (its own `mail:`, else connector.yaml's) and the
+    From address; None when neither is configured."""
+    from connector.mail import SmtpMailer
+
+    client = app.config.clients[slug]
+    settings = client.mail or app.config.connector.mail
+    if settings is None:
+        return None
+    return SmtpMailer(settings).send, settings.from_
+
+
+def send_digest(app: App, slug: str, clock: Clock, send: Sender | None = None) -> bool:
+    """Mail the client's approver (`approval.notify`) what waits, at most once a (local) day.
+    True when a digest went out. A relay that fails is logged and retried at the next call."""
+    from connector.mail import MailError, build_message
+
+    client = app.config.clients.get(slug)
+    if client is None or not client.approval.required or not client.approval.notify:
+        return False
+    now = clock.now()
+    tz = client.timezone or app.config.connector.timezone
+    last = _last_digest(app, slug)
+    if last is not None and local_date(last, tz) == local_date(now, tz):
+        return False
+    items = waiting(app, slug, clock)
+    if not items:
+        return False
+    relay = digest_sender(app, slug)
+    if send is None and relay is None:
+        log.warning("%s: actions await approval but no SMTP relay is configured", slug)
+        return False
+    sender_address = relay[1] if relay else client.sender.email
+    deliver = send or (relay[0] if relay else None)
+    assert deliver is not None
+    body = (
+        f"{len(items)} action(s) of {client.display_name} await your approval:\n\n"
+        + "\n".join(f"- {w.describe()}" for w in items)
+        + f"\n\nSee a message: dunning approve {slug} --show N\n"
+        f"Approve:        dunning approve {slug} N [N...]\n"
+        f"Reject:         dunning approve {slug} --reject N --reason TEXT\n"
+        "Actions not approved within 3 days expire and are planned afresh.\n"
     )
-    return dispatcher.perform_approved(chosen)
+    rendered = RenderedMessage(
+        subject=f"{client.display_name}: {len(items)} reminder action(s) await your approval",
+        html="",
+        text=body,
+        to=(client.approval.notify,),
+    )
+    try:
+        deliver(build_message(rendered, sender=sender_address, sender_name="dunning-connector"))
+    except MailError as exc:
+        log.error("%s: approval digest to the approver failed (retried later): %s", slug, exc)
+        return False
+    with session_scope(app.engine) as session:
+        audit.record(
+            session,
+            slug,
+            DIGEST_EVENT,
+            f"approval digest of {len(items)} action(s) mailed to the approver",
+            now=now,
+            data={"actions": [w.id for w in items]},
+        )
+    return True
+
+
+def send_digests(app: App, clock: Clock) -> list[str]:
+    """`send_digest` for every enabled client; the clients whose digest went out."""
+    sent = []
+    for slug, client in sorted(app.config.clients.items()):
+        if not client.enabled:
+            continue
+        try:
+            if send_digest(app, slug, clock):
+                sent.append(slug)
+        except Exception:  # one client's digest must not stop the others
+            log.exception("%s: approval digest failed", slug)
+    return sent

@@ -265,7 +265,9 @@ def run(
     With a `--now` more than an hour from the real time it performs nothing (exit 2) unless
     `--dry-run` or `--simulate` is given."""
     from connector.app import ClientUnavailable
+    from connector.approval import send_digests, waiting
     from connector.clock import pretend_clock_problem
+    from connector.planview import describe_planned
     from connector.run import run_tenant
 
     application = _open_app(ctx)
@@ -286,13 +288,15 @@ def run(
         for line in result.dispatch.lines:
             typer.echo(f"{'(dry run) ' if dry_run else ''}{slug}: {line}")
         if dry_run:
-            for action in result.planned:
-                typer.echo(
-                    f"(dry run) {slug}: would {action.kind} customer {action.customer_ref} "
-                    f"for {', '.join(action.invoice_refs)}"
-                )
+            for line in describe_planned(tenant, result.planned):
+                typer.echo(f"(dry run) {slug}: would do: {line}")
+        if dry_run:
+            for item in waiting(application, slug):
+                typer.echo(f"(dry run) {slug}: waiting for approval: {item.describe()}")
         typer.echo(result.summary(), err=not result.ok)
         failed += 0 if result.ok or result.skipped else 1
+    if not dry_run:
+        send_digests(application, clock)
     raise typer.Exit(1 if failed else 0)
 
 

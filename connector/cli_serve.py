@@ -188,10 +188,22 @@ def approve(
     list_only: Annotated[
         bool, typer.Option("--list", help="Only list what awaits approval.")
     ] = False,
+    show: Annotated[
+        int | None, typer.Option("--show", help="Show the whole message of action N.")
+    ] = None,
+    reject: Annotated[
+        list[int] | None,
+        typer.Option("--reject", help="Reject action N (repeatable): its step is skipped."),
+    ] = None,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why it is rejected (kept in the history).")
+    ] = "",
+    by: Annotated[str | None, typer.Option("--by", help="Who (default: your user name).")] = None,
     now: NowOption = None,
     simulate: SimulateOption = False,
 ) -> None:
-    """Approve (and so perform) actions waiting for approval (clients with approval: required)."""
+    """Judge actions waiting for approval (clients with approval required): list them, show one
+    message, approve (and so perform) or reject them."""
     from connector import approval
     from connector.app import ClientUnavailable
 
@@ -201,12 +213,25 @@ def approve(
     expired = approval.expire_stale(application, client, clock.now())
     if expired:
         typer.echo(f"{client}: {expired} stale action(s) expired; they are planned afresh")
-    waiting = approval.waiting(application, client)
     if list_only:
+        waiting = approval.waiting(application, client, clock)
         for item in waiting:
             typer.echo(f"{client}: {item.describe()}")
         typer.echo(f"{client}: {len(waiting)} action(s) awaiting approval")
         return
+    try:
+        if show is not None:
+            for line in approval.show(application, client, show, clock):
+                typer.echo(line)
+            return
+        if reject:
+            for item in approval.reject(application, client, reject, reason, _by(by), clock):
+                typer.echo(f"{client}: rejected #{item.id} {item.step} to {item.customer_name}")
+            return
+    except ValueError as exc:
+        _fail(str(exc))
+    except ClientUnavailable as exc:
+        _fail(str(exc), 1)
     _refuse_pretend_clock(now, clock, simulate, "dunning approve")
     try:
         stats = approval.approve(application, client, clock, actions or None)
@@ -221,6 +246,17 @@ def approve(
         f"{stats.failed} failed, {stats.review} for review, {stats.already_taken} already taken"
     )
     raise typer.Exit(1 if stats.failed else 0)
+
+
+def _by(by: str | None) -> str:
+    import getpass
+
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container
+        return "cli"
 
 
 def register(app: typer.Typer) -> None:

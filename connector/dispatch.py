@@ -239,6 +239,12 @@ class Dispatcher:
             stats.lines.append(f"{status}: {action.kind} for {customer.name}: {detail}")
         return status
 
+    def preview(
+        self, action: Action, customer: Customer, invoices: dict[str, Invoice | None]
+    ) -> RenderedMessage:
+        """The message `action` would send (for approvers: `dunning approve --show`)."""
+        return self._render(action, customer, invoices)
+
     # -- helpers ------------------------------------------------------------------------
     def _recheck(self, action: Action) -> dict[str, Invoice | None]:
         """Re-read the customer's invoices from the platform and store them; return the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from connector.domain import Action
 from connector.policy.planner import explain
 from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope
@@ -32,3 +33,24 @@ def plan_table(tenant: Tenant, now: datetime) -> list[str]:
     if len(rows) == 2:
         rows.append("(no open invoices)")
     return rows
+
+
+def describe_planned(tenant: Tenant, actions: list[Action]) -> list[str]:
+    """Planned actions in words, with customer names, invoice numbers and amounts."""
+    from connector.approval import money_text, step_in_words
+
+    refs = {a.customer_ref for a in actions}
+    with session_scope(tenant.engine) as session:
+        snapshot = ledger_repo.load_snapshot(session, tenant.slug, customer_refs=sorted(refs))
+    language = tenant.config.language
+    out = []
+    for a in actions:
+        customer = snapshot.customers.get(a.customer_ref)
+        items = ", ".join(
+            f"{getattr(snapshot.invoices.get(i.invoice_ref), 'number', i.invoice_ref)} "
+            f"({money_text(i.balance, language)})"
+            for i in a.items
+        )
+        name = customer.name if customer else a.customer_ref
+        out.append(f"{step_in_words(a.kind, a.with_statement)} to {name} for {items}")
+    return out

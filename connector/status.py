@@ -73,7 +73,7 @@ def status_lines(app: App, now: datetime) -> list[str]:
         if token is not None and token.state_reason:
             token_state += f" ({token.state_reason})"
         line = f"{slug}: {last}; token: {token_state}; awaiting review: {review}"
-        if approval or app.config.clients[slug].approval == "required":
+        if approval or app.config.clients[slug].approval.required:
             line += f"; awaiting approval: {approval}"
         lines.append(line)
         lines += [f"  ALERT {message}" for message in alerts_by_client.pop(slug, [])]

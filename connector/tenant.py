@@ -119,7 +119,7 @@ class Tenant:
             customer_addresses={
                 ref: o.address for ref, o in self.config.customers.items() if o.address
             },
-            approval_required=self.config.approval == "required",
+            approval_required=self.config.approval.required,
         )
 
     def full_reconcile_due(self, now: datetime) -> bool:

@@ -486,6 +486,28 @@ class LegalSettings(_Model):
     vat_rate: Decimal = Field(default=Decimal("21"), ge=1, le=100)
 
 
+class ApprovalSettings(_Model):
+    """`approval: {required: true, notify: owner@acme.nl}`; `approval: required` and
+    `approval: none` are short for `{required: true}` and `{required: false}`."""
+
+    #: planned actions wait for `dunning approve` instead of going out
+    required: bool = False
+    #: who gets the daily digest of waiting actions (over the client's `mail:` relay, else the
+    #: one in connector.yaml)
+    notify: Email | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, value: Any) -> Any:
+        if value in ("required", "none"):
+            return {"required": value == "required"}
+        if not isinstance(value, dict):
+            raise ValueError(
+                "Input should be 'none' or 'required' (or {required: true, notify: ADDRESS})"
+            )
+        return value
+
+
 class ClientConfig(_Model):
     """`clients/<slug>.yaml`: one client (tenant) of the consultant."""
 
@@ -507,7 +529,7 @@ class ClientConfig(_Model):
     sending_window: WindowSpec | None = None
     sender: Sender
     customers: dict[str, CustomerOverride] = Field(default_factory=dict)
-    approval: Literal["none", "required"] = "none"
+    approval: ApprovalSettings = ApprovalSettings()
 
     _unresolved_env: tuple[str, ...] = PrivateAttr(default=())
 

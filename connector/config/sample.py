@@ -172,7 +172,11 @@ legal:
 language: nl                  # default letter language: nl or en
 timezone: null                # null = connector.yaml's timezone
 sending_window: null          # null = connector.yaml's sending_window, e.g. 09:00-16:00
-approval: none                # none, or required: reminders are held until someone approves
+# Hold every planned action until someone approves it (`dunning approve CLIENT --list`);
+# `notify` gets one digest mail a day of what waits (over `mail:` below, else connector.yaml's).
+approval:
+  required: false
+  notify: null                # e.g. owner@example.nl
 
 # Shown in every letter.
 sender:

@@ -7,8 +7,9 @@ from datetime import date, datetime
 
 from connector.domain import ActionKind
 
-#: outbox states in which a step counts as taken (it went out, is going out, or awaits a human)
-TAKEN = frozenset({"pending", "sending", "sent", "review", "approval"})
+#: outbox states in which a step counts as taken (it went out, is going out, awaits a human, or
+#: a human rejected it: then the step is skipped and the ladder goes on)
+TAKEN = frozenset({"pending", "sending", "sent", "review", "approval", "rejected"})
 
 
 @dataclass(frozen=True, slots=True)

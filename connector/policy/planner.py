@@ -250,6 +250,11 @@ def _decide_invoice(
     if invoice.balance.amount < policy.min_balance:
         return skip(f"balance below the minimum of {policy.min_balance}")
 
+    waiting = [e for e in entries if e.status == "approval"]
+    if waiting:  # a human decides first; nothing after it is planned, and it is not done
+        w = waiting[-1]
+        step_now = next((s for s in policy.steps if s.id == w.step), None)
+        return skip(f"{w.step} waiting for approval (#{w.action_id})", step_now)
     taken = {e.step: e for e in entries if e.taken}
     last = max((policy.index(s) for s in taken), default=-1)
     if last + 1 >= len(policy.steps):
@@ -273,6 +278,12 @@ def _decide_invoice(
         spacing = timedelta(days=step.offset_days - previous.offset_days)
         scheduled = max(scheduled, prev_day + spacing)
     if step.kind is ActionKind.HANDOFF:
+        if _letter_only_rejected(entries):
+            return skip(
+                f"{step.id}: the fourteen-day letter was rejected, so no collection costs may be "
+                "charged; hand off by hand or approve a new letter",
+                step,
+            )
         scheduled = max(scheduled, _costs_allowed_from(entries, ctx))
     at = sends.get(scheduled)
     if at is None:
@@ -286,11 +297,21 @@ def _costs_allowed_from(entries: list[HistoryEntry], ctx: PlanContext) -> date:
     """The first day collection costs may be charged after a fourteen-day letter on this invoice
     (art. 6:96 lid 6 BW): the day after its term, counted from deemed postal receipt, which is
     never earlier than receipt by e-mail (connector.legal.fourteen_day). date.min: no letter."""
-    letters = [e for e in entries if e.taken and e.kind is ActionKind.FOURTEEN_DAY_LETTER]
+    letters = [
+        e
+        for e in entries
+        if e.taken and e.status != "rejected" and e.kind is ActionKind.FOURTEEN_DAY_LETTER
+    ]
     if not letters:
         return date.min
     sent_on = max(_done_day(e, ctx.window) for e in letters)
     return fourteen_day_letter_terms(sent_on, ctx.calendar, by="post").costs_from_safe
+
+
+def _letter_only_rejected(entries: list[HistoryEntry]) -> bool:
+    """A fourteen-day letter was planned for this invoice but every one was rejected."""
+    letters = [e for e in entries if e.taken and e.kind is ActionKind.FOURTEEN_DAY_LETTER]
+    return bool(letters) and all(e.status == "rejected" for e in letters)
 
 
 def _done_day(entry: HistoryEntry, window: SendingWindow) -> date:

@@ -39,7 +39,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 
-from connector import alerts
+from connector import alerts, approval
 from connector.app import App, ClientUnavailable
 from connector.clock import Clock, SystemClock
 from connector.config import load_config
@@ -317,6 +317,7 @@ class Service:
             return  # another thread is checking right now
         try:
             alerts.evaluate(self.app, self.clock.now())
+            approval.send_digests(self.app, self.clock)  # the approvers' daily digest
         except Exception:
             log.exception("alert check failed")
         finally:

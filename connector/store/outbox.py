@@ -27,7 +27,17 @@ from connector.policy.history import HistoryEntry
 from connector.store.db import session_scope
 from connector.store.models import OutboxAction, OutboxItem
 
-STATES = ("pending", "sending", "sent", "failed", "cancelled", "review", "expired", "approval")
+STATES = (
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "cancelled",
+    "review",
+    "expired",
+    "approval",
+    "rejected",  # an approver rejected it: the step is skipped, its items stay live
+)
 RELEASING = frozenset({"failed", "cancelled", "expired"})
 
 

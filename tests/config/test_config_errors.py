@@ -110,7 +110,8 @@ def test_all_problems_in_a_file_are_reported_in_line_order(
     assert [(p.key_path, p.line) for p in error.problems] == [("language", 11), ("approval", 12)]
     assert str(error).splitlines() == [
         "config/clients/acme.yaml: language: Input should be 'nl' or 'en' (line 11)",
-        "config/clients/acme.yaml: approval: Input should be 'none' or 'required' (line 12)",
+        "config/clients/acme.yaml: approval: Input should be 'none' or 'required' "
+        "(or {required: true, notify: ADDRESS}) (line 12)",
     ]
 
 

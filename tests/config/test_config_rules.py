@@ -189,7 +189,7 @@ def test_a_client_gets_defaults_for_everything_optional(
     assert client.policy == "nl-b2b-standard"
     assert client.policy_overrides.min_balance == Decimal("5.00")
     assert client.policy_overrides.thank_you == "reminded"
-    assert (client.language, client.approval, client.timezone) == ("nl", "none", None)
+    assert (client.language, client.approval.required, client.timezone) == ("nl", False, None)
     assert client.unresolved_env == ()
 
 
