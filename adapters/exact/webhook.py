@@ -27,9 +27,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from json.decoder import scanstring  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from adapters.exact.endpoints import Endpoint, PostSpec
 
 log = logging.getLogger("adapters.exact.webhook")
 
@@ -284,3 +288,144 @@ def make_webhook_app(
         return answer(*handle(path, body, secrets, trigger, replay))
 
     return app
+
+
+# -- subscriptions (`dunning exact webhooks subscribe|list|remove CLIENT`) ------------------------
+# ``webhooks/WebhookSubscriptions`` (Exact's reference, WebhooksWebhookSubscriptions): properties
+# ID, CallbackURL, ClientID, Created, Creator, CreatorFullName, Description, Division, IsInstant,
+# Topic, UserID. A subscription is created with a POST of ``Topic`` and ``CallbackURL`` and
+# removed with ``DELETE WebhookSubscriptions(guid'…')`` (picqer/exact-php-client,
+# src/Picqer/Financials/Exact/WebhookSubscription.php; https://pionect.nl/using-webhooks-from-exact/).
+
+WEBHOOK_SUBSCRIPTIONS = Endpoint(
+    "webhook subscriptions",
+    "webhooks/WebhookSubscriptions",
+    ("ID", "CallbackURL", "Topic", "Division"),
+)
+WEBHOOK_SUBSCRIBE = PostSpec(
+    "webhook subscription", "webhooks/WebhookSubscriptions", ("Topic", "CallbackURL")
+)
+
+#: the topics Exact's webhook material names (https://pionect.nl/using-webhooks-from-exact/;
+#: picqer's WebhookSubscription.php: "e.g.: FinancialTransactions, Items, StockPositions")
+DOCUMENTED_TOPICS = (
+    "Accounts",
+    "BankAccounts",
+    "Contacts",
+    "CostTransactions",
+    "Documents",
+    "FinancialTransactions",
+    "GoodsDeliveries",
+    "Items",
+    "PurchaseOrders",
+    "Quotations",
+    "SalesInvoices",
+    "SalesOrders",
+    "StockPositions",
+    "TimeTransactions",
+)
+#: what the connector follows: customers, their contacts (e-mail addresses), and the financial
+#: entries that open and settle receivables (invoices booked, payments matched)
+DEFAULT_TOPICS = ("Accounts", "Contacts", "FinancialTransactions")
+
+
+class SubscriptionClient(Protocol):
+    """The part of `adapters.exact.client.ExactClient` the subscription set-up uses."""
+
+    def rows(self, division: int | None, endpoint: Endpoint) -> list[dict[str, Any]]: ...
+
+    def post(self, division: int, spec: PostSpec, values: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    def call(self, method: str, url: str, *, division: int, endpoint: str) -> Any: ...
+
+    def url(self, division: int | None, path: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Subscription:
+    division: int
+    topic: str
+    callback_url: str
+    ref: str  # Exact's ID, only to remove it (never shown)
+
+
+def callback_url(configured: str, slug: str) -> str:
+    """The URL Exact posts to: `configured` as given, or with ``/exact/webhook/<client>``
+    appended when it names only the host. HTTPS is required (Exact posts only to HTTPS), except
+    on loopback for a local trial against the sandbox."""
+    parts = urlsplit(configured)
+    host = (parts.hostname or "").lower()
+    loopback = host in ("localhost", "::1") or host.startswith("127.")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ValueError(f"exact.webhook_url must be an https:// URL (got {parts.scheme}://)")
+    if parts.path in ("", "/"):
+        return f"{configured.rstrip('/')}{PREFIX}{slug}"
+    return configured
+
+
+def subscriptions(client: SubscriptionClient, divisions: Iterable[int]) -> list[Subscription]:
+    out = []
+    for division in divisions:
+        for row in client.rows(division, WEBHOOK_SUBSCRIPTIONS):
+            out.append(
+                Subscription(
+                    int(row.get("Division") or division),
+                    str(row.get("Topic") or ""),
+                    str(row.get("CallbackURL") or ""),
+                    str(row.get("ID") or ""),
+                )
+            )
+    return sorted(out, key=lambda s: (s.division, s.topic, s.callback_url))
+
+
+def subscribe(
+    client: SubscriptionClient, divisions: Iterable[int], url: str, topics: Iterable[str]
+) -> list[tuple[int, str, bool]]:
+    """Subscribe `url` to `topics` in each division, once: the existing subscriptions are
+    listed first and only missing ones are created. (division, topic, created) per pair."""
+    wanted = _checked_topics(topics)
+    out = []
+    for division in divisions:
+        have = {s.topic for s in subscriptions(client, [division]) if s.callback_url == url}
+        for topic in wanted:
+            if topic in have:
+                out.append((division, topic, False))
+                continue
+            client.post(division, WEBHOOK_SUBSCRIBE, {"Topic": topic, "CallbackURL": url})
+            out.append((division, topic, True))
+    return out
+
+
+def unsubscribe(
+    client: SubscriptionClient,
+    divisions: Iterable[int],
+    url: str,
+    topics: Iterable[str] | None = None,
+) -> list[Subscription]:
+    """Remove this client's subscriptions (those with its callback URL; `topics` narrows them).
+    Subscriptions to other URLs are left alone. Returns what was removed."""
+    only = set(_checked_topics(topics)) if topics else None
+    removed = []
+    path = WEBHOOK_SUBSCRIPTIONS.path
+    for sub in subscriptions(client, divisions):
+        if sub.callback_url != url or (only is not None and sub.topic not in only):
+            continue
+        from adapters.exact.mapping import guid_literal
+
+        target = client.url(sub.division, f"{path}({guid_literal(sub.ref)})")
+        client.call("DELETE", target, division=sub.division, endpoint=path)
+        removed.append(sub)
+    return removed
+
+
+def _checked_topics(topics: Iterable[str]) -> list[str]:
+    out = []
+    for topic in topics:
+        match = next((t for t in DOCUMENTED_TOPICS if t.lower() == topic.strip().lower()), None)
+        if match is None:
+            raise ValueError(
+                f"unknown webhook topic {topic!r}; Exact's topics: {', '.join(DOCUMENTED_TOPICS)}"
+            )
+        if match not in out:
+            out.append(match)
+    return out

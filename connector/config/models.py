@@ -397,6 +397,10 @@ class ExactSettings(_Model):
     client_secret: SecretStr
     debtor_management_addon: bool = False
     webhook_secret: SecretStr | None = None
+    #: where Exact posts webhook events for this client (`dunning exact webhooks subscribe`):
+    #: the public https URL of `dunning serve`'s webhook endpoint; a bare host gets
+    #: ``/exact/webhook/<client>`` appended; plain http only on loopback (a local trial)
+    webhook_url: str | None = None
     #: when Exact retires a refresh token for this app: "on_first_use" (once a newer token is
     #: used; Exact's behaviour as Invantive describes it) lets the connector refresh again with
     #: the stored token after a refresh whose answer was lost; "immediate" (single-use the
@@ -422,6 +426,20 @@ class ExactSettings(_Model):
             if len(set(self.divisions)) != len(self.divisions):
                 raise KeyRuleError("a division is listed twice", "divisions")
         return self
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_callback(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if not parts.hostname or not (
+            parts.scheme == "https" or (parts.scheme == "http" and loopback)
+        ):
+            raise ValueError("expected an https:// URL (http:// only on loopback)")
+        return value
 
     @property
     def effective_base_url(self) -> str:

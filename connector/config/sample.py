@@ -129,6 +129,9 @@ zoho:
 #   client_secret: ${EXACT_CLIENT_SECRET}
 #   debtor_management_addon: false
 #   webhook_secret: ${EXACT_WEBHOOK_SECRET}
+#   # the https URL where `dunning serve` receives Exact's events (a bare host gets
+#   # /exact/webhook/<client>); then `dunning exact webhooks subscribe <client>`
+#   webhook_url: https://dunning.example.nl
 #   # when Exact retires a used refresh token: on_first_use (once its successor is used; lets a
 #   # refresh whose answer was lost be redone with the stored token) or immediate (a lost answer
 #   # then means the client must consent again)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from adapters.exact.sandbox import odata
 from adapters.exact.sandbox.entities import NULL, Entity, documented, entities
@@ -458,6 +458,9 @@ def _create(
         fields["FileSize"] = len(content)
     if entity.table == "tasks":
         fields.setdefault("Status", 20)
+    if entity.table == "webhooks":
+        _check_subscription(state, division, body)
+        fields["Division"] = division
     item = state.create_written(division, entity.table, fields, user_id)
     if entity.table == "attachments":
         item.fields["Url"] = f"{_base_url(request)}/_sandbox/attachments/{division}/{item.id}"
@@ -465,6 +468,51 @@ def _create(
     uri = f"{_base_url(request)}/api/v1/{division}/{entity.path}(guid'{item.id}')"
     row = _row(item, list(visible), visible, uri, entity.type_name, division)
     return _respond(request, row, entity.path, status=201)
+
+
+#: the webhook topics Exact's material names (https://pionect.nl/using-webhooks-from-exact/)
+WEBHOOK_TOPICS = frozenset(
+    {
+        "Accounts",
+        "BankAccounts",
+        "Contacts",
+        "CostTransactions",
+        "Documents",
+        "FinancialTransactions",
+        "GoodsDeliveries",
+        "Items",
+        "PurchaseOrders",
+        "Quotations",
+        "SalesInvoices",
+        "SalesOrders",
+        "StockPositions",
+        "TimeTransactions",
+    }
+)
+
+
+def _check_subscription(state: ExactState, division: int, body: dict[str, Any]) -> None:
+    """Exact posts only to HTTPS callbacks (loopback allowed here, for local trials), knows a
+    fixed list of topics, and refuses a second identical subscription ("Data already exists",
+    third-party notes only: UNCONFIRMED)."""
+    topic, url = str(body["Topic"]), str(body["CallbackURL"])
+    if topic not in WEBHOOK_TOPICS:
+        raise ApiError(400, f"Topic: invalid value '{topic}'")
+    parts = urlsplit(url)
+    loopback = (parts.hostname or "") in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ApiError(400, "CallbackURL: only HTTPS callback URLs are allowed")
+    for item in state.data(division).written["webhooks"].values():
+        if item.fields.get("Topic") == topic and item.fields.get("CallbackURL") == url:
+            raise ApiError(500, "Data already exists")
+
+
+def _delete(state: ExactState, entity: Entity, division: int, key: str) -> Response:
+    table = state.data(division).written[entity.table]
+    with state.lock:
+        if table.pop(key.lower(), None) is None:
+            raise ApiError(404, "Not found")
+    return Response(204, b"", {})
 
 
 def _me(state: ExactState, request: Request, division: int, user_id: str) -> Response:
@@ -561,6 +609,10 @@ def _register_api(app: ExactRouter, state: ExactState, specs: dict[str, Entity])
             )
 
         def handle(req: Request, division: int, user_id: str) -> Response:
+            if method == "DELETE":
+                if not entity.deletable or key is None:
+                    raise ApiError(405, "Method not allowed")
+                return _delete(state, entity, division, key)
             if method == "POST":
                 if not entity.writable or key is not None:
                     raise ApiError(405, "Method not allowed")
@@ -574,3 +626,4 @@ def _register_api(app: ExactRouter, state: ExactState, specs: dict[str, Entity])
     for pattern in ("/api/v1/{division}/{a}/{b}/{c}", "/api/v1/{division}/{a}/{b}"):
         app.route("GET", pattern)(lambda r: resolve(r, "GET"))
         app.route("POST", pattern)(lambda r: resolve(r, "POST"))
+        app.route("DELETE", pattern)(lambda r: resolve(r, "DELETE"))

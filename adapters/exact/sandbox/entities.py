@@ -81,6 +81,8 @@ class Entity:
     writable: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
     write_only: frozenset[str] = field(default_factory=frozenset)
+    #: ``DELETE path(guid'…')`` removes a record (only webhook subscriptions here)
+    deletable: bool = False
 
 
 def _account_fields(sync: bool) -> dict[str, Getter]:
@@ -243,6 +245,10 @@ TASK_FIELDS = (
     "Opportunity",
 )
 
+#: ``webhooks/WebhookSubscriptions``: created with Topic and CallbackURL (picqer's
+#: WebhookSubscription.php)
+WEBHOOK_FIELDS = ("Topic", "CallbackURL")
+
 
 def entities(accounts: Callable[[str], Account | None]) -> dict[str, Entity]:
     is_open: Callable[[Any], bool] = lambda t: not t.is_fully_paid and t.open_amount != 0  # noqa: E731
@@ -355,6 +361,23 @@ def entities(accounts: Callable[[str], Account | None]) -> dict[str, Entity]:
             writable=TASK_FIELDS,
             required=("Description",),
             write_only=frozenset({"TaskType"}),
+        ),
+        Entity(
+            "webhooks/WebhookSubscriptions",
+            "webhooks",
+            "Exact.Web.Api.Models.Webhooks.WebhookSubscription",
+            {
+                "ID": lambda w: w.id,
+                "Topic": lambda w: w.fields.get("Topic"),
+                "CallbackURL": lambda w: w.fields.get("CallbackURL"),
+                "Division": lambda w: w.fields.get("Division"),
+                "Created": lambda w: w.created,
+                "Creator": lambda w: w.creator,
+                "UserID": lambda w: w.creator,
+            },
+            writable=WEBHOOK_FIELDS,
+            required=WEBHOOK_FIELDS,
+            deletable=True,
         ),
     ]
     return {e.path: _checked(e) for e in items}

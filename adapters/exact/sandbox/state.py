@@ -267,6 +267,7 @@ class DivisionData:
             "documents": {},
             "attachments": {},
             "tasks": {},
+            "webhooks": {},
         }
         self.next_entry = 25_000_001
         self.next_hid = 1
