@@ -131,6 +131,7 @@ def sandbox(tmp_path: Path) -> Iterator[ExactSandboxWorld]:
 
 
 def _configure(world: ExactSandboxWorld, lines: str) -> None:
+    world.env["EXACT_WEBHOOK_SECRET"] = "w3bh00k-s3cret"
     path = world.app.config_dir / "clients" / "demo.yaml"
     path.write_text(path.read_text().replace("exact:\n", f"exact:\n{lines}", 1))
     world.app.config = load_config(world.app.config_dir, world.env)
@@ -147,7 +148,7 @@ def _dunning(world: ExactSandboxWorld, *args: str) -> tuple[int, str]:
 def test_subscribe_list_and_remove_from_the_command_line(sandbox: ExactSandboxWorld) -> None:
     _configure(
         sandbox,
-        "  webhook_secret: w3bh00k\n  webhook_url: https://dunning.acme.example\n",
+        "  webhook_secret: ${EXACT_WEBHOOK_SECRET}\n  webhook_url: https://dunning.acme.example\n",
     )
     code, out = _dunning(sandbox, "exact", "webhooks", "subscribe", "demo")
     assert code == 0, out
