@@ -116,7 +116,14 @@ def doctor(ctx: typer.Context, now: NowOption = None) -> None:
 def auth_login(
     ctx: typer.Context,
     client: Annotated[str, typer.Argument(help="Client name.")],
-    no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the URL only.")] = False,
+    no_browser: Annotated[
+        bool,
+        typer.Option(
+            "--no-browser",
+            help="No browser here (container, SSH): print the consent URL, open it anywhere, "
+            "then paste the URL it leads to (or the code).",
+        ),
+    ] = False,
     division: Annotated[
         int | None,
         typer.Option(
@@ -124,14 +131,22 @@ def auth_login(
         ),
     ] = None,
 ) -> None:
-    """Open the platform's consent page and capture the authorization code on a local callback."""
+    """Open the platform's consent page and capture the authorization code on a local callback
+    (or, with --no-browser, from the redirected URL pasted back)."""
     from connector.platforms import login
 
     application = _open_app(ctx)
-    cfg = application.config.clients.get(client)
-    if cfg is None:
-        problem = application.config.errors.get(client, "not found")
-        _fail(f"no valid client file for {client!r}: {problem}")
+    require_client(application, client)
+    cfg = application.config.clients[client]
+
+    def paste() -> str:
+        typer.echo(
+            "After consenting, your browser is sent to a page on 127.0.0.1 that will not load "
+            "here.\nCopy that whole URL from the address bar (or just its code) and paste it:",
+            err=True,
+        )
+        return sys.stdin.readline()
+
     try:
         login(
             client,
@@ -141,9 +156,12 @@ def auth_login(
             open_browser=not no_browser,
             echo=typer.echo,
             division=division,
+            paste=paste if no_browser else None,
         )
     except Exception as exc:
-        _fail(f"{client}: login failed: {exc}", 1)
+        from connector.errors import describe
+
+        _fail(f"{client}: login failed: {describe(exc)}", 1)
     typer.echo(f"{client}: connected")
 
 
@@ -155,18 +173,35 @@ def auth_set_token(
         str | None,
         typer.Option(
             "--refresh-token",
-            help="Refresh token (or env DUNNING_REFRESH_TOKEN).",
+            help="Discouraged (visible in `ps` and shell history): give the token on standard "
+            "input or in env DUNNING_REFRESH_TOKEN instead.",
             envvar="DUNNING_REFRESH_TOKEN",
+            show_envvar=True,
         ),
     ] = None,
 ) -> None:
-    """Store a refresh token obtained elsewhere (headless set-ups). It is encrypted at rest."""
+    """Store a refresh token obtained elsewhere (headless set-ups), read from standard input (or
+    env DUNNING_REFRESH_TOKEN). It is encrypted at rest."""
     application = _open_app(ctx)
-    cfg = application.config.clients.get(client)
-    if cfg is None:
-        _fail(f"no valid client file for {client!r}")
+    require_client(application, client)
+    cfg = application.config.clients[client]
+    source = ctx.get_parameter_source("refresh_token")
+    if refresh_token and source is not None and source.name == "COMMANDLINE":
+        typer.echo(
+            "warning: a token on the command line is visible to other users (`ps`) and in shell "
+            "history; next time pipe it in: `dunning auth set-token CLIENT < token.txt`",
+            err=True,
+        )
     if not refresh_token:
-        _fail("--refresh-token is required")
+        if sys.stdin.isatty():
+            import getpass
+
+            refresh_token = getpass.getpass("refresh token (not shown): ")
+        else:
+            refresh_token = sys.stdin.readline()
+        refresh_token = refresh_token.strip()
+    if not refresh_token:
+        _fail("no refresh token: pipe it on standard input or set DUNNING_REFRESH_TOKEN")
     application.tokens.put_initial(
         client, "default", cfg.platform, refresh_token=refresh_token, now=SystemClock().now()
     )

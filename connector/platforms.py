@@ -104,8 +104,11 @@ def login(
     echo: Callable[[str], object] = print,
     timeout: float = 300,
     division: int | None = None,
+    paste: Callable[[], str] | None = None,
 ) -> None:
     """Run the platform's authorization-code flow and store the tokens (encrypted).
+
+    `paste`: no browser and no local callback; the user pastes the redirected URL (or code).
 
     Exact: `division` is the explicit division choice (see adapters.exact.consent)."""
     if client.platform == "exact" and client.exact is not None:
@@ -120,6 +123,7 @@ def login(
             open_browser=open_browser,
             echo=echo,
             timeout=timeout,
+            paste=paste,
         )
         return
     if division is not None:
@@ -165,6 +169,7 @@ def login(
         open_browser=show,
         timeout=timeout,
         on_callback=note_dc,
+        paste=paste,
     )
     assert answer.refresh_token is not None
     tokens.put_initial(

@@ -112,6 +112,7 @@ def login_exact(
     echo: Callable[[str], object] = print,
     timeout: float = 300,
     redirect_port: int = REDIRECT_PORT,
+    paste: Callable[[], str] | None = None,
 ) -> tuple[int, ...]:
     """Consent, store the tokens, check the division choice; returns the followed divisions."""
     base = settings.effective_base_url
@@ -140,6 +141,7 @@ def login_exact(
         state=state,
         open_browser=show,
         timeout=timeout,
+        paste=paste,
     )
     assert answer.refresh_token is not None
     now = clock.now()

@@ -123,6 +123,40 @@ def _handler(expected_state: str, result: _Result) -> type[BaseHTTPRequestHandle
     return Handler
 
 
+def parse_pasted(text: str, expected_state: str) -> CallbackParams:
+    """What the user pasted after consent on another machine: the whole redirected URL (from
+    the browser's address bar; its state is checked) or the bare code.
+
+    Raises:
+        LoginError: wrong or missing state, denied consent, or nothing usable pasted.
+    """
+    text = text.strip()
+    if not text:
+        raise LoginError("nothing was pasted; run the login again")
+    if "?" not in text and "=" not in text:  # the bare code
+        return CallbackParams(code=text, extra={})
+    query = {
+        k: v[0] for k, v in parse_qs(urlsplit(text).query or text, keep_blank_values=True).items()
+    }
+    state = query.pop("state", None)
+    if state is None or not secrets.compare_digest(state, expected_state):
+        raise LoginError(
+            "the pasted URL carries a wrong or missing state: it is not the answer to this "
+            "login (possible forgery); run the login again and paste the URL it leads to"
+        )
+    if "error" in query:
+        denied = query["error"]
+        raise LoginError(
+            "access was denied on the consent page"
+            if denied == "access_denied"
+            else f"the platform answered error={denied}"
+        )
+    code = query.pop("code", "")
+    if not code:
+        raise LoginError("the pasted URL carries no code")
+    return CallbackParams(code=code, extra=query)
+
+
 def run_login(
     authorize_url: str,
     exchange: Callable[[str], TokenResponse],
@@ -132,6 +166,7 @@ def run_login(
     open_browser: Callable[[str], object] = webbrowser.open,
     timeout: float = 300,
     on_callback: Callable[[CallbackParams], None] | None = None,
+    paste: Callable[[], str] | None = None,
 ) -> TokenResponse:
     """Run the authorization-code flow and return the exchanged tokens.
 
@@ -147,10 +182,20 @@ def run_login(
         on_callback: sees the callback's other parameters before the exchange (e.g. Zoho's
             ``accounts-server``).
 
+        paste: no local callback (a container, a server over SSH): after showing the URL, read
+            the redirected URL (or the code) the user pastes, like `gcloud auth login
+            --no-launch-browser`.
+
     Raises:
         LoginError: denied, wrong state, no code, or no callback within `timeout`.
     """
     url, expected = _with_state(authorize_url, state)
+    if paste is not None:
+        open_browser(url)
+        params = parse_pasted(paste(), expected)
+        if on_callback is not None:
+            on_callback(params)
+        return exchange(params.code)
     result = _Result()
     server = HTTPServer(("127.0.0.1", redirect_port), _handler(expected, result))
     thread = threading.Thread(
