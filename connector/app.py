@@ -87,7 +87,7 @@ class App:
                 raise ConfigError(
                     self.config_dir / "clients",
                     "",
-                    f"no client file for {', '.join(unknown)}",
+                    f"no such client: {', '.join(unknown)} (known: {', '.join(known) or 'none'})",
                     None,
                 )
             return selected

@@ -98,10 +98,27 @@ def client_report(app: App, slug: str, now: datetime, period_days: int = 90) -> 
         slug,
         client.display_name,
         client.timezone or app.config.connector.timezone,
-        [s.id for s in get_policy(client.policy).steps],
+        _step_ids(app, slug),
         now,
         period_days,
     )
+
+
+def _step_ids(app: App, slug: str) -> list[str]:
+    """The client's ladder steps in order (its own policies too); the built-in default's when
+    its policy cannot be resolved (the report reads the store and must still show)."""
+    from connector.config import ConfigError
+    from connector.policy.model import PolicyError
+    from connector.policy.select import resolve_client_policies
+
+    client = app.config.clients[slug]
+    try:
+        ids: list[str] = []
+        for policy in resolve_client_policies(slug, client, app.config_dir).all():
+            ids += [s.id for s in policy.steps if s.id not in ids]
+        return ids
+    except (ConfigError, PolicyError):
+        return [s.id for s in get_policy("nl-b2b-standard").steps]
 
 
 def build_report(
