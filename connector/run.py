@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from connector.clock import Clock, SystemClock
 from connector.dispatch import Dispatcher, DispatchStats
 from connector.domain import Action
-from connector.policy.planner import plan
+from connector.policy.planner import PlanProblem, plan_outcome
 from connector.ports import LedgerError
 from connector.store import leases, ledger_repo, outbox
 from connector.store.db import session_scope
@@ -188,8 +188,13 @@ def _run_locked(
     # between sync and send (e.g. a partial payment that morning): it is re-planned from the
     # fresh data right away instead of an hour later.
     for _attempt in range(2):
-        actions = plan_tenant(tenant, clock.now())
+        actions, problems = plan_tenant_outcome(tenant, clock.now())
         result.planned = actions
+        for problem in problems:
+            line = problem.describe()
+            if line not in result.dispatch.lines:
+                result.dispatch.lines.append(line)
+                log.warning("%s: %s", tenant.slug, line)
         if dry_run:
             return
         stats = dispatcher.dispatch(actions)
@@ -200,10 +205,16 @@ def _run_locked(
 
 def plan_tenant(tenant: Tenant, now: datetime) -> list[Action]:
     """The pure planner on the tenant's stored snapshot and outbox history."""
+    return plan_tenant_outcome(tenant, now)[0]
+
+
+def plan_tenant_outcome(tenant: Tenant, now: datetime) -> tuple[list[Action], list[PlanProblem]]:
+    """The planned actions and the customers the planner could not plan for (with why)."""
     with session_scope(tenant.engine) as session:
         history = outbox.history(session, tenant.slug)
         snapshot = ledger_repo.load_planning_snapshot(
             session, tenant.slug, also={h.invoice_ref for h in history}
         )
         handed_off = ledger_repo.handed_off_customers(session, tenant.slug)
-    return plan(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
+    outcome = plan_outcome(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
+    return outcome.actions, outcome.problems

@@ -7,9 +7,11 @@ Rules (issue #2, dunning-and-law.md):
   reminder and is not hit with every step at once.
 * A due day on a weekend or public holiday, or a moment outside the sending window, moves to the
   next business moment; nothing is planned while the window is closed.
-* Invoices of one customer due for a mail at the same moment go out as one mail, of the most
-  severe kind among them (each invoice still records its own step). Call tasks and the hand-off
-  are separate actions; a customer handed off gets nothing automatic any more.
+* Invoices of one customer due for a mail at the same moment go out as one mail per currency, of
+  the most severe kind among them (each invoice still records its own step); amounts of two
+  currencies are never added. A failure on one customer's data or ladder fails that customer
+  (`plan_outcome` names it with the reason), never the client's whole plan. Call tasks and the
+  hand-off are separate actions; a customer handed off gets nothing automatic any more.
 * Skipped: draft, void, paid or deleted invoices, balances below the minimum, customers with
   reminders disabled (in the platform or in config), steps that failed too often.
 * A thank-you goes to a customer who was reminded and has now paid everything that was reminded
@@ -128,6 +130,27 @@ class Decision:
             return self.why
         return f"{self.why} {self.window.local(self.at).strftime('%a %Y-%m-%d %H:%M')}"
 
+    #: the planner failed on this invoice (bad data or policy): its customer gets nothing now
+    error: bool = False
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    """A customer the planner could not plan for (the others are planned as usual)."""
+
+    customer_ref: str
+    customer_name: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"nothing planned for {self.customer_name}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    actions: list[Action]
+    problems: list[PlanProblem]
+
 
 @dataclass(frozen=True)
 class PlanLine:
@@ -152,16 +175,56 @@ def plan(
     now: datetime,
     ctx: PlanContext,
 ) -> list[Action]:
-    """The actions due at `now`, grouped per customer, in a stable order."""
+    """The actions due at `now`, grouped per customer and currency, in a stable order."""
+    return plan_outcome(snapshot, policy, history, now, ctx).actions
+
+
+def plan_outcome(
+    snapshot: Snapshot,
+    policy: Policy,
+    history: Sequence[HistoryEntry],
+    now: datetime,
+    ctx: PlanContext,
+) -> PlanOutcome:
+    """`plan`, and the customers it could not plan for with the reason: a failure on one
+    customer's data or ladder (e.g. a late fee that cannot be computed) stops that customer,
+    not the client."""
     if now.tzinfo is None:
         raise ValueError("plan() needs an aware `now`")
     if not ctx.window.is_open(now, ctx.calendar):
-        return []
+        return PlanOutcome([], [])
     today = ctx.window.local(now).date()
     decisions = decide(snapshot, policy, history, now, ctx)
-    actions = _group(ctx.tenant, [d for d in decisions if d.due], today)
-    actions += _thank_yous(snapshot, policy, history, today, ctx)
-    return sorted(actions, key=lambda a: (a.customer_ref, SEVERITY[a.kind], a.idempotency_key))
+    problems: dict[str, PlanProblem] = {}
+
+    def fail(customer_ref: str, reason: str) -> None:
+        customer = snapshot.customers.get(customer_ref)
+        name = customer.name if customer is not None else customer_ref
+        problems.setdefault(customer_ref, PlanProblem(customer_ref, name, reason))
+
+    for d in decisions:
+        if d.error:
+            fail(d.invoice.customer_ref, d.reason)
+    per_customer: dict[str, list[Decision]] = defaultdict(list)
+    for d in decisions:
+        if d.due and d.invoice.customer_ref not in problems:
+            per_customer[d.invoice.customer_ref].append(d)
+    actions: list[Action] = []
+    for customer_ref, due in per_customer.items():
+        try:
+            actions += _group(ctx.tenant, due, today)
+        except Exception as exc:  # one customer's bad data or ladder must not stop the client
+            fail(customer_ref, f"{type(exc).__name__}: {exc}")
+    try:
+        actions += [
+            a
+            for a in _thank_yous(snapshot, policy, history, today, ctx)
+            if a.customer_ref not in problems
+        ]
+    except Exception as exc:
+        fail("", f"thank-you mails not planned: {type(exc).__name__}: {exc}")
+    actions.sort(key=lambda a: (a.customer_ref, SEVERITY[a.kind], a.idempotency_key))
+    return PlanOutcome(actions, sorted(problems.values(), key=lambda p: p.customer_name))
 
 
 def explain(
@@ -212,12 +275,17 @@ def decide(
         if invoice.status is not InvoiceStatus.OPEN:
             continue
         customer = snapshot.customers.get(invoice.customer_ref)
-        profile = ctx.profile_of(invoice.customer_ref, customer)
-        own = ctx.policy_for(profile, policy)
-        entries = by_invoice.get(invoice.ref, [])
-        out.append(
-            _decide_invoice(invoice, customer, profile, own, entries, now, ctx, today, sends)
-        )
+        try:
+            profile = ctx.profile_of(invoice.customer_ref, customer)
+            own = ctx.policy_for(profile, policy)
+            entries = by_invoice.get(invoice.ref, [])
+            decision = _decide_invoice(
+                invoice, customer, profile, own, entries, now, ctx, today, sends
+            )
+        except Exception as exc:  # one invoice's bad data must not stop the client's plan
+            reason = f"cannot plan invoice {invoice.number}: {type(exc).__name__}: {exc}"
+            decision = Decision(invoice, customer, None, False, None, reason, error=True)
+        out.append(decision)
     return out
 
 
@@ -322,6 +390,8 @@ def _done_day(entry: HistoryEntry, window: SendingWindow) -> date:
 
 # -- grouping -------------------------------------------------------------------------------
 def _group(tenant: str, due: Iterable[Decision], today: date) -> list[Action]:
+    """One action per customer, kind group and currency: amounts of two currencies are never
+    added (one mail states one currency's total; a late fee is a share of one total)."""
     per_customer: dict[str, list[Decision]] = defaultdict(list)
     for d in due:
         per_customer[d.invoice.customer_ref].append(d)
@@ -329,14 +399,22 @@ def _group(tenant: str, due: Iterable[Decision], today: date) -> list[Action]:
     for customer_ref, decisions in per_customer.items():
         handoff = [d for d in decisions if d.step and d.step.kind is ActionKind.HANDOFF]
         if handoff:  # the customer leaves automatic dunning: nothing else goes out
-            actions.append(_action(tenant, customer_ref, handoff, today))
-            continue
-        mails = [d for d in decisions if d.step and d.step.kind.is_mail]
-        calls = [d for d in decisions if d.step and d.step.kind is ActionKind.CALL_TASK]
-        for group in (mails, calls):
-            if group:
-                actions.append(_action(tenant, customer_ref, group, today))
+            groups = [handoff]
+        else:
+            mails = [d for d in decisions if d.step and d.step.kind.is_mail]
+            calls = [d for d in decisions if d.step and d.step.kind is ActionKind.CALL_TASK]
+            groups = [g for g in (mails, calls) if g]
+        for group in groups:
+            for same_currency in _per_currency(group):
+                actions.append(_action(tenant, customer_ref, same_currency, today))
     return actions
+
+
+def _per_currency(group: list[Decision]) -> list[list[Decision]]:
+    by_currency: dict[str, list[Decision]] = defaultdict(list)
+    for d in group:
+        by_currency[d.invoice.balance.currency].append(d)
+    return [by_currency[c] for c in sorted(by_currency)]
 
 
 def _action(tenant: str, customer_ref: str, group: list[Decision], today: date) -> Action:
