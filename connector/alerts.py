@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from connector.app import App, ClientUnavailable
 from connector.platforms import daily_api_budget
 from connector.ports import RenderedMessage
-from connector.store import leases
+from connector.store import audit, leases
 from connector.store.db import session_scope
 from connector.store.models import ApiUsageDay, OpsAlert
 
@@ -31,6 +31,8 @@ log = logging.getLogger("connector.alerts")
 
 #: Alert when this share of the daily API budget is spent.
 BUDGET_SHARE = 0.8
+#: Alert about recipients a mail server refused during this time (a wrong address in the ledger).
+REFUSED_WINDOW = timedelta(days=7)
 #: Alert when a refresh token (where the platform says when it ends) ends within this time.
 TOKEN_EXPIRY_WARNING = timedelta(days=7)
 
@@ -40,7 +42,7 @@ Sender = Callable[[EmailMessage], object]
 @dataclass(frozen=True)
 class Condition:
     tenant: str
-    kind: str  # failing, consent, token_expiry, api_budget, config
+    kind: str  # failing, consent, token_expiry, api_budget, config, refused
     message: str
 
 
@@ -131,6 +133,18 @@ def conditions(app: App, now: datetime) -> list[Condition]:
                         f"run `dunning auth login {slug}` before then",
                     )
                 )
+        with session_scope(app.engine) as session:
+            refused = audit.events_since(session, slug, audit.MAIL_REFUSED, now - REFUSED_WINDOW)
+            texts = sorted({e.message for e in refused})
+        if texts:
+            out.append(
+                Condition(
+                    slug,
+                    "refused",
+                    f"{slug}: mail went out, but the mail server refused some addresses; "
+                    f"correct them in the ledger: {'; '.join(texts)[:600]}",
+                )
+            )
         budget = daily_api_budget(client)
         if budget:
             used = api_calls_on(app.engine, slug, now.date())

@@ -91,11 +91,21 @@ class SmtpCatcher:
 
         self.clock = clock
         self.mails: list[CaughtMail] = []
+        #: recipients this server refuses (550 to RCPT TO), as a real relay refuses a bad one
+        self.refuse: set[str] = set()
         self._lock = threading.Lock()
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = int(s.getsockname()[1])
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content)

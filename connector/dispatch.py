@@ -190,30 +190,63 @@ class Dispatcher:
         return stats
 
     def _perform(self, action_id: int, action: Action, stats: DispatchStats) -> str:
+        """Everything before the platform call fails the row definitely (`failed`, with the
+        reason) whatever the exception: nothing went out, so no row is left in `sending`."""
+        try:
+            prepared = self._prepare(action_id, action, stats)
+        except TemplateProblem as exc:
+            self._mark(action_id, action, "failed", str(exc))
+            raise
+        except LedgerError as exc:
+            return self._not_sent(action_id, action, exc)
+        except Exception as exc:  # e.g. CurrencyMismatch while rendering: a bug or bad data
+            log.exception("%s: action %s failed before sending", self.tenant, action_id)
+            reason = f"not sent: {type(exc).__name__}: {exc}"
+            self._mark(action_id, action, "failed", reason)
+            stats.lines.append(f"failed: {action.kind} for {action.customer_ref}: {reason}")
+            return "failed"
+        if isinstance(prepared, str):
+            return prepared
+        customer, fresh, rendered = prepared
+        return self._send(action_id, action, stats, customer, fresh, rendered)
+
+    def _prepare(
+        self, action_id: int, action: Action, stats: DispatchStats
+    ) -> str | tuple[Customer, dict[str, Invoice | None], RenderedMessage | None]:
+        """Re-check, read the customer, render: a final status, or what `_send` needs."""
         fresh = self._recheck(action)
         problem = self._still_valid(action, fresh)
         if problem:
             self._mark(action_id, action, "cancelled", problem)
             stats.lines.append(f"cancelled {action.kind} for {action.customer_ref}: {problem}")
             return "cancelled"
-        try:
-            customer = self.ledger.get_customer(action.customer_ref)
-        except LedgerError as exc:
-            return self._not_sent(action_id, action, exc)
+        customer = self.ledger.get_customer(action.customer_ref)
         with session_scope(self.engine) as session:
             ledger_repo.upsert_customers(session, self.tenant, [customer], self.clock.now())
         if customer.reminders_enabled is False and action.kind is not ActionKind.THANK_YOU:
             self._mark(action_id, action, "cancelled", "reminders are disabled for this customer")
             return "cancelled"
-        if action.kind.is_mail and not customer.email:
-            self._mark(action_id, action, "review", "the customer has no e-mail address")
-            stats.lines.append(f"review: {customer.name} has no e-mail address")
+        if action.kind.is_mail and not customer.emails:
+            why = (
+                f"the customer's e-mail address is not usable: {customer.email}"
+                if customer.email
+                else "the customer has no e-mail address"
+            )
+            self._mark(action_id, action, "review", why)
+            stats.lines.append(f"review: {customer.name}: {why}")
             return "review"
-        try:
-            rendered = self._render(action, customer, fresh)
-        except TemplateProblem as exc:
-            self._mark(action_id, action, "failed", str(exc))
-            raise
+        rendered = self._render(action, customer, fresh)
+        return customer, fresh, rendered
+
+    def _send(
+        self,
+        action_id: int,
+        action: Action,
+        stats: DispatchStats,
+        customer: Customer,
+        fresh: dict[str, Invoice | None],
+        rendered: RenderedMessage | None,
+    ) -> str:
         before = {ref: (inv.platform_reminders_sent if inv else None) for ref, inv in fresh.items()}
         with session_scope(self.engine) as session:
             outbox.record_before(session, action_id, before)
@@ -232,6 +265,10 @@ class Dispatcher:
             outcome, detail = result.outcome, result.detail
         status = {Outcome.SENT: "sent", Outcome.NOT_SENT: "failed"}.get(outcome, "review")
         self._mark(action_id, action, status, detail)
+        refused = result.extra.get("refused") if status == "sent" else None
+        if refused:
+            self._record_refused(action_id, action, customer, refused)
+            stats.lines.append(f"{customer.name}: the mail server refused {refused}")
         if status == "sent":
             self._after_sent(action)
             stats.lines.append(self._describe(action, customer, fresh))
@@ -293,7 +330,7 @@ class Dispatcher:
             today=local_date(self.clock.now(), self.settings.timezone),
             language=language,
         )
-        to = (customer.email,) if customer.email else ()
+        to = customer.emails
         rendered = self.renderer.render(action.template, ctx, to)
         if self.ledger.capabilities.attachments:  # statement / letter PDFs (issue #4)
             from connector.documents import attachments_for, postal_address
@@ -339,6 +376,24 @@ class Dispatcher:
                 run_id=self.run_id,
             )
 
+    def _record_refused(
+        self, action_id: int, action: Action, customer: Customer, refused: str
+    ) -> None:
+        """The mail went out, but not to every address: named in the history (an audit event
+        the alerts pick up), so someone corrects the address in the ledger."""
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            audit.record(
+                session,
+                self.tenant,
+                audit.MAIL_REFUSED,
+                f"{action.kind} for {customer.name}: the mail server refused {refused}; "
+                "the other recipients got it",
+                data={"action_id": action_id, "customer": customer.name, "refused": refused},
+                now=now,
+                run_id=self.run_id,
+            )
+
     def _after_sent(self, action: Action) -> None:
         if action.kind is ActionKind.HANDOFF:
             with session_scope(self.engine) as session:
@@ -356,7 +411,7 @@ class Dispatcher:
             return f"call task: call {customer.name} about invoices {numbers}"
         if action.kind is ActionKind.HANDOFF:
             return f"hand-off: {customer.name} handed off to collection ({numbers})"
-        return f"sent {action.kind} to {customer.name} <{customer.email}> for {numbers}"
+        return f"sent {action.kind} to {customer.name} <{', '.join(customer.emails)}> for {numbers}"
 
 
 def _parse_cursor(value: str | None) -> datetime | None:

@@ -1,6 +1,7 @@
 """`dunning doctor`: configuration, database, templates, token and API reachability per client.
 
-Each check prints one line: `ok`, `FAIL` (with what to do) or `skip`. A failing client does not
+Each check prints one line: `ok`, `FAIL` (with what to do), `warn` (e.g. a customer's e-mail
+address that is not usable) or `skip`. A failing client does not
 hide the others.
 """
 
@@ -18,6 +19,8 @@ from connector.policy.model import PolicyError
 from connector.policy.select import resolve_client_policies
 from connector.ports import LedgerError
 from connector.render import Renderer
+from connector.store import addresses
+from connector.store.db import session_scope
 
 
 def doctor(
@@ -110,6 +113,9 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
         except (ClientUnavailable, LedgerError) as exc:
             lines.append(f"FAIL {slug}: {getattr(exc, 'reason', exc)}")
             client_ok = False
+        with session_scope(app.engine) as session:
+            bad_addresses = addresses.unusable_addresses(session, slug)
+        lines += [f"warn {slug}: {line}" for line in addresses.describe(bad_addresses)]
         if client_ok:
             lines.append(f"ok   {slug}: policy {policy.name}, {len(policy.steps)} steps")
             for profile, other in sorted(policies.by_profile.items()):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from connector.app import App, ClientUnavailable
 from connector.clock import SystemClock
-from connector.store import leases, outbox
+from connector.store import addresses, leases, outbox
 from connector.store.db import session_scope
 
 
@@ -76,6 +76,9 @@ def status_lines(app: App, now: datetime) -> list[str]:
         if approval or app.config.clients[slug].approval.required:
             line += f"; awaiting approval: {approval}"
         lines.append(line)
+        with session_scope(app.engine) as session:
+            bad_addresses = addresses.unusable_addresses(session, slug)
+        lines += [f"  {text}" for text in addresses.describe(bad_addresses, limit=5)]
         lines += [f"  ALERT {message}" for message in alerts_by_client.pop(slug, [])]
     for _other, messages in sorted(alerts_by_client.items()):
         lines += [f"  ALERT {message}" for message in messages]

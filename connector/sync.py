@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from connector.clock import Clock
-from connector.domain import InvoiceStatus
+from connector.domain import Customer, InvoiceStatus
 from connector.ports import Ledger, Page
 from connector.store import cursors, ledger_repo
 from connector.store.db import session_scope
@@ -41,11 +41,15 @@ class SyncStats:
     payments: int = 0
     deleted: int = 0
     full: bool = False
+    #: customers read in this sync whose e-mail field holds something that is not an address
+    bad_addresses: int = 0
 
     def summary(self) -> str:
         text = f"{self.customers} customers, {self.invoices} invoices, {self.payments} payments"
         if self.full:
             text += f", full reconciliation ({self.deleted} deleted)"
+        if self.bad_addresses:
+            text += f", {self.bad_addresses} customers with unusable e-mail addresses"
         return text
 
 
@@ -82,7 +86,7 @@ def sync_tenant(
         engine,
         tenant,
         "customers",
-        ledger.iter_customers(start["customers"]),
+        _checked_addresses(tenant, ledger.iter_customers(start["customers"]), stats),
         ledger_repo.upsert_customers,
         started,
         clock,
@@ -112,6 +116,26 @@ def sync_tenant(
         stats.deleted = _reconcile_unseen(engine, ledger, tenant, started)
     log.info("synced %s: %s", tenant, stats.summary())
     return stats
+
+
+def _checked_addresses(
+    tenant: str, pages: Iterator[Page[Customer]], stats: SyncStats
+) -> Iterator[Page[Customer]]:
+    """Validate and split each customer's e-mail field as it is read: mail goes only to the
+    single valid addresses (`Customer.emails`); the rest is counted and logged here and listed
+    per customer by `doctor` and `status`."""
+    for page in pages:
+        for customer in page.items:
+            bad = customer.bad_emails
+            if bad:
+                stats.bad_addresses += 1
+                log.warning(
+                    "%s: e-mail address of %s not usable: %s",
+                    tenant,
+                    customer.name,
+                    ", ".join(repr(b) for b in bad),
+                )
+        yield page
 
 
 def _reconcile_unseen(engine: Engine, ledger: Ledger, tenant: str, started: datetime) -> int:

@@ -91,7 +91,10 @@ _RAISE_KINDS = frozenset(
 
 
 class Mailer(Protocol):
-    def send(self, msg: Any) -> str: ...
+    """Returns the Message-ID, or a `connector.mail.Delivery` that also names refused
+    recipients (str() of either is the Message-ID)."""
+
+    def send(self, msg: Any) -> object: ...
 
 
 Cursor = dict[str, dict[str, int]]
@@ -358,6 +361,7 @@ class ExactLedger:
                 raise
             return WriteResult(Outcome.NOT_SENT, f"not sent: {exc}")
         message_id = None
+        extra_refused = ""
         details: list[str] = []
         if kind.is_mail:
             assert rendered is not None
@@ -369,13 +373,20 @@ class ExactLedger:
                     key=action.idempotency_key,
                     reply_to=self.reply_to,
                 )
-                message_id = self.mailer.send(msg)
+                delivery = self.mailer.send(msg)
             except MailError as exc:
                 if exc.definite:
                     return WriteResult(Outcome.NOT_SENT, f"mail refused: {exc}")
                 log.warning("%s: mail outcome unknown: %s", self.tenant, exc)
                 return WriteResult(Outcome.UNKNOWN, f"mail: no definite answer: {exc}")
-            details.append(f"mailed to {', '.join(rendered.to)}")
+            message_id = str(delivery)
+            refused = tuple(getattr(delivery, "refused", ()) or ())
+            accepted = [a for a in (*rendered.to, *rendered.cc) if a not in refused]
+            details.append(f"mailed to {', '.join(accepted)}")
+            if refused:
+                # it went out to the others: sent (a resend would reach them twice)
+                details.append(f"refused by the mail server: {', '.join(refused)}")
+                extra_refused = ", ".join(refused)
         numbers = [self._numbers.get(r, r[:8]) for r in action.invoice_refs]
         refs: list[str] = []
         calls = 0
@@ -407,7 +418,10 @@ class ExactLedger:
                     )
                 details.append(f"{write.purpose} not recorded in Exact: {exc}")
         details.append(f"recorded in Exact ({len(refs)} record(s))")
-        return WriteResult(Outcome.SENT, "; ".join(details), tuple(refs), {"calls": str(calls)})
+        extra = {"calls": str(calls)}
+        if extra_refused:
+            extra["refused"] = extra_refused
+        return WriteResult(Outcome.SENT, "; ".join(details), tuple(refs), extra)
 
     def reconcile(self, action: Action, before: dict[str, int | None]) -> Outcome:
         """SENT when the account carries the action's marker (note, or task for a call step);

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from connector.domain.addresses import split_addresses
 from connector.domain.money import Money
 
 
@@ -47,6 +48,16 @@ class Customer:
     #: the customer number/code people use in the ledger (Exact `Code`); None where the
     #: platform has none
     number: str | None = None
+
+    @property
+    def emails(self) -> tuple[str, ...]:
+        """The single, valid addresses of the ledger's e-mail field (a mail goes to these)."""
+        return split_addresses(self.email).valid
+
+    @property
+    def bad_emails(self) -> tuple[str, ...]:
+        """Parts of the e-mail field that are not an address (reported, never mailed)."""
+        return split_addresses(self.email).invalid
 
 
 #: a Dutch letter to a Dutch address does not name the country (as a code or a name)

@@ -5,16 +5,20 @@ with a deterministic `Message-ID` derived from the caller's key, so a mail's ide
 crash and can be looked for afterwards. The password is registered with the redactor and never
 appears in an error.
 
-Outcomes: `send` returns when the server accepted the message (250 after DATA). A refusal before
-DATA was sent raises `MailError(definite=True)`: the mail did not go out. A failure after the
-data started (connection lost while waiting for the final answer) raises `MailError(definite=
-False)`: the mail may have gone out, and must not be resent blindly.
+Outcomes: `send` returns when the server accepted the message (250 after DATA) for at least one
+recipient; the recipients the relay refused are named in the returned `Delivery` (the mail went
+out to the others, so it is *sent*: resending it would reach them twice). A refusal of every
+recipient, of the sender, or of the data raises `MailError(definite=True)`: the mail did not go
+out. A failure after the data started (connection lost while waiting for the final answer) raises
+`MailError(definite=False)`: the mail may have gone out, and must not be resent blindly. A header
+or address that cannot be put on the wire (a CR/LF in an address) is a definite `MailError` too.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Protocol
@@ -28,6 +32,17 @@ class MailError(Exception):
         super().__init__(redact(message))
         #: True: certainly not delivered to the relay; False: unknown
         self.definite = definite
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What the relay accepted: the mail's Message-ID and the recipients it refused (if any)."""
+
+    message_id: str
+    refused: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        return self.message_id
 
 
 class SmtpSettingsLike(Protocol):
@@ -59,6 +74,23 @@ def build_message(
     """The MIME message. `key` (e.g. the action's idempotency key) fixes the Message-ID."""
     if not rendered.to:
         raise MailError("a mail needs at least one recipient", definite=True)
+    try:
+        return _build(rendered, sender, sender_name, key, reply_to, domain)
+    except (ValueError, TypeError) as exc:  # a CR/LF or other junk in a header value
+        raise MailError(f"the mail cannot be built: {exc}", definite=True) from None
+
+
+def _build(
+    rendered: RenderedMessage,
+    sender: str,
+    sender_name: str | None,
+    key: str | None,
+    reply_to: str | None,
+    domain: str,
+) -> EmailMessage:
+    for address in (*rendered.to, *rendered.cc, sender, reply_to or ""):
+        if any(c in address for c in "\r\n\0"):
+            raise ValueError(f"a line break in the address {address!r}")
     msg = EmailMessage()
     msg["From"] = formataddr((sender_name, sender)) if sender_name else sender
     msg["To"] = ", ".join(rendered.to)
@@ -95,8 +127,9 @@ class SmtpMailer:
         s = self.settings
         return f"SmtpMailer({s.smtp_host}:{s.smtp_port}, user={s.username!r})"
 
-    def send(self, msg: EmailMessage) -> str:
-        """Deliver to the relay; returns the Message-ID. See the module docstring for errors."""
+    def send(self, msg: EmailMessage) -> Delivery:
+        """Deliver to the relay; returns the Message-ID and the refused recipients (see the
+        module docstring for errors)."""
         s = self.settings
         recipients = [
             a.strip()
@@ -140,11 +173,13 @@ class SmtpMailer:
                 ) from None
             except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
                 raise MailError(f"the relay refused the mail: {exc}", definite=True) from None
+            except (ValueError, smtplib.SMTPNotSupportedError) as exc:
+                # raised while encoding, before MAIL FROM: nothing went out
+                raise MailError(f"the mail cannot be sent as it is: {exc}", definite=True) from None
             except (OSError, smtplib.SMTPException) as exc:
                 # the connection broke while the data was in flight: it may have been accepted
                 raise MailError(
                     f"no final answer from {s.smtp_host}: {exc}", definite=False
                 ) from None
-            if refused:
-                raise MailError(f"some recipients refused: {sorted(refused)}", definite=True)
-        return str(msg["Message-ID"])
+        # some recipients refused: the mail went out to the others, so it was sent
+        return Delivery(str(msg["Message-ID"]), tuple(sorted(refused)))

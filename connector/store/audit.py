@@ -9,6 +9,9 @@ from sqlmodel import Session, col, select
 
 from connector.store.models import AuditEvent
 
+#: a mail that went out while the relay refused some of its recipients (alerted, see alerts.py)
+MAIL_REFUSED = "mail.refused_recipients"
+
 
 def record(
     session: Session,
@@ -33,5 +36,18 @@ def recent(session: Session, tenant: str, limit: int = 100) -> list[AuditEvent]:
         .where(AuditEvent.tenant == tenant)
         .order_by(col(AuditEvent.id).desc())
         .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def events_since(session: Session, tenant: str, event: str, since: datetime) -> list[AuditEvent]:
+    stmt = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.tenant == tenant,
+            AuditEvent.event == event,
+            col(AuditEvent.at) >= since,
+        )
+        .order_by(col(AuditEvent.id))
     )
     return list(session.exec(stmt).all())

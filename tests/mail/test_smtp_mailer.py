@@ -73,7 +73,7 @@ def test_a_reminder_arrives_as_text_html_and_attachment(smtp: tuple[Catcher, int
     msg = build_message(
         MESSAGE, sender="debiteuren@acme.example", sender_name="Acme B.V.", key="a" * 32
     )
-    message_id = SmtpMailer(settings(port)).send(msg)
+    message_id = str(SmtpMailer(settings(port)).send(msg))
     assert message_id == f"<{'a' * 32}@dunning.invalid>"
     [(mail_from, rcpts, received)] = catcher.messages
     assert mail_from == "debiteuren@acme.example"
@@ -106,3 +106,64 @@ def test_the_password_never_appears_in_an_error() -> None:
     with pytest.raises(MailError) as caught:
         SmtpMailer(s).send(build_message(MESSAGE, sender="x@acme.example"))
     assert "smtp-pass-123" not in str(caught.value)
+
+
+# -- issue #15: partial acceptance and header injection ---------------------------------
+class Refusing(Catcher):
+    def __init__(self, refuse: set[str]) -> None:
+        super().__init__()
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_mail_the_relay_accepted_for_one_recipient_is_sent_and_names_the_refused_one() -> None:
+    catcher = Refusing({"bad@cust.example"})
+    port = free_port()
+    controller = Controller(catcher, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        rendered = RenderedMessage(
+            subject="Herinnering",
+            html="",
+            text="Beste klant",
+            to=("good@cust.example", "bad@cust.example"),
+        )
+        delivery = SmtpMailer(settings(port)).send(
+            build_message(rendered, sender="debiteuren@acme.example", key="b" * 32)
+        )
+    finally:
+        controller.stop()
+    assert delivery.refused == ("bad@cust.example",)
+    assert str(delivery) == f"<{'b' * 32}@dunning.invalid>"
+    [(_from, rcpts, _msg)] = catcher.messages
+    assert rcpts == ["good@cust.example"]
+
+
+def test_every_recipient_refused_is_definitely_not_sent() -> None:
+    catcher = Refusing({"bad@cust.example"})
+    port = free_port()
+    controller = Controller(catcher, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        rendered = RenderedMessage(subject="x", html="", text="x", to=("bad@cust.example",))
+        with pytest.raises(MailError) as caught:
+            SmtpMailer(settings(port)).send(build_message(rendered, sender="a@acme.example"))
+    finally:
+        controller.stop()
+    assert caught.value.definite is True
+    assert catcher.messages == []
+
+
+@pytest.mark.parametrize(
+    "address", ["klant@example.nl\r\nBcc: all@evil.example", "klant@example.nl\nX: y"]
+)
+def test_a_line_break_in_an_address_is_a_definite_mail_error(address: str) -> None:
+    rendered = RenderedMessage(subject="x", html="", text="x", to=(address,))
+    with pytest.raises(MailError) as caught:
+        build_message(rendered, sender="debiteuren@acme.example")
+    assert caught.value.definite is True
