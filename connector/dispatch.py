@@ -137,6 +137,8 @@ class Dispatcher:
                 for row in stale
             ]
         for action_id, action, before in pending:
+            if not outbox.take_over_stale(self.engine, action_id, self.owner, now, CLAIM_TTL):
+                continue  # another process reconciles it
             outcome = self.ledger.reconcile(action, before)
             status = {Outcome.SENT: "sent", Outcome.NOT_SENT: "failed"}.get(outcome, "review")
             self._mark(action_id, action, status, f"reconciled after interruption: {outcome}")
@@ -361,7 +363,14 @@ class Dispatcher:
     def _mark(self, action_id: int, action: Action, status: str, detail: str) -> None:
         now = self.clock.now()
         with session_scope(self.engine) as session:
-            outbox.mark(session, action_id, status, detail, now)
+            if not outbox.mark(session, action_id, status, detail, now, owner=self.owner):
+                log.warning(
+                    "%s: action %s was not %s: it is no longer claimed by this run",
+                    self.tenant,
+                    action_id,
+                    status,
+                )
+                return
             audit.record(
                 session,
                 self.tenant,

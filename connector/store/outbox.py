@@ -39,6 +39,8 @@ STATES = (
     "rejected",  # an approver rejected it: the step is skipped, its items stay live
 )
 RELEASING = frozenset({"failed", "cancelled", "expired"})
+#: states an action can still leave; the others are final
+OPEN_STATES = ("pending", "sending", "approval")
 
 
 def enqueue(
@@ -108,18 +110,56 @@ def record_before(session: Session, action_id: int, before: dict[str, int | None
     )
 
 
-def mark(session: Session, action_id: int, status: str, detail: str, now: datetime) -> None:
+def mark(
+    session: Session,
+    action_id: int,
+    status: str,
+    detail: str,
+    now: datetime,
+    *,
+    owner: str | None = None,
+    from_status: Iterable[str] = OPEN_STATES,
+) -> bool:
+    """Settle an action, guarded: only a row still in one of `from_status` (by default any
+    state that is not final), and with `owner` only a `sending` row claimed by that owner. A
+    row someone else settled or took over is left alone (False): a late writer never
+    overwrites a `sent` or frees the items of an action in flight."""
     if status not in STATES:
         raise ValueError(f"unknown outbox state {status!r}")
-    session.execute(
-        update(OutboxAction)
-        .where(col(OutboxAction.id) == action_id)
-        .values(status=status, detail=detail[:2000], done_at=now, claimed_until=None)
+    allowed = ["sending"] if owner is not None else list(from_status)
+    stmt = update(OutboxAction).where(
+        col(OutboxAction.id) == action_id, col(OutboxAction.status).in_(allowed)
     )
+    if owner is not None:
+        stmt = stmt.where(col(OutboxAction.claimed_by) == owner)
+    result = session.execute(
+        stmt.values(status=status, detail=detail[:2000], done_at=now, claimed_until=None)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
     if status in RELEASING:
         session.execute(
             update(OutboxItem).where(col(OutboxItem.action_id) == action_id).values(live=None)
         )
+    return True
+
+
+def take_over_stale(
+    engine: Engine, action_id: int, owner: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Claim a `sending` row whose claim ran out (its process died) for reconciliation, for
+    exactly one caller."""
+    with session_scope(engine) as session:
+        result = session.execute(
+            update(OutboxAction)
+            .where(
+                col(OutboxAction.id) == action_id,
+                col(OutboxAction.status) == "sending",
+                col(OutboxAction.claimed_until) < now,
+            )
+            .values(claimed_by=owner, claimed_until=now + ttl)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def items_of(session: Session, action_id: int) -> list[OutboxItem]:
@@ -190,7 +230,7 @@ def expire_pending(session: Session, tenant: str, before: datetime, now: datetim
     ).all()
     for row in rows:
         assert row.id is not None
-        mark(session, row.id, "expired", "never claimed; expired", now)
+        mark(session, row.id, "expired", "never claimed; expired", now, from_status=["pending"])
     return len(rows)
 
 
@@ -206,7 +246,14 @@ def expire_awaiting_approval(session: Session, tenant: str, before: datetime, no
     ).all()
     for row in rows:
         assert row.id is not None
-        mark(session, row.id, "expired", "not approved in time; expired", now)
+        mark(
+            session,
+            row.id,
+            "expired",
+            "not approved in time; expired",
+            now,
+            from_status=["approval"],
+        )
     return len(rows)
 
 
