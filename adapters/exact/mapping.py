@@ -14,13 +14,14 @@ instead of storing a wrong balance.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from adapters.exact.endpoints import STATUS_MATCHED
@@ -45,6 +46,45 @@ class MalformedRecord(ExactApiError):
         super().__init__(ErrorKind.MALFORMED, f"Exact {what}: {message}", endpoint=what, sent=None)
 
 
+# -- error paths -------------------------------------------------------------------------------
+#: the largest amount a ledger plausibly holds (beyond it Decimal rounding to cents overflows)
+MAX_AMOUNT = Decimal(10) ** 15
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _located(kind: str, keys: tuple[str, ...]) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Any other exception while mapping a record (a value no check foresaw) becomes a
+    `MalformedRecord` naming the record, never a bare ValueError/InvalidOperation/OverflowError
+    out of the adapter."""
+
+    def wrap(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(fn)
+        def inner(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return fn(*args, **kwargs)
+            except MalformedRecord:
+                raise
+            except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError) as exc:
+                record = args[0] if args else None
+                name = kind
+                if isinstance(record, Mapping):
+                    ids = [str(record.get(k))[:60] for k in keys if record.get(k) not in (None, "")]
+                    name = f"{kind} {ids[0]}" if ids else kind
+                raise MalformedRecord(name, f"{type(exc).__name__}: {exc}"[:300]) from None
+
+        return inner
+
+    return wrap
+
+
+def _amount_ok(amount: Decimal, key: str, what: str) -> Decimal:
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise MalformedRecord(what, f"{key}: not a plausible amount: {amount}")
+    return amount
+
+
 # -- scalars ----------------------------------------------------------------------------------
 def parse_odata_datetime(value: Any) -> datetime | None:
     """``/Date(ms)/`` (Dutch wall time dressed as UTC) -> aware Amsterdam datetime; None/"" ->
@@ -60,9 +100,12 @@ def parse_odata_datetime(value: Any) -> datetime | None:
             raise ValueError(f"not an OData date: {value!r}") from None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=AMSTERDAM)
     ms = int(m.group(1))
-    if m.group(2):  # an explicit offset: the number is a true UTC instant
-        return datetime.fromtimestamp(ms / 1000, UTC).astimezone(AMSTERDAM)
-    wall = _EPOCH + timedelta(milliseconds=ms)
+    try:
+        if m.group(2):  # an explicit offset: the number is a true UTC instant
+            return datetime.fromtimestamp(ms / 1000, UTC).astimezone(AMSTERDAM)
+        wall = _EPOCH + timedelta(milliseconds=ms)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"an OData date out of range: {text[:40]!r}") from None
     return wall.replace(tzinfo=AMSTERDAM)
 
 
@@ -107,12 +150,12 @@ def timestamp(value: Any, what: str) -> int:
 def to_decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool) or value == "":
         return None
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal) and value.is_finite():
         return value
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        value = repr(value)  # NaN and infinities are refused below like their strings
     try:
         result = Decimal(str(value).strip())
     except InvalidOperation:
@@ -144,7 +187,7 @@ def _money(record: Mapping[str, Any], key: str, currency: str, what: str) -> Mon
         raise MalformedRecord(what, f"{key}: {exc}") from None
     if amount is None:
         raise MalformedRecord(what, f"{key} is missing")
-    return Money(amount.quantize(Decimal("0.01")), currency)
+    return Money(_amount_ok(amount, key, what).quantize(Decimal("0.01")), currency)
 
 
 def _when(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
@@ -167,6 +210,7 @@ def is_receivable(record: Mapping[str, Any]) -> bool:
     return line is None or str(line) == "20"
 
 
+@_located("receivable", ("InvoiceNumber", "EntryNumber", "ID"))
 def invoice_from_term(record: Mapping[str, Any], *, currency: str = "EUR") -> Invoice:
     """A receivable (a payment term of a sales entry) -> Invoice, from documented properties
     only (docs/exact-online.md, "Open amounts"):
@@ -188,6 +232,8 @@ def invoice_from_term(record: Mapping[str, Any], *, currency: str = "EUR") -> In
     number = _text(record.get("InvoiceNumber")) or _text(record.get("EntryNumber")) or ref
     what = f"receivable {number}"
     code = (_text(record.get("Currency")) or currency).upper()
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise MalformedRecord(what, f"Currency is not a currency: {code[:20]!r}")
     if record.get("AmountFC") is not None:
         amount = _money(record, "AmountFC", code, what)
     else:
@@ -235,6 +281,7 @@ class OpenItem:
     open: Money
 
 
+@_located("open items", ())
 def open_items(rows: list[dict[str, Any]], what: str) -> dict[str, list[OpenItem]]:
     """The account's open items by ``EntryNumber`` ("the entry number of this payment term
     corresponding sales/cashflow entry"). ``Amount`` is the outstanding part; ``AmountInTransit``
@@ -311,6 +358,7 @@ def tombstone(ref: str, deleted_at: datetime | None, currency: str = "EUR") -> I
     )
 
 
+@_located("account", ("Name", "Code", "ID"))
 def customer_from_account(
     record: Mapping[str, Any], *, contact_email: str | None = None, currency: str = "EUR"
 ) -> Customer:
@@ -345,6 +393,7 @@ def account_address(record: Mapping[str, Any]) -> str | None:
     )
 
 
+@_located("contacts", ())
 def main_contact_email(rows: list[dict[str, Any]]) -> str | None:
     """The e-mail of an account's main contact, else of any contact that has one."""
     ranked = sorted(rows, key=lambda r: not to_bool(r.get("IsMainContact")))

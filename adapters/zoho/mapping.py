@@ -16,11 +16,12 @@ record, so a sync fails loudly instead of storing a wrong balance.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 from adapters.zoho.errors import ZohoApiError
@@ -39,6 +40,45 @@ from connector.ports import ErrorKind
 class MalformedRecord(ZohoApiError):
     def __init__(self, what: str, message: str) -> None:
         super().__init__(ErrorKind.MALFORMED, f"Zoho {what}: {message}", endpoint=what, sent=None)
+
+
+# -- error paths -------------------------------------------------------------------------------
+#: the largest amount a ledger plausibly holds (beyond it Decimal rounding to cents overflows)
+MAX_AMOUNT = Decimal(10) ** 15
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _located(kind: str, keys: tuple[str, ...]) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Any other exception while mapping a record (a value no check foresaw) becomes a
+    `MalformedRecord` naming the record, never a bare ValueError/InvalidOperation/OverflowError
+    out of the adapter."""
+
+    def wrap(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(fn)
+        def inner(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return fn(*args, **kwargs)
+            except MalformedRecord:
+                raise
+            except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError) as exc:
+                record = args[0] if args else None
+                name = kind
+                if isinstance(record, Mapping):
+                    ids = [str(record.get(k))[:60] for k in keys if record.get(k) not in (None, "")]
+                    name = f"{kind} {ids[0]}" if ids else kind
+                raise MalformedRecord(name, f"{type(exc).__name__}: {exc}"[:300]) from None
+
+        return inner
+
+    return wrap
+
+
+def _amount_ok(amount: Decimal, key: str, what: str) -> Decimal:
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise MalformedRecord(what, f"{key}: not a plausible amount: {amount}")
+    return amount
 
 
 _OFFSET_NO_COLON = re.compile(r"([+-])(\d{2})(\d{2})$")
@@ -102,12 +142,12 @@ def to_decimal(value: Any) -> Decimal | None:
     """
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal) and value.is_finite():
         return value
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        value = repr(value)  # NaN and infinities are refused below like their strings
     text = str(value).strip()
     if not text:
         return None
@@ -169,6 +209,8 @@ def _currency(record: Mapping[str, Any], default: str | None, what: str) -> str:
     code = _text(record.get("currency_code")) or default
     if not code:
         raise MalformedRecord(what, "no currency_code and no organisation currency")
+    if len(code) != 3 or not code.isascii() or not code.isalpha():
+        raise MalformedRecord(what, f"currency_code is not a currency: {code[:20]!r}")
     return code.upper()
 
 
@@ -179,7 +221,7 @@ def _money(record: Mapping[str, Any], key: str, currency: str, what: str) -> Mon
         raise MalformedRecord(what, f"{key}: {exc}") from None
     if amount is None:
         raise MalformedRecord(what, f"{key} is missing or empty")
-    return Money(amount, currency)
+    return Money(_amount_ok(amount, key, what), currency)
 
 
 def _when(record: Mapping[str, Any], key: str, what: str, tz: str | None) -> datetime | None:
@@ -196,6 +238,7 @@ def _day(record: Mapping[str, Any], key: str, what: str) -> date | None:
         raise MalformedRecord(what, f"{key}: not a date: {record.get(key)!r}") from None
 
 
+@_located("invoice", ("invoice_number", "invoice_id"))
 def invoice_from_zoho(
     record: Mapping[str, Any], *, currency: str | None = None, tz: str | None = None
 ) -> Invoice:
@@ -245,6 +288,7 @@ def _primary_email(record: Mapping[str, Any]) -> str | None:
     return _text(record.get("email"))
 
 
+@_located("contact", ("contact_name", "contact_id"))
 def customer_from_zoho(
     record: Mapping[str, Any], *, currency: str | None = None, tz: str | None = None
 ) -> Customer:
@@ -281,6 +325,7 @@ def billing_address(billing: Any) -> str | None:
     )
 
 
+@_located("payment", ("payment_number", "payment_id"))
 def payment_from_zoho(
     record: Mapping[str, Any], *, currency: str | None = None, tz: str | None = None
 ) -> Payment:
