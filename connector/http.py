@@ -12,6 +12,9 @@ Every outgoing call of the connector goes through `make_http(...).request(...)`:
   returned as is, so the adapter can classify it (e.g. a daily quota: budget exhausted);
 * writes (POST/PUT/PATCH/DELETE) are never retried here: a write that may have reached the server
   is settled by the outbox and `Ledger.reconcile`, never by resending it blindly;
+* a response body is read as a stream and capped (`max_body`, default 32 MB, counted after
+  decompression): a bigger answer raises `ResponseTooLarge` (never retried) instead of filling
+  the memory;
 * log lines (logger ``connector.http``) show method, path and status; query values that can carry a
   secret are masked, and the line also goes through `connector.redact.redact`.
 
@@ -69,6 +72,14 @@ SECRET_KEYS = frozenset(
 _MASK = "***"
 
 WaitHint = Callable[[requests.Response], "float | None"]
+
+#: the largest response body read (after decompression); ledger pages are far smaller
+MAX_BODY_BYTES = 32 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+class ResponseTooLarge(requests.ConnectionError):
+    """The answer was bigger than the cap; it was not read (the adapters see a failed read)."""
 
 
 # -- redaction ----------------------------------------------------------------------------------
@@ -276,6 +287,8 @@ class _StopWhenWaitExceeds(stop_base):
 
 
 def _is_transient_exception(exc: BaseException) -> bool:
+    if isinstance(exc, ResponseTooLarge):
+        return False  # the same answer again would be as big
     return isinstance(exc, requests.Timeout | requests.ConnectionError)
 
 
@@ -297,8 +310,10 @@ class HttpClient:
         session: requests.Session | None = None,
         backoff_initial: float = 1.0,
         backoff_cap: float = 30.0,
+        max_body: int = MAX_BODY_BYTES,
     ) -> None:
         self.clock = clock
+        self.max_body = max_body
         self.name = name
         self.timeout = timeout
         self.limiter = limiter
@@ -401,7 +416,9 @@ class HttpClient:
                 headers=dict(headers) if headers else None,
                 timeout=self.timeout,
                 allow_redirects=method in READ_METHODS,
+                stream=True,
             )
+            self._read_capped(response, method, url)
         except requests.RequestException as exc:
             self.metrics.count("errors", method, url)
             log.warning("%s %s %s failed: %s", self.name, method, safe_url(url), type(exc).__name__)
@@ -413,6 +430,31 @@ class HttpClient:
         level = logging.DEBUG if response.status_code < 400 else logging.WARNING
         log.log(level, "%s %s %s -> %d", self.name, method, shown, response.status_code)
         return response
+
+    def _read_capped(self, response: requests.Response, method: str, url: str) -> None:
+        """Read the streamed body into `response.content`, refusing more than `max_body`."""
+
+        def too_large(size: str) -> ResponseTooLarge:
+            response.close()
+            message = (
+                f"{self.name} {method} {safe_url(url)}: the answer is larger than "
+                f"{self.max_body} bytes ({size}); not read"
+            )
+            log.warning("%s", message)
+            return ResponseTooLarge(message)
+
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            raise too_large(f"{declared} announced")
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in response.iter_content(_CHUNK):
+            total += len(chunk)
+            if total > self.max_body:
+                raise too_large(f"over {total} read")
+            chunks.append(chunk)
+        response._content = b"".join(chunks)  # what `response.content` returns from now on
+        response._content_consumed = True  # type: ignore[attr-defined]
 
     def _note_reset(self, response: requests.Response) -> None:
         if self.limiter is None:
@@ -434,6 +476,7 @@ def make_http(
     max_wait: float = 120.0,
     wait_hint: WaitHint | None = None,
     metrics: HttpMetrics | None = None,
+    max_body: int = MAX_BODY_BYTES,
 ) -> HttpClient:
     """The one way to build an HTTP client (see the module docstring for the rules).
 
@@ -448,6 +491,7 @@ def make_http(
         wait_hint: the platform's own "wait this many seconds" on a 429 when there is no
             `Retry-After`, e.g. Zoho's ``X-Rate-Limit-Reset``.
         metrics: counters to add to; a fresh `HttpMetrics` when None.
+        max_body: the largest response body read, in bytes (`ResponseTooLarge` beyond it).
     """
     return HttpClient(
         clock=clock,
@@ -458,6 +502,7 @@ def make_http(
         max_wait=max_wait,
         wait_hint=wait_hint,
         metrics=metrics,
+        max_body=max_body,
     )
 
 

@@ -207,3 +207,39 @@ def test_retry_after_ignores_garbage() -> None:
     response = requests.Response()
     response.headers["Retry-After"] = "soon"
     assert retry_after_seconds(response, START) is None
+
+
+# -- issue #15: the response body is capped ---------------------------------------------
+@responses.activate
+def test_an_answer_bigger_than_the_cap_is_refused_with_a_clear_error(clock: ManualClock) -> None:
+    from connector.http import ResponseTooLarge
+
+    responses.get(URL, body=b"x" * 5000)
+    http = make_http(clock=clock, name="zoho", max_body=4096)
+    with pytest.raises(ResponseTooLarge, match=r"larger than 4096 bytes"):
+        http.request("GET", URL)
+    assert len(responses.calls) == 1, "a too large answer is not fetched again"
+
+
+@responses.activate
+def test_an_announced_content_length_over_the_cap_is_refused_before_reading(
+    clock: ManualClock,
+) -> None:
+    from connector.http import ResponseTooLarge
+
+    responses.get(
+        URL,
+        body=b"{}",
+        headers={"Content-Length": str(10**12)},
+        auto_calculate_content_length=False,
+    )
+    http = make_http(clock=clock, name="zoho", max_body=4096)
+    with pytest.raises(ResponseTooLarge, match="announced"):
+        http.request("GET", URL)
+
+
+@responses.activate
+def test_an_answer_within_the_cap_reads_as_usual(clock: ManualClock) -> None:
+    responses.get(URL, json={"invoices": [{"invoice_id": "1"}]})
+    http = make_http(clock=clock, name="zoho", max_body=4096)
+    assert http.request("GET", URL).json() == {"invoices": [{"invoice_id": "1"}]}
