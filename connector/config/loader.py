@@ -38,7 +38,12 @@ from pydantic_core import ErrorDetails
 
 from connector.config.envsubst import Reference, substitute, substitute_string
 from connector.config.errors import ConfigError
-from connector.config.models import SLUG_PATTERN, ClientConfig, ConnectorConfig, KeyRuleError
+from connector.config.models import (
+    SLUG_PATTERN,
+    ClientConfig,
+    ConnectorConfig,
+    KeyRuleError,
+)
 
 CONNECTOR_FILE = "connector.yaml"
 CLIENTS_DIR = "clients"
@@ -127,7 +132,54 @@ def load_config(config_dir: Path, env: Mapping[str, str] = os.environ) -> Loaded
                 errors[wrong.stem] = ConfigError(
                     wrong, "", f"client files must end in .yaml: rename it to {wrong.stem}.yaml"
                 )
+    for slug, error in _same_ledger_twice(config_dir, clients).items():
+        errors[slug] = error
+        del clients[slug]
+        unresolved.pop(slug, None)
     return LoadedConfig(config_dir, connector, clients, errors, unresolved)
+
+
+def ledger_keys(client: ClientConfig) -> list[tuple[str, str]]:
+    """What a client file follows, one (key path, identity) per organisation or division: two
+    enabled client files with one identity would dun the same customers twice."""
+    if client.platform == "zoho" and client.zoho is not None:
+        z = client.zoho
+        return [
+            (
+                "zoho.organization_id",
+                f"Zoho organisation {z.organization_id} at {z.effective_api_url}",
+            )
+        ]
+    if client.platform == "exact" and client.exact is not None:
+        e = client.exact
+        host = e.effective_base_url
+        key = "exact.division" if e.division is not None else "exact.divisions"
+        return [(key, f"Exact division {d} at {host}") for d in e.division_list]
+    return []
+
+
+def _same_ledger_twice(
+    config_dir: Path, clients: Mapping[str, ClientConfig]
+) -> dict[str, ConfigError]:
+    """Enabled client files (in name order) following an organisation or division an earlier
+    one follows already: each is refused, naming both files."""
+    first: dict[str, str] = {}
+    refused: dict[str, ConfigError] = {}
+    for slug in sorted(clients):
+        client = clients[slug]
+        if not client.enabled:
+            continue
+        for key_path, identity in ledger_keys(client):
+            owner = first.setdefault(identity.lower().rstrip("/"), slug)
+            if owner != slug and slug not in refused:
+                refused[slug] = ConfigError(
+                    Path(config_dir) / CLIENTS_DIR / f"{slug}.yaml",
+                    key_path,
+                    f"{identity} is already followed by {CLIENTS_DIR}/{owner}.yaml; two client "
+                    "files on one ledger would dun the same customers twice (keep one, or set "
+                    "enabled: false)",
+                )
+    return refused
 
 
 def load_connector(config_dir: Path, env: Mapping[str, str] = os.environ) -> ConnectorConfig:
