@@ -288,7 +288,12 @@ def test_a_broken_client_file_does_not_stop_the_others(
 ) -> None:
     write("clients/acme.yaml", client_text)
     write("clients/broken.yaml", "display_name: [unclosed\n")
-    write("clients/zeta.yaml", client_text.replace("Acme B.V.", "Zeta"))
+    # (another organisation: two files on one organisation are refused, see
+    # test_config_same_ledger.py)
+    write(
+        "clients/zeta.yaml",
+        client_text.replace("Acme B.V.", "Zeta").replace("20061234567", "20069999999"),
+    )
 
     loaded = load_config(config_dir, env)
 

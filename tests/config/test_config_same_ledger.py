@@ -81,7 +81,7 @@ def test_doctor_fails_the_second_file_and_a_run_of_it_is_refused(
         assert any(
             line.startswith("FAIL zz-acme") and "clients/acme.yaml" in line for line in lines
         )
-        with pytest.raises(UnknownClient, match="clients/acme.yaml"):
+        with pytest.raises(UnknownClient, match=r"clients/acme\.yaml"):
             app.tenant("zz-acme", ManualClock(NOW))
     finally:
         app.engine.dispose()
