@@ -23,7 +23,7 @@ from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger
 from connector.policy.model import PolicyError
 from connector.policy.select import resolve_client_policies
-from connector.store.crypto import ENV_KEY, Cipher, CipherError
+from connector.store.crypto import ENV_KEY, BindingError, Cipher, CipherError
 from connector.store.db import database_url_from, make_engine, migrate
 from connector.store.tokens import TokenRecord, TokenRepository
 from connector.tenant import Tenant
@@ -110,6 +110,8 @@ class App:
         """The client's stored token; `ClientUnavailable` when the secret key cannot read it."""
         try:
             return self.tokens.get(slug)
+        except BindingError as exc:  # a row moved or swapped: say so, not "wrong key"
+            raise ClientUnavailable(slug, str(exc)) from exc
         except CipherError as exc:
             raise ClientUnavailable(slug, self.undecryptable(slug)) from exc
 

@@ -380,6 +380,7 @@ EXTENSIONS = (
     "connector.cli_serve",
     "connector.cli_exact",
     "connector.cli_worker",
+    "connector.cli_keys",
 )
 
 

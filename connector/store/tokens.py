@@ -45,6 +45,15 @@ class TokenRecord:
         )
 
 
+#: what each encrypted column holds; a ciphertext is bound to (tenant, kind/connection)
+REFRESH, ACCESS, JOURNAL = "refresh_token", "access_token", "token_journal"
+
+
+def bound_kind(kind: str, connection: str) -> str:
+    """The kind a ciphertext is bound to, e.g. ``refresh_token/default``."""
+    return f"{kind}/{connection}"
+
+
 class TokenRepository:
     def __init__(self, engine: Engine, cipher: Cipher, spool: TokenSpool | None = None) -> None:
         self.engine = engine
@@ -53,13 +62,15 @@ class TokenRepository:
         self.spool = spool
 
     def _record(self, row: OAuthToken) -> TokenRecord:
-        dec = self.cipher.decrypt
+        def dec(value: str, kind: str) -> str:
+            return self.cipher.decrypt(value, row.tenant, bound_kind(kind, row.connection))
+
         return TokenRecord(
             tenant=row.tenant,
             connection=row.connection,
             platform=row.platform,
-            refresh_token=dec(row.refresh_token_enc),
-            access_token=dec(row.access_token_enc) if row.access_token_enc else None,
+            refresh_token=dec(row.refresh_token_enc, REFRESH),
+            access_token=dec(row.access_token_enc, ACCESS) if row.access_token_enc else None,
             expires_at=row.expires_at,
             api_domain=row.api_domain,
             version=row.version,
@@ -97,7 +108,10 @@ class TokenRepository:
         now: datetime,
     ) -> TokenRecord:
         """Store the tokens of a new consent (login or set-token); replaces an older grant."""
-        enc = self.cipher.encrypt
+
+        def enc(value: str, kind: str) -> str:
+            return self.cipher.encrypt(value, tenant, bound_kind(kind, connection))
+
         with session_scope(self.engine) as session:
             row = session.exec(
                 select(OAuthToken).where(
@@ -111,8 +125,8 @@ class TokenRepository:
             else:
                 row.version += 1
             row.platform = platform
-            row.refresh_token_enc = enc(refresh_token)
-            row.access_token_enc = enc(access_token) if access_token else None
+            row.refresh_token_enc = enc(refresh_token, REFRESH)
+            row.access_token_enc = enc(access_token, ACCESS) if access_token else None
             row.expires_at = expires_at
             row.api_domain = api_domain
             row.extra = dict(extra or {})
@@ -171,7 +185,9 @@ class TokenRepository:
     ) -> bool:
         """Compare-and-swap on `version`; also releases the lease. False: version moved."""
         values: dict[str, Any] = {
-            "access_token_enc": self.cipher.encrypt(access_token),
+            "access_token_enc": self.cipher.encrypt(
+                access_token, tenant, bound_kind(ACCESS, connection)
+            ),
             "expires_at": expires_at,
             "version": expected_version + 1,
             "last_refresh_at": now,
@@ -180,7 +196,9 @@ class TokenRepository:
             "lease_until": None,
         }
         if refresh_token:
-            values["refresh_token_enc"] = self.cipher.encrypt(refresh_token)
+            values["refresh_token_enc"] = self.cipher.encrypt(
+                refresh_token, tenant, bound_kind(REFRESH, connection)
+            )
         if api_domain:
             values["api_domain"] = api_domain
         with session_scope(self.engine) as session:
@@ -204,7 +222,7 @@ class TokenRepository:
                 TokenJournal(
                     tenant=tenant,
                     connection=connection,
-                    payload_enc=self.cipher.encrypt(text),
+                    payload_enc=self.cipher.encrypt(text, tenant, bound_kind(JOURNAL, connection)),
                     reason=reason,
                     at=now,
                 )
@@ -218,7 +236,17 @@ class TokenRepository:
                 .where(TokenJournal.tenant == tenant)
                 .order_by(col(TokenJournal.id))
             ).all()
-            return [(r.reason, json.loads(self.cipher.decrypt(r.payload_enc))) for r in rows]
+            return [
+                (
+                    r.reason,
+                    json.loads(
+                        self.cipher.decrypt(
+                            r.payload_enc, r.tenant, bound_kind(JOURNAL, r.connection)
+                        )
+                    ),
+                )
+                for r in rows
+            ]
 
     def pending_answers(self, tenant: str, connection: str, reason: str) -> list[dict[str, Any]]:
         """Journaled answers with exactly this `reason`, newest first (for recovery)."""
@@ -234,7 +262,11 @@ class TokenRepository:
             ).all()
             out = []
             for row in rows:
-                payload = json.loads(self.cipher.decrypt(row.payload_enc))
+                payload = json.loads(
+                    self.cipher.decrypt(
+                        row.payload_enc, row.tenant, bound_kind(JOURNAL, row.connection)
+                    )
+                )
                 if isinstance(payload, dict):
                     out.append(payload)
             return out
