@@ -33,6 +33,7 @@ from adapters.zoho.endpoints import (
     Endpoint,
     contact_path,
     invoice_path,
+    payment_path,
 )
 from adapters.zoho.errors import ZohoApiError
 from connector.auth.tokens import TokenManager, TokenStore
@@ -113,7 +114,7 @@ class ZohoLedger:
         return self._stream(
             PAYMENTS,
             cursor,
-            lambda r: mapping.payment_from_zoho(r, currency=self._cur(r), tz=self.timezone),
+            self._payment,
             lambda p: mapping.payment_cursor_basis(p, self.timezone),
         )
 
@@ -272,6 +273,16 @@ class ZohoLedger:
         if self._currency is None:
             self.check()
         return self._currency
+
+    def _payment(self, record: dict[str, Any]) -> Payment:
+        """A payment list item -> Payment. Zoho documents no ``customer_id`` on list items
+        (docs/zoho-books.md): an item without one is read in full from its documented detail
+        (``GET /customerpayments/{payment_id}``: ``customer_id``, ``currency_code``,
+        ``invoices[].invoice_id``)."""
+        if not record.get("customer_id") and record.get("payment_id"):
+            body = self.client.get(payment_path(str(record["payment_id"])))
+            record = self.client.detail(body, PAYMENTS)
+        return mapping.payment_from_zoho(record, currency=self._cur(record), tz=self.timezone)
 
     def _invoice(self, record: dict[str, Any]) -> Invoice:
         invoice = mapping.invoice_from_zoho(record, currency=self._cur(record), tz=self.timezone)

@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from adapters.zoho.contract import check_request
 from adapters.zoho.endpoints import Endpoint
 from adapters.zoho.errors import ZohoApiError, api_error, classify, malformed
 from adapters.zoho.paging import PageContextPaginator, parse_json
@@ -142,6 +143,7 @@ class ZohoClient:
             ZohoApiError: classified; `sent` False when Zoho definitely did not act on it, None
                 when that is unknown (timeout, connection error, 5xx, unreadable answer).
         """
+        check_request(method, path, params, json)  # only declared names go out (contract.py)
         url = self.api_base + path
         query = {"organization_id": self.organization_id, **(params or {})}
         endpoint = f"{path}"

@@ -61,12 +61,12 @@ def test_per_page_defaults_to_and_is_capped_at_200(zoho: Zoho) -> None:
 
 
 def test_sorting_uses_the_documented_columns_only(zoho: Zoho) -> None:
-    body = zoho.get("/invoices", {"sort_column": "invoice_number", "sort_order": "A"}).json()
+    body = zoho.get("/invoices", {"sort_column": "invoice_number"}).json()
     numbers = [i["invoice_number"] for i in body["invoices"]]
     assert numbers == sorted(numbers)
-    by_balance = zoho.get("/invoices", {"sort_column": "balance", "sort_order": "D"}).json()
+    by_balance = zoho.get("/invoices", {"sort_column": "balance"}).json()
     balances = [Decimal(str(i["balance"])) for i in by_balance["invoices"]]
-    assert balances == sorted(balances, reverse=True)
+    assert balances == sorted(balances)
     refused = zoho.get("/invoices", {"sort_column": "last_modified_time"})
     assert refused.status_code == 400
     assert refused.json() == {"code": 2, "message": "Invalid value passed for sort_column"}
@@ -201,3 +201,16 @@ def test_calls_are_counted_per_path_template(zoho: Zoho) -> None:
     zoho.get(f"/invoices/{zoho.open_invoice()}")
     assert zoho.state.calls["GET /invoices"] == 1
     assert zoho.state.calls["GET /invoices/{invoice_id}"] == 2
+
+
+def test_a_query_parameter_zoho_does_not_document_is_refused(zoho: Zoho) -> None:
+    """`sort_order` appears only in page_context, never as a documented parameter; the sandbox
+    refuses undocumented parameters so the adapter sticks to names Zoho is known to accept."""
+    refused = zoho.get("/invoices", {"sort_column": "balance", "sort_order": "D"})
+    assert refused.status_code == 400
+    assert refused.json() == {"code": 2, "message": "Invalid value passed for sort_order"}
+    refused = zoho.get("/customerpayments", {"customer_id_startswith": "1"})
+    assert refused.status_code == 400
+    # documented, or relied on and listed with a note (docs/zoho-books.md): accepted
+    assert zoho.get("/invoices", {"customer_id": "1", "per_page": "10"}).status_code == 200
+    assert zoho.get("/contacts", {"last_modified_time": "2025-01-01T00:00:00+0100"}).ok

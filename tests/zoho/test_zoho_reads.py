@@ -131,6 +131,35 @@ def test_payments_accept_the_customer_payments_key_too(
     assert pages[0].cursor == "2026-01-03T09:00:00+00:00"
 
 
+def test_a_payment_list_item_without_the_undocumented_customer_id_is_read_in_full(
+    ledger: ZohoLedger, rsps: responses.RequestsMock
+) -> None:
+    """Zoho documents no customer_id on payment list items (docs/zoho-books.md): such an item
+    is read from the documented detail, which names the customer, currency and invoices."""
+    documented_only = {
+        k: v
+        for k, v in payment(1).items()
+        if k in ("payment_id", "payment_number", "date", "payment_mode", "amount", "bcy_amount")
+    }
+    rsps.get(
+        f"{API}/customerpayments",
+        json=envelope(customer_payments=[documented_only], page_context=page_ctx(1, False)),
+    )
+    detail = {
+        **payment(1, currency_code="USD"),
+        "invoices": [{"invoice_id": "460000000012345", "amount_applied": "121.00"}],
+    }
+    del detail["payment_number"]
+    rsps.get(
+        f"{API}/customerpayments/{documented_only['payment_id']}", json=envelope(payment=detail)
+    )
+    [page] = list(ledger.iter_payments(None))
+    [p] = page.items
+    assert p.customer_ref == "460000000000111"
+    assert p.amount == Money(Decimal("121.00"), "USD")
+    assert p.invoice_refs == ("460000000012345",)
+
+
 def test_customers_are_read_as_customers_only(
     ledger: ZohoLedger, rsps: responses.RequestsMock
 ) -> None:

@@ -10,6 +10,13 @@ Choices where Zoho's pages are silent (the rest is in `state.py`):
   must be one of the documented values of that list (invoices cannot be sorted by
   ``last_modified_time``), else 400 code 2. Without ``sort_column`` lists are ordered by
   ``created_time`` descending, as the documented ``page_context`` example says; ties by id.
+- A query parameter that Zoho's documentation does not list for the operation (nor the
+  reference's ``_undocumented`` part, which names what integrators see Zoho accept) is refused
+  with 400 ``{"code": 2, "message": "Invalid value passed for <name>"}`` (`Limits.strict`, on by
+  default). Zoho itself may ignore some unknown parameters; refusing them keeps the adapter to
+  names Zoho is known to accept, the way the Exact sandbox refuses undocumented properties.
+  Documented parameters with values outside their documented set (``sort_column``,
+  ``filter_by``, ``status``, ``per_page``) are refused too, as Zoho does.
 - Request bodies are JSON, or the legacy form field ``JSONString``.
 - Adding a comment answers 201; the single payment reminder 200; the bulk reminder 201.
 """
@@ -26,6 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from adapters.sandbox_kit import FaultQueue, Request, Response, Router
+from adapters.zoho.contract import QUERY, reference
 from adapters.zoho.sandbox.state import (
     DATA_CENTRES,
     ApiError,
@@ -767,6 +775,16 @@ def _flag(request: Request, name: str) -> bool:
     return request.query.get(name, "").strip().lower() == "true"
 
 
+def _check_query(operation: str, request: Request) -> None:
+    """Refuse a query parameter the operation's documentation does not list."""
+    ref = reference()
+    if operation not in ref.documented:
+        return
+    for name in request.query:
+        if not ref.accepts(operation, QUERY, name):
+            raise invalid(name)
+
+
 def _register_api(app: ZohoRouter, state: ZohoState) -> None:
     def api(
         method: str, pattern: str, module: str, operation: str, needs_org: bool = True
@@ -781,6 +799,8 @@ def _register_api(app: ZohoRouter, state: ZohoState) -> None:
                 headers: dict[str, str] = {}
                 entered: str | None = None
                 try:
+                    if state.limits.strict:
+                        _check_query(name, request)
                     with state.lock:
                         token = state.authenticate(request.headers.get("authorization", ""))
                         state.check_scope(token, module, operation)

@@ -119,6 +119,9 @@ class Limits:
     """Quotas, lifetimes and the answers where Zoho's behaviour is not documented."""
 
     per_minute: int = 100
+    #: refuse a query parameter the operation's documentation does not list (400 code 2; the
+    #: list is adapters/zoho/reference/zoho-books-api.json, its `_undocumented` part included)
+    strict: bool = True
     daily: int | None = None  # None: the organisation's plan decides (PLAN_DAILY)
     concurrent: int | None = None  # simultaneous calls per organisation; None: not enforced
     latency: float = 0.0  # seconds each API call takes (holds a concurrency slot)
