@@ -99,9 +99,13 @@ def _field_names_read(path: Path) -> set[str]:
         elif isinstance(node, ast.Subscript):
             if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
                 names.add(node.slice.value)
-        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant):
-            if isinstance(node.left.value, str) and any(isinstance(o, ast.In) for o in node.ops):
-                names.add(node.left.value)
+        elif (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Constant)
+            and isinstance(node.left.value, str)
+            and any(isinstance(o, ast.In) for o in node.ops)
+        ):
+            names.add(node.left.value)
     return names
 
 
