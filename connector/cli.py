@@ -78,16 +78,19 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Where to write the configuration.")] = Path(
         "config"
     ),
+    key_only: Annotated[
+        bool,
+        typer.Option(
+            "--key-only", help="Only create the encryption key (for a configuration you have)."
+        ),
+    ] = False,
 ) -> None:
-    """Write a commented example configuration and a new encryption key."""
-    from connector.config.sample import write_sample
-    from connector.store.crypto import generate_key_file
+    """Write a commented example configuration and a new encryption key; files that exist are
+    kept, so it completes a configuration that lacks something (e.g. the key)."""
+    from connector.config.sample import init_config
 
     try:
-        written = write_sample(directory)
-        key = directory / "secret.key"
-        if generate_key_file(key):
-            written.append(key)
+        written = init_config(directory, key_only=key_only)
     except (FileExistsError, OSError, ValueError) as exc:
         _fail(str(exc))
     for path in written:

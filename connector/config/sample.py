@@ -199,30 +199,26 @@ customers: {}
 
 
 def write_sample(config_dir: Path) -> list[Path]:
-    """Write `connector.yaml` and `clients/example.yaml` under `config_dir` (created if needed).
+    """Write what is missing of `connector.yaml` and `clients/example.yaml` under `config_dir`
+    (created if needed): an existing `connector.yaml` is kept, and the example client is only
+    written into a `clients/` folder that has no client file yet. Nothing is ever overwritten.
 
     Returns:
-        The files written.
+        The files written (empty: the configuration was complete already).
 
     Raises:
-        FileExistsError: one of the files exists already (nothing is written).
         OSError: the directory or a file cannot be created.
     """
     config_dir = Path(config_dir)
-    files = {
-        config_dir / CONNECTOR_FILE: CONNECTOR_SAMPLE,
-        config_dir / CLIENTS_DIR / f"{SAMPLE_CLIENT}.yaml": CLIENT_SAMPLE,
-    }
-    existing = [path for path in files if path.exists()]
-    if existing:
-        names = ", ".join(str(p) for p in existing)
-        raise FileExistsError(
-            f"refusing to overwrite existing configuration: {names} "
-            "(move it away or choose another directory)"
-        )
-    (config_dir / CLIENTS_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+    clients = config_dir / CLIENTS_DIR
+    files = {config_dir / CONNECTOR_FILE: CONNECTOR_SAMPLE}
+    if not (clients.is_dir() and any(clients.glob("*.yaml"))):
+        files[clients / f"{SAMPLE_CLIENT}.yaml"] = CLIENT_SAMPLE
+    clients.mkdir(mode=0o700, parents=True, exist_ok=True)
     written: list[Path] = []
     for path, text in files.items():
+        if path.exists():
+            continue
         _write_private(path, text)
         written.append(path)
     return written
@@ -239,3 +235,43 @@ def _write_private(path: Path, text: str) -> None:
     finally:
         if fd != -1:
             os.close(fd)
+
+
+def init_config(config_dir: Path, *, key_only: bool = False) -> list[Path]:
+    """`dunning init DIR`: the sample (what is missing of it) and a new key file (mode 0600)
+    unless the configured key file exists.
+
+    Raises:
+        FileExistsError: nothing was missing (the configuration and its key exist).
+        OSError: a directory or file cannot be created.
+    """
+    from connector.store.crypto import generate_key_file
+
+    config_dir = Path(config_dir)
+    written = [] if key_only else write_sample(config_dir)
+    key = _key_file(config_dir)
+    if generate_key_file(key):
+        written.append(key)
+    if not written:
+        raise FileExistsError(
+            f"{config_dir} exists with its configuration and key {key}; nothing to write "
+            "(existing files are never overwritten)"
+        )
+    return written
+
+
+def _key_file(config_dir: Path) -> Path:
+    """The key file `connector.yaml` names (default secret.key), relative to `config_dir`."""
+    import yaml
+
+    path = config_dir / CONNECTOR_FILE
+    name = "secret.key"
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            loaded = None
+        if isinstance(loaded, dict) and isinstance(loaded.get("secret_key_file"), str):
+            name = loaded["secret_key_file"]
+    key = Path(name)
+    return key if key.is_absolute() else config_dir / key

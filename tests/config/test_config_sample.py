@@ -83,7 +83,7 @@ def test_the_sample_documents_every_key(model: type[BaseModel], text: str) -> No
 
 
 def test_the_example_configuration_in_the_repository_loads_cleanly() -> None:
-    loaded = load_config(REPO / "config", {})
+    loaded = load_config(REPO / "config.example", {})
 
     assert loaded.errors == {}
     assert sorted(loaded.clients) == ["acme-zoho"]
