@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from connector.config import ClientConfig, ConnectorConfig, load_client, load_config
-from connector.config.sample import CLIENT_SAMPLE, CONNECTOR_SAMPLE, write_sample
+from connector.config.sample import CLIENT_SAMPLE, CONNECTOR_SAMPLE, init_config, write_sample
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,15 +50,26 @@ def test_the_sample_files_are_private(tmp_path: Path) -> None:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_init_refuses_to_overwrite_and_writes_nothing(tmp_path: Path) -> None:
+def test_init_never_overwrites_and_fills_in_only_what_is_missing(tmp_path: Path) -> None:
     (tmp_path / "clients").mkdir()
-    (tmp_path / "clients" / "example.yaml").write_text("mine\n")
+    (tmp_path / "clients" / "acme.yaml").write_text("mine\n")
 
-    with pytest.raises(FileExistsError, match=r"refusing to overwrite .*clients/example.yaml"):
-        write_sample(tmp_path)
+    assert write_sample(tmp_path) == [tmp_path / "connector.yaml"]
 
-    assert not (tmp_path / "connector.yaml").exists()
-    assert (tmp_path / "clients" / "example.yaml").read_text() == "mine\n"
+    assert (tmp_path / "clients" / "acme.yaml").read_text() == "mine\n"
+    assert not (tmp_path / "clients" / "example.yaml").exists(), "an example beside a client"
+    assert write_sample(tmp_path) == []
+    written = init_config(tmp_path)
+    assert written == [tmp_path / "secret.key"]
+    with pytest.raises(FileExistsError, match="nothing to write"):
+        init_config(tmp_path)
+
+
+def test_init_key_only_writes_the_key_the_configuration_names(tmp_path: Path) -> None:
+    (tmp_path / "connector.yaml").write_text("secret_key_file: keys/main.key\n")
+    assert init_config(tmp_path, key_only=True) == [tmp_path / "keys" / "main.key"]
+    assert (tmp_path / "keys" / "main.key").stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "clients").exists()
 
 
 def _keys(model: type[BaseModel]) -> set[str]:
