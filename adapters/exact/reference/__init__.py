@@ -1,0 +1,1 @@
+"""Exact Online API reference lists (data; see exact-fields.json `_about`)."""

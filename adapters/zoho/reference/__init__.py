@@ -1,0 +1,1 @@
+"""Zoho Books API reference list (data; see zoho-books-api.json `_about`)."""
