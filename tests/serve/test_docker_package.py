@@ -122,7 +122,8 @@ def test_the_container_runs_dunning_serve_as_a_non_root_user_with_volumes_and_he
     assert "/healthz" in health + env
     entrypoint = next(json.loads(args) for op, args in stage if op == "ENTRYPOINT")
     cmd = next(json.loads(args) for op, args in stage if op == "CMD")
-    assert entrypoint + cmd == ["dunning", "serve"]
+    # the entrypoint checks the mounted files' permissions, then runs `dunning serve`
+    assert entrypoint + cmd == ["python", "-m", "connector.container", "serve"]
 
 
 def test_compose_example_runs_serve_against_postgresql() -> None:
