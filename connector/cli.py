@@ -362,17 +362,21 @@ def demo(
 ) -> None:
     """Run the connector against the bundled sandbox ledger for 90 simulated days; no network."""
     from connector.demo import run_demo
+    from connector.demo_folder import DemoFolderError
 
     if platform not in ("zoho", "exact"):
         _fail(f"demo platform {platform!r} is not available (zoho, exact)")
     if _globals(ctx).verbose == 0:  # the day-by-day lines are the output; logs only if asked
         logging.getLogger().setLevel(logging.WARNING)
-    if platform == "exact":  # Exact sandbox plus a local SMTP server catching the mails
-        from connector.demo_exact import run_exact_demo
+    try:
+        if platform == "exact":  # Exact sandbox plus a local SMTP server catching the mails
+            from connector.demo_exact import run_exact_demo
 
-        run_exact_demo(out, days=days, seed=seed, echo=typer.echo)
-        return
-    run_demo(out, days=days, seed=seed, echo=typer.echo)
+            run_exact_demo(out, days=days, seed=seed, echo=typer.echo)
+            return
+        run_demo(out, days=days, seed=seed, echo=typer.echo)
+    except DemoFolderError as exc:
+        _fail(str(exc))
 
 
 #: Command modules mounted on `dunning`. Each defines `register(app: typer.Typer) -> None`, so a

@@ -241,12 +241,16 @@ def simulate(
     start: date | None = None,
     echo: Callable[[str], object] = print,
 ) -> DemoResult:
+    from connector import demo_folder
+
     start = start or date(2026, 1, 5)
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "dunning.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    with SandboxWorld.create(out, start=local_moment(start, 8), seed=seed) as world:
+    out = demo_folder.prepare(out)  # clean, absolute; refuses a folder with others' files
+    with SandboxWorld.create(
+        out,
+        start=local_moment(start, 8),
+        seed=seed,
+        database_url=f"sqlite:///{out / 'demo.db'}",
+    ) as world:
         payer = PaymentSimulator(world.state, world.organization(), seed)
         failures = 0
         for n in range(days):
@@ -268,6 +272,7 @@ def simulate(
             echo(line)
         if failures:
             echo(f"{failures} runs failed")
+        demo_folder.finish(out)
         return outcome
 
 

@@ -284,12 +284,16 @@ def simulate_exact(
     start: date | None = None,
     echo: Callable[[str], object] = print,
 ) -> ExactDemoResult:
+    from connector import demo_folder
+
     start = start or date(2026, 1, 5)
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "dunning.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    with ExactSandboxWorld.create(out, start=local_moment(start, 8), seed=seed) as world:
+    out = demo_folder.prepare(out)  # clean, absolute; refuses a folder with others' files
+    with ExactSandboxWorld.create(
+        out,
+        start=local_moment(start, 8),
+        seed=seed,
+        database_url=f"sqlite:///{out / 'demo.db'}",
+    ) as world:
         payer = PaymentSimulator(world.state, world.division(), seed)
         failures = 0
         for n in range(days):
@@ -307,6 +311,7 @@ def simulate_exact(
             echo(line)
         if failures:
             echo(f"{failures} runs failed")
+        demo_folder.finish(out)
         return outcome
 
 

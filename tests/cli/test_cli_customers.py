@@ -165,6 +165,7 @@ def test_statement_and_letter_take_the_customer_by_name(
     )
     assert code == 0, out
     assert "statement for Drukkerij Jansen B.V." in out and pdf.read_bytes().startswith(b"%PDF")
+    assert "fontTools" not in out, "font subsetting logged its INFO lines"
     code, out = cli(config, env, "letter", "acme", "1001", "--out", str(pdf), "--now", "2026-03-02")
     assert code == 0 and "letter for Drukkerij Jansen B.V." in out, out
 

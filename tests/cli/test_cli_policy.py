@@ -200,8 +200,10 @@ def test_pause_resume_customers_statement_letter_and_handoff(
 
 
 def test_a_promise_needs_a_date_and_a_pause_needs_a_reason(world: SandboxWorld) -> None:
+    assert world.run("demo").ok  # the customer is looked up in the synced store
+    customer = next(iter(world.state.data(world.organization()).contacts))
     runner = CliRunner()
-    base = ["--config", str(world.app.config_dir), "pause", "demo", "C1"]
+    base = ["--config", str(world.app.config_dir), "pause", "demo", customer]
     result = runner.invoke(cli, [*base, "--kind", "promise", "--reason", "x"], env=world.env)
     assert result.exit_code == 2 and "--until" in result.output
     result = runner.invoke(cli, [*base, "--kind", "stop"], env=world.env)

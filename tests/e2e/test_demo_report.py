@@ -27,7 +27,7 @@ def test_ninety_demo_days_follow_the_ladder_and_never_remind_a_customer_who_paid
     # every step went out on a business day, no earlier than its offset after the due date
     import sqlite3
 
-    db = sqlite3.connect(tmp_path / "dunning.db")
+    db = sqlite3.connect(tmp_path / "demo.db")  # the demo never uses the production name
     rows = db.execute(
         "SELECT a.done_at, i.step, inv.due_date FROM outbox_action a "
         "JOIN outbox_item i ON i.action_id = a.id "
