@@ -41,6 +41,8 @@ from sqlalchemy import text
 
 from connector import alerts, approval
 from connector.app import App, ClientUnavailable
+from connector.auth.tokens import wait_for_refreshes
+from connector.auth.upkeep import token_upkeep
 from connector.clock import Clock, SystemClock
 from connector.config import load_config
 from connector.http import HttpMetrics
@@ -74,6 +76,8 @@ class ServeOptions:
     alert_check_seconds: float = 60.0
     watch: bool = False
     watch_seconds: float = 2.0
+    #: seconds between token upkeep rounds (kept answers, daily keep-alive refresh)
+    upkeep_seconds: float = 900.0
 
 
 def phase_offset(slug: str, jitter_seconds: float) -> float:
@@ -132,6 +136,7 @@ class Service:
             metrics=self.metrics.render,
         )
         self._early: dict[str, float] = {}
+        self._upkeep_lock = threading.Lock()
         from adapters.exact.webhook import MAX_BODY, ReplayGuard
 
         self.replay: ReplayGuard = ReplayGuard(self.clock.now)
@@ -323,6 +328,19 @@ class Service:
         finally:
             self._alert_lock.release()
 
+    def token_upkeep(self) -> None:
+        """Kept token answers first, then the daily keep-alive refresh of each Exact connection
+        (connector.auth.upkeep), on the connector's clock; one round at a time."""
+        if not self._upkeep_lock.acquire(blocking=False):
+            return
+        try:
+            if not self.signals.stop.is_set():
+                token_upkeep(self.app, self.clock)
+        except Exception:
+            log.exception("token upkeep failed")
+        finally:
+            self._upkeep_lock.release()
+
     def running(self) -> dict[str, datetime]:
         with self._lock:
             return dict(self._running)
@@ -371,8 +389,12 @@ class Service:
             log.info("%s: next run %s", slug, at.isoformat(timespec="seconds"))
         fingerprint = config_fingerprint(self.app.config_dir)
         last_watch = last_alerts = time.monotonic()
+        last_upkeep = -float("inf")  # a round right away: kept answers before any run refreshes
         while not self.signals.stop.wait(0.2):
             self._heartbeat = time.monotonic()
+            if self._heartbeat - last_upkeep >= self.options.upkeep_seconds:
+                last_upkeep = self._heartbeat
+                threading.Thread(target=self.token_upkeep, name="token-upkeep", daemon=True).start()
             if self.options.watch and self._heartbeat - last_watch >= self.options.watch_seconds:
                 last_watch = self._heartbeat
                 current = config_fingerprint(self.app.config_dir)
@@ -408,6 +430,8 @@ class Service:
 
         threading.Thread(target=_wait, name="serve-shutdown", daemon=True).start()
         finished = done.wait(self.options.grace_seconds)
+        # never exit between a token answer and its commit (a run past its grace, or upkeep)
+        wait_for_refreshes()
         self.health.stop()
         if self.webhooks is not None:
             self.webhooks.stop()

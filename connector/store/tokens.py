@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import col, select
 
 from connector.auth.spool import TokenSpool
@@ -247,6 +247,34 @@ class TokenRepository:
                 )
                 for r in rows
             ]
+
+    def due_for_keep_alive(
+        self, platforms: tuple[str, ...], before: datetime
+    ) -> list[tuple[str, str]]:
+        """(tenant, connection) of the connected tokens of `platforms` last refreshed before
+        `before` (never refreshed: issued before it, judged by the access token's expiry),
+        oldest first; one query whatever the number of clients."""
+        issued_before = before + timedelta(seconds=600)
+        with session_scope(self.engine) as session:
+            rows = session.execute(
+                select(OAuthToken.tenant, OAuthToken.connection)
+                .where(
+                    col(OAuthToken.platform).in_(platforms),
+                    OAuthToken.state == "ok",
+                    or_(
+                        col(OAuthToken.last_refresh_at) <= before,
+                        and_(
+                            col(OAuthToken.last_refresh_at).is_(None),
+                            or_(
+                                col(OAuthToken.expires_at).is_(None),
+                                col(OAuthToken.expires_at) < issued_before,
+                            ),
+                        ),
+                    ),
+                )
+                .order_by(col(OAuthToken.last_refresh_at), col(OAuthToken.tenant))
+            ).all()
+            return [(str(t), str(c)) for t, c in rows]
 
     def pending_answers(self, tenant: str, connection: str, reason: str) -> list[dict[str, Any]]:
         """Journaled answers with exactly this `reason`, newest first (for recovery)."""

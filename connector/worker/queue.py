@@ -43,6 +43,8 @@ from sqlalchemy.exc import DBAPIError
 
 from connector import alerts
 from connector.app import App, ClientUnavailable
+from connector.auth.tokens import wait_for_refreshes
+from connector.auth.upkeep import token_upkeep
 from connector.clock import Clock, ShiftedClock, SystemClock
 from connector.http import HttpMetrics
 from connector.run import run_tenant
@@ -244,7 +246,15 @@ def _defer(queue: procrastinate.App, jobs: list[Job]) -> list[str]:
 def tick(job_context: Any, timestamp: int) -> int:
     ctx = context()
     queue = job_context.app
-    return len(enqueue_due(queue, ctx.app, ctx.now(timestamp), simulated=ctx.shift is not None))
+    deferred = len(enqueue_due(queue, ctx.app, ctx.now(timestamp), simulated=ctx.shift is not None))
+    # kept token answers, then the daily keep-alive refresh of idle Exact connections (a few a
+    # tick; `--now` shifts the clock it judges "a day" by)
+    token_upkeep(ctx.app, ctx.shift or SystemClock(), limit=UPKEEP_PER_TICK)
+    return deferred
+
+
+#: keep-alive refreshes per tick at most (a tick runs every minute)
+UPKEEP_PER_TICK = 10
 
 
 def check_alerts(timestamp: int) -> int:
@@ -381,6 +391,9 @@ def run_worker(
                 reaper.cancel()
 
     asyncio.run(main())
+    # procrastinate has stopped taking jobs; a job past its graceful timeout may still be inside
+    # a token refresh: never exit between Exact's answer and the commit
+    wait_for_refreshes()
 
 
 def defer_round(queue: procrastinate.App, app: App, now: datetime, *, simulated: bool) -> list[str]:
