@@ -1,6 +1,7 @@
 """Exact Online OAuth 2.0: the consent URL, the code exchange and a rotation-safe refresher.
 
-Reference: /work/shared/reference/exact-online.md §1. Exact's rules, and what we do about them:
+Exact's rules (docs/exact-online.md "Token failures"; picqer/exact-php-client's Connection.php,
+forums.invantive.com/t/2903), and what we do about them:
   * ``POST {host}/api/oauth2/token`` (form) answers ``expires_in`` as a *string* ("600");
   * every answer carries a new refresh token and the old one dies: a lost answer means the user
     must consent again ("Old refresh token used.", 401/400 ``unauthorized_client``). So:
@@ -20,11 +21,17 @@ issued a pair nobody stored. What happens then depends on when Exact retires a r
 * ``on_first_use`` (default): Exact retires a refresh token once a *newer* token of the chain is
   first used, for a refresh or through its access token (Invantive, forums.invantive.com/t/2903).
   The connector commits every new pair before it uses it, so a pair that never reached the
-  database was never used, and the stored token is still live: once the marker is older than the
-  lost attempt's patience (that attempt cannot still store and use its pair), the stored token is
-  sent again, deliberately, and the chain goes on. Nothing is lost and no retired token is sent.
+  database was never used, and the stored token is still live: once the 570-second rule has
+  passed since the marker (`RETRY_AFTER_UNKNOWN`; before that nothing is sent and the refresh is
+  "throttled"), the stored token is sent again, once, and the chain goes on. If Exact answers
+  "Old refresh token used." the connection is marked "consent needed" (no loop).
 * ``immediate``: the stored token died when Exact issued the lost pair; sending it would only
   present a spent token, so it is not sent and the connection is marked "consent needed".
+
+Before any of this the TokenManager commits an answer that was received but not committed (the
+fsynced local token file, or the journal): see connector.auth.tokens.recover_answers. A failure
+before anything was sent (`never_sent`: refused, DNS, connect timeout, TLS handshake) is
+definite: the marker is cleared and the stored token stays valid.
 
 The fingerprint is a truncated SHA-256, never the token.
 """

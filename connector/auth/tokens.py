@@ -12,11 +12,18 @@ lock/reload/refresh/persist/unlock):
    single-use refresh token on platforms that rotate them).
 5. Commit the new tokens with compare-and-swap on `version` *before* the new access token is used.
    If the CAS fails, the response is written to the refresh journal (never dropped) and the
-   caller gets `TokenCommitConflict`.
+   caller gets `TokenCommitConflict`. A rotated answer is first written to the local token file
+   (`connector.auth.spool`, fsynced); a commit the database refuses is retried for
+   `commit_patience` seconds (never past the new access token's validity), then kept in that
+   file (and the journal, if it takes the insert) for `recover_answers`, which runs before every
+   refresh and at the start of `serve`/`worker` (`TokenCommitDeferred`).
 6. An unknown outcome (timeout or connection error after sending) releases the lease and raises
    `TokenRefreshUnknown` without resending. An ``invalid_grant`` answer first re-reads the store
    (another process may have refreshed meanwhile) and only then marks the connection "consent
    needed" and raises `ConsentNeeded`.
+
+Refreshes in flight are tracked (`IN_FLIGHT`) so that `serve` and `worker` can wait for them
+before exiting (`wait_for_refreshes`).
 
 No lock is held across the network call other than the store's lease row, so this works the same
 on SQLite and PostgreSQL and across machines.

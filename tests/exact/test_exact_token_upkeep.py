@@ -133,7 +133,7 @@ def test_serve_stopped_in_the_middle_of_a_token_refresh_exits_only_after_the_com
             env=env,
         )
         try:
-            assert answered.wait(60), f"no token refresh:\n{log.read_text()}"
+            assert answered.wait(180), f"no token refresh:\n{log.read_text()}"
             proc.send_signal(signal.SIGTERM)
             time.sleep(2.5)  # five times the grace period
             assert proc.poll() is None, f"serve exited mid-refresh:\n{log.read_text()}"
