@@ -31,7 +31,16 @@ from sqlalchemy import Engine
 
 from connector.clock import Clock, local_date
 from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus
-from connector.ports import ErrorKind, Ledger, LedgerError, Outcome, RenderedMessage, WriteResult
+from connector.ports import (
+    INVOICE_NUMBERS,
+    LEAD_INVOICE,
+    ErrorKind,
+    Ledger,
+    LedgerError,
+    Outcome,
+    RenderedMessage,
+    WriteResult,
+)
 from connector.render import MessageContext, Renderer, TemplateProblem
 from connector.store import audit, cursors, ledger_repo, outbox
 from connector.store.db import session_scope
@@ -216,15 +225,17 @@ class Dispatcher:
         self, action_id: int, action: Action, stats: DispatchStats
     ) -> str | tuple[Customer, dict[str, Invoice | None], RenderedMessage | None]:
         """Re-check, read the customer, render: a final status, or what `_send` needs."""
-        fresh = self._recheck(action)
+        fresh, stored = self._recheck(action)
         problem = self._still_valid(action, fresh)
         if problem:
             self._mark(action_id, action, "cancelled", problem)
             stats.lines.append(f"cancelled {action.kind} for {action.customer_ref}: {problem}")
             return "cancelled"
-        customer = self.ledger.get_customer(action.customer_ref)
-        with session_scope(self.engine) as session:
-            ledger_repo.upsert_customers(session, self.tenant, [customer], self.clock.now())
+        customer = stored
+        if customer is None or self._needs_detail(action, customer):
+            customer = self.ledger.get_customer(action.customer_ref)
+            with session_scope(self.engine) as session:
+                ledger_repo.upsert_customers(session, self.tenant, [customer], self.clock.now())
         if customer.reminders_enabled is False and action.kind is not ActionKind.THANK_YOU:
             self._mark(action_id, action, "cancelled", "reminders are disabled for this customer")
             return "cancelled"
@@ -253,7 +264,7 @@ class Dispatcher:
         with session_scope(self.engine) as session:
             outbox.record_before(session, action_id, before)
         try:
-            result = self.ledger.perform(action, rendered)
+            result = self.ledger.perform(_with_hints(action, fresh), rendered)
         except LedgerError as exc:
             if exc.kind in _NOT_SENT_KINDS:
                 return self._not_sent(action_id, action, exc)
@@ -285,19 +296,29 @@ class Dispatcher:
         return self._render(action, customer, invoices)
 
     # -- helpers ------------------------------------------------------------------------
-    def _recheck(self, action: Action) -> dict[str, Invoice | None]:
+    def _recheck(self, action: Action) -> tuple[dict[str, Invoice | None], Customer | None]:
         """Re-read the customer's invoices from the platform and store them; return the
-        action's invoices as they are now (None: unknown to the store)."""
+        action's invoices as they are now (None: unknown to the store) and the customer as
+        stored (the sync keeps its contact details: no second call to fetch it again)."""
         with session_scope(self.engine) as session:
             since = cursors.get_cursor(session, self.tenant, "invoices")
         changed = self.ledger.recheck_customer(action.customer_ref, _parse_cursor(since))
         with session_scope(self.engine) as session:
             if changed:
                 ledger_repo.upsert_invoices(session, self.tenant, changed, self.clock.now())
-            snap = ledger_repo.load_snapshot(
-                session, self.tenant, customer_refs=[action.customer_ref]
-            )
-        return {ref: snap.invoices.get(ref) for ref in action.invoice_refs}
+            found = ledger_repo.invoices_by_ref(session, self.tenant, action.invoice_refs)
+            customer = ledger_repo.get_customer(session, self.tenant, action.customer_ref)
+        return {ref: found.get(ref) for ref in action.invoice_refs}, customer
+
+    def _needs_detail(self, action: Action, customer: Customer) -> bool:
+        """Whether the stored customer is not enough to act on: no e-mail for a mail, or a
+        platform whose sync does not say whether reminders are off and no detail read yet."""
+        if action.kind.is_mail and not customer.email:
+            return True
+        return (
+            not self.ledger.capabilities.customer_details_in_sync
+            and customer.reminders_enabled is None
+        )
 
     def _still_valid(self, action: Action, fresh: dict[str, Invoice | None]) -> str | None:
         for item in action.items:
@@ -421,6 +442,18 @@ class Dispatcher:
         if action.kind is ActionKind.HANDOFF:
             return f"hand-off: {customer.name} handed off to collection ({numbers})"
         return f"sent {action.kind} to {customer.name} <{', '.join(customer.emails)}> for {numbers}"
+
+
+def _with_hints(action: Action, fresh: dict[str, Invoice | None]) -> Action:
+    """The action with what the store knows that saves the adapter a call: the invoice it
+    leads with (oldest due date) and its invoice numbers (connector.ports)."""
+    invoices = [inv for ref in action.invoice_refs if (inv := fresh.get(ref)) is not None]
+    if len(invoices) != len(action.items):
+        return action
+    lead = min(invoices, key=lambda inv: (inv.due_date, inv.ref))
+    numbers = ", ".join(inv.number.replace(",", " ") for inv in invoices)
+    hints = {LEAD_INVOICE: lead.ref, INVOICE_NUMBERS: numbers}
+    return dataclasses.replace(action, extra={**action.extra, **hints})
 
 
 def _parse_cursor(value: str | None) -> datetime | None:

@@ -35,6 +35,20 @@ class Capabilities:
     kinds: frozenset[ActionKind]
     sends_mail_itself: bool = True
     attachments: bool = False
+    #: the customers the sync stores carry what the dispatcher checks before acting (e-mail,
+    #: reminders switched off); when False (Zoho: the flag is on the contact's detail only) a
+    #: customer is read once in detail before its first action and kept until it changes
+    customer_details_in_sync: bool = True
+    #: the most API calls one action takes (re-check, send, ledger note, documents): what the
+    #: run plans the day's budget with (connector.policy.budget)
+    calls_per_action: int = 4
+
+
+#: `Action.extra` keys the dispatcher fills from the store just before `Ledger.perform`, so an
+#: adapter needs no call to learn them: the invoice the action leads with (the oldest due date)
+#: and the action's invoice numbers (comma-separated, in the items' order)
+LEAD_INVOICE = "lead_invoice"
+INVOICE_NUMBERS = "invoice_numbers"
 
 
 class Outcome(enum.StrEnum):

@@ -70,6 +70,7 @@ from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatu
 from connector.http import HttpMetrics, LimiterFactory, make_http
 from connector.mail import MailError, build_message
 from connector.ports import (
+    INVOICE_NUMBERS,
     Capabilities,
     ErrorKind,
     Outcome,
@@ -161,6 +162,18 @@ class ExactLedger:
         self.capabilities = Capabilities(kinds=kinds, sends_mail_itself=False, attachments=True)
         self._division_of: dict[str, int] = {}
         self._numbers: dict[str, str] = {}
+
+    def remaining_today(self) -> int | None:
+        """API calls left today over the client's divisions, as Exact's last answers said
+        (``X-RateLimit-Remaining``; None until every division answered once). Read by the run
+        to plan the day's actions within the budget."""
+        left = 0
+        for division in self.divisions:
+            day = self.client.gate(division).day
+            if day.remaining is None:
+                return None
+            left += day.remaining
+        return left
 
     # -- reads ----------------------------------------------------------------------------
     def check(self) -> str:
@@ -388,6 +401,9 @@ class ExactLedger:
                 details.append(f"refused by the mail server: {', '.join(refused)}")
                 extra_refused = ", ".join(refused)
         numbers = [self._numbers.get(r, r[:8]) for r in action.invoice_refs]
+        given = [n.strip() for n in action.extra.get(INVOICE_NUMBERS, "").split(",")]
+        if len(given) == len(numbers) and all(given):
+            numbers = given  # as the dispatcher found them in the store
         refs: list[str] = []
         calls = 0
         for write in writeback.records(

@@ -41,6 +41,7 @@ from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, Payment
 from connector.http import HttpMetrics, LimiterFactory, make_http
 from connector.ports import (
+    LEAD_INVOICE,
     Capabilities,
     ErrorKind,
     Outcome,
@@ -72,7 +73,9 @@ class ZohoLedger:
     """One Zoho Books organisation as a `Ledger`."""
 
     platform = "zoho"
-    capabilities = Capabilities(kinds=frozenset(ActionKind), sends_mail_itself=True)
+    capabilities = Capabilities(
+        kinds=frozenset(ActionKind), sends_mail_itself=True, customer_details_in_sync=False
+    )
 
     def __init__(
         self,
@@ -91,6 +94,8 @@ class ZohoLedger:
         self.clock = clock
         self._currency = currency
         self._due_dates: dict[str, date] = {}
+        #: invoice numbers seen by re-checks (for the comment), dropped with the due dates
+        self._numbers: dict[str, str] = {}
 
     # -- reads ----------------------------------------------------------------------------------
     def check(self) -> str:
@@ -133,6 +138,7 @@ class ZohoLedger:
             invoices.extend(self._invoice(item) for item in items)
         for invoice in invoices:  # used to pick the primary invoice of the next `perform`
             self._due_dates[invoice.ref] = invoice.due_date
+            self._numbers[invoice.ref] = invoice.number
         return invoices
 
     def get_customer(self, customer_ref: str) -> Customer:
@@ -140,9 +146,19 @@ class ZohoLedger:
         record = self.client.detail(body, CONTACTS)
         return mapping.customer_from_zoho(record, currency=self._cur(record), tz=self.timezone)
 
+    def remaining_today(self) -> int | None:
+        """API calls left today for the organisation, as Zoho's last answer said (None: no
+        answer yet). Read by the run to plan the day's actions within the quota."""
+        return self.client.remaining_today
+
+    def daily_quota(self) -> int | None:
+        """The organisation's daily quota as Zoho's answers state it (None: not seen yet);
+        used when the client's file does not name the Zoho plan."""
+        return self.client.daily_limit
+
     # -- writes ---------------------------------------------------------------------------------
     def perform(self, action: Action, rendered: RenderedMessage | None) -> WriteResult:
-        """Send the action's one call, then a marked comment on every invoice.
+        """Send the action's one call, then one marked comment naming the action's invoices.
 
         SENT once the send call answered code 0 (a failing comment afterwards does not change
         that; the detail says so). NOT_SENT for a definite refusal before or by Zoho. UNKNOWN
@@ -159,7 +175,9 @@ class ZohoLedger:
         primary: str | None = None
         if kind in writeback.REMINDER_KINDS:
             try:
-                primary = writeback.primary_invoice(action, self._due_dates_for(action))
+                lead = action.extra.get(LEAD_INVOICE) in action.invoice_refs
+                due_dates = {} if lead else self._due_dates_for(action)
+                primary = writeback.primary_invoice(action, due_dates)
             except ZohoApiError as exc:
                 return self._failed_before_send(exc, "reading the invoices' due dates")
         send = writeback.send_call(action, rendered, primary)
@@ -176,7 +194,9 @@ class ZohoLedger:
                 return self._failed_send(exc, send.purpose)
             details.append(f"{send.purpose}: {answer.get('message') or 'ok'}")
         written, failures, unknown = 0, [], False
-        for call in writeback.comment_calls(action, rendered):
+        numbers = writeback.invoice_numbers(action, self._numbers)
+        on = primary or action.extra.get(LEAD_INVOICE)
+        for call in writeback.comment_calls(action, rendered, on, numbers):
             calls += 1
             try:
                 answer = self.client.call(call.method, call.path, json=call.json)

@@ -14,21 +14,24 @@ Official pages:
     (``POST /contacts/{id}/paymentreminder/disable``).
 
 One send call per action (grouped invoices share one mail on the *primary* invoice: the one with
-the oldest due date; the rendered body lists every invoice), then a comment with the marker
-``[dunning:<idempotency key>]`` on every invoice of the action. The marker is how
-`ZohoLedger.reconcile` proves later that an action happened.
+the oldest due date; the rendered body lists every invoice), then one comment on the primary
+invoice naming every invoice of the action and ending in the marker
+``[dunning:<idempotency key>]`` (issue #18: one comment per action, not one per invoice, so a
+first run with thousands of overdue invoices does not spend the day's quota on comments). The
+marker is how `ZohoLedger.reconcile` proves later that an action happened; it reads the
+comments of every invoice of the action, so it finds the marker on whichever one carries it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from adapters.zoho.endpoints import contact_path, invoice_path
 from connector.domain import Action, ActionKind
-from connector.ports import RenderedMessage
+from connector.ports import INVOICE_NUMBERS, LEAD_INVOICE, RenderedMessage
 
 REMINDER_KINDS = frozenset(
     {
@@ -57,11 +60,16 @@ def marker(action: Action) -> str:
     return f"[dunning:{action.idempotency_key}]"
 
 
-def comment_text(action: Action, rendered: RenderedMessage | None) -> str:
+def comment_text(
+    action: Action, rendered: RenderedMessage | None, numbers: Sequence[str] = ()
+) -> str:
+    """The note, the invoices it covers (when more than the one it is written on) and the
+    marker."""
     note = rendered.note.strip() if rendered is not None and rendered.note else ""
     if not note:
         note = f"Dunning: {action.kind.value.replace('_', ' ')} ({action.template})"
-    return f"{note} {marker(action)}"
+    covered = f" ({', '.join(numbers)})" if len(numbers) > 1 else ""
+    return f"{note}{covered} {marker(action)}"
 
 
 def primary_invoice(action: Action, due_dates: Mapping[str, date]) -> str:
@@ -69,7 +77,18 @@ def primary_invoice(action: Action, due_dates: Mapping[str, date]) -> str:
     refs = list(action.invoice_refs)
     if not refs:
         raise ValueError("an action without invoices")
+    lead = action.extra.get(LEAD_INVOICE)
+    if lead in refs:
+        return str(lead)
     return min(refs, key=lambda r: (due_dates.get(r, date.max), r))
+
+
+def invoice_numbers(action: Action, known: Mapping[str, str]) -> list[str]:
+    """The action's invoice numbers (a ref where none is known), in the items' order."""
+    given = [n.strip() for n in action.extra.get(INVOICE_NUMBERS, "").split(",") if n.strip()]
+    if len(given) == len(action.items):
+        return given
+    return [known.get(ref, ref) for ref in action.invoice_refs]
 
 
 def _mail(rendered: RenderedMessage, *, cc: bool = True) -> dict[str, Any]:
@@ -133,16 +152,26 @@ def send_call(
     raise ValueError(f"unsupported action kind {kind}")
 
 
-def comment_calls(action: Action, rendered: RenderedMessage | None) -> list[Call]:
-    """One internal comment (not shown to the customer) per invoice of the action."""
-    text = comment_text(action, rendered)
+def comment_calls(
+    action: Action,
+    rendered: RenderedMessage | None,
+    on: str | None = None,
+    numbers: Sequence[str] = (),
+) -> list[Call]:
+    """One internal comment (not shown to the customer) for the action, on invoice `on` (the
+    primary one; default the action's first), naming every invoice of the action."""
+    if not action.invoice_refs:
+        return []
+    ref = on if on in action.invoice_refs else action.invoice_refs[0]
     return [
         Call(
             "POST",
             f"{invoice_path(ref)}/comments",
             {},
-            {"description": text, "show_comment_to_clients": False},
+            {
+                "description": comment_text(action, rendered, numbers),
+                "show_comment_to_clients": False,
+            },
             f"comment on {ref}",
         )
-        for ref in action.invoice_refs
     ]

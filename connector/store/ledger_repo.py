@@ -9,7 +9,7 @@ ledgers.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -341,6 +341,31 @@ def load_planning_snapshot(session: Session, tenant: str, *, also: Iterable[str]
         invoices,
         _payments(session, tenant, history_customers),
     )
+
+
+def invoices_by_ref(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Invoice]:
+    """The stored invoices with these refs (those the store does not know are left out)."""
+    out: dict[str, Invoice] = {}
+    for chunk in _chunks(refs):
+        rows = session.exec(
+            select(InvoiceRow).where(InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(chunk))
+        ).all()
+        out.update({r.ref: to_invoice(r) for r in rows})
+    return out
+
+
+def due_dates(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, date]:
+    """Due date per invoice ref (plain rows: no objects built)."""
+    out: dict[str, date] = {}
+    table = InvoiceRow.__table__  # type: ignore[attr-defined]
+    for chunk in _chunks(refs):
+        rows = session.execute(
+            select(table.c.ref, table.c.due_date).where(
+                table.c.tenant == tenant, table.c.ref.in_(chunk)
+            )
+        ).all()
+        out.update({ref: due for ref, due in rows})
+    return out
 
 
 def get_customer(session: Session, tenant: str, ref: str) -> Customer | None:

@@ -15,7 +15,7 @@ from zoho_fixtures import API, ORG, envelope, invoice, page_ctx
 from adapters.zoho.adapter import ZohoLedger
 from adapters.zoho.errors import ZohoApiError
 from connector.domain import Action, ActionItem, ActionKind, Money
-from connector.ports import ErrorKind, Outcome, RenderedMessage
+from connector.ports import INVOICE_NUMBERS, LEAD_INVOICE, ErrorKind, Outcome, RenderedMessage
 
 OLD, NEW = "460000000000001", "460000000000002"
 CUSTOMER = "460000000000111"
@@ -64,24 +64,26 @@ def due_dates_listing(rsps: responses.RequestsMock) -> None:
     )
 
 
-def comments_ok(rsps: responses.RequestsMock, a: Action, refs: tuple[str, ...]) -> None:
-    for n, ref in enumerate(refs):
-        rsps.post(
-            f"{API}/invoices/{ref}/comments",
-            match=[
-                q(),
-                matchers.json_params_matcher(
-                    {
-                        "description": f"Herinnering 1 verstuurd [dunning:{a.idempotency_key}]",
-                        "show_comment_to_clients": False,
-                    }
-                ),
-            ],
-            json=envelope(message="Comments added.", comment={"comment_id": f"c{n}"}),
-        )
+def comment_ok(rsps: responses.RequestsMock, a: Action, on: str, covered: str = "") -> Any:
+    """The one comment of an action: on invoice `on`, naming the invoices it covers."""
+    covered = f" ({covered})" if covered else ""
+    text = f"Herinnering 1 verstuurd{covered} [dunning:{a.idempotency_key}]"
+    return rsps.post(
+        f"{API}/invoices/{on}/comments",
+        match=[
+            q(),
+            matchers.json_params_matcher(
+                {
+                    "description": text,
+                    "show_comment_to_clients": False,
+                }
+            ),
+        ],
+        json=envelope(message="Comments added.", comment={"comment_id": "c0"}),
+    )
 
 
-def test_a_grouped_reminder_is_one_mail_on_the_oldest_invoice_plus_a_comment_on_each(
+def test_a_grouped_reminder_is_one_mail_on_the_oldest_invoice_plus_one_comment_naming_both(
     ledger: ZohoLedger, rsps: responses.RequestsMock
 ) -> None:
     a = action(with_statement=True)
@@ -100,11 +102,23 @@ def test_a_grouped_reminder_is_one_mail_on_the_oldest_invoice_plus_a_comment_on_
         ],
         json=envelope(message="Your payment reminder has been sent."),
     )
-    comments_ok(rsps, a, (NEW, OLD))
+    comment = comment_ok(rsps, a, OLD, f"{NEW}, {OLD}")
     result = ledger.perform(a, RENDERED)
     assert result.outcome is Outcome.SENT
-    assert send.call_count == 1
-    assert set(result.refs) == {"c0", "c1"}
+    assert send.call_count == 1 and comment.call_count == 1
+    assert result.refs == ("c0",)
+
+
+def test_a_reminder_with_the_stores_hints_needs_no_due_date_listing_and_names_the_numbers(
+    ledger: ZohoLedger, rsps: responses.RequestsMock
+) -> None:
+    hints = {LEAD_INVOICE: OLD, INVOICE_NUMBERS: "INV-000002, INV-000001"}
+    a = action(extra=hints)
+    rsps.post(f"{API}/invoices/{OLD}/paymentreminder", json=envelope(message="sent"))
+    comment_ok(rsps, a, OLD, "INV-000002, INV-000001")
+    result = ledger.perform(a, RENDERED)
+    assert result.outcome is Outcome.SENT
+    assert [c.request.method for c in rsps.calls] == ["POST", "POST"], "send + one comment"
 
 
 def test_a_timeout_on_the_reminder_post_is_unknown_and_never_resent(
@@ -178,7 +192,7 @@ def test_a_statement_is_mailed_from_the_contact_with_comments(
         ],
         json=envelope(message="Statement has been sent to the Customer."),
     )
-    comments_ok(rsps, a, (NEW, OLD))
+    comment_ok(rsps, a, NEW, f"{NEW}, {OLD}")
     assert ledger.perform(a, RENDERED).outcome is Outcome.SENT
 
 
@@ -198,15 +212,15 @@ def test_a_thank_you_is_a_contact_email(ledger: ZohoLedger, rsps: responses.Requ
         ],
         json=envelope(message="Email has been sent."),
     )
-    comments_ok(rsps, a, (OLD,))
+    comment_ok(rsps, a, OLD)
     assert ledger.perform(a, RENDERED).outcome is Outcome.SENT
 
 
-def test_a_call_task_is_comments_only(ledger: ZohoLedger, rsps: responses.RequestsMock) -> None:
+def test_a_call_task_is_one_comment(ledger: ZohoLedger, rsps: responses.RequestsMock) -> None:
     a = action(ActionKind.CALL_TASK)
-    comments_ok(rsps, a, (NEW, OLD))
+    comment_ok(rsps, a, NEW, f"{NEW}, {OLD}")
     assert ledger.perform(a, RENDERED).outcome is Outcome.SENT
-    assert len(rsps.calls) == 2
+    assert len(rsps.calls) == 1
 
 
 def test_a_handoff_stops_zoho_reminders_and_comments(
@@ -218,7 +232,7 @@ def test_a_handoff_stops_zoho_reminders_and_comments(
         match=[q()],
         json=envelope(message="All reminders associated with this contact have been stopped."),
     )
-    comments_ok(rsps, a, (NEW, OLD))
+    comment_ok(rsps, a, NEW, f"{NEW}, {OLD}")
     assert ledger.perform(a, RENDERED).outcome is Outcome.SENT
 
 
