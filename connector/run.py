@@ -14,11 +14,12 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from connector.clock import Clock, SystemClock
 from connector.dispatch import Dispatcher, DispatchStats
 from connector.domain import Action
+from connector.policy.budget import DayBudget, Fitted, fit
 from connector.policy.planner import PlanProblem, plan_outcome
 from connector.ports import LedgerError
 from connector.store import leases, ledger_repo, outbox
@@ -76,6 +77,8 @@ class RunResult:
     planned: list[Action] = field(default_factory=list)
     dispatch: DispatchStats = field(default_factory=DispatchStats)
     dry_run: bool = False
+    #: due actions left for a later day because today's API budget does not pay for them
+    deferred: int = 0
 
     def summary(self) -> str:
         prefix = "(dry run) " if self.dry_run else ""
@@ -95,6 +98,8 @@ class RunResult:
             ]
             if d.awaiting_approval:
                 parts.append(f"{d.awaiting_approval} awaiting approval")
+            if self.deferred:
+                parts.append(waiting_for_budget(self.deferred))
         sync = f"; synced {self.sync.summary()}" if self.sync else ""
         return f"{prefix}{self.tenant}: " + ", ".join(parts) + sync
 
@@ -142,12 +147,14 @@ def run_tenant(
     finally:
         keeper.__exit__()
         result.error = error
+        # a backlog carried to tomorrow is said where `dunning status` shows the last run
+        note = waiting_for_budget(result.deferred) if error is None and result.deferred else None
         leases.release(
             tenant.engine,
             tenant.slug,
             owner,
             "ok" if error is None else "failed",
-            error,
+            error or note,
             LIVENESS.now(),
         )
     if error:
@@ -197,10 +204,52 @@ def _run_locked(
                 log.warning("%s: %s", tenant.slug, line)
         if dry_run:
             return
-        stats = dispatcher.dispatch(actions)
+        fitted = fit_to_budget(tenant, actions, clock.now())
+        result.deferred = len(fitted.waiting)
+        if fitted.waiting:
+            log.info("%s: %s", tenant.slug, waiting_for_budget(len(fitted.waiting)))
+        stats = dispatcher.dispatch(fitted.now)
         result.dispatch.merge(stats)
         if stats.cancelled == 0:
             break
+
+
+def waiting_for_budget(count: int) -> str:
+    return f"{count:,} action{'s' if count != 1 else ''} wait for tomorrow's API budget"
+
+
+def day_budget(tenant: Tenant, now: datetime) -> DayBudget | None:
+    """What today's API budget leaves for actions (None: the platform's quota is not known).
+
+    Calls left: as the platform's last answer said (rate-limit headers; shared by every
+    integration of the organisation), else the quota minus the calls counted today."""
+    from connector.alerts import api_calls_on
+    from connector.platforms import daily_api_budget
+
+    daily = daily_api_budget(tenant.config)
+    if daily is None:
+        stated = getattr(tenant.ledger, "daily_quota", None)
+        daily = stated() if callable(stated) else None
+    if not isinstance(daily, int):
+        return None
+    said = getattr(tenant.ledger, "remaining_today", None)
+    remaining = said() if callable(said) else None
+    if not isinstance(remaining, int):
+        remaining = daily - api_calls_on(tenant.engine, tenant.slug, now.astimezone(UTC).date())
+    per_action = tenant.ledger.capabilities.calls_per_action
+    return DayBudget(remaining=max(0, remaining), daily=daily, per_action=per_action)
+
+
+def fit_to_budget(tenant: Tenant, actions: list[Action], now: datetime) -> Fitted:
+    """The actions today's budget pays for, most urgent customers first; the rest waits."""
+    budget = day_budget(tenant, now)
+    if budget is None or len(actions) <= budget.actions:
+        return Fitted(actions, [])
+    with session_scope(tenant.engine) as session:
+        due = ledger_repo.due_dates(
+            session, tenant.slug, {i.invoice_ref for a in actions for i in a.items}
+        )
+    return fit(actions, budget.actions, due)
 
 
 def plan_tenant(tenant: Tenant, now: datetime) -> list[Action]:

@@ -95,6 +95,11 @@ class ZohoClient:
         self.tokens = tokens
         self.api_base = api_base.rstrip("/")
         self.organization_id = organization_id
+        #: the day's calls left, as the last answer's ``X-Rate-Limit-Remaining`` said (Zoho
+        #: describes the daily quota in these headers, reference §3); None until an answer
+        self.remaining_today: int | None = None
+        #: the daily quota (``X-Rate-Limit-Limit`` of an answer that was not throttled)
+        self.daily_limit: int | None = None
 
     @classmethod
     def create(
@@ -171,6 +176,7 @@ class ZohoClient:
                     endpoint=endpoint,
                     sent=None,
                 ) from None
+            self._note_remaining(response)
             body, code, message = self._read_body(response, endpoint)
             if response.status_code < 400 and code == 0:
                 if body is None:
@@ -186,6 +192,14 @@ class ZohoClient:
                 continue
             raise api_error(response.status_code, code, message, endpoint, method=method)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _note_remaining(self, response: requests.Response) -> None:
+        value = response.headers.get("X-Rate-Limit-Remaining")
+        if value is not None and value.strip().isdigit():
+            self.remaining_today = int(value.strip())
+        limit = response.headers.get("X-Rate-Limit-Limit")
+        if response.status_code != 429 and limit is not None and limit.strip().isdigit():
+            self.daily_limit = int(limit.strip())
 
     def pages(
         self, endpoint: Endpoint, params: Mapping[str, Any] | None = None
