@@ -884,7 +884,7 @@ def attachments_for(
             snapshot = ledger_repo.load_snapshot(
                 session, tenant, customer_refs=[action.customer_ref]
             )
-            history = outbox.history(session, tenant)
+            history = outbox.history(session, tenant, customer_ref=action.customer_ref)
         pdf = statement_pdf(
             settings,
             snapshot,

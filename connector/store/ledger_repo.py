@@ -213,7 +213,8 @@ def unseen_invoices(session: Session, tenant: str, since: datetime) -> list[str]
 
 
 # -- reads -------------------------------------------------------------------------------
-def to_customer(row: CustomerRow) -> Customer:
+def to_customer(row: CustomerRow | Any) -> Customer:
+    """From an ORM row or a plain (Core) row of the customer table."""
     return Customer(
         ref=row.ref,
         name=row.name,
@@ -229,7 +230,8 @@ def to_customer(row: CustomerRow) -> Customer:
     )
 
 
-def to_invoice(row: InvoiceRow) -> Invoice:
+def to_invoice(row: InvoiceRow | Any) -> Invoice:
+    """From an ORM row or a plain (Core) row of the invoice table."""
     return Invoice(
         ref=row.ref,
         number=row.number,
@@ -318,29 +320,40 @@ def load_snapshot(
 
 def load_planning_snapshot(session: Session, tenant: str, *, also: Iterable[str] = ()) -> Snapshot:
     """Open invoices, plus the invoices named in `also` (those with dunning history, which the
-    planner needs for thank-you mails), their customers and those customers' payments."""
+    planner needs for thank-you mails), and their customers.
+
+    No payments: the planner reads invoices' balances and payment dates, never the payment
+    records (issue #18: loading every payment of every customer ever reminded was the largest
+    part of the snapshot). Plain rows, not ORM objects: a run reads tens of thousands."""
     invoices: dict[str, Invoice] = {}
-    rows = session.exec(
-        select(InvoiceRow).where(
-            InvoiceRow.tenant == tenant,
-            InvoiceRow.status == InvoiceStatus.OPEN.value,
-            col(InvoiceRow.balance_minor) > 0,
+    table = InvoiceRow.__table__  # type: ignore[attr-defined]
+    rows = session.execute(
+        select(table).where(
+            table.c.tenant == tenant,
+            table.c.status == InvoiceStatus.OPEN.value,
+            table.c.balance_minor > 0,
         )
-    ).all()
+    )
     invoices.update({r.ref: to_invoice(r) for r in rows})
     missing = [ref for ref in set(also) if ref not in invoices]
     for chunk in _chunks(missing):
-        rows = session.exec(
-            select(InvoiceRow).where(InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(chunk))
-        ).all()
+        rows = session.execute(
+            select(table).where(table.c.tenant == tenant, table.c.ref.in_(chunk))
+        )
         invoices.update({r.ref: to_invoice(r) for r in rows})
     customer_refs = {i.customer_ref for i in invoices.values()}
-    history_customers = {invoices[ref].customer_ref for ref in also if ref in invoices}
-    return Snapshot(
-        _customers(session, tenant, customer_refs),
-        invoices,
-        _payments(session, tenant, history_customers),
-    )
+    return Snapshot(_customer_rows(session, tenant, customer_refs), invoices, [])
+
+
+def _customer_rows(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:
+    table = CustomerRow.__table__  # type: ignore[attr-defined]
+    out: dict[str, Customer] = {}
+    for chunk in _chunks(refs):
+        rows = session.execute(
+            select(table).where(table.c.tenant == tenant, table.c.ref.in_(chunk))
+        )
+        out.update({r.ref: to_customer(r) for r in rows})
+    return out
 
 
 def invoices_by_ref(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Invoice]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -257,29 +258,46 @@ def expire_awaiting_approval(session: Session, tenant: str, before: datetime, no
     return len(rows)
 
 
-def history(session: Session, tenant: str) -> list[HistoryEntry]:
-    """Every (action, invoice step) of the tenant, for the planner."""
+def history(
+    session: Session, tenant: str, *, customer_ref: str | None = None
+) -> list[HistoryEntry]:
+    """Every (action, invoice step) of the tenant (or of one customer), for the planner.
+
+    Plain rows of the columns it needs, not ORM objects (issue #18: a large client's history
+    has tens of thousands of entries and is read every run)."""
+    items = OutboxItem.__table__  # type: ignore[attr-defined]
+    acts = OutboxAction.__table__  # type: ignore[attr-defined]
     stmt = (
-        select(OutboxItem, OutboxAction)
-        .join(OutboxAction, col(OutboxAction.id) == col(OutboxItem.action_id))
-        .where(OutboxItem.tenant == tenant, OutboxAction.tenant == tenant)
-        .order_by(col(OutboxAction.id))
-    )
-    out = []
-    for item, action in session.exec(stmt).all():
-        out.append(
-            HistoryEntry(
-                action_id=action.id or 0,
-                customer_ref=action.customer_ref,
-                invoice_ref=item.invoice_ref,
-                step=item.step,
-                kind=ActionKind(action.kind),
-                status=action.status,
-                planned_for=action.planned_for,
-                done_at=action.done_at,
-            )
+        sa_select(
+            acts.c.id,
+            acts.c.customer_ref,
+            items.c.invoice_ref,
+            items.c.step,
+            acts.c.kind,
+            acts.c.status,
+            acts.c.planned_for,
+            acts.c.done_at,
         )
-    return out
+        .join(acts, acts.c.id == items.c.action_id)
+        .where(items.c.tenant == tenant, acts.c.tenant == tenant)
+        .order_by(acts.c.id)
+    )
+    if customer_ref is not None:
+        stmt = stmt.where(acts.c.customer_ref == customer_ref)
+    kinds = {k.value: k for k in ActionKind}
+    return [
+        HistoryEntry(
+            action_id=r[0] or 0,
+            customer_ref=r[1],
+            invoice_ref=r[2],
+            step=r[3],
+            kind=kinds[r[4]],
+            status=r[5],
+            planned_for=r[6],
+            done_at=r[7],
+        )
+        for r in session.execute(stmt)
+    ]
 
 
 def actions(session: Session, tenant: str, *, status: str | None = None) -> list[dict[str, Any]]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-
-from conftest import Scenario
+from typing import Any
 
 from adapters.zoho.sandbox import Limits
 from connector.status import status_lines
@@ -14,7 +13,7 @@ MONDAY = date(2026, 3, 2)
 
 
 def test_a_backlog_larger_than_todays_quota_is_worked_oldest_first_and_the_rest_waits_a_day(
-    make_scenario: Callable[..., Scenario],
+    make_scenario: Callable[..., Any],
 ) -> None:
     s = make_scenario(MONDAY, limits=Limits(daily=300))
     customers = []
@@ -41,7 +40,7 @@ def test_a_backlog_larger_than_todays_quota_is_worked_oldest_first_and_the_rest_
 
 
 def test_status_says_how_many_actions_wait_for_tomorrows_budget(
-    make_scenario: Callable[..., Scenario],
+    make_scenario: Callable[..., Any],
 ) -> None:
     s = make_scenario(MONDAY, limits=Limits(daily=200))
     for n in range(40):

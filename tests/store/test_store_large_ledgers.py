@@ -10,8 +10,17 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
-from connector.domain import Invoice, InvoiceStatus, Money
-from connector.store import ledger_repo
+from connector.domain import (
+    Action,
+    ActionItem,
+    ActionKind,
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+)
+from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -62,3 +71,51 @@ def test_every_page_of_a_sync_is_one_executemany_of_the_same_cached_upsert(
     assert "VALUES (" in seen[0][0] and seen[0][0].count("VALUES (") == 1
     with session_scope(engine) as session:
         assert ledger_repo.counts(session, "acme")["invoices"] == 400
+
+
+def test_the_planning_snapshot_holds_open_invoices_and_those_with_history_but_no_payments(
+    engine: Engine,
+) -> None:
+    paid = Invoice(
+        "P1",
+        "INV-P1",
+        "C1",
+        InvoiceStatus.PAID,
+        date(2026, 1, 1),
+        date(2026, 1, 31),
+        Money.of("80.00", "EUR"),
+        Money.of("0.00", "EUR"),
+    )
+    with session_scope(engine) as session:
+        ledger_repo.upsert_customers(session, "acme", [Customer("C1", "Klant B.V.", "a@b.nl")], NOW)
+        ledger_repo.upsert_invoices(session, "acme", [*_invoices(0, 3), paid], NOW)
+        ledger_repo.upsert_payments(
+            session,
+            "acme",
+            [Payment("PAY1", "C1", date(2026, 2, 1), Money.of("80.00", "EUR"), ("P1",))],
+            NOW,
+        )
+    with session_scope(engine) as session:
+        without = ledger_repo.load_planning_snapshot(session, "acme")
+        with_history = ledger_repo.load_planning_snapshot(session, "acme", also={"P1"})
+    assert set(without.invoices) == {"I0", "I1", "I2"}
+    assert set(with_history.invoices) == {"I0", "I1", "I2", "P1"}
+    assert with_history.payments == [], "the planner never reads payment records"
+    assert with_history.customers["C1"].email == "a@b.nl"
+    assert with_history.invoices["I1"].balance == Money.of("100.00", "EUR")
+
+
+def test_one_customers_history_reads_only_that_customers_outbox_entries(engine: Engine) -> None:
+    def reminder(customer: str, ref: str) -> Action:
+        item = ActionItem(ref, "reminder-1", Money.of("100.00", "EUR"))
+        return Action("acme", customer, ActionKind.REMINDER, "t", date(2026, 3, 2), (item,))
+
+    with session_scope(engine) as session:
+        for n in range(6):
+            outbox.enqueue(session, reminder(f"C{n % 3}", f"I{n}"), NOW, "run")
+    with session_scope(engine) as session:
+        everyone = outbox.history(session, "acme")
+        one = outbox.history(session, "acme", customer_ref="C1")
+    assert len(everyone) == 6
+    assert [(h.customer_ref, h.invoice_ref) for h in one] == [("C1", "I1"), ("C1", "I4")]
+    assert one[0].kind is ActionKind.REMINDER and one[0].status == "pending"
