@@ -5,13 +5,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick clean lock audit
 
-$(STAMP): pyproject.toml
+# Dependencies come from the lock file (exact versions and hashes); the project itself is then
+# installed editable without resolving anything. `make lock` regenerates both lock files after a
+# change of pyproject.toml's dependencies; `make audit` checks them for known vulnerabilities.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
+
+LOCK_FLAGS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install -q pip-tools
+	$(BIN)/pip-compile -q $(LOCK_FLAGS) --extra postgres -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile -q $(LOCK_FLAGS) --extra postgres --extra test -o requirements-dev.lock pyproject.toml
+
+audit: $(STAMP)
+	$(BIN)/python -m pip install -q pip-audit
+	$(BIN)/pip-audit --disable-pip --no-deps -r requirements.lock -r requirements-dev.lock
 
 demo: $(STAMP)
 	$(BIN)/dunning demo --out demo-output
