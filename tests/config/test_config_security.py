@@ -218,3 +218,21 @@ def test_the_smtp_rule_is_located_in_the_client_file(
         "true (port 587) or ssl: true (port 465); plain SMTP only to a relay on this machine "
         "(line 14)"
     ]
+
+
+# -- the webhook listener ---------------------------------------------------------------------
+def test_the_webhook_listener_is_off_by_default_and_never_shares_the_metrics_port(
+    config_dir: Path, write: Writer
+) -> None:
+    assert load_config(config_dir, ENV).connector.exact.webhook_listen is None
+    write("connector.yaml", "http: {listen: '127.0.0.1:8089'}\nexact:\n  webhook_listen: x\n")
+    with pytest.raises(ConfigError, match=r"exact\.webhook_listen: expected HOST:PORT"):
+        load_config(config_dir, ENV)
+    write(
+        "connector.yaml",
+        "http: {listen: '127.0.0.1:8089'}\nexact:\n  webhook_listen: '127.0.0.1:8089'\n",
+    )
+    with pytest.raises(ConfigError, match=r"needs its own port, apart from http\.listen"):
+        load_config(config_dir, ENV)
+    write("connector.yaml", "exact:\n  webhook_listen: '0.0.0.0:8090'\n")
+    assert load_config(config_dir, ENV).connector.exact.webhook_listen == "0.0.0.0:8090"
