@@ -14,6 +14,9 @@ happened to still work.
   another machine (another local folder) recovers it from the journal.
 * A refresh that never left the machine (connection refused) leaves the chain usable: the next
   process refreshes at once with the stored token.
+* The process dies with Exact's answer (before the local file): the next processes send nothing
+  until the 570-second rule has passed (their clocks run ahead, no real wait), then try the
+  stored token once; "Old refresh token used." ends in "consent needed", with no further try.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from adapters.exact.sandbox import ExactState, Limits, make_app
 from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from adapters.sandbox_kit import LoopbackServer
 from connector.auth.spool import TokenSpool
-from connector.clock import SystemClock
+from connector.clock import ShiftedClock, SystemClock
 from connector.config.models import ExactSettings
 from connector.store.crypto import Cipher
 from connector.store.db import is_sqlite, session_scope
@@ -95,6 +98,7 @@ def _child(
     answered: Any,
     locked: Any,
     results: Any,
+    later: float = 0.0,
 ) -> None:
     engine.dispose(close=False)  # fresh connections in the forked process
     _impatient(engine)
@@ -111,7 +115,9 @@ def _child(
         settings,
         repo,
         tenant="acme",
-        clock=SystemClock(),
+        clock=ShiftedClock(datetime.now(UTC) + timedelta(seconds=later))
+        if later
+        else SystemClock(),
         hook=hook,
         commit_patience=0.5,
         lease_ttl=0.3,  # a killed holder's lease runs out quickly
@@ -148,14 +154,14 @@ class Rig:
         self.settings = self.exact_settings(self.server.url)
         self.lock: Connection | None = None
 
-    def exact_settings(self, base_url: str) -> ExactSettings:
+    def exact_settings(self, base_url: str, rotation: str = "immediate") -> ExactSettings:
         return ExactSettings.model_validate(
             {
                 "base_url": base_url,
                 "division": 1234567,
                 "client_id": DEMO_CLIENT_ID,
                 "client_secret": DEMO_CLIENT_SECRET,
-                "refresh_rotation": "immediate",
+                "refresh_rotation": rotation,
             }
         )
 
@@ -195,6 +201,7 @@ class Rig:
         refuse: bool = False,
         folder: Path | None = None,
         settings: ExactSettings | None = None,
+        later: float = 0.0,
     ) -> tuple[int | None, Any]:
         results = fork.Queue()
         answered = fork.Event() if refuse else None
@@ -210,6 +217,7 @@ class Rig:
                 answered,
                 locked,
                 results,
+                later,
             ),
         )
         p.start()
@@ -324,3 +332,30 @@ def test_a_refresh_refused_before_anything_was_sent_leaves_the_chain_usable(
         assert rig.stored_token_is_live()
         record = rig.repo.get("acme")
         assert record is not None and record.state == "ok"
+
+
+def test_killed_with_the_answer_lost_the_next_processes_wait_out_the_570_second_rule_then_try_once(
+    rig: Rig,
+) -> None:
+    """The client file expects rotation on first use, but this Exact retired the stored token
+    when it issued the lost pair: the one retry meets "Old refresh token used.", and then the
+    connection says "consent needed" instead of trying again."""
+    settings = rig.exact_settings(rig.server.url, rotation="on_first_use")
+    rig.expire()
+    exitcode, _ = rig.run(kill_at="after_response", settings=settings)
+    assert exitcode == -signal.SIGKILL and rig.local_files() == []  # died before the file
+    assert rig.state.stats.token_calls == 1
+    for later in (90, 400):  # inside the 570-second rule (+ the read timeout): nothing is sent
+        exitcode, outcome = rig.run(settings=settings, later=later)
+        assert exitcode == 0 and outcome == ("TokenEndpointError", None), outcome
+        assert rig.state.stats.token_calls == 1, f"{later} s after the lost answer: a refresh"
+    exitcode, outcome = rig.run(settings=settings, later=620)
+    assert exitcode == 0 and outcome == ("ConsentNeeded", None), outcome
+    assert rig.state.stats.token_calls == 2
+    assert rig.state.stats.token_errors["unauthorized_client"] == 1
+    record = rig.repo.get("acme")
+    assert record is not None and record.state == "consent_needed"
+    assert "Old refresh token used" in (record.state_reason or "")
+    exitcode, outcome = rig.run(settings=settings, later=4000)  # the next hour: no loop
+    assert exitcode == 0 and outcome == ("ConsentNeeded", None), outcome
+    assert rig.state.stats.token_calls == 2
