@@ -42,7 +42,7 @@ Sender = Callable[[EmailMessage], object]
 @dataclass(frozen=True)
 class Condition:
     tenant: str
-    kind: str  # failing, consent, token_expiry, api_budget, config, refused
+    kind: str  # failing, consent, token_expiry, api_budget, config, refused, consumers
     message: str
 
 
@@ -145,6 +145,9 @@ def conditions(app: App, now: datetime) -> list[Condition]:
                     f"correct them in the ledger: {'; '.join(texts)[:600]}",
                 )
             )
+        stopped = _consumers_past_reminders(app, slug, now)
+        if stopped:
+            out.append(Condition(slug, "consumers", stopped))
         budget = daily_api_budget(client)
         if budget:
             used = api_calls_on(app.engine, slug, now.date())
@@ -157,6 +160,31 @@ def conditions(app: App, now: datetime) -> list[Condition]:
                     )
                 )
     return out
+
+
+def _consumers_past_reminders(app: App, slug: str, now: datetime) -> str | None:
+    """Consumers of a client without a consumer ladder who had every reminder and still owe
+    (issue #16): they are not dunned further, so someone must know their names."""
+    from connector.clock import local_date
+    from connector.config import ConfigError
+    from connector.consumers import census, stopped_consumers_message
+    from connector.domain import CustomerProfile
+    from connector.policy.model import PolicyError
+    from connector.policy.select import resolve_client_policies
+
+    client = app.config.clients[slug]
+    try:
+        policies = resolve_client_policies(slug, client, app.config_dir)
+    except (ConfigError, PolicyError):
+        return None  # `doctor` and the run report a broken policy
+    if policies.consumer_source != "reminders-only":
+        return None
+    today = local_date(now, client.timezone or app.config.connector.timezone)
+    names = census(app.engine, slug, client, policies, today).stopped
+    if not names:
+        return None
+    ladder = policies.for_profile(CustomerProfile.CONSUMER).name
+    return stopped_consumers_message(slug, names, ladder)
 
 
 # -- state and mail ------------------------------------------------------------------------

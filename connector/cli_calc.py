@@ -18,7 +18,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from connector.domain.money import Money
+from connector.domain.money import Money, format_money
 from connector.legal.collection_costs import CostBreakdown, collection_costs_for
 from connector.legal.interest import (
     DayCount,
@@ -74,11 +74,8 @@ def _date(text: str, what: str) -> date:
 
 
 def _fmt(amount: Money | Decimal, currency: str = "EUR") -> str:
-    if isinstance(amount, Money):
-        currency, value = amount.currency, amount.amount
-    else:
-        value = amount
-    return f"{currency} {value:,.2f}"
+    """Money the one way the product shows it (babel, English like the rest of the CLI)."""
+    return format_money(amount if isinstance(amount, Money) else Money(amount, currency), "en")
 
 
 def _percent(rate: Decimal) -> str:
@@ -130,9 +127,9 @@ def costs_report(b: CostBreakdown) -> list[str]:
         )
     rows.append(("  scale", _fmt(b.scale_amount), ""))
     if b.limit == "minimum":
-        rows.append(("  minimum applies", _fmt(b.costs), "(at least EUR 40.00)"))
+        rows.append(("  minimum applies", _fmt(b.costs), f"(at least {_fmt(Decimal(40))})"))
     elif b.limit == "maximum":
-        rows.append(("  maximum applies", _fmt(b.costs), "(at most EUR 6,775.00)"))
+        rows.append(("  maximum applies", _fmt(b.costs), f"(at most {_fmt(Decimal(6775))})"))
     rows.append(("  costs", _fmt(b.costs), ""))
     if b.vat_rate is not None:
         rows.append((f"  VAT {_percent(b.vat_rate)}", _fmt(b.vat), "(creditor cannot reclaim VAT)"))

@@ -209,7 +209,8 @@ def write_config(
             "policy: nl-b2b-standard\n"
             "language: nl\n"
             "sender: {name: Demo Installatietechniek B.V., email: debiteuren@demo.example, "
-            'phone: "+31 20 123 4567"}\n' + overrides.get(client.slug, "")
+            'phone: "+31 20 123 4567", iban: NL91ABNA0417164300, bic: ABNANL2A}\n'
+            + overrides.get(client.slug, "")
         )
 
 

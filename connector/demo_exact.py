@@ -252,7 +252,8 @@ def write_config(
             "policy: nl-b2b-standard\n"
             "language: nl\n"
             f"sender: {{name: Demo Installatietechniek B.V., email: {SENDER}, "
-            'phone: "+31 20 123 4567"}\n' + overrides.get(slug, "")
+            'phone: "+31 20 123 4567", iban: NL91ABNA0417164300, bic: ABNANL2A}\n'
+            + overrides.get(slug, "")
         )
 
 

@@ -30,7 +30,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 
 from connector.clock import Clock, local_date
-from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus
+from connector.domain import Action, ActionKind, Customer, CustomerProfile, Invoice, InvoiceStatus
 from connector.ports import (
     INVOICE_NUMBERS,
     LEAD_INVOICE,
@@ -76,6 +76,8 @@ class DispatchSettings:
     #: postal addresses from the client file, which win over the platform's
     customer_addresses: dict[str, str] = field(default_factory=dict)
     approval_required: bool = False
+    #: customer profiles set in the client file (they win over the platform's)
+    customer_profiles: dict[str, CustomerProfile] = field(default_factory=dict)
 
 
 @dataclass
@@ -236,6 +238,14 @@ class Dispatcher:
             customer = self.ledger.get_customer(action.customer_ref)
             with session_scope(self.engine) as session:
                 ledger_repo.upsert_customers(session, self.tenant, [customer], self.clock.now())
+        own = self.settings.customer_profiles.get(customer.ref)
+        if own is not None and own is not customer.profile:
+            customer = dataclasses.replace(customer, profile=own)
+        unfit = self._unfit_for_consumer(action, customer)
+        if unfit:
+            self._mark(action_id, action, "cancelled", unfit)
+            stats.lines.append(f"cancelled {action.kind} for {customer.name}: {unfit}")
+            return "cancelled"
         if customer.reminders_enabled is False and action.kind is not ActionKind.THANK_YOU:
             self._mark(action_id, action, "cancelled", "reminders are disabled for this customer")
             return "cancelled"
@@ -318,6 +328,31 @@ class Dispatcher:
         return (
             not self.ledger.capabilities.customer_details_in_sync
             and customer.reminders_enabled is None
+        )
+
+    def _unfit_for_consumer(self, action: Action, customer: Customer) -> str | None:
+        """The last gate of consumer law (art. 6:96 lid 6 BW): a consumer gets no notice of
+        default and no hand-off for an invoice without a fourteen-day letter sent for it first.
+        The planner keeps to this through the consumer ladder; this catches a profile the
+        platform reveals only now (Zoho says "individual" on the contact's detail only)."""
+        if customer.profile is not CustomerProfile.CONSUMER:
+            return None
+        if action.kind not in (ActionKind.NOTICE_OF_DEFAULT, ActionKind.HANDOFF):
+            return None
+        with session_scope(self.engine) as session:
+            lettered = {
+                e.invoice_ref
+                for e in outbox.history(session, self.tenant)
+                if e.customer_ref == action.customer_ref
+                and e.kind is ActionKind.FOURTEEN_DAY_LETTER
+                and e.status == "sent"
+            }
+        missing = [ref for ref in action.invoice_refs if ref not in lettered]
+        if not missing:
+            return None
+        return (
+            f"{customer.name} is a consumer: no {action.kind.value.replace('_', ' ')} before a "
+            "fourteen-day letter (art. 6:96 lid 6 BW); planned again on the consumer ladder"
         )
 
     def _still_valid(self, action: Action, fresh: dict[str, Invoice | None]) -> str | None:

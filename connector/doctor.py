@@ -15,8 +15,9 @@ from sqlalchemy import text
 from connector.app import App, ClientUnavailable
 from connector.clock import Clock
 from connector.config import ConfigError
+from connector.domain import CustomerProfile
 from connector.policy.model import PolicyError
-from connector.policy.select import resolve_client_policies
+from connector.policy.select import ClientPolicies, resolve_client_policies
 from connector.ports import LedgerError
 from connector.render import Renderer
 from connector.store import addresses
@@ -123,5 +124,62 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
                     f"ok   {slug}: {profile} customers: policy {other.name}, "
                     f"{len(other.steps)} steps"
                 )
+        ladder_lines, ladders_ok = ladder_report(app, slug, policies, clock)
+        lines += ladder_lines
+        client_ok = client_ok and ladders_ok
         ok = ok and client_ok
+    return lines, ok
+
+
+def ladder_report(
+    app: App, slug: str, policies: ClientPolicies, clock: Clock
+) -> tuple[list[str], bool]:
+    """How many customers fall under each ladder (issue #16), and every mismatch: a consumer on a
+    ladder unfit for consumers (FAIL), consumers a client can only remind (WARN, named), the
+    client file overriding the ledger's profile, profiles the ledger has not told yet."""
+    from connector.clock import local_date
+    from connector.consumers import census, stopped_consumers_message
+
+    client = app.config.clients[slug]
+    lines: list[str] = []
+    ok = True
+    today = local_date(clock.now(), client.timezone or app.config.connector.timezone)
+    try:
+        found = census(app.engine, slug, client, policies, today)
+    except Exception as exc:  # a store problem is reported by the database check
+        return [f"skip {slug}: customers per ladder: {exc}"], True
+    if found.counts:
+        parts = [
+            f"{ladder} {n} ({profile})" for (ladder, profile), n in sorted(found.counts.items())
+        ]
+        lines.append(f"ok   {slug}: customers per ladder: {', '.join(parts)}")
+    else:
+        lines.append(f"ok   {slug}: customers per ladder: none synced yet")
+    consumer = policies.for_profile(CustomerProfile.CONSUMER)
+    how = {
+        "configured": "named in the client file",
+        "default": "the default ladder is fit for consumers",
+        "nl-b2c-wik": "built-in for Dutch clients (none named)",
+        "reminders-only": "reminders only: no consumer ladder named for this non-Dutch client",
+    }[policies.consumer_source]
+    lines.append(f"ok   {slug}: consumers: policy {consumer.name} ({how})")
+    for name, ladder, why in found.unfit:
+        ok = False
+        lines.append(f"FAIL {slug}: consumer {name} is on {ladder}: {why}")
+    if found.stopped:
+        lines.append(f"WARN {stopped_consumers_message(slug, found.stopped, consumer.name)}")
+    for name, ledger, own in found.overridden:
+        lines.append(
+            f"ok   {slug}: {name}: {own.value} by the client file (the ledger says {ledger.value})"
+        )
+    if found.profile_unread:
+        lines.append(
+            f"ok   {slug}: {found.profile_unread} customer(s) not yet read in detail: their "
+            "profile (consumer or business) is read from the ledger before their first letter"
+        )
+    if client.platform == "exact":
+        lines.append(
+            f"WARN {slug}: Exact Online does not say whether an account is a person or a "
+            "company: mark consumers in the client file (customers: {ID: {profile: consumer}})"
+        )
     return lines, ok

@@ -36,6 +36,7 @@ from connector.domain import (
     Money,
     Snapshot,
 )
+from connector.domain.iban import format_iban
 from connector.domain.money import total
 from connector.legal.calendar import BusinessCalendar
 from connector.legal.collection_costs import (
@@ -86,7 +87,7 @@ _T: dict[str, dict[str, str]] = {
         "interest_consumer": "wettelijke rente (art. 6:119 BW)",
         "costs": "Buitengerechtelijke incassokosten",
         "costs_after": "Incassokosten na de termijn",
-        "eu40": "Vaste vergoeding invorderingskosten (EUR 40 per factuur)",
+        "eu40": "Vaste vergoeding invorderingskosten (€ 40 per factuur)",
         "claim": "Totale vordering",
         "unknown_rate": "niet berekend (rente nog niet bekend)",
         "dossier": "Incassodossier",
@@ -104,6 +105,12 @@ _T: dict[str, dict[str, str]] = {
         "until": "Tot",
         "reason": "Reden",
         "ref": "Kenmerk: {ref}",
+        "payment": "Betaling",
+        "pay_amount": "Te betalen",
+        "pay_iban": "Rekening (IBAN)",
+        "pay_holder": "Ten name van",
+        "pay_bic": "BIC",
+        "pay_reference": "Betalingskenmerk",
     },
     "en": {
         "statement": "Statement of account",
@@ -136,7 +143,7 @@ _T: dict[str, dict[str, str]] = {
         "interest_consumer": "statutory interest (art. 6:119 Dutch Civil Code)",
         "costs": "Extrajudicial collection costs",
         "costs_after": "Collection costs after the term",
-        "eu40": "Fixed compensation for recovery costs (EUR 40 per invoice)",
+        "eu40": "Fixed compensation for recovery costs (€40 per invoice)",
         "claim": "Total claim",
         "unknown_rate": "not calculated (rate not yet known)",
         "dossier": "Collection dossier",
@@ -154,6 +161,12 @@ _T: dict[str, dict[str, str]] = {
         "until": "Until",
         "reason": "Reason",
         "ref": "Reference: {ref}",
+        "payment": "Payment",
+        "pay_amount": "Amount due",
+        "pay_iban": "Account (IBAN)",
+        "pay_holder": "In the name of",
+        "pay_bic": "BIC",
+        "pay_reference": "Payment reference",
     },
 }
 
@@ -169,6 +182,33 @@ class DocumentSettings:
     costs_vat_rate: Decimal | None = None
     calendar: BusinessCalendar | None = None
     place: str = ""
+    #: where customers pay (issue #16): IBAN (print form), account holder, BIC
+    iban: str | None = None
+    account_holder: str | None = None
+    bic: str | None = None
+
+
+def payment_rows(
+    settings: DocumentSettings, amount: Money, numbers: Sequence[str]
+) -> list[tuple[str, str]]:
+    """The amount, the account and the invoice numbers as payment reference, as label/value
+    rows for every document a customer receives."""
+    t = _t(settings.language)
+    rows = [(t["pay_amount"], money(amount, settings.language))]
+    if settings.iban:
+        rows.append((t["pay_iban"], settings.iban))
+        rows.append((t["pay_holder"], settings.account_holder or settings.sender.name))
+        if settings.bic:
+            rows.append((t["pay_bic"], settings.bic))
+    rows.append((t["pay_reference"], ", ".join(numbers)))
+    return rows
+
+
+def _pay(doc: Document, settings: DocumentSettings, amount: Money, numbers: Sequence[str]) -> None:
+    if not amount.is_positive():
+        return
+    doc.h(_t(settings.language)["payment"])
+    doc.kv(payment_rows(settings, amount, numbers))
 
 
 def _t(language: str) -> dict[str, str]:
@@ -349,7 +389,7 @@ def statement_document(
         place_date=_head(settings, today),
         dated=today,
         language=lang,
-        reference=t["ref"].format(ref=customer_ref),
+        reference=t["ref"].format(ref=customer.name),
     )
     doc.h(t["open"])
     if open_:
@@ -392,6 +432,8 @@ def statement_document(
     )
     doc.h(t["ageing"])
     doc.kv([(label, money(amount, lang)) for label, amount in ageing(open_, today, lang)])
+    ordered = sorted(open_, key=lambda i: (i.due_date, i.number))
+    _pay(doc, settings, total([i.balance for i in open_], currency), [i.number for i in ordered])
     return doc
 
 
@@ -527,6 +569,8 @@ def letter_document(
                 fig, today, lang, costs_label=t["costs_after"], with_eu=False, late_fee=late_fee
             )
         )
+    ordered = sorted(open_, key=lambda i: (i.due_date, i.number))
+    _pay(doc, settings, fig.principal, [i.number for i in ordered])
     doc.p(t["regards"] + "\n\n" + settings.sender.name)
     return doc
 
@@ -606,7 +650,7 @@ def dossier(
         place_date=_head(settings, today),
         dated=today,
         language=lang,
-        reference=t["ref"].format(ref=customer_ref),
+        reference=t["ref"].format(ref=", ".join(i.number for i in open_) or customer.name),
     )
     doc.kv(
         [
@@ -675,6 +719,8 @@ def dossier(
     if fig is not None:
         doc.h(t["amounts"])
         doc.kv(_amounts(fig, today, lang, costs_label=t["costs"], with_eu=False))
+        ordered = sorted(open_, key=lambda i: (i.due_date, i.number))
+        _pay(doc, settings, fig.total, [i.number for i in ordered])
 
     out = io.StringIO()
     writer = SafeWriter(out)
@@ -843,6 +889,9 @@ def settings_for(
         language=language or client.language,
         costs_vat_rate=client.legal.vat_rate if client.legal.vat_on_collection_costs else None,
         calendar=calendar,
+        iban=format_iban(sender.iban) if sender.iban else None,
+        account_holder=sender.holder,
+        bic=sender.bic,
     )
 
 
@@ -876,7 +925,12 @@ def attachments_for(
 
     lines = tuple(v for v in (sender.get("email"), sender.get("phone")) if v)
     settings = DocumentSettings(
-        company=company, sender=Party(sender.get("name") or company, lines), language=language
+        company=company,
+        sender=Party(sender.get("name") or company, lines),
+        language=language,
+        iban=sender.get("iban"),
+        account_holder=sender.get("account_holder"),
+        bic=sender.get("bic"),
     )
     out: list[tuple[str, bytes, str]] = []
     if action.with_statement:

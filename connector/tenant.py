@@ -109,7 +109,7 @@ class Tenant:
         return DispatchSettings(
             tenant=self.slug,
             company=self.config.display_name,
-            sender={"name": sender.name, "email": sender.email, "phone": sender.phone},
+            sender=sender.as_dict(),
             language=self.config.language,
             timezone=self.timezone,
             min_balance=self.policy.min_balance,
@@ -120,6 +120,7 @@ class Tenant:
                 ref: o.address for ref, o in self.config.customers.items() if o.address
             },
             approval_required=self.config.approval.required,
+            customer_profiles=self.profile_overrides,
         )
 
     def full_reconcile_due(self, now: datetime) -> bool:

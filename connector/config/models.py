@@ -461,13 +461,52 @@ class PolicyOverrides(_Model):
     thank_you: Literal["reminded", "every", "never"] = "reminded"
 
 
+def _check_iban(value: str) -> str:
+    from connector.domain.iban import iban_problem, normalise_iban
+
+    problem = iban_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return normalise_iban(value)
+
+
+def _check_bic(value: str) -> str:
+    value = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?", value):
+        raise ValueError("not a BIC (8 or 11 characters, e.g. ABNANL2A)")
+    return value
+
+
 class Sender(_Model):
-    """Who the reminders come from, as shown in the letter."""
+    """Who the reminders come from, as shown in the letter, and where to pay (issue #16)."""
 
     name: NonEmpty
     email: Email
     phone: str | None = None
     address: str | None = None
+    #: the account customers pay into, named in every reminder, statement and letter
+    #: (checked with mod-97 when the file is loaded)
+    iban: Annotated[str, AfterValidator(_check_iban)] | None = None
+    #: the account holder's name as the bank knows it; default: `name`
+    account_holder: str | None = None
+    bic: Annotated[str, AfterValidator(_check_bic)] | None = None
+
+    @property
+    def holder(self) -> str:
+        return self.account_holder or self.name
+
+    def as_dict(self) -> dict[str, str | None]:
+        """What templates see as `sender` (the IBAN in its grouped print form)."""
+        from connector.domain.iban import format_iban
+
+        return {
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "iban": format_iban(self.iban) if self.iban else None,
+            "account_holder": self.holder if self.iban else None,
+            "bic": self.bic,
+        }
 
 
 class CustomerOverride(_Model):

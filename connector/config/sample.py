@@ -187,6 +187,11 @@ sender:
   email: debiteuren@example.nl
   phone: null                 # e.g. "+31 20 123 4567"
   address: null               # e.g. "Voorbeeldstraat 1, 1234 AB Amsterdam"
+  # Where customers pay: named with the amount and the invoice numbers (as payment reference)
+  # in every reminder, statement and letter. Checked (mod-97) when the file is loaded.
+  iban: null                  # e.g. NL91 ABNA 0417 1643 00
+  account_holder: null        # the name on the account; default: name above
+  bic: null                   # optional, e.g. ABNANL2A
 
 # Per-customer exceptions, keyed by the platform's contact id (quote it).
 customers: {}

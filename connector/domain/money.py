@@ -92,7 +92,8 @@ class Money:
         return self.amount > 0
 
     def __str__(self) -> str:
-        return f"{self.currency} {self.amount:.2f}"
+        """As people read it (English; `format_money` for another language)."""
+        return format_money(self, "en")
 
 
 def total(amounts: list[Money], currency: str) -> Money:
@@ -101,3 +102,16 @@ def total(amounts: list[Money], currency: str) -> Money:
     for m in amounts:
         result = result + m
     return result
+
+
+#: the babel locale per language the product writes in
+LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+
+
+def format_money(value: Money, language: str = "nl") -> str:
+    """The one way money is shown to people, per language (babel): ``€ 1.234,50`` in Dutch,
+    ``€1,234.50`` in English; other currencies with their own symbol or code."""
+    from babel.numbers import format_currency
+
+    locale = LOCALES.get(language, LOCALES["nl"])
+    return str(format_currency(value.amount, value.currency, locale=locale))

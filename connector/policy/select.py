@@ -11,10 +11,18 @@ nl-b2c-wik}`). A name is looked up as:
 Every problem is a `ConfigError` naming the file and key: the policy file's own key for a broken
 ladder, the client file's ``policies.consumer`` for an unknown name or a consumer ladder that
 would charge collection costs without a fourteen-day letter first.
+
+Consumer law by default (issue #16): a client that names no consumer ladder does not hand its
+consumers the business ladder. If the default ladder is fit for consumers it is used; otherwise
+a Dutch client's consumers get the built-in ``nl-b2c-wik`` (fourteen-day letter before any
+costs, art. 6:96 lid 6 BW), and any other client's consumers get the default ladder cut short
+after its reminders (`reminders_only`): they are not dunned further, and an alert names them
+(`connector.consumers`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +42,9 @@ class ClientPolicies:
 
     default: Policy
     by_profile: dict[CustomerProfile, Policy] = field(default_factory=dict)
+    #: how the consumer ladder was chosen: "configured", "default" (the default ladder is fit
+    #: for consumers), "nl-b2c-wik" (built-in for a Dutch client) or "reminders-only"
+    consumer_source: str = "configured"
 
     def for_profile(self, profile: CustomerProfile) -> Policy:
         return self.by_profile.get(profile, self.default)
@@ -107,19 +118,76 @@ def resolve_client_policies(
         problem = consumer_ladder_problem(consumer)
         if problem:
             raise ConfigError(file, "policies.consumer", problem)
-    return ClientPolicies(default, by_profile)
+        return ClientPolicies(default, by_profile)
+    if consumer_ladder_problem(default) is None:
+        return ClientPolicies(default, by_profile, consumer_source="default")
+    if is_dutch(client):
+        by_profile[CustomerProfile.CONSUMER] = load(CONSUMER_LADDER_NL, "policies.consumer")
+        return ClientPolicies(default, by_profile, consumer_source=CONSUMER_LADDER_NL)
+    cut = reminders_only(default)
+    if cut is None:
+        raise ConfigError(
+            file,
+            "policies.consumer",
+            f"policy {default.name} has no reminder step a consumer may receive and no consumer "
+            "ladder is named: name one under policies.consumer",
+        )
+    by_profile[CustomerProfile.CONSUMER] = cut
+    return ClientPolicies(default, by_profile, consumer_source="reminders-only")
+
+
+#: the built-in consumer ladder a Dutch client's consumers get when none is configured
+CONSUMER_LADDER_NL = "nl-b2c-wik"
+#: steps a consumer may get without a fourteen-day letter: nothing that states a default,
+#: interest or costs
+REMINDER_KINDS = frozenset(
+    {
+        ActionKind.PRE_DUE_NOTICE,
+        ActionKind.REMINDER,
+        ActionKind.STATEMENT,
+        ActionKind.FIRM_REMINDER,
+        ActionKind.CALL_TASK,
+    }
+)
+#: steps that state a default, interest or costs: for a consumer only after a fourteen-day
+#: letter (art. 6:96 lid 6 BW)
+AFTER_LETTER_KINDS = frozenset({ActionKind.NOTICE_OF_DEFAULT, ActionKind.HANDOFF})
+
+
+def is_dutch(client: ClientConfig) -> bool:
+    """A client under Dutch law: it writes Dutch or runs a Dutch (``nl-``) ladder."""
+    return client.language == "nl" or client.policy.startswith("nl-")
+
+
+def reminders_only(policy: Policy) -> Policy | None:
+    """The ladder cut short after its reminders (no notice of default, letter or hand-off);
+    None when nothing is left."""
+    steps = tuple(s for s in policy.steps if s.kind in REMINDER_KINDS)
+    if not steps:
+        return None
+    return dataclasses.replace(
+        policy,
+        name=f"{policy.name} (reminders only)",
+        steps=steps,
+        description=f"{policy.description}; consumers: reminders only, then an alert",
+    )
 
 
 def consumer_ladder_problem(policy: Policy) -> str | None:
-    """Why a ladder is unfit for consumers, or None: a hand-off (where collection costs are
-    charged) must come after a fourteen-day letter (art. 6:96 lid 6 BW)."""
+    """Why a ladder is unfit for consumers, or None: a notice of default (which threatens
+    interest and costs) or a hand-off (where collection costs are charged) must come after a
+    fourteen-day letter (art. 6:96 lid 6 BW). Steps limited to other profiles do not count."""
     letter_seen = False
     for step in policy.steps:
+        profiles = step.conditions.profiles
+        if profiles and CustomerProfile.CONSUMER not in profiles:
+            continue
         if step.kind is ActionKind.FOURTEEN_DAY_LETTER:
             letter_seen = True
-        if step.kind is ActionKind.HANDOFF and not letter_seen:
+        if step.kind in AFTER_LETTER_KINDS and not letter_seen:
+            what = "hands off" if step.kind is ActionKind.HANDOFF else "sends a notice of default"
             return (
-                f"policy {policy.name} hands off (step {step.id}) without a fourteen-day letter "
+                f"policy {policy.name} {what} (step {step.id}) without a fourteen-day letter "
                 "before it: consumers owe no collection costs then; use nl-b2c-wik or add a "
                 "fourteen_day_letter step"
             )

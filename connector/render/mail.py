@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 from jinja2 import (
     ChoiceLoader,
     FileSystemLoader,
@@ -30,8 +29,8 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from connector.domain import Action, Customer, Invoice, Money
-from connector.domain.money import total
+from connector.domain import Action, Customer, CustomerProfile, Invoice, Money
+from connector.domain.money import format_money, total
 from connector.legal.collection_costs import SCALE_CURRENCY, collection_costs
 from connector.ports import RenderedMessage
 
@@ -54,6 +53,8 @@ CONTEXT_NAMES = frozenset(
         "m",
         "late_fee",
         "collection_costs",
+        # the customer is a consumer: statutory interest (6:119 BW), never "handelsrente"
+        "consumer",
     }
 )
 
@@ -179,6 +180,7 @@ class Renderer:
             "language": ctx.language,
             "late_fee": ctx.late_fee,
             "collection_costs": self.collection_costs(ctx),
+            "consumer": ctx.customer.profile is CustomerProfile.CONSUMER,
             # the language's shared macros (invoice table, signature), as `m`
             "m": self.env.get_template(f"{ctx.language}/_macros.j2").make_module(),
         }
@@ -231,7 +233,7 @@ class Renderer:
 
 
 def _money_filter(value: Money, language: str = "nl") -> str:
-    return str(format_currency(value.amount, value.currency, locale=LOCALES.get(language, "nl_NL")))
+    return format_money(value, language)
 
 
 def _date_filter(value: date, language: str = "nl") -> str:

@@ -10,13 +10,14 @@ from decimal import Decimal
 
 from connector.csvsafe import SafeWriter
 from connector.domain import Money
+from connector.domain.money import format_money
 from connector.report.ageing import BUCKETS, Report
 
 _COLOURS = ("#4caf50", "#ffc107", "#ff9800", "#f4511e", "#b71c1c")
 
 
-def _money(value: Money) -> str:
-    return f"{value.currency} {value.amount:,.2f}"
+def _money(value: Money, language: str = "en") -> str:
+    return format_money(value, language)
 
 
 def bar_chart_svg(

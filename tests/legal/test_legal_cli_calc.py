@@ -24,10 +24,10 @@ def test_collection_costs_prints_the_bands_and_the_amount() -> None:
     """EUR 3,000 → 15 % of 2,500 = 375 and 10 % of 500 = 50: EUR 425.00 (BIK art. 2)."""
     code, out, _ = run("collection-costs", "--principal", "3000")
     assert code == 0
-    assert "15% of EUR 2,500.00" in out and "EUR 375.00" in out
-    assert "10% of EUR 500.00" in out and "EUR 50.00" in out
+    assert "15% of €2,500.00" in out and "€375.00" in out
+    assert "10% of €500.00" in out and "€50.00" in out
     assert [line.split() for line in out.splitlines() if line.strip().startswith("costs")] == [
-        ["costs", "EUR", "425.00"]
+        ["costs", "€425.00"]
     ]
 
 
@@ -37,11 +37,11 @@ def test_several_principals_are_added_up_and_vat_added_on_request() -> None:
     assert code == 0
     for expected in (
         "invoice 3",
-        "EUR 2,900.00",
-        "EUR 415.00",
+        "€2,900.00",
+        "€415.00",
         "VAT 21%",
-        "EUR 87.15",
-        "EUR 502.15",
+        "€87.15",
+        "€502.15",
     ):
         assert expected in out
 
@@ -66,9 +66,9 @@ def test_interest_prints_years_periods_and_total() -> None:
     )
     assert code == 0
     assert "2023-07-01 .. 2023-12-31  184 d    12%" in out
-    assert "EUR 122.82  added to the principal" in out
-    assert "on EUR 1,122.82" in out
-    assert out.splitlines()[-1].endswith("EUR 254.24")
+    assert "€122.82  added to the principal" in out
+    assert "on €1,122.82" in out
+    assert out.splitlines()[-1].endswith("€254.24")
 
 
 def test_interest_day_count_option() -> None:
@@ -84,7 +84,7 @@ def test_interest_day_count_option() -> None:
         "--day-count",
         "actual/actual",
     )
-    assert code == 0 and "day count actual/actual" in out and "EUR 123.74" in out
+    assert code == 0 and "day count actual/actual" in out and "€123.74" in out
 
 
 def test_derived_rates_are_marked_in_the_output() -> None:
@@ -135,7 +135,7 @@ def test_custom_rate_table(tmp_path: Path) -> None:
         "--rates",
         str(table),
     )
-    assert code == 0 and out.splitlines()[-1].endswith("EUR 10.00")  # 3,650 × 10 % × 10/365
+    assert code == 0 and out.splitlines()[-1].endswith("€10.00")  # 3,650 × 10 % × 10/365
 
 
 def test_bad_input_is_reported() -> None:
