@@ -14,9 +14,8 @@ they paid.
 
 from __future__ import annotations
 
-import html
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -40,6 +39,7 @@ from adapters.zoho.sandbox.generate import (
 )
 from connector.app import App
 from connector.clock import ManualClock
+from connector.report.story import KIND_LABELS
 from connector.run import RunResult, run_tenant
 from connector.store import outbox
 from connector.store.db import session_scope
@@ -241,7 +241,9 @@ def simulate(
     seed: int = 7,
     start: date | None = None,
     echo: Callable[[str], object] = print,
+    language: str | None = None,
 ) -> DemoResult:
+    """Run the demo; the report is in `language` (nl or en; default: the client's)."""
     from connector import demo_folder
 
     start = start or date(2026, 1, 5)
@@ -264,10 +266,11 @@ def simulate(
                 echo(f"{day}  {line}")
             world.clock.set(local_moment(day, 12))
             payer.simulate_day(day)
-        outcome = build_report(world, start, days, out)
         from connector.samples import write_samples  # issue #4: one sample of each PDF
 
-        for path in write_samples(world.app, "demo", start + timedelta(days=days), out / "samples"):
+        samples = write_samples(world.app, "demo", start + timedelta(days=days), out / "samples")
+        outcome = build_report(world, start, days, out, samples=samples, language=language)
+        for path in samples:
             outcome.summary.append(f"sample: {path}")
         for line in outcome.summary:
             echo(line)
@@ -295,7 +298,15 @@ def _paid_before(state: ZohoState, org: str, invoice_id: str, moment: datetime) 
     return paid >= inv.total
 
 
-def build_report(world: SandboxWorld, start: date, days: int, out: Path) -> DemoResult:
+def build_report(
+    world: SandboxWorld,
+    start: date,
+    days: int,
+    out: Path,
+    *,
+    samples: Sequence[Path] = (),
+    language: str | None = None,
+) -> DemoResult:
     org = world.organization()
     od = world.state.data(org)
     zone = ZoneInfo(ZONE)
@@ -312,85 +323,99 @@ def build_report(world: SandboxWorld, start: date, days: int, out: Path) -> Demo
     ]
     sent_by_kind: Counter[str] = Counter(a["kind"] for a in actions if a["status"] == "sent")
     statuses: Counter[str] = Counter(a["status"] for a in actions)
-    rows = []
-    per_customer: dict[str, list[str]] = defaultdict(list)
-    for a in actions:
-        contact = od.contacts.get(a["customer_ref"])
-        name = contact.contact_name if contact else a["customer_ref"]
-        numbers = ", ".join(
-            od.invoices[r].invoice_number if r in od.invoices else r for r, _ in a["items"]
-        )
-        when = a["done_at"].astimezone(zone) if a["done_at"] else None
-        kind = a["kind"] + (" + statement" if a["with_statement"] else "")
-        rows.append(
-            (
-                when,
-                name,
-                kind,
-                numbers,
-                a["status"],
-                ", ".join(sorted({s for _, s in a["items"]})),
-            )
-        )
-        if a["status"] == "sent" and when is not None:
-            per_customer[name].append(f"{when:%d %b} {kind}")
     summary = [
         f"demo: {days} days from {start} against the sandbox ({len(od.contacts)} customers, "
         f"{len(od.invoices)} invoices)",
         "actions done: "
-        + (", ".join(f"{k} {v}" for k, v in sorted(sent_by_kind.items())) or "none"),
+        + (
+            ", ".join(
+                f"{KIND_LABELS['en'].get(k, k).lower()} {v}"
+                for k, v in sorted(sent_by_kind.items())
+            )
+            or "none"
+        ),
         "outbox: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
         f"mails Zoho sent for us: {len(mails)}",
         f"reminders to a customer after they paid: {len(bad)}",
     ]
     report = out / "report.html"
-    report.write_text(_html(summary, rows, per_customer, bad, od), encoding="utf-8")
+    lang = language or world.app.config.clients["demo"].language
+    report.write_text(
+        demo_page(world, start, days, out, samples, lang, len(od.contacts), len(od.invoices), bad),
+        encoding="utf-8",
+    )
     summary.append(f"report: {report}")
     return DemoResult(report, summary, bad, sent_by_kind)
 
 
-def _html(
-    summary: list[str],
-    rows: list[tuple[Any, ...]],
-    per_customer: dict[str, list[str]],
+SAMPLE_LABELS = {
+    "nl": {
+        "statement.pdf": "Rekeningoverzicht",
+        "notice_of_default.pdf": "Ingebrekestelling",
+        "fourteen_day_letter.pdf": "Veertiendagenbrief",
+        "handoff_dossier.pdf": "Incassodossier",
+        "handoff_dossier.csv": "Incassodossier (CSV)",
+    },
+    "en": {
+        "statement.pdf": "Statement of account",
+        "notice_of_default.pdf": "Notice of default",
+        "fourteen_day_letter.pdf": "Fourteen-day letter",
+        "handoff_dossier.pdf": "Collection dossier",
+        "handoff_dossier.csv": "Collection dossier (CSV)",
+    },
+}
+
+
+def demo_page(
+    world: SandboxWorld,
+    start: date,
+    days: int,
+    out: Path,
+    samples: Sequence[Path],
+    language: str,
+    customers: int,
+    invoices: int,
     bad: list[str],
-    od: Any,
 ) -> str:
-    e = html.escape
-    body = ["<h1>dunning-connector demo</h1>", "<ul>"]
-    body += [f"<li>{e(line)}</li>" for line in summary]
-    body.append("</ul>")
-    if bad:
-        body.append("<h2>Problems</h2><ul>" + "".join(f"<li>{e(b)}</li>" for b in bad) + "</ul>")
-    body.append(
-        "<h2>Every action, in order</h2><table><tr><th>when</th><th>customer</th>"
-        "<th>action</th><th>invoices</th><th>steps</th><th>status</th></tr>"
-    )
-    for when, name, kind, numbers, status, steps in rows:
-        stamp = f"{when:%a %Y-%m-%d %H:%M}" if when else "-"
-        body.append(
-            f"<tr class='{e(status)}'><td>{e(stamp)}</td><td>{e(name)}</td>"
-            f"<td>{e(kind)}</td><td>{e(numbers)}</td><td>{e(steps)}</td>"
-            f"<td>{e(status)}</td></tr>"
+    """The demo's report: the client report (KPIs, ageing, DSO, charts), the links to the
+    sample PDFs and the day-by-day story in plain words."""
+    from connector.report import client_report
+    from connector.report.render import render_html
+    from connector.report.story import story
+
+    now = world.clock.now()
+    report = client_report(world.app, "demo", now, period_days=days)
+    end = start + timedelta(days=days - 1)
+    labels = SAMPLE_LABELS.get(language, SAMPLE_LABELS["en"])
+    links = [
+        (labels.get(p.name, p.name), p.relative_to(out).as_posix())
+        for p in samples
+        if p.is_relative_to(out)
+    ]
+    if language == "nl":
+        intro = (
+            f"{days} gesimuleerde dagen tegen de meegeleverde Zoho Books-sandbox "
+            f"({customers} klanten, {invoices} facturen); er is niets buiten deze machine "
+            "verstuurd."
         )
-    body.append(
-        "</table><h2>Per customer</h2><table><tr><th>customer</th><th>habit</th>"
-        "<th>what was done</th></tr>"
-    )
-    habits = {c.contact_name: c.habit or "" for c in od.contacts.values()}
-    for name in sorted(habits):
-        done = per_customer.get(name, [])
-        body.append(
-            f"<tr><td>{e(name)}</td><td>{e(habits[name])}</td>"
-            f"<td>{e('; '.join(done) or 'nothing')}</td></tr>"
+        footer = (
+            f"Herinneringen aan een klant die al betaald had: {len(bad)}. Elke stap gaat via "
+            "de outbox, dus niets gaat twee keer uit."
         )
-    body.append("</table>")
-    style = (
-        "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:"
-        "collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%;text-align:left}"
-        "tr.cancelled,tr.failed{color:#999}tr.review{background:#fee}"
-    )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>demo report</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>"
+    else:
+        intro = (
+            f"{days} simulated days against the bundled Zoho Books sandbox ({customers} "
+            f"customers, {invoices} invoices); nothing left this machine."
+        )
+        footer = (
+            f"Reminders to a customer who had already paid: {len(bad)}. Every step goes "
+            "through the outbox, so nothing goes out twice."
+        )
+    return render_html(
+        report,
+        language=language,
+        story=story(world.app.engine, "demo", ZONE, start, end, language),
+        samples=links,
+        intro=intro,
+        footer=footer,
     )
