@@ -15,7 +15,7 @@ from connector.policy.select import consumer_ladder_problem, resolve_client_poli
 BASE = """\
 display_name: Acme
 platform: zoho
-zoho: {data_center: eu, organization_id: "1", client_id: x, client_secret: y}
+zoho: {data_center: eu, organization_id: "1", client_id: x, client_secret: "${ACME_SECRET}"}
 sender: {name: Acme, email: ar@acme.example}
 """
 
@@ -24,7 +24,7 @@ def client(tmp_path: Path, extra: str = "") -> ClientConfig:
     (tmp_path / "clients").mkdir(exist_ok=True)
     (tmp_path / "connector.yaml").write_text("database_url: sqlite:///x.db\n")
     (tmp_path / "clients" / "acme.yaml").write_text(BASE + extra)
-    loaded = load_config(tmp_path, {})
+    loaded = load_config(tmp_path, {"ACME_SECRET": "acme-secret"})
     assert "acme" in loaded.clients, loaded.errors
     return loaded.clients["acme"]
 
