@@ -50,6 +50,7 @@ from connector.legal.interest import RateUnknown, statutory_interest
 from connector.policy.history import HistoryEntry
 from connector.policy.pauses import Pause
 from connector.render.pdf import Document, Party, Table, day, money, render_pdf
+from connector.report.story import kind_label, step_label
 
 #: days after which a notice of default's payment term ends
 NOTICE_TERM_DAYS = 8
@@ -167,6 +168,29 @@ _T: dict[str, dict[str, str]] = {
         "pay_holder": "In the name of",
         "pay_bic": "BIC",
         "pay_reference": "Payment reference",
+    },
+}
+
+
+#: what the dossier calls profiles and outbox states (never the internal names)
+_PROFILES = {
+    "nl": {"business": "zakelijk", "consumer": "consument", "government": "overheid"},
+    "en": {"business": "business", "consumer": "consumer", "government": "government"},
+}
+_STATUS = {
+    "nl": {
+        "sent": "verstuurd",
+        "pending": "gepland",
+        "sending": "bezig",
+        "review": "na te gaan",
+        "approval": "wacht op akkoord",
+    },
+    "en": {
+        "sent": "sent",
+        "pending": "planned",
+        "sending": "in progress",
+        "review": "to check",
+        "approval": "awaiting approval",
     },
 }
 
@@ -655,7 +679,7 @@ def dossier(
     doc.kv(
         [
             (t["customer"], customer.name),
-            (t["profile"], profile.value),
+            (t["profile"], _PROFILES[lang if lang in _PROFILES else "nl"][profile.value]),
             (t["email"], customer.email or "-"),
         ]
     )
@@ -680,10 +704,10 @@ def dossier(
                 [
                     (
                         day(when(e), lang),
-                        e.kind.value.replace("_", " "),
-                        e.step,
+                        kind_label(e.kind.value, lang),
+                        step_label(e.step, lang),
                         numbers.get(e.invoice_ref, e.invoice_ref),
-                        e.status,
+                        _STATUS[lang if lang in _STATUS else "nl"].get(e.status, e.status),
                     )
                     for e in entries
                 ],

@@ -75,6 +75,10 @@ STEP_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def kind_label(kind: str, language: str) -> str:
+    return KIND_LABELS.get(language, KIND_LABELS["en"]).get(kind, kind.replace("_", " "))
+
+
 def step_label(step: str, language: str) -> str:
     return STEP_LABELS.get(language, STEP_LABELS["en"]).get(step, step.replace("-", " "))
 

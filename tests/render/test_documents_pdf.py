@@ -189,7 +189,7 @@ def test_the_handoff_dossier_has_invoices_reminders_promises_and_amounts() -> No
     result = dossier(SETTINGS, SNAP, history, [promise], "C1", TODAY)
     text = text_of(result.pdf)
     assert "Incassodossier: Jan Jansen" in text
-    assert "7 januari 2026 reminder reminder F-2025-101 sent" in text
+    assert "7 januari 2026 Herinnering herinnering F-2025-101 verstuurd" in text
     assert "promise to pay" in text and "pays after salary" in text
     assert "Buitengerechtelijke incassokosten € 225,00" in text
     rows = result.csv.splitlines()
