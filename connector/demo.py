@@ -367,7 +367,7 @@ SAMPLE_LABELS = {
 
 
 def demo_page(
-    world: SandboxWorld,
+    world: DrivesConnector,
     start: date,
     days: int,
     out: Path,
@@ -376,6 +376,7 @@ def demo_page(
     customers: int,
     invoices: int,
     bad: list[str],
+    platform: str = "Zoho Books",
 ) -> str:
     """The demo's report: the client report (KPIs, ageing, DSO, charts), the links to the
     sample PDFs and the day-by-day story in plain words."""
@@ -394,7 +395,7 @@ def demo_page(
     ]
     if language == "nl":
         intro = (
-            f"{days} gesimuleerde dagen tegen de meegeleverde Zoho Books-sandbox "
+            f"{days} gesimuleerde dagen tegen de meegeleverde {platform}-sandbox "
             f"({customers} klanten, {invoices} facturen); er is niets buiten deze machine "
             "verstuurd."
         )
@@ -404,7 +405,7 @@ def demo_page(
         )
     else:
         intro = (
-            f"{days} simulated days against the bundled Zoho Books sandbox ({customers} "
+            f"{days} simulated days against the bundled {platform} sandbox ({customers} "
             f"customers, {invoices} invoices); nothing left this machine."
         )
         footer = (

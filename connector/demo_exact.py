@@ -16,7 +16,6 @@ went to a customer after they paid.
 from __future__ import annotations
 
 import email
-import html
 import json
 import socket
 import threading
@@ -44,6 +43,7 @@ from adapters.sandbox_kit.server import LoopbackServer
 from connector.app import App
 from connector.clock import Clock, ManualClock
 from connector.demo import ZONE, DrivesConnector, local_moment
+from connector.report.story import KIND_LABELS
 from connector.tenant import Tenant
 
 SENDER = "debiteuren@demo-installatie.example"
@@ -348,40 +348,38 @@ def build_exact_report(
         f"demo (Exact Online): {days} days from {start} against the sandbox "
         f"({len(dd.accounts)} customers, {len(dd.terms)} receivables)",
         "actions done: "
-        + (", ".join(f"{k} {v}" for k, v in sorted(sent_by_kind.items())) or "none"),
+        + (
+            ", ".join(
+                f"{KIND_LABELS['en'].get(k, k).lower()} {v}"
+                for k, v in sorted(sent_by_kind.items())
+            )
+            or "none"
+        ),
         "outbox: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
         f"mails caught by the SMTP server: {len(world.smtp.mails)}",
         f"recorded in Exact: {len(written['notes'])} notes, {len(written['documents'])} "
         f"documents, {len(written['tasks'])} call tasks",
         f"reminders to a customer after they paid: {len(bad)}",
     ]
-    rows = []
-    for a in actions:
-        account = dd.accounts.get(a["customer_ref"])
-        name = account.name if account else a["customer_ref"]
-        when = a["done_at"].astimezone(zone) if a["done_at"] else None
-        numbers = ", ".join(
-            str(dd.terms[r].invoice_number) if r in dd.terms else r for r, _ in a["items"]
-        )
-        rows.append((when, name, a["kind"], numbers, a["status"]))
+    from connector.demo import demo_page
+    from connector.samples import write_samples
+
+    samples = write_samples(world.app, "demo", start + timedelta(days=days), out / "samples")
+    summary += [f"sample: {path}" for path in samples]
     report = out / "report.html"
-    e = html.escape
-    body = ["<h1>dunning-connector demo (Exact Online)</h1><ul>"]
-    body += [f"<li>{e(line)}</li>" for line in summary]
-    body.append(
-        "</ul><table><tr><th>when</th><th>customer</th><th>action</th><th>invoices</th>"
-        "<th>status</th></tr>"
-    )
-    for when, name, kind, numbers, status in rows:
-        stamp = f"{when:%a %Y-%m-%d %H:%M}" if when else "-"
-        body.append(
-            f"<tr><td>{e(stamp)}</td><td>{e(name)}</td><td>{e(kind)}</td>"
-            f"<td>{e(numbers)}</td><td>{e(status)}</td></tr>"
-        )
-    body.append("</table>")
     report.write_text(
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>demo report</title></head><body>" + "".join(body) + "</body></html>",
+        demo_page(
+            world,
+            start,
+            days,
+            out,
+            samples,
+            world.app.config.clients["demo"].language,
+            len(dd.accounts),
+            len(dd.terms),
+            bad,
+            platform="Exact Online",
+        ),
         encoding="utf-8",
     )
     summary.append(f"report: {report}")
