@@ -244,7 +244,9 @@ class Dispatcher:
         unfit = self._unfit_for_consumer(action, customer)
         if unfit:
             self._mark(action_id, action, "cancelled", unfit)
-            stats.lines.append(f"cancelled {action.kind} for {customer.name}: {unfit}")
+            stats.lines.append(
+                f"cancelled {action.kind.value.replace('_', ' ')} for {customer.name}: {unfit}"
+            )
             return "cancelled"
         if customer.reminders_enabled is False and action.kind is not ActionKind.THANK_YOU:
             self._mark(action_id, action, "cancelled", "reminders are disabled for this customer")

@@ -594,7 +594,12 @@ def letter_document(
             )
         )
     ordered = sorted(open_, key=lambda i: (i.due_date, i.number))
-    _pay(doc, settings, fig.principal, [i.number for i in ordered])
+    # the notice demands the principal with the interest to date; the fourteen-day letter the
+    # amount outstanding (costs only follow after its term)
+    due_now = fig.principal
+    if kind is ActionKind.NOTICE_OF_DEFAULT and fig.interest is not None:
+        due_now = fig.principal + fig.interest
+    _pay(doc, settings, due_now, [i.number for i in ordered])
     doc.p(t["regards"] + "\n\n" + settings.sender.name)
     return doc
 
