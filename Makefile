@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean lock audit
+.PHONY: demo test lint bench bench-quick soak clean lock audit
 
 # Dependencies come from the lock file (exact versions and hashes); the project itself is then
 # installed editable without resolving anything. `make lock` regenerates both lock files after a
@@ -46,6 +46,11 @@ bench: $(STAMP)
 # the same without the 5,000-client worker rounds (a few minutes)
 bench-quick: $(STAMP)
 	BENCH_WORKER_SIZES=100,1000 $(BIN)/python -m bench
+
+# the crash and fault campaign (issue #15): 1,000 randomised trials on the Zoho and Exact
+# sandboxes; prints duplicates, lost refresh tokens, reminders to paid invoices, stuck rows
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --trials $${SOAK_TRIALS:-1000}
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache
