@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -90,6 +91,8 @@ class DispatchStats:
     review: int = 0
     reconciled: int = 0
     awaiting_approval: int = 0
+    #: the run stopped between actions because the process is stopping
+    stopped: bool = False
     lines: list[str] = field(default_factory=list)  # human-readable, for the run output
 
     def merge(self, other: DispatchStats) -> None:
@@ -104,6 +107,7 @@ class DispatchStats:
             "awaiting_approval",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.stopped = self.stopped or other.stopped
         self.lines += other.lines
 
 
@@ -119,6 +123,7 @@ class Dispatcher:
         owner: str,
         run_id: str,
         after_send: Callable[[int, WriteResult], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.engine = engine
         self.ledger = ledger
@@ -129,6 +134,9 @@ class Dispatcher:
         self.run_id = run_id
         #: test seam: called after the platform answered and before the outbox is marked
         self.after_send = after_send
+        #: set when the process is asked to stop (SIGTERM): the action in flight finishes and
+        #: is recorded, no further action starts (the next run plans them again)
+        self.stop = stop
 
     @property
     def tenant(self) -> str:
@@ -164,7 +172,9 @@ class Dispatcher:
     def dispatch(self, actions: list[Action]) -> DispatchStats:
         stats = DispatchStats()
         waiting = self.settings.approval_required
-        for action in actions:
+        for done, action in enumerate(actions):
+            if self.stopping(stats, len(actions) - done):
+                break
             now = self.clock.now()
             with session_scope(self.engine) as session:
                 action_id = outbox.enqueue(
@@ -188,7 +198,9 @@ class Dispatcher:
         """Perform actions a human approved: each is claimed `approval → sending` (so two
         approvers never send it twice) and then re-checked and performed like any other."""
         stats = DispatchStats()
-        for action_id in action_ids:
+        for done, action_id in enumerate(action_ids):
+            if self.stopping(stats, len(action_ids) - done):
+                break
             with session_scope(self.engine) as session:
                 row = outbox.get(session, action_id)
                 if row is None or row.tenant != self.tenant:
@@ -201,6 +213,15 @@ class Dispatcher:
             status = self._perform(action_id, action, stats)
             setattr(stats, status, getattr(stats, status) + 1)
         return stats
+
+    def stopping(self, stats: DispatchStats, left: int) -> bool:
+        """True (once noted in the stats) when the process is stopping: no new action."""
+        if self.stop is None or not self.stop.is_set():
+            return False
+        if not stats.stopped:
+            stats.stopped = True
+            stats.lines.append(f"stopping: {left} action(s) left for the next run")
+        return True
 
     def _perform(self, action_id: int, action: Action, stats: DispatchStats) -> str:
         """Everything before the platform call fails the row definitely (`failed`, with the

@@ -116,8 +116,11 @@ def run_tenant(
     owner: str | None = None,
     full_reconcile: bool | None = None,
     dispatcher_hook: object | None = None,
+    stop: threading.Event | None = None,
 ) -> RunResult:
-    """Run one client once. Never raises for a client-level failure: the result says why."""
+    """Run one client once. Never raises for a client-level failure: the result says why.
+    `stop` (set on SIGTERM by serve and worker): the run stops between actions; the action in
+    flight finishes and is recorded, the rest is planned again by the next run."""
     owner = owner or default_owner()
     result = RunResult(tenant=tenant.slug, ok=False, dry_run=dry_run)
     if not leases.try_acquire(tenant.engine, tenant.slug, owner, LIVENESS.now(), RUN_LEASE_TTL):
@@ -137,6 +140,7 @@ def run_tenant(
             owner=owner,
             full_reconcile=full_reconcile,
             dispatcher_hook=dispatcher_hook,
+            stop=stop,
         )
         result.ok = True
     except LedgerError as exc:
@@ -173,6 +177,7 @@ def _run_locked(
     owner: str,
     full_reconcile: bool | None,
     dispatcher_hook: object | None,
+    stop: threading.Event | None = None,
 ) -> None:
     run_id = uuid.uuid4().hex[:12]
     full = tenant.full_reconcile_due(clock.now()) if full_reconcile is None else full_reconcile
@@ -188,6 +193,7 @@ def _run_locked(
         owner=owner,
         run_id=run_id,
         after_send=dispatcher_hook,  # type: ignore[arg-type]
+        stop=stop,
     )
     if not dry_run:
         result.dispatch.merge(dispatcher.reconcile_stale())
@@ -210,7 +216,7 @@ def _run_locked(
             log.info("%s: %s", tenant.slug, waiting_for_budget(len(fitted.waiting)))
         stats = dispatcher.dispatch(fitted.now)
         result.dispatch.merge(stats)
-        if stats.cancelled == 0:
+        if stats.cancelled == 0 or stats.stopped:
             break
 
 

@@ -12,10 +12,11 @@ Scheduling rules, and why:
 * At most `schedule.max_concurrent_clients` runs at once (the executor's worker threads).
 * SIGHUP (or `--watch`) reloads the configuration: new clients are scheduled, removed or
   disabled ones dropped, a changed interval applied.
-* SIGTERM stops the scheduler from starting runs; a run in flight is finished (each action is
-  recorded `sent`/`failed`/`cancelled`/`review` before the next starts, so nothing is half
-  recorded), within `grace` seconds; past that the process exits and the lease and any row
-  left `sending` are settled by the next run's reconciliation, as after a crash.
+* SIGTERM stops the scheduler from starting runs; a run in flight stops between actions: the
+  action in flight finishes and is recorded `sent`/`failed`/`cancelled`/`review`, no further one
+  starts (the next run plans them again), within `grace` seconds; past that the process exits
+  and the lease and any row left `sending` are settled by the next run's reconciliation, as
+  after a crash.
 
 Time: the connector's clock (`--now` makes it a shifted clock) decides what is due; APScheduler
 runs on the wall clock, which only paces the runs.
@@ -287,7 +288,9 @@ class Service:
             except ClientUnavailable as exc:
                 log.error("%s: FAILED: %s", slug, exc.reason)
             else:
-                outcome = run_tenant(tenant, self.clock, owner=default_owner())
+                outcome = run_tenant(
+                    tenant, self.clock, owner=default_owner(), stop=self.signals.stop
+                )
                 result = "skipped" if outcome.skipped else "ok" if outcome.ok else "failed"
                 d = outcome.dispatch
                 for name in ("sent", "cancelled", "failed", "review", "awaiting_approval"):

@@ -35,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import procrastinate
+from procrastinate.app import WorkerOptions
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Job
+from procrastinate.worker import Worker
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -122,6 +124,11 @@ def context() -> WorkerContext:
     return _context
 
 
+#: set when the worker is asked to stop (SIGTERM/SIGINT): a run in flight stops between
+#: actions (the action in flight finishes and is recorded) instead of being cut off mid-action
+#: at the end of the graceful shutdown
+STOPPING = threading.Event()
+
 RUN_CLIENT = "dunning:run_client"
 TICK = "dunning:tick"
 ALERTS = "dunning:check_alerts"
@@ -152,7 +159,7 @@ def run_client(
         rounds.finish(app.engine, slug, slot, "failed", exc.reason, clock.now())
         return f"unavailable: {exc.reason}"  # needs a human, not a retry
     try:
-        result = run_tenant(tenant, clock, owner=f"{ctx.name}:{slug}")
+        result = run_tenant(tenant, clock, owner=f"{ctx.name}:{slug}", stop=STOPPING)
     finally:
         _record_usage(app, slug, clock, http)
     if result.skipped:
@@ -378,15 +385,19 @@ def run_worker(
         async with queue.open_async():
             reaper = asyncio.create_task(_reap_stalled(queue, heartbeat, stalled_after))
             try:
-                await queue.run_worker_async(
-                    queues=[QUEUE, SCHEDULE_QUEUE],
-                    concurrency=concurrency,
-                    wait=wait,
-                    update_heartbeat_interval=heartbeat,
-                    stalled_worker_timeout=stalled_after,
-                    name=context().name,
-                    shutdown_graceful_timeout=60,
-                )
+                queue.perform_import_paths()  # type: ignore[no-untyped-call]
+                options: WorkerOptions = {
+                    **queue.worker_defaults,
+                    "queues": [QUEUE, SCHEDULE_QUEUE],
+                    "concurrency": concurrency,
+                    "wait": wait,
+                    "update_heartbeat_interval": heartbeat,
+                    "stalled_worker_timeout": stalled_after,
+                    "name": context().name,
+                    "shutdown_graceful_timeout": 60,
+                }
+                worker = stoppable(Worker(app=queue, **options))
+                await worker.run()  # type: ignore[no-untyped-call]
             finally:
                 reaper.cancel()
 
@@ -394,6 +405,19 @@ def run_worker(
     # procrastinate has stopped taking jobs; a job past its graceful timeout may still be inside
     # a token refresh: never exit between Exact's answer and the commit
     wait_for_refreshes()
+
+
+def stoppable(worker: Worker) -> Worker:
+    """The worker, telling the runs in flight when it is asked to stop (its signal handler
+    calls `stop`): they stop between actions (`STOPPING`)."""
+    stop = worker.stop
+
+    def stop_between_actions() -> None:
+        STOPPING.set()
+        stop()  # type: ignore[no-untyped-call]
+
+    worker.stop = stop_between_actions  # type: ignore[method-assign]
+    return worker
 
 
 def defer_round(queue: procrastinate.App, app: App, now: datetime, *, simulated: bool) -> list[str]:
