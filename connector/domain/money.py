@@ -24,7 +24,13 @@ class Money:
             raise TypeError(f"Money amount must be Decimal, got {type(self.amount).__name__}")
         if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
             raise ValueError(f"currency must be a 3-letter ISO code, got {self.currency!r}")
-        object.__setattr__(self, "amount", self.amount.quantize(_CENT, rounding=ROUND_HALF_UP))
+        if not self.amount.is_finite():
+            raise ValueError(f"not an amount of money: {self.amount}")
+        try:
+            cents = self.amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # more digits than Decimal's precision holds
+            raise ValueError(f"not a plausible amount of money: {self.amount:.3e}") from None
+        object.__setattr__(self, "amount", cents)
 
     @classmethod
     def of(cls, amount: str | int | Decimal, currency: str) -> Money:
