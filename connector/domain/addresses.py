@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 _SEPARATORS = re.compile(r"[,;\r\n\0]+")
 _NAMED = re.compile(r"^[^<>]*<([^<>]*)>$")
+#: letters and digits of any script are allowed (internationalised addresses, RFC 6531/6532:
+#: "administratie@cafédeboer.example"); spaces, quotes, brackets and control characters are not
 _ADDRESS = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
-    r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    r"^[\w.!#$%&'*+/=?^`{|}~-]+"
+    r"@[^\W_](?:[\w-]{0,61}[^\W_])?"
+    r"(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?)+$"
 )
 #: RFC 5321: 64 characters before the @, 254 in all
 _MAX_LOCAL, _MAX_TOTAL = 64, 254
