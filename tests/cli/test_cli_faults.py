@@ -21,7 +21,7 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
-from adapters.zoho.sandbox.generate import seed_demo
+from adapters.zoho.sandbox.generate import DEMO_ORG, seed_demo
 from connector.cli import app as dunning
 from connector.demo import SandboxWorld, local_moment
 from connector.store import ledger_repo
@@ -299,6 +299,7 @@ def test_run_all_goes_on_with_the_clients_that_can_run(installation: Installatio
         (installation.config / "clients" / "acme.yaml")
         .read_text()
         .replace("policy: nl-b2b-standard", "policy: no-such-ladder")
+        .replace(f'organization_id: "{DEMO_ORG}"', 'organization_id: "20079999"')
     )
     try:
         result = run_cli(installation, "run", "--all", "--dry-run", "--now", AT, env={})
