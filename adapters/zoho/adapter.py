@@ -56,6 +56,12 @@ BOOKS_PATH = "/books/v3"
 
 T = TypeVar("T")
 
+#: Zoho allows 10 access-token requests per 10 minutes per refresh token (reference §1,
+#: https://www.zoho.com/accounts/protocol/oauth/token-limits.html): one every 65 s (one a
+#: minute plus a margin for clock skew) keeps any 10-minute window at 10 or fewer, through
+#: long rate-limit waits and across workers (the last refresh is in the token store)
+TOKEN_PACE = timedelta(seconds=65)
+
 #: kinds that stop the run / are definitely not sent: re-raised to the dispatcher
 _RAISE_KINDS = frozenset(
     {ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED, ErrorKind.BUDGET_EXHAUSTED}
@@ -376,7 +382,9 @@ def zoho_ledger_from_settings(
         settings.client_id,
         settings.client_secret.get_secret_value(),
     )
-    tokens = TokenManager(store, tenant, connection, "zoho", refresher, clock)
+    tokens = TokenManager(
+        store, tenant, connection, "zoho", refresher, clock, min_refresh_interval=TOKEN_PACE
+    )
     api_base = settings.effective_api_url
     if settings.api_url is None:
         record = store.get(tenant, connection)

@@ -268,6 +268,7 @@ class TokenManager:
         owner: str | None = None,
         spool: TokenSpool | None = None,
         commit_patience: float = COMMIT_PATIENCE,
+        min_refresh_interval: timedelta | None = None,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -288,6 +289,10 @@ class TokenManager:
             spool if spool is not None else getattr(store, "spool", None)
         )
         self.commit_patience = commit_patience
+        #: the token endpoint's own pace (Zoho: 10 access tokens per 10 minutes per refresh
+        #: token, so one a minute): a refresh waits until this long after the last one, which
+        #: the store keeps (`last_refresh_at`), so the pace holds across waits and workers
+        self.min_refresh_interval = min_refresh_interval
 
     # -- public ---------------------------------------------------------------------------------
     @property
@@ -352,7 +357,34 @@ class TokenManager:
             return False
         return bool(record.expires_at > self.clock.now() + self.leeway)
 
+    def _pace(self, force_older_than: datetime | None) -> str | None:
+        """Wait until the token endpoint's pace allows a refresh (issue #18); the access token
+        if another process refreshed meanwhile."""
+        if self.min_refresh_interval is None:
+            return None
+        record = self._read()
+        last = getattr(record, "last_refresh_at", None)
+        if last is None:
+            return None
+        wait = (last + self.min_refresh_interval - self.clock.now()).total_seconds()
+        if wait <= 0:
+            return None
+        log.info(
+            "%s/%s: waiting %.0f s for the token endpoint's pace",
+            self.tenant,
+            self.connection,
+            wait,
+        )
+        self.clock.sleep(wait)
+        record = self._read()
+        if self._usable(record) and not _older(record, force_older_than):
+            return str(record.access_token)
+        return None
+
     def _refresh_under_lease(self, force_older_than: datetime | None = None) -> str:
+        paced = self._pace(force_older_than)
+        if paced is not None:
+            return paced
         deadline = self.clock.now() + timedelta(seconds=self.lease_ttl * 2 + 5)
         while not self.store.try_lease(
             self.tenant, self.connection, self.owner, self.clock.now(), self.lease_ttl
