@@ -19,7 +19,7 @@ Every outgoing call of the connector goes through `make_http(...).request(...)`:
   secret are masked, and the line also goes through `connector.redact.redact`.
 
 Pattern from dlt's `wait_exponential_retry_after` and the Singer SDK's retriable/fatal split
-(see /work/shared/reference/style-and-libraries.md §1.1-1.2 and the tenacity row).
+(see https://requests.readthedocs.io and https://tenacity.readthedocs.io).
 """
 
 from __future__ import annotations

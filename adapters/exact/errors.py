@@ -1,6 +1,6 @@
 """Exact Online failures classified in one table: HTTP status + `Reason` header -> `ErrorKind`.
 
-Sources: /work/shared/reference/exact-online.md §3-4 (statuses, the ``{"error":{"message":
+Sources: docs/exact-online.md(statuses, the ``{"error":{"message":
 {"value":…}}}`` envelope, the ``Reason`` header on 403/429, the 10-errors-per-endpoint-per-hour
 budget) and §1 (401 with ``WWW-Authenticate: … access token expired``).
 

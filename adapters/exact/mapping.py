@@ -1,6 +1,6 @@
 """The only place that knows Exact Online field names: OData rows -> domain objects, and back.
 
-Exact's values at the edge (/work/shared/reference/exact-online.md §4):
+Exact's values at the edge (docs/exact-online.md):
   * dates come as ``/Date(1641034800000)/``: the epoch milliseconds of the *Dutch wall clock*
     read as if it were UTC. They become aware datetimes in Europe/Amsterdam (and plain dates for
     date fields). The offset form ``/Date(1516741035800+0100)/`` carries a real UTC instant;

@@ -1,5 +1,5 @@
 """Zoho Books (API v3): client, endpoints, paging, mapping, write-backs, errors, `ZohoLedger`.
 
 Official reference: https://www.zoho.com/books/api/v3/introduction/ ; research notes in
-/work/shared/reference/zoho-books.md. `sandbox/` is a fake Zoho on loopback for tests and the demo.
+docs/zoho-books.md. `sandbox/` is a fake Zoho on loopback for tests and the demo.
 """

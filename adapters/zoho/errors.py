@@ -3,7 +3,7 @@
 Official pages: https://www.zoho.com/books/api/v3/errors/ (statuses, the ``code``/``message``
 envelope), https://www.zoho.com/books/api/v3/introduction/ (100 requests/minute per organisation,
 daily quota per plan). Codes 14, 57, 43, 44, 45 and 1070 come from integrators, not from Zoho's
-pages (see /work/shared/reference/zoho-books.md §3-4); an unknown code falls back on the status.
+pages (see docs/zoho-books.md); an unknown code falls back on the status.
 
 How each kind is handled (connector.ports.ErrorKind):
   * 401 or code 14/57: the client refreshes the token once and retries the call once; a second

@@ -2,7 +2,7 @@
 
 Field names from the official pages (https://www.zoho.com/books/api/v3/contacts/,
 https://www.zoho.com/books/api/v3/invoices/, https://www.zoho.com/books/api/v3/customer-payments/)
-and the OpenAPI files; see /work/shared/reference/zoho-books.md §6-8.
+and the OpenAPI files; see docs/zoho-books.md.
 
 Defensive parsing, because Zoho's answers vary:
   * timestamps come as ``2026-01-05T10:00:00+0100`` (offset without colon, the organisation's time

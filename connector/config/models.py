@@ -41,7 +41,7 @@ ZohoDataCenter = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"
 ExactCountry = Literal["nl", "be", "de", "fr", "es", "co.uk", "com"]
 
 # Zoho Books data centres: accounts server and Books API base (v3).
-# Source: /work/shared/reference/zoho-books.md §1 (Zoho OAuth and multi-DC pages).
+# Source: docs/zoho-books.md(Zoho OAuth and multi-DC pages).
 _ZOHO_HOSTS: dict[str, tuple[str, str]] = {
     "com": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
     "eu": ("https://accounts.zoho.eu", "https://www.zohoapis.eu"),

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from connector.config import ExactSettings, ZohoSettings, exact_host, zoho_hosts
 
-# /work/shared/reference/zoho-books.md §1
+# docs/zoho-books.md
 TABLE = [
     ("com", "https://accounts.zoho.com", "https://www.zohoapis.com/books/v3"),
     ("eu", "https://accounts.zoho.eu", "https://www.zohoapis.eu/books/v3"),

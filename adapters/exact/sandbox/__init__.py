@@ -1,7 +1,7 @@
 """A faithful local fake of Exact Online's REST API, for tests, the demo and benchmarks.
 
 It imports nothing from `connector`: it is the platform, not a client of it. See
-`/work/shared/reference/exact-online.md` for the behaviour it copies, `state.py` and `app.py` for
+`docs/exact-online.md` for the behaviour it copies, `state.py` and `app.py` for
 the choices made where Exact's documentation is silent, and `control.py` for `/_sandbox/…`.
 
     clock = SandboxClock()

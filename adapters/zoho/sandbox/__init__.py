@@ -1,7 +1,7 @@
 """A faithful local fake of Zoho Books API v3 and Zoho Accounts OAuth, for tests, demo, benchmarks.
 
 It imports nothing from `connector`: it is the platform, not a client of it. See
-`/work/shared/reference/zoho-books.md` for the behaviour it copies, `state.py` and `app.py` for
+`docs/zoho-books.md` for the behaviour it copies, `state.py` and `app.py` for
 the choices made where Zoho's documentation is silent, and `control.py` for `/_sandbox/…`.
 
     clock = SandboxClock()

@@ -5,7 +5,7 @@ threads while tests and the payment simulator mutate the ledger. Time only comes
 callable handed in, so the 1-hour access tokens, 60-second codes, per-minute and daily quotas can
 be crossed without sleeping.
 
-Facts follow /work/shared/reference/zoho-books.md. Choices where Zoho's pages are silent or only
+Facts follow docs/zoho-books.md. Choices where Zoho's pages are silent or only
 integrators report behaviour (each is a `Limits` field when a test might want the other answer):
 - Token endpoint errors are HTTP 200 with ``{"error": …}``: ``invalid_client`` (unknown client),
   ``invalid_client_secret`` (wrong secret), ``invalid_code`` (unknown, used or expired code, and
