@@ -145,11 +145,16 @@ class Dispatcher:
     # -- crash recovery -----------------------------------------------------------------
     def reconcile_stale(self) -> DispatchStats:
         """Settle rows left in `sending` by a crash or an unknown outcome, and expire actions
-        that waited too long for approval (before planning, so they are planned afresh)."""
+        that waited too long for approval or were never claimed (before planning, so they are
+        planned afresh)."""
         stats = DispatchStats()
         now = self.clock.now()
         with session_scope(self.engine) as session:
             outbox.expire_awaiting_approval(session, self.tenant, now - APPROVAL_TTL, now)
+            # A row still `pending` after a claim's lifetime was enqueued by a run that died
+            # before claiming it (runs of one client are serialised by the lease): nothing went
+            # out, so it is expired and its step released to be planned again, not lost.
+            outbox.expire_pending(session, self.tenant, now - CLAIM_TTL, now)
             stale = outbox.stale_sending(session, self.tenant, now)
             pending = [
                 (row.id or 0, outbox.load_action(session, row), outbox.before_counters(row))

@@ -4,9 +4,13 @@ action or one another process took over."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, cast
 
 from sqlalchemy import Engine
 
+from connector.clock import ManualClock
+from connector.dispatch import Dispatcher, DispatchSettings
 from connector.domain import Action, ActionItem, ActionKind, Money
 from connector.store import outbox
 from connector.store.db import session_scope
@@ -77,3 +81,39 @@ def test_a_stale_claim_taken_over_for_reconciliation_shuts_out_the_old_claimer(
         assert not outbox.mark(session, action_id, "failed", "woke up late", later, owner="run-a")
         assert outbox.mark(session, action_id, "sent", "reconciled", later, owner="run-b")
     assert status(engine, action_id) == "sent"
+
+
+def test_an_action_a_dead_run_left_pending_is_expired_and_planned_again(engine: Engine) -> None:
+    """Found by `make soak`: a run killed between enqueue and claim left its row `pending`
+    for ever, so that step was never planned again (a reminder silently lost)."""
+    action = Action(
+        tenant="acme",
+        customer_ref="C1",
+        kind=ActionKind.REMINDER,
+        template="reminder",
+        planned_for=date(2026, 3, 2),
+        items=(ActionItem("I1", "reminder", Money.of("100.00", "EUR")),),
+    )
+    with session_scope(engine) as session:
+        action_id = outbox.enqueue(session, action, NOW, "run-1")
+    assert action_id is not None
+    clock = ManualClock(NOW + timedelta(minutes=5))
+    settings = DispatchSettings(
+        tenant="acme",
+        company="Acme B.V.",
+        sender={},
+        language="nl",
+        timezone="Europe/Amsterdam",
+        min_balance=Decimal(0),
+    )
+    nothing = cast(Any, None)  # reconciling pending rows needs neither ledger nor renderer
+    dispatcher = Dispatcher(
+        engine, nothing, nothing, settings, clock, owner="run-2", run_id="run-2"
+    )
+    dispatcher.reconcile_stale()
+    assert status(engine, action_id) == "pending", "a fresh pending row may be about to be claimed"
+    clock.set(NOW + TTL + timedelta(minutes=1))
+    dispatcher.reconcile_stale()
+    assert status(engine, action_id) == "expired"
+    with session_scope(engine) as session:
+        assert outbox.enqueue(session, action, clock.now(), "run-3") is not None
