@@ -556,9 +556,14 @@ def campaign(name: str, trials: int, seed: int | str, sigkills: int, root: Path)
 def _campaign_job(args: tuple[str, int, str, int, str]) -> Figures:
     import logging
 
-    logging.disable(logging.CRITICAL)  # runs that fail on purpose would fill the screen
-    name, trials, seed, sigkills, root = args
-    return campaign(name, trials, seed, sigkills, Path(root))
+    # runs that fail on purpose would fill the screen; restored after, since a job may run in
+    # the caller's process (the small soak in the test suite), whose later logs must still work
+    logging.disable(logging.CRITICAL)
+    try:
+        name, trials, seed, sigkills, root = args
+        return campaign(name, trials, seed, sigkills, Path(root))
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _chunks(total: int, parts: int) -> list[int]:
