@@ -38,6 +38,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check connector adapters tests bench
 	$(BIN)/ruff format --check connector adapters tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 # every benchmark; the worker load with 100, 1,000 and 5,000 clients takes about 35 minutes
 bench: $(STAMP)
