@@ -9,14 +9,19 @@ own date, so the same input gives the same file (nothing here reads the clock).
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from importlib import resources
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import SubsetMap, TTFFont
 
 from connector.domain import Money
 from connector.render.mail import _date_filter, _money_filter
@@ -81,11 +86,40 @@ class Document:
         return self
 
 
+@functools.cache
+def _parsed_font(style: str, file: str) -> TTFFont | None:
+    """The bundled font parsed once per process (None when it is not a plain file on disk).
+
+    fpdf2 reads a TrueType file's metrics and character map in `add_font`, about two thirds of
+    the time of one statement; a first run renders thousands of them (issue #18). The parsed
+    font is kept as a template and copied into each document (`_fonts`)."""
+    with resources.as_file(resources.files("connector.render") / "fonts" / file) as path:
+        if not Path(path).is_file():  # pragma: no cover - an installation from a zip
+            return None
+        pdf = FPDF()
+        pdf.add_font(FONT, style, str(path))
+        font = pdf.fonts[f"{FONT.lower()}{style}"]
+        assert isinstance(font, TTFFont)
+        return font
+
+
 def _fonts(pdf: FPDF) -> None:
-    folder = resources.files("connector.render") / "fonts"
     for style, file in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
-        with resources.as_file(folder / file) as path:
-            pdf.add_font(FONT, style, str(path))
+        template = _parsed_font(style, file)
+        if template is None:  # pragma: no cover - an installation from a zip
+            with resources.as_file(resources.files("connector.render") / "fonts" / file) as path:
+                pdf.add_font(FONT, style, str(path))
+            continue
+        # the metrics are shared; what one document changes is its own: the font number, the
+        # set of glyphs used (the subset) and the fontTools object, which fpdf2 subsets in place
+        # when it writes the file, so each document opens the file anew (lazily, cheap)
+        font = copy.copy(template)  # widths and glyph ids are only read while rendering
+        font.i = len(pdf.fonts) + 1
+        font.biggest_size_pt = 0
+        font.ttfont = ttLib.TTFont(template.ttffile, recalcTimestamp=False, lazy=True)
+        font.missing_glyphs = []
+        font.subset = SubsetMap(font)
+        pdf.fonts[font.fontkey] = font
 
 
 def render_pdf(doc: Document) -> bytes:
