@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from connector.cli_common import NowOption, clock_for, fail, open_app
+from connector.cli._common import NowOption, clock_for, fail, open_app
 
 exact_app = typer.Typer(help="Exact Online: divisions and webhooks.", no_args_is_help=True)
 

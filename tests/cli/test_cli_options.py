@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from adapters.zoho.sandbox.generate import seed_demo
 from connector import __version__
 from connector.cli import app as dunning
-from connector.cli_common import hoist_global_options
+from connector.cli._common import hoist_global_options
 from connector.clock import SystemClock
 from connector.config.sample import init_config
 from connector.demo import SandboxWorld, local_moment

@@ -1,4 +1,4 @@
-"""`dunning calc` (connector.cli_calc.app), run in-process with Typer's CliRunner: no subprocess.
+"""`dunning calc` (connector.cli.calc.app), run in-process with Typer's CliRunner: no subprocess.
 
 The commands must print the amount *and* the calculation (bands, periods), and refuse a period
 whose rate is unknown with a clear message and exit code 2 rather than print a guessed amount.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from connector.cli_calc import app
+from connector.cli.calc import app
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from connector.cli_common import fail, open_app
+from connector.cli._common import fail, open_app
 
 keys_app = typer.Typer(help="The secret key that encrypts stored tokens.", no_args_is_help=True)
 

@@ -57,13 +57,13 @@ class LetterChoice(StrEnum):
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    from connector.cli_common import fail
+    from connector.cli._common import fail
 
     fail(message, code)
 
 
 def _app(ctx: typer.Context, client: str) -> App:
-    from connector.cli_common import open_app
+    from connector.cli._common import open_app
 
     application: App = open_app(ctx)
     if client not in application.config.clients:
@@ -73,7 +73,7 @@ def _app(ctx: typer.Context, client: str) -> App:
 
 
 def _clock(application: App, now: str | None) -> Clock:
-    from connector.cli_common import clock_for
+    from connector.cli._common import clock_for
 
     return clock_for(now, application.config.connector.timezone)
 

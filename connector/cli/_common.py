@@ -1,7 +1,7 @@
 """What every `dunning` command module shares: global options, errors, opening the app, `--now`.
 
-Command modules (`connector.cli_*`) import from here, never from `connector.cli`, so that
-`python -m connector.cli` (where that module runs as `__main__`) sees one set of classes.
+Command modules (`connector.cli.*`) import from here rather than from the package
+`connector.cli`, which imports them to mount their commands.
 """
 
 from __future__ import annotations

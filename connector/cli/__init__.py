@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from connector.cli_common import (
+from connector.cli._common import (
     AllOption,
     ClientsArg,
     DunningGroup,
@@ -22,10 +22,10 @@ from connector.cli_common import (
     NowOption,
     require_client,
 )
-from connector.cli_common import clock_for as _clock
-from connector.cli_common import fail as _fail
-from connector.cli_common import globals_of as _globals
-from connector.cli_common import open_app as _open_app
+from connector.cli._common import clock_for as _clock
+from connector.cli._common import fail as _fail
+from connector.cli._common import globals_of as _globals
+from connector.cli._common import open_app as _open_app
 from connector.clock import SystemClock
 
 app = typer.Typer(
@@ -382,12 +382,12 @@ def demo(
 #: Command modules mounted on `dunning`. Each defines `register(app: typer.Typer) -> None`, so a
 #: feature adds its commands in its own module without editing this file beyond this list.
 EXTENSIONS = (
-    "connector.cli_calc",
-    "connector.cli_policy",
-    "connector.cli_serve",
+    "connector.cli.calc",
+    "connector.cli.policy",
+    "connector.cli.serve",
     "connector.cli_exact",
-    "connector.cli_worker",
-    "connector.cli_keys",
+    "connector.cli.worker",
+    "connector.cli.keys",
 )
 
 
@@ -410,11 +410,3 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
-
-
-if __name__ == "__main__":
-    # Run the imported module's app, not this `__main__` copy, so that command modules which
-    # import `connector.cli` see the same objects.
-    from connector.cli import main as _main
-
-    _main()

@@ -23,7 +23,7 @@ def _queue_and_app(
     schedule: bool = True,
     now: str | None = None,
 ) -> tuple[procrastinate.App, App]:
-    from connector.cli_common import clock_for, fail, globals_of
+    from connector.cli._common import clock_for, fail, globals_of
     from connector.clock import ShiftedClock
     from connector.worker import queue as q
 
@@ -86,7 +86,7 @@ def enqueue(
     ] = None,
 ) -> None:
     """Queue the current schedule slot for every client that has not run it yet."""
-    from connector.cli_common import clock_for
+    from connector.cli._common import clock_for
     from connector.worker import queue as q
 
     queue, app = _queue_and_app(ctx, schedule=False)
