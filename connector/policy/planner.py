@@ -27,6 +27,7 @@ Nothing here reads the clock, the network or the database.
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -271,14 +272,24 @@ def decide(
     today = ctx.window.local(now).date()
     sends: dict[date, datetime] = {}  # scheduled day -> first moment to send (calendar memo)
     out = []
-    for invoice in sorted(snapshot.invoices.values(), key=lambda i: (i.customer_ref, i.ref)):
+    no_entries: list[HistoryEntry] = []
+    # invoices come sorted by customer: the customer, profile and ladder are looked up once per
+    # customer, not once per invoice (a million invoices, issue #18)
+    current: str | None = None
+    customer: Customer | None = None
+    for invoice in sorted(snapshot.invoices.values(), key=_by_customer_and_ref):
         if invoice.status is not InvoiceStatus.OPEN:
             continue
-        customer = snapshot.customers.get(invoice.customer_ref)
+        if invoice.customer_ref != current:
+            current = invoice.customer_ref
+            customer = snapshot.customers.get(current)
+            ladder: tuple[CustomerProfile, Policy] | None = None
         try:
-            profile = ctx.profile_of(invoice.customer_ref, customer)
-            own = ctx.policy_for(profile, policy)
-            entries = by_invoice.get(invoice.ref, [])
+            if ladder is None:
+                found = ctx.profile_of(invoice.customer_ref, customer)
+                ladder = (found, ctx.policy_for(found, policy))
+            profile, own = ladder
+            entries = by_invoice.get(invoice.ref, no_entries)
             decision = _decide_invoice(
                 invoice, customer, profile, own, entries, now, ctx, today, sends
             )
@@ -287,6 +298,9 @@ def decide(
             decision = Decision(invoice, customer, None, False, None, reason, error=True)
         out.append(decision)
     return out
+
+
+_by_customer_and_ref = operator.attrgetter("customer_ref", "ref")
 
 
 # -- one invoice --------------------------------------------------------------------------
@@ -318,13 +332,16 @@ def _decide_invoice(
     if invoice.balance.amount < policy.min_balance:
         return skip(f"balance below the minimum of {policy.min_balance}")
 
-    waiting = [e for e in entries if e.status == "approval"]
-    if waiting:  # a human decides first; nothing after it is planned, and it is not done
-        w = waiting[-1]
-        step_now = next((s for s in policy.steps if s.id == w.step), None)
-        return skip(f"{w.step} waiting for approval (#{w.action_id})", step_now)
-    taken = {e.step: e for e in entries if e.taken}
-    last = max((policy.index(s) for s in taken), default=-1)
+    taken: dict[str, HistoryEntry] = {}
+    last = -1
+    if entries:  # most invoices of a large ledger have no history yet
+        waiting = [e for e in entries if e.status == "approval"]
+        if waiting:  # a human decides first; nothing after it is planned, and it is not done
+            w = waiting[-1]
+            step_now = next((s for s in policy.steps if s.id == w.step), None)
+            return skip(f"{w.step} waiting for approval (#{w.action_id})", step_now)
+        taken = {e.step: e for e in entries if e.taken}
+        last = max((policy.index(s) for s in taken), default=-1)
     if last + 1 >= len(policy.steps):
         return skip("ladder complete")
     passed_over: list[str] = []
