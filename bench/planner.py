@@ -15,6 +15,7 @@ import random
 import time
 from datetime import UTC, date, datetime, timedelta
 
+from connector.config.policy_builtin import NL_B2B_STANDARD
 from connector.domain import (
     Customer,
     Invoice,
@@ -22,10 +23,9 @@ from connector.domain import (
     Money,
     Snapshot,
 )
+from connector.domain.history import HistoryEntry
+from connector.domain.pauses import Pause, PauseKind
 from connector.legal.calendar import BusinessCalendar, SendingWindow
-from connector.policy.builtin import NL_B2B_STANDARD
-from connector.policy.history import HistoryEntry
-from connector.policy.pauses import Pause, PauseKind
 from connector.policy.planner import PlanContext, plan
 
 #: a Tuesday, 10:00 in Amsterdam

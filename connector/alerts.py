@@ -167,10 +167,10 @@ def _consumers_past_reminders(app: App, slug: str, now: datetime) -> str | None:
     (issue #16): they are not dunned further, so someone must know their names."""
     from connector.clock import local_date
     from connector.config import ConfigError
+    from connector.config.policy_select import resolve_client_policies
     from connector.consumers import census, stopped_consumers_message
     from connector.domain import CustomerProfile
     from connector.policy.model import PolicyError
-    from connector.policy.select import resolve_client_policies
 
     client = app.config.clients[slug]
     try:

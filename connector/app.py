@@ -18,11 +18,11 @@ from sqlalchemy import Engine
 from connector.auth.spool import TokenSpool, spool_folder
 from connector.clock import Clock
 from connector.config import ClientConfig, ConfigError, LoadedConfig, load_config
+from connector.config.policy_select import resolve_client_policies
 from connector.errors import first_line
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger
 from connector.policy.model import PolicyError
-from connector.policy.select import resolve_client_policies
 from connector.store.crypto import ENV_KEY, BindingError, Cipher, CipherError
 from connector.store.db import database_url_from, make_engine, migrate
 from connector.store.tokens import TokenRecord, TokenRepository

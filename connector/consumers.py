@@ -17,8 +17,9 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from connector.config.models import ClientConfig
+from connector.config.policy_select import ClientPolicies
 from connector.domain import CustomerProfile, InvoiceStatus
-from connector.policy.select import ClientPolicies, consumer_ladder_problem
+from connector.policy.consumer import consumer_ladder_problem
 from connector.store.db import session_scope
 from connector.store.models import CustomerRow, InvoiceRow
 

@@ -15,9 +15,9 @@ from sqlalchemy import text
 from connector.app import App, ClientUnavailable
 from connector.clock import Clock
 from connector.config import ConfigError
+from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.domain import CustomerProfile
 from connector.policy.model import PolicyError
-from connector.policy.select import ClientPolicies, resolve_client_policies
 from connector.ports import LedgerError
 from connector.render import Renderer
 from connector.store import addresses

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine
 
 from connector.config.models import ClientConfig
+from connector.config.rates import default_rate_table
 from connector.csvsafe import SafeWriter
 from connector.domain import (
     SEVERITY,
@@ -36,8 +37,10 @@ from connector.domain import (
     Money,
     Snapshot,
 )
+from connector.domain.history import HistoryEntry
 from connector.domain.iban import format_iban
 from connector.domain.money import total
+from connector.domain.pauses import Pause
 from connector.legal.calendar import BusinessCalendar
 from connector.legal.collection_costs import (
     SCALE_CURRENCY,
@@ -46,9 +49,7 @@ from connector.legal.collection_costs import (
     eu_fixed_compensation,
 )
 from connector.legal.fourteen_day import fourteen_day_letter_terms
-from connector.legal.interest import RateUnknown, statutory_interest
-from connector.policy.history import HistoryEntry
-from connector.policy.pauses import Pause
+from connector.legal.interest import RateTable, RateUnknown, statutory_interest
 from connector.render.pdf import Document, Party, Table, day, money, render_pdf
 from connector.report.story import kind_label, step_label
 
@@ -210,6 +211,8 @@ class DocumentSettings:
     iban: str | None = None
     account_holder: str | None = None
     bic: str | None = None
+    #: statutory interest rates for the interest lines (the packaged table unless given)
+    rates: RateTable = field(default_factory=default_rate_table)
 
 
 def payment_rows(
@@ -277,7 +280,7 @@ class Figures:
         return amount
 
 
-def interest_on(invoice: Invoice, today: date, kind: str) -> Money | None:
+def interest_on(invoice: Invoice, today: date, kind: str, rates: RateTable) -> Money | None:
     if today <= invoice.due_date or not invoice.balance.is_positive():
         return Money.zero(invoice.balance.currency)
     try:
@@ -286,6 +289,7 @@ def interest_on(invoice: Invoice, today: date, kind: str) -> Money | None:
             invoice.due_date,
             today,
             kind="consumer" if kind == "consumer" else "commercial",
+            table=rates,
         ).total
     except (RateUnknown, ValueError):
         return None
@@ -296,13 +300,14 @@ def figures(
     profile: CustomerProfile,
     today: date,
     vat_rate: Decimal | None,
+    rates: RateTable,
 ) -> Figures:
     currency = invoices[0].balance.currency if invoices else SCALE_CURRENCY
     principal = total([i.balance for i in invoices], currency)
     kind = "consumer" if profile is CustomerProfile.CONSUMER else "commercial"
     interest: Money | None = Money.zero(currency)
     for inv in invoices:
-        part = interest_on(inv, today, kind)
+        part = interest_on(inv, today, kind, rates)
         interest = None if part is None or interest is None else interest + part
     costs = None
     if currency == SCALE_CURRENCY and principal.is_positive():
@@ -496,7 +501,7 @@ def letter_document(
     open_ = [i for i in invoices if i.balance.is_positive()]
     if not open_:
         raise ValueError("a letter needs at least one open invoice")
-    fig = figures(open_, profile, today, settings.costs_vat_rate)
+    fig = figures(open_, profile, today, settings.costs_vat_rate, settings.rates)
     title = t["notice"] if kind is ActionKind.NOTICE_OF_DEFAULT else t["fourteen"]
     doc = Document(
         title=title,
@@ -508,7 +513,7 @@ def letter_document(
         reference=t["ref"].format(ref=", ".join(i.number for i in open_)),
     )
     doc.p(t["dear"].format(name=customer.name))
-    interest = {i.ref: interest_on(i, today, fig.interest_kind) for i in open_}
+    interest = {i.ref: interest_on(i, today, fig.interest_kind, settings.rates) for i in open_}
     costs_text = money(fig.costs.total, lang) if fig.costs else None
     vat = ""
     if fig.costs is not None and fig.costs.vat_rate is not None:
@@ -689,9 +694,10 @@ def dossier(
         ]
     )
     doc.h(t["open"])
-    fig = figures(open_, profile, today, settings.costs_vat_rate) if open_ else None
+    fig = figures(open_, profile, today, settings.costs_vat_rate, settings.rates) if open_ else None
     interest = {
-        i.ref: interest_on(i, today, fig.interest_kind if fig else "commercial") for i in open_
+        i.ref: interest_on(i, today, fig.interest_kind if fig else "commercial", settings.rates)
+        for i in open_
     }
     if open_:
         doc.table(_invoice_table(open_, today, lang, interest))

@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from connector.config import ClientConfig, ConnectorConfig
+from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.dispatch import DispatchSettings
 from connector.domain import CustomerProfile
 from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.policy.model import Policy
 from connector.policy.planner import PlanContext
-from connector.policy.select import ClientPolicies, resolve_client_policies
 from connector.ports import Ledger
 from connector.render import Renderer
 from connector.store import leases, pauses
@@ -52,7 +52,7 @@ class Tenant:
         template_dir: Path | None = None,
         config_dir: Path | None = None,
     ) -> Tenant:
-        """Raises `ConfigError` when a policy cannot be resolved (see connector.policy.select)."""
+        """Raises `ConfigError` when a policy cannot be resolved (`config.policy_select`)."""
         tz = config.timezone or connector.timezone
         window = SendingWindow.parse(config.sending_window or connector.sending_window, tz)
         calendar = BusinessCalendar(

@@ -18,13 +18,13 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from connector.config.rates import load_rate_table
 from connector.domain.money import Money, format_money
 from connector.legal.collection_costs import CostBreakdown, collection_costs_for
 from connector.legal.interest import (
     DayCount,
     InterestBreakdown,
     Kind,
-    RateTable,
     RateUnknown,
     statutory_interest,
 )
@@ -242,7 +242,7 @@ def interest_command(
     amount = _money(principal, currency.upper(), "--principal")
     start, end = _date(from_, "--from"), _date(to, "--to")
     try:
-        table = RateTable.load(rates) if rates is not None else None
+        table = load_rate_table(rates)
     except (OSError, ValueError) as exc:
         _fail(f"--rates: {exc}")
     kind_value: Kind = "consumer" if kind is KindChoice.consumer else "commercial"

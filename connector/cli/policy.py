@@ -155,7 +155,7 @@ def pause(
     now: NowOpt = None,
 ) -> None:
     """Pause dunning for a customer or one invoice: promise to pay, dispute, plan, or stop."""
-    from connector.policy.pauses import PauseKind
+    from connector.domain.pauses import PauseKind
     from connector.store import pauses as pause_repo
     from connector.store.db import session_scope
 
@@ -201,7 +201,7 @@ def resume(
     now: NowOpt = None,
 ) -> None:
     """End pauses by hand; the ladder continues from the step each invoice had reached."""
-    from connector.policy.pauses import PauseKind
+    from connector.domain.pauses import PauseKind
     from connector.store import pauses as pause_repo
     from connector.store.db import session_scope
 
@@ -239,9 +239,9 @@ def customers(
     """Per customer: number, name, profile, ladder, open and overdue amounts, late-payer flags
     and pauses, and the platform id (for scripts) last."""
     from connector.behaviour import all_behaviour
+    from connector.config.policy_select import resolve_client_policies
     from connector.customers import format_amounts, overview
     from connector.domain import CustomerProfile
-    from connector.policy.select import resolve_client_policies
     from connector.store import ledger_repo
     from connector.store import pauses as pause_repo
     from connector.store.db import session_scope

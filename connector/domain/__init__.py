@@ -1,6 +1,7 @@
 """Plain domain objects shared by every layer. Imports nothing of ours."""
 
 from connector.domain.actions import SEVERITY, Action, ActionItem, ActionKind, Channel
+from connector.domain.history import HistoryEntry
 from connector.domain.ledger import (
     Customer,
     CustomerProfile,
@@ -11,6 +12,7 @@ from connector.domain.ledger import (
     postal_address,
 )
 from connector.domain.money import Money
+from connector.domain.pauses import Pause, PauseKind
 
 __all__ = [
     "SEVERITY",
@@ -20,9 +22,12 @@ __all__ = [
     "Channel",
     "Customer",
     "CustomerProfile",
+    "HistoryEntry",
     "Invoice",
     "InvoiceStatus",
     "Money",
+    "Pause",
+    "PauseKind",
     "Payment",
     "Snapshot",
     "postal_address",

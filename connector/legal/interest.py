@@ -13,7 +13,8 @@ The rule, and why the code is shaped this way:
   rounded half-up to cents once, at the end of that year (or of the calculation), and then added
   to the base. Per-period amounts in the breakdown are shown rounded, so they may differ from the
   year's amount by a cent (e.g. 61.75 + 55.29 shown, 117.05 owed).
-* Rates come from a dated table (``data/interest_rates.csv``) with a source per row. A day the
+* Rates come from a dated table (``data/interest_rates.csv``, read by `connector.config.rates`
+  and passed in: this module opens no file) with a source per row. A day the
   table does not cover raises :class:`RateUnknown`: a wrong interest claim is worse than none.
   Rows marked ``derived`` (computed from the ECB rate, not yet seen published) are used but
   flagged; ``strict=True`` refuses them too.
@@ -30,10 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
-from importlib import resources
 from itertools import pairwise
-from pathlib import Path
 from typing import Literal, get_args
 
 from connector.domain.money import Money
@@ -117,14 +115,6 @@ class RateTable:
                 raise ValueError(f"interest rate table, data row {number}: {exc}") from exc
         return cls(rows)
 
-    @classmethod
-    def load(cls, path: Path | None = None) -> RateTable:
-        """The table shipped with the package, or the CSV at `path`."""
-        if path is not None:
-            return cls.from_csv(path.read_text(encoding="utf-8"))
-        data = resources.files("connector.legal").joinpath("data/interest_rates.csv")
-        return cls.from_csv(data.read_text(encoding="utf-8"))
-
     def rows(self, kind: str) -> tuple[RatePeriod, ...]:
         return self._rows.get(kind, ())
 
@@ -150,12 +140,6 @@ class RateTable:
         cover = self.coverage(kind)
         where = f"the table covers {cover[0]} to {cover[1]}" if cover else "the table is empty"
         raise RateUnknown(kind, day, f"{where}; add the rate to interest_rates.csv")
-
-
-@lru_cache(maxsize=1)
-def default_rate_table() -> RateTable:
-    """The packaged table, parsed once."""
-    return RateTable.load()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +239,7 @@ def statutory_interest(
     *,
     kind: Kind = "commercial",
     day_count: DayCount = "actual/365",
-    table: RateTable | None = None,
+    table: RateTable,
     strict: bool = False,
 ) -> InterestBreakdown:
     """Statutory interest on `principal` due on `start` and paid on `end`.
@@ -272,7 +256,6 @@ def statutory_interest(
         raise ValueError(f"principal must be positive, got {principal}")
     if end < start:
         raise ValueError(f"payment day {end} is before the due date {start}")
-    rates = table if table is not None else default_rate_table()
     currency = principal.currency
     first_day = start + timedelta(days=1)
 
@@ -284,7 +267,7 @@ def statutory_interest(
         year_no += 1
         next_anniversary = _anniversary(first_day, year_no)
         year_end = min(end, next_anniversary - timedelta(days=1))
-        periods = _year_periods(base, year_start, year_end, kind, day_count, rates, strict)
+        periods = _year_periods(base, year_start, year_end, kind, day_count, table, strict)
         interest = Money(sum((p.amount_exact for p in periods), Decimal(0)), currency)
         complete = year_end == next_anniversary - timedelta(days=1)
         years.append(InterestYear(year_start, year_end, base, interest, periods, complete))

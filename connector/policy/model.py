@@ -1,7 +1,7 @@
 """A dunning policy: an ordered ladder of steps, each so many days after the due date.
 
 Kept as plain frozen dataclasses so the planner stays pure and fast; the YAML form and its
-validation (`connector.policy.schema`) build these. A step written in YAML relative to the
+validation (`connector.config.policy_schema`) build these. A step written in YAML relative to the
 previous step is stored here with its offset resolved against the due date (`offset_days`) and
 the relative form kept in `after_previous`: the planner's spacing rule (never sooner after the
 previous step than the ladder's own spacing) then makes "N days after the previous step" hold
@@ -10,6 +10,7 @@ even when the previous step went out late.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -126,3 +127,14 @@ class Policy:
 
     def index(self, step_id: str) -> int:
         return self._index.get(step_id, -1)
+
+
+def with_overrides(
+    policy: Policy, *, min_balance: Decimal | None = None, thank_you: ThankYou | None = None
+) -> Policy:
+    """The policy with a client's overrides (`policy_overrides` in its file) applied."""
+    if min_balance is not None:
+        policy = dataclasses.replace(policy, min_balance=min_balance)
+    if thank_you is not None:
+        policy = dataclasses.replace(policy, thank_you=thank_you)
+    return policy

@@ -46,11 +46,11 @@ from connector.domain import (
     Money,
     Snapshot,
 )
+from connector.domain.history import HistoryEntry
+from connector.domain.pauses import Pause
 from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.legal.fourteen_day import fourteen_day_letter_terms
-from connector.policy.history import HistoryEntry
 from connector.policy.model import Policy, Step
-from connector.policy.pauses import Pause
 
 THANK_YOU_STEP = "thank-you"
 

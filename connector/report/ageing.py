@@ -25,8 +25,8 @@ from sqlmodel import col, select
 
 from connector.app import App
 from connector.clock import local_date
+from connector.config.policy_builtin import get_policy
 from connector.domain import InvoiceStatus, Money
-from connector.policy.builtin import get_policy
 from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope
 from connector.store.models import OutboxAction
@@ -108,8 +108,8 @@ def _step_ids(app: App, slug: str) -> list[str]:
     """The client's ladder steps in order (its own policies too); the built-in default's when
     its policy cannot be resolved (the report reads the store and must still show)."""
     from connector.config import ConfigError
+    from connector.config.policy_select import resolve_client_policies
     from connector.policy.model import PolicyError
-    from connector.policy.select import resolve_client_policies
 
     client = app.config.clients[slug]
     try:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from connector.domain import Action, ActionItem, ActionKind, Channel, Money
-from connector.policy.history import HistoryEntry
+from connector.domain.history import HistoryEntry
 from connector.store.db import session_scope
 from connector.store.models import OutboxAction, OutboxItem
 

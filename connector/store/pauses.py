@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from connector.policy.pauses import Pause, PauseKind
+from connector.domain.pauses import Pause, PauseKind
 from connector.store.models import DunningPause, InvoiceRow
 
 

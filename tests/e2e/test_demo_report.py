@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from connector.config.policy_builtin import BUILTIN
 from connector.demo import simulate
 from connector.legal.calendar import BusinessCalendar
-from connector.policy.builtin import BUILTIN
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

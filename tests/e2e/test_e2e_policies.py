@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from adapters.zoho.sandbox.state import Contact
 from connector.config import load_config
 from connector.domain import Money
+from connector.domain.pauses import PauseKind
 from connector.legal import check_letter_wording
-from connector.policy.pauses import PauseKind
 from connector.store import pauses
 from connector.store.db import session_scope
 

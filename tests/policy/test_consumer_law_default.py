@@ -9,8 +9,9 @@ import pytest
 
 from connector.config import ConfigError, load_config
 from connector.config.models import ClientConfig
+from connector.config.policy_select import resolve_client_policies
 from connector.domain import ActionKind, CustomerProfile
-from connector.policy.select import consumer_ladder_problem, resolve_client_policies
+from connector.policy.consumer import consumer_ladder_problem
 
 BASE = """\
 display_name: Acme

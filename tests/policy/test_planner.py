@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from connector.config.policy_builtin import NL_B2B_STANDARD, get_policy
 from connector.domain import (
     ActionKind,
     Customer,
@@ -16,9 +17,8 @@ from connector.domain import (
     Money,
     Snapshot,
 )
+from connector.domain.history import HistoryEntry
 from connector.legal.calendar import BusinessCalendar, SendingWindow
-from connector.policy.builtin import NL_B2B_STANDARD, get_policy
-from connector.policy.history import HistoryEntry
 from connector.policy.model import Policy, PolicyError, Step
 from connector.policy.planner import PlanContext, explain, plan
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from test_planner_policies import MONDAY, at, ctx, inv, snap
 
+from connector.config.policy_builtin import BUILTIN
 from connector.domain import ActionKind, Money
-from connector.policy.builtin import BUILTIN
 from connector.policy.model import LateFee, Policy, Step
 from connector.policy.planner import plan, plan_outcome
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from connector.config.policy_builtin import BUILTIN
 from connector.domain import (
     ActionKind,
     Customer,
@@ -17,11 +18,10 @@ from connector.domain import (
     Money,
     Snapshot,
 )
+from connector.domain.history import HistoryEntry
+from connector.domain.pauses import Pause, PauseKind
 from connector.legal.calendar import BusinessCalendar, SendingWindow
-from connector.policy.builtin import BUILTIN
-from connector.policy.history import HistoryEntry
 from connector.policy.model import Conditions, LateFee, Policy, Step
-from connector.policy.pauses import Pause, PauseKind
 from connector.policy.planner import PlanContext, explain, plan
 
 AMS = ZoneInfo("Europe/Amsterdam")

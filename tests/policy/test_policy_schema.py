@@ -9,11 +9,11 @@ import pytest
 
 from connector.config import ConfigError
 from connector.config.models import ClientConfig
+from connector.config.policy_builtin import BUILTIN, NL_B2B_STANDARD, get_policy
+from connector.config.policy_schema import known_templates, load_policy_file
+from connector.config.policy_select import resolve_client_policies
 from connector.domain import ActionKind, Channel, CustomerProfile
-from connector.policy.builtin import BUILTIN, NL_B2B_STANDARD, get_policy
 from connector.policy.model import Policy, Step
-from connector.policy.schema import known_templates, load_policy_file
-from connector.policy.select import resolve_client_policies
 
 #: the ladder of the first slice, hand-written; the YAML built-in must be exactly this
 SLICE_LADDER = Policy(

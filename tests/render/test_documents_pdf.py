@@ -27,9 +27,9 @@ from connector.domain import (
     Payment,
     Snapshot,
 )
+from connector.domain.history import HistoryEntry
+from connector.domain.pauses import Pause, PauseKind
 from connector.legal import check_letter_wording, collection_costs
-from connector.policy.history import HistoryEntry
-from connector.policy.pauses import Pause, PauseKind
 from connector.render import MessageContext, Renderer
 from connector.render.pdf import Party
 

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from connector.csvsafe import neutralise
 from connector.documents import DocumentSettings, dossier
 from connector.domain import Customer, CustomerProfile, Invoice, InvoiceStatus, Money, Snapshot
-from connector.policy.pauses import Pause, PauseKind
+from connector.domain.pauses import Pause, PauseKind
 from connector.render.pdf import Party
 
 TODAY = date(2026, 3, 4)

@@ -22,7 +22,7 @@ from connector.domain import (
     Money,
     Snapshot,
 )
-from connector.policy.history import HistoryEntry
+from connector.domain.history import HistoryEntry
 from connector.render import MessageContext, Renderer
 from connector.render.pdf import Party
 

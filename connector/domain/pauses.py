@@ -6,7 +6,8 @@ planner honours an active pause by planning nothing for what it covers; it never
 ladder, so when a promise expires unpaid the invoice climbs on from the step it had reached
 (a broken promise is not a reason to start over with a friendly reminder).
 
-Pure data: stored by `connector.store.pauses`, set from `dunning pause` / `dunning resume`.
+Pure data, in the domain because the planner, the store and the documents all use it: stored
+by `connector.store.pauses`, set from `dunning pause` / `dunning resume`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from connector.domain import Invoice
+from connector.domain.ledger import Invoice
 
 
 class PauseKind(enum.StrEnum):

@@ -1,5 +1,7 @@
 """Built-in policies, shipped as YAML inside the package (`connector/policy/ladders/*.yaml`).
 
+Loaded here, in the configuration layer, so the pure `connector.policy` package reads no files.
+
 They are read with `importlib.resources`, so they work from a wheel as well as from a checkout,
 and they go through the same validation as a consultant's own policy file. Built-ins:
 
@@ -11,14 +13,13 @@ and they go through the same validation as a consultant's own policy file. Built
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from connector.policy.model import Policy, PolicyError, ThankYou
-from connector.policy.schema import load_policy_file
+from connector.config.policy_schema import load_policy_file
+from connector.policy.model import Policy, PolicyError, ThankYou, with_overrides
 
 LADDERS_PACKAGE = "connector.policy"
 LADDERS_DIR = "ladders"
@@ -53,13 +54,3 @@ def get_policy(
             f"unknown policy {name!r}; built-in policies: {', '.join(sorted(BUILTIN))}"
         ) from None
     return with_overrides(policy, min_balance=min_balance, thank_you=thank_you)
-
-
-def with_overrides(
-    policy: Policy, *, min_balance: Decimal | None = None, thank_you: ThankYou | None = None
-) -> Policy:
-    if min_balance is not None:
-        policy = dataclasses.replace(policy, min_balance=min_balance)
-    if thank_you is not None:
-        policy = dataclasses.replace(policy, thank_you=thank_you)
-    return policy

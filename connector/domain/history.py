@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from connector.domain import ActionKind
+from connector.domain.actions import ActionKind
 
 #: outbox states in which a step counts as taken (it went out, is going out, awaits a human, or
 #: a human rejected it: then the step is skipped and the ladder goes on)

@@ -6,7 +6,7 @@ nl-b2c-wik}`). A name is looked up as:
 1. a path ending in ``.yaml``/``.yml``: a file relative to the configuration directory;
 2. ``<config dir>/policies/<name>.yaml`` when it exists (a consultant's own ladder, or a
    changed copy of a built-in under the same name);
-3. a built-in policy shipped in the package (`connector.policy.builtin`).
+3. a built-in policy shipped in the package (`connector.config.policy_builtin`).
 
 Every problem is a `ConfigError` naming the file and key: the policy file's own key for a broken
 ladder, the client file's ``policies.consumer`` for an unknown name or a consumer ladder that
@@ -22,18 +22,20 @@ after its reminders (`reminders_only`): they are not dunned further, and an aler
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from connector.config.errors import ConfigError
 from connector.config.models import ClientConfig
-from connector.domain import ActionKind, CustomerProfile
-from connector.policy.builtin import BUILTIN, with_overrides
-from connector.policy.model import Policy
-from connector.policy.schema import known_templates, load_policy_file
+from connector.config.policy_builtin import BUILTIN
+from connector.config.policy_schema import known_templates, load_policy_file
+from connector.domain import CustomerProfile
+from connector.policy.consumer import consumer_ladder_problem, reminders_only
+from connector.policy.model import Policy, with_overrides
 
 POLICIES_DIR = "policies"
+#: the built-in consumer ladder a Dutch client's consumers get when none is configured
+CONSUMER_LADDER_NL = "nl-b2c-wik"
 
 
 @dataclass(frozen=True)
@@ -136,59 +138,6 @@ def resolve_client_policies(
     return ClientPolicies(default, by_profile, consumer_source="reminders-only")
 
 
-#: the built-in consumer ladder a Dutch client's consumers get when none is configured
-CONSUMER_LADDER_NL = "nl-b2c-wik"
-#: steps a consumer may get without a fourteen-day letter: nothing that states a default,
-#: interest or costs
-REMINDER_KINDS = frozenset(
-    {
-        ActionKind.PRE_DUE_NOTICE,
-        ActionKind.REMINDER,
-        ActionKind.STATEMENT,
-        ActionKind.FIRM_REMINDER,
-        ActionKind.CALL_TASK,
-    }
-)
-#: steps that state a default, interest or costs: for a consumer only after a fourteen-day
-#: letter (art. 6:96 lid 6 BW)
-AFTER_LETTER_KINDS = frozenset({ActionKind.NOTICE_OF_DEFAULT, ActionKind.HANDOFF})
-
-
 def is_dutch(client: ClientConfig) -> bool:
     """A client under Dutch law: it writes Dutch or runs a Dutch (``nl-``) ladder."""
     return client.language == "nl" or client.policy.startswith("nl-")
-
-
-def reminders_only(policy: Policy) -> Policy | None:
-    """The ladder cut short after its reminders (no notice of default, letter or hand-off);
-    None when nothing is left."""
-    steps = tuple(s for s in policy.steps if s.kind in REMINDER_KINDS)
-    if not steps:
-        return None
-    return dataclasses.replace(
-        policy,
-        name=f"{policy.name} (reminders only)",
-        steps=steps,
-        description=f"{policy.description}; consumers: reminders only, then an alert",
-    )
-
-
-def consumer_ladder_problem(policy: Policy) -> str | None:
-    """Why a ladder is unfit for consumers, or None: a notice of default (which threatens
-    interest and costs) or a hand-off (where collection costs are charged) must come after a
-    fourteen-day letter (art. 6:96 lid 6 BW). Steps limited to other profiles do not count."""
-    letter_seen = False
-    for step in policy.steps:
-        profiles = step.conditions.profiles
-        if profiles and CustomerProfile.CONSUMER not in profiles:
-            continue
-        if step.kind is ActionKind.FOURTEEN_DAY_LETTER:
-            letter_seen = True
-        if step.kind in AFTER_LETTER_KINDS and not letter_seen:
-            what = "hands off" if step.kind is ActionKind.HANDOFF else "sends a notice of default"
-            return (
-                f"policy {policy.name} {what} (step {step.id}) without a fourteen-day letter "
-                "before it: consumers owe no collection costs then; use nl-b2c-wik or add a "
-                "fourteen_day_letter step"
-            )
-    return None
