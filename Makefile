@@ -7,14 +7,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench bench-quick soak clean lock audit
 
-# Dependencies come from the lock file (exact versions and hashes); the project itself is then
-# installed editable without resolving anything. `make lock` regenerates both lock files after a
-# change of pyproject.toml's dependencies; `make audit` checks them for known vulnerabilities.
-$(STAMP): pyproject.toml requirements-dev.lock
+# Dependencies come from the lock file (exact versions and hashes); the project itself, and beside
+# it the sandboxes (sandboxes/: fake platforms for the demo, tests and benchmarks, not part of
+# the product's wheel), are then installed editable without resolving anything. `make lock`
+# regenerates both lock files after a change of pyproject.toml's dependencies; `make audit`
+# checks them for known vulnerabilities.
+$(STAMP): pyproject.toml sandboxes/pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m pip install -q --no-deps -e sandboxes
 	touch $(STAMP)
 
 LOCK_FLAGS := --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
@@ -35,8 +38,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check connector adapters tests bench
-	$(BIN)/ruff format --check connector adapters tests bench
+	$(BIN)/ruff check connector adapters sandboxes/src tests bench
+	$(BIN)/ruff format --check connector adapters sandboxes/src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 

@@ -34,9 +34,9 @@ DIVISION = 7777777
 
 
 def _serve(port: int, n: int, conn: Any) -> None:  # runs in the child process
-    from adapters.exact.sandbox import ExactState, Limits, SandboxClock, make_app
-    from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, bulk_ledger
-    from adapters.sandbox_kit.server import LoopbackServer
+    from sandboxes.exact import ExactState, Limits, SandboxClock, make_app
+    from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, bulk_ledger
+    from sandboxes.kit.server import LoopbackServer
 
     clock = SandboxClock(START)
     state = ExactState(clock.now, Limits(minutely=10**9, daily=10**9))
@@ -58,13 +58,13 @@ def _serve(port: int, n: int, conn: Any) -> None:  # runs in the child process
 def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
     from cryptography.fernet import Fernet
 
-    from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
     from connector.app import App
     from connector.clock import ManualClock
     from connector.demo_exact import write_config
     from connector.store import ledger_repo
     from connector.store.db import session_scope
     from connector.sync import sync_tenant
+    from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
     port = free_port()
     ctx = mp.get_context("fork")

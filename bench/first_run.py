@@ -53,8 +53,8 @@ TOKEN_PATHS = ("/oauth/v2/token", "/api/oauth2/token")
 def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the child process
     import socket
 
-    from adapters.sandbox_kit import server as server_mod
-    from adapters.sandbox_kit.server import LoopbackServer
+    from sandboxes.kit import server as server_mod
+    from sandboxes.kit.server import LoopbackServer
 
     # wsgiref writes a response's head and body separately: without TCP_NODELAY each POST
     # answer waits ~40 ms for the client's delayed ACK (a loopback artefact, not the API's)
@@ -69,8 +69,8 @@ def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the 
 
     info: dict[str, Any] = {}
     if platform == "zoho":
-        from adapters.zoho.sandbox import Limits, SandboxClock, ZohoState, make_app
-        from adapters.zoho.sandbox.generate import BULK_ORG, bulk_ledger
+        from sandboxes.zoho import Limits, SandboxClock, ZohoState, make_app
+        from sandboxes.zoho.generate import BULK_ORG, bulk_ledger
 
         clock = SandboxClock(START)
         zstate = ZohoState(clock.now, Limits(per_minute=100, daily=ZOHO_DAILY))
@@ -78,11 +78,11 @@ def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the 
         app = make_app(zstate)
         info["org"] = BULK_ORG
     else:
-        from adapters.exact.sandbox import ExactState, Limits, make_app
-        from adapters.exact.sandbox import SandboxClock as ExactClock
-        from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-        from adapters.exact.sandbox.generate import bulk_ledger as exact_bulk
         from connector.demo_exact import SmtpCatcher
+        from sandboxes.exact import ExactState, Limits, make_app
+        from sandboxes.exact import SandboxClock as ExactClock
+        from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        from sandboxes.exact.generate import bulk_ledger as exact_bulk
 
         clock = ExactClock(START)
         estate = ExactState(clock.now, Limits(minutely=60, daily=EXACT_DAILY))
@@ -217,8 +217,8 @@ def _connector(platform: str, port: int, info: dict[str, Any], conn: Any, out: A
             (root / "config" / "clients" / f"{SLUG}.yaml").write_text(text)
             tokens = requests.post(url + "/_sandbox/tokens", json={}, timeout=60).json()
         else:
-            from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
             from connector.demo_exact import write_config as exact_config
+            from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
             env |= {"EXACT_CLIENT_ID": DEMO_CLIENT_ID, "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET}
             exact_config(

@@ -44,8 +44,6 @@ os.environ.setdefault("DUNNING_RUN_LEASE_SECONDS", "1")
 
 import requests
 
-from adapters.sandbox_kit.faults import Fault
-from adapters.sandbox_kit.router import Response
 from connector.app import App
 from connector.clock import ManualClock
 from connector.demo import SandboxWorld, local_moment
@@ -54,6 +52,8 @@ from connector.run import RunResult, run_tenant
 from connector.store import outbox
 from connector.store.db import session_scope
 from connector.store.tokens import TokenRepository
+from sandboxes.kit.faults import Fault
+from sandboxes.kit.router import Response
 
 START = date(2026, 3, 2)
 #: trials per world: a world is rebuilt after this many (keeps each run small)
@@ -255,7 +255,7 @@ class Zoho(Platform):
     name = "zoho"
 
     def create(self, root: Path) -> SandboxWorld:
-        from adapters.zoho.sandbox.generate import seed_demo
+        from sandboxes.zoho.generate import seed_demo
 
         def empty(state: Any, org: str, seed: int) -> Any:
             return seed_demo(state, seed=seed, customers=0, invoices=0, organization_id=org)
@@ -319,7 +319,7 @@ class Exact(Platform):
     name = "exact"
 
     def create(self, root: Path) -> ExactSandboxWorld:
-        from adapters.exact.sandbox.generate import seed_demo
+        from sandboxes.exact.generate import seed_demo
 
         def empty(state: Any, seed: int) -> Any:
             return seed_demo(state, seed=seed, accounts=0)

@@ -112,10 +112,10 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list[dict[str, Any]]:
-    from adapters.zoho.sandbox import Limits
-    from adapters.zoho.sandbox.generate import seed_small_org
     from connector.demo import SandboxWorld, local_moment
     from connector.worker import rounds
+    from sandboxes.zoho import Limits
+    from sandboxes.zoho.generate import seed_small_org
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL)

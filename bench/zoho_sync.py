@@ -33,9 +33,9 @@ SLUG = "bench"
 
 
 def _serve(port: int, n_invoices: int, ready: Any) -> None:  # runs in the child process
-    from adapters.sandbox_kit.server import LoopbackServer
-    from adapters.zoho.sandbox import Limits, SandboxClock, ZohoState, make_app
-    from adapters.zoho.sandbox.generate import bulk_ledger
+    from sandboxes.kit.server import LoopbackServer
+    from sandboxes.zoho import Limits, SandboxClock, ZohoState, make_app
+    from sandboxes.zoho.generate import bulk_ledger
 
     clock = SandboxClock(START)
     state = ZohoState(clock.now, Limits(per_minute=10**9, daily=10**9))

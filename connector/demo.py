@@ -26,9 +26,16 @@ from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet
 
-from adapters.sandbox_kit.server import LoopbackServer
-from adapters.zoho.sandbox import Limits, ZohoRouter, ZohoState, make_app
-from adapters.zoho.sandbox.generate import (
+from connector.app import App
+from connector.clock import ManualClock
+from connector.report.story import KIND_LABELS
+from connector.run import RunResult, run_tenant
+from connector.store import outbox
+from connector.store.db import session_scope
+from connector.tenant import Tenant
+from sandboxes.kit.server import LoopbackServer
+from sandboxes.zoho import Limits, ZohoRouter, ZohoState, make_app
+from sandboxes.zoho.generate import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_ORG,
@@ -37,13 +44,6 @@ from adapters.zoho.sandbox.generate import (
     demo_tokens,
     seed_demo,
 )
-from connector.app import App
-from connector.clock import ManualClock
-from connector.report.story import KIND_LABELS
-from connector.run import RunResult, run_tenant
-from connector.store import outbox
-from connector.store.db import session_scope
-from connector.tenant import Tenant
 
 ZONE = "Europe/Amsterdam"
 REMINDER_MAIL_KINDS = ("payment_reminder", "statement")

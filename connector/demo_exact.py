@@ -30,8 +30,13 @@ from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet
 
-from adapters.exact.sandbox import ExactRouter, ExactState, Limits, make_app
-from adapters.exact.sandbox.generate import (
+from connector.app import App
+from connector.clock import Clock, ManualClock
+from connector.demo import ZONE, DrivesConnector, local_moment
+from connector.report.story import KIND_LABELS
+from connector.tenant import Tenant
+from sandboxes.exact import ExactRouter, ExactState, Limits, make_app
+from sandboxes.exact.generate import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DemoInfo,
@@ -39,12 +44,7 @@ from adapters.exact.sandbox.generate import (
     demo_tokens,
     seed_demo,
 )
-from adapters.sandbox_kit.server import LoopbackServer
-from connector.app import App
-from connector.clock import Clock, ManualClock
-from connector.demo import ZONE, DrivesConnector, local_moment
-from connector.report.story import KIND_LABELS
-from connector.tenant import Tenant
+from sandboxes.kit.server import LoopbackServer
 
 SENDER = "debiteuren@demo-installatie.example"
 

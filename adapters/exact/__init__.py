@@ -1,1 +1,5 @@
-"""Exact Online adapter: API client, mapping, write-backs and a local sandbox of the platform."""
+"""Exact Online adapter: API client, mapping, write-backs, webhooks.
+
+The local fake of the platform is `sandboxes.exact`, in the sandboxes distribution beside the
+product (sandboxes/).
+"""

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.zoho.sandbox import Limits, ZohoState
-from adapters.zoho.sandbox.generate import DemoInfo, seed_demo
 from connector.demo import SandboxWorld
 from connector.tenant import Tenant
+from sandboxes.zoho import Limits, ZohoState
+from sandboxes.zoho.generate import DemoInfo, seed_demo
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TOKEN = "POST /oauth/v2/token"

@@ -20,13 +20,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
-from adapters.zoho.sandbox.generate import seed_demo
 from connector import approval
 from connector.cli import app as dunning
 from connector.config import load_config
 from connector.demo import SandboxWorld, local_moment
 from connector.store import audit
 from connector.store.db import session_scope
+from sandboxes.zoho.generate import seed_demo
 
 MONDAY = date(2026, 3, 2)
 

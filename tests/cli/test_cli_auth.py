@@ -13,10 +13,10 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from adapters.zoho.sandbox.generate import seed_demo
 from connector.auth.login import LoginError, parse_pasted
 from connector.cli import app as dunning
 from connector.demo import SandboxWorld, local_moment
+from sandboxes.zoho.generate import seed_demo
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from adapters.zoho.sandbox.generate import seed_demo
 from connector.clock import ManualClock
 from connector.demo import SandboxWorld, local_moment
 from connector.platforms import login
+from sandboxes.zoho.generate import seed_demo
 
 MONDAY = date(2026, 1, 5)
 

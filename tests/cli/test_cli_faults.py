@@ -21,11 +21,11 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
-from adapters.zoho.sandbox.generate import DEMO_ORG, seed_demo
 from connector.cli import app as dunning
 from connector.demo import SandboxWorld, local_moment
 from connector.store import ledger_repo
 from connector.store.db import session_scope
+from sandboxes.zoho.generate import DEMO_ORG, seed_demo
 
 AT = local_moment(date(2026, 1, 6), 10).isoformat()
 OTHER_KEY = Fernet.generate_key().decode()

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from adapters.zoho.sandbox.generate import seed_demo
 from connector import __version__
 from connector.cli import app as dunning
 from connector.cli._common import hoist_global_options
 from connector.clock import SystemClock
 from connector.config.sample import init_config
 from connector.demo import SandboxWorld, local_moment
+from sandboxes.zoho.generate import seed_demo
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:

@@ -12,13 +12,13 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from adapters.zoho.sandbox.generate import seed_demo
 from connector.cli import app as cli
 from connector.config import load_config
 from connector.demo import SandboxWorld, local_moment
 from connector.doctor import run_doctor
 from connector.store import pauses
 from connector.store.db import session_scope
+from sandboxes.zoho.generate import seed_demo
 
 MONDAY = date(2026, 1, 5)
 

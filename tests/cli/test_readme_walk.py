@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from adapters.sandbox_kit.server import LoopbackServer
-from adapters.zoho.sandbox import ZohoState, make_app
-from adapters.zoho.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, seed_demo
 from connector.clock import SystemClock
+from sandboxes.kit.server import LoopbackServer
+from sandboxes.zoho import ZohoState, make_app
+from sandboxes.zoho.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, seed_demo
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,12 +9,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from adapters.exact.sandbox.generate import seed_demo
-from adapters.exact.sandbox.state import ExactState
-from adapters.sandbox_kit.faults import Fault
-from adapters.sandbox_kit.router import Response
-from adapters.zoho.sandbox.generate import seed_demo as seed_zoho
-from adapters.zoho.sandbox.state import ZohoState
 from connector.alerts import conditions
 from connector.demo import SandboxWorld, local_moment
 from connector.demo_exact import ExactSandboxWorld
@@ -22,6 +16,12 @@ from connector.dispatch import Dispatcher
 from connector.domain import Action, ActionItem, ActionKind, Money
 from connector.store import audit
 from connector.store.db import session_scope
+from sandboxes.exact.generate import seed_demo
+from sandboxes.exact.state import ExactState
+from sandboxes.kit.faults import Fault
+from sandboxes.kit.router import Response
+from sandboxes.zoho.generate import seed_demo as seed_zoho
+from sandboxes.zoho.state import ZohoState
 
 MONDAY = date(2026, 3, 2)
 

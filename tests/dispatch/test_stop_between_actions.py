@@ -15,12 +15,12 @@ import procrastinate
 from procrastinate.testing import InMemoryConnector
 from procrastinate.worker import Worker
 
-from adapters.exact.sandbox.generate import seed_demo
-from adapters.exact.sandbox.state import ExactState
 from connector.demo import local_moment
 from connector.demo_exact import ExactSandboxWorld
 from connector.serve.scheduler import ServeOptions, Service
 from connector.worker import queue
+from sandboxes.exact.generate import seed_demo
+from sandboxes.exact.state import ExactState
 
 MONDAY = date(2026, 3, 2)
 

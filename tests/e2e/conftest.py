@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from e2e_support import empty_ledger
 
-from adapters.zoho.sandbox.state import Contact, Invoice
 from connector.demo import SandboxWorld, local_moment
 from connector.run import RunResult
+from sandboxes.zoho.state import Contact, Invoice
 
 
 class Scenario:

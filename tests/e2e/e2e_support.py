@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from adapters.zoho.sandbox import ZohoState
-from adapters.zoho.sandbox.generate import DemoInfo, seed_demo
 from connector.demo import SandboxWorld, local_moment
+from sandboxes.zoho import ZohoState
+from sandboxes.zoho.generate import DemoInfo, seed_demo
 
 
 def empty_ledger(state: ZohoState, org: str, seed: int) -> DemoInfo:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from adapters.zoho.sandbox import Limits
 from connector.status import status_lines
+from sandboxes.zoho import Limits
 
 MONDAY = date(2026, 3, 2)
 

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from adapters.zoho.sandbox.state import Contact
 from connector.config import load_config
 from connector.domain import Money
 from connector.domain.pauses import PauseKind
 from connector.legal import check_letter_wording
 from connector.store import pauses
 from connector.store.db import session_scope
+from sandboxes.zoho.state import Contact
 
 DUE = date(2026, 1, 5)
 ZONE = ZoneInfo("Europe/Amsterdam")

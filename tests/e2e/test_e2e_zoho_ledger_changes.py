@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from e2e_support import empty_two_tenants
 
-from adapters.sandbox_kit.faults import Fault
-from adapters.sandbox_kit.router import Response
-from adapters.zoho.sandbox.control import zoho_fault
 from connector.demo import SandboxWorld, local_moment
 from connector.domain import InvoiceStatus
 from connector.store import cursors, ledger_repo
 from connector.store.db import session_scope
+from sandboxes.kit.faults import Fault
+from sandboxes.kit.router import Response
+from sandboxes.zoho.control import zoho_fault
 
 MONDAY = date(2026, 1, 5)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.exact.sandbox import ExactState
-from adapters.exact.sandbox.generate import DemoInfo, seed_demo
-from adapters.exact.sandbox.state import Account, PaymentTerm
 from connector.demo import local_moment
 from connector.demo_exact import CaughtMail, ExactSandboxWorld
 from connector.run import RunResult
+from sandboxes.exact import ExactState
+from sandboxes.exact.generate import DemoInfo, seed_demo
+from sandboxes.exact.state import Account, PaymentTerm
 
 
 def empty_ledger(state: ExactState, seed: int) -> DemoInfo:

@@ -229,8 +229,8 @@ def test_an_expired_access_token_mid_run_is_refreshed_with_rotation_and_the_run_
 def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
     make_exact_scenario: Callable,
 ) -> None:
-    from adapters.sandbox_kit.faults import Fault
-    from adapters.sandbox_kit.router import Response
+    from sandboxes.kit.faults import Fault
+    from sandboxes.kit.router import Response
 
     s = make_exact_scenario(MONDAY)
     c = s.customer("Groot BV")

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from adapters.sandbox_kit.faults import Fault
-from adapters.sandbox_kit.router import Response
 from connector.demo import local_moment
+from sandboxes.kit.faults import Fault
+from sandboxes.kit.router import Response
 
 MONDAY = date(2026, 1, 5)
 

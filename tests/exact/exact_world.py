@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import Engine
 
 from adapters.exact.adapter import ExactLedger, exact_ledger_from_settings
-from adapters.exact.sandbox import ExactState, Limits, make_app
-from adapters.exact.sandbox.app import ExactRouter
-from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI
-from adapters.sandbox_kit import LoopbackServer
 from connector.clock import ManualClock
 from connector.config.models import ExactSettings
 from connector.store.crypto import Cipher
 from connector.store.tokens import TokenRepository
+from sandboxes.exact import ExactState, Limits, make_app
+from sandboxes.exact.app import ExactRouter
+from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URI
+from sandboxes.kit import LoopbackServer
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
 DIVISION = 1234567

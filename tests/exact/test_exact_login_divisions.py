@@ -11,9 +11,9 @@ from exact_world import DIVISION, ExactWorld, make_world
 from sqlalchemy import Engine
 
 from adapters.exact.consent import login_exact
-from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from connector.auth.login import LoginError
 from connector.store.crypto import Cipher
+from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 OTHER = 7654321
 

@@ -11,14 +11,14 @@ from exact_world import DIVISION, make_world
 from sqlalchemy import Engine
 
 from adapters.exact.errors import ExactApiError
-from adapters.exact.sandbox import Limits
-from adapters.sandbox_kit.faults import Fault
-from adapters.sandbox_kit.router import Response
 from connector.ports import ErrorKind, LedgerError
 from connector.store import ledger_repo
 from connector.store.crypto import Cipher
 from connector.store.db import session_scope
 from connector.sync import sync_tenant
+from sandboxes.exact import Limits
+from sandboxes.kit.faults import Fault
+from sandboxes.kit.router import Response
 
 
 def _world(engine: Engine, cipher: Cipher, **limits: Any) -> Any:

@@ -28,7 +28,6 @@ from sqlalchemy import Engine, event
 
 from adapters.exact.adapter import exact_token_manager
 from adapters.exact.auth import INTENT_KEY, token_url
-from adapters.exact.sandbox import Limits
 from connector.auth.spool import TokenSpool
 from connector.auth.tokens import (
     ConsentNeeded,
@@ -39,6 +38,7 @@ from connector.auth.tokens import (
 from connector.store.crypto import Cipher
 from connector.store.db import make_engine, migrate
 from connector.store.tokens import TokenRepository
+from sandboxes.exact import Limits
 
 
 def _due(world: ExactWorld) -> None:

@@ -5,7 +5,7 @@ Each child process is forked, refreshes through the real `TokenManager`, the rea
 refresher, and is killed at one of four points: before the request, after the response, before
 the commit, after the commit. Then the next process must carry on.
 
-Two sandbox rotations (see adapters/exact/sandbox/state.py):
+Two sandbox rotations (see sandboxes/src/sandboxes/exact/state.py):
 
   * ``on_first_use`` (Exact as Invantive describes it, the default): a refresh token dies when a
     newer token of its chain is first used. A pair that died with the killed process was never
@@ -33,9 +33,6 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, update
 
 from adapters.exact.adapter import exact_token_manager
-from adapters.exact.sandbox import ExactState, Limits, make_app
-from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from adapters.sandbox_kit import LoopbackServer
 from connector.auth.tokens import ConsentNeeded
 from connector.clock import SystemClock
 from connector.config.models import ExactSettings
@@ -43,6 +40,9 @@ from connector.store.crypto import Cipher
 from connector.store.db import session_scope
 from connector.store.models import OAuthToken
 from connector.store.tokens import TokenRepository
+from sandboxes.exact import ExactState, Limits, make_app
+from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from sandboxes.kit import LoopbackServer
 
 POINTS = ("before_request", "after_response", "before_commit", "after_commit")
 ROUNDS = 3

@@ -35,9 +35,6 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Connection, Engine, event, text, update
 
 from adapters.exact.adapter import exact_token_manager
-from adapters.exact.sandbox import ExactState, Limits, make_app
-from adapters.exact.sandbox.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from adapters.sandbox_kit import LoopbackServer
 from connector.auth.spool import TokenSpool
 from connector.clock import ShiftedClock, SystemClock
 from connector.config.models import ExactSettings
@@ -45,6 +42,9 @@ from connector.store.crypto import Cipher
 from connector.store.db import is_sqlite, session_scope
 from connector.store.models import OAuthToken
 from connector.store.tokens import TokenRepository
+from sandboxes.exact import ExactState, Limits, make_app
+from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from sandboxes.kit import LoopbackServer
 
 fork = multiprocessing.get_context("fork")
 

@@ -19,11 +19,11 @@ import pytest
 import requests
 
 from adapters.exact.adapter import exact_token_manager
-from adapters.sandbox_kit.router import Request, Response
 from connector.auth.tokens import ConsentNeeded
 from connector.auth.upkeep import token_upkeep
 from connector.demo import local_moment
 from connector.demo_exact import ExactSandboxWorld
+from sandboxes.kit.router import Request, Response
 
 MONDAY = date(2026, 3, 2)
 

@@ -8,7 +8,7 @@ from typing import Any
 import requests
 
 from adapters.exact.webhook import hash_code, make_webhook_app, raw_content
-from adapters.sandbox_kit import LoopbackServer
+from sandboxes.kit import LoopbackServer
 
 SECRET = "webhook-secret-123"
 CONTENT = (

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from adapters.exact.sandbox import (
+from sandboxes.exact import (
     DemoInfo,
     ExactRouter,
     ExactState,
@@ -19,7 +19,7 @@ from adapters.exact.sandbox import (
     make_app,
     seed_demo,
 )
-from adapters.sandbox_kit import LoopbackServer
+from sandboxes.kit import LoopbackServer
 
 START = datetime(2025, 3, 3, 8, 0, 30, tzinfo=UTC)  # a Monday, 09:00:30 in Amsterdam
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import requests
 from exact_sandbox_harness import Serve
 
-from adapters.exact.sandbox import (
+from sandboxes.exact import (
     HABITS,
     ExactState,
     PaymentSimulator,

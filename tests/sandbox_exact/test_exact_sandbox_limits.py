@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from exact_sandbox_harness import Exact, Serve
 
-from adapters.exact.sandbox import ExactState, Limits, SandboxClock, seed_demo
+from sandboxes.exact import ExactState, Limits, SandboxClock, seed_demo
 
 SIX = {
     "X-RateLimit-Limit",

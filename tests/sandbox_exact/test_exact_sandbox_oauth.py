@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from exact_sandbox_harness import Exact, Serve
 
-from adapters.exact.sandbox import ExactState, Limits, SandboxClock, seed_demo
+from sandboxes.exact import ExactState, Limits, SandboxClock, seed_demo
 
 
 def _authorize(exact: Exact) -> str:

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from exact_sandbox_harness import Exact
 
-from adapters.exact.sandbox import bulk_ledger
-from adapters.exact.sandbox.odata import ODataError, evaluate, parse_filter
+from sandboxes.exact import bulk_ledger
+from sandboxes.exact.odata import ODataError, evaluate, parse_filter
 
 TERMS = "sync/Cashflow/PaymentTerms"
 SELECT = "ID,Account,AmountDC,IsFullyPaid,LastPaymentDate,Timestamp"

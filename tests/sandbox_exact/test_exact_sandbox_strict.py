@@ -9,7 +9,7 @@ import pytest
 from exact_sandbox_harness import Exact
 
 from adapters.exact.contract import reference
-from adapters.exact.sandbox.entities import documented, entities
+from sandboxes.exact.entities import documented, entities
 
 TERMS = "sync/Cashflow/PaymentTerms"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import requests
 from exact_sandbox_harness import Exact, Serve
 
-from adapters.exact.sandbox import ExactState
+from sandboxes.exact import ExactState
 
 
 def test_notes_documents_attachments_and_tasks_are_created_and_listed(exact: Exact) -> None:

@@ -16,7 +16,11 @@ from zoho_sandbox_harness import START, Serve
 
 from adapters.zoho.adapter import ZohoLedger, zoho_ledger_from_settings
 from adapters.zoho.errors import ZohoApiError
-from adapters.zoho.sandbox import (
+from connector.clock import ManualClock
+from connector.config import ZohoSettings
+from connector.domain import Action, ActionItem, ActionKind, InvoiceStatus, Money
+from connector.ports import ErrorKind, Outcome, RenderedMessage
+from sandboxes.zoho import (
     DemoInfo,
     ZohoRouter,
     ZohoState,
@@ -24,10 +28,6 @@ from adapters.zoho.sandbox import (
     seed_demo,
     zoho_fault,
 )
-from connector.clock import ManualClock
-from connector.config import ZohoSettings
-from connector.domain import Action, ActionItem, ActionKind, InvoiceStatus, Money
-from connector.ports import ErrorKind, Outcome, RenderedMessage
 
 
 def _fake_store_module() -> ModuleType:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import requests
 from zoho_sandbox_harness import START, Serve, Zoho
 
-from adapters.zoho.sandbox import Limits, SandboxClock, ZohoState, demo_tokens, seed_demo
+from sandboxes.zoho import Limits, SandboxClock, ZohoState, demo_tokens, seed_demo
 
 
 def test_organizations_need_no_organization_id_and_list_the_users_organisations(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from adapters.exact.sandbox import HABITS as EXACT_HABITS
-from adapters.zoho.sandbox import (
+from sandboxes.exact import HABITS as EXACT_HABITS
+from sandboxes.zoho import (
     HABITS,
     PaymentSimulator,
     SandboxClock,

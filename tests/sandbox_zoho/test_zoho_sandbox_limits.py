@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from zoho_sandbox_harness import Serve, Zoho
 
-from adapters.zoho.sandbox import Limits, SandboxClock, ZohoState, demo_tokens, seed_demo
+from sandboxes.zoho import Limits, SandboxClock, ZohoState, demo_tokens, seed_demo
 
 RATE_HEADERS = {"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset"}
 

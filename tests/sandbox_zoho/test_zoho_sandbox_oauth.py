@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from zoho_sandbox_harness import Zoho
 
-from adapters.zoho.sandbox import Limits, OAuthError, ZohoState, seed_demo
+from sandboxes.zoho import Limits, OAuthError, ZohoState, seed_demo
 
 SCOPES = "ZohoBooks.invoices.READ,ZohoBooks.invoices.CREATE,ZohoBooks.contacts.READ"
 
@@ -183,7 +183,7 @@ def test_the_eleventh_live_access_token_of_a_refresh_token_retires_the_oldest(zo
 
 
 def test_the_21st_refresh_token_of_a_user_revokes_the_oldest() -> None:
-    from adapters.zoho.sandbox import SandboxClock
+    from sandboxes.zoho import SandboxClock
 
     clock = SandboxClock()
     state = ZohoState(clock.now, Limits(refresh_tokens_per_user=2))

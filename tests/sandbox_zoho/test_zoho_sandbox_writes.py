@@ -10,7 +10,7 @@ import pytest
 import requests
 from zoho_sandbox_harness import Serve, Zoho
 
-from adapters.zoho.sandbox import ZohoState, zoho_fault
+from sandboxes.zoho import ZohoState, zoho_fault
 
 MAIL = {
     "to_mail_ids": ["ap@klant.example"],

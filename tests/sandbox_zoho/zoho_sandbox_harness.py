@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from adapters.sandbox_kit import LoopbackServer
-from adapters.zoho.sandbox import (
+from sandboxes.kit import LoopbackServer
+from sandboxes.zoho import (
     DemoInfo,
     SandboxClock,
     TokenSet,

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.zoho.sandbox.generate import seed_demo
 from connector import alerts, approval
 from connector.config import load_config
 from connector.demo import SandboxWorld, local_moment
 from connector.dispatch import APPROVAL_TTL
 from connector.status import status_lines
 from connector.store import leases
+from sandboxes.zoho.generate import seed_demo
 
 MONDAY = date(2026, 3, 2)
 

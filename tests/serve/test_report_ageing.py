@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.zoho.sandbox.generate import seed_demo
 from connector.demo import SandboxWorld, local_moment
 from connector.domain import Money
 from connector.report import BUCKETS, client_report
 from connector.report.ageing import BEFORE_ANY, bucket_of
 from connector.report.render import render_csv, render_html, render_json
+from sandboxes.zoho.generate import seed_demo
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 START = date(2026, 1, 5)
@@ -35,7 +35,7 @@ START = date(2026, 1, 5)
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxWorld]:
     """Thirty days of daily runs on a small demo ledger, so steps, payments and ageing exist."""
-    from adapters.zoho.sandbox.generate import PaymentSimulator
+    from sandboxes.zoho.generate import PaymentSimulator
 
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=12, invoices=60, organization_id=org)

@@ -24,14 +24,14 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.sandbox_kit.router import Request, Response
-from adapters.zoho.sandbox import Limits
-from adapters.zoho.sandbox.generate import seed_demo
 from connector.clock import ShiftedClock
 from connector.demo import SandboxWorld, local_moment
 from connector.domain import ActionKind
 from connector.store import leases, outbox
 from connector.store.db import session_scope
+from sandboxes.kit.router import Request, Response
+from sandboxes.zoho import Limits
+from sandboxes.zoho.generate import seed_demo
 
 MONDAY = date(2026, 3, 2)
 EVERY = 3  # seconds between runs of a client

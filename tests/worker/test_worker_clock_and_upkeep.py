@@ -14,11 +14,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from adapters.zoho.sandbox.generate import seed_small_org
 from connector import alerts
 from connector.demo import SandboxWorld, local_moment
 from connector.worker import queue as q
 from connector.worker import rounds
+from sandboxes.zoho.generate import seed_small_org
 
 pytestmark = [pytest.mark.postgres]
 

@@ -26,14 +26,14 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from adapters.sandbox_kit import Fault, Response
-from adapters.zoho.sandbox import zoho_fault
-from adapters.zoho.sandbox.generate import seed_small_org
 from connector.demo import SandboxWorld, local_moment
 from connector.store.db import session_scope
 from connector.store.models import TenantRound
 from connector.worker import queue as q
 from connector.worker import rounds
+from sandboxes.kit import Fault, Response
+from sandboxes.zoho import zoho_fault
+from sandboxes.zoho.generate import seed_small_org
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
 pytestmark = [

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.zoho.sandbox.generate import seed_small_org
 from connector.demo import SandboxWorld, local_moment
 from connector.worker import rounds
+from sandboxes.zoho.generate import seed_small_org
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
 pytestmark = [

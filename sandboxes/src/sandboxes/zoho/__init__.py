@@ -12,10 +12,10 @@ the choices made where Zoho's documentation is silent, and `control.py` for `/_s
         ...  # accounts server and API domain are both server.url
 """
 
-from adapters.zoho.sandbox.app import ZohoRouter, make_app
-from adapters.zoho.sandbox.clock import SandboxClock
-from adapters.zoho.sandbox.control import fault_from_json, sandbox_clock, zoho_fault
-from adapters.zoho.sandbox.generate import (
+from sandboxes.kit.clock import SandboxClock
+from sandboxes.zoho.app import ZohoRouter, make_app
+from sandboxes.zoho.control import fault_from_json, sandbox_clock, zoho_fault
+from sandboxes.zoho.generate import (
     BULK_ORG,
     DEMO_ORG,
     HABITS,
@@ -27,7 +27,7 @@ from adapters.zoho.sandbox.generate import (
     seed_demo,
     touch_share,
 )
-from adapters.zoho.sandbox.state import (
+from sandboxes.zoho.state import (
     ApiError,
     Limits,
     OAuthError,

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from adapters.exact.sandbox.odata import AMSTERDAM
-from adapters.exact.sandbox.state import ExactState, PaymentTerm, TokenSet
-from adapters.sandbox_kit.habits import HABIT_WEIGHTS, Installment, installments
-from adapters.sandbox_kit.habits import HABITS as HABITS
+from sandboxes.exact.odata import AMSTERDAM
+from sandboxes.exact.state import ExactState, PaymentTerm, TokenSet
+from sandboxes.kit.habits import HABIT_WEIGHTS, Installment, installments
+from sandboxes.kit.habits import HABITS as HABITS
 
 _HABIT_WEIGHTS = HABIT_WEIGHTS
 

@@ -1,4 +1,7 @@
-"""A settable clock for the sandbox, so tests can travel through Exact's time limits."""
+"""The one sandbox clock: every fake platform reads its time from it, so a test, the demo or a
+bench travels through a platform's time limits (Exact's 570-second token rule, Zoho's daily
+quota) by setting it, and one `isinstance` check in the control surfaces (`sandbox_clock`) fits
+both fakes."""
 
 from __future__ import annotations
 

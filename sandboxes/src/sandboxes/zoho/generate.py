@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from adapters.sandbox_kit.habits import HABIT_WEIGHTS, Installment, installments
-from adapters.sandbox_kit.habits import HABITS as HABITS
-from adapters.zoho.sandbox.state import (
+from sandboxes.kit.habits import HABIT_WEIGHTS, Installment, installments
+from sandboxes.kit.habits import HABITS as HABITS
+from sandboxes.zoho.state import (
     ALL_SCOPES,
     Invoice,
     OrgData,

@@ -33,14 +33,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from adapters.sandbox_kit import Fault, Request, Response
-from adapters.sandbox_kit.control import bad, body_of, register_clock_and_faults
-from adapters.zoho.sandbox.clock import SandboxClock
-from adapters.zoho.sandbox.generate import demo_tokens, seed_demo, touch_share
-from adapters.zoho.sandbox.state import ApiError, ZohoState
+from sandboxes.kit import Fault, Request, Response
+from sandboxes.kit.clock import SandboxClock
+from sandboxes.kit.control import bad, body_of, register_clock_and_faults
+from sandboxes.zoho.generate import demo_tokens, seed_demo, touch_share
+from sandboxes.zoho.state import ApiError, ZohoState
 
 if TYPE_CHECKING:
-    from adapters.zoho.sandbox.app import ZohoRouter
+    from sandboxes.zoho.app import ZohoRouter
 
 _JSON = {"Content-Type": "application/json;charset=UTF-8"}
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from adapters.sandbox_kit.faults import Fault, FaultQueue
-from adapters.sandbox_kit.router import Request, Response, Router
+from sandboxes.kit.faults import Fault, FaultQueue
+from sandboxes.kit.router import Request, Response, Router
 
 
 class MovableClock(Protocol):

@@ -11,10 +11,9 @@ the choices made where Exact's documentation is silent, and `control.py` for `/_
         ...
 """
 
-from adapters.exact.sandbox.app import ExactRouter, make_app
-from adapters.exact.sandbox.clock import SandboxClock
-from adapters.exact.sandbox.control import fault_from_json, sandbox_clock
-from adapters.exact.sandbox.generate import (
+from sandboxes.exact.app import ExactRouter, make_app
+from sandboxes.exact.control import fault_from_json, sandbox_clock
+from sandboxes.exact.generate import (
     HABITS,
     BulkLedger,
     DemoInfo,
@@ -24,7 +23,8 @@ from adapters.exact.sandbox.generate import (
     seed_demo,
     touch_share,
 )
-from adapters.exact.sandbox.state import ExactState, Limits, OAuthError, TokenSet
+from sandboxes.exact.state import ExactState, Limits, OAuthError, TokenSet
+from sandboxes.kit.clock import SandboxClock
 
 __all__ = [
     "HABITS",

@@ -1,4 +1,4 @@
-"""`python -m adapters.zoho.sandbox --port 8767 --seed 42`: the fake Zoho Books, standalone."""
+"""`python -m sandboxes.zoho --port 8767 --seed 42`: the fake Zoho Books, standalone."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import argparse
 import threading
 from datetime import UTC, datetime
 
-from adapters.sandbox_kit import LoopbackServer
-from adapters.zoho.sandbox.app import make_app
-from adapters.zoho.sandbox.clock import SandboxClock
-from adapters.zoho.sandbox.generate import demo_tokens, seed_demo
-from adapters.zoho.sandbox.state import ZohoState
+from sandboxes.kit import LoopbackServer
+from sandboxes.kit.clock import SandboxClock
+from sandboxes.zoho.app import make_app
+from sandboxes.zoho.generate import demo_tokens, seed_demo
+from sandboxes.zoho.state import ZohoState
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adapters.zoho.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m sandboxes.zoho")
     parser.add_argument("--port", type=int, default=8767)
     parser.add_argument("--seed", type=int, default=42, help="random seed of the demo ledger")
     parser.add_argument("--empty", action="store_true", help="serve no demo ledger")

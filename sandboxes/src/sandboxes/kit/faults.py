@@ -7,7 +7,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from adapters.sandbox_kit.router import Request, Response
+from sandboxes.kit.router import Request, Response
 
 
 @dataclass

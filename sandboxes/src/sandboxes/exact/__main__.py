@@ -1,4 +1,4 @@
-"""`python -m adapters.exact.sandbox --port 8766 --seed demo`: the fake Exact Online, standalone."""
+"""`python -m sandboxes.exact --port 8766 --seed demo`: the fake Exact Online, standalone."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import argparse
 import threading
 from datetime import UTC, datetime
 
-from adapters.exact.sandbox.app import make_app
-from adapters.exact.sandbox.clock import SandboxClock
-from adapters.exact.sandbox.generate import demo_tokens, seed_demo
-from adapters.exact.sandbox.state import ExactState, Limits
-from adapters.sandbox_kit import LoopbackServer
+from sandboxes.exact.app import make_app
+from sandboxes.exact.generate import demo_tokens, seed_demo
+from sandboxes.exact.state import ExactState, Limits
+from sandboxes.kit import LoopbackServer
+from sandboxes.kit.clock import SandboxClock
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adapters.exact.sandbox")
+    parser = argparse.ArgumentParser(prog="python -m sandboxes.exact")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--seed", default="demo", help="'demo', 'demo2' (two divisions) or 'none'")
     parser.add_argument("--random-seed", type=int, default=42)

@@ -19,9 +19,9 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from adapters.exact.sandbox import odata
-from adapters.exact.sandbox.entities import NULL, Entity, documented, entities
-from adapters.exact.sandbox.state import (
+from sandboxes.exact import odata
+from sandboxes.exact.entities import NULL, Entity, documented, entities
+from sandboxes.exact.state import (
     Account,
     ApiError,
     ExactState,
@@ -29,7 +29,7 @@ from adapters.exact.sandbox.state import (
     RateVerdict,
     decode_attachment,
 )
-from adapters.sandbox_kit import FaultQueue, Request, Response, Router
+from sandboxes.kit import FaultQueue, Request, Response, Router
 
 SELECT_MESSAGE = "Please add a $select or a $top=1 statement to the query string."
 _KEY_URL = re.compile(r"^(\w+)\((?:guid)?'?([^')]+)'?\)$")
@@ -97,7 +97,7 @@ def make_app(state: ExactState) -> ExactRouter:
     specs = entities(lambda account_id: _account(state, account_id))
     _register_oauth(app, state)
     _register_api(app, state, specs)
-    from adapters.exact.sandbox.control import register_control
+    from sandboxes.exact.control import register_control
 
     register_control(app, state)
     return app

@@ -32,9 +32,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from adapters.sandbox_kit import FaultQueue, Request, Response, Router
 from adapters.zoho.contract import QUERY, reference
-from adapters.zoho.sandbox.state import (
+from sandboxes.kit import FaultQueue, Request, Response, Router
+from sandboxes.zoho.state import (
     DATA_CENTRES,
     ApiError,
     Contact,
@@ -97,7 +97,7 @@ def make_app(state: ZohoState) -> ZohoRouter:
     app = ZohoRouter(state, no_route)
     _register_oauth(app, state)
     _register_api(app, state)
-    from adapters.zoho.sandbox.control import register_control
+    from sandboxes.zoho.control import register_control
 
     register_control(app, state)
     return app

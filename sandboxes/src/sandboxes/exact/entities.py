@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapters.exact.contract import reference
-from adapters.exact.sandbox.state import Account, Contact, Deleted, PaymentTerm, Written
+from sandboxes.exact.state import Account, Contact, Deleted, PaymentTerm, Written
 
 Getter = Callable[[Any], Any]
 

@@ -21,14 +21,14 @@ import json
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from adapters.exact.sandbox.clock import SandboxClock
-from adapters.exact.sandbox.generate import demo_tokens, seed_demo
-from adapters.exact.sandbox.state import ExactState
-from adapters.sandbox_kit import Fault, Request, Response
-from adapters.sandbox_kit.control import bad, body_of, register_clock_and_faults
+from sandboxes.exact.generate import demo_tokens, seed_demo
+from sandboxes.exact.state import ExactState
+from sandboxes.kit import Fault, Request, Response
+from sandboxes.kit.clock import SandboxClock
+from sandboxes.kit.control import bad, body_of, register_clock_and_faults
 
 if TYPE_CHECKING:
-    from adapters.exact.sandbox.app import ExactRouter
+    from sandboxes.exact.app import ExactRouter
 
 
 def sandbox_clock(state: ExactState) -> SandboxClock | None:
