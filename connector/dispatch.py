@@ -370,10 +370,8 @@ class Dispatcher:
         with session_scope(self.engine) as session:
             lettered = {
                 e.invoice_ref
-                for e in outbox.history(session, self.tenant)
-                if e.customer_ref == action.customer_ref
-                and e.kind is ActionKind.FOURTEEN_DAY_LETTER
-                and e.status == "sent"
+                for e in outbox.history(session, self.tenant, customer_ref=action.customer_ref)
+                if e.kind is ActionKind.FOURTEEN_DAY_LETTER and e.status == "sent"
             }
         missing = [ref for ref in action.invoice_refs if ref not in lettered]
         if not missing:

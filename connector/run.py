@@ -265,8 +265,12 @@ def plan_tenant(tenant: Tenant, now: datetime) -> list[Action]:
 
 def plan_tenant_outcome(tenant: Tenant, now: datetime) -> tuple[list[Action], list[PlanProblem]]:
     """The planned actions and the customers the planner could not plan for (with why)."""
+    # thank-you mails look back at most this far; older settled invoices are done with
+    ladders = tenant.policies.all() if tenant.policies else [tenant.policy]
+    look_back = max(p.thank_you_within_days for p in ladders)
+    settled_since = tenant.window.local(now).date() - timedelta(days=look_back + 1)
     with session_scope(tenant.engine) as session:
-        history = outbox.history(session, tenant.slug)
+        history = outbox.history(session, tenant.slug, settled_since=settled_since)
         snapshot = ledger_repo.load_planning_snapshot(
             session, tenant.slug, also={h.invoice_ref for h in history}
         )

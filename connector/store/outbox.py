@@ -15,18 +15,18 @@ again; `review` keeps them live, so an action with an unknown outcome is never r
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, and_, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from connector.domain import Action, ActionItem, ActionKind, Channel, Money
+from connector.domain import Action, ActionItem, ActionKind, Channel, InvoiceStatus, Money
 from connector.domain.history import HistoryEntry
 from connector.store.db import session_scope
-from connector.store.models import OutboxAction, OutboxItem
+from connector.store.models import InvoiceRow, OutboxAction, OutboxItem
 
 STATES = (
     "pending",
@@ -259,9 +259,19 @@ def expire_awaiting_approval(session: Session, tenant: str, before: datetime, no
 
 
 def history(
-    session: Session, tenant: str, *, customer_ref: str | None = None
+    session: Session,
+    tenant: str,
+    *,
+    customer_ref: str | None = None,
+    settled_since: date | None = None,
 ) -> list[HistoryEntry]:
     """Every (action, invoice step) of the tenant (or of one customer), for the planner.
+
+    `settled_since`: only the entries the planner can still use — on invoices that are open,
+    or that were paid (or last changed) on or after that day, which is as far back as a
+    thank-you mail looks. A client's history only grows; the invoices still in play do not
+    (issue #18: "history only for open invoices and live steps"). Entries on invoices the
+    store does not know are left out too: the planner cannot plan for them.
 
     Plain rows of the columns it needs, not ORM objects (issue #18: a large client's history
     has tens of thousands of entries and is read every run)."""
@@ -284,6 +294,21 @@ def history(
     )
     if customer_ref is not None:
         stmt = stmt.where(acts.c.customer_ref == customer_ref)
+    if settled_since is not None:
+        inv = InvoiceRow.__table__  # type: ignore[attr-defined]
+        since = datetime.combine(settled_since, time.min, tzinfo=UTC)
+        stmt = stmt.join(
+            inv, and_(inv.c.tenant == items.c.tenant, inv.c.ref == items.c.invoice_ref)
+        ).where(
+            or_(
+                inv.c.status == InvoiceStatus.OPEN.value,
+                inv.c.last_payment_date >= settled_since,
+                and_(
+                    inv.c.last_payment_date.is_(None),
+                    or_(inv.c.updated_at.is_(None), inv.c.updated_at >= since),
+                ),
+            )
+        )
     kinds = {k.value: k for k in ActionKind}
     return [
         HistoryEntry(

@@ -119,3 +119,43 @@ def test_one_customers_history_reads_only_that_customers_outbox_entries(engine: 
     assert len(everyone) == 6
     assert [(h.customer_ref, h.invoice_ref) for h in one] == [("C1", "I1"), ("C1", "I4")]
     assert one[0].kind is ActionKind.REMINDER and one[0].status == "pending"
+
+
+def test_the_planning_history_leaves_out_invoices_settled_before_the_thank_you_window(
+    engine: Engine,
+) -> None:
+    """A client's history only grows; the run reads the entries on open invoices and on
+    invoices paid since the thank-you look-back, not those settled months ago."""
+
+    def settled(ref: str, paid_on: date | None, updated: datetime | None) -> Invoice:
+        return Invoice(
+            ref,
+            f"INV-{ref}",
+            "C1",
+            InvoiceStatus.PAID,
+            date(2025, 9, 1),
+            date(2025, 10, 1),
+            Money.of("80.00", "EUR"),
+            Money.of("0.00", "EUR"),
+            last_payment_date=paid_on,
+            updated_at=updated,
+        )
+
+    invoices = [
+        *_invoices(0, 1),  # I0: open
+        settled("LONG-AGO", date(2025, 11, 3), None),
+        settled("LAST-WEEK", date(2026, 2, 24), None),
+        settled("NO-DATE-OLD", None, datetime(2025, 11, 3, tzinfo=UTC)),
+        settled("NO-DATE-NEW", None, datetime(2026, 2, 27, tzinfo=UTC)),
+    ]
+    with session_scope(engine) as session:
+        ledger_repo.upsert_invoices(session, "acme", invoices, NOW)
+        for inv in [*invoices, settled("UNKNOWN", None, None)]:
+            item = ActionItem(inv.ref, "reminder-1", Money.of("80.00", "EUR"))
+            action = Action("acme", "C1", ActionKind.REMINDER, "t", date(2025, 10, 9), (item,))
+            outbox.enqueue(session, action, NOW, "run")
+    with session_scope(engine) as session:
+        everything = outbox.history(session, "acme")
+        planning = outbox.history(session, "acme", settled_since=date(2026, 2, 15))
+    assert len(everything) == 6
+    assert {h.invoice_ref for h in planning} == {"I0", "LAST-WEEK", "NO-DATE-NEW"}
