@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+from requests.auth import AuthBase
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -339,14 +340,18 @@ class HttpClient:
         data: Mapping[str, Any] | str | bytes | None = None,
         headers: Mapping[str, str] | None = None,
         retry: bool | None = None,
+        auth: AuthBase | None = None,
     ) -> requests.Response:
         """Send one request (reads: with retries). Raises requests' Timeout/ConnectionError when
-        the last attempt failed that way; returns the response for every HTTP status."""
+        the last attempt failed that way; returns the response for every HTTP status.
+
+        `auth` signs the prepared request, e.g. authlib's client authentication, which adds
+        ``client_id``/``client_secret`` to a token request's form (connector.auth.oauth)."""
         method = method.upper()
         retried = method in READ_METHODS if retry is None else retry
 
         def attempt() -> requests.Response:
-            return self._send_once(method, url, params, json, data, headers)
+            return self._send_once(method, url, params, json, data, headers, auth)
 
         if not retried:
             return attempt()
@@ -400,6 +405,7 @@ class HttpClient:
         json: Any,
         data: Mapping[str, Any] | str | bytes | None,
         headers: Mapping[str, str] | None,
+        auth: AuthBase | None = None,
     ) -> requests.Response:
         if self.limiter is not None:
             waited = self.limiter.acquire()
@@ -414,6 +420,7 @@ class HttpClient:
                 json=json,
                 data=data,
                 headers=dict(headers) if headers else None,
+                auth=auth,
                 timeout=self.timeout,
                 allow_redirects=method in READ_METHODS,
                 stream=True,

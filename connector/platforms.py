@@ -6,7 +6,6 @@ else in `connector` names a platform.
 
 from __future__ import annotations
 
-import secrets
 import webbrowser
 from collections.abc import Callable
 from datetime import timedelta
@@ -130,13 +129,14 @@ def login(
         raise UnsupportedPlatform(f"{slug}: --division is for Exact Online clients")
     if client.platform != "zoho" or client.zoho is None:
         raise UnsupportedPlatform(f"{slug}: login for {client.platform!r} is not supported yet")
-    from adapters.zoho.auth import authorize_url, exchange_code
+    from adapters.zoho.auth import authorize_url, exchange_code, oauth_session
 
     zoho = client.zoho
     port = zoho.redirect_port
     redirect = redirect_uri_for(port)
-    state = secrets.token_urlsafe(24)
-    url = authorize_url(zoho.effective_accounts_url, zoho.client_id, redirect, state)
+    http = make_http(clock=clock, name="zoho-accounts", max_read_attempts=1)
+    oauth = oauth_session(http, zoho.client_id, zoho.client_secret.get_secret_value(), redirect)
+    url, state = authorize_url(oauth, zoho.effective_accounts_url)
     accounts = {"url": zoho.effective_accounts_url}
 
     def show(target: str) -> object:
@@ -153,17 +153,9 @@ def login(
         if server and zoho.accounts_url is None and _is_zoho_accounts(server):
             accounts["url"] = server
 
-    http = make_http(clock=clock, name="zoho-accounts", max_read_attempts=1)
     answer = run_login(
         url,
-        lambda code: exchange_code(
-            http,
-            accounts["url"],
-            zoho.client_id,
-            zoho.client_secret.get_secret_value(),
-            redirect,
-            code,
-        ),
+        lambda code: exchange_code(oauth, accounts["url"], code),
         redirect_port=port,
         state=state,
         open_browser=show,

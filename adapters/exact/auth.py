@@ -34,23 +34,27 @@ before anything was sent (`never_sent`: refused, DNS, connect timeout, TLS hands
 definite: the marker is cleared and the stored token stays valid.
 
 The fingerprint is a truncated SHA-256, never the token.
+
+The URL, the state and the token calls go through authlib's `OAuth2Session`
+(connector.auth.oauth.OAuthSession, sent by connector.http: timeouts, no resend of the POST,
+redaction); `check_token_answer` is its compliance hook, classifying Exact's answers before
+authlib parses them (and refusing an answer without a new refresh token, which authlib would
+otherwise fill with the spent one).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import ssl
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
 import requests
 import urllib3
 
+from connector.auth.oauth import OAuthSession, answer_json, set_json
 from connector.auth.tokens import (
     Refresher,
     TokenEndpointError,
@@ -128,17 +132,24 @@ def token_url(base_url: str) -> str:
     return base_url.rstrip("/") + "/api/oauth2/token"
 
 
-def authorize_url(base_url: str, client_id: str, redirect_uri: str, state: str) -> str:
-    """The consent page. Exact has no scope parameter (scopes are set on the app) and no
-    offline flag: every code grant comes with a refresh token."""
-    query = {
-        "client_id": client_id,
-        "redirect_uri": redirect_uri,
-        "response_type": "code",
-        "state": state,
-        "force_login": "0",
-    }
-    return base_url.rstrip("/") + "/api/oauth2/auth?" + urlencode(query)
+def oauth_session(
+    http: HttpClient, client_id: str, client_secret: str, redirect_uri: str | None = None
+) -> OAuthSession:
+    """authlib's session for Exact: the secret in the form, `check_token_answer` as the
+    compliance hook, every request sent by `http` (never resent)."""
+    return OAuthSession(
+        http, client_id, client_secret, redirect_uri=redirect_uri, check=check_token_answer
+    )
+
+
+def authorize_url(oauth: OAuthSession, base_url: str, state: str | None = None) -> tuple[str, str]:
+    """The consent page and its state (made by authlib unless given). Exact has no scope
+    parameter (scopes are set on the app) and no offline flag: every code grant comes with a
+    refresh token."""
+    url, made = oauth.create_authorization_url(
+        base_url.rstrip("/") + "/api/oauth2/auth", state=state, force_login="0"
+    )
+    return str(url), str(made)
 
 
 def _kind(error: str, description: str, reason: str, status: int) -> TokenErrorKind:
@@ -211,16 +222,54 @@ def never_sent(exc: BaseException) -> str | None:
     return None
 
 
-def _post_token(http: HttpClient, base_url: str, form: Mapping[str, str]) -> dict[str, Any]:
-    """POST the token form once and classify the answer. Never retried."""
-    try:
-        response = http.request(
-            "POST",
-            token_url(base_url),
-            data=dict(form),
-            retry=False,
-            headers={"Accept": "application/json"},
+def check_token_answer(response: requests.Response) -> requests.Response:
+    """authlib compliance hook (``access_token_response``, ``refresh_token_response``):
+    classify Exact's answer before authlib parses it.
+
+    Raises:
+        TokenEndpointError: a definite refusal, with its kind (throttled: the 570-second rule or
+            the daily limit; invalid_grant: "Old refresh token used." and the like).
+        TokenRefreshUnknown: HTTP 5xx or no usable answer (Exact may have issued a pair), or a
+            pair without a refresh token (authlib would fill in the spent one).
+    """
+    body = answer_json(response)
+    status = response.status_code
+    if status >= 500 and body is not None and body.get("error"):
+        # Exact's token service itself answered with an OAuth error: a definite refusal
+        raise TokenEndpointError("other", redact(f"HTTP {status}: {body.get('error')}"))
+    if status >= 500 or (body is None and status < 400):
+        raise TokenRefreshUnknown(
+            f"Exact's token endpoint answered HTTP {status} without a usable answer; not resent"
         )
+    if body is None or "error" in body or status >= 400:
+        body = body or {}
+        error = str(body.get("error") or f"HTTP {status}")
+        description = str(body.get("error_description") or "")
+        reason = response.headers.get("Reason", "")
+        kind = _kind(error, description, reason, status)
+        raise TokenEndpointError(kind, redact(f"{error}: {description}" if description else error))
+    access = body.get("access_token")
+    refresh = body.get("refresh_token")
+    if isinstance(access, str) and access:
+        register_secret(access)
+        if not isinstance(refresh, str) or not refresh:
+            # Exact always rotates; an answer without one would leave us with a spent token
+            raise TokenRefreshUnknown("Exact's token answer has no refresh_token")
+    return set_json(response, {**body, "expires_in": _expires_in(body)})
+
+
+def _expires_in(body: Mapping[str, Any]) -> int:
+    raw = body.get("expires_in", ACCESS_TOKEN_SECONDS)
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        return ACCESS_TOKEN_SECONDS
+
+
+def _call(send: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    """Run one authlib token call; a transport failure becomes our error. Never resent."""
+    try:
+        return send()
     except (
         requests.exceptions.InvalidURL,
         requests.exceptions.MissingSchema,
@@ -239,28 +288,6 @@ def _post_token(http: HttpClient, base_url: str, form: Mapping[str, str]) -> dic
         raise TokenRefreshUnknown(
             f"no answer from Exact's token endpoint ({type(exc).__name__}); not resent"
         ) from None
-    try:
-        body = json.loads(response.content or b"", parse_float=Decimal)
-    except ValueError:
-        body = None
-    if response.status_code >= 500 and isinstance(body, dict) and body.get("error"):
-        # Exact's token service itself answered with an OAuth error: a definite refusal
-        raise TokenEndpointError(
-            "other", redact(f"HTTP {response.status_code}: {body.get('error')}")
-        )
-    if response.status_code >= 500 or (not isinstance(body, dict) and response.status_code < 400):
-        raise TokenRefreshUnknown(
-            f"Exact's token endpoint answered HTTP {response.status_code} without a usable "
-            "answer; not resent"
-        )
-    if not isinstance(body, dict) or "error" in body or response.status_code >= 400:
-        body = body if isinstance(body, dict) else {}
-        error = str(body.get("error") or f"HTTP {response.status_code}")
-        description = str(body.get("error_description") or "")
-        reason = response.headers.get("Reason", "")
-        kind = _kind(error, description, reason, response.status_code)
-        raise TokenEndpointError(kind, redact(f"{error}: {description}" if description else error))
-    return body
 
 
 def token_response(body: Mapping[str, Any]) -> TokenResponse:
@@ -274,12 +301,7 @@ def token_response(body: Mapping[str, Any]) -> TokenResponse:
         # Exact always rotates; an answer without one would leave us with a spent token
         raise TokenRefreshUnknown("Exact's token answer has no refresh_token")
     register_secret(refresh)
-    raw = body.get("expires_in", ACCESS_TOKEN_SECONDS)
-    try:
-        expires_in = int(str(raw).strip())
-    except ValueError:
-        expires_in = ACCESS_TOKEN_SECONDS
-    return TokenResponse(access_token=access, expires_in=expires_in, refresh_token=refresh)
+    return TokenResponse(access_token=access, expires_in=_expires_in(body), refresh_token=refresh)
 
 
 Hook = Callable[[str], None]
@@ -351,21 +373,15 @@ def exact_refresher(
         if intents is not None:
             intents.set(mark)
         try:
-            body = _post_token(
-                http,
-                base_url,
-                {
-                    "grant_type": "refresh_token",
-                    "refresh_token": refresh_token,
-                    "client_id": client_id,
-                    "client_secret": client_secret,
-                },
-            )
+            with oauth_session(http, client_id, client_secret) as oauth:
+                token = _call(
+                    lambda: oauth.refresh_token(token_url(base_url), refresh_token=refresh_token)
+                )
         except TokenEndpointError:
             if intents is not None:
                 intents.set(None)  # a definite answer: the outcome is known
             raise
-        answer = token_response(body)
+        answer = token_response(token)
         if hook is not None:
             hook("after_response")
         return answer
@@ -373,25 +389,8 @@ def exact_refresher(
     return refresh
 
 
-def exchange_code(
-    http: HttpClient,
-    base_url: str,
-    client_id: str,
-    client_secret: str,
-    redirect_uri: str,
-    code: str,
-) -> TokenResponse:
-    """Exchange a one-time authorization code (valid ~3 minutes) for the first token pair."""
-    register_secret(client_secret)
-    body = _post_token(
-        http,
-        base_url,
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "client_id": client_id,
-            "client_secret": client_secret,
-        },
-    )
-    return token_response(body)
+def exchange_code(oauth: OAuthSession, base_url: str, code: str) -> TokenResponse:
+    """Exchange a one-time authorization code (valid ~3 minutes) for the first token pair.
+    `oauth` is the session that made the consent URL (its redirect URI is sent again)."""
+    token = _call(lambda: oauth.fetch_token(token_url(base_url), code=code))
+    return token_response(token)

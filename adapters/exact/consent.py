@@ -19,7 +19,6 @@ rate-limit budget and its own sync cursors (inside the tenant's cursor).
 
 from __future__ import annotations
 
-import secrets
 import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from adapters.exact.adapter import ExactSettingsLike, exact_token_manager
-from adapters.exact.auth import authorize_url, exchange_code
+from adapters.exact.auth import authorize_url, exchange_code, oauth_session
 from adapters.exact.client import ExactClient
 from connector.auth.login import LoginError, redirect_uri_for, run_login
 from connector.clock import Clock
@@ -117,8 +116,11 @@ def login_exact(
     """Consent, store the tokens, check the division choice; returns the followed divisions."""
     base = settings.effective_base_url
     redirect = redirect_uri_for(redirect_port)
-    state = secrets.token_urlsafe(24)
-    url = authorize_url(base, settings.client_id, redirect, state)
+    http = make_http(clock=clock, name="exact-oauth", max_read_attempts=1)
+    oauth = oauth_session(
+        http, settings.client_id, settings.client_secret.get_secret_value(), redirect
+    )
+    url, state = authorize_url(oauth, base)
 
     def show(target: str) -> object:
         echo(f"Open this URL to connect {slug} to Exact Online:\n  {target}")
@@ -126,17 +128,9 @@ def login_exact(
             return open_browser(target)
         return webbrowser.open(target) if open_browser else None
 
-    http = make_http(clock=clock, name="exact-oauth", max_read_attempts=1)
     answer = run_login(
         url,
-        lambda code: exchange_code(
-            http,
-            base,
-            settings.client_id,
-            settings.client_secret.get_secret_value(),
-            redirect,
-            code,
-        ),
+        lambda code: exchange_code(oauth, base, code),
         redirect_port=redirect_port,
         state=state,
         open_browser=show,

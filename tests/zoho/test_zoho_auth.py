@@ -23,7 +23,7 @@ from zoho_fixtures import (
 )
 
 from adapters.zoho.adapter import ZohoLedger
-from adapters.zoho.auth import SCOPES, authorize_url, exchange_code, zoho_refresher
+from adapters.zoho.auth import SCOPES, authorize_url, exchange_code, oauth_session, zoho_refresher
 from adapters.zoho.errors import ZohoApiError
 from connector.auth.tokens import (
     ConsentNeeded,
@@ -173,8 +173,14 @@ def test_code_57_in_http_200_refreshes_then_is_a_config_error(ledger: ZohoLedger
     assert err.value.kind is ErrorKind.CONFIG
 
 
-def test_authorize_url_asks_offline_access_with_consent_and_the_needed_scopes() -> None:
-    url = authorize_url(ACCOUNTS, "cid", "http://127.0.0.1:8765/callback", "st", SCOPES)
+def test_authorize_url_asks_offline_access_with_consent_and_the_needed_scopes(
+    clock: ManualClock,
+) -> None:
+    oauth = oauth_session(
+        make_http(clock=clock, name="a"), "cid", CLIENT_SECRET, "http://127.0.0.1:8765/callback"
+    )
+    url, state = authorize_url(oauth, ACCOUNTS, SCOPES, state="st")
+    assert state == "st"
     q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert url.startswith(f"{ACCOUNTS}/oauth/v2/auth?")
     assert q["access_type"] == "offline" and q["prompt"] == "consent"
@@ -193,12 +199,14 @@ def test_exchange_code_captures_api_domain_and_needs_a_refresh_token(
 ) -> None:
     rsps.post(TOKEN, json=refreshed(refresh_token="1000.new-refresh"))
     rsps.post(TOKEN, json=refreshed())
-    http = make_http(clock=clock, name="a")
-    answer = exchange_code(http, ACCOUNTS, "cid", CLIENT_SECRET, "http://127.0.0.1/cb", "1000.c")
+    oauth = oauth_session(
+        make_http(clock=clock, name="a"), "cid", CLIENT_SECRET, "http://127.0.0.1/cb"
+    )
+    answer = exchange_code(oauth, ACCOUNTS, "1000.c")
     assert answer.api_domain == "https://www.zohoapis.eu"
     assert answer.refresh_token == "1000.new-refresh"
     with pytest.raises(TokenEndpointError, match="access_type=offline"):
-        exchange_code(http, ACCOUNTS, "cid", CLIENT_SECRET, "http://127.0.0.1/cb", "1000.c")
+        exchange_code(oauth, ACCOUNTS, "1000.c")
 
 
 def test_secrets_never_reach_log_lines_or_error_text(
