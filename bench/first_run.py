@@ -18,7 +18,10 @@ simulated time on both sides and the peak RSS is the connector's alone. Figures 
 * SQL statements, wall time, peak RSS of the connector's process; failures (a run that failed,
   or actions marked failed or for review).
 
-Sizes: ``BENCH_FIRST_RUN_SIZES`` (default ``50000,100000``); platforms:
+Then the next business day's run, in a fresh process on the same store: its peak RSS is the
+hourly re-run's memory, which should stay flat from 10,000 to 100,000 invoices.
+
+Sizes: ``BENCH_FIRST_RUN_SIZES`` (default ``10000,50000,100000``); platforms:
 ``BENCH_FIRST_RUN_PLATFORMS`` (default ``zoho,exact``).
 """
 
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from cryptography.fernet import Fernet
 
 from bench.sync_report import free_port
 
@@ -140,9 +144,10 @@ def _minimum(platform: str, kind: Any, attachments: int) -> int:
     return 1 + 1 + 2 * attachments  # re-check, one note or task, document + file per PDF
 
 
-def _connector(platform: str, port: int, info: dict[str, Any], conn: Any, out: Any) -> None:
+def _connector(
+    platform: str, port: int, info: dict[str, Any], conn: Any, out: Any, root: Path, key: str
+) -> None:
     """Runs in its own child process: the connector, day after day. Sends the figures."""
-    from cryptography.fernet import Fernet
     from sqlalchemy import event
 
     from connector import dispatch as dispatch_mod
@@ -199,101 +204,93 @@ def _connector(platform: str, port: int, info: dict[str, Any], conn: Any, out: A
 
     dispatch_mod.Dispatcher._perform = measured_perform  # type: ignore[method-assign]
 
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        db = f"sqlite:///{root / 'bench.db'}"
-        env = {"DUNNING_SECRET_KEY": Fernet.generate_key().decode()}
-        if platform == "zoho":
-            from connector.demo import WorldClient, write_config
+    db = f"sqlite:///{root / 'bench.db'}"
+    env = _env(platform, key)
+    if platform == "zoho":
+        from connector.demo import WorldClient, write_config
 
-            env |= {
-                "ZOHO_CLIENT_ID": "1000.SANDBOXDEMO7Q2K9X4M1Z8W3R5T6Y",
-                "ZOHO_CLIENT_SECRET": "sandbox-zoho-secret-4f9a1c07",
-            }
-            url = f"http://127.0.0.1:{port}"
-            write_config(root / "config", url, [WorldClient(SLUG, info["org"])], db, {SLUG: ""})
-            text = (root / "config" / "clients" / f"{SLUG}.yaml").read_text()
-            text = text.replace("  data_center: eu\n", "  data_center: eu\n  plan: premium\n")
-            (root / "config" / "clients" / f"{SLUG}.yaml").write_text(text)
-            tokens = requests.post(url + "/_sandbox/tokens", json={}, timeout=60).json()
-        else:
-            from connector.demo_exact import write_config as exact_config
-            from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+        url = f"http://127.0.0.1:{port}"
+        write_config(root / "config", url, [WorldClient(SLUG, info["org"])], db, {SLUG: ""})
+        text = (root / "config" / "clients" / f"{SLUG}.yaml").read_text()
+        text = text.replace("  data_center: eu\n", "  data_center: eu\n  plan: premium\n")
+        (root / "config" / "clients" / f"{SLUG}.yaml").write_text(text)
+        tokens = requests.post(url + "/_sandbox/tokens", json={}, timeout=60).json()
+    else:
+        from connector.demo_exact import write_config as exact_config
 
-            env |= {"EXACT_CLIENT_ID": DEMO_CLIENT_ID, "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET}
-            exact_config(
-                root / "config",
-                f"http://127.0.0.1:{port}",
-                info["smtp_port"],
-                {SLUG: DIVISION},
-                db,
-                {},
-            )
-            tokens = info["tokens"]
-        app = App.open(root / "config", env)
-
-        def count_sql(*_args: Any) -> None:
-            meter.sql += 1
-
-        event.listen(app.engine, "before_cursor_execute", count_sql)
-        app.tokens.put_initial(
-            SLUG,
-            "default",
-            platform,
-            refresh_token=tokens["refresh_token"],
-            access_token=tokens["access_token"],
-            expires_at=START + timedelta(seconds=3500 if platform == "zoho" else 600),
-            now=START,
+        exact_config(
+            root / "config",
+            f"http://127.0.0.1:{port}",
+            info["smtp_port"],
+            {SLUG: DIVISION},
+            db,
+            {},
         )
-        tenant = app.tenant(SLUG, clock)
-        original_ledger_perform = tenant.ledger.perform
+        tokens = info["tokens"]
+    app = App.open(root / "config", env)
 
-        def ledger_perform(action: Any, rendered: Any) -> Any:
-            attachments[action.idempotency_key] = len(rendered.attachments) if rendered else 0
-            return original_ledger_perform(action, rendered)
+    def count_sql(*_args: Any) -> None:
+        meter.sql += 1
 
-        tenant.ledger.perform = ledger_perform  # type: ignore[method-assign]
+    event.listen(app.engine, "before_cursor_execute", count_sql)
+    app.tokens.put_initial(
+        SLUG,
+        "default",
+        platform,
+        refresh_token=tokens["refresh_token"],
+        access_token=tokens["access_token"],
+        expires_at=START + timedelta(seconds=3500 if platform == "zoho" else 600),
+        now=START,
+    )
+    tenant = app.tenant(SLUG, clock)
+    original_ledger_perform = tenant.ledger.perform
 
-        days: list[DayFigures] = []
-        t0 = time.perf_counter()
-        day = START
-        backlog = None
-        for number in range(1, MAX_DAYS + 1):
-            while day.weekday() >= 5:
-                day += timedelta(days=1)
-            clock.set(max(day, clock.now()))
-            api0, tok0 = meter.api, meter.tokens
-            if os.environ.get("BENCH_PROFILE"):
-                import cProfile
+    def ledger_perform(action: Any, rendered: Any) -> Any:
+        attachments[action.idempotency_key] = len(rendered.attachments) if rendered else 0
+        return original_ledger_perform(action, rendered)
 
-                profiler = cProfile.Profile()
-                result = profiler.runcall(run_mod.run_tenant, tenant, clock)
-                profiler.dump_stats(os.environ["BENCH_PROFILE"])
-            else:
-                result = run_mod.run_tenant(tenant, clock)
-            d = result.dispatch
-            deferred = int(getattr(result, "deferred", 0) or 0)
-            days.append(
-                DayFigures(
-                    number,
-                    meter.api - api0,
-                    meter.tokens - tok0,
-                    len(result.planned),
-                    d.sent,
-                    deferred,
-                    d.failed,
-                    d.review,
-                    result.error,
-                )
-            )
-            if backlog is None:
-                backlog = len(result.planned) + deferred
-            exhausted = result.error is not None and "budget" in result.error.lower()
-            if result.ok and not deferred and not exhausted:
-                break
+    tenant.ledger.perform = ledger_perform  # type: ignore[method-assign]
+
+    days: list[DayFigures] = []
+    t0 = time.perf_counter()
+    day = START
+    backlog = None
+    for number in range(1, MAX_DAYS + 1):
+        while day.weekday() >= 5:
             day += timedelta(days=1)
-        seconds = time.perf_counter() - t0
-        app.engine.dispose()
+        clock.set(max(day, clock.now()))
+        api0, tok0 = meter.api, meter.tokens
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(run_mod.run_tenant, tenant, clock)
+            profiler.dump_stats(os.environ["BENCH_PROFILE"])
+        else:
+            result = run_mod.run_tenant(tenant, clock)
+        d = result.dispatch
+        deferred = int(getattr(result, "deferred", 0) or 0)
+        days.append(
+            DayFigures(
+                number,
+                meter.api - api0,
+                meter.tokens - tok0,
+                len(result.planned),
+                d.sent,
+                deferred,
+                d.failed,
+                d.review,
+                result.error,
+            )
+        )
+        if backlog is None:
+            backlog = len(result.planned) + deferred
+        exhausted = result.error is not None and "budget" in result.error.lower()
+        if result.ok and not deferred and not exhausted:
+            break
+        day += timedelta(days=1)
+    seconds = time.perf_counter() - t0
+    app.engine.dispose()
 
     windows = _token_windows(meter.token_times)
     out.put(
@@ -310,9 +307,81 @@ def _connector(platform: str, port: int, info: dict[str, Any], conn: Any, out: A
             "sql": meter.sql,
             "seconds": seconds,
             "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "ended": clock.now().isoformat(),
         }
     )
-    conn.send(("stop", None))
+
+
+def _env(platform: str, key: str) -> dict[str, str]:
+    if platform == "zoho":
+        return {
+            "DUNNING_SECRET_KEY": key,
+            "ZOHO_CLIENT_ID": "1000.SANDBOXDEMO7Q2K9X4M1Z8W3R5T6Y",
+            "ZOHO_CLIENT_SECRET": "sandbox-zoho-secret-4f9a1c07",
+        }
+    from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+
+    return {
+        "DUNNING_SECRET_KEY": key,
+        "EXACT_CLIENT_ID": DEMO_CLIENT_ID,
+        "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+    }
+
+
+def _rerun(platform: str, conn: Any, out: Any, root: Path, key: str, ended: str) -> None:
+    """Runs in a fresh child process: the hourly run the next business day, once the backlog
+    is worked off (nothing changed in the ledger). Its peak RSS should not grow with the
+    ledger (issue #18): sync pages are streamed, the history read is the part still in play."""
+    from connector import run as run_mod
+    from connector.app import App
+    from connector.clock import ManualClock
+
+    meter = Meter()
+    original_send = requests.Session.send
+
+    def counting_send(self: requests.Session, request: Any, **kwargs: Any) -> Any:
+        path = requests.utils.urlparse(request.url).path
+        if any(path.endswith(t) for t in TOKEN_PATHS):
+            meter.tokens += 1
+        elif "/_sandbox/" not in path:
+            meter.api += 1
+        return original_send(self, request, **kwargs)
+
+    requests.Session.send = counting_send  # type: ignore[method-assign]
+
+    class SharedClock(ManualClock):
+        def advance(self, delta: timedelta) -> None:
+            super().advance(delta)
+            conn.send(("clock", self.now().isoformat()))
+            conn.recv()
+
+        def set(self, when: datetime) -> None:
+            super().set(when)
+            conn.send(("clock", self.now().isoformat()))
+            conn.recv()
+
+    day = datetime.fromisoformat(ended).replace(hour=9, minute=0, second=0, microsecond=0)
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    clock = SharedClock(day)
+    clock.set(day)
+    app = App.open(root / "config", _env(platform, key))
+    tenant = app.tenant(SLUG, clock)
+    t0 = time.perf_counter()
+    result = run_mod.run_tenant(tenant, clock)
+    seconds = time.perf_counter() - t0
+    app.engine.dispose()
+    out.put(
+        {
+            "calls": meter.api,
+            "tokens": meter.tokens,
+            "planned": len(result.planned),
+            "error": result.error,
+            "seconds": seconds,
+            "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    )
 
 
 def _token_windows(times: list[float]) -> tuple[int, float | None]:
@@ -335,10 +404,22 @@ def run_size(platform: str, n: int) -> dict[str, Any]:
             raise RuntimeError("the sandbox did not start")
         info = parent.recv()
         out = ctx.Queue()
-        worker = ctx.Process(target=_connector, args=(platform, port, info, parent, out))
-        worker.start()
-        figures = dict(out.get(timeout=6 * 3600))
-        worker.join()
+        key = Fernet.generate_key().decode()
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            worker = ctx.Process(
+                target=_connector, args=(platform, port, info, parent, out, root, key)
+            )
+            worker.start()
+            figures = dict(out.get(timeout=6 * 3600))
+            worker.join()
+            rerun = ctx.Process(
+                target=_rerun, args=(platform, parent, out, root, key, figures["ended"])
+            )
+            rerun.start()
+            figures["rerun"] = dict(out.get(timeout=3600))
+            rerun.join()
+        parent.send(("stop", None))
         return figures
     finally:
         sandbox.kill()
@@ -380,15 +461,23 @@ def _print(platform: str, n: int, f: dict[str, Any]) -> None:
         f"shortest gap {'-' if gap is None else f'{gap:.0f} s'}; "
         f"SQL statements {f['sql']}; wall {f['seconds']:.0f} s; peak RSS {f['rss_mib']:.0f} MiB"
     )
+    r = f["rerun"]
+    print(
+        f"  re-run the next business day (fresh process): {r['calls']} API calls, "
+        f"{r['tokens']} token requests, {r['planned']} planned, wall {r['seconds']:.1f} s, "
+        f"peak RSS {r['rss_mib']:.0f} MiB{'  (' + r['error'] + ')' if r['error'] else ''}"
+    )
 
 
 def main() -> None:
-    sizes = [int(s) for s in os.environ.get("BENCH_FIRST_RUN_SIZES", "50000,100000").split(",")]
+    sizes = [
+        int(s) for s in os.environ.get("BENCH_FIRST_RUN_SIZES", "10000,50000,100000").split(",")
+    ]
     platforms = os.environ.get("BENCH_FIRST_RUN_PLATFORMS", "zoho,exact").split(",")
     print("== First run of one client, day by day (sandboxes in a child process, SQLite) ==")
     for platform in platforms:
         for n in sizes:
-            _print(platform, n, run_size(platform, n))
+            _print(platform, int(n), run_size(platform, int(n)))
 
 
 if __name__ == "__main__":
