@@ -39,9 +39,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-# a killed run's lease must run out quickly (real seconds) for the SIGKILL trials
-os.environ.setdefault("DUNNING_RUN_LEASE_SECONDS", "1")
-
 import requests
 
 from connector.app import App
@@ -54,6 +51,11 @@ from connector.store.db import session_scope
 from connector.store.tokens import TokenRepository
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
+
+# a killed run's lease must run out quickly (real seconds) for the SIGKILL trials: the children
+# get it through the environment, the runs in this process through `App.lease_ttl`
+os.environ.setdefault("DUNNING_RUN_LEASE_SECONDS", "1")
+SOAK_LEASE = timedelta(seconds=1)
 
 START = date(2026, 3, 2)
 #: trials per world: a world is rebuilt after this many (keeps each run small)
@@ -124,11 +126,6 @@ def install() -> None:
     """Wrap the outbox and token store steps and the HTTP edge (once per process)."""
     if getattr(install, "done", False):
         return
-    import connector.run
-
-    # a SIGKILLed run's lease runs out in a second (also when connector.run was imported first)
-    connector.run.RUN_LEASE_TTL = timedelta(seconds=1)
-    connector.run.RENEW_EVERY = 1 / 3
     for step in OUTBOX_STEPS:
         _wrap(outbox, step, f"outbox.{step}")
     for step in TOKEN_STEPS:
@@ -212,6 +209,7 @@ class Platform:
         self.close()
         self.built += 1
         self.world = self.create(self.root / f"{self.name}-{self.built}")
+        self.world.app.lease_ttl = SOAK_LEASE
         self.day = START
         self.world.clock.set(local_moment(self.day, 8))
 
@@ -225,6 +223,7 @@ class Platform:
         world = self.world
         world.app.engine.dispose()
         world.app = App.open(world.root / "config", world.env)
+        world.app.lease_ttl = SOAK_LEASE
         world.reload()
 
     # platform specifics

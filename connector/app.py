@@ -8,9 +8,9 @@ caller can report it and carry on with the other clients.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -18,13 +18,19 @@ from sqlalchemy import Engine
 from connector.auth.spool import TokenSpool, spool_folder
 from connector.clock import Clock
 from connector.config import ClientConfig, ConfigError, LoadedConfig, load_config
+from connector.config.environment import (
+    DEFAULT_RUN_LEASE,
+    database_url,
+    process_env,
+    run_lease_ttl,
+)
 from connector.config.policy_select import resolve_client_policies
 from connector.errors import first_line
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger
 from connector.policy.model import PolicyError
 from connector.store.crypto import ENV_KEY, BindingError, Cipher, CipherError
-from connector.store.db import database_url_from, make_engine, migrate
+from connector.store.db import make_engine, migrate
 from connector.store.tokens import TokenRecord, TokenRepository
 from connector.tenant import Tenant
 
@@ -52,12 +58,14 @@ class App:
     limiters: LimiterFactory | None = None
     #: where the secret key came from, for messages (never the key itself)
     key_source: str = "the secret key"
+    #: how long a run's lease lasts unrenewed (env DUNNING_RUN_LEASE_SECONDS)
+    lease_ttl: timedelta = DEFAULT_RUN_LEASE
 
     @classmethod
     def open(cls, config_dir: Path, env: Mapping[str, str] | None = None) -> App:
-        env = os.environ if env is None else env
+        env = process_env() if env is None else env
         loaded = load_config(config_dir, env)
-        url = database_url_from(loaded.connector.database_url, env)
+        url = database_url(loaded.connector.database_url, env)
         key_file = Path(loaded.connector.secret_key_file)
         key_source = f"env {ENV_KEY}" if env.get(ENV_KEY) else f"the key file {key_file}"
         try:
@@ -70,7 +78,12 @@ class App:
         migrate(engine)
         spool = TokenSpool(spool_folder(Path(loaded.dir), url, env), cipher)
         return cls(
-            loaded, engine, cipher, TokenRepository(engine, cipher, spool), key_source=key_source
+            loaded,
+            engine,
+            cipher,
+            TokenRepository(engine, cipher, spool),
+            key_source=key_source,
+            lease_ttl=run_lease_ttl(env),
         )
 
     @property
@@ -157,6 +170,7 @@ class App:
                 ledger,
                 template_dir=templates if templates.is_dir() else None,
                 config_dir=self.config_dir,
+                lease_ttl=self.lease_ttl,
             )
         except ConfigError as exc:  # a broken policy file: this client cannot run
             raise ClientUnavailable(slug, f"policy: {exc}") from exc

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from connector.config.environment import process_env
+
 #: the image's user (see Dockerfile)
 IMAGE_UID = 10001
 
@@ -109,7 +111,7 @@ def advice(found: Sequence[Problem], uid: int, config_dir: Path) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    env = os.environ
+    env = process_env()
     config_dir = Path(env.get("DUNNING_CONFIG", "/config"))
     url = env.get("DATABASE_URL", "")
     data_dir = None

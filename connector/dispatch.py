@@ -417,7 +417,7 @@ class Dispatcher:
         to = customer.emails
         rendered = self.renderer.render(action.template, ctx, to)
         if self.ledger.capabilities.attachments:  # statement / letter PDFs (issue #4)
-            from connector.documents import attachments_for, postal_address
+            from connector.documents import attachments_for, letter_address
 
             files = attachments_for(
                 self.engine,
@@ -429,7 +429,7 @@ class Dispatcher:
                 language=language,
                 company=self.settings.company,
                 sender=self.settings.sender,
-                address=postal_address(
+                address=letter_address(
                     customer, self.settings.customer_addresses.get(customer.ref)
                 ),
             )

@@ -934,7 +934,7 @@ def settings_for(
 LETTER_KINDS = frozenset({ActionKind.NOTICE_OF_DEFAULT, ActionKind.FOURTEEN_DAY_LETTER})
 
 
-def postal_address(customer: Customer | None, configured: str | None) -> str | None:
+def letter_address(customer: Customer | None, configured: str | None) -> str | None:
     """Where a letter goes: the address in the client file, else the platform's."""
     return configured or (customer.address if customer is not None else None)
 

@@ -50,6 +50,10 @@ from tenacity.stop import stop_base
 
 from connector.clock import Clock
 
+# re-exported: adapters and connector.auth import them from here
+from connector.redact import redact as redact
+from connector.redact import register_secret as register_secret
+
 log = logging.getLogger("connector.http")
 
 #: statuses a read is retried on
@@ -81,30 +85,6 @@ _CHUNK = 64 * 1024
 
 class ResponseTooLarge(requests.ConnectionError):
     """The answer was bigger than the cap; it was not read (the adapters see a failed read)."""
-
-
-# -- redaction ----------------------------------------------------------------------------------
-def redact(text: str) -> str:
-    """`connector.redact.redact` when it is installed, else the text unchanged.
-
-    Imported lazily so this module has no hard dependency on the redaction module's load order.
-    """
-    try:
-        from connector.redact import redact as _redact
-    except ImportError:  # pragma: no cover - until connector/redact.py lands
-        return text
-    return str(_redact(text))
-
-
-def register_secret(value: str | None) -> None:
-    """Tell the redactor about a secret (a token, a client secret) so no log line shows it."""
-    if not value:
-        return
-    try:
-        from connector.redact import register_secret as _register
-    except ImportError:  # pragma: no cover - until connector/redact.py lands
-        return
-    _register(value)
 
 
 def mask_query(url: str) -> str:

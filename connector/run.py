@@ -14,7 +14,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from connector.clock import Clock, SystemClock
 from connector.dispatch import Dispatcher, DispatchStats
@@ -29,21 +29,17 @@ from connector.tenant import Tenant
 
 log = logging.getLogger("connector.run")
 
-#: A run's lease is short and renewed while the run is alive, so a killed process frees its
-#: clients within this time instead of blocking them for the length of a long run. Leases are
-#: about liveness of processes, so they run on real time (`LIVENESS`), not on the run's clock:
-#: a run "as of" a simulated hour must still see a dead worker's lease run out.
-#: `DUNNING_RUN_LEASE_SECONDS` shortens it (tests that kill workers; fast fail-over).
-RUN_LEASE_TTL = timedelta(seconds=float(os.environ.get("DUNNING_RUN_LEASE_SECONDS", "90")))
-RENEW_EVERY = RUN_LEASE_TTL.total_seconds() / 3  # real seconds between renewals
-LIVENESS: Clock = SystemClock()
-
 
 class LeaseKeeper:
-    """Renews a run lease from a daemon thread until stopped."""
+    """Renews a run lease from a daemon thread until stopped, every third of its lifetime.
 
-    def __init__(self, tenant: Tenant, owner: str) -> None:
+    A run's lease (`Tenant.lease_ttl`, 90 s unless `DUNNING_RUN_LEASE_SECONDS` says otherwise)
+    is short and renewed while the run is alive, so a killed process frees its clients within
+    that time instead of blocking them for the length of a long run."""
+
+    def __init__(self, tenant: Tenant, owner: str, liveness: Clock) -> None:
         self._stop = threading.Event()
+        self._liveness = liveness
         self._thread = threading.Thread(
             target=self._loop,
             args=(tenant, owner),
@@ -52,9 +48,10 @@ class LeaseKeeper:
         )
 
     def _loop(self, tenant: Tenant, owner: str) -> None:
-        while not self._stop.wait(RENEW_EVERY):
+        ttl = tenant.lease_ttl
+        while not self._stop.wait(ttl.total_seconds() / 3):
             try:
-                leases.renew(tenant.engine, tenant.slug, owner, LIVENESS.now(), RUN_LEASE_TTL)
+                leases.renew(tenant.engine, tenant.slug, owner, self._liveness.now(), ttl)
             except Exception:  # a database hiccup: try again at the next beat
                 log.warning("%s: could not renew the run lease", tenant.slug, exc_info=True)
 
@@ -117,19 +114,25 @@ def run_tenant(
     full_reconcile: bool | None = None,
     dispatcher_hook: object | None = None,
     stop: threading.Event | None = None,
+    liveness: Clock | None = None,
 ) -> RunResult:
     """Run one client once. Never raises for a client-level failure: the result says why.
     `stop` (set on SIGTERM by serve and worker): the run stops between actions; the action in
-    flight finishes and is recorded, the rest is planned again by the next run."""
+    flight finishes and is recorded, the rest is planned again by the next run.
+
+    `liveness` is the clock of the run's lease (default: the system clock). Leases are about
+    liveness of processes, so they run on real time, not on the run's `clock`: a run "as of" a
+    simulated hour must still see a dead worker's lease run out."""
     owner = owner or default_owner()
+    liveness = SystemClock() if liveness is None else liveness
     result = RunResult(tenant=tenant.slug, ok=False, dry_run=dry_run)
-    if not leases.try_acquire(tenant.engine, tenant.slug, owner, LIVENESS.now(), RUN_LEASE_TTL):
+    if not leases.try_acquire(tenant.engine, tenant.slug, owner, liveness.now(), tenant.lease_ttl):
         result.skipped = True
         result.error = "another run of this client is in progress; skipped"
         log.warning("%s: %s", tenant.slug, result.error)
         return result
     error: str | None = None
-    keeper = LeaseKeeper(tenant, owner)
+    keeper = LeaseKeeper(tenant, owner, liveness)
     try:
         keeper.__enter__()
         _run_locked(
@@ -159,7 +162,7 @@ def run_tenant(
             owner,
             "ok" if error is None else "failed",
             error or note,
-            LIVENESS.now(),
+            liveness.now(),
         )
     if error:
         log.error("%s: run failed: %s", tenant.slug, error)

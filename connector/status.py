@@ -25,10 +25,12 @@ def next_run(app: App, slug: str, wall: datetime) -> str:
     return f"next run ≈ {due:%Y-%m-%d %H:%M} UTC"
 
 
-def status_lines(app: App, now: datetime) -> list[str]:
+def status_lines(app: App, now: datetime, *, wall: datetime | None = None) -> list[str]:
+    """One line per client as of `now`; `wall` (the real time unless given) judges leases and
+    run bookkeeping, which are on real time."""
     from connector.alerts import active_alerts
 
-    wall = SystemClock().now()  # leases and run bookkeeping are on real time
+    wall = SystemClock().now() if wall is None else wall
     alerts_by_client: dict[str, list[str]] = {}
     for alert in active_alerts(app.engine):
         alerts_by_client.setdefault(alert.tenant, []).append(alert.message)

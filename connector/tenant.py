@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from connector.config import ClientConfig, ConnectorConfig
+from connector.config.environment import DEFAULT_RUN_LEASE
 from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.dispatch import DispatchSettings
 from connector.domain import CustomerProfile
@@ -40,6 +41,8 @@ class Tenant:
     window: SendingWindow
     #: the ladder per customer profile (issue #4); `policy` is its default
     policies: ClientPolicies | None = None
+    #: how long a run's lease lasts unrenewed (`connector.run`; env DUNNING_RUN_LEASE_SECONDS)
+    lease_ttl: timedelta = DEFAULT_RUN_LEASE
 
     @classmethod
     def build(
@@ -51,6 +54,7 @@ class Tenant:
         ledger: Ledger,
         template_dir: Path | None = None,
         config_dir: Path | None = None,
+        lease_ttl: timedelta = DEFAULT_RUN_LEASE,
     ) -> Tenant:
         """Raises `ConfigError` when a policy cannot be resolved (`config.policy_select`)."""
         tz = config.timezone or connector.timezone
@@ -73,6 +77,7 @@ class Tenant:
             calendar=calendar,
             window=window,
             policies=policies,
+            lease_ttl=lease_ttl,
         )
 
     @property

@@ -7,7 +7,6 @@ Exit codes: 0 all clients ok; 1 a client failed (the others still ran, a summary
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -393,11 +392,8 @@ EXTENSIONS = (
 
 def _mount_extensions() -> None:
     import importlib
-    import importlib.util
 
     for name in EXTENSIONS:
-        if importlib.util.find_spec(name) is None:
-            continue  # not built yet
         importlib.import_module(name).register(app)
 
 
@@ -405,7 +401,9 @@ _mount_extensions()
 
 
 def main() -> None:
-    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    from connector.config.environment import utf8_for_children
+
+    utf8_for_children()
     try:
         app()
     except KeyboardInterrupt:

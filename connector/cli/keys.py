@@ -16,8 +16,8 @@ keys_app = typer.Typer(help="The secret key that encrypts stored tokens.", no_ar
 def rotate(ctx: typer.Context) -> None:
     """Put a new key in front of the key file, re-encrypt every stored token under it, then drop
     the old key. Safe to interrupt: run it again to finish."""
-    import os
 
+    from connector.config.environment import process_env
     from connector.store.crypto import CipherError
     from connector.store.keyrotation import rotate_keys
 
@@ -27,7 +27,7 @@ def rotate(ctx: typer.Context) -> None:
         result = rotate_keys(
             app.engine,
             Path(app.config.connector.secret_key_file),
-            os.environ,
+            process_env(),
             spool_folder=spool,
             progress=lambda what: typer.echo(f"  re-encrypted {what}"),
         )

@@ -307,7 +307,7 @@ def statement(
     """Write a customer's account statement (open, paid since last statement, ageing) as PDF."""
     from connector.documents import (
         last_statement_day,
-        postal_address,
+        letter_address,
         settings_for,
         statement_pdf,
     )
@@ -332,7 +332,7 @@ def statement(
         customer,
         _today(application, client, clock),
         since=last_statement_day(history, customer),
-        address=postal_address(
+        address=letter_address(
             snapshot.customers.get(customer), override.address if override else None
         ),
     )
@@ -352,7 +352,7 @@ def letter(
     now: NowOpt = None,
 ) -> None:
     """Write a notice of default or fourteen-day letter for (registered) post as PDF."""
-    from connector.documents import letter_pdf, postal_address, settings_for
+    from connector.documents import letter_address, letter_pdf, settings_for
     from connector.domain import ActionKind, Customer, CustomerProfile
     from connector.store import ledger_repo
     from connector.store.db import session_scope
@@ -382,7 +382,7 @@ def letter(
         open_,
         _today(application, client, clock),
         profile=profile,
-        address=postal_address(who, override.address if override else None),
+        address=letter_address(who, override.address if override else None),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pdf)
@@ -402,7 +402,7 @@ def handoff(
     now: NowOpt = None,
 ) -> None:
     """Export a collection dossier (PDF + CSV) per handed-off customer."""
-    from connector.documents import dossier, postal_address, settings_for
+    from connector.documents import dossier, letter_address, settings_for
     from connector.domain import CustomerProfile
     from connector.store import ledger_repo, outbox
     from connector.store import pauses as pause_repo
@@ -434,7 +434,7 @@ def handoff(
             ref,
             today,
             profile=profile,
-            address=postal_address(
+            address=letter_address(
                 snapshot.customers.get(ref), override.address if override else None
             ),
         )

@@ -36,9 +36,9 @@ def _queue_and_app(
             start = clock_for(now, app.config.connector.timezone).now()
             context.shift = ShiftedClock(start)
         url = app.config.connector.database_url
-        from connector.store.db import database_url_from
+        from connector.config.environment import database_url
 
-        url = database_url_from(url, context.env)
+        url = database_url(url, context.env)
         queue = q.make_queue(url, schedule=schedule)
         q.ensure_schema(queue, url)
     except ValueError as exc:

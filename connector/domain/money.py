@@ -91,9 +91,6 @@ class Money:
         self._check(other)
         return self.amount >= other.amount
 
-    def is_zero(self) -> bool:
-        return self.amount == 0
-
     def is_positive(self) -> bool:
         return self.amount > 0
 

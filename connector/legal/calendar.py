@@ -51,16 +51,6 @@ class BusinessCalendar:
             current += timedelta(days=1)
         return current
 
-    def add_business_days(self, d: date, n: int) -> date:
-        current = d
-        step = 1 if n >= 0 else -1
-        remaining = abs(n)
-        while remaining:
-            current += timedelta(days=step)
-            if self.is_business_day(current):
-                remaining -= 1
-        return current
-
 
 @dataclass(frozen=True, slots=True)
 class SendingWindow:

@@ -46,6 +46,7 @@ from connector.auth.tokens import wait_for_refreshes
 from connector.auth.upkeep import token_upkeep
 from connector.clock import Clock, SystemClock
 from connector.config import load_config
+from connector.config.environment import process_env
 from connector.http import HttpMetrics
 from connector.run import default_owner, run_tenant
 from connector.serve.health import HealthServer
@@ -113,7 +114,7 @@ class Service:
         self.app = app
         self.clock = clock
         self.options = options or ServeOptions()
-        self.env = os.environ if env is None else env
+        self.env = process_env() if env is None else env
         self.wall = SystemClock()  # APScheduler's frame; only paces the runs
         self.signals = ServeSignals()
         self.metrics = ServeMetrics(lambda: self.app, self.clock.now)

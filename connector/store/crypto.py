@@ -28,7 +28,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-ENV_KEY = "DUNNING_SECRET_KEY"
+# named in messages; the caller reads the environment (connector.config.environment)
+from connector.config.environment import ENV_KEY as ENV_KEY
+
 #: starts the plaintext of a bound secret: MAGIC tenant NUL kind NUL secret
 MAGIC = b"\x00dunning-bound-1\x00"
 _SEPARATORS = re.compile(r"[\s,]+")
@@ -108,8 +110,9 @@ class Cipher:
         return "Cipher(***)"
 
     @classmethod
-    def from_settings(cls, key_file: Path, env: Mapping[str, str] | None = None) -> Cipher:
-        env = os.environ if env is None else env
+    def from_settings(cls, key_file: Path, env: Mapping[str, str]) -> Cipher:
+        """The key from `env` (`DUNNING_SECRET_KEY`, see `connector.config.environment`), else
+        from the key file."""
         if env.get(ENV_KEY):
             return cls(env[ENV_KEY])
         if not key_file.exists():

@@ -9,7 +9,7 @@ and applied on start; concurrent starts on PostgreSQL are serialised by an advis
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,6 @@ _ADVISORY_KEY = 7_310_455_201  # any constant; identifies "dunning-connector mig
 
 class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message says which URL (no password)."""
-
-
-def database_url_from(configured: str, env: Mapping[str, str] | None = None) -> str:
-    """`DATABASE_URL` in the environment overrides the configured URL."""
-    env = os.environ if env is None else env
-    return env.get("DATABASE_URL") or configured
 
 
 def safe_url(url: str) -> str:

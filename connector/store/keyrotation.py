@@ -62,7 +62,7 @@ def _value_columns() -> list[tuple[str, str]]:
 def rotate_keys(
     engine: Engine,
     key_file: Path,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     *,
     spool_folder: Path | None = None,
     progress: Progress | None = None,
@@ -72,7 +72,6 @@ def rotate_keys(
     Raises:
         CipherError: no key, or `DUNNING_SECRET_KEY` with only one key in it.
     """
-    env = os.environ if env is None else env
     result = RotationResult()
     if env.get(ENV_KEY):
         keys = parse_keys(env[ENV_KEY])

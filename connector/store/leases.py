@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col
 
 from connector.store.db import session_scope
 from connector.store.models import TenantRun
@@ -114,9 +114,3 @@ def get_state(engine: Engine, tenant: str) -> TenantState | None:
             consecutive_failures=row.consecutive_failures,
             last_full_reconcile_at=row.last_full_reconcile_at,
         )
-
-
-def all_states(engine: Engine) -> dict[str, TenantState]:
-    with session_scope(engine) as session:
-        tenants = [r.tenant for r in session.exec(select(TenantRun)).all()]
-    return {t: s for t in tenants if (s := get_state(engine, t)) is not None}

@@ -79,12 +79,6 @@ class DbRateLimiter:
                 .values(blocked_until=epoch_seconds)
             )
 
-    def used_in_window(self) -> int:
-        window = int(self.clock.now().timestamp() // WINDOW) * WINDOW
-        with session_scope(self.engine) as session:
-            row = session.get(ApiBudget, self.key)
-            return row.used if row is not None and row.window_start == window else 0
-
 
 def _used_after_call(window: int) -> ColumnElement[int]:
     """`used + 1` in the current window, 1 when the stored window is an older one."""

@@ -28,7 +28,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,6 +47,7 @@ from connector.app import App, ClientUnavailable
 from connector.auth.tokens import wait_for_refreshes
 from connector.auth.upkeep import token_upkeep
 from connector.clock import Clock, ShiftedClock, SystemClock
+from connector.config.environment import process_env
 from connector.http import HttpMetrics
 from connector.run import run_tenant
 from connector.worker import rounds
@@ -79,10 +79,12 @@ class WorkerContext:
     """What tasks in this process run with: the configuration and one cached `App`."""
 
     config_dir: Path
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    env: dict[str, str] = field(default_factory=lambda: dict(process_env()))
     name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
     #: `dunning worker --now T`: the periodic tasks act on a clock that starts at T
     shift: ShiftedClock | None = None
+    #: real time: runs act on it unless told otherwise, and it says how late a job started
+    wall: Clock = field(default_factory=SystemClock)
     _app: App | None = None
 
     def now(self, timestamp: int) -> datetime:
@@ -145,9 +147,10 @@ def run_client(
     ctx = context()
     app = ctx.app
     slot = datetime.fromisoformat(round_at)
-    clock: Clock = SystemClock()
+    clock: Clock = ctx.wall
     if now:
-        late = max(0.0, time.time() - queued_at) if queued_at is not None else 0.0
+        real = ctx.wall.now().timestamp()
+        late = max(0.0, real - queued_at) if queued_at is not None else 0.0
         clock = ShiftedClock(datetime.fromisoformat(now) + timedelta(seconds=late))
     _queries.n = 0
     if not rounds.begin(app.engine, slug, slot, ctx.name, clock.now()):
@@ -188,10 +191,16 @@ def _record_usage(app: App, slug: str, clock: Clock, http: HttpMetrics) -> None:
 
 
 def enqueue_due(
-    queue: procrastinate.App, app: App, now: datetime, *, simulated: bool = False
+    queue: procrastinate.App,
+    app: App,
+    now: datetime,
+    *,
+    simulated: bool = False,
+    wall: Clock | None = None,
 ) -> list[str]:
     """Defer the current slot of every enabled client that has not run it; returns the slugs.
-    `simulated`: the runs act as of `now` instead of the real time.
+    `simulated`: the runs act as of `now` instead of the real time; `wall` (the system clock
+    unless given) stamps when they were queued, so a retry acts that much later.
 
     A few queries whatever the number of clients (the tick runs every minute): which clients are
     due, which already have a run waiting, then the new jobs in batches."""
@@ -200,12 +209,13 @@ def enqueue_due(
     candidates = [slug for slug in app.slugs() if slug not in app.config.errors]
     waiting = _waiting_runs(app.engine)
     task = queue.tasks[RUN_CLIENT]
+    queued_at = (wall or SystemClock()).now().timestamp() if simulated else None
     jobs = [
         task.configure(queueing_lock=f"client:{slug}", lock=f"client:{slug}").make_new_job(
             slug=slug,
             round_at=slot.isoformat(),
             now=now.isoformat() if simulated else None,
-            queued_at=time.time() if simulated else None,
+            queued_at=queued_at,
         )
         for slug in rounds.due(app.engine, candidates, now, every)
         if f"client:{slug}" not in waiting
@@ -253,10 +263,14 @@ def _defer(queue: procrastinate.App, jobs: list[Job]) -> list[str]:
 def tick(job_context: Any, timestamp: int) -> int:
     ctx = context()
     queue = job_context.app
-    deferred = len(enqueue_due(queue, ctx.app, ctx.now(timestamp), simulated=ctx.shift is not None))
+    deferred = len(
+        enqueue_due(
+            queue, ctx.app, ctx.now(timestamp), simulated=ctx.shift is not None, wall=ctx.wall
+        )
+    )
     # kept token answers, then the daily keep-alive refresh of idle Exact connections (a few a
     # tick; `--now` shifts the clock it judges "a day" by)
-    token_upkeep(ctx.app, ctx.shift or SystemClock(), limit=UPKEEP_PER_TICK)
+    token_upkeep(ctx.app, ctx.shift or ctx.wall, limit=UPKEEP_PER_TICK)
     return deferred
 
 
