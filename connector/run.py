@@ -14,7 +14,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from connector.clock import Clock, SystemClock
 from connector.dispatch import Dispatcher, DispatchStats
