@@ -17,6 +17,7 @@ from connector.clock import Clock
 from connector.config import ConfigError
 from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.domain import CustomerProfile
+from connector.platforms import platforms
 from connector.policy.model import PolicyError
 from connector.ports import LedgerError
 from connector.render import Renderer
@@ -177,9 +178,10 @@ def ladder_report(
             f"ok   {slug}: {found.profile_unread} customer(s) not yet read in detail: their "
             "profile (consumer or business) is read from the ledger before their first letter"
         )
-    if client.platform == "exact":
+    platform = platforms().get(client.platform)
+    if platform is not None and not platform.profiles_known:
         lines.append(
-            f"WARN {slug}: Exact Online does not say whether an account is a person or a "
+            f"WARN {slug}: {platform.title} does not say whether an account is a person or a "
             "company: mark consumers in the client file (customers: {ID: {profile: consumer}})"
         )
     return lines, ok

@@ -1,8 +1,9 @@
 """Token upkeep for `serve` and `worker`: kept answers first, then a daily keep-alive refresh.
 
-Exact's refresh tokens lapse after about 30 days without use ("The refresh token expired at
-…"), and a client that is paused, disabled, or whose runs stop before the API is called would
-silently lose its connection. So every Exact connection whose last refresh is a day old is
+Some platforms' refresh tokens lapse when unused (their `Platform.keep_alive` says how to refresh
+one). Exact's lapse after about 30 days without use ("The refresh token expired at …"), and a
+client that is paused, disabled, or whose runs stop before the API is called would silently lose
+its connection. So every Exact connection whose last refresh is a day old is
 refreshed once (through its TokenManager: under the lease, committed before use, never earlier
 than the 570-second rule allows). Before that, any token answer this machine kept in its local
 token file is committed (`recover_all`): the same recovery every refresh does first, done at start
@@ -16,12 +17,15 @@ due again at the next round), so a tick stays short.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from connector.auth.tokens import TokenError, recover_all
 from connector.clock import Clock
+from connector.config import ClientConfig
+from connector.platforms import KeepAlive, platforms, settings_of
 
 log = logging.getLogger("connector.auth.upkeep")
 
@@ -29,8 +33,6 @@ log = logging.getLogger("connector.auth.upkeep")
 KEEP_ALIVE_AGE = timedelta(days=1)
 #: keep-alive refreshes per round at most (the rest wait for the next round)
 ROUND_LIMIT = 20
-#: platforms whose refresh tokens lapse when unused
-LAPSING = ("exact",)
 
 
 @dataclass
@@ -41,7 +43,8 @@ class UpkeepResult:
 
 
 def token_upkeep(app: Any, clock: Clock, *, limit: int = ROUND_LIMIT) -> UpkeepResult:
-    """Commit kept token answers, then keep-alive refresh the due Exact connections.
+    """Commit kept token answers, then keep-alive refresh the due connections of the platforms
+    whose tokens lapse (Exact Online).
 
     `app` is a `connector.app.App` (its token store and client files). Never raises for one
     client: failures are logged and returned, the next round tries again."""
@@ -53,17 +56,18 @@ def token_upkeep(app: Any, clock: Clock, *, limit: int = ROUND_LIMIT) -> UpkeepR
         log.error("recovering kept token answers failed (%s)", type(exc).__name__)
     cutoff = now - KEEP_ALIVE_AGE
     try:
-        due = app.tokens.due_for_keep_alive(LAPSING, cutoff)
+        due = app.tokens.due_for_keep_alive(lapsing(), cutoff)
     except Exception as exc:
         log.error("token keep-alive: the token store cannot be read (%s)", type(exc).__name__)
         return result
     for tenant, connection in due[:limit]:
         client = app.config.clients.get(tenant)
-        exact = getattr(client, "exact", None) if client is not None else None
-        if exact is None or connection != "default":
-            continue  # no client file (or not Exact) any more: nothing to refresh with
+        keep_alive = _keep_alive(client)
+        if client is None or keep_alive is None or connection != "default":
+            continue  # no client file (or another platform) any more: nothing to refresh with
         try:
-            if _exact_manager(exact, app.tokens, tenant, clock).keep_alive(KEEP_ALIVE_AGE):
+            manager = keep_alive(settings_of(client), app.tokens, tenant, clock)
+            if manager.keep_alive(KEEP_ALIVE_AGE):
                 result.refreshed.append(tenant)
                 log.info("%s: token kept alive (no refresh for a day)", tenant)
         except TokenError as exc:
@@ -75,7 +79,12 @@ def token_upkeep(app: Any, clock: Clock, *, limit: int = ROUND_LIMIT) -> UpkeepR
     return result
 
 
-def _exact_manager(settings: Any, store: Any, tenant: str, clock: Clock) -> Any:
-    from adapters.exact.adapter import exact_token_manager
+def lapsing() -> tuple[str, ...]:
+    """The platforms whose refresh tokens lapse when unused."""
+    return tuple(sorted(name for name, p in platforms().items() if p.keep_alive is not None))
 
-    return exact_token_manager(settings, store, tenant=tenant, clock=clock)
+
+def _keep_alive(client: ClientConfig | None) -> Callable[..., KeepAlive] | None:
+    if client is None or client.platform not in platforms():
+        return None
+    return platforms()[client.platform].keep_alive

@@ -142,20 +142,13 @@ def load_config(config_dir: Path, env: Mapping[str, str] = os.environ) -> Loaded
 def ledger_keys(client: ClientConfig) -> list[tuple[str, str]]:
     """What a client file follows, one (key path, identity) per organisation or division: two
     enabled client files with one identity would dun the same customers twice."""
-    if client.platform == "zoho" and client.zoho is not None:
-        z = client.zoho
-        return [
-            (
-                "zoho.organization_id",
-                f"Zoho organisation {z.organization_id} at {z.effective_api_url}",
-            )
-        ]
-    if client.platform == "exact" and client.exact is not None:
-        e = client.exact
-        host = e.effective_base_url
-        key = "exact.division" if e.division is not None else "exact.divisions"
-        return [(key, f"Exact division {d} at {host}") for d in e.division_list]
-    return []
+    from connector.platforms.registry import platforms
+
+    platform = platforms().get(client.platform)
+    settings = getattr(client, client.platform, None)
+    if platform is None or settings is None:
+        return []
+    return [(f"{client.platform}.{key}", who) for key, who in platform.ledger_keys(settings)]
 
 
 def _same_ledger_twice(

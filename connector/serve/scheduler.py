@@ -33,7 +33,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -48,6 +47,7 @@ from connector.clock import Clock, SystemClock
 from connector.config import load_config
 from connector.config.environment import process_env
 from connector.http import HttpMetrics
+from connector.platforms import WebhookReceiver, platforms, settings_of
 from connector.run import default_owner, run_tenant
 from connector.serve.health import HealthServer
 from connector.serve.metrics import ServeMetrics
@@ -56,13 +56,12 @@ from connector.serve.webhook import WebhookServer
 from connector.store import leases
 from connector.store.db import session_scope
 
-if TYPE_CHECKING:
-    from adapters.exact.webhook import ReplayGuard
-
 log = logging.getLogger("connector.serve")
 
 #: seconds between two webhook-triggered early runs of one client
 EARLY_RUN_GAP = 300.0
+#: the webhook listener's bound on a request body when no platform names its own
+DEFAULT_MAX_BODY = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -139,9 +138,12 @@ class Service:
         )
         self._early: dict[str, float] = {}
         self._upkeep_lock = threading.Lock()
-        from adapters.exact.webhook import MAX_BODY, ReplayGuard
-
-        self.replay: ReplayGuard = ReplayGuard(self.clock.now)
+        #: each platform's webhook receiver (its replay memory lives as long as the service)
+        self.receivers: dict[str, WebhookReceiver] = {
+            name: p.webhooks.receiver(self.clock.now)
+            for name, p in platforms().items()
+            if p.webhooks is not None
+        }
         self.webhooks: WebhookServer | None = None
         hooks = app.config.connector.exact
         hook_listen = self.options.webhook_listen or hooks.webhook_listen
@@ -154,7 +156,10 @@ class Service:
                 max_connections=hooks.webhook_max_connections,
                 timeout=hooks.webhook_timeout_seconds,
                 deadline=3 * hooks.webhook_timeout_seconds,
-                max_body=MAX_BODY,
+                max_body=max(
+                    (p.webhooks.max_body for p in platforms().values() if p.webhooks),
+                    default=DEFAULT_MAX_BODY,
+                ),
             )
 
     # -- schedule ------------------------------------------------------------------------------
@@ -238,20 +243,25 @@ class Service:
         )
 
     # -- webhooks ------------------------------------------------------------------------------
-    def webhook_secrets(self) -> dict[str, str]:
-        """Client -> Exact webhook secret, for the enabled Exact clients that set one."""
+    def webhook_secrets(self, platform: str) -> dict[str, str]:
+        """Client -> webhook secret, for the platform's enabled clients that set one."""
+        hooks = platforms()[platform].webhooks
         out = {}
         for slug, client in self.app.config.clients.items():
-            exact = client.exact if client.platform == "exact" else None
-            if exact is not None and exact.webhook_secret is not None and client.enabled:
-                out[slug] = exact.webhook_secret.get_secret_value()
+            if hooks is None or client.platform != platform or not client.enabled:
+                continue
+            secret = hooks.secret(settings_of(client))
+            if secret is not None:
+                out[slug] = secret
         return out
 
     def receive(self, path: str, body: bytes) -> tuple[int, str]:
-        """POST on the webhook listener: Exact's webhooks (verified, then an early run)."""
-        from adapters.exact.webhook import handle
-
-        return handle(path, body, self.webhook_secrets(), self.run_early, self.replay)
+        """POST on the webhook listener: ``/<platform>/...`` goes to that platform's receiver
+        (Exact's: verified, then an early run)."""
+        for name, receiver in self.receivers.items():
+            if path.startswith(f"/{name}/"):
+                return receiver(path, body, self.webhook_secrets(name), self.run_early)
+        return 404, "not found"
 
     def run_early(self, slug: str, content: Mapping[str, object] | None = None) -> None:
         """Bring the client's next run forward to now (a webhook said something changed).
@@ -376,7 +386,14 @@ class Service:
         self.health.start()
         if self.webhooks is not None:
             self.webhooks.start()
-            log.info("Exact webhooks on http://%s/exact/webhook/<client>", self.webhooks.address)
+            for p in platforms().values():
+                if p.webhooks is not None:
+                    log.info(
+                        "%s webhooks on http://%s%s",
+                        p.title,
+                        self.webhooks.address,
+                        p.webhooks.path_hint,
+                    )
         self.scheduler.start()
         self.sync_jobs()
         every, jitter, limit = self._schedule()

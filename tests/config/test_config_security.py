@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from adapters.zoho.login import is_zoho_accounts as _is_zoho_accounts
 from connector.config import ConfigError, ZohoSettings, load_config
 from connector.config.models import ExactSettings, SmtpSettings
-from connector.platforms import _is_zoho_accounts
 
 Writer = Callable[[str, str], Path]
 LITERAL = "hunter2-literal-secret"

@@ -1,0 +1,124 @@
+"""Exact Online as the core sees it: the `Platform` the registry finds by the entry point
+``exact = "adapters.exact.platform:PLATFORM"``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from adapters.exact.adapter import exact_ledger_from_settings, exact_token_manager
+from adapters.exact.consent import login_exact
+from adapters.exact.webhook import MAX_BODY, ReplayGuard, handle
+from connector.clock import Clock
+from connector.config.models import ExactSettings
+from connector.mail import SmtpMailer
+from connector.platforms.spec import (
+    KeepAlive,
+    LedgerRequest,
+    LoginRequest,
+    Platform,
+    WebhookReceiver,
+    Webhooks,
+)
+from connector.ports import Ledger
+from connector.store.tokens import TokenRepository
+
+#: Exact Online: 5,000 calls per app per division per day, reset 00:00 UTC (exact-online.md).
+DAILY_CALLS_PER_DIVISION = 5000
+
+
+def _settings(value: object) -> ExactSettings:
+    assert isinstance(value, ExactSettings), "the loader validated the exact: section"
+    return value
+
+
+def build_ledger(request: LedgerRequest) -> Ledger:
+    client = request.client
+    assert client.mail is not None  # the loader requires it for a platform that cannot send
+    # Exact cannot send reminders: the adapter mails them over the client's SMTP relay
+    return exact_ledger_from_settings(
+        _settings(request.settings),
+        request.tokens,
+        tenant=request.slug,
+        clock=request.clock,
+        mailer=SmtpMailer(client.mail),
+        mail_from=client.mail.from_,
+        sender_name=client.sender.name,
+        reply_to=client.sender.email if client.sender.email != client.mail.from_ else None,
+        metrics=request.metrics,
+        limiters=request.limiters,
+    )
+
+
+def login(request: LoginRequest) -> None:
+    login_exact(
+        request.slug,
+        _settings(request.settings),
+        request.tokens,
+        request.clock,
+        division=request.division,
+        open_browser=request.open_browser,
+        echo=request.echo,
+        timeout=request.timeout,
+        paste=request.paste,
+    )
+
+
+def daily_api_budget(settings: object) -> int | None:
+    return DAILY_CALLS_PER_DIVISION * len(_settings(settings).division_list)
+
+
+def ledger_keys(settings: object) -> list[tuple[str, str]]:
+    exact = _settings(settings)
+    host = exact.effective_base_url
+    key = "division" if exact.division is not None else "divisions"
+    return [(key, f"Exact division {d} at {host}") for d in exact.division_list]
+
+
+def keep_alive(settings: object, store: TokenRepository, tenant: str, clock: Clock) -> KeepAlive:
+    """Exact's refresh tokens lapse after about 30 days unused: upkeep refreshes them daily."""
+    return exact_token_manager(_settings(settings), store, tenant=tenant, clock=clock)
+
+
+def webhook_secret(settings: object) -> str | None:
+    secret = _settings(settings).webhook_secret
+    return None if secret is None else secret.get_secret_value()
+
+
+def webhook_receiver(
+    now: Callable[[], datetime],
+) -> WebhookReceiver:
+    """`handle` with this service's memory of events seen (a replay is acknowledged only)."""
+    guard = ReplayGuard(now)
+
+    def receive(
+        path: str,
+        body: bytes,
+        secrets: Mapping[str, str],
+        trigger: Callable[[str, dict[str, Any]], None],
+    ) -> tuple[int, str]:
+        return handle(path, body, secrets, trigger, guard)
+
+    return receive
+
+
+PLATFORM = Platform(
+    name="exact",
+    title="Exact Online",
+    settings_model=ExactSettings,
+    build_ledger=build_ledger,
+    login=login,
+    daily_api_budget=daily_api_budget,
+    ledger_keys=ledger_keys,
+    sends_reminders=False,
+    profiles_known=False,
+    takes_division=True,
+    keep_alive=keep_alive,
+    webhooks=Webhooks(
+        receiver=webhook_receiver,
+        secret=webhook_secret,
+        max_body=MAX_BODY,
+        path_hint="/exact/webhook/<client>",
+    ),
+)
