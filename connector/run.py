@@ -266,17 +266,63 @@ def plan_tenant(tenant: Tenant, now: datetime) -> list[Action]:
     return plan_tenant_outcome(tenant, now)[0]
 
 
-def plan_tenant_outcome(tenant: Tenant, now: datetime) -> tuple[list[Action], list[PlanProblem]]:
-    """The planned actions and the customers the planner could not plan for (with why)."""
+def plan_tenant_outcome(
+    tenant: Tenant, now: datetime, *, group_size: int | None = None
+) -> tuple[list[Action], list[PlanProblem]]:
+    """The planned actions and the customers the planner could not plan for (with why).
+
+    Customers are planned in groups of about `group_size` invoices in play (open, or settled
+    within the thank-you look-back with history), each group read from the store on its own:
+    the run's memory follows the group, not the ledger (issue #18). The planner decides each
+    customer on that customer's invoices alone, so the actions are those of one plan over
+    the whole tenant, in the same order."""
+    size = PLAN_GROUP_INVOICES if group_size is None else group_size
     # thank-you mails look back at most this far; older settled invoices are done with
     ladders = tenant.policies.all() if tenant.policies else [tenant.policy]
     look_back = max(p.thank_you_within_days for p in ladders)
     settled_since = tenant.window.local(now).date() - timedelta(days=look_back + 1)
     with session_scope(tenant.engine) as session:
-        history = outbox.history(session, tenant.slug, settled_since=settled_since)
-        snapshot = ledger_repo.load_planning_snapshot(
-            session, tenant.slug, also={h.invoice_ref for h in history}
-        )
         handed_off = ledger_repo.handed_off_customers(session, tenant.slug)
-    outcome = plan_outcome(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
-    return outcome.actions, outcome.problems
+        weights = ledger_repo.open_invoice_counts(session, tenant.slug)
+        for ref, n in outbox.customers_in_play(session, tenant.slug, settled_since).items():
+            weights[ref] = weights.get(ref, 0) + n
+    ctx = tenant.plan_context(handed_off)
+    actions: list[Action] = []
+    problems: list[PlanProblem] = []
+    for group in _groups(weights, size):
+        with session_scope(tenant.engine) as session:
+            history = outbox.history(
+                session, tenant.slug, settled_since=settled_since, invoice_customers=group
+            )
+            snapshot = ledger_repo.load_planning_snapshot(
+                session,
+                tenant.slug,
+                also={h.invoice_ref for h in history},
+                customer_refs=group,
+            )
+        outcome = plan_outcome(snapshot, tenant.policy, history, now, ctx)
+        actions += outcome.actions
+        problems += outcome.problems
+    if len(problems) > 1:
+        problems.sort(key=lambda p: p.customer_name)
+    return actions, problems
+
+
+#: invoices in play per planning group (see `plan_tenant_outcome`); most clients are one group
+PLAN_GROUP_INVOICES = 20_000
+
+
+def _groups(weights: dict[str, int], size: int) -> list[list[str]]:
+    """Customers in ref order, cut into consecutive groups of about `size` invoices."""
+    groups: list[list[str]] = []
+    current: list[str] = []
+    total = 0
+    for ref in sorted(weights):
+        current.append(ref)
+        total += weights[ref]
+        if total >= size:
+            groups.append(current)
+            current, total = [], 0
+    if current:
+        groups.append(current)
+    return groups

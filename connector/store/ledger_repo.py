@@ -8,7 +8,7 @@ ledgers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -318,31 +318,61 @@ def load_snapshot(
     )
 
 
-def load_planning_snapshot(session: Session, tenant: str, *, also: Iterable[str] = ()) -> Snapshot:
+def load_planning_snapshot(
+    session: Session,
+    tenant: str,
+    *,
+    also: Iterable[str] = (),
+    customer_refs: Collection[str] | None = None,
+) -> Snapshot:
     """Open invoices, plus the invoices named in `also` (those with dunning history, which the
     planner needs for thank-you mails), and their customers.
+
+    `customer_refs`: only these customers' invoices (`also` included), for planning a large
+    tenant in groups of customers: an invoice is planned in its own customer's group only.
 
     No payments: the planner reads invoices' balances and payment dates, never the payment
     records (issue #18: loading every payment of every customer ever reminded was the largest
     part of the snapshot). Plain rows, not ORM objects: a run reads tens of thousands."""
     invoices: dict[str, Invoice] = {}
     table = InvoiceRow.__table__  # type: ignore[attr-defined]
-    rows = session.execute(
-        select(table).where(
-            table.c.tenant == tenant,
-            table.c.status == InvoiceStatus.OPEN.value,
-            table.c.balance_minor > 0,
-        )
+    open_rows = select(table).where(
+        table.c.tenant == tenant,
+        table.c.status == InvoiceStatus.OPEN.value,
+        table.c.balance_minor > 0,
     )
-    invoices.update({r.ref: to_invoice(r) for r in rows})
+    if customer_refs is None:
+        invoices.update({r.ref: to_invoice(r) for r in session.execute(open_rows)})
+    else:
+        for chunk in _chunks(customer_refs):
+            rows = session.execute(open_rows.where(table.c.customer_ref.in_(chunk)))
+            invoices.update({r.ref: to_invoice(r) for r in rows})
     missing = [ref for ref in set(also) if ref not in invoices]
     for chunk in _chunks(missing):
         rows = session.execute(
             select(table).where(table.c.tenant == tenant, table.c.ref.in_(chunk))
         )
         invoices.update({r.ref: to_invoice(r) for r in rows})
-    customer_refs = {i.customer_ref for i in invoices.values()}
-    return Snapshot(_customer_rows(session, tenant, customer_refs), invoices, [])
+    if customer_refs is not None:
+        group = set(customer_refs)
+        invoices = {ref: i for ref, i in invoices.items() if i.customer_ref in group}
+    customers = {i.customer_ref for i in invoices.values()}
+    return Snapshot(_customer_rows(session, tenant, customers), invoices, [])
+
+
+def open_invoice_counts(session: Session, tenant: str) -> dict[str, int]:
+    """Open invoices (with a balance) per customer: the planner's work per customer."""
+    table = InvoiceRow.__table__  # type: ignore[attr-defined]
+    stmt = (
+        select(table.c.customer_ref, func.count())
+        .where(
+            table.c.tenant == tenant,
+            table.c.status == InvoiceStatus.OPEN.value,
+            table.c.balance_minor > 0,
+        )
+        .group_by(table.c.customer_ref)
+    )
+    return {str(ref): int(n) for ref, n in session.execute(stmt)}
 
 
 def _customer_rows(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:

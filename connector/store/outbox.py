@@ -14,11 +14,11 @@ again; `review` keeps them live, so an action with an unknown outcome is never r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, or_, update
+from sqlalchemy import Engine, and_, func, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -27,6 +27,9 @@ from connector.domain import Action, ActionItem, ActionKind, Channel, InvoiceSta
 from connector.domain.history import HistoryEntry
 from connector.store.db import session_scope
 from connector.store.models import InvoiceRow, OutboxAction, OutboxItem
+
+#: refs per IN list (SQLite allows 32,766 bound parameters; PostgreSQL 65,535)
+_IN_CHUNK = 500
 
 STATES = (
     "pending",
@@ -264,6 +267,7 @@ def history(
     *,
     customer_ref: str | None = None,
     settled_since: date | None = None,
+    invoice_customers: Collection[str] | None = None,
 ) -> list[HistoryEntry]:
     """Every (action, invoice step) of the tenant (or of one customer), for the planner.
 
@@ -272,6 +276,9 @@ def history(
     thank-you mail looks. A client's history only grows; the invoices still in play do not
     (issue #18: "history only for open invoices and live steps"). Entries on invoices the
     store does not know are left out too: the planner cannot plan for them.
+
+    `invoice_customers` (with `settled_since`): only entries on invoices that belong to these
+    customers now, for planning a tenant in groups of customers (`connector.run`).
 
     Plain rows of the columns it needs, not ORM objects (issue #18: a large client's history
     has tens of thousands of entries and is read every run)."""
@@ -296,21 +303,20 @@ def history(
         stmt = stmt.where(acts.c.customer_ref == customer_ref)
     if settled_since is not None:
         inv = InvoiceRow.__table__  # type: ignore[attr-defined]
-        since = datetime.combine(settled_since, time.min, tzinfo=UTC)
         stmt = stmt.join(
             inv, and_(inv.c.tenant == items.c.tenant, inv.c.ref == items.c.invoice_ref)
-        ).where(
-            or_(
-                inv.c.status == InvoiceStatus.OPEN.value,
-                inv.c.last_payment_date >= settled_since,
-                and_(
-                    inv.c.last_payment_date.is_(None),
-                    or_(inv.c.updated_at.is_(None), inv.c.updated_at >= since),
-                ),
-            )
-        )
+        ).where(_still_in_play(inv, settled_since))
+    if invoice_customers is None:
+        statements = [stmt]
+    else:
+        assert settled_since is not None, "grouping by customer reads the invoices' customers"
+        refs = sorted(set(invoice_customers))
+        statements = [
+            stmt.where(inv.c.customer_ref.in_(refs[k : k + _IN_CHUNK]))
+            for k in range(0, len(refs), _IN_CHUNK)
+        ]
     kinds = {k.value: k for k in ActionKind}
-    return [
+    entries = [
         HistoryEntry(
             action_id=r[0] or 0,
             customer_ref=r[1],
@@ -321,8 +327,39 @@ def history(
             planned_for=r[6],
             done_at=r[7],
         )
-        for r in session.execute(stmt)
+        for statement in statements
+        for r in session.execute(statement)
     ]
+    if len(statements) > 1:
+        entries.sort(key=lambda e: e.action_id)  # one order, as from a single statement
+    return entries
+
+
+def customers_in_play(session: Session, tenant: str, settled_since: date) -> dict[str, int]:
+    """Per customer, how many of their invoices have history still in play (see `history`):
+    with the open invoices, what a group of customers costs the planner in memory."""
+    items = OutboxItem.__table__  # type: ignore[attr-defined]
+    inv = InvoiceRow.__table__  # type: ignore[attr-defined]
+    stmt = (
+        sa_select(inv.c.customer_ref, func.count(func.distinct(inv.c.ref)))
+        .select_from(items)
+        .join(inv, and_(inv.c.tenant == items.c.tenant, inv.c.ref == items.c.invoice_ref))
+        .where(items.c.tenant == tenant, _still_in_play(inv, settled_since))
+        .group_by(inv.c.customer_ref)
+    )
+    return {str(ref): int(n) for ref, n in session.execute(stmt)}
+
+
+def _still_in_play(inv: Any, settled_since: date) -> Any:
+    since = datetime.combine(settled_since, time.min, tzinfo=UTC)
+    return or_(
+        inv.c.status == InvoiceStatus.OPEN.value,
+        inv.c.last_payment_date >= settled_since,
+        and_(
+            inv.c.last_payment_date.is_(None),
+            or_(inv.c.updated_at.is_(None), inv.c.updated_at >= since),
+        ),
+    )
 
 
 def actions(session: Session, tenant: str, *, status: str | None = None) -> list[dict[str, Any]]:
