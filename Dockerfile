@@ -15,6 +15,8 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY connector ./connector
 COPY adapters ./adapters
+# sandboxes/ (the fake platforms for the demo and the tests) is its own distribution: not copied,
+# so the image holds no sandbox code (.dockerignore leaves it out too).
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim

@@ -60,11 +60,11 @@ def run_size(n: int, *, measure_memory: bool) -> list[Phase]:
 
     from connector.app import App
     from connector.clock import ManualClock
-    from connector.demo_exact import write_config
     from connector.store import ledger_repo
     from connector.store.db import session_scope
     from connector.sync import sync_tenant
     from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    from sandboxes.exact.world import write_config
 
     port = free_port()
     ctx = mp.get_context("fork")

@@ -82,11 +82,11 @@ def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the 
         app = make_app(zstate)
         info["org"] = BULK_ORG
     else:
-        from connector.demo_exact import SmtpCatcher
         from sandboxes.exact import ExactState, Limits, make_app
         from sandboxes.exact import SandboxClock as ExactClock
         from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
         from sandboxes.exact.generate import bulk_ledger as exact_bulk
+        from sandboxes.kit.smtp import SmtpCatcher
 
         clock = ExactClock(START)
         estate = ExactState(clock.now, Limits(minutely=60, daily=EXACT_DAILY))
@@ -207,7 +207,7 @@ def _connector(
     db = f"sqlite:///{root / 'bench.db'}"
     env = _env(platform, key)
     if platform == "zoho":
-        from connector.demo import WorldClient, write_config
+        from sandboxes.zoho.world import WorldClient, write_config
 
         url = f"http://127.0.0.1:{port}"
         write_config(root / "config", url, [WorldClient(SLUG, info["org"])], db, {SLUG: ""})
@@ -216,7 +216,7 @@ def _connector(
         (root / "config" / "clients" / f"{SLUG}.yaml").write_text(text)
         tokens = requests.post(url + "/_sandbox/tokens", json={}, timeout=60).json()
     else:
-        from connector.demo_exact import write_config as exact_config
+        from sandboxes.exact.world import write_config as exact_config
 
         exact_config(
             root / "config",

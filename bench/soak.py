@@ -43,14 +43,15 @@ import requests
 
 from connector.app import App
 from connector.clock import ManualClock
-from connector.demo import SandboxWorld, local_moment
-from connector.demo_exact import ExactSandboxWorld
 from connector.run import RunResult, run_tenant
 from connector.store import outbox
 from connector.store.db import session_scope
 from connector.store.tokens import TokenRepository
+from sandboxes.exact.world import ExactWorld
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
+from sandboxes.world import local_moment
+from sandboxes.zoho.world import ZohoWorld
 
 # a killed run's lease must run out quickly (real seconds) for the SIGKILL trials: the children
 # get it through the environment, the runs in this process through `App.lease_ttl`
@@ -253,13 +254,13 @@ class Platform:
 class Zoho(Platform):
     name = "zoho"
 
-    def create(self, root: Path) -> SandboxWorld:
+    def create(self, root: Path) -> ZohoWorld:
         from sandboxes.zoho.generate import seed_demo
 
         def empty(state: Any, org: str, seed: int) -> Any:
             return seed_demo(state, seed=seed, customers=0, invoices=0, organization_id=org)
 
-        return SandboxWorld.create(root, start=local_moment(START, 8), populate=empty)
+        return ZohoWorld.open(root, start=local_moment(START, 8), populate=empty)
 
     def add_customer(self, n: int, emails: str) -> tuple[str, list[Any]]:
         w = self.world
@@ -317,13 +318,13 @@ class Zoho(Platform):
 class Exact(Platform):
     name = "exact"
 
-    def create(self, root: Path) -> ExactSandboxWorld:
+    def create(self, root: Path) -> ExactWorld:
         from sandboxes.exact.generate import seed_demo
 
         def empty(state: Any, seed: int) -> Any:
             return seed_demo(state, seed=seed, accounts=0)
 
-        return ExactSandboxWorld.create(root, start=local_moment(START, 8), populate=empty)
+        return ExactWorld.open(root, start=local_moment(START, 8), populate=empty)
 
     def add_customer(self, n: int, emails: str) -> tuple[str, list[Any]]:
         w = self.world

@@ -112,10 +112,11 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
 
 
 def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list[dict[str, Any]]:
-    from connector.demo import SandboxWorld, local_moment
     from connector.worker import rounds
+    from sandboxes.world import local_moment
     from sandboxes.zoho import Limits
     from sandboxes.zoho.generate import seed_small_org
+    from sandboxes.zoho.world import ZohoWorld
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(POSTGRES_URL)
@@ -126,7 +127,7 @@ def run_size(n_clients: int, worker_counts: tuple[int, ...] = (1, 2, 4)) -> list
     rows = []
     workers: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        world = SandboxWorld.create(
+        world = ZohoWorld.open(
             Path(tmp),
             start=local_moment(MONDAY, 8),
             seed=5,

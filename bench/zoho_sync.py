@@ -56,10 +56,10 @@ def run_size(n_invoices: int, *, measure_memory: bool) -> list[Phase]:
 
     from connector.app import App
     from connector.clock import ManualClock
-    from connector.demo import WorldClient, write_config
     from connector.store import ledger_repo
     from connector.store.db import session_scope
     from connector.sync import sync_tenant
+    from sandboxes.zoho.world import WorldClient, write_config
 
     port = free_port()
     ctx = mp.get_context("fork")

@@ -360,21 +360,22 @@ def demo(
     platform: Annotated[str, typer.Option("--platform", help="zoho or exact")] = "zoho",
 ) -> None:
     """Run the connector against the bundled sandbox ledger for 90 simulated days; no network."""
-    from connector.demo import run_demo
-    from connector.demo_folder import DemoFolderError
-
-    if platform not in ("zoho", "exact"):
-        _fail(f"demo platform {platform!r} is not available (zoho, exact)")
+    # The sandboxes are a distribution of their own beside the product (not in its wheel or
+    # image); this command is the one place the product reaches into them.
+    try:
+        from sandboxes.demo import DemoFolderError, UnknownPlatform, run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "sandboxes":
+            raise
+        _fail(
+            "the demo needs the sandboxes, which are not installed: from a checkout of the "
+            "repository, run `make demo` or `pip install -e sandboxes`"
+        )
     if _globals(ctx).verbose == 0:  # the day-by-day lines are the output; logs only if asked
         logging.getLogger().setLevel(logging.WARNING)
     try:
-        if platform == "exact":  # Exact sandbox plus a local SMTP server catching the mails
-            from connector.demo_exact import run_exact_demo
-
-            run_exact_demo(out, days=days, seed=seed, echo=typer.echo)
-            return
-        run_demo(out, days=days, seed=seed, echo=typer.echo)
-    except DemoFolderError as exc:
+        run_demo(out, platform=platform, days=days, seed=seed, echo=typer.echo)
+    except (DemoFolderError, UnknownPlatform) as exc:
         _fail(str(exc))
 
 

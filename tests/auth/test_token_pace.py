@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from connector.demo import SandboxWorld
 from connector.tenant import Tenant
 from sandboxes.zoho import Limits, ZohoState
 from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 TOKEN = "POST /oauth/v2/token"
@@ -19,11 +19,11 @@ def empty_ledger(state: ZohoState, org: str, seed: int) -> DemoInfo:
     return seed_demo(state, seed=seed, customers=0, invoices=0, organization_id=org)
 
 
-def _world(tmp_path: Path, limits: Limits) -> SandboxWorld:
-    return SandboxWorld.create(tmp_path, start=START, limits=limits, populate=empty_ledger)
+def _world(tmp_path: Path, limits: Limits) -> ZohoWorld:
+    return ZohoWorld.open(tmp_path, start=START, limits=limits, populate=empty_ledger)
 
 
-def _drive(tenant: Tenant, world: SandboxWorld, hours: float) -> int:
+def _drive(tenant: Tenant, world: ZohoWorld, hours: float) -> int:
     """API reads until `hours` of the shared (sandbox and connector) clock have passed."""
     calls = 0
     while world.clock.now() < START + timedelta(hours=hours):

@@ -23,10 +23,11 @@ from typer.testing import CliRunner
 from connector import approval
 from connector.cli import app as dunning
 from connector.config import load_config
-from connector.demo import SandboxWorld, local_moment
 from connector.store import audit
 from connector.store.db import session_scope
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 3, 2)
 
@@ -50,7 +51,7 @@ def free_port() -> int:
 
 @dataclass
 class Setup:
-    world: SandboxWorld
+    world: ZohoWorld
     smtp: Catcher
 
     def cli(self, *args: str) -> tuple[int, str]:
@@ -76,7 +77,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=6, invoices=24, organization_id=org)
 
-    world = SandboxWorld.create(
+    world = ZohoWorld.open(
         tmp_path,
         start=local_moment(MONDAY, 9),
         seed=11,

@@ -15,16 +15,17 @@ from typer.testing import CliRunner
 
 from connector.auth.login import LoginError, parse_pasted
 from connector.cli import app as dunning
-from connector.demo import SandboxWorld, local_moment
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SandboxWorld]:
+def world(tmp_path: Path) -> Iterator[ZohoWorld]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=3, invoices=6, organization_id=org)
 
-    w = SandboxWorld.create(
+    w = ZohoWorld.open(
         tmp_path,
         start=local_moment(date(2026, 1, 5), 9),
         slugs=("acme",),
@@ -51,7 +52,7 @@ def test_a_pasted_url_must_carry_this_logins_state() -> None:
 
 
 def test_login_without_a_browser_takes_the_redirected_url_pasted_back(
-    world: SandboxWorld,
+    world: ZohoWorld,
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
     env.update(world.env)
@@ -96,7 +97,7 @@ def test_login_without_a_browser_takes_the_redirected_url_pasted_back(
     assert record is not None and record.state == "ok" and record.access_token
 
 
-def test_login_refuses_a_pasted_url_of_another_login(world: SandboxWorld) -> None:
+def test_login_refuses_a_pasted_url_of_another_login(world: ZohoWorld) -> None:
     result = CliRunner().invoke(
         dunning,
         ["--config", str(world.app.config_dir), "auth", "login", "acme", "--no-browser"],
@@ -108,7 +109,7 @@ def test_login_refuses_a_pasted_url_of_another_login(world: SandboxWorld) -> Non
     assert world.app.tokens.get("acme") is None
 
 
-def test_set_token_reads_the_token_from_stdin_or_the_environment(world: SandboxWorld) -> None:
+def test_set_token_reads_the_token_from_stdin_or_the_environment(world: ZohoWorld) -> None:
     runner = CliRunner()
     base = ["--config", str(world.app.config_dir), "auth", "set-token", "acme"]
     result = runner.invoke(dunning, base, input="1000.from-stdin\n", env=world.env)

@@ -14,9 +14,10 @@ import pytest
 import requests
 
 from connector.clock import ManualClock
-from connector.demo import SandboxWorld, local_moment
 from connector.platforms import login
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 1, 5)
 
@@ -61,11 +62,11 @@ def test_a_missing_configuration_directory_is_a_clear_error(tmp_path: Path) -> N
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SandboxWorld]:
+def world(tmp_path: Path) -> Iterator[ZohoWorld]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=8, invoices=30, organization_id=org)
 
-    w = SandboxWorld.create(
+    w = ZohoWorld.open(
         tmp_path,
         start=local_moment(MONDAY, 9),
         seed=3,
@@ -89,7 +90,7 @@ def world(tmp_path: Path) -> Iterator[SandboxWorld]:
 
 
 def test_broken_file_missing_token_and_unreachable_api_name_the_client_and_others_run(
-    world: SandboxWorld,
+    world: ZohoWorld,
 ) -> None:
     now = world.clock.now().isoformat()
     result = dunning(
@@ -114,7 +115,7 @@ def test_broken_file_missing_token_and_unreachable_api_name_the_client_and_other
     ), "a secret was printed"
 
 
-def test_plan_prints_a_table_and_sends_nothing(world: SandboxWorld) -> None:
+def test_plan_prints_a_table_and_sends_nothing(world: ZohoWorld) -> None:
     at = local_moment(MONDAY + timedelta(days=1), 10).isoformat()
     result = dunning(
         "--config", str(world.app.config_dir), "plan", "good", "--now", at, env=world.env
@@ -126,7 +127,7 @@ def test_plan_prints_a_table_and_sends_nothing(world: SandboxWorld) -> None:
     assert world.state.sent_mails == []
 
 
-def test_dry_run_plans_without_sending_and_status_reports_clients(world: SandboxWorld) -> None:
+def test_dry_run_plans_without_sending_and_status_reports_clients(world: ZohoWorld) -> None:
     at = local_moment(MONDAY + timedelta(days=1), 10).isoformat()
     dry = dunning(
         "--config",
@@ -146,7 +147,7 @@ def test_dry_run_plans_without_sending_and_status_reports_clients(world: Sandbox
     assert "notoken" in status.stdout and "no token" in status.stdout
 
 
-def test_set_token_stores_the_refresh_token_encrypted(world: SandboxWorld) -> None:
+def test_set_token_stores_the_refresh_token_encrypted(world: ZohoWorld) -> None:
     result = dunning(
         "--config",
         str(world.app.config_dir),
@@ -166,7 +167,7 @@ def test_set_token_stores_the_refresh_token_encrypted(world: SandboxWorld) -> No
 
 
 def test_login_captures_the_code_on_the_local_callback_and_stores_tokens(
-    world: SandboxWorld,
+    world: ZohoWorld,
 ) -> None:
     """The authorization-code flow against the sandbox's accounts server, state checked."""
     cfg = world.app.config.clients["notoken"]
@@ -195,7 +196,7 @@ def test_login_captures_the_code_on_the_local_callback_and_stores_tokens(
     assert world.app.tenant("notoken", world.clock).ledger.check()
 
 
-def test_debug_logs_of_a_run_never_show_a_token_or_secret(world: SandboxWorld) -> None:
+def test_debug_logs_of_a_run_never_show_a_token_or_secret(world: ZohoWorld) -> None:
     before = world.app.tokens.get("good")
     assert before is not None
     world.state.expire_access_tokens()  # force a refresh inside the run, logged at DEBUG

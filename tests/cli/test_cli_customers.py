@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 from connector.app import App
 from connector.cli import app as dunning
 from connector.customers import AmbiguousCustomer, UnknownCustomer, resolve_customer
-from connector.demo import WorldClient, write_config
 from connector.domain import Customer, Invoice, InvoiceStatus, Money
 from connector.store import ledger_repo
 from connector.store import pauses as pause_repo
 from connector.store.db import session_scope
+from sandboxes.zoho.world import WorldClient, write_config
 
 SYNCED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CUSTOMERS = [

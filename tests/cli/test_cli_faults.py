@@ -22,10 +22,11 @@ from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from connector.cli import app as dunning
-from connector.demo import SandboxWorld, local_moment
 from connector.store import ledger_repo
 from connector.store.db import session_scope
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import DEMO_ORG, seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 AT = local_moment(date(2026, 1, 6), 10).isoformat()
 OTHER_KEY = Fernet.generate_key().decode()
@@ -33,7 +34,7 @@ OTHER_KEY = Fernet.generate_key().decode()
 
 @dataclass
 class Installation:
-    world: SandboxWorld
+    world: ZohoWorld
     customer: str  # a customer's name, as people type it
 
     @property
@@ -47,7 +48,7 @@ def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installat
         return seed_demo(state, seed=seed, customers=4, invoices=12, organization_id=org)
 
     root = tmp_path_factory.mktemp("faults")
-    world = SandboxWorld.create(
+    world = ZohoWorld.open(
         root, start=local_moment(date(2026, 1, 5), 9), seed=5, slugs=("acme",), populate=small
     )
     assert world.run("acme").ok

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from connector.demo import SandboxWorld, local_moment
 from connector.store.crypto import generate_key_file
+from sandboxes.world import local_moment
+from sandboxes.zoho.world import ZohoWorld
 
 
 def dunning(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -31,7 +32,7 @@ def dunning(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 def test_keys_rotate_with_the_key_file_and_then_with_the_key_in_the_environment(
     tmp_path: Path,
 ) -> None:
-    world = SandboxWorld.create(tmp_path, start=local_moment(date(2026, 1, 5), 9), slugs=("acme",))
+    world = ZohoWorld.open(tmp_path, start=local_moment(date(2026, 1, 5), 9), slugs=("acme",))
     try:
         config = str(world.app.config_dir)
         old = world.env["DUNNING_SECRET_KEY"]

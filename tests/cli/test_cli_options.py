@@ -15,8 +15,9 @@ from connector.cli import app as dunning
 from connector.cli._common import hoist_global_options
 from connector.clock import SystemClock
 from connector.config.sample import init_config
-from connector.demo import SandboxWorld, local_moment
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -67,18 +68,18 @@ def test_an_empty_clients_folder_is_said_not_silently_ok(tmp_path: Path) -> None
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SandboxWorld]:
+def world(tmp_path: Path) -> Iterator[ZohoWorld]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=4, invoices=12, organization_id=org)
 
-    w = SandboxWorld.create(
+    w = ZohoWorld.open(
         tmp_path, start=local_moment(date(2026, 1, 5), 9), seed=3, slugs=("acme",), populate=small
     )
     yield w
     w.close()
 
 
-def test_run_on_a_pretend_clock_sends_nothing_and_points_to_dry_run(world: SandboxWorld) -> None:
+def test_run_on_a_pretend_clock_sends_nothing_and_points_to_dry_run(world: ZohoWorld) -> None:
     config = str(world.app.config_dir)
     next_week = (SystemClock().now() + timedelta(days=7)).date().isoformat()
     code, out = cli("--config", config, "run", "acme", "--now", next_week, env=world.env)
@@ -101,7 +102,7 @@ def test_run_on_a_pretend_clock_sends_nothing_and_points_to_dry_run(world: Sandb
     assert code == 0 and "acme: " in out and " planned" in out, out
 
 
-def test_a_now_within_the_hour_is_the_real_time(world: SandboxWorld) -> None:
+def test_a_now_within_the_hour_is_the_real_time(world: ZohoWorld) -> None:
     from connector.clock import pretend_clock_problem
 
     real = SystemClock().now()

@@ -14,37 +14,38 @@ from typer.testing import CliRunner
 
 from connector.cli import app as cli
 from connector.config import load_config
-from connector.demo import SandboxWorld, local_moment
 from connector.doctor import run_doctor
 from connector.store import pauses
 from connector.store.db import session_scope
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 1, 5)
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SandboxWorld]:
+def world(tmp_path: Path) -> Iterator[ZohoWorld]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=6, invoices=20, organization_id=org)
 
-    w = SandboxWorld.create(tmp_path, start=local_moment(MONDAY, 9), seed=5, populate=small)
+    w = ZohoWorld.open(tmp_path, start=local_moment(MONDAY, 9), seed=5, populate=small)
     yield w
     w.close()
 
 
-def reload(world: SandboxWorld) -> None:
+def reload(world: ZohoWorld) -> None:
     world.app.config = load_config(world.app.config_dir, world.env)
     world.reload()
 
 
-def append(world: SandboxWorld, text: str) -> None:
+def append(world: ZohoWorld, text: str) -> None:
     path = world.app.config_dir / "clients" / "demo.yaml"
     path.write_text(path.read_text() + text)
     reload(world)
 
 
-def test_doctor_names_the_policy_file_and_key_of_a_broken_ladder(world: SandboxWorld) -> None:
+def test_doctor_names_the_policy_file_and_key_of_a_broken_ladder(world: ZohoWorld) -> None:
     folder = world.app.config_dir / "policies"
     folder.mkdir()
     (folder / "wholesale.yaml").write_text(
@@ -73,7 +74,7 @@ def test_doctor_names_the_policy_file_and_key_of_a_broken_ladder(world: SandboxW
     ), lines
 
 
-def test_doctor_catches_a_template_with_an_unknown_variable(world: SandboxWorld) -> None:
+def test_doctor_catches_a_template_with_an_unknown_variable(world: ZohoWorld) -> None:
     own = world.app.config_dir / "templates" / "demo" / "nl"
     own.mkdir(parents=True)
     source = (
@@ -93,7 +94,7 @@ def test_doctor_catches_a_template_with_an_unknown_variable(world: SandboxWorld)
     assert "FAIL demo: template nl/fourteen_day_letter.j2: unknown variable 'company_name'" in lines
 
 
-def test_doctor_reports_the_ladder_per_profile_when_all_is_well(world: SandboxWorld) -> None:
+def test_doctor_reports_the_ladder_per_profile_when_all_is_well(world: ZohoWorld) -> None:
     append(world, "policies: {consumer: nl-b2c-wik, government: nl-government}\n")
     lines, ok = run_doctor(world.app, world.clock)
     assert ok, lines
@@ -101,7 +102,7 @@ def test_doctor_reports_the_ladder_per_profile_when_all_is_well(world: SandboxWo
     assert "ok   demo: government customers: policy nl-government, 6 steps" in lines
 
 
-def invoke(world: SandboxWorld, *args: str) -> str:
+def invoke(world: ZohoWorld, *args: str) -> str:
     result = CliRunner().invoke(cli, ["--config", str(world.app.config_dir), *args], env=world.env)
     assert result.exit_code == 0, result.output
     return result.output
@@ -114,7 +115,7 @@ def pdf_text(path: Path) -> str:
 
 
 def test_pause_resume_customers_statement_letter_and_handoff(
-    world: SandboxWorld, tmp_path: Path
+    world: ZohoWorld, tmp_path: Path
 ) -> None:
     for n in range(40):  # sync and dun for a while so there is history
         assert world.run("demo", at=local_moment(MONDAY + timedelta(days=n), 9)).ok
@@ -199,7 +200,7 @@ def test_pause_resume_customers_statement_letter_and_handoff(
     assert "pause," in csv.read_text() and "total claim" in csv.read_text()
 
 
-def test_a_promise_needs_a_date_and_a_pause_needs_a_reason(world: SandboxWorld) -> None:
+def test_a_promise_needs_a_date_and_a_pause_needs_a_reason(world: ZohoWorld) -> None:
     assert world.run("demo").ok  # the customer is looked up in the synced store
     customer = next(iter(world.state.data(world.organization()).contacts))
     runner = CliRunner()

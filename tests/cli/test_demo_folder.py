@@ -4,13 +4,14 @@ deletes a file it did not create."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from connector.cli import app as dunning
-from connector.demo_folder import MARKER, DemoFolderError, prepare
+from sandboxes.demo_folder import MARKER, DemoFolderError, prepare
 
 
 def demo(out: Path, days: int = 2) -> tuple[int, str]:
@@ -51,7 +52,7 @@ def test_a_rerun_removes_only_what_the_demo_wrote(tmp_path: Path) -> None:
     (out / "report.html").write_text("old")
     (out / "samples").mkdir()
     (out / "samples" / "x.pdf").write_text("old")
-    from connector.demo_folder import finish
+    from sandboxes.demo_folder import finish
 
     finish(out)
     assert "samples" in (out / MARKER).read_text()
@@ -60,3 +61,27 @@ def test_a_rerun_removes_only_what_the_demo_wrote(tmp_path: Path) -> None:
     with pytest.raises(DemoFolderError, match=r"notes\.txt"):
         prepare(out)
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_an_unknown_platform_is_refused_before_any_file_is_written(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        dunning, ["demo", "--platform", "xero", "--out", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "demo platform 'xero' is not available (zoho, exact)" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_without_the_sandboxes_installed_the_demo_says_how_to_install_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The product's wheel holds no sandbox: an installation without the sandboxes distribution
+    # is one where importing them fails, as `None` in sys.modules makes it.
+    monkeypatch.setitem(sys.modules, "sandboxes", None)
+    monkeypatch.setitem(sys.modules, "sandboxes.demo", None)
+    result = CliRunner().invoke(dunning, ["demo", "--out", str(tmp_path / "d")])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "pip install -e sandboxes" in lines[0], result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "d").exists()

@@ -10,37 +10,38 @@ from decimal import Decimal
 from pathlib import Path
 
 from connector.alerts import conditions
-from connector.demo import SandboxWorld, local_moment
-from connector.demo_exact import ExactSandboxWorld
 from connector.dispatch import Dispatcher
 from connector.domain import Action, ActionItem, ActionKind, Money
 from connector.store import audit
 from connector.store.db import session_scope
 from sandboxes.exact.generate import seed_demo
 from sandboxes.exact.state import ExactState
+from sandboxes.exact.world import ExactWorld
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo as seed_zoho
 from sandboxes.zoho.state import ZohoState
+from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 3, 2)
 
 
-def exact_world(root: Path) -> ExactSandboxWorld:
+def exact_world(root: Path) -> ExactWorld:
     def empty(state: ExactState, seed: int):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, accounts=0)
 
-    return ExactSandboxWorld.create(root, start=local_moment(MONDAY, 8), populate=empty)
+    return ExactWorld.open(root, start=local_moment(MONDAY, 8), populate=empty)
 
 
-def zoho_world(root: Path) -> SandboxWorld:
+def zoho_world(root: Path) -> ZohoWorld:
     def empty(state: ZohoState, org: str, seed: int):  # type: ignore[no-untyped-def]
         return seed_zoho(state, seed=seed, customers=0, invoices=0, organization_id=org)
 
-    return SandboxWorld.create(root, start=local_moment(MONDAY, 8), populate=empty)
+    return ZohoWorld.open(root, start=local_moment(MONDAY, 8), populate=empty)
 
 
-def run_days(world: ExactSandboxWorld | SandboxWorld, first: date, count: int) -> None:
+def run_days(world: ExactWorld | ZohoWorld, first: date, count: int) -> None:
     for n in range(count):
         day = first + timedelta(days=n)
         world.clock.set(local_moment(day, 8))

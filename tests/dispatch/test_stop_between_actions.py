@@ -15,12 +15,12 @@ import procrastinate
 from procrastinate.testing import InMemoryConnector
 from procrastinate.worker import Worker
 
-from connector.demo import local_moment
-from connector.demo_exact import ExactSandboxWorld
 from connector.serve.scheduler import ServeOptions, Service
 from connector.worker import queue
 from sandboxes.exact.generate import seed_demo
 from sandboxes.exact.state import ExactState
+from sandboxes.exact.world import ExactWorld
+from sandboxes.world import local_moment
 
 MONDAY = date(2026, 3, 2)
 
@@ -31,11 +31,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def three_overdue_customers(root: Path) -> ExactSandboxWorld:
+def three_overdue_customers(root: Path) -> ExactWorld:
     def empty(state: ExactState, seed: int) -> Any:
         return seed_demo(state, seed=seed, accounts=0)
 
-    world = ExactSandboxWorld.create(root, start=local_moment(MONDAY, 8), populate=empty)
+    world = ExactWorld.open(root, start=local_moment(MONDAY, 8), populate=empty)
     division = world.division()
     for n in range(3):
         account = world.state.add_account(division, f"Klant {n}", email=f"k{n}@cust.example")

@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from e2e_support import empty_ledger
 
-from connector.demo import SandboxWorld, local_moment
 from connector.run import RunResult
+from sandboxes.world import local_moment
 from sandboxes.zoho.state import Contact, Invoice
+from sandboxes.zoho.world import ZohoWorld
 
 
 class Scenario:
     """One organisation with named customers; `days(...)` runs the connector daily at 09:00."""
 
-    def __init__(self, world: SandboxWorld) -> None:
+    def __init__(self, world: ZohoWorld) -> None:
         self.world = world
         self.state = world.state
         self.org = world.organization()
@@ -85,10 +86,10 @@ class Scenario:
 
 @pytest.fixture
 def make_scenario(tmp_path: Path) -> Iterator[Callable[..., Scenario]]:
-    worlds: list[SandboxWorld] = []
+    worlds: list[ZohoWorld] = []
 
     def make(start: date, **kwargs: object) -> Scenario:
-        world = SandboxWorld.create(
+        world = ZohoWorld.open(
             tmp_path / f"w{len(worlds)}",
             start=local_moment(start, 8),
             populate=empty_ledger,

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from connector.config.policy_builtin import BUILTIN
-from connector.demo import simulate
 from connector.legal.calendar import BusinessCalendar
+from sandboxes.demo import simulate
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

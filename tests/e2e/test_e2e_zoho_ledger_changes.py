@@ -9,18 +9,19 @@ from pathlib import Path
 import pytest
 from e2e_support import empty_two_tenants
 
-from connector.demo import SandboxWorld, local_moment
 from connector.domain import InvoiceStatus
 from connector.store import cursors, ledger_repo
 from connector.store.db import session_scope
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
+from sandboxes.world import local_moment
 from sandboxes.zoho.control import zoho_fault
+from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 1, 5)
 
 
-def stored_status(world: SandboxWorld, ref: str) -> InvoiceStatus:
+def stored_status(world: ZohoWorld, ref: str) -> InvoiceStatus:
     with session_scope(world.app.engine) as session:
         return ledger_repo.load_snapshot(session, "demo").invoices[ref].status
 

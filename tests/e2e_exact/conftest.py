@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from connector.demo import local_moment
-from connector.demo_exact import CaughtMail, ExactSandboxWorld
 from connector.run import RunResult
 from sandboxes.exact import ExactState
 from sandboxes.exact.generate import DemoInfo, seed_demo
 from sandboxes.exact.state import Account, PaymentTerm
+from sandboxes.exact.world import ExactWorld
+from sandboxes.kit.smtp import CaughtMail
+from sandboxes.world import local_moment
 
 
 def empty_ledger(state: ExactState, seed: int) -> DemoInfo:
@@ -25,7 +26,7 @@ def empty_ledger(state: ExactState, seed: int) -> DemoInfo:
 class ExactScenario:
     """One division with named customers; `days(...)` runs the connector daily at 09:00."""
 
-    def __init__(self, world: ExactSandboxWorld) -> None:
+    def __init__(self, world: ExactWorld) -> None:
         self.world = world
         self.state = world.state
         self.division = world.division()
@@ -85,10 +86,10 @@ class ExactScenario:
 
 @pytest.fixture
 def make_exact_scenario(tmp_path: Path) -> Iterator[Callable[..., ExactScenario]]:
-    worlds: list[ExactSandboxWorld] = []
+    worlds: list[ExactWorld] = []
 
     def make(start: date, **kwargs: object) -> ExactScenario:
-        world = ExactSandboxWorld.create(
+        world = ExactWorld.open(
             tmp_path / f"w{len(worlds)}",
             start=local_moment(start, 8),
             populate=empty_ledger,

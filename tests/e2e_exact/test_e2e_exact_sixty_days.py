@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from connector.demo import local_moment
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
+from sandboxes.world import local_moment
 
 MONDAY = date(2026, 1, 5)
 

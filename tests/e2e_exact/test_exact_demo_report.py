@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connector.demo_exact import simulate_exact
+from sandboxes.demo import simulate
 
 
 def test_demo_days_mail_reminders_record_them_in_exact_and_never_remind_a_payer(
     tmp_path: Path,
 ) -> None:
     lines: list[str] = []
-    result = simulate_exact(tmp_path, days=8, echo=lines.append)
+    result = simulate(tmp_path, platform="exact", days=8, echo=lines.append)
     assert result.mails_after_payment == [], result.mails_after_payment
     assert result.sent_by_kind["reminder"] > 0
     assert result.report.is_file()

@@ -21,21 +21,21 @@ import requests
 from adapters.exact.adapter import exact_token_manager
 from connector.auth.tokens import ConsentNeeded
 from connector.auth.upkeep import token_upkeep
-from connector.demo import local_moment
-from connector.demo_exact import ExactSandboxWorld
+from sandboxes.exact.world import ExactWorld
 from sandboxes.kit.router import Request, Response
+from sandboxes.world import local_moment
 
 MONDAY = date(2026, 3, 2)
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[ExactSandboxWorld]:
-    world = ExactSandboxWorld.create(tmp_path, start=local_moment(MONDAY, 10))
+def sandbox(tmp_path: Path) -> Iterator[ExactWorld]:
+    world = ExactWorld.open(tmp_path, start=local_moment(MONDAY, 10))
     yield world
     world.close()
 
 
-def _refreshable(world: ExactSandboxWorld) -> bool:
+def _refreshable(world: ExactWorld) -> bool:
     settings = world.app.config.clients["demo"].exact
     assert settings is not None
     tokens = exact_token_manager(settings, world.app.tokens, tenant="demo", clock=world.clock)
@@ -47,7 +47,7 @@ def _refreshable(world: ExactSandboxWorld) -> bool:
 
 
 def test_a_connection_nobody_uses_is_refreshed_daily_and_outlives_the_30_day_lapse(
-    sandbox: ExactSandboxWorld,
+    sandbox: ExactWorld,
 ) -> None:
     world = sandbox
     first = token_upkeep(world.app, world.clock)
@@ -62,7 +62,7 @@ def test_a_connection_nobody_uses_is_refreshed_daily_and_outlives_the_30_day_lap
 
 
 def test_without_the_keep_alive_an_idle_connection_lapses_after_30_days(
-    sandbox: ExactSandboxWorld,
+    sandbox: ExactWorld,
 ) -> None:
     world = sandbox
     world.clock.advance(timedelta(days=31))
@@ -73,7 +73,7 @@ def test_without_the_keep_alive_an_idle_connection_lapses_after_30_days(
 
 
 def test_the_keep_alive_leaves_clients_that_need_consent_alone(
-    sandbox: ExactSandboxWorld,
+    sandbox: ExactWorld,
 ) -> None:
     world = sandbox
     world.app.tokens.mark_consent_needed("demo", "default", "revoked", world.clock.now())
@@ -90,7 +90,7 @@ def _free_port() -> int:
 
 
 def test_serve_stopped_in_the_middle_of_a_token_refresh_exits_only_after_the_commit(
-    sandbox: ExactSandboxWorld, tmp_path: Path
+    sandbox: ExactWorld, tmp_path: Path
 ) -> None:
     world = sandbox
     before = world.app.tokens.get("demo")

@@ -26,8 +26,8 @@ from adapters.exact.webhook import (
 )
 from connector.cli import app as cli
 from connector.config import load_config
-from connector.demo import local_moment
-from connector.demo_exact import ExactSandboxWorld
+from sandboxes.exact.world import ExactWorld as ExactSandboxWorld
+from sandboxes.world import local_moment
 
 URL = "https://dunning.acme.example/exact/webhook/acme"
 
@@ -125,7 +125,7 @@ def test_the_sandbox_refuses_what_exact_refuses_on_subscriptions(world: ExactWor
 # -- the command --------------------------------------------------------------------------------
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[ExactSandboxWorld]:
-    world = ExactSandboxWorld.create(tmp_path, start=local_moment(date(2026, 3, 2), 10))
+    world = ExactSandboxWorld.open(tmp_path, start=local_moment(date(2026, 3, 2), 10))
     yield world
     world.close()
 

@@ -11,11 +11,12 @@ import pytest
 
 from connector import alerts, approval
 from connector.config import load_config
-from connector.demo import SandboxWorld, local_moment
 from connector.dispatch import APPROVAL_TTL
 from connector.status import status_lines
 from connector.store import leases
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 3, 2)
 
@@ -25,8 +26,8 @@ def small(state, org, seed):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SandboxWorld]:
-    w = SandboxWorld.create(
+def world(tmp_path: Path) -> Iterator[ZohoWorld]:
+    w = ZohoWorld.open(
         tmp_path,
         start=local_moment(MONDAY, 9),
         seed=11,
@@ -38,7 +39,7 @@ def world(tmp_path: Path) -> Iterator[SandboxWorld]:
     w.close()
 
 
-def test_actions_wait_for_approval_and_only_approved_ones_are_sent(world: SandboxWorld) -> None:
+def test_actions_wait_for_approval_and_only_approved_ones_are_sent(world: ZohoWorld) -> None:
     first = world.run("careful")
     assert first.ok, first.error
     waiting = approval.waiting(world.app, "careful")
@@ -62,14 +63,14 @@ def test_actions_wait_for_approval_and_only_approved_ones_are_sent(world: Sandbo
     assert len(world.state.sent_mails) == 1 + repeat.sent, "an approval sent twice"
 
 
-def test_an_action_of_another_client_cannot_be_approved(world: SandboxWorld) -> None:
+def test_an_action_of_another_client_cannot_be_approved(world: ZohoWorld) -> None:
     world.run("careful")
     other = approval.waiting(world.app, "careful")[0].id
     with pytest.raises(ValueError, match="not awaiting approval"):
         approval.approve(world.app, "plain", world.clock, [other])
 
 
-def test_stale_approvals_expire_and_are_planned_afresh(world: SandboxWorld) -> None:
+def test_stale_approvals_expire_and_are_planned_afresh(world: ZohoWorld) -> None:
     world.run("careful")
     old = {w.id for w in approval.waiting(world.app, "careful")}
     later = world.clock.now() + APPROVAL_TTL + timedelta(days=1)
@@ -86,7 +87,7 @@ def test_stale_approvals_expire_and_are_planned_afresh(world: SandboxWorld) -> N
     assert f"awaiting approval: {len(fresh)}" in lines, lines
 
 
-def _with_alert_mail(world: SandboxWorld) -> None:
+def _with_alert_mail(world: ZohoWorld) -> None:
     path = world.app.config_dir / "connector.yaml"
     path.write_text(
         path.read_text()
@@ -101,14 +102,14 @@ def _with_alert_mail(world: SandboxWorld) -> None:
     world.app.config = load_config(world.app.config_dir, world.env)
 
 
-def _fail_run(world: SandboxWorld, slug: str) -> None:
+def _fail_run(world: ZohoWorld, slug: str) -> None:
     """Record a failed run as `run_tenant` does when a client's run fails."""
     now = world.clock.now()
     assert leases.try_acquire(world.app.engine, slug, "test", now, timedelta(minutes=5))
     leases.release(world.app.engine, slug, "test", "failed", "server_error: 500", now)
 
 
-def test_alerts_are_mailed_once_per_problem_and_shown_in_status(world: SandboxWorld) -> None:
+def test_alerts_are_mailed_once_per_problem_and_shown_in_status(world: ZohoWorld) -> None:
     _with_alert_mail(world)
     mails: list[EmailMessage] = []
     now = world.clock.now
@@ -150,7 +151,7 @@ def test_alerts_are_mailed_once_per_problem_and_shown_in_status(world: SandboxWo
     assert len(mails) == 2
 
 
-def test_an_undeliverable_alert_is_retried_at_the_next_check(world: SandboxWorld) -> None:
+def test_an_undeliverable_alert_is_retried_at_the_next_check(world: ZohoWorld) -> None:
     from connector.mail import MailError
 
     _with_alert_mail(world)
@@ -167,7 +168,7 @@ def test_an_undeliverable_alert_is_retried_at_the_next_check(world: SandboxWorld
 
 
 def test_cli_lists_and_approves_the_queue_and_writes_reports(
-    world: SandboxWorld, tmp_path: Path
+    world: ZohoWorld, tmp_path: Path
 ) -> None:
     import json
     import os

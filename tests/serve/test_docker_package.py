@@ -109,6 +109,37 @@ def test_the_wheel_is_the_installed_package_with_every_module_and_data_file(whee
     assert any(n.startswith("connector/store/migrations/versions/0002_") for n in names)
 
 
+def test_the_wheel_and_the_image_hold_no_sandbox_code(wheel: Path) -> None:
+    # The fakes of Zoho and Exact are the sandboxes distribution (sandboxes/), installed beside
+    # the product for the demo and the tests; the product's wheel, and so the image, has none of
+    # them, nor their SMTP server dependency.
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        dist_info = next(n.split("/")[0] for n in names if n.endswith(".dist-info/METADATA"))
+        metadata = zf.read(f"{dist_info}/METADATA").decode()
+    modules = [n for n in names if n.endswith(".py")]
+    assert any(n.startswith("adapters/zoho/") for n in modules)
+    assert any(n.startswith("adapters/exact/") for n in modules)
+    sandbox_code = [n for n in names if "sandbox" in n.lower()]
+    assert not sandbox_code, f"the product's wheel holds sandbox code: {sandbox_code[:10]}"
+    runtime = [
+        line
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:") and "extra ==" not in line
+    ]
+    assert not [r for r in runtime if "aiosmtpd" in r], runtime
+    copied = [
+        src
+        for op, args in instructions()
+        if op == "COPY" and "--from" not in args
+        for src in shlex.split(args)[:-1]
+    ]
+    assert not [c for c in copied if "sandbox" in c], copied
+    assert "sandboxes" in (ROOT / ".dockerignore").read_text().split()
+    locked = (ROOT / "requirements.lock").read_text()
+    assert "aiosmtpd" not in locked, "the image's lock file still installs aiosmtpd"
+
+
 def test_the_container_runs_dunning_serve_as_a_non_root_user_with_volumes_and_healthcheck() -> None:
     stage = final_stage()
     base = stage[0][1]

@@ -21,26 +21,27 @@ from pathlib import Path
 
 import pytest
 
-from connector.demo import SandboxWorld, local_moment
 from connector.domain import Money
 from connector.report import BUCKETS, client_report
 from connector.report.ageing import BEFORE_ANY, bucket_of
 from connector.report.render import render_csv, render_html, render_json
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 START = date(2026, 1, 5)
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxWorld]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZohoWorld]:
     """Thirty days of daily runs on a small demo ledger, so steps, payments and ageing exist."""
     from sandboxes.zoho.generate import PaymentSimulator
 
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=12, invoices=60, organization_id=org)
 
-    w = SandboxWorld.create(
+    w = ZohoWorld.open(
         tmp_path_factory.mktemp("report"), start=local_moment(START, 8), seed=5, populate=small
     )
     payer = PaymentSimulator(w.state, w.organization(), 5)
@@ -70,7 +71,7 @@ def test_buckets_follow_days_past_due() -> None:
     ]
 
 
-def test_report_figures_agree_with_the_store(world: SandboxWorld) -> None:
+def test_report_figures_agree_with_the_store(world: ZohoWorld) -> None:
     report = client_report(world.app, "demo", world.clock.now())
     assert list(report.ageing) == list(BUCKETS)
     total = sum((report.ageing[b] for b in BUCKETS), Money.zero(report.currency))
@@ -90,7 +91,7 @@ def test_report_figures_agree_with_the_store(world: SandboxWorld) -> None:
     assert weekly.is_positive(), "no collections per week in a period with payments"
 
 
-def test_csv_and_json_carry_the_same_figures(world: SandboxWorld) -> None:
+def test_csv_and_json_carry_the_same_figures(world: ZohoWorld) -> None:
     report = client_report(world.app, "demo", world.clock.now())
     data = json.loads(render_json(report))
     rows = list(csv.DictReader(io.StringIO(render_csv(report))))
@@ -108,7 +109,7 @@ def _chromium() -> str | None:
 
 
 def test_html_report_is_self_contained_and_renders_in_headless_chromium(
-    world: SandboxWorld, tmp_path: Path
+    world: ZohoWorld, tmp_path: Path
 ) -> None:
     page = render_html(client_report(world.app, "demo", world.clock.now()))
     assert page.count("<svg") >= 2, "the report must have the ageing and collections charts"

@@ -17,9 +17,9 @@ import requests
 
 from adapters.exact.webhook import hash_code
 from connector.config import load_config
-from connector.demo import local_moment
-from connector.demo_exact import ExactSandboxWorld
 from connector.serve.scheduler import ServeOptions, Service
+from sandboxes.exact.world import ExactWorld
+from sandboxes.world import local_moment
 
 SECRET = "w3bh00k-s3cret"
 MONDAY = date(2026, 3, 2)
@@ -56,10 +56,8 @@ def _event(division: int, secret: str = SECRET) -> bytes:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[Service, ExactSandboxWorld, str]]:
-    world = ExactSandboxWorld.create(
-        tmp_path, start=local_moment(MONDAY, 10), slugs=("hooked", "plain")
-    )
+def service(tmp_path: Path) -> Iterator[tuple[Service, ExactWorld, str]]:
+    world = ExactWorld.open(tmp_path, start=local_moment(MONDAY, 10), slugs=("hooked", "plain"))
     client_file = world.app.config_dir / "clients" / "hooked.yaml"
     client_file.write_text(
         client_file.read_text().replace(
@@ -104,7 +102,7 @@ def _runs(svc: Service, slug: str) -> float:
 
 
 def test_a_verified_webhook_brings_the_next_run_forward_and_a_forged_one_does_not(
-    service: tuple[Service, ExactSandboxWorld, str],
+    service: tuple[Service, ExactWorld, str],
 ) -> None:
     svc, world, url = service
     _wait("the first runs", lambda: _runs(svc, "hooked") == 1 and _runs(svc, "plain") == 1)

@@ -25,13 +25,14 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from connector.clock import ShiftedClock
-from connector.demo import SandboxWorld, local_moment
 from connector.domain import ActionKind
 from connector.store import leases, outbox
 from connector.store.db import session_scope
 from sandboxes.kit.router import Request, Response
+from sandboxes.world import local_moment
 from sandboxes.zoho import Limits
 from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 3, 2)
 EVERY = 3  # seconds between runs of a client
@@ -85,7 +86,7 @@ class Gate:
 class Serve:
     """One `dunning serve` subprocess; its log goes to a file (read after it ends)."""
 
-    def __init__(self, world: SandboxWorld, log: Path, port: int, now: str) -> None:
+    def __init__(self, world: ZohoWorld, log: Path, port: int, now: str) -> None:
         self.world, self.log, self.port = world, log, port
         env = {k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")}
         env.update(world.env)
@@ -151,13 +152,13 @@ class Serve:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[SandboxWorld]:
+def world(tmp_path: Path) -> Iterator[ZohoWorld]:
     def small(state, org, seed):  # type: ignore[no-untyped-def]
         return seed_demo(state, seed=seed, customers=6, invoices=24, organization_id=org)
 
     start = local_moment(MONDAY, 10)
     # runs every few seconds would hit the per-minute quota, which is not under test here
-    w = SandboxWorld.create(
+    w = ZohoWorld.open(
         tmp_path,
         start=start,
         seed=11,
@@ -170,13 +171,13 @@ def world(tmp_path: Path) -> Iterator[SandboxWorld]:
     w.close()
 
 
-def outbox_rows(world: SandboxWorld, slug: str) -> list[dict[str, object]]:
+def outbox_rows(world: ZohoWorld, slug: str) -> list[dict[str, object]]:
     with session_scope(world.app.engine) as session:
         return outbox.actions(session, slug)
 
 
 def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_duplicates(
-    world: SandboxWorld, tmp_path: Path
+    world: ZohoWorld, tmp_path: Path
 ) -> None:
     now = world.clock.now().isoformat()
     clients = world.app.config_dir / "clients"
@@ -295,7 +296,7 @@ def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_dupli
 
 
 def test_metrics_parse_as_prometheus_text_with_the_promised_series(
-    world: SandboxWorld, tmp_path: Path
+    world: ZohoWorld, tmp_path: Path
 ) -> None:
     port = free_port()
     serve = Serve(world, tmp_path / "serve.log", port, world.clock.now().isoformat())

@@ -18,9 +18,9 @@ import requests
 
 from adapters.exact.webhook import hash_code
 from connector.config import load_config
-from connector.demo import local_moment
-from connector.demo_exact import ExactSandboxWorld
 from connector.serve.scheduler import ServeOptions, Service
+from sandboxes.exact.world import ExactWorld
+from sandboxes.world import local_moment
 
 SECRET = "fl00d-webhook-secret"
 
@@ -109,7 +109,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _timed_run(svc: Service, world: ExactSandboxWorld) -> float:
+def _timed_run(svc: Service, world: ExactWorld) -> float:
     world.clock.advance(timedelta(hours=1))
     started = time.monotonic()
     svc.run_client("hooked")
@@ -119,9 +119,7 @@ def _timed_run(svc: Service, world: ExactSandboxWorld) -> float:
 def test_a_flood_of_unsigned_requests_and_slow_connections_does_not_delay_runs(
     tmp_path: Path,
 ) -> None:
-    world = ExactSandboxWorld.create(
-        tmp_path, start=local_moment(date(2026, 3, 2), 8), slugs=("hooked",)
-    )
+    world = ExactWorld.open(tmp_path, start=local_moment(date(2026, 3, 2), 8), slugs=("hooked",))
     hook_port, health_port = _free_port(), _free_port()
     config_dir = world.app.config_dir
     client = config_dir / "clients" / "hooked.yaml"

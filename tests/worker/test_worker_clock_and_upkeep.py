@@ -15,10 +15,11 @@ from types import SimpleNamespace
 import pytest
 
 from connector import alerts
-from connector.demo import SandboxWorld, local_moment
 from connector.worker import queue as q
 from connector.worker import rounds
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_small_org
+from sandboxes.zoho.world import ZohoWorld
 
 pytestmark = [pytest.mark.postgres]
 
@@ -27,8 +28,8 @@ HOUR = local_moment(date(2026, 1, 5), 9)
 
 
 @pytest.fixture
-def world(tmp_path: Path, pg_url: str) -> Iterator[SandboxWorld]:
-    w = SandboxWorld.create(
+def world(tmp_path: Path, pg_url: str) -> Iterator[ZohoWorld]:
+    w = ZohoWorld.open(
         tmp_path, start=HOUR, seed=4, slugs=CLIENTS, database_url=pg_url, populate=seed_small_org
     )
     yield w
@@ -36,7 +37,7 @@ def world(tmp_path: Path, pg_url: str) -> Iterator[SandboxWorld]:
 
 
 def test_a_worker_started_with_now_runs_that_moments_slot_and_counts_the_api_calls(
-    world: SandboxWorld,
+    world: ZohoWorld,
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "worker.log"

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from connector.demo import SandboxWorld, local_moment
 from connector.worker import queue as q
 from connector.worker import rounds
+from sandboxes.world import local_moment
+from sandboxes.zoho.world import ZohoWorld
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
 pytestmark = [
@@ -30,8 +31,8 @@ HOUR = local_moment(date(2026, 1, 5), 9)
 
 
 @pytest.fixture
-def world(tmp_path: Path, pg_url: str) -> Iterator[tuple[SandboxWorld, str]]:
-    w = SandboxWorld.create(
+def world(tmp_path: Path, pg_url: str) -> Iterator[tuple[ZohoWorld, str]]:
+    w = ZohoWorld.open(
         tmp_path,
         start=HOUR,
         slugs=CLIENTS,
@@ -43,7 +44,7 @@ def world(tmp_path: Path, pg_url: str) -> Iterator[tuple[SandboxWorld, str]]:
     w.close()
 
 
-def waiting(world: SandboxWorld) -> list[str]:
+def waiting(world: ZohoWorld) -> list[str]:
     with world.app.engine.connect() as conn:
         return sorted(
             conn.execute(
@@ -52,7 +53,7 @@ def waiting(world: SandboxWorld) -> list[str]:
         )
 
 
-def test_a_round_queues_each_due_client_once(world: tuple[SandboxWorld, str]) -> None:
+def test_a_round_queues_each_due_client_once(world: tuple[ZohoWorld, str]) -> None:
     w, url = world
     queue = q.make_queue(url, schedule=False)
     q.ensure_schema(queue, url)
@@ -69,7 +70,7 @@ def test_a_round_queues_each_due_client_once(world: tuple[SandboxWorld, str]) ->
 
 
 def test_a_client_queued_meanwhile_by_another_process_does_not_stop_the_rest_of_the_batch(
-    world: tuple[SandboxWorld, str],
+    world: tuple[ZohoWorld, str],
 ) -> None:
     w, url = world
     queue = q.make_queue(url, schedule=False)

@@ -26,14 +26,15 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from connector.demo import SandboxWorld, local_moment
 from connector.store.db import session_scope
 from connector.store.models import TenantRound
 from connector.worker import queue as q
 from connector.worker import rounds
 from sandboxes.kit import Fault, Response
+from sandboxes.world import local_moment
 from sandboxes.zoho import zoho_fault
 from sandboxes.zoho.generate import seed_small_org
+from sandboxes.zoho.world import ZohoWorld
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
 pytestmark = [
@@ -52,7 +53,7 @@ READ_TIMEOUT = 30.0
 
 @dataclass
 class Scene:
-    world: SandboxWorld
+    world: ZohoWorld
     url: str
     tmp: Path
 
@@ -114,7 +115,7 @@ class Scene:
 
 @pytest.fixture
 def scene(tmp_path: Path, pg_url: str) -> Iterator[Scene]:
-    world = SandboxWorld.create(
+    world = ZohoWorld.open(
         tmp_path,
         start=HOUR,
         seed=3,

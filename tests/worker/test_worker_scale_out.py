@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from connector.demo import SandboxWorld, local_moment
 from connector.worker import rounds
+from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_small_org
+from sandboxes.zoho.world import ZohoWorld
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
 pytestmark = [
@@ -33,8 +34,8 @@ MONDAY = date(2026, 1, 5)
 
 
 @pytest.fixture
-def world(tmp_path: Path, pg_url: str) -> Iterator[SandboxWorld]:
-    w = SandboxWorld.create(
+def world(tmp_path: Path, pg_url: str) -> Iterator[ZohoWorld]:
+    w = ZohoWorld.open(
         tmp_path,
         start=local_moment(MONDAY, 9),
         seed=11,
@@ -46,11 +47,11 @@ def world(tmp_path: Path, pg_url: str) -> Iterator[SandboxWorld]:
     w.close()
 
 
-def dunning(world: SandboxWorld, *args: str) -> list[str]:
+def dunning(world: ZohoWorld, *args: str) -> list[str]:
     return [sys.executable, "-m", "connector.cli", "--config", str(world.app.config_dir), *args]
 
 
-def wait_for_slot(world: SandboxWorld, slot: datetime, timeout: float) -> int:
+def wait_for_slot(world: ZohoWorld, slot: datetime, timeout: float) -> int:
     deadline = time.monotonic() + timeout
     done = 0
     while time.monotonic() < deadline:
@@ -62,7 +63,7 @@ def wait_for_slot(world: SandboxWorld, slot: datetime, timeout: float) -> int:
 
 
 def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
-    world: SandboxWorld,
+    world: ZohoWorld,
     tmp_path: Path,
 ) -> None:
     # a killed worker's run lease runs out after 12 s (default 90 s) to keep the test short

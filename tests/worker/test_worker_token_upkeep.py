@@ -11,23 +11,21 @@ from types import SimpleNamespace
 import pytest
 
 from connector.clock import ShiftedClock
-from connector.demo import local_moment
-from connector.demo_exact import ExactSandboxWorld
 from connector.worker import queue as q
+from sandboxes.exact.world import ExactWorld
+from sandboxes.world import local_moment
 
 pytestmark = [pytest.mark.postgres]
 
 
 @pytest.fixture
-def world(tmp_path: Path, pg_url: str) -> Iterator[ExactSandboxWorld]:
-    w = ExactSandboxWorld.create(
-        tmp_path, start=local_moment(date(2026, 3, 2), 10), database_url=pg_url
-    )
+def world(tmp_path: Path, pg_url: str) -> Iterator[ExactWorld]:
+    w = ExactWorld.open(tmp_path, start=local_moment(date(2026, 3, 2), 10), database_url=pg_url)
     yield w
     w.close()
 
 
-def _tick(world: ExactSandboxWorld, url: str, days_later: float) -> None:
+def _tick(world: ExactWorld, url: str, days_later: float) -> None:
     context = q.WorkerContext(world.app.config_dir, env=dict(world.env))
     context._app = world.app
     context.shift = ShiftedClock(world.clock.now() + timedelta(days=days_later))
@@ -39,7 +37,7 @@ def _tick(world: ExactSandboxWorld, url: str, days_later: float) -> None:
 
 
 def test_the_tick_refreshes_an_exact_connection_idle_for_a_day_and_only_then(
-    world: ExactSandboxWorld, pg_url: str
+    world: ExactWorld, pg_url: str
 ) -> None:
     before = world.app.tokens.get("demo")
     assert before is not None

@@ -8,6 +8,10 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+#: where the sandboxes' demo clients live: their local days and hours (the demo's 09:00 run, a
+#: caught mail's day) are counted in this zone
+ZONE = "Europe/Amsterdam"
+
 
 class SandboxClock:
     """Thread-safe clock that only moves when told to (`set`, `advance`)."""
