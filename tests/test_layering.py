@@ -72,6 +72,8 @@ def test_the_untouched_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("policy", "connector/policy", "import adapters"),
         ("policy", "connector/policy", "from connector.config import ClientConfig"),
         ("store", "connector/store", "from connector.policy import model"),
+        ("registry", "connector/serve", "from adapters.exact import webhook"),
+        ("registry", "connector", "import adapters.zoho.platform"),
     ],
 )
 def test_an_import_across_the_layers_breaks_its_contract(

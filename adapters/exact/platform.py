@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+import typer
+
 from adapters.exact.adapter import exact_ledger_from_settings, exact_token_manager
 from adapters.exact.consent import login_exact
 from adapters.exact.webhook import MAX_BODY, ReplayGuard, handle
@@ -103,6 +105,13 @@ def webhook_receiver(
     return receive
 
 
+def cli() -> typer.Typer:
+    """`dunning exact divisions|webhooks ...`."""
+    from adapters.exact.cli import exact_app
+
+    return exact_app
+
+
 PLATFORM = Platform(
     name="exact",
     title="Exact Online",
@@ -121,4 +130,5 @@ PLATFORM = Platform(
         max_body=MAX_BODY,
         path_hint="/exact/webhook/<client>",
     ),
+    cli=cli,
 )

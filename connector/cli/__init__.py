@@ -385,7 +385,7 @@ EXTENSIONS = (
     "connector.cli.calc",
     "connector.cli.policy",
     "connector.cli.serve",
-    "connector.cli_exact",
+    "connector.cli.platforms",
     "connector.cli.worker",
     "connector.cli.keys",
 )

@@ -1,7 +1,8 @@
 """`dunning exact …`: Exact Online helpers (the division listing, webhook subscriptions).
 
 `dunning auth login CLIENT --division N` (in connector.cli) connects a client; these commands
-help choose N and run the optional webhook endpoint.
+help choose N and run the optional webhook endpoint. Mounted by the core's CLI through the
+platform registry (`Platform.cli`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from connector.cli._common import NowOption, clock_for, fail, open_app
+from connector.config.models import ExactSettings
+from connector.platforms import settings_of
 
 exact_app = typer.Typer(help="Exact Online: divisions and webhooks.", no_args_is_help=True)
 
@@ -29,13 +32,11 @@ def divisions(
     from connector.ports import LedgerError
 
     app = open_app(ctx)
-    cfg = app.config.clients.get(client)
-    if cfg is None or cfg.platform != "exact" or cfg.exact is None:
-        fail(f"{client!r} is not a valid Exact Online client file")
+    settings = _exact_settings(app, client)
     clock = clock_for(now, app.config.connector.timezone)
-    tokens = exact_token_manager(cfg.exact, app.tokens, tenant=client, clock=clock)
-    api = ExactClient(tokens, cfg.exact.effective_base_url, clock)
-    configured = cfg.exact.division_list
+    tokens = exact_token_manager(settings, app.tokens, tenant=client, clock=clock)
+    api = ExactClient(tokens, settings.effective_base_url, clock)
+    configured = settings.division_list
     try:
         rows = reachable_divisions(api, configured[0])
     except LedgerError as exc:
@@ -45,6 +46,15 @@ def divisions(
     missing = [d for d in configured if d not in {r.code for r in rows if r.active}]
     if missing:
         fail(f"{client}: not reachable: {', '.join(map(str, missing))}", 1)
+
+
+def _exact_settings(app: Any, client: str) -> ExactSettings:
+    """The client file's `exact:` section; a usage error for any other client."""
+    cfg = app.config.clients.get(client)
+    settings = settings_of(cfg) if cfg is not None and cfg.platform == "exact" else None
+    if not isinstance(settings, ExactSettings):
+        fail(f"{client!r} is not a valid Exact Online client file")
+    return settings
 
 
 webhooks_app = typer.Typer(
@@ -69,21 +79,19 @@ def _subscription_setup(ctx: typer.Context, client: str, now: str | None) -> tup
     from adapters.exact.webhook import callback_url
 
     app = open_app(ctx)
-    cfg = app.config.clients.get(client)
-    if cfg is None or cfg.platform != "exact" or cfg.exact is None:
-        fail(f"{client!r} is not a valid Exact Online client file")
-    if not cfg.exact.webhook_url:
+    settings = _exact_settings(app, client)
+    if not settings.webhook_url:
         fail(
             f"{client}: set exact.webhook_url in the client file (the https URL where "
             "`dunning serve` receives Exact's webhooks)"
         )
     try:
-        url = callback_url(cfg.exact.webhook_url, client)
+        url = callback_url(settings.webhook_url, client)
     except ValueError as exc:
         fail(f"{client}: {exc}")
     clock = clock_for(now, app.config.connector.timezone)
-    tokens = exact_token_manager(cfg.exact, app.tokens, tenant=client, clock=clock)
-    return cfg.exact, ExactClient(tokens, cfg.exact.effective_base_url, clock), url
+    tokens = exact_token_manager(settings, app.tokens, tenant=client, clock=clock)
+    return settings, ExactClient(tokens, settings.effective_base_url, clock), url
 
 
 @webhooks_app.command("subscribe")
@@ -162,7 +170,3 @@ def webhooks_remove(
         typer.echo(f"{client}: no subscription to remove")
     for sub in removed:
         typer.echo(f"division {sub.division}  {sub.topic:<22} removed")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(exact_app, name="exact")
