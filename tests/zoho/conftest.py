@@ -16,9 +16,9 @@ from zoho_fixtures import ACCESS, ACCOUNTS, API, CLIENT_SECRET, ORG, REFRESH, ST
 from adapters.zoho.adapter import ZohoLedger
 from adapters.zoho.auth import zoho_refresher
 from adapters.zoho.client import ZohoClient
-from connector import http as http_module
 from connector.auth.tokens import TokenManager
 from connector.clock import ManualClock
+from connector.http import limiter as http_limiter
 from connector.http import make_http
 
 _spec = importlib.util.spec_from_file_location(
@@ -32,9 +32,9 @@ _spec.loader.exec_module(fake_store)
 
 @pytest.fixture(autouse=True)
 def fresh_limiters() -> Iterator[None]:
-    http_module._local.clear()
+    http_limiter._local.clear()
     yield
-    http_module._local.clear()
+    http_limiter._local.clear()
 
 
 @pytest.fixture
