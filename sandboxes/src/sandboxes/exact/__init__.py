@@ -12,7 +12,7 @@ the choices made where Exact's documentation is silent, and `control.py` for `/_
 """
 
 from sandboxes.exact.app import ExactRouter, make_app
-from sandboxes.exact.control import fault_from_json, sandbox_clock
+from sandboxes.exact.control import fault_from_json
 from sandboxes.exact.generate import (
     HABITS,
     BulkLedger,
@@ -41,7 +41,6 @@ __all__ = [
     "demo_tokens",
     "fault_from_json",
     "make_app",
-    "sandbox_clock",
     "seed_demo",
     "touch_share",
 ]

@@ -24,17 +24,10 @@ from typing import TYPE_CHECKING, Any
 from sandboxes.exact.generate import demo_tokens, seed_demo
 from sandboxes.exact.state import ExactState
 from sandboxes.kit import Fault, Request, Response
-from sandboxes.kit.clock import SandboxClock
 from sandboxes.kit.control import bad, body_of, register_clock_and_faults
 
 if TYPE_CHECKING:
     from sandboxes.exact.app import ExactRouter
-
-
-def sandbox_clock(state: ExactState) -> SandboxClock | None:
-    """The `SandboxClock` behind `state.now`, or None when the state reads an external clock."""
-    owner = getattr(state.now, "__self__", None)
-    return owner if isinstance(owner, SandboxClock) else None
 
 
 def fault_from_json(spec: dict[str, Any]) -> Fault:
@@ -122,9 +115,7 @@ def register_control(app: ExactRouter, state: ExactState) -> None:
             return bad(f"cannot issue tokens: {exc}")
         return Response.json(found.as_json())
 
-    register_clock_and_faults(
-        app, app.faults, state.now, lambda: sandbox_clock(state), fault_from_json
-    )
+    register_clock_and_faults(app, app.faults, state.now, fault_from_json)
 
     @app.route("GET", "/_sandbox/written/{division}")
     def written(request: Request) -> Response:

@@ -6,7 +6,7 @@ malformed bodies, delays) for requests matching a method and path pattern. `Sand
 one clock both fakes run on.
 """
 
-from sandboxes.kit.clock import SandboxClock
+from sandboxes.kit.clock import SandboxClock, sandbox_clock
 from sandboxes.kit.faults import Fault, FaultQueue
 from sandboxes.kit.router import Request, Response, Router
 from sandboxes.kit.server import LoopbackServer
@@ -19,4 +19,5 @@ __all__ = [
     "Response",
     "Router",
     "SandboxClock",
+    "sandbox_clock",
 ]

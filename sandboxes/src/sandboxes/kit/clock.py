@@ -6,6 +6,7 @@ both fakes."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 #: where the sandboxes' demo clients live: their local days and hours (the demo's 09:00 run, a
@@ -37,3 +38,10 @@ class SandboxClock:
         step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
         with self._lock:
             self._now = self._now + step
+
+
+def sandbox_clock(now: Callable[[], datetime]) -> SandboxClock | None:
+    """The `SandboxClock` whose `now` a fake reads, or None when it reads another clock (a
+    test's or the demo's `ManualClock`, which its owner moves: the fake must not)."""
+    owner = getattr(now, "__self__", None)
+    return owner if isinstance(owner, SandboxClock) else None

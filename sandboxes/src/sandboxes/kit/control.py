@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
+from sandboxes.kit.clock import SandboxClock, sandbox_clock
 from sandboxes.kit.faults import Fault, FaultQueue
 from sandboxes.kit.router import Request, Response, Router
-
-
-class MovableClock(Protocol):
-    def now(self) -> datetime: ...
-    def set(self, when: datetime) -> None: ...
-    def advance(self, delta: timedelta) -> None: ...
 
 
 def body_of(request: Request) -> dict[str, Any]:
@@ -38,13 +33,15 @@ def register_clock_and_faults(
     app: Router,
     faults: FaultQueue,
     now: Callable[[], datetime],
-    clock: Callable[[], MovableClock | None],
     fault_from_json: Callable[[dict[str, Any]], Fault],
 ) -> None:
     """`GET/POST /_sandbox/clock` and `GET/POST/DELETE /_sandbox/faults`.
 
-    `clock()` gives the movable clock behind the sandbox, or None when it runs on an external
-    clock (then moving it is refused with 409: move that clock instead)."""
+    The clock moves only when the sandbox reads a `SandboxClock` (`now` is its method); on an
+    external clock moving it is refused with 409: move that clock instead."""
+
+    def clock() -> SandboxClock | None:
+        return sandbox_clock(now)
 
     @app.route("GET", "/_sandbox/clock")
     def get_clock(request: Request) -> Response:

@@ -14,7 +14,7 @@ the choices made where Zoho's documentation is silent, and `control.py` for `/_s
 
 from sandboxes.kit.clock import SandboxClock
 from sandboxes.zoho.app import ZohoRouter, make_app
-from sandboxes.zoho.control import fault_from_json, sandbox_clock, zoho_fault
+from sandboxes.zoho.control import fault_from_json, zoho_fault
 from sandboxes.zoho.generate import (
     BULK_ORG,
     DEMO_ORG,
@@ -55,7 +55,6 @@ __all__ = [
     "demo_tokens",
     "fault_from_json",
     "make_app",
-    "sandbox_clock",
     "seed_demo",
     "touch_share",
     "zoho_fault",

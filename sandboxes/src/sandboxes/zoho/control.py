@@ -34,7 +34,6 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sandboxes.kit import Fault, Request, Response
-from sandboxes.kit.clock import SandboxClock
 from sandboxes.kit.control import bad, body_of, register_clock_and_faults
 from sandboxes.zoho.generate import demo_tokens, seed_demo, touch_share
 from sandboxes.zoho.state import ApiError, ZohoState
@@ -89,12 +88,6 @@ PRESETS: dict[str, tuple[int, Any, dict[str, str], float]] = {
     ),
     "jsonstring": (400, {"code": 11, "message": "The parameter JSONString is mandatory."}, {}, 0.0),
 }
-
-
-def sandbox_clock(state: ZohoState) -> SandboxClock | None:
-    """The `SandboxClock` behind `state.now`, or None when the state reads an external clock."""
-    owner = getattr(state.now, "__self__", None)
-    return owner if isinstance(owner, SandboxClock) else None
 
 
 def zoho_fault(
@@ -328,9 +321,7 @@ def register_control(app: ZohoRouter, state: ZohoState) -> None:
         )
         return Response.json({"mails": [m.as_json() for m in found]})
 
-    register_clock_and_faults(
-        app, app.faults, state.now, lambda: sandbox_clock(state), fault_from_json
-    )
+    register_clock_and_faults(app, app.faults, state.now, fault_from_json)
 
     @app.route("GET", "/_sandbox/stats")
     def stats(request: Request) -> Response:
