@@ -3,15 +3,12 @@ loopback HTTP: if these pass, the adapter and the fake agree on paths, shapes an
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from fake_store import MemoryTokenStore
 from zoho_sandbox_harness import START, Serve
 
 from adapters.zoho.adapter import ZohoLedger, zoho_ledger_from_settings
@@ -28,19 +25,6 @@ from sandboxes.zoho import (
     seed_demo,
     zoho_fault,
 )
-
-
-def _fake_store_module() -> ModuleType:
-    """tests/auth/fake_store.py (the token store fake), loaded the way tests/zoho does."""
-    if "auth_fake_store" in sys.modules:
-        return sys.modules["auth_fake_store"]
-    path = Path(__file__).parent.parent / "auth" / "fake_store.py"
-    spec = importlib.util.spec_from_file_location("auth_fake_store", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["auth_fake_store"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -64,7 +48,7 @@ def wired(serve: Serve) -> Wired:
     info = seed_demo(state, seed=21, invoices=450)  # three pages of 200
     app, url = serve(state)
     tokens = demo_tokens(state, info, api_domain=url)
-    store = _fake_store_module().MemoryTokenStore()
+    store = MemoryTokenStore()
     store.put_initial(
         "acme",
         "default",

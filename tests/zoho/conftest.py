@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
+from fake_store import MemoryTokenStore
 from zoho_fixtures import ACCESS, ACCOUNTS, API, CLIENT_SECRET, ORG, REFRESH, START
 
 from adapters.zoho.adapter import ZohoLedger
@@ -20,14 +18,6 @@ from connector.auth.tokens import TokenManager
 from connector.clock import ManualClock
 from connector.http import limiter as http_limiter
 from connector.http import make_http
-
-_spec = importlib.util.spec_from_file_location(
-    "auth_fake_store", Path(__file__).parent.parent / "auth" / "fake_store.py"
-)
-assert _spec is not None and _spec.loader is not None
-fake_store = importlib.util.module_from_spec(_spec)
-sys.modules["auth_fake_store"] = fake_store
-_spec.loader.exec_module(fake_store)
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +34,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def store() -> Any:
-    s = fake_store.MemoryTokenStore()
+    s = MemoryTokenStore()
     s.put_initial(
         "acme",
         "default",

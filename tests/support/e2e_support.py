@@ -1,5 +1,4 @@
-"""Helpers shared by the end-to-end tests (importable by basename: pytest puts this folder on
-sys.path; the name is unique across tests/ so it never collides with another folder's)."""
+"""Helpers shared by the end-to-end tests."""
 
 from __future__ import annotations
 
