@@ -308,8 +308,8 @@ def plan_tenant_outcome(
     return actions, problems
 
 
-#: invoices in play per planning group (see `plan_tenant_outcome`); most clients are one group
-PLAN_GROUP_INVOICES = 20_000
+#: invoices in play per planning group (see `plan_tenant_outcome`); a few thousand keep memory flat
+PLAN_GROUP_INVOICES = 2_000
 
 
 def _groups(weights: dict[str, int], size: int) -> list[list[str]]:
