@@ -284,7 +284,7 @@ def _connector(
             )
         )
         if backlog is None:
-            backlog = len(result.planned) + deferred
+            backlog = len(result.planned)  # the fitted and the deferred actions
         exhausted = result.error is not None and "budget" in result.error.lower()
         if result.ok and not deferred and not exhausted:
             break
