@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from connector.config.environment import process_env
+from connector.config.environment import ENV_CONFIG_DIR, ENV_DATABASE_URL, ENV_KEY, process_env
 
 #: the image's user (see Dockerfile)
 IMAGE_UID = 10001
@@ -88,7 +88,7 @@ def problems(
         if folder.is_dir() and os.access(folder, os.R_OK | os.X_OK):
             for path in sorted(folder.rglob("*")):
                 check(path, "rx" if path.is_dir() else "r", "read")
-    if not env.get("DUNNING_SECRET_KEY"):
+    if not env.get(ENV_KEY):
         key = _key_file(config_dir)
         if key is not None:
             check(key, "r", "read")
@@ -112,8 +112,8 @@ def advice(found: Sequence[Problem], uid: int, config_dir: Path) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     env = process_env()
-    config_dir = Path(env.get("DUNNING_CONFIG", "/config"))
-    url = env.get("DATABASE_URL", "")
+    config_dir = Path(env.get(ENV_CONFIG_DIR, "/config"))
+    url = env.get(ENV_DATABASE_URL, "")
     data_dir = None
     if url.startswith("sqlite:///"):
         data_dir = Path(url.removeprefix("sqlite:///")).parent

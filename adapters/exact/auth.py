@@ -62,7 +62,8 @@ from connector.auth.tokens import (
     TokenRefreshUnknown,
     TokenResponse,
 )
-from connector.http import HttpClient, redact, register_secret
+from connector.http import HttpClient
+from connector.redact import redact, register_secret
 
 log = logging.getLogger("adapters.exact.auth")
 

@@ -33,7 +33,8 @@ from connector.auth.tokens import (
     TokenRefreshUnknown,
     TokenResponse,
 )
-from connector.http import HttpClient, redact, register_secret
+from connector.http import HttpClient
+from connector.redact import redact, register_secret
 
 #: what the adapter needs (settings.READ for GET /organizations in `dunning doctor`)
 SCOPES: tuple[str, ...] = (

@@ -32,7 +32,8 @@ from typing import Any
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 
-from connector.http import HttpClient, register_secret
+from connector.http import HttpClient
+from connector.redact import register_secret
 
 #: a compliance hook: returns the (possibly normalised) answer, or raises our token error
 TokenCheck = Callable[[requests.Response], requests.Response]

@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from connector.config.environment import ENV_CONFIG_DIR, ENV_DATABASE_URL
 from connector.config.envsubst import Reference, substitute, substitute_string
 from connector.config.errors import ConfigError
 from connector.config.models import (
@@ -48,8 +49,6 @@ from connector.config.models import (
 CONNECTOR_FILE = "connector.yaml"
 CLIENTS_DIR = "clients"
 DEFAULT_CONFIG_DIR = "config"
-CONFIG_DIR_ENV = "DUNNING_CONFIG"
-DATABASE_URL_ENV = "DATABASE_URL"
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -83,8 +82,8 @@ def resolve_config_dir(option: str | None, env: Mapping[str, str] = os.environ) 
     """``--config DIR``, else env ``DUNNING_CONFIG``, else ``./config``."""
     if option:
         return Path(option)
-    if env.get(CONFIG_DIR_ENV):
-        return Path(env[CONFIG_DIR_ENV])
+    if env.get(ENV_CONFIG_DIR):
+        return Path(env[ENV_CONFIG_DIR])
     return Path(DEFAULT_CONFIG_DIR)
 
 
@@ -188,7 +187,7 @@ def load_connector(config_dir: Path, env: Mapping[str, str] = os.environ) -> Con
         raise ConfigError(file, "", f"not found; run `dunning init {config_dir}` to create one")
     doc = _read(file)
     data, refs = substitute(doc.data, env)
-    override = env.get(DATABASE_URL_ENV)
+    override = env.get(ENV_DATABASE_URL)
     if override:
         data["database_url"] = override
         refs = [r for r in refs if r.path != "database_url"]

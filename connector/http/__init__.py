@@ -39,9 +39,6 @@ from connector.http.metrics import HttpMetrics, path_template
 from connector.http.retry import READ_METHODS, RETRY_STATUSES, WaitHint, retry_after_seconds
 from connector.http.urls import SECRET_KEYS, mask_query, safe_url
 
-# re-exported: adapters and connector.auth import them from here
-from connector.redact import redact, register_secret
-
 __all__ = [
     "MAX_BODY_BYTES",
     "READ_METHODS",
@@ -59,8 +56,6 @@ __all__ = [
     "make_session",
     "mask_query",
     "path_template",
-    "redact",
-    "register_secret",
     "retry_after_seconds",
     "safe_url",
 ]
