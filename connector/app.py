@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from connector.auth.spool import TokenSpool, spool_folder
-from connector.clock import Clock
+from connector.clock import Clock, local_date
 from connector.config import ClientConfig, ConfigError, LoadedConfig, load_config
 from connector.config.environment import (
     DEFAULT_RUN_LEASE,
@@ -118,6 +118,11 @@ class App:
                 f"no such client (no {self.config_dir / 'clients' / slug}.yaml; known: {known})",
             )
         return client
+
+    def today(self, slug: str, now: datetime) -> date:
+        """The client's calendar day at `now` (its time zone, else the connector's)."""
+        client = self.require(slug)
+        return local_date(now, client.timezone or self.config.connector.timezone)
 
     def token(self, slug: str) -> TokenRecord | None:
         """The client's stored token; `ClientUnavailable` when the secret key cannot read it."""

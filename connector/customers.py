@@ -6,24 +6,32 @@ unambiguous prefix of the name or number is fine. An ambiguous text raises `Ambi
 listing the candidates, an unknown one `UnknownCustomer`: never a silent guess. The CLI (and a
 future web console) call it; it reads only the store, so run `dunning sync` for fresh data.
 
-`overview` is what `dunning customers` shows: number, name, profile, ladder, open and overdue
-amounts per customer, and the id last.
+`customer_overview` is what `dunning customers` shows: number, name, profile, ladder, open and
+overdue amounts, late-payer advice and pauses per customer. `pause_customer` and
+`resume_customer` put dunning of a customer (or one invoice) on hold and back, on record. The
+CLI and a console call these same functions; each opens its own store session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlmodel import select
 
 from connector.domain import Customer, CustomerProfile, Money
 from connector.domain.ledger import InvoiceStatus
+from connector.domain.pauses import Pause, PauseKind
+from connector.store import pauses as pause_repo
 from connector.store.db import session_scope
 from connector.store.ledger_repo import load_snapshot, to_customer
 from connector.store.models import CustomerRow
+
+if TYPE_CHECKING:
+    from connector.app import App
 
 
 class CustomerLookupError(LookupError):
@@ -111,7 +119,9 @@ class CustomerLine:
     #: open and overdue balances, one amount per currency (never added across currencies)
     open: tuple[Money, ...] = ()
     overdue: tuple[Money, ...] = ()
+    #: what an operator should know: the chronic-late-payer advice, then the pauses in force
     notes: tuple[str, ...] = field(default_factory=tuple)
+    chronic_late_payer: bool = False
 
 
 def format_amounts(amounts: Sequence[Money], language: str) -> str:
@@ -133,21 +143,23 @@ def _per_currency(amounts: Iterable[Money]) -> tuple[Money, ...]:
     return tuple(sums[c] for c in sorted(sums))
 
 
-def overview(
-    engine: Engine,
-    tenant: str,
-    today: date,
-    *,
-    profile_of: Callable[[Customer], CustomerProfile],
-    ladder_of: Callable[[CustomerProfile], str],
-    search: str | None = None,
+def customer_overview(
+    app: App, tenant: str, now: datetime, *, search: str | None = None
 ) -> list[CustomerLine]:
-    """One line per customer of the client (those `search` names, if given), by name.
+    """One line per customer of the client (those `search` names, if given), by name: the
+    profile (the client file's override, else the ledger's), the ladder that profile follows,
+    open and overdue amounts as of the client's day at `now`, and notes: chronic late payer
+    (per the client's `late_payers` rule) and the pauses in force."""
+    from connector.behaviour import all_behaviour
+    from connector.config.policy_select import resolve_client_policies
 
-    `profile_of(customer) -> CustomerProfile` and `ladder_of(profile) -> str` come from the
-    client's configuration (overrides, ladders per profile)."""
-    with session_scope(engine) as session:
+    client = app.require(tenant)
+    today = app.today(tenant, now)
+    policies = resolve_client_policies(tenant, client, app.config_dir)
+    with session_scope(app.engine) as session:
         snapshot = load_snapshot(session, tenant)
+        live = pause_repo.live(session, tenant)
+    behaviour = {b.customer_ref: b for b in all_behaviour(snapshot, today, client.late_payers)}
     customers = list(snapshot.customers.values())
     if search:
         customers = match(customers, search)
@@ -158,16 +170,121 @@ def overview(
             for i in snapshot.invoices.values()
             if i.customer_ref == c.ref and i.status is InvoiceStatus.OPEN
         ]
-        profile = profile_of(c)
+        profile = client.profile_for(c.ref, c.profile)
+        b = behaviour.get(c.ref)
+        chronic = b is not None and b.chronic_late_payer
+        notes = []
+        if b is not None and chronic:
+            notes.append(f"CHRONIC LATE PAYER ({b.reason}): consider prepayment / credit hold")
+        notes += [p.describe() for p in live if p.customer_ref == c.ref and p.active_on(today)]
         lines.append(
             CustomerLine(
                 customer=c,
                 profile=profile,
-                ladder=ladder_of(profile),
+                ladder=policies.for_profile(profile).name,
                 open=_per_currency(i.balance for i in mine if i.balance.is_positive()),
                 overdue=_per_currency(
                     i.balance for i in mine if i.balance.is_positive() and i.due_date < today
                 ),
+                notes=tuple(notes),
+                chronic_late_payer=chronic,
             )
         )
     return lines
+
+
+# -- pauses --------------------------------------------------------------------------------
+def resolve_pause_target(
+    engine: Engine, tenant: str, customer: str | None, invoice: str | None
+) -> tuple[Customer, str | None]:
+    """(the customer, the invoice ref or None) a pause or resume is about: the customer `customer`
+    names, or the owner of `invoice` (ref or number), or both when they agree.
+
+    Raises:
+        CustomerLookupError: neither given, an unknown invoice, an invoice of another customer
+            than the one named, or a customer text that names none or several.
+    """
+    if invoice is None:
+        if not customer:
+            raise CustomerLookupError("name a CUSTOMER or pass --invoice REF")
+        return resolve_customer(engine, tenant, customer), None
+    with session_scope(engine) as session:
+        found = pause_repo.find_invoice_customer(session, tenant, invoice)
+    if found is None:
+        raise CustomerLookupError(
+            f"{tenant}: invoice {invoice!r} is not in the local store (run `dunning sync`)"
+        )
+    owner, ref = found
+    if customer:
+        named = resolve_customer(engine, tenant, customer)
+        if named.ref != owner:
+            raise CustomerLookupError(
+                f"invoice {invoice} belongs to another customer than {named.name}"
+            )
+        return named, ref
+    try:
+        return resolve_customer(engine, tenant, owner), ref
+    except CustomerLookupError:  # an invoice whose customer the store does not hold
+        return Customer(owner, owner), ref
+
+
+def pause_customer(
+    app: App,
+    tenant: str,
+    *,
+    customer: str | None,
+    invoice: str | None,
+    kind: PauseKind,
+    until: date | None,
+    reason: str,
+    by: str,
+    now: datetime,
+) -> tuple[Customer, Pause]:
+    """Pause dunning of a customer (or of one invoice), on record with who, why and when; the
+    planner honours it from the next run.
+
+    Raises:
+        ValueError: `until` before the client's today, no reason, a promise without `until`.
+        CustomerLookupError: see `resolve_pause_target`.
+    """
+    if until is not None and until < app.today(tenant, now):
+        raise ValueError("--until is in the past")
+    who, invoice_ref = resolve_pause_target(app.engine, tenant, customer, invoice)
+    with session_scope(app.engine) as session:
+        made = pause_repo.add(
+            session,
+            tenant,
+            who.ref,
+            kind,
+            reason=reason,
+            by=by,
+            now=now,
+            invoice_ref=invoice_ref,
+            until=until,
+        )
+    return who, made
+
+
+def resume_customer(
+    app: App,
+    tenant: str,
+    *,
+    customer: str | None,
+    invoice: str | None,
+    kind: PauseKind | None,
+    by: str,
+    now: datetime,
+) -> tuple[Customer, list[Pause]]:
+    """End the customer's live pauses by hand (only the invoice's, only those of `kind`, when
+    given); the ladder continues from the step each invoice had reached. Returns the customer
+    and the pauses ended (none: there was nothing to resume).
+
+    Raises:
+        CustomerLookupError: see `resolve_pause_target`.
+    """
+    who, invoice_ref = resolve_pause_target(app.engine, tenant, customer, invoice)
+    with session_scope(app.engine) as session:
+        ended = pause_repo.resume(
+            session, tenant, who.ref, by=by, now=now, invoice_ref=invoice_ref, kind=kind
+        )
+    return who, ended

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from connector.domain import Action
 from connector.policy.planner import explain
 from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope
 from connector.tenant import Tenant
+
+if TYPE_CHECKING:
+    from connector.app import App
+    from connector.clock import Clock
+
+
+def client_plan(app: App, slug: str, clock: Clock, *, sync_first: bool = True) -> list[str]:
+    """`plan_table` of a client of `app` as of `clock`, after a sync unless `sync_first` is off.
+
+    Raises:
+        ClientUnavailable: the client cannot be built (no token, consent needed, broken policy).
+        LedgerError: the sync failed.
+    """
+    from connector.sync import sync_tenant
+
+    tenant = app.tenant(slug, clock)
+    if sync_first:
+        sync_tenant(tenant.engine, tenant.ledger, slug, clock)
+    return plan_table(tenant, clock.now())
 
 
 def plan_table(tenant: Tenant, now: datetime) -> list[str]:

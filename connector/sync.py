@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -27,6 +27,9 @@ from connector.domain import Customer, InvoiceStatus
 from connector.ports import Ledger, Page
 from connector.store import cursors, ledger_repo
 from connector.store.db import session_scope
+
+if TYPE_CHECKING:
+    from connector.app import App
 
 log = logging.getLogger("connector.sync")
 
@@ -72,6 +75,17 @@ def _drain(
         stats.pages += 1
         count += len(page.items)
     return count
+
+
+def sync_client(app: App, slug: str, clock: Clock, *, full: bool = False) -> SyncStats:
+    """`sync_tenant` for a client of `app` (`dunning sync`, a console's "sync now").
+
+    Raises:
+        ClientUnavailable: the client cannot be built (no token, consent needed, broken policy).
+        LedgerError: the ledger failed.
+    """
+    tenant = app.tenant(slug, clock)
+    return sync_tenant(tenant.engine, tenant.ledger, slug, clock, full=full)
 
 
 def sync_tenant(

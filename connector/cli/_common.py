@@ -1,23 +1,30 @@
 """What every `dunning` command module shares: global options, errors, opening the app, `--now`.
 
+There is one of each here (`fail`, `open_app`, `clock_for`, `NowOption` …) so every command
+reports the same fault the same way: one line, exit 2, the traceback only with `-v`.
+
 Command modules (`connector.cli.*`) import from here rather than from the package
 `connector.cli`, which imports them to mount their commands.
 """
 
 from __future__ import annotations
 
+import getpass
 import re
 import sys
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from connector.clock import Clock, ShiftedClock, SystemClock, parse_now
+
+if TYPE_CHECKING:
+    from connector.app import App
 
 
 @dataclass
@@ -105,9 +112,13 @@ class DunningGroup(TyperGroup):
             raise typer.Exit(USAGE) from None
 
 
-def open_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def open_app(ctx: typer.Context) -> App:
+    """The application of the configuration directory the global options name, or exit 2 with
+    one line saying why it cannot be opened (no directory, configuration, secret key, database);
+    `-v` adds the traceback."""
     from connector.app import App
     from connector.config import ConfigError
+    from connector.errors import describe
     from connector.store.crypto import CipherError
     from connector.store.db import DatabaseError
 
@@ -120,14 +131,19 @@ def open_app(ctx: typer.Context):  # type: ignore[no-untyped-def]
     try:
         return App.open(g.config_dir)
     except (ConfigError, CipherError, DatabaseError) as exc:
-        from connector.errors import describe
-
         if g.verbose > 0:
             traceback.print_exc(file=sys.stderr)
         fail(describe(exc))
 
 
-def require_client(application: Any, client: str) -> None:
+def open_client(ctx: typer.Context, client: str) -> App:
+    """`open_app`, then exit 2 naming the problem unless `client` is a valid, known client."""
+    application = open_app(ctx)
+    require_client(application, client)
+    return application
+
+
+def require_client(application: App, client: str) -> None:
     """Exit 2 naming the problem unless `client` is a valid, known client of `application`."""
     from connector.app import UnknownClient
 
@@ -138,6 +154,7 @@ def require_client(application: Any, client: str) -> None:
 
 
 def clock_for(now: str | None, tz: str) -> Clock:
+    """The clock of a command: the system clock, or one running on from `--now`."""
     if now is None:
         return SystemClock()
     try:
@@ -146,11 +163,54 @@ def clock_for(now: str | None, tz: str) -> Clock:
         fail(f"--now: {exc}")
 
 
+def app_clock(application: App, now: str | None) -> Clock:
+    """`clock_for` in the connector's time zone (where a bare `--now` date means 09:00)."""
+    return clock_for(now, application.config.connector.timezone)
+
+
+def refuse_pretend_clock(now: str | None, clock: Clock, simulate: bool, command: str) -> None:
+    """Exit 2 when `--now` is far from the real time and `--simulate` was not given: a command
+    that really performs must not act as of a pretend day (see `pretend_clock_problem`)."""
+    from connector.clock import pretend_clock_problem
+
+    if now is None or simulate:
+        return
+    problem = pretend_clock_problem(clock.now(), SystemClock().now(), command)
+    if problem:
+        fail(problem)
+
+
+def by_whom(by: str | None) -> str:
+    """Who is acting, for the record: `--by`, else the login name, else `cli`."""
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in a bare container
+        return "cli"
+
+
 NowOption = Annotated[
     str | None,
     typer.Option(
         "--now", help="Act as of this moment (ISO date or datetime; a date means 09:00 local)."
     ),
 ]
+SimulateOption = Annotated[
+    bool,
+    typer.Option(
+        "--simulate",
+        help="Really perform as of a --now far from the real time (sandboxes, demos, tests).",
+    ),
+]
+ClientArg = Annotated[str, typer.Argument(help="Client name (config file stem).")]
 ClientsArg = Annotated[list[str] | None, typer.Argument(help="Client names (config file stems).")]
 AllOption = Annotated[bool, typer.Option("--all", help="Every enabled client.")]
+CustomerArg = Annotated[
+    str,
+    typer.Argument(
+        help="Customer: number, name (or its start), e-mail address or platform id.",
+        show_default=False,
+    ),
+]
+ByOption = Annotated[str | None, typer.Option("--by", help="Who (default: your user name).")]

@@ -14,10 +14,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
+from connector.cli._common import fail
 from connector.config.rates import load_rate_table
 from connector.domain.money import Money, format_money
 from connector.legal.collection_costs import CostBreakdown, collection_costs_for
@@ -54,23 +55,18 @@ _LAW = {
 }
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
 def _money(text: str, currency: str, what: str) -> Money:
     try:
         return Money.of(text.replace("_", ""), currency)
     except ValueError:
-        _fail(f"{what}: not an amount: {text!r} (use digits with a decimal point, e.g. 1234.50)")
+        fail(f"{what}: not an amount: {text!r} (use digits with a decimal point, e.g. 1234.50)")
 
 
 def _date(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        _fail(f"{what}: not a date: {text!r} (use YYYY-MM-DD)")
+        fail(f"{what}: not a date: {text!r} (use YYYY-MM-DD)")
 
 
 def _fmt(amount: Money | Decimal, currency: str = "EUR") -> str:
@@ -201,11 +197,11 @@ def collection_costs_command(
         try:
             vat_rate = Decimal(vat.rstrip("%"))
         except InvalidOperation:
-            _fail(f"--vat: not a percentage: {vat!r}")
+            fail(f"--vat: not a percentage: {vat!r}")
     try:
         breakdown = collection_costs_for(parts, vat_rate=vat_rate)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for line in costs_report(breakdown):
         typer.echo(line)
 
@@ -244,7 +240,7 @@ def interest_command(
     try:
         table = load_rate_table(rates)
     except (OSError, ValueError) as exc:
-        _fail(f"--rates: {exc}")
+        fail(f"--rates: {exc}")
     kind_value: Kind = "consumer" if kind is KindChoice.consumer else "commercial"
     day_count_value: DayCount = (
         "actual/actual"
@@ -264,9 +260,9 @@ def interest_command(
             strict=strict,
         )
     except RateUnknown as exc:
-        _fail(f"{exc}. Nothing was calculated: a guessed rate would be a wrong claim.")
+        fail(f"{exc}. Nothing was calculated: a guessed rate would be a wrong claim.")
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for line in interest_report(breakdown):
         typer.echo(line)
 

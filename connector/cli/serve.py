@@ -1,80 +1,31 @@
-"""`dunning serve`, `dunning report` and `dunning approve`: running unattended and looking at it.
-
-The helpers below read the global options duck-typed from `ctx.obj` (config_dir, verbose,
-log_format), so this module does not depend on where the `Globals` class lives.
-"""
+"""`dunning serve` and `dunning report`: running unattended, and what it achieved."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 
-from connector.clock import Clock, ShiftedClock, SystemClock, parse_now
-
-NowOption = Annotated[
-    str | None,
-    typer.Option(
-        "--now", help="Act as of this moment (ISO date or datetime; a date means 09:00 local)."
-    ),
-]
-SimulateOption = Annotated[
-    bool,
-    typer.Option(
-        "--simulate",
-        help="Really perform as of a --now far from the real time (sandboxes, demos, tests).",
-    ),
-]
+from connector.cli._common import (
+    ClientArg,
+    NowOption,
+    SimulateOption,
+    app_clock,
+    fail,
+    globals_of,
+    open_app,
+    open_client,
+    refuse_pretend_clock,
+)
 
 
-def _refuse_pretend_clock(now: str | None, clock: Clock, simulate: bool, command: str) -> None:
-    from connector.clock import pretend_clock_problem
-
-    if now is None or simulate:
-        return
-    problem = pretend_clock_problem(clock.now(), SystemClock().now(), command)
-    if problem:
-        _fail(problem)
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(report)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def _open_app(ctx: typer.Context) -> Any:
-    from connector.app import App
-    from connector.config import ConfigError
-    from connector.store.crypto import CipherError
-    from connector.store.db import DatabaseError
-
-    config_dir = Path(ctx.obj.config_dir)
-    if not config_dir.is_dir():
-        _fail(f"configuration directory {config_dir} does not exist; run `dunning init`")
-    try:
-        return App.open(config_dir)
-    except (ConfigError, CipherError, DatabaseError) as exc:
-        _fail(str(exc))
-
-
-def _clock(now: str | None, tz: str) -> Clock:
-    if now is None:
-        return SystemClock()
-    try:
-        return ShiftedClock(parse_now(now, tz))
-    except ValueError as exc:
-        _fail(f"--now: {exc}")
-
-
-def _client(application: Any, client: str) -> None:
-    if client not in application.config.clients:
-        problem = application.config.errors.get(client, "no such client file")
-        _fail(f"{client}: {problem}")
-
-
-# -- serve --------------------------------------------------------------------------------
 def serve(
     ctx: typer.Context,
     now: NowOption = None,
@@ -127,11 +78,12 @@ def serve(
     from connector.logs import setup_logging
     from connector.serve.scheduler import ServeOptions, Service
 
-    application = _open_app(ctx)
-    if application.config.connector.log_format == "json" and ctx.obj.log_format == "text":
-        setup_logging(ctx.obj.verbose, "json")
-    clock = _clock(now, application.config.connector.timezone)
-    _refuse_pretend_clock(now, clock, simulate, "dunning serve")
+    application = open_app(ctx)
+    g = globals_of(ctx)
+    if application.config.connector.log_format == "json" and g.log_format == "text":
+        setup_logging(g.verbose, "json")
+    clock = app_clock(application, now)
+    refuse_pretend_clock(now, clock, simulate, "dunning serve")
     options = ServeOptions(
         every_seconds=every,
         jitter_seconds=jitter,
@@ -144,14 +96,13 @@ def serve(
     try:
         service = Service(application, clock, options)
     except OSError as exc:
-        _fail(f"cannot listen on {listen or application.config.connector.http.listen}: {exc}")
+        fail(f"cannot listen on {listen or application.config.connector.http.listen}: {exc}")
     raise typer.Exit(service.serve())
 
 
-# -- report -------------------------------------------------------------------------------
 def report(
     ctx: typer.Context,
-    client: Annotated[str, typer.Argument(help="Client name.")],
+    client: ClientArg,
     fmt: Annotated[str, typer.Option("--format", help="html, csv or json")] = "html",
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file (default: stdout).")
@@ -165,10 +116,9 @@ def report(
 
     renderers = {"html": render_html, "csv": render_csv, "json": render_json}
     if fmt not in renderers:
-        _fail("--format must be html, csv or json")
-    application = _open_app(ctx)
-    _client(application, client)
-    clock = _clock(now, application.config.connector.timezone)
+        fail("--format must be html, csv or json")
+    application = open_client(ctx, client)
+    clock = app_clock(application, now)
     text = renderers[fmt](client_report(application, client, clock.now(), days))
     if out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -176,90 +126,3 @@ def report(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out}")
-
-
-# -- approve ------------------------------------------------------------------------------
-def approve(
-    ctx: typer.Context,
-    client: Annotated[str, typer.Argument(help="Client name.")],
-    actions: Annotated[
-        list[int] | None, typer.Argument(help="Action numbers (default: all waiting).")
-    ] = None,
-    list_only: Annotated[
-        bool, typer.Option("--list", help="Only list what awaits approval.")
-    ] = False,
-    show: Annotated[
-        int | None, typer.Option("--show", help="Show the whole message of action N.")
-    ] = None,
-    reject: Annotated[
-        list[int] | None,
-        typer.Option("--reject", help="Reject action N (repeatable): its step is skipped."),
-    ] = None,
-    reason: Annotated[
-        str, typer.Option("--reason", help="Why it is rejected (kept in the history).")
-    ] = "",
-    by: Annotated[str | None, typer.Option("--by", help="Who (default: your user name).")] = None,
-    now: NowOption = None,
-    simulate: SimulateOption = False,
-) -> None:
-    """Judge actions waiting for approval (clients with approval required): list them, show one
-    message, approve (and so perform) or reject them."""
-    from connector import approval
-    from connector.app import ClientUnavailable
-
-    application = _open_app(ctx)
-    _client(application, client)
-    clock = _clock(now, application.config.connector.timezone)
-    expired = approval.expire_stale(application, client, clock.now())
-    if expired:
-        typer.echo(f"{client}: {expired} stale action(s) expired; they are planned afresh")
-    if list_only:
-        waiting = approval.waiting(application, client, clock)
-        for item in waiting:
-            typer.echo(f"{client}: {item.describe()}")
-        typer.echo(f"{client}: {len(waiting)} action(s) awaiting approval")
-        return
-    try:
-        if show is not None:
-            for line in approval.show(application, client, show, clock):
-                typer.echo(line)
-            return
-        if reject:
-            for item in approval.reject(application, client, reject, reason, _by(by), clock):
-                typer.echo(f"{client}: rejected #{item.id} {item.step} to {item.customer_name}")
-            return
-    except ValueError as exc:
-        _fail(str(exc))
-    except ClientUnavailable as exc:
-        _fail(str(exc), 1)
-    _refuse_pretend_clock(now, clock, simulate, "dunning approve")
-    try:
-        stats = approval.approve(application, client, clock, actions or None)
-    except ValueError as exc:
-        _fail(str(exc))
-    except ClientUnavailable as exc:
-        _fail(str(exc), 1)
-    for line in stats.lines:
-        typer.echo(f"{client}: {line}")
-    typer.echo(
-        f"{client}: approved: {stats.sent} done, {stats.cancelled} cancelled, "
-        f"{stats.failed} failed, {stats.review} for review, {stats.already_taken} already taken"
-    )
-    raise typer.Exit(1 if stats.failed else 0)
-
-
-def _by(by: str | None) -> str:
-    import getpass
-
-    if by:
-        return by
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in a bare container
-        return "cli"
-
-
-def register(app: typer.Typer) -> None:
-    app.command()(serve)
-    app.command()(report)
-    app.command()(approve)

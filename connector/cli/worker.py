@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from connector.cli._common import app_clock, fail, globals_of
+
 if TYPE_CHECKING:
     import procrastinate
 
@@ -23,7 +25,6 @@ def _queue_and_app(
     schedule: bool = True,
     now: str | None = None,
 ) -> tuple[procrastinate.App, App]:
-    from connector.cli._common import clock_for, fail, globals_of
     from connector.clock import ShiftedClock
     from connector.worker import queue as q
 
@@ -33,7 +34,7 @@ def _queue_and_app(
     try:
         app = context.app
         if now is not None:
-            start = clock_for(now, app.config.connector.timezone).now()
+            start = app_clock(app, now).now()
             context.shift = ShiftedClock(start)
         url = app.config.connector.database_url
         from connector.config.environment import database_url
@@ -86,10 +87,9 @@ def enqueue(
     ] = None,
 ) -> None:
     """Queue the current schedule slot for every client that has not run it yet."""
-    from connector.cli._common import clock_for
     from connector.worker import queue as q
 
     queue, app = _queue_and_app(ctx, schedule=False)
-    clock = clock_for(now, app.config.connector.timezone)
+    clock = app_clock(app, now)
     deferred = q.defer_round(queue, app, clock.now(), simulated=now is not None)
     typer.echo(f"queued {len(deferred)} client runs")

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from connector.domain import CustomerProfile
 from connector.legal.calendar import SendingWindow
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -598,6 +599,23 @@ class ClientConfig(_Model):
         not be used until they are resolved.
         """
         return self._unresolved_env
+
+    # -- the client file's exceptions per customer (`customers:`), resolved in one place -------
+    def profile_for(self, customer_ref: str, ledger: CustomerProfile) -> CustomerProfile:
+        """The customer's profile: the client file's, else the ledger's (`ledger`)."""
+        override = self.customers.get(customer_ref)
+        return CustomerProfile(override.profile) if override and override.profile else ledger
+
+    def language_for(self, customer_ref: str) -> str:
+        """The language of the customer's documents: the client file's, else the client's."""
+        override = self.customers.get(customer_ref)
+        return override.language if override and override.language else self.language
+
+    def address_for(self, customer_ref: str) -> str | None:
+        """The customer's postal address in the client file, if it gives one (letters go there
+        rather than to the platform's: see `connector.documents.letter_address`)."""
+        override = self.customers.get(customer_ref)
+        return override.address if override and override.address else None
 
     @field_validator("customers", mode="before")
     @classmethod
