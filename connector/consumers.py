@@ -63,8 +63,7 @@ def census(
     last_offset = max(s.offset_days for s in consumer_ladder.steps)
     for ref, name, stored, reminders_enabled in customers:
         ledger = CustomerProfile(stored)
-        override = client.customers.get(ref)
-        profile = CustomerProfile(override.profile) if override and override.profile else ledger
+        profile = client.profile_for(ref, ledger)
         if profile is not ledger:
             out.overridden.append((name, ledger, profile))
         if reminders_enabled is None:
