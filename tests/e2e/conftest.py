@@ -1,100 +1,37 @@
-"""A small, hand-made Zoho ledger per test, on the sandbox over loopback, driven day by day."""
+"""A small, hand-made Zoho ledger per test, on the sandbox over loopback, driven day by day
+(`Scenario` in tests/support/e2e_support.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, timedelta
-from decimal import Decimal
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-from e2e_support import empty_ledger
+from e2e_support import MakeScenario, Scenario, empty_ledger
 
-from connector.run import RunResult
 from sandboxes.world import local_moment
-from sandboxes.zoho.state import Contact, Invoice
+from sandboxes.zoho.state import Limits
 from sandboxes.zoho.world import ZohoWorld
 
 
-class Scenario:
-    """One organisation with named customers; `days(...)` runs the connector daily at 09:00."""
-
-    def __init__(self, world: ZohoWorld) -> None:
-        self.world = world
-        self.state = world.state
-        self.org = world.organization()
-
-    def customer(self, name: str, email: str | None = None) -> Contact:
-        return self.state.add_contact(
-            self.org,
-            name,
-            email=email or f"{name.lower().replace(' ', '.')}@example.nl",
-            first_name=name.split()[0],
-            created=self.world.clock.now() - timedelta(days=200),
-        )
-
-    def invoice(
-        self, customer: Contact, total: str, due: date, number: str | None = None
-    ) -> Invoice:
-        return self.state.add_invoice(
-            self.org,
-            customer.contact_id,
-            Decimal(total),
-            due - timedelta(days=30),
-            due,
-            invoice_number=number,
-            created=self.world.clock.now() - timedelta(days=30),
-        )
-
-    def pay(
-        self, invoice: Invoice, amount: str | None = None, on: date | None = None, hour: int = 12
-    ) -> None:
-        when = local_moment(on, hour) if on else None
-        self.state.record_payment(
-            self.org,
-            invoice.invoice_id,
-            Decimal(amount) if amount else invoice.balance,
-            on,
-            at=when,
-        )
-
-    def days(
-        self,
-        first: date,
-        count: int,
-        before_run: Callable[[date], None] | None = None,
-        after_run: Callable[[date], None] | None = None,
-    ) -> list[RunResult]:
-        results = []
-        for n in range(count):
-            day = first + timedelta(days=n)
-            self.world.clock.set(local_moment(day, 8))
-            if before_run:
-                before_run(day)
-            result = self.world.run("demo", at=local_moment(day, 9))
-            assert result.ok, f"run on {day} failed: {result.error}"
-            results.append(result)
-            self.world.clock.set(local_moment(day, 12))
-            if after_run:
-                after_run(day)
-        return results
-
-    def mails_to(self, customer: Contact, kind: str | None = None) -> list[tuple[date, str]]:
-        od = self.state.data(self.org)
-        return [(od.today(m.at), m.kind) for m in self.state.mails(kind, customer.contact_id)]
-
-
 @pytest.fixture
-def make_scenario(tmp_path: Path) -> Iterator[Callable[..., Scenario]]:
+def make_scenario(tmp_path: Path) -> Iterator[MakeScenario]:
     worlds: list[ZohoWorld] = []
 
-    def make(start: date, **kwargs: object) -> Scenario:
+    def make(
+        start: date,
+        *,
+        limits: Limits | None = None,
+        client_overrides: dict[str, str] | None = None,
+    ) -> Scenario:
         world = ZohoWorld.open(
             tmp_path / f"w{len(worlds)}",
             start=local_moment(start, 8),
             populate=empty_ledger,
-            **kwargs,
-        )  # type: ignore[arg-type]
+            limits=limits,
+            client_overrides=client_overrides,
+        )
         worlds.append(world)
         return Scenario(world)
 

@@ -10,9 +10,10 @@ the contact's detail only (not in the list the sync reads).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
+
+from e2e_support import MakeScenario
 
 DUE = date(2026, 1, 5)
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -33,7 +34,7 @@ def plain(html: str) -> str:
 
 
 def test_a_consumer_under_the_default_config_gets_a_fourteen_day_letter_before_anything_costly(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(DUE)
     jan = s.state.add_contact(
@@ -84,7 +85,7 @@ def test_a_consumer_under_the_default_config_gets_a_fourteen_day_letter_before_a
 
 
 def test_every_reminder_statement_and_letter_of_a_ninety_day_run_says_where_to_pay(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(DUE)
     jan = s.state.add_contact(
@@ -113,7 +114,7 @@ def test_every_reminder_statement_and_letter_of_a_ninety_day_run_says_where_to_p
 
 
 def test_doctor_counts_customers_per_ladder_and_names_consumers_a_client_can_only_remind(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     from connector.alerts import conditions
     from connector.config import load_config

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+
+from e2e_support import MakeScenario
 
 from connector.status import status_lines
 from sandboxes.zoho import Limits
@@ -13,7 +13,7 @@ MONDAY = date(2026, 3, 2)
 
 
 def test_a_backlog_larger_than_todays_quota_is_worked_oldest_first_and_the_rest_waits_a_day(
-    make_scenario: Callable[..., Any],
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(MONDAY, limits=Limits(daily=300))
     customers = []
@@ -40,7 +40,7 @@ def test_a_backlog_larger_than_todays_quota_is_worked_oldest_first_and_the_rest_
 
 
 def test_status_says_how_many_actions_wait_for_tomorrows_budget(
-    make_scenario: Callable[..., Any],
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(MONDAY, limits=Limits(daily=200))
     for n in range(40):

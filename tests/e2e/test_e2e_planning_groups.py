@@ -4,18 +4,18 @@ the same mails on the same days, in the same order, as one plan over the whole c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
+from e2e_support import MakeScenario, Scenario
 
 from connector import run as run_mod
+from sandboxes.zoho.state import Invoice
 
 MONDAY = date(2026, 1, 5)
 
 
-def _ledger_of_six_customers(make_scenario: Callable) -> tuple[Any, list[Any]]:
+def _ledger_of_six_customers(make_scenario: MakeScenario) -> tuple[Scenario, list[Invoice]]:
     s = make_scenario(MONDAY)
     customers = [s.customer(f"Klant {name} BV") for name in "ABCDEF"]
     invoices = []
@@ -26,7 +26,7 @@ def _ledger_of_six_customers(make_scenario: Callable) -> tuple[Any, list[Any]]:
     return s, invoices
 
 
-def _mails_over_a_month(s: Any, invoices: list[Any]) -> list[tuple[date, str, str]]:
+def _mails_over_a_month(s: Scenario, invoices: list[Invoice]) -> list[tuple[date, str, str]]:
     def two_customers_pay(day: date) -> None:
         if day == MONDAY + timedelta(days=9):
             s.pay(invoices[0], on=day)
@@ -39,7 +39,7 @@ def _mails_over_a_month(s: Any, invoices: list[Any]) -> list[tuple[date, str, st
 
 
 def test_a_client_planned_in_groups_of_two_invoices_gets_the_same_mails_as_in_one_plan(
-    make_scenario: Callable, monkeypatch: pytest.MonkeyPatch
+    make_scenario: MakeScenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     whole, invoices = _ledger_of_six_customers(make_scenario)
     in_one_go = _mails_over_a_month(whole, invoices)
@@ -54,5 +54,5 @@ def test_a_client_planned_in_groups_of_two_invoices_gets_the_same_mails_as_in_on
     ]
 
 
-def _name(s: Any, contact_id: str) -> str:
+def _name(s: Scenario, contact_id: str) -> str:
     return str(s.state.data(s.org).contacts[contact_id].contact_name)

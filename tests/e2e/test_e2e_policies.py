@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from e2e_support import MakeScenario, Scenario
+
 from connector.config import load_config
 from connector.domain import Money
 from connector.domain.pauses import PauseKind
@@ -26,7 +28,7 @@ DUE = date(2026, 1, 5)
 ZONE = ZoneInfo("Europe/Amsterdam")
 
 
-def done(s, contact: Contact) -> list[tuple[date, str]]:  # type: ignore[no-untyped-def]
+def done(s: Scenario, contact: Contact) -> list[tuple[date, str]]:
     """(day, kind) of every action done for the customer, in order."""
     return [
         (a["done_at"].astimezone(ZONE).date(), a["kind"])
@@ -35,7 +37,7 @@ def done(s, contact: Contact) -> list[tuple[date, str]]:  # type: ignore[no-unty
     ]
 
 
-def steps_of(s, invoice_id: str) -> list[tuple[date, str]]:  # type: ignore[no-untyped-def]
+def steps_of(s: Scenario, invoice_id: str) -> list[tuple[date, str]]:
     return [
         (a["done_at"].astimezone(ZONE).date(), step)
         for a in s.world.actions()
@@ -45,7 +47,7 @@ def steps_of(s, invoice_id: str) -> list[tuple[date, str]]:  # type: ignore[no-u
     ]
 
 
-def configure(s, extra: str) -> None:  # type: ignore[no-untyped-def]
+def configure(s: Scenario, extra: str) -> None:
     """Append to the client's file and reload, as a consultant editing the config would."""
     path = s.world.root / "config" / "clients" / "demo.yaml"
     path.write_text(path.read_text() + extra)
@@ -54,11 +56,11 @@ def configure(s, extra: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def pause(
-    s,
+    s: Scenario,
     contact: Contact,
     kind: PauseKind,
     *,
-    until: date | None = None,  # type: ignore[no-untyped-def]
+    until: date | None = None,
     invoice: str | None = None,
 ) -> None:
     with session_scope(s.world.app.engine) as session:
@@ -75,7 +77,7 @@ def pause(
         )
 
 
-def resume(s, contact: Contact, invoice: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def resume(s: Scenario, contact: Contact, invoice: str | None = None) -> None:
     with session_scope(s.world.app.engine) as session:
         assert pauses.resume(
             session,
@@ -92,7 +94,7 @@ def on(day: date, action: Callable[[], None]) -> Callable[[date], None]:
 
 
 def test_nl_b2b_standard_with_a_broken_promise_resumes_where_it_stopped(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(DUE)
     firm = s.customer("Groothandel BV")
@@ -117,7 +119,7 @@ def test_nl_b2b_standard_with_a_broken_promise_resumes_where_it_stopped(
 
 
 def test_nl_b2c_wik_consumers_get_the_fourteen_day_letter_and_a_dispute_pauses_one_invoice(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(DUE, client_overrides={"demo": "policies: {consumer: nl-b2c-wik}\n"})
     jan = s.state.add_contact(
@@ -173,7 +175,7 @@ def test_nl_b2c_wik_consumers_get_the_fourteen_day_letter_and_a_dispute_pauses_o
 
 
 def test_nl_government_is_slower_than_business_for_a_customer_set_to_government_in_config(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(DUE)
     town = s.customer("Gemeente Ergens")
@@ -198,7 +200,7 @@ def test_nl_government_is_slower_than_business_for_a_customer_set_to_government_
     assert "notice_of_default" not in {k for _, k in done(s, town)}
 
 
-def test_us_30_60_90_and_a_do_not_dun_customer_resumed_later(make_scenario: Callable) -> None:
+def test_us_30_60_90_and_a_do_not_dun_customer_resumed_later(make_scenario: MakeScenario) -> None:
     s = make_scenario(DUE, client_overrides={"demo": "policies: {business: us-30-60-90}\n"})
     buyer = s.customer("Buyer Inc")
     held = s.customer("Held Inc")

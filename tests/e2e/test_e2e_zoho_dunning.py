@@ -8,16 +8,18 @@ while customers pay, and checks what Zoho was asked to send. Mail kinds in the s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from e2e_support import MakeScenario
+
+from connector.domain import Invoice
 from connector.store import ledger_repo
 from connector.store.db import session_scope
 
 MONDAY = date(2026, 1, 5)
 
 
-def test_an_on_time_payer_gets_no_mail_in_ninety_days(make_scenario: Callable) -> None:
+def test_an_on_time_payer_gets_no_mail_in_ninety_days(make_scenario: MakeScenario) -> None:
     s = make_scenario(MONDAY)
     punctual = s.customer("Punctueel BV")
     inv = s.invoice(punctual, "1210.00", MONDAY + timedelta(days=10))
@@ -31,7 +33,7 @@ def test_an_on_time_payer_gets_no_mail_in_ninety_days(make_scenario: Callable) -
 
 
 def test_a_late_payer_who_pays_after_the_first_reminder_gets_nothing_more_but_thanks(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(MONDAY)
     late = s.customer("Laat Betaler BV")
@@ -52,7 +54,7 @@ def test_a_late_payer_who_pays_after_the_first_reminder_gets_nothing_more_but_th
     assert kinds == ["reminder", "thank_you"], kinds
 
 
-def test_a_partially_paid_invoice_is_reminded_for_its_balance(make_scenario: Callable) -> None:
+def test_a_partially_paid_invoice_is_reminded_for_its_balance(make_scenario: MakeScenario) -> None:
     s = make_scenario(MONDAY)
     partial = s.customer("Deels Betaald BV")
     due = MONDAY
@@ -65,7 +67,9 @@ def test_a_partially_paid_invoice_is_reminded_for_its_balance(make_scenario: Cal
     assert action["status"] == "sent"
 
 
-def test_a_payment_arriving_the_morning_of_the_reminder_stops_it(make_scenario: Callable) -> None:
+def test_a_payment_arriving_the_morning_of_the_reminder_stops_it(
+    make_scenario: MakeScenario,
+) -> None:
     s = make_scenario(MONDAY)
     morning = s.customer("Ochtend Betaler BV")
     due = MONDAY
@@ -81,7 +85,7 @@ def test_a_payment_arriving_the_morning_of_the_reminder_stops_it(make_scenario: 
 
 
 def test_a_payment_landing_between_planning_and_sending_cancels_the_mail(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     """The customer pays after the sync but before the send: the re-check catches it."""
     s = make_scenario(MONDAY)
@@ -91,7 +95,7 @@ def test_a_payment_landing_between_planning_and_sending_cancels_the_mail(
     original = ledger.recheck_customer
     paid: list[bool] = []
 
-    def recheck(customer_ref, since):  # type: ignore[no-untyped-def]
+    def recheck(customer_ref: str, since: datetime | None) -> list[Invoice]:
         if not paid:
             s.pay(inv, on=MONDAY, hour=9)
             paid.append(True)
@@ -104,7 +108,7 @@ def test_a_payment_landing_between_planning_and_sending_cancels_the_mail(
 
 
 def test_steps_falling_on_a_weekend_or_holiday_move_to_the_next_business_day(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     start = date(2026, 3, 23)
     s = make_scenario(start)
@@ -118,7 +122,7 @@ def test_steps_falling_on_a_weekend_or_holiday_move_to_the_next_business_day(
 
 
 def test_invoices_of_one_customer_due_the_same_day_go_out_as_one_mail(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(MONDAY)
     many = s.customer("Veel Facturen BV")
@@ -132,7 +136,7 @@ def test_invoices_of_one_customer_due_the_same_day_go_out_as_one_mail(
     assert sorted(ref for ref, _ in action["items"]) == sorted([a.invoice_id, b.invoice_id])
 
 
-def test_the_full_ladder_for_a_customer_who_never_pays(make_scenario: Callable) -> None:
+def test_the_full_ladder_for_a_customer_who_never_pays(make_scenario: MakeScenario) -> None:
     s = make_scenario(MONDAY)
     never = s.customer("Wanbetaler BV")
     due = date(2026, 1, 8)  # Thursday
@@ -153,7 +157,7 @@ def test_the_full_ladder_for_a_customer_who_never_pays(make_scenario: Callable) 
         assert ledger_repo.handed_off_customers(session, "demo") == {never.contact_id}
 
 
-def test_rerunning_the_same_hour_sends_nothing_twice(make_scenario: Callable) -> None:
+def test_rerunning_the_same_hour_sends_nothing_twice(make_scenario: MakeScenario) -> None:
     s = make_scenario(MONDAY)
     c = s.customer("Dubbel BV")
     s.invoice(c, "100.00", MONDAY - timedelta(days=7))
@@ -164,7 +168,7 @@ def test_rerunning_the_same_hour_sends_nothing_twice(make_scenario: Callable) ->
 
 
 def test_an_expired_access_token_mid_run_is_refreshed_and_the_run_completes(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(MONDAY)
     customers = [s.customer(f"Klant {n} BV") for n in range(3)]
@@ -188,7 +192,7 @@ def test_an_expired_access_token_mid_run_is_refreshed_and_the_run_completes(
 
 
 def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     from sandboxes.kit.faults import Fault
     from sandboxes.kit.router import Response
@@ -208,7 +212,7 @@ def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
 
 
 def test_a_crash_between_send_and_mark_never_sends_a_second_reminder(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(MONDAY)
     c = s.customer("Crash BV")

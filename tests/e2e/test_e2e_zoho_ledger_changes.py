@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from e2e_support import empty_two_tenants
+from e2e_support import MakeScenario, empty_two_tenants
 
 from connector.domain import InvoiceStatus
 from connector.store import cursors, ledger_repo
@@ -27,7 +26,7 @@ def stored_status(world: ZohoWorld, ref: str) -> InvoiceStatus:
 
 
 def test_a_voided_invoice_is_seen_by_the_next_sync_and_never_reminded(
-    make_scenario: Callable,
+    make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(MONDAY)
     c = s.customer("Vervallen BV")
@@ -39,7 +38,7 @@ def test_a_voided_invoice_is_seen_by_the_next_sync_and_never_reminded(
     assert s.mails_to(c) == []
 
 
-def test_a_deleted_invoice_is_found_by_the_full_reconciliation(make_scenario: Callable) -> None:
+def test_a_deleted_invoice_is_found_by_the_full_reconciliation(make_scenario: MakeScenario) -> None:
     s = make_scenario(MONDAY)
     c = s.customer("Verwijderd BV")
     inv = s.invoice(c, "100.00", MONDAY - timedelta(days=3))

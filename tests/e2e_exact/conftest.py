@@ -1,100 +1,38 @@
 """A small, hand-made Exact ledger per test, on the sandbox over loopback with a real SMTP
-server, driven day by day (the Exact twin of tests/e2e/conftest.py)."""
+server, driven day by day (the Exact twin of tests/e2e/conftest.py; `ExactScenario` in
+tests/support/e2e_exact_support.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, timedelta
-from decimal import Decimal
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+from e2e_exact_support import ExactScenario, MakeExactScenario, empty_ledger
 
-from connector.run import RunResult
-from sandboxes.exact import ExactState
-from sandboxes.exact.generate import DemoInfo, seed_demo
-from sandboxes.exact.state import Account, PaymentTerm
+from sandboxes.exact.state import Limits
 from sandboxes.exact.world import ExactWorld
-from sandboxes.kit.smtp import CaughtMail
 from sandboxes.world import local_moment
 
 
-def empty_ledger(state: ExactState, seed: int) -> DemoInfo:
-    return seed_demo(state, seed=seed, accounts=0)
-
-
-class ExactScenario:
-    """One division with named customers; `days(...)` runs the connector daily at 09:00."""
-
-    def __init__(self, world: ExactWorld) -> None:
-        self.world = world
-        self.state = world.state
-        self.division = world.division()
-
-    def customer(self, name: str, email: str | None = None) -> Account:
-        return self.state.add_account(
-            self.division, name, email=email or f"{name.lower().replace(' ', '.')}@example.nl"
-        )
-
-    def invoice(
-        self, customer: Account, total: str, due: date, number: int | None = None
-    ) -> PaymentTerm:
-        return self.state.add_receivable(
-            self.division,
-            customer.id,
-            Decimal(total),
-            due - timedelta(days=30),
-            due,
-            invoice_number=number,
-        )
-
-    def pay(self, term: PaymentTerm, amount: str | None = None, on: date | None = None) -> None:
-        self.state.record_payment(
-            self.division,
-            term.id,
-            Decimal(amount) if amount else term.open_amount,
-            on or self.world.clock.now().date(),
-        )
-
-    def days(
-        self,
-        first: date,
-        count: int,
-        before_run: Callable[[date], None] | None = None,
-        after_run: Callable[[date], None] | None = None,
-    ) -> list[RunResult]:
-        results = []
-        for n in range(count):
-            day = first + timedelta(days=n)
-            self.world.clock.set(local_moment(day, 8))
-            if before_run:
-                before_run(day)
-            result = self.world.run("demo", at=local_moment(day, 9))
-            assert result.ok, f"run on {day} failed: {result.error}"
-            results.append(result)
-            self.world.clock.set(local_moment(day, 12))
-            if after_run:
-                after_run(day)
-        return results
-
-    def mails_to(self, customer: Account) -> list[CaughtMail]:
-        return self.world.smtp.to(customer.email)
-
-    def mail_days(self, customer: Account) -> list[date]:
-        return [m.day for m in self.mails_to(customer)]
-
-
 @pytest.fixture
-def make_exact_scenario(tmp_path: Path) -> Iterator[Callable[..., ExactScenario]]:
+def make_exact_scenario(tmp_path: Path) -> Iterator[MakeExactScenario]:
     worlds: list[ExactWorld] = []
 
-    def make(start: date, **kwargs: object) -> ExactScenario:
+    def make(
+        start: date,
+        *,
+        limits: Limits | None = None,
+        client_overrides: dict[str, str] | None = None,
+    ) -> ExactScenario:
         world = ExactWorld.open(
             tmp_path / f"w{len(worlds)}",
             start=local_moment(start, 8),
             populate=empty_ledger,
-            **kwargs,
-        )  # type: ignore[arg-type]
+            limits=limits,
+            client_overrides=client_overrides,
+        )
         worlds.append(world)
         return ExactScenario(world)
 

@@ -7,16 +7,21 @@ SMTP server, notes/documents/tasks in the sandbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
+from e2e_exact_support import MakeExactScenario
+
+from connector.domain import Invoice
+from connector.ports import RenderedMessage
+from connector.render.mail import MessageContext
 from connector.store import ledger_repo
 from connector.store.db import session_scope
 
 MONDAY = date(2026, 1, 5)
 
 
-def test_an_on_time_payer_gets_no_mail_in_six_weeks(make_exact_scenario: Callable) -> None:
+def test_an_on_time_payer_gets_no_mail_in_six_weeks(make_exact_scenario: MakeExactScenario) -> None:
     s = make_exact_scenario(MONDAY)
     punctual = s.customer("Punctueel BV")
     inv = s.invoice(punctual, "1210.00", MONDAY + timedelta(days=10))
@@ -31,7 +36,7 @@ def test_an_on_time_payer_gets_no_mail_in_six_weeks(make_exact_scenario: Callabl
 
 
 def test_a_late_payer_who_pays_after_the_first_reminder_gets_nothing_more_but_thanks(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     late = s.customer("Laat Betaler BV")
@@ -52,7 +57,7 @@ def test_a_late_payer_who_pays_after_the_first_reminder_gets_nothing_more_but_th
 
 
 def test_a_partially_paid_invoice_is_reminded_for_its_balance(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     partial = s.customer("Deels Betaald BV")
@@ -66,7 +71,7 @@ def test_a_partially_paid_invoice_is_reminded_for_its_balance(
 
 
 def test_a_payment_arriving_the_morning_of_the_reminder_stops_it(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     morning = s.customer("Ochtend Betaler BV")
@@ -77,7 +82,7 @@ def test_a_payment_arriving_the_morning_of_the_reminder_stops_it(
 
 
 def test_a_payment_landing_between_planning_and_sending_cancels_the_mail(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     racer = s.customer("Net Op Tijd BV")
@@ -86,7 +91,7 @@ def test_a_payment_landing_between_planning_and_sending_cancels_the_mail(
     original = ledger.recheck_customer
     paid: list[bool] = []
 
-    def recheck(customer_ref, since):  # type: ignore[no-untyped-def]
+    def recheck(customer_ref: str, since: datetime | None) -> list[Invoice]:
         if not paid:
             s.pay(inv, on=MONDAY)
             paid.append(True)
@@ -99,7 +104,7 @@ def test_a_payment_landing_between_planning_and_sending_cancels_the_mail(
 
 
 def test_steps_falling_on_a_weekend_or_holiday_move_to_the_next_business_day(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     start = date(2026, 3, 23)
     s = make_exact_scenario(start)
@@ -113,7 +118,7 @@ def test_steps_falling_on_a_weekend_or_holiday_move_to_the_next_business_day(
 
 
 def test_invoices_of_one_customer_due_the_same_day_go_out_as_one_mail(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     many = s.customer("Veel Facturen BV")
@@ -128,7 +133,9 @@ def test_invoices_of_one_customer_due_the_same_day_go_out_as_one_mail(
     assert "2026101" in note["Notes"] and "2026102" in note["Notes"]
 
 
-def test_the_full_ladder_for_a_customer_who_never_pays(make_exact_scenario: Callable) -> None:
+def test_the_full_ladder_for_a_customer_who_never_pays(
+    make_exact_scenario: MakeExactScenario,
+) -> None:
     s = make_exact_scenario(MONDAY)
     never = s.customer("Wanbetaler BV")
     due = date(2026, 1, 8)
@@ -152,10 +159,8 @@ def test_the_full_ladder_for_a_customer_who_never_pays(make_exact_scenario: Call
 
 
 def test_attachments_of_a_step_are_mailed_and_stored_as_documents_in_exact(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
-    from connector.ports import RenderedMessage
-
     s = make_exact_scenario(MONDAY)
     c = s.customer("Bijlage BV")
     s.invoice(c, "100.00", MONDAY - timedelta(days=7))
@@ -163,8 +168,8 @@ def test_attachments_of_a_step_are_mailed_and_stored_as_documents_in_exact(
     original = renderer.render
     pdf = b"%PDF-1.4 herinnering"
 
-    def render(*args, **kwargs):  # type: ignore[no-untyped-def]
-        msg: RenderedMessage = original(*args, **kwargs)
+    def render(template: str, ctx: MessageContext, to: Sequence[str]) -> RenderedMessage:
+        msg = original(template, ctx, to)
         return RenderedMessage(
             msg.subject,
             msg.html,
@@ -190,7 +195,9 @@ def test_attachments_of_a_step_are_mailed_and_stored_as_documents_in_exact(
     assert doc["Account"] == c.id
 
 
-def test_rerunning_the_same_hour_sends_nothing_twice(make_exact_scenario: Callable) -> None:
+def test_rerunning_the_same_hour_sends_nothing_twice(
+    make_exact_scenario: MakeExactScenario,
+) -> None:
     s = make_exact_scenario(MONDAY)
     c = s.customer("Dubbel BV")
     s.invoice(c, "100.00", MONDAY - timedelta(days=7))
@@ -201,7 +208,7 @@ def test_rerunning_the_same_hour_sends_nothing_twice(make_exact_scenario: Callab
 
 
 def test_an_expired_access_token_mid_run_is_refreshed_with_rotation_and_the_run_completes(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     customers = [s.customer(f"Klant {n} BV") for n in range(3)]
@@ -227,7 +234,7 @@ def test_an_expired_access_token_mid_run_is_refreshed_with_rotation_and_the_run_
 
 
 def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     from sandboxes.kit.faults import Fault
     from sandboxes.kit.router import Response
@@ -253,7 +260,7 @@ def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
 
 
 def test_a_crash_between_send_and_mark_never_sends_a_second_reminder(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     c = s.customer("Crash BV")
@@ -275,7 +282,7 @@ def test_a_crash_between_send_and_mark_never_sends_a_second_reminder(
 
 
 def test_the_notice_of_default_letter_is_addressed_to_the_postal_address_in_exact(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     from io import BytesIO
 

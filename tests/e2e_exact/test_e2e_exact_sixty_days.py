@@ -9,10 +9,10 @@ token rotation, a lost token answer, 503s on sync pages and a lost answer after 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
+from e2e_exact_support import MakeExactScenario
 
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
@@ -31,7 +31,7 @@ def _error(status: int, message: str) -> Response:
 
 @pytest.mark.slow
 def test_sixty_days_on_the_strict_sandbox_state_what_is_open_and_survive_exact_failing(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(MONDAY)
     assert s.state.limits.strict, "the sandbox must refuse undocumented properties"

@@ -5,10 +5,10 @@ that tells a person from a company) gets the fourteen-day letter before anything
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from io import BytesIO
 
+from e2e_exact_support import MakeExactScenario
 from pypdf import PdfReader
 
 DUE = date(2026, 1, 5)
@@ -21,7 +21,7 @@ def pdf_text(data: bytes) -> str:
 
 
 def test_ninety_days_of_exact_mails_and_pdfs_all_say_where_to_pay(
-    make_exact_scenario: Callable,
+    make_exact_scenario: MakeExactScenario,
 ) -> None:
     s = make_exact_scenario(DUE)
     jan = s.customer("Jan Jansen")
