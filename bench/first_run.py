@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
 from cryptography.fernet import Fernet
@@ -58,6 +59,7 @@ def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the 
     import socket
 
     from sandboxes.kit import server as server_mod
+    from sandboxes.kit.router import Router
     from sandboxes.kit.server import LoopbackServer
 
     # wsgiref writes a response's head and body separately: without TCP_NODELAY each POST
@@ -72,6 +74,7 @@ def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the 
     server_mod._ThreadingWSGIServer.get_request = get_request  # type: ignore[method-assign]
 
     info: dict[str, Any] = {}
+    app: Router
     if platform == "zoho":
         from sandboxes.zoho import Limits, SandboxClock, ZohoState, make_app
         from sandboxes.zoho.generate import BULK_ORG, bulk_ledger
@@ -82,14 +85,16 @@ def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the 
         app = make_app(zstate)
         info["org"] = BULK_ORG
     else:
-        from sandboxes.exact import ExactState, Limits, make_app
+        from sandboxes.exact import ExactState
+        from sandboxes.exact import Limits as ExactLimits
         from sandboxes.exact import SandboxClock as ExactClock
+        from sandboxes.exact import make_app as make_exact_app
         from sandboxes.exact.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
         from sandboxes.exact.generate import bulk_ledger as exact_bulk
         from sandboxes.kit.smtp import SmtpCatcher
 
         clock = ExactClock(START)
-        estate = ExactState(clock.now, Limits(minutely=60, daily=EXACT_DAILY))
+        estate = ExactState(clock.now, ExactLimits(minutely=60, daily=EXACT_DAILY))
         estate.add_app(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, [])
         user = estate.add_user_with_divisions("bench", [(DIVISION, "Bulk B.V.")])
         exact_bulk(estate, DIVISION, receivables=n, accounts=max(50, n // 20))
@@ -98,9 +103,9 @@ def _serve(platform: str, port: int, n: int, conn: Any) -> None:  # runs in the 
             "access_token": tokens.access_token,
             "refresh_token": tokens.refresh_token,
         }
-        smtp = SmtpCatcher(clock).start()  # type: ignore[arg-type]
+        smtp = SmtpCatcher(clock).start()
         info["smtp_port"] = smtp.port
-        app = make_app(estate)
+        app = make_exact_app(estate)
     server = LoopbackServer(app, port=port).start()
     conn.send(info)
     while True:
@@ -159,7 +164,7 @@ def _connector(
     original_send = requests.Session.send
 
     def counting_send(self: requests.Session, request: Any, **kwargs: Any) -> Any:
-        path = requests.utils.urlparse(request.url).path
+        path = urlparse(request.url).path
         if any(path.endswith(t) for t in TOKEN_PATHS):
             meter.tokens += 1
             meter.token_times.append(clock.now().timestamp())
@@ -340,7 +345,7 @@ def _rerun(platform: str, conn: Any, out: Any, root: Path, key: str, ended: str)
     original_send = requests.Session.send
 
     def counting_send(self: requests.Session, request: Any, **kwargs: Any) -> Any:
-        path = requests.utils.urlparse(request.url).path
+        path = urlparse(request.url).path
         if any(path.endswith(t) for t in TOKEN_PATHS):
             meter.tokens += 1
         elif "/_sandbox/" not in path:
