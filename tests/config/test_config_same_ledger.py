@@ -4,6 +4,7 @@ shows it and a run of it is refused."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from connector.app import App, UnknownClient
 from connector.clock import ManualClock
 from connector.config import load_config
 from connector.doctor import run_doctor
+
+Writer = Callable[[str, str], Path]
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -36,7 +39,7 @@ sender:
 
 
 def test_a_second_client_file_on_the_same_zoho_organisation_is_refused_naming_both(
-    write, client_text: str, env: dict[str, str], config_dir: Path
+    write: Writer, client_text: str, env: dict[str, str], config_dir: Path
 ) -> None:
     write("clients/acme.yaml", client_text)
     write("clients/acme-copy.yaml", client_text.replace("Acme B.V.", "Acme copy"))
@@ -48,7 +51,7 @@ def test_a_second_client_file_on_the_same_zoho_organisation_is_refused_naming_bo
 
 
 def test_a_shared_exact_division_is_refused_even_within_a_list_of_divisions(
-    write, env: dict[str, str], config_dir: Path
+    write: Writer, env: dict[str, str], config_dir: Path
 ) -> None:
     write("clients/alpha.yaml", EXACT.format(name="Alpha", divisions="divisions: [111, 222]"))
     write("clients/beta.yaml", EXACT.format(name="Beta", divisions="division: 222"))
@@ -60,7 +63,7 @@ def test_a_shared_exact_division_is_refused_even_within_a_list_of_divisions(
 
 
 def test_a_disabled_copy_is_no_conflict(
-    write, client_text: str, env: dict[str, str], config_dir: Path
+    write: Writer, client_text: str, env: dict[str, str], config_dir: Path
 ) -> None:
     write("clients/acme.yaml", client_text)
     write("clients/old.yaml", client_text + "enabled: false\n")
@@ -69,7 +72,7 @@ def test_a_disabled_copy_is_no_conflict(
 
 
 def test_doctor_fails_the_second_file_and_a_run_of_it_is_refused(
-    write, client_text: str, env: dict[str, str], config_dir: Path
+    write: Writer, client_text: str, env: dict[str, str], config_dir: Path
 ) -> None:
     write("clients/acme.yaml", client_text)
     write("clients/zz-acme.yaml", client_text)

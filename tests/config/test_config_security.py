@@ -134,7 +134,11 @@ def test_plain_http_is_accepted_for_a_sandbox_on_this_machine(url: str) -> None:
     ["http://accounts.zoho.eu", "http://10.0.0.5:8080", "http://sandbox.example", "http://[::2]"],
 )
 def test_plain_http_to_any_other_host_is_refused(url: str) -> None:
-    for build in (lambda: zoho(accounts_url=url), lambda: zoho(api_url=url)):
+    builds: list[Callable[[], object]] = [
+        lambda: zoho(accounts_url=url),
+        lambda: zoho(api_url=url),
+    ]
+    for build in builds:
         with pytest.raises(ValidationError) as caught:
             build()
         assert "must be https://" in caught.value.errors()[0]["msg"]

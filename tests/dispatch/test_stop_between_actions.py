@@ -93,7 +93,7 @@ def test_a_worker_asked_to_stop_tells_its_runs_to_stop_between_actions() -> None
     app = procrastinate.App(connector=InMemoryConnector())
     worker = queue.stoppable(Worker(app=app, install_signal_handlers=False))
     try:
-        worker.stop()
+        worker.stop()  # type: ignore[no-untyped-call]  # procrastinate leaves Worker.stop unannotated
         assert queue.STOPPING.is_set()
     finally:
         queue.STOPPING.clear()

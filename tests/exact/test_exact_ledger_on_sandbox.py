@@ -10,9 +10,12 @@ from exact_world import DIVISION, ExactWorld
 
 from connector.domain import Action, ActionItem, ActionKind, InvoiceStatus, Money
 from connector.ports import Outcome, RenderedMessage
+from sandboxes.exact.state import Account
 
 
-def _customer(world: ExactWorld, name: str = "Bakkerij Jansen B.V.", email: str = "adm@jansen.nl"):
+def _customer(
+    world: ExactWorld, name: str = "Bakkerij Jansen B.V.", email: str = "adm@jansen.nl"
+) -> Account:
     return world.state.add_account(DIVISION, name, email=email)
 
 
@@ -27,7 +30,9 @@ def _action(account: str, refs: list[str], kind: ActionKind = ActionKind.REMINDE
     )
 
 
-def _rendered(to: str = "adm@jansen.nl", attachments=()) -> RenderedMessage:
+def _rendered(
+    to: str = "adm@jansen.nl", attachments: tuple[tuple[str, bytes, str], ...] = ()
+) -> RenderedMessage:
     return RenderedMessage(
         subject="Herinnering",
         html="<p>Betaal</p>",

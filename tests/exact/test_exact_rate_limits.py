@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
-from exact_world import DIVISION, make_world
+from exact_world import DIVISION, ExactWorld, make_world
 from sqlalchemy import Engine
 
 from adapters.exact.errors import ExactApiError
@@ -17,12 +16,13 @@ from connector.store.crypto import Cipher
 from connector.store.db import session_scope
 from connector.sync import sync_tenant
 from sandboxes.exact import Limits
+from sandboxes.exact.state import RateVerdict
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
 
 
-def _world(engine: Engine, cipher: Cipher, **limits: Any) -> Any:
-    w = make_world(engine, cipher, limits=Limits(**limits))
+def _world(engine: Engine, cipher: Cipher, limits: Limits | None = None) -> ExactWorld:
+    w = make_world(engine, cipher, limits=limits)
     w.connect()
     acc = w.state.add_account(DIVISION, "Groot B.V.", email="a@groot.nl")
     for n in range(200):
@@ -34,11 +34,11 @@ def test_the_request_rate_stays_under_the_minutely_limit_the_headers_give(
     sqlite_engine: Engine,
     cipher: Cipher,
 ) -> None:
-    w = _world(sqlite_engine, cipher, minutely=7, sync_page_size=10)
+    w = _world(sqlite_engine, cipher, Limits(minutely=7, sync_page_size=10))
     per_minute: Counter[int] = Counter()
     original = w.state.count_api_call
 
-    def counting(client_id: str, division: int) -> Any:
+    def counting(client_id: str, division: int) -> RateVerdict:
         per_minute[int(w.clock.now().timestamp()) // 60] += 1
         return original(client_id, division)
 
@@ -57,7 +57,7 @@ def test_a_daily_limit_stop_resumes_next_run_from_the_cursor_without_losing_chan
     sqlite_engine: Engine,
     cipher: Cipher,
 ) -> None:
-    w = _world(sqlite_engine, cipher, daily=15, sync_page_size=10)
+    w = _world(sqlite_engine, cipher, Limits(daily=15, sync_page_size=10))
     try:
         ledger = w.ledger(reserve=3)
         with pytest.raises(LedgerError) as stop:

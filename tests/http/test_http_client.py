@@ -139,7 +139,7 @@ def test_a_read_with_retry_false_is_not_retried(clock: ManualClock) -> None:
 def test_timeouts_are_always_passed(clock: ManualClock) -> None:
     responses.get(URL, json={})
     make_http(clock=clock, name="t", timeout=(2.0, 9.0)).request("GET", URL)
-    assert responses.calls[0].request.req_kwargs["timeout"] == (2.0, 9.0)
+    assert vars(responses.calls[0].request)["req_kwargs"]["timeout"] == (2.0, 9.0)
 
 
 def test_the_limiter_waits_on_the_clock_for_the_sliding_window(clock: ManualClock) -> None:

@@ -48,6 +48,7 @@ def wired(serve: Serve) -> Wired:
     info = seed_demo(state, seed=21, invoices=450)  # three pages of 200
     app, url = serve(state)
     tokens = demo_tokens(state, info, api_domain=url)
+    assert tokens.refresh_token is not None  # a finished consent always holds one
     store = MemoryTokenStore()
     store.put_initial(
         "acme",

@@ -107,7 +107,7 @@ def test_token_calls_are_sent_once_by_the_house_client_with_its_timeout_and_metr
         zoho_refresher(http, ACCOUNTS, "cid", CLIENT_SECRET)(REFRESH)
     assert busy.call_count == 1  # a token POST is never resent, not even on a 503
     sent = rsps.calls[0].request
-    assert sent.req_kwargs["timeout"] == (3.0, 20.0)
+    assert vars(sent)["req_kwargs"]["timeout"] == (3.0, 20.0)
     assert sent.headers["User-Agent"] == "dunning-connector (zoho-accounts)"
     assert http.metrics.total("calls") == 1
 
