@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from connector.app import App, ClientUnavailable
+from connector.domain.ports import RenderedMessage
 from connector.platforms import daily_api_budget
-from connector.ports import RenderedMessage
 from connector.store import audit, leases
 from connector.store.db import session_scope
 from connector.store.models import ApiUsageDay, OpsAlert

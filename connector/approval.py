@@ -29,7 +29,7 @@ from connector.app import App, ClientUnavailable
 from connector.clock import Clock, local_date
 from connector.dispatch import APPROVAL_TTL, Dispatcher, DispatchStats
 from connector.domain import Action, ActionKind, Customer, Money
-from connector.ports import RenderedMessage
+from connector.domain.ports import RenderedMessage
 from connector.run import default_owner
 from connector.store import audit, ledger_repo, outbox
 from connector.store.db import session_scope

@@ -32,7 +32,7 @@ from sqlalchemy import Engine
 
 from connector.clock import Clock, local_date
 from connector.domain import Action, ActionKind, Customer, CustomerProfile, Invoice, InvoiceStatus
-from connector.ports import (
+from connector.domain.ports import (
     INVOICE_NUMBERS,
     LEAD_INVOICE,
     ErrorKind,
@@ -507,7 +507,7 @@ class Dispatcher:
 
 def _with_hints(action: Action, fresh: dict[str, Invoice | None]) -> Action:
     """The action with what the store knows that saves the adapter a call: the invoice it
-    leads with (oldest due date) and its invoice numbers (connector.ports)."""
+    leads with (oldest due date) and its invoice numbers (connector.domain.ports)."""
     invoices = [inv for ref in action.invoice_refs if (inv := fresh.get(ref)) is not None]
     if len(invoices) != len(action.items):
         return action

@@ -17,9 +17,9 @@ from connector.clock import Clock
 from connector.config import ConfigError
 from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.domain import CustomerProfile
+from connector.domain.ports import LedgerError
 from connector.platforms import platforms
 from connector.policy.model import PolicyError
-from connector.ports import LedgerError
 from connector.render import Renderer
 from connector.store import addresses
 from connector.store.db import session_scope

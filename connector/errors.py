@@ -31,8 +31,8 @@ def describe(exc: BaseException) -> str:
     """One line, no secret, no traceback: what failed and, where known, what to do."""
     from connector.app import ClientUnavailable
     from connector.config import ConfigError
+    from connector.domain.ports import LedgerError
     from connector.policy.model import PolicyError
-    from connector.ports import LedgerError
     from connector.render import TemplateProblem
     from connector.store.crypto import CipherError
     from connector.store.db import DatabaseError

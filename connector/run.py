@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from connector.clock import Clock, SystemClock
 from connector.dispatch import Dispatcher, DispatchStats
 from connector.domain import Action
+from connector.domain.ports import LedgerError
 from connector.policy.budget import DayBudget, Fitted, fit
 from connector.policy.planner import PlanProblem, plan_outcome
-from connector.ports import LedgerError
 from connector.store import leases, ledger_repo, outbox
 from connector.store.db import session_scope
 from connector.sync import SyncStats, sync_tenant

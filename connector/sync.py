@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from connector.clock import Clock
 from connector.domain import Customer, InvoiceStatus
-from connector.ports import Ledger, Page
+from connector.domain.ports import Ledger, Page
 from connector.store import cursors, ledger_repo
 from connector.store.db import session_scope
 

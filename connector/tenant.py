@@ -19,10 +19,10 @@ from connector.config.environment import DEFAULT_RUN_LEASE
 from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.dispatch import DispatchSettings
 from connector.domain import CustomerProfile
+from connector.domain.ports import Ledger
 from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.policy.model import Policy
 from connector.policy.planner import PlanContext
-from connector.ports import Ledger
 from connector.render import Renderer
 from connector.store import leases, pauses
 from connector.store.db import session_scope

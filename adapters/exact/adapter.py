@@ -1,4 +1,4 @@
-"""`ExactLedger`: connector.ports.Ledger for one Exact Online user's division(s).
+"""`ExactLedger`: connector.domain.ports.Ledger for one Exact Online user's division(s).
 
 Reads (reference §5): receivables through ``sync/Cashflow/PaymentTerms`` (LineType 20),
 customers through ``sync/CRM/Accounts`` and ``sync/CRM/Contacts``, deletions through
@@ -67,9 +67,7 @@ from adapters.exact.ratelimit import StoreErrorLog
 from connector.auth.tokens import COMMIT_PATIENCE, TokenManager, TokenStore
 from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus, Payment
-from connector.http import HttpMetrics, LimiterFactory, make_http
-from connector.mail import MailError, build_message
-from connector.ports import (
+from connector.domain.ports import (
     INVOICE_NUMBERS,
     Capabilities,
     ErrorKind,
@@ -78,6 +76,8 @@ from connector.ports import (
     RenderedMessage,
     WriteResult,
 )
+from connector.http import HttpMetrics, LimiterFactory, make_http
+from connector.mail import MailError, build_message
 
 log = logging.getLogger("adapters.exact")
 

@@ -29,7 +29,7 @@ def divisions(
     from adapters.exact.adapter import exact_token_manager
     from adapters.exact.client import ExactClient
     from adapters.exact.consent import reachable_divisions
-    from connector.ports import LedgerError
+    from connector.domain.ports import LedgerError
 
     app = open_app(ctx)
     settings = _exact_settings(app, client)
@@ -105,7 +105,7 @@ def webhooks_subscribe(
     division the client file follows. Idempotent: existing subscriptions are listed first and
     only missing ones are created."""
     from adapters.exact.webhook import DEFAULT_TOPICS, subscribe
-    from connector.ports import LedgerError
+    from connector.domain.ports import LedgerError
 
     settings, api, url = _subscription_setup(ctx, client, now)
     if settings.webhook_secret is None:
@@ -133,7 +133,7 @@ def webhooks_list(
     """List the webhook subscriptions in the client's divisions (this app's, as Exact shows
     them), marking those that point at this client's webhook URL."""
     from adapters.exact.webhook import subscriptions
-    from connector.ports import LedgerError
+    from connector.domain.ports import LedgerError
 
     settings, api, url = _subscription_setup(ctx, client, now)
     try:
@@ -157,7 +157,7 @@ def webhooks_remove(
     """Remove the client's subscriptions (those pointing at its exact.webhook_url; --topic to
     remove only some). Subscriptions to other URLs are left alone."""
     from adapters.exact.webhook import unsubscribe
-    from connector.ports import LedgerError
+    from connector.domain.ports import LedgerError
 
     settings, api, url = _subscription_setup(ctx, client, now)
     try:

@@ -26,8 +26,8 @@ from connector.auth.tokens import (
     TokenManager,
 )
 from connector.clock import Clock
+from connector.domain.ports import ErrorKind
 from connector.http import HttpClient, HttpMetrics, LimiterFactory, local_limiter, make_http
-from connector.ports import ErrorKind
 
 #: the client-side ceiling per division and minute (Exact allows 60; headers may say less)
 PER_MINUTE = 60

@@ -4,7 +4,7 @@ Sources: docs/exact-online.md(statuses, the ``{"error":{"message":
 {"value":…}}}`` envelope, the ``Reason`` header on 403/429, the 10-errors-per-endpoint-per-hour
 budget) and §1 (401 with ``WWW-Authenticate: … access token expired``).
 
-How each kind is handled (connector.ports.ErrorKind):
+How each kind is handled (connector.domain.ports.ErrorKind):
   * 401: refresh the access token once and retry the call once; a second 401 is CONSENT_NEEDED.
   * 403: CONFIG (no access to the division, app scope, blocked user; ``Reason`` says which).
   * 429 while the *minute* is used up: RATE_LIMITED (reads have already waited for the reset in
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connector.ports import ErrorKind, LedgerError
+from connector.domain.ports import ErrorKind, LedgerError
 
 #: statuses Exact counts against the error budget of an endpoint (reference §3)
 BUDGET_STATUSES = frozenset({400, 401, 403, 404})

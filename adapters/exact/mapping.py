@@ -34,7 +34,7 @@ from connector.domain import (
     Money,
     postal_address,
 )
-from connector.ports import ErrorKind
+from connector.domain.ports import ErrorKind
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _EPOCH = datetime(1970, 1, 1)

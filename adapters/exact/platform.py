@@ -14,6 +14,7 @@ from adapters.exact.consent import login_exact
 from adapters.exact.webhook import MAX_BODY, ReplayGuard, handle
 from connector.clock import Clock
 from connector.config.models import ExactSettings
+from connector.domain.ports import Ledger
 from connector.mail import SmtpMailer
 from connector.platforms.spec import (
     KeepAlive,
@@ -23,7 +24,6 @@ from connector.platforms.spec import (
     WebhookReceiver,
     Webhooks,
 )
-from connector.ports import Ledger
 from connector.store.tokens import TokenRepository
 
 #: Exact Online: 5,000 calls per app per division per day, reset 00:00 UTC (exact-online.md).

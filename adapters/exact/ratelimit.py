@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from adapters.exact.errors import BUDGET_STATUSES, ExactApiError
 from connector.clock import Clock
-from connector.ports import ErrorKind
+from connector.domain.ports import ErrorKind
 
 #: calls a day kept for write-backs (notes, documents, tasks) once reads would reach it
 DEFAULT_RESERVE = 200

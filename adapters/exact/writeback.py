@@ -33,7 +33,7 @@ from adapters.exact.endpoints import (
 )
 from adapters.exact.mapping import wall_json
 from connector.domain import Action, ActionKind
-from connector.ports import RenderedMessage
+from connector.domain.ports import RenderedMessage
 
 REMINDER_KINDS = frozenset(
     {

@@ -1,4 +1,4 @@
-"""`ZohoLedger`: connector.ports.Ledger for one Zoho Books organisation.
+"""`ZohoLedger`: connector.domain.ports.Ledger for one Zoho Books organisation.
 
 Official pages: https://www.zoho.com/books/api/v3/introduction/ and the resource pages linked in
 adapters/zoho/endpoints.py and writeback.py.
@@ -39,8 +39,7 @@ from adapters.zoho.errors import ZohoApiError
 from connector.auth.tokens import TokenManager, TokenStore
 from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, Payment
-from connector.http import HttpMetrics, LimiterFactory, make_http
-from connector.ports import (
+from connector.domain.ports import (
     LEAD_INVOICE,
     Capabilities,
     ErrorKind,
@@ -49,6 +48,7 @@ from connector.ports import (
     RenderedMessage,
     WriteResult,
 )
+from connector.http import HttpMetrics, LimiterFactory, make_http
 
 log = logging.getLogger("adapters.zoho")
 

@@ -35,8 +35,8 @@ from connector.auth.tokens import (
     TokenRefreshUnknown,
 )
 from connector.clock import Clock
+from connector.domain.ports import ErrorKind
 from connector.http import HttpClient, HttpMetrics, Limiter, local_limiter, make_http, safe_url
-from connector.ports import ErrorKind
 
 PER_MINUTE = 90  # Zoho allows 100 per organisation per minute
 

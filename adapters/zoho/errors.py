@@ -5,7 +5,7 @@ envelope), https://www.zoho.com/books/api/v3/introduction/ (100 requests/minute 
 daily quota per plan). Codes 14, 57, 43, 44, 45 and 1070 come from integrators, not from Zoho's
 pages (see docs/zoho-books.md); an unknown code falls back on the status.
 
-How each kind is handled (connector.ports.ErrorKind):
+How each kind is handled (connector.domain.ports.ErrorKind):
   * 401 or code 14/57: the client refreshes the token once and retries the call once; a second
     refusal is CONSENT_NEEDED (401/14: the grant is gone) or CONFIG (57: not authorised for the
     operation, e.g. a missing scope or a user without access to the organisation).
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from connector.ports import ErrorKind, LedgerError
+from connector.domain.ports import ErrorKind, LedgerError
 
 AUTH_CODES = frozenset({14, 57})
 THROTTLE_CODES = frozenset({43, 44, 1070})

@@ -34,7 +34,7 @@ from connector.domain import (
     Payment,
     postal_address,
 )
-from connector.ports import ErrorKind
+from connector.domain.ports import ErrorKind
 
 
 class MalformedRecord(ZohoApiError):

@@ -18,7 +18,7 @@ from typing import Any
 import requests
 
 from adapters.zoho.errors import ZohoApiError, malformed
-from connector.ports import ErrorKind
+from connector.domain.ports import ErrorKind
 
 
 class PaginationLoop(ZohoApiError):

@@ -8,8 +8,8 @@ from datetime import timedelta
 from adapters.zoho.adapter import zoho_ledger_from_settings
 from adapters.zoho.login import login_zoho
 from connector.config.models import ZohoSettings
+from connector.domain.ports import Ledger
 from connector.platforms.spec import LedgerRequest, LoginRequest, Platform
-from connector.ports import Ledger
 
 #: Zoho Books daily API calls per organisation, by plan (reference/zoho-books.md §3).
 DAILY_CALLS = {

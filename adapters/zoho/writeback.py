@@ -31,7 +31,7 @@ from typing import Any
 
 from adapters.zoho.endpoints import contact_path, invoice_path
 from connector.domain import Action, ActionKind
-from connector.ports import INVOICE_NUMBERS, LEAD_INVOICE, RenderedMessage
+from connector.domain.ports import INVOICE_NUMBERS, LEAD_INVOICE, RenderedMessage
 
 REMINDER_KINDS = frozenset(
     {

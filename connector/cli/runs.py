@@ -55,7 +55,7 @@ def sync(
 ) -> None:
     """Bring the local store up to date with each client's ledger."""
     from connector.app import ClientUnavailable
-    from connector.ports import LedgerError
+    from connector.domain.ports import LedgerError
     from connector.sync import sync_client
 
     application = open_app(ctx)
@@ -81,8 +81,8 @@ def plan(
 ) -> None:
     """Show what would be done for a client now, as a table (sends nothing)."""
     from connector.app import ClientUnavailable
+    from connector.domain.ports import LedgerError
     from connector.planview import client_plan
-    from connector.ports import LedgerError
 
     application = open_client(ctx, client)
     clock = app_clock(application, now)

@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from typing import Protocol
 
-from connector.ports import RenderedMessage
+from connector.domain.ports import RenderedMessage
 from connector.redact import redact, register_secret
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from connector.clock import Clock
 from connector.config import ClientConfig, ConnectorConfig
+from connector.domain.ports import Ledger
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms.registry import UnknownPlatform, get_platform, platforms
 from connector.platforms.spec import (
@@ -24,7 +25,6 @@ from connector.platforms.spec import (
     WebhookReceiver,
     Webhooks,
 )
-from connector.ports import Ledger
 from connector.store.tokens import TokenRepository
 
 __all__ = [

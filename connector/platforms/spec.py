@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
     from connector.clock import Clock
     from connector.config.models import ClientConfig, ConnectorConfig
+    from connector.domain.ports import Ledger
     from connector.http import HttpMetrics, LimiterFactory
-    from connector.ports import Ledger
     from connector.store.tokens import TokenRepository
 
 

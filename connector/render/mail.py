@@ -31,8 +31,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector.domain import Action, Customer, CustomerProfile, Invoice, Money
 from connector.domain.money import format_money, total
+from connector.domain.ports import RenderedMessage
 from connector.legal.collection_costs import SCALE_CURRENCY, collection_costs
-from connector.ports import RenderedMessage
 
 BLOCKS = ("subject", "html", "text", "note")
 LOCALES = {"nl": "nl_NL", "en": "en_GB"}

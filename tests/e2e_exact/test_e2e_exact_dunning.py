@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from e2e_exact_support import MakeExactScenario
 
 from connector.domain import Invoice
-from connector.ports import RenderedMessage
+from connector.domain.ports import RenderedMessage
 from connector.render.mail import MessageContext
 from connector.store import ledger_repo
 from connector.store.db import session_scope

@@ -9,7 +9,7 @@ from decimal import Decimal
 from exact_world import DIVISION, ExactWorld
 
 from connector.domain import Action, ActionItem, ActionKind, InvoiceStatus, Money
-from connector.ports import Outcome, RenderedMessage
+from connector.domain.ports import Outcome, RenderedMessage
 from sandboxes.exact.state import Account
 
 

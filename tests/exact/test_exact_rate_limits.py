@@ -10,7 +10,7 @@ from exact_world import DIVISION, ExactWorld, make_world
 from sqlalchemy import Engine
 
 from adapters.exact.errors import ExactApiError
-from connector.ports import ErrorKind, LedgerError
+from connector.domain.ports import ErrorKind, LedgerError
 from connector.store import ledger_repo
 from connector.store.crypto import Cipher
 from connector.store.db import session_scope

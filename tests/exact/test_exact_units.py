@@ -20,8 +20,8 @@ from adapters.exact.ratelimit import DivisionGate
 from connector.auth.tokens import TokenEndpointError, TokenRefreshUnknown
 from connector.clock import ManualClock
 from connector.domain import InvoiceStatus
+from connector.domain.ports import ErrorKind
 from connector.http import make_http
-from connector.ports import ErrorKind
 
 BASE = "https://start.exactonline.nl"
 NOW = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)

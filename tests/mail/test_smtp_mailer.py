@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from aiosmtpd.controller import Controller
 
+from connector.domain.ports import RenderedMessage
 from connector.mail import MailError, SmtpMailer, build_message
-from connector.ports import RenderedMessage
 
 
 class Catcher:

@@ -16,7 +16,7 @@ from adapters.zoho.errors import ZohoApiError
 from connector.clock import ManualClock
 from connector.config import ZohoSettings
 from connector.domain import Action, ActionItem, ActionKind, InvoiceStatus, Money
-from connector.ports import ErrorKind, Outcome, RenderedMessage
+from connector.domain.ports import ErrorKind, Outcome, RenderedMessage
 from sandboxes.zoho import (
     DemoInfo,
     ZohoRouter,

@@ -32,8 +32,8 @@ from connector.auth.tokens import (
     TokenRefreshUnknown,
 )
 from connector.clock import ManualClock
+from connector.domain.ports import ErrorKind
 from connector.http import make_http
-from connector.ports import ErrorKind
 
 TOKEN = f"{ACCOUNTS}/oauth/v2/token"
 NEW_ACCESS = "1000.access-NEW-SHOULD-NOT-LEAK"

@@ -22,7 +22,7 @@ from adapters.zoho.mapping import (
 )
 from adapters.zoho.paging import PageContextPaginator, PaginationLoop
 from connector.domain import CustomerProfile, InvoiceStatus
-from connector.ports import ErrorKind
+from connector.domain.ports import ErrorKind
 
 
 def page(n: int, more: bool, *items: dict[str, Any]) -> requests.Response:

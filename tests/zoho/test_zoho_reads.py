@@ -18,7 +18,7 @@ from adapters.zoho.errors import ZohoApiError
 from adapters.zoho.paging import PaginationLoop
 from connector.clock import ManualClock
 from connector.domain import CustomerProfile, InvoiceStatus, Money
-from connector.ports import ErrorKind
+from connector.domain.ports import ErrorKind
 
 
 def q(**params: Any) -> Any:

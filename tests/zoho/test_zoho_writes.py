@@ -15,7 +15,13 @@ from zoho_fixtures import API, ORG, envelope, invoice, page_ctx
 from adapters.zoho.adapter import ZohoLedger
 from adapters.zoho.errors import ZohoApiError
 from connector.domain import Action, ActionItem, ActionKind, Money
-from connector.ports import INVOICE_NUMBERS, LEAD_INVOICE, ErrorKind, Outcome, RenderedMessage
+from connector.domain.ports import (
+    INVOICE_NUMBERS,
+    LEAD_INVOICE,
+    ErrorKind,
+    Outcome,
+    RenderedMessage,
+)
 
 OLD, NEW = "460000000000001", "460000000000002"
 CUSTOMER = "460000000000111"
