@@ -158,7 +158,7 @@ def _connector(
     from connector import dispatch as dispatch_mod
     from connector import run as run_mod
     from connector.app import App
-    from connector.clock import ManualClock
+    from connector.domain.clock import ManualClock
 
     meter = Meter()
     original_send = requests.Session.send
@@ -339,7 +339,7 @@ def _rerun(platform: str, conn: Any, out: Any, root: Path, key: str, ended: str)
     ledger (issue #18): sync pages are streamed, the history read is the part still in play."""
     from connector import run as run_mod
     from connector.app import App
-    from connector.clock import ManualClock
+    from connector.domain.clock import ManualClock
 
     meter = Meter()
     original_send = requests.Session.send

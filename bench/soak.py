@@ -42,7 +42,7 @@ from typing import Any
 import requests
 
 from connector.app import App
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.run import RunResult, run_tenant
 from connector.store import outbox
 from connector.store.db import session_scope

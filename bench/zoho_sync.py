@@ -55,7 +55,7 @@ def run_size(n_invoices: int, *, measure_memory: bool) -> list[Phase]:
     from cryptography.fernet import Fernet
 
     from connector.app import App
-    from connector.clock import ManualClock
+    from connector.domain.clock import ManualClock
     from connector.store import ledger_repo
     from connector.store.db import session_scope
     from connector.sync import sync_tenant

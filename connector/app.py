@@ -16,7 +16,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from connector.auth.spool import TokenSpool, spool_folder
-from connector.clock import Clock, local_date
 from connector.config import ClientConfig, ConfigError, LoadedConfig, load_config
 from connector.config.environment import (
     DEFAULT_RUN_LEASE,
@@ -25,6 +24,7 @@ from connector.config.environment import (
     run_lease_ttl,
 )
 from connector.config.policy_select import resolve_client_policies
+from connector.domain.clock import Clock, local_date
 from connector.errors import first_line
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger

@@ -26,9 +26,9 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from connector.app import App, ClientUnavailable
-from connector.clock import Clock, local_date
 from connector.dispatch import APPROVAL_TTL, Dispatcher, DispatchStats
 from connector.domain import Action, ActionKind, Customer, Money
+from connector.domain.clock import Clock, local_date
 from connector.domain.ports import RenderedMessage
 from connector.run import default_owner
 from connector.store import audit, ledger_repo, outbox

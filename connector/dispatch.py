@@ -30,8 +30,8 @@ from decimal import Decimal
 
 from sqlalchemy import Engine
 
-from connector.clock import Clock, local_date
 from connector.domain import Action, ActionKind, Customer, CustomerProfile, Invoice, InvoiceStatus
+from connector.domain.clock import Clock, local_date
 from connector.domain.ports import (
     INVOICE_NUMBERS,
     LEAD_INVOICE,

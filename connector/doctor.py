@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from connector.app import App, ClientUnavailable
-from connector.clock import Clock
 from connector.config import ConfigError
 from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.domain import CustomerProfile
+from connector.domain.clock import Clock
 from connector.domain.ports import LedgerError
 from connector.platforms import platforms
 from connector.policy.model import PolicyError
@@ -138,8 +138,8 @@ def ladder_report(
     """How many customers fall under each ladder (issue #16), and every mismatch: a consumer on a
     ladder unfit for consumers (FAIL), consumers a client can only remind (WARN, named), the
     client file overriding the ledger's profile, profiles the ledger has not told yet."""
-    from connector.clock import local_date
     from connector.consumers import census, stopped_consumers_message
+    from connector.domain.clock import local_date
 
     client = app.config.clients[slug]
     lines: list[str] = []

@@ -13,7 +13,7 @@ from connector.tenant import Tenant
 
 if TYPE_CHECKING:
     from connector.app import App
-    from connector.clock import Clock
+    from connector.domain.clock import Clock
 
 
 def client_plan(app: App, slug: str, clock: Clock, *, sync_first: bool = True) -> list[str]:

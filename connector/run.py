@@ -16,9 +16,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from connector.clock import Clock, SystemClock
 from connector.dispatch import Dispatcher, DispatchStats
 from connector.domain import Action
+from connector.domain.clock import Clock, SystemClock
 from connector.domain.ports import LedgerError
 from connector.policy.budget import DayBudget, Fitted, fit
 from connector.policy.planner import PlanProblem, plan_outcome

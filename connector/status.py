@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from connector.app import App, ClientUnavailable
-from connector.clock import SystemClock
+from connector.domain.clock import SystemClock
 from connector.store import addresses, leases, outbox
 from connector.store.db import session_scope
 

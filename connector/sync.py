@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from connector.clock import Clock
 from connector.domain import Customer, InvoiceStatus
+from connector.domain.clock import Clock
 from connector.domain.ports import Ledger, Page
 from connector.store import cursors, ledger_repo
 from connector.store.db import session_scope

@@ -1,7 +1,7 @@
 """One clock, one reader of the environment: product code asks neither the system nor `os`.
 
-The time comes from a `connector.clock.Clock` handed in (tests and the demo travel through time
-by setting it), and environment variables are read only in `connector.config` (everything else
+The time comes from a `connector.domain.clock.Clock` handed in (tests and the demo travel through
+time by setting it), and environment variables are read only in `connector.config` (everything else
 is handed a mapping). These tests read the product's source, so a new `datetime.now()` or
 `os.environ` elsewhere fails here rather than in a flaky test months later. Sandboxes (fake
 platforms, not product) are left out.
@@ -49,7 +49,7 @@ def test_only_the_clock_module_reads_the_system_clock() -> None:
     found = [
         f"{path}:{node.lineno}: {'.'.join(_dotted(node.func))}()"
         for path, tree in _product_modules()
-        if path != "connector/clock.py"
+        if path != "connector/domain/clock.py"
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and _dotted(node.func)[-2:] in CLOCK_CALLS
     ]

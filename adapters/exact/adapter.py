@@ -65,8 +65,8 @@ from adapters.exact.endpoints import (
 from adapters.exact.errors import ExactApiError
 from adapters.exact.ratelimit import StoreErrorLog
 from connector.auth.tokens import COMMIT_PATIENCE, TokenManager, TokenStore
-from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus, Payment
+from connector.domain.clock import Clock
 from connector.domain.ports import (
     INVOICE_NUMBERS,
     Capabilities,

@@ -25,7 +25,7 @@ from connector.auth.tokens import (
     TokenError,
     TokenManager,
 )
-from connector.clock import Clock
+from connector.domain.clock import Clock
 from connector.domain.ports import ErrorKind
 from connector.http import HttpClient, HttpMetrics, LimiterFactory, local_limiter, make_http
 

@@ -29,7 +29,7 @@ from adapters.exact.adapter import ExactSettingsLike, exact_token_manager
 from adapters.exact.auth import authorize_url, exchange_code, oauth_session
 from adapters.exact.client import ExactClient
 from connector.auth.login import LoginError, redirect_uri_for, run_login
-from connector.clock import Clock
+from connector.domain.clock import Clock
 from connector.http import make_http
 
 #: the local callback port (register ``http://127.0.0.1:8765/callback`` with the Exact app)

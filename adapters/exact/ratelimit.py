@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from adapters.exact.errors import BUDGET_STATUSES, ExactApiError
-from connector.clock import Clock
+from connector.domain.clock import Clock
 from connector.domain.ports import ErrorKind
 
 #: calls a day kept for write-backs (notes, documents, tasks) once reads would reach it

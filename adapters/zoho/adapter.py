@@ -37,8 +37,8 @@ from adapters.zoho.endpoints import (
 )
 from adapters.zoho.errors import ZohoApiError
 from connector.auth.tokens import TokenManager, TokenStore
-from connector.clock import Clock
 from connector.domain import Action, ActionKind, Customer, Invoice, Payment
+from connector.domain.clock import Clock
 from connector.domain.ports import (
     LEAD_INVOICE,
     Capabilities,

@@ -34,7 +34,7 @@ from connector.auth.tokens import (
     TokenManager,
     TokenRefreshUnknown,
 )
-from connector.clock import Clock
+from connector.domain.clock import Clock
 from connector.domain.ports import ErrorKind
 from connector.http import HttpClient, HttpMetrics, Limiter, local_limiter, make_http, safe_url
 

@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from adapters.zoho.auth import authorize_url, exchange_code, oauth_session
 from connector.auth.login import CallbackParams, redirect_uri_for, run_login
-from connector.clock import Clock
 from connector.config.models import ZOHO_ACCOUNTS_HOSTS, ZohoSettings, is_official_host
+from connector.domain.clock import Clock
 from connector.http import make_http
 from connector.store.tokens import TokenRepository
 

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from connector.auth.spool import TokenSpool
-from connector.clock import Clock
+from connector.domain.clock import Clock
 from connector.redact import register_secret
 
 log = logging.getLogger("connector.auth")

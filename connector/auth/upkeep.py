@@ -23,8 +23,8 @@ from datetime import timedelta
 from typing import Any
 
 from connector.auth.tokens import TokenError, recover_all
-from connector.clock import Clock
 from connector.config import ClientConfig
+from connector.domain.clock import Clock
 from connector.platforms import KeepAlive, platforms, settings_of
 
 log = logging.getLogger("connector.auth.upkeep")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from connector.clock import Clock, ShiftedClock, SystemClock, parse_now
+from connector.domain.clock import Clock, ShiftedClock, SystemClock, parse_now
 
 if TYPE_CHECKING:
     from connector.app import App
@@ -171,7 +171,7 @@ def app_clock(application: App, now: str | None) -> Clock:
 def refuse_pretend_clock(now: str | None, clock: Clock, simulate: bool, command: str) -> None:
     """Exit 2 when `--now` is far from the real time and `--simulate` was not given: a command
     that really performs must not act as of a pretend day (see `pretend_clock_problem`)."""
-    from connector.clock import pretend_clock_problem
+    from connector.domain.clock import pretend_clock_problem
 
     if now is None or simulate:
         return

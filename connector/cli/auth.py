@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from connector.cli._common import ClientArg, fail, open_client
-from connector.clock import SystemClock
+from connector.domain.clock import SystemClock
 
 auth_app = typer.Typer(help="Connect a client's ledger (OAuth 2.0).", no_args_is_help=True)
 

@@ -25,7 +25,7 @@ def _queue_and_app(
     schedule: bool = True,
     now: str | None = None,
 ) -> tuple[procrastinate.App, App]:
-    from connector.clock import ShiftedClock
+    from connector.domain.clock import ShiftedClock
     from connector.worker import queue as q
 
     g = globals_of(ctx)

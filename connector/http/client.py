@@ -16,7 +16,7 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from connector.clock import Clock
+from connector.domain.clock import Clock
 from connector.http.limiter import Limiter
 from connector.http.metrics import HttpMetrics
 from connector.http.retry import (

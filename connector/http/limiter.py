@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from connector.clock import Clock
+from connector.domain.clock import Clock
 
 
 class Limiter(Protocol):

@@ -14,7 +14,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from connector.clock import Clock
+from connector.domain.clock import Clock
 
 #: statuses a read is retried on
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})

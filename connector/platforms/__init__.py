@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from connector.clock import Clock
 from connector.config import ClientConfig, ConnectorConfig
+from connector.domain.clock import Clock
 from connector.domain.ports import Ledger
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms.registry import UnknownPlatform, get_platform, platforms

@@ -19,8 +19,8 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     import typer
 
-    from connector.clock import Clock
     from connector.config.models import ClientConfig, ConnectorConfig
+    from connector.domain.clock import Clock
     from connector.domain.ports import Ledger
     from connector.http import HttpMetrics, LimiterFactory
     from connector.store.tokens import TokenRepository

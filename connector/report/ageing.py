@@ -24,9 +24,9 @@ from typing import Any
 from sqlmodel import col, select
 
 from connector.app import App
-from connector.clock import local_date
 from connector.config.policy_builtin import get_policy
 from connector.domain import InvoiceStatus, Money
+from connector.domain.clock import local_date
 from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope
 from connector.store.models import OutboxAction

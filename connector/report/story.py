@@ -13,8 +13,8 @@ from datetime import date
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from connector.clock import local_date
 from connector.domain import Money
+from connector.domain.clock import local_date
 from connector.domain.money import format_money, total
 from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope

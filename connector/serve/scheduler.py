@@ -43,9 +43,9 @@ from connector import alerts, approval
 from connector.app import App, ClientUnavailable
 from connector.auth.tokens import wait_for_refreshes
 from connector.auth.upkeep import token_upkeep
-from connector.clock import Clock, SystemClock
 from connector.config import load_config
 from connector.config.environment import process_env
+from connector.domain.clock import Clock, SystemClock
 from connector.http import HttpMetrics
 from connector.platforms import WebhookReceiver, platforms, settings_of
 from connector.run import default_owner, run_tenant

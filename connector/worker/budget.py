@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Engine, case, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from connector.clock import Clock
+from connector.domain.clock import Clock
 from connector.http import Limiter, LimiterFactory
 from connector.store.db import session_scope
 from connector.store.models import ApiBudget

@@ -46,8 +46,8 @@ from connector import alerts
 from connector.app import App, ClientUnavailable
 from connector.auth.tokens import wait_for_refreshes
 from connector.auth.upkeep import token_upkeep
-from connector.clock import Clock, ShiftedClock, SystemClock
 from connector.config.environment import process_env
+from connector.domain.clock import Clock, ShiftedClock, SystemClock
 from connector.http import HttpMetrics
 from connector.run import run_tenant
 from connector.worker import rounds

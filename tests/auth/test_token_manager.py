@@ -17,7 +17,7 @@ from connector.auth.tokens import (
     TokenRefreshUnknown,
     TokenResponse,
 )
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 T = "acme"

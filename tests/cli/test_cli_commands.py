@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.platforms import login
 from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo

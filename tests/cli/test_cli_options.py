@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from connector import __version__
 from connector.cli import app as dunning
 from connector.cli._common import hoist_global_options
-from connector.clock import SystemClock
 from connector.config.sample import init_config
+from connector.domain.clock import SystemClock
 from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
 from sandboxes.zoho.world import ZohoWorld
@@ -103,7 +103,7 @@ def test_run_on_a_pretend_clock_sends_nothing_and_points_to_dry_run(world: ZohoW
 
 
 def test_a_now_within_the_hour_is_the_real_time(world: ZohoWorld) -> None:
-    from connector.clock import pretend_clock_problem
+    from connector.domain.clock import pretend_clock_problem
 
     real = SystemClock().now()
     assert pretend_clock_problem(real + timedelta(minutes=59), real, "dunning run") is None

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from connector.clock import SystemClock
+from connector.domain.clock import SystemClock
 from sandboxes.kit.server import LoopbackServer
 from sandboxes.zoho import ZohoState, make_app
 from sandboxes.zoho.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, seed_demo

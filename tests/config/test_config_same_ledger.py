@@ -12,9 +12,9 @@ import pytest
 from cryptography.fernet import Fernet
 
 from connector.app import App, UnknownClient
-from connector.clock import ManualClock
 from connector.config import load_config
 from connector.doctor import run_doctor
+from connector.domain.clock import ManualClock
 
 Writer = Callable[[str, str], Path]
 

@@ -9,9 +9,9 @@ from typing import Any, cast
 
 from sqlalchemy import Engine
 
-from connector.clock import ManualClock
 from connector.dispatch import Dispatcher, DispatchSettings
 from connector.domain import Action, ActionItem, ActionKind, Money
+from connector.domain.clock import ManualClock
 from connector.store import outbox
 from connector.store.db import session_scope
 

@@ -19,8 +19,8 @@ from adapters.exact.auth import INTENT_KEY, authorize_url, oauth_session, token_
 from adapters.exact.consent import login_exact
 from connector.auth.login import LoginError
 from connector.auth.tokens import TokenManager, TokenRefreshUnknown
-from connector.clock import ManualClock
 from connector.config.models import ExactSettings
+from connector.domain.clock import ManualClock
 from connector.http import make_http
 from connector.store.crypto import Cipher
 from connector.store.tokens import TokenRepository

@@ -34,8 +34,8 @@ from sqlalchemy import Engine, update
 
 from adapters.exact.adapter import exact_token_manager
 from connector.auth.tokens import ConsentNeeded
-from connector.clock import SystemClock
 from connector.config.models import ExactSettings
+from connector.domain.clock import SystemClock
 from connector.store.crypto import Cipher
 from connector.store.db import session_scope
 from connector.store.models import OAuthToken

@@ -36,8 +36,8 @@ from sqlalchemy import Connection, Engine, event, text, update
 
 from adapters.exact.adapter import exact_token_manager
 from connector.auth.spool import TokenSpool
-from connector.clock import ShiftedClock, SystemClock
 from connector.config.models import ExactSettings
+from connector.domain.clock import ShiftedClock, SystemClock
 from connector.store.crypto import Cipher
 from connector.store.db import is_sqlite, session_scope
 from connector.store.models import OAuthToken

@@ -18,8 +18,8 @@ from adapters.exact.errors import ExactApiError
 from adapters.exact.paging import NextLinks, list_page
 from adapters.exact.ratelimit import DivisionGate
 from connector.auth.tokens import TokenEndpointError, TokenRefreshUnknown
-from connector.clock import ManualClock
 from connector.domain import InvoiceStatus
+from connector.domain.clock import ManualClock
 from connector.domain.ports import ErrorKind
 from connector.http import make_http
 

@@ -10,7 +10,7 @@ import requests
 import responses
 from responses.registries import OrderedRegistry
 
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.http import (
     HttpMetrics,
     RateLimiter,

@@ -13,9 +13,9 @@ from zoho_sandbox_harness import START, Serve
 
 from adapters.zoho.adapter import ZohoLedger, zoho_ledger_from_settings
 from adapters.zoho.errors import ZohoApiError
-from connector.clock import ManualClock
 from connector.config import ZohoSettings
 from connector.domain import Action, ActionItem, ActionKind, InvoiceStatus, Money
+from connector.domain.clock import ManualClock
 from connector.domain.ports import ErrorKind, Outcome, RenderedMessage
 from sandboxes.zoho import (
     DemoInfo,

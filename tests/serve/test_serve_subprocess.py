@@ -24,8 +24,8 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.clock import ShiftedClock
 from connector.domain import ActionKind
+from connector.domain.clock import ShiftedClock
 from connector.store import leases, outbox
 from connector.store.db import session_scope
 from sandboxes.kit.router import Request, Response

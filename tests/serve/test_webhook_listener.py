@@ -24,7 +24,7 @@ from adapters.exact.webhook import (
     raw_content,
     verify,
 )
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.serve.webhook import WebhookServer
 
 SECRET = "w3bh00k-s3cret"

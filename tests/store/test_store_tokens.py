@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from adapters.zoho.auth import zoho_refresher  # noqa: F401  (import check: adapters load)
 from connector.auth.tokens import TokenManager, TokenResponse
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.store.crypto import Cipher, CipherError, generate_key_file
 from connector.store.tokens import TokenRepository
 

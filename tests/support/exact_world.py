@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine
 
 from adapters.exact.adapter import ExactLedger, exact_ledger_from_settings
-from connector.clock import ManualClock
 from connector.config.models import ExactSettings
+from connector.domain.clock import ManualClock
 from connector.store.crypto import Cipher
 from connector.store.tokens import TokenRepository
 from sandboxes.exact import ExactState, Limits, make_app

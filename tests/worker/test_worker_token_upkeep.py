@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from connector.clock import ShiftedClock
+from connector.domain.clock import ShiftedClock
 from connector.worker import queue as q
 from sandboxes.exact.world import ExactWorld
 from sandboxes.world import local_moment

@@ -15,7 +15,7 @@ from adapters.zoho.adapter import ZohoLedger
 from adapters.zoho.auth import zoho_refresher
 from adapters.zoho.client import ZohoClient
 from connector.auth.tokens import TokenManager
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.http import limiter as http_limiter
 from connector.http import make_http
 

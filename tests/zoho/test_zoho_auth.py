@@ -31,7 +31,7 @@ from connector.auth.tokens import (
     TokenManager,
     TokenRefreshUnknown,
 )
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.domain.ports import ErrorKind
 from connector.http import make_http
 

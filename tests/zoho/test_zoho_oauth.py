@@ -15,7 +15,7 @@ from adapters.zoho.auth import SCOPES, authorize_url, exchange_code, oauth_sessi
 from connector.auth.login import LoginError, run_login
 from connector.auth.oauth import OAuthSession
 from connector.auth.tokens import TokenEndpointError, TokenRefreshUnknown
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from connector.http import make_http
 
 TOKEN = f"{ACCOUNTS}/oauth/v2/token"

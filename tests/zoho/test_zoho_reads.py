@@ -16,8 +16,8 @@ from zoho_fixtures import API, ORG, contact, envelope, invoice, page_ctx, paymen
 from adapters.zoho.adapter import ZohoLedger
 from adapters.zoho.errors import ZohoApiError
 from adapters.zoho.paging import PaginationLoop
-from connector.clock import ManualClock
 from connector.domain import CustomerProfile, InvoiceStatus, Money
+from connector.domain.clock import ManualClock
 from connector.domain.ports import ErrorKind
 
 

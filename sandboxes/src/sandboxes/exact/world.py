@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from cryptography.fernet import Fernet
 
 from connector.app import App
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from sandboxes.exact.app import ExactRouter, make_app
 from sandboxes.exact.generate import (
     DEMO_CLIENT_ID,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from cryptography.fernet import Fernet
 
 from connector.app import App
-from connector.clock import ManualClock
+from connector.domain.clock import ManualClock
 from sandboxes.kit.server import LoopbackServer
 from sandboxes.world import ZONE, SandboxWorld
 from sandboxes.zoho.app import ZohoRouter, make_app

@@ -2,6 +2,8 @@
 
 `SystemClock` is used in production; `ManualClock` lets tests and the demo travel through time by
 setting `now` instead of sleeping. The planner never sees a clock: it gets `now` as an argument.
+The clock sits in the domain beside the Ledger port because every layer asks it for the time; it
+imports nothing of ours, and `SystemClock` is the one reader of the system clock in the product.
 """
 
 from __future__ import annotations
