@@ -63,7 +63,7 @@ from connector.auth.tokens import (
     TokenResponse,
 )
 from connector.http import HttpClient
-from connector.redact import redact, register_secret
+from connector.logs.redact import redact, register_secret
 
 log = logging.getLogger("adapters.exact.auth")
 

@@ -34,7 +34,7 @@ from connector.auth.tokens import (
     TokenResponse,
 )
 from connector.http import HttpClient
-from connector.redact import redact, register_secret
+from connector.logs.redact import redact, register_secret
 
 #: what the adapter needs (settings.READ for GET /organizations in `dunning doctor`)
 SCOPES: tuple[str, ...] = (

@@ -33,7 +33,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from connector.http import HttpClient
-from connector.redact import register_secret
+from connector.logs.redact import register_secret
 
 #: a compliance hook: returns the (possibly normalised) answer, or raises our token error
 TokenCheck = Callable[[requests.Response], requests.Response]

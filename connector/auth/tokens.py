@@ -46,7 +46,7 @@ from typing import Any, Literal, Protocol
 
 from connector.auth.spool import TokenSpool
 from connector.domain.clock import Clock
-from connector.redact import register_secret
+from connector.logs.redact import register_secret
 
 log = logging.getLogger("connector.auth")
 

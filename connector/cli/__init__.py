@@ -57,7 +57,7 @@ def main_options(
 ) -> None:
     """Global options may stand before or after the command: `dunning doctor --config DIR`."""
     from connector.config import resolve_config_dir
-    from connector.logs import setup_logging
+    from connector.logs.setup import setup_logging
 
     setup_logging(-1 if quiet else verbose, log_format)
     ctx.obj = Globals(resolve_config_dir(config), verbose, log_format)

@@ -75,7 +75,7 @@ def serve(
     simulate: SimulateOption = False,
 ) -> None:
     """Run every client on its schedule until SIGTERM; SIGHUP reloads the configuration."""
-    from connector.logs import setup_logging
+    from connector.logs.setup import setup_logging
     from connector.serve.scheduler import ServeOptions, Service
 
     application = open_app(ctx)

@@ -19,7 +19,7 @@ Every outgoing call of the connector goes through `make_http(...).request(...)`:
   decompression): a bigger answer raises `ResponseTooLarge` (never retried) instead of filling
   the memory;
 * log lines (logger ``connector.http``) show method, path and status; query values that can carry a
-  secret are masked, and the line also goes through `connector.redact.redact`.
+  secret are masked, and the line also goes through `connector.logs.redact.redact`.
 
 Pattern from dlt's `wait_exponential_retry_after` and the Singer SDK's retriable/fatal split
 (see https://requests.readthedocs.io and https://tenacity.readthedocs.io).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from connector.redact import redact
+from connector.logs.redact import redact
 
 #: query/form keys whose values are masked in log lines
 SECRET_KEYS = frozenset(

@@ -24,7 +24,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from typing import Protocol
 
 from connector.domain.ports import RenderedMessage
-from connector.redact import redact, register_secret
+from connector.logs.redact import redact, register_secret
 
 
 class MailError(Exception):

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from connector.logs import setup_logging
-from connector.redact import RedactingFilter, redact, register_secret
+from connector.logs.redact import RedactingFilter, redact, register_secret
+from connector.logs.setup import setup_logging
 
 
 def test_registered_secrets_and_token_shapes_are_masked() -> None:

@@ -13,7 +13,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from connector.redact import RedactingFilter, redact
+from connector.logs.redact import RedactingFilter, redact
 
 
 def redacted_parts(record: logging.LogRecord) -> tuple[str, str | None]:
