@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from connector.csvsafe import SafeWriter
 from connector.documents.common import (
     DocumentSettings,
     amount_rows,
@@ -19,6 +18,7 @@ from connector.documents.common import (
     payment_block,
     recipient,
 )
+from connector.documents.csvsafe import SafeWriter
 from connector.documents.translations import PROFILE_NAMES, STATUS_NAMES, texts
 from connector.domain import (
     SEVERITY,

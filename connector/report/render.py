@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from babel.numbers import format_decimal
 
-from connector.csvsafe import SafeWriter
+from connector.documents.csvsafe import SafeWriter
 from connector.domain import Money
 from connector.domain.money import LOCALES, format_money
 from connector.report.ageing import BUCKETS, Report

@@ -8,8 +8,8 @@ import io
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from connector.csvsafe import neutralise
 from connector.documents import DocumentSettings, dossier
+from connector.documents.csvsafe import neutralise
 from connector.domain import Customer, CustomerProfile, Invoice, InvoiceStatus, Money, Snapshot
 from connector.domain.pauses import Pause, PauseKind
 from connector.render.pdf import Party

@@ -61,7 +61,7 @@ def simulate(
     language: str | None = None,
 ) -> DemoResult:
     """Run the demo; the report is in `language` (nl or en; default: the client's)."""
-    from connector.samples import write_samples  # issue #4: one sample of each PDF
+    from connector.documents.samples import write_samples  # issue #4: one sample of each PDF
 
     world_type = world_class(platform)  # an unknown platform is refused before any file
     start = start or date(2026, 1, 5)
