@@ -11,7 +11,7 @@ from connector.cli._common import app_clock, fail, globals_of
 if TYPE_CHECKING:
     import procrastinate
 
-    from connector.app import App
+    from connector.worker.queue import WorkerContext
 
 
 def register(app: typer.Typer) -> None:
@@ -19,32 +19,13 @@ def register(app: typer.Typer) -> None:
     app.command()(enqueue)
 
 
-def _queue_and_app(
-    ctx: typer.Context,
-    *,
-    schedule: bool = True,
-    now: str | None = None,
-) -> tuple[procrastinate.App, App]:
-    from connector.domain.clock import ShiftedClock
-    from connector.worker import queue as q
+def _open_queue(ctx: typer.Context, *, schedule: bool) -> tuple[procrastinate.App, WorkerContext]:
+    from connector.worker.queue import open_queue
 
-    g = globals_of(ctx)
-    context = q.WorkerContext(g.config_dir)
-    q.configure(context)
     try:
-        app = context.app
-        if now is not None:
-            start = app_clock(app, now).now()
-            context.shift = ShiftedClock(start)
-        url = app.config.connector.database_url
-        from connector.config.environment import database_url
-
-        url = database_url(url, context.env)
-        queue = q.make_queue(url, schedule=schedule)
-        q.ensure_schema(queue, url)
+        return open_queue(globals_of(ctx).config_dir, schedule=schedule)
     except ValueError as exc:
         fail(str(exc))
-    return queue, app
 
 
 def worker(
@@ -68,10 +49,13 @@ def worker(
     ] = None,
 ) -> None:
     """Run client jobs from the PostgreSQL task queue (start several, on several machines)."""
-    from connector.worker import queue as q
+    from connector.domain.clock import ShiftedClock
+    from connector.worker.queue import run_worker
 
-    queue, _app = _queue_and_app(ctx, schedule=schedule, now=now)
-    q.run_worker(
+    queue, context = _open_queue(ctx, schedule=schedule)
+    if now is not None:  # the periodic tasks act on a clock that starts at --now
+        context.shift = ShiftedClock(app_clock(context.app, now).now())
+    run_worker(
         queue,
         concurrency=concurrency,
         heartbeat=heartbeat,
@@ -87,9 +71,9 @@ def enqueue(
     ] = None,
 ) -> None:
     """Queue the current schedule slot for every client that has not run it yet."""
-    from connector.worker import queue as q
+    from connector.worker.queue import defer_round
 
-    queue, app = _queue_and_app(ctx, schedule=False)
-    clock = app_clock(app, now)
-    deferred = q.defer_round(queue, app, clock.now(), simulated=now is not None)
+    queue, context = _open_queue(ctx, schedule=False)
+    clock = app_clock(context.app, now)
+    deferred = defer_round(queue, context.app, clock.now(), simulated=now is not None)
     typer.echo(f"queued {len(deferred)} client runs")

@@ -46,7 +46,7 @@ from connector import alerts
 from connector.app import App, ClientUnavailable
 from connector.auth.tokens import wait_for_refreshes
 from connector.auth.upkeep import token_upkeep
-from connector.config.environment import process_env
+from connector.config.environment import database_url, process_env
 from connector.domain.clock import Clock, ShiftedClock, SystemClock
 from connector.http import HttpMetrics
 from connector.run import run_tenant
@@ -118,6 +118,24 @@ _context: WorkerContext | None = None
 def configure(context: WorkerContext) -> None:
     global _context
     _context = context
+
+
+def open_queue(
+    config_dir: Path, *, schedule: bool = True
+) -> tuple[procrastinate.App, WorkerContext]:
+    """The task queue on the configuration's PostgreSQL database, its schema in place, and the
+    context its tasks run with in this process (configured; its `App` open). `dunning worker`
+    and `dunning enqueue` start here.
+
+    Raises:
+        ValueError: the database is not PostgreSQL.
+    """
+    context = WorkerContext(config_dir)
+    configure(context)
+    url = database_url(context.app.config.connector.database_url, context.env)
+    queue = make_queue(url, schedule=schedule)
+    ensure_schema(queue, url)
+    return queue, context
 
 
 def context() -> WorkerContext:
