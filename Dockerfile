@@ -44,7 +44,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['DUNNING_HEALTH_URL'], timeout=4)"]
 # `dunning serve` by default; any other command as `docker run IMAGE status`, `... report X`.
 # The entrypoint first checks that this user (uid 10001) can read /config and write /data, and
-# otherwise says what to chown (connector/container.py): `dunning init` writes 0600/0700 files
+# otherwise says what to chown (connector/serve/container.py): `dunning init` writes 0600/0700 files
 # for the host user who ran it.
-ENTRYPOINT ["python", "-m", "connector.container"]
+ENTRYPOINT ["python", "-m", "connector.serve.container"]
 CMD ["serve"]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from connector.config.sample import init_config
-from connector.container import IMAGE_UID, advice, allowed, problems
+from connector.serve.container import IMAGE_UID, advice, allowed, problems
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST_UID = 1000  # whoever ran `dunning init` on the host
@@ -30,7 +30,7 @@ def test_the_image_user_is_the_one_the_entrypoint_checks_for() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     found = re.search(r"--uid (\d+)", dockerfile)
     assert found and int(found.group(1)) == IMAGE_UID
-    assert 'ENTRYPOINT ["python", "-m", "connector.container"]' in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "connector.serve.container"]' in dockerfile
 
 
 def test_compose_passes_secrets_through_an_env_file_and_documents_ownership() -> None:

@@ -154,7 +154,7 @@ def test_the_container_runs_dunning_serve_as_a_non_root_user_with_volumes_and_he
     entrypoint = next(json.loads(args) for op, args in stage if op == "ENTRYPOINT")
     cmd = next(json.loads(args) for op, args in stage if op == "CMD")
     # the entrypoint checks the mounted files' permissions, then runs `dunning serve`
-    assert entrypoint + cmd == ["python", "-m", "connector.container", "serve"]
+    assert entrypoint + cmd == ["python", "-m", "connector.serve.container", "serve"]
 
 
 def test_compose_example_runs_serve_against_postgresql() -> None:

@@ -7,7 +7,7 @@ PermissionError deep inside a command, the entrypoint names each unreadable path
 mode, and the two ways out: `chown -R 10001:10001` the folder on the host, or run the container
 as the folder's owner (`user: "UID:GID"` in compose.yaml).
 
-    python -m connector.container serve   # what the image's ENTRYPOINT runs
+    python -m connector.serve.container serve   # what the image's ENTRYPOINT runs
 """
 
 from __future__ import annotations
