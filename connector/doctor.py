@@ -30,7 +30,7 @@ def doctor(
 ) -> tuple[list[str], bool]:
     """Open the installation at `config_dir` and check it; a configuration, secret key or
     database that cannot be opened is a FAIL line too. `clock_for(timezone)` makes the clock."""
-    from connector.errors import describe
+    from connector.app.errors import describe
     from connector.store.crypto import CipherError
     from connector.store.db import DatabaseError
 
@@ -63,7 +63,7 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
             conn.execute(text("SELECT 1"))
         lines.append(f"ok   database: {app.engine.url.render_as_string(hide_password=True)}")
     except Exception as exc:
-        from connector.errors import describe
+        from connector.app.errors import describe
 
         lines.append(f"FAIL database: {describe(exc)}")
         return lines, False

@@ -93,7 +93,7 @@ class DunningGroup(TyperGroup):
     """The `dunning` group: global options anywhere, and one line instead of a traceback.
 
     An exception that reaches the top of a command is printed as `error: <cause>` (see
-    `connector.errors.describe`) with exit code 2; `-v` adds the traceback."""
+    `connector.app.errors.describe`) with exit code 2; `-v` adds the traceback."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         return super().parse_args(ctx, hoist_global_options(args))
@@ -104,7 +104,7 @@ class DunningGroup(TyperGroup):
         except Exception as exc:
             if isinstance(exc, (typer.Exit, typer.Abort)) or hasattr(exc, "exit_code"):
                 raise  # the command's own exit, or a usage error click prints itself
-            from connector.errors import USAGE, describe
+            from connector.app.errors import USAGE, describe
 
             if _verbosity(ctx) > 0:
                 traceback.print_exc(file=sys.stderr)
@@ -117,8 +117,8 @@ def open_app(ctx: typer.Context) -> App:
     one line saying why it cannot be opened (no directory, configuration, secret key, database);
     `-v` adds the traceback."""
     from connector.app import App
+    from connector.app.errors import describe
     from connector.config import ConfigError
-    from connector.errors import describe
     from connector.store.crypto import CipherError
     from connector.store.db import DatabaseError
 

@@ -38,7 +38,7 @@ def auth_login(
 ) -> None:
     """Open the platform's consent page and capture the authorization code on a local callback
     (or, with --no-browser, from the redirected URL pasted back)."""
-    from connector.errors import describe
+    from connector.app.errors import describe
     from connector.platforms import login
 
     application = open_client(ctx, client)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from connector.app.errors import first_line
 from connector.auth.spool import TokenSpool, spool_folder
 from connector.config import ClientConfig, ConfigError, LoadedConfig, load_config
 from connector.config.environment import (
@@ -25,7 +26,6 @@ from connector.config.environment import (
 )
 from connector.config.policy_select import resolve_client_policies
 from connector.domain.clock import Clock, local_date
-from connector.errors import first_line
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger
 from connector.policy.model import PolicyError
