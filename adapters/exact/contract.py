@@ -13,7 +13,8 @@ Every declaration the adapter sends from registers itself here when it is create
 body may carry). Filters are built only from an endpoint's declared filter properties and POST
 bodies only from a spec's declared properties (both refuse anything else at run time), and the
 client only sends what those build, so `uses` is everything the adapter can put on the wire.
-``tests/contract`` checks `uses` of the real modules against the reference with `violations`.
+``tests/adapters/contract`` checks `uses` of the real modules against the reference with
+`violations`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Every property named here must be in Exact's API reference as kept in
 ``adapters/exact/reference/exact-fields.json`` (see adapters/exact/contract.py): each `Endpoint`
 and `PostSpec` registers itself in the contract when created, filters can only be built from an
 endpoint's declared `filters` (`Endpoint.prop`), and POST bodies only from a spec's declared
-properties (`PostSpec.body`). ``tests/contract`` checks them all. Every read names its fields
-(`$select`): Exact refuses many reads without one, and it keeps answers small.
+properties (`PostSpec.body`). ``tests/adapters/contract`` checks them all. Every read names its
+fields (`$select`): Exact refuses many reads without one, and it keeps answers small.
 
 Sync endpoints (``sync/…``) return 1,000 rows a page in rising ``Timestamp`` order, filtered with
 ``Timestamp gt {n}L``; normal endpoints return 60 rows a page. Both page with ``__next``.

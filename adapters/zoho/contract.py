@@ -10,8 +10,8 @@ and on what the adapter does about it (docs/zoho-books.md repeats them).
 Each `Operation` registers itself in `ZOHO` when created (adapters/zoho/endpoints.py). The client
 checks every request against them (`check_request`): a path no operation declares, or a query
 parameter or body property the operation does not declare, is refused before anything is sent.
-``tests/contract/test_zoho_contract.py`` checks the declarations against the reference, and the
-field names the mapping reads against the declared response fields.
+``tests/adapters/contract/test_zoho_contract.py`` checks the declarations against the reference,
+and the field names the mapping reads against the declared response fields.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Official pages (Zoho Books API v3):
 Paths are relative to the API base (``{api_domain}/books/v3``). Every call, parameter, body
 property and response field the adapter relies on is declared below as an `Operation`
 (adapters/zoho/contract.py) and checked against ``adapters/zoho/reference/zoho-books-api.json``
-by ``tests/contract/test_zoho_contract.py``; the client refuses any request no operation
+by ``tests/adapters/contract/test_zoho_contract.py``; the client refuses any request no operation
 declares. Where the adapter relies on something the documentation does not list, the reference's
 ``_undocumented`` part says so and docs/zoho-books.md says what the adapter does about it.
 """

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[2]
+from repo import REPO as ROOT
 
 
 def instructions() -> list[tuple[str, str]]:

@@ -16,8 +16,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from repo import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CONFIG = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
     "importlinter"
 ]

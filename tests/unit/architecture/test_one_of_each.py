@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from repo import REPO
+
 PRODUCT = ("connector", "adapters")
 
 #: calls that read the system clock; `time.monotonic` stays allowed for pacing and heartbeats

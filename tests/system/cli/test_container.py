@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from repo import REPO as ROOT
 
 from connector.config.sample import init_config
 from connector.serve.container import IMAGE_UID, advice, allowed, problems
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST_UID = 1000  # whoever ran `dunning init` on the host
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from repo import REPO
 
 from connector.domain.clock import SystemClock
 from sandboxes.kit.server import LoopbackServer
 from sandboxes.zoho import ZohoState, make_app
 from sandboxes.zoho.generate import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_ORG, seed_demo
-
-REPO = Path(__file__).resolve().parents[2]
 
 EDITOR = """\
 import sys

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from repo import REPO
 
 from connector.domain import Money
 from connector.report import BUCKETS, client_report
@@ -29,7 +30,7 @@ from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
 from sandboxes.zoho.world import ZohoWorld
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = REPO / "test-artifacts"
 START = date(2026, 1, 5)
 
 

@@ -1,5 +1,5 @@
 """A small, hand-made Exact ledger per test, on the sandbox over loopback with a real SMTP
-server, driven day by day (the Exact twin of tests/e2e/conftest.py; `ExactScenario` in
+server, driven day by day (the Exact twin of tests/e2e/zoho/conftest.py; `ExactScenario` in
 tests/support/e2e_exact_support.py)."""
 
 from __future__ import annotations

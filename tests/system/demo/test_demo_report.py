@@ -17,12 +17,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from repo import REPO as ROOT
 
 from connector.config.policy_builtin import BUILTIN
 from connector.legal.calendar import BusinessCalendar
 from sandboxes.demo import simulate
 
-ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS_PICTURE = ROOT / "docs" / "demo-report.png"
 ENUM_NAMES = ("call_task", "firm_reminder", "thank_you", "notice_of_default", "handoff", "sent")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from repo import REPO
 from typer.testing import CliRunner
 
 from connector.cli import app as cli
@@ -78,12 +79,7 @@ def test_doctor_catches_a_template_with_an_unknown_variable(world: ZohoWorld) ->
     own = world.app.config_dir / "templates" / "demo" / "nl"
     own.mkdir(parents=True)
     source = (
-        Path(__file__).parents[2]
-        / "connector"
-        / "render"
-        / "templates"
-        / "nl"
-        / "fourteen_day_letter.j2"
+        REPO / "connector" / "render" / "templates" / "nl" / "fourteen_day_letter.j2"
     ).read_text()
     (own / "fourteen_day_letter.j2").write_text(
         source.replace("{{ company }}", "{{ company_name }}")

@@ -1,7 +1,7 @@
 """End to end on the Exact sandbox: the connector mails reminders over real SMTP (aiosmtpd on
 loopback) and records each step in Exact, through simulated weeks.
 
-Same scenarios as the Zoho slice (tests/e2e/test_e2e_zoho_dunning.py); mails are checked on the
+Same scenarios as the Zoho slice (tests/e2e/zoho/test_e2e_zoho_dunning.py); mails are checked on the
 SMTP server, notes/documents/tasks in the sandbox.
 """
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from repo import REPO
 
 from connector.config import ClientConfig, ConnectorConfig, load_client, load_config
 from connector.config.sample import CLIENT_SAMPLE, CONNECTOR_SAMPLE, init_config, write_sample
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_sample_written_by_init_loads_cleanly(tmp_path: Path) -> None:
