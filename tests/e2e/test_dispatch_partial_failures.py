@@ -14,12 +14,14 @@ from connector.dispatch import Dispatcher
 from connector.domain import Action, ActionItem, ActionKind, Money
 from connector.store import audit
 from connector.store.db import session_scope
+from sandboxes.exact.generate import DemoInfo as ExactDemoInfo
 from sandboxes.exact.generate import seed_demo
 from sandboxes.exact.state import ExactState
 from sandboxes.exact.world import ExactWorld
 from sandboxes.kit.faults import Fault
 from sandboxes.kit.router import Response
 from sandboxes.world import local_moment
+from sandboxes.zoho.generate import DemoInfo as ZohoDemoInfo
 from sandboxes.zoho.generate import seed_demo as seed_zoho
 from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
@@ -28,14 +30,14 @@ MONDAY = date(2026, 3, 2)
 
 
 def exact_world(root: Path) -> ExactWorld:
-    def empty(state: ExactState, seed: int):  # type: ignore[no-untyped-def]
+    def empty(state: ExactState, seed: int) -> ExactDemoInfo:
         return seed_demo(state, seed=seed, accounts=0)
 
     return ExactWorld.open(root, start=local_moment(MONDAY, 8), populate=empty)
 
 
 def zoho_world(root: Path) -> ZohoWorld:
-    def empty(state: ZohoState, org: str, seed: int):  # type: ignore[no-untyped-def]
+    def empty(state: ZohoState, org: str, seed: int) -> ZohoDemoInfo:
         return seed_zoho(state, seed=seed, customers=0, invoices=0, organization_id=org)
 
     return ZohoWorld.open(root, start=local_moment(MONDAY, 8), populate=empty)

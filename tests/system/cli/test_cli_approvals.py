@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from typer.testing import CliRunner
 
 from connector import approval
@@ -26,7 +27,8 @@ from connector.config import load_config
 from connector.store import audit
 from connector.store.db import session_scope
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 3, 2)
@@ -36,7 +38,8 @@ class Catcher:
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append((list(envelope.rcpt_tos), message))
@@ -74,7 +77,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
     controller = Controller(catcher, hostname="127.0.0.1", port=port)
     controller.start()
 
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=6, invoices=24, organization_id=org)
 
     world = ZohoWorld.open(

@@ -16,13 +16,14 @@ from typer.testing import CliRunner
 from connector.auth.login import LoginError, parse_pasted
 from connector.cli import app as dunning
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[ZohoWorld]:
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=3, invoices=6, organization_id=org)
 
     w = ZohoWorld.open(

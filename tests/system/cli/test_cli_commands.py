@@ -16,7 +16,8 @@ import requests
 from connector.domain.clock import ManualClock
 from connector.platforms import login
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 1, 5)
@@ -63,7 +64,7 @@ def test_a_missing_configuration_directory_is_a_clear_error(tmp_path: Path) -> N
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[ZohoWorld]:
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=8, invoices=30, organization_id=org)
 
     w = ZohoWorld.open(

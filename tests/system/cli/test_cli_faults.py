@@ -25,7 +25,8 @@ from connector.cli import app as dunning
 from connector.store import ledger_repo
 from connector.store.db import session_scope
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import DEMO_ORG, seed_demo
+from sandboxes.zoho.generate import DEMO_ORG, DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 AT = local_moment(date(2026, 1, 6), 10).isoformat()
@@ -44,7 +45,7 @@ class Installation:
 
 @pytest.fixture(scope="module")
 def installation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installation]:
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=4, invoices=12, organization_id=org)
 
     root = tmp_path_factory.mktemp("faults")

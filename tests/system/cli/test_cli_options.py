@@ -16,7 +16,8 @@ from connector.cli._common import hoist_global_options
 from connector.config.sample import init_config
 from connector.domain.clock import SystemClock
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 
@@ -69,7 +70,7 @@ def test_an_empty_clients_folder_is_said_not_silently_ok(tmp_path: Path) -> None
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[ZohoWorld]:
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=4, invoices=12, organization_id=org)
 
     w = ZohoWorld.open(

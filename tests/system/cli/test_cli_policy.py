@@ -19,7 +19,8 @@ from connector.doctor import run_doctor
 from connector.store import pauses
 from connector.store.db import session_scope
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 1, 5)
@@ -27,7 +28,7 @@ MONDAY = date(2026, 1, 5)
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[ZohoWorld]:
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=6, invoices=20, organization_id=org)
 
     w = ZohoWorld.open(tmp_path, start=local_moment(MONDAY, 9), seed=5, populate=small)

@@ -15,13 +15,14 @@ from connector.dispatch import APPROVAL_TTL
 from connector.status import status_lines
 from connector.store import leases
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 3, 2)
 
 
-def small(state, org, seed):  # type: ignore[no-untyped-def]
+def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
     return seed_demo(state, seed=seed, customers=6, invoices=24, organization_id=org)
 
 

@@ -27,7 +27,8 @@ from connector.report import BUCKETS, client_report
 from connector.report.ageing import BEFORE_ANY, bucket_of
 from connector.report.render import render_csv, render_html, render_json
 from sandboxes.world import local_moment
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -39,7 +40,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ZohoWorld]:
     """Thirty days of daily runs on a small demo ledger, so steps, payments and ageing exist."""
     from sandboxes.zoho.generate import PaymentSimulator
 
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=12, invoices=60, organization_id=org)
 
     w = ZohoWorld.open(

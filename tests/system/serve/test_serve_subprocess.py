@@ -31,7 +31,8 @@ from connector.store.db import session_scope
 from sandboxes.kit.router import Request, Response
 from sandboxes.world import local_moment
 from sandboxes.zoho import Limits
-from sandboxes.zoho.generate import seed_demo
+from sandboxes.zoho.generate import DemoInfo, seed_demo
+from sandboxes.zoho.state import ZohoState
 from sandboxes.zoho.world import ZohoWorld
 
 MONDAY = date(2026, 3, 2)
@@ -153,7 +154,7 @@ class Serve:
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[ZohoWorld]:
-    def small(state, org, seed):  # type: ignore[no-untyped-def]
+    def small(state: ZohoState, org: str, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, customers=6, invoices=24, organization_id=org)
 
     start = local_moment(MONDAY, 10)
