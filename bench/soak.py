@@ -24,6 +24,7 @@ what was sent (Zoho's sent mails, the SMTP server's mails for Exact), not the ou
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import signal
@@ -123,10 +124,9 @@ def _wrap(owner: Any, attr: str, label: str) -> None:
     setattr(owner, attr, wrapped)
 
 
+@functools.cache
 def install() -> None:
-    """Wrap the outbox and token store steps and the HTTP edge (once per process)."""
-    if getattr(install, "done", False):
-        return
+    """Wrap the outbox and token store steps and the HTTP edge (once per process: cached)."""
     for step in OUTBOX_STEPS:
         _wrap(outbox, step, f"outbox.{step}")
     for step in TOKEN_STEPS:
@@ -146,7 +146,6 @@ def install() -> None:
         return send(self, request, **kwargs)
 
     requests.Session.send = send_with_timeouts  # type: ignore[method-assign]
-    install.done = True  # type: ignore[attr-defined]
 
 
 # -- the figures -----------------------------------------------------------------------------

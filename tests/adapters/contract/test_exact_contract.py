@@ -92,7 +92,7 @@ def test_filters_and_bodies_refuse_names_their_declaration_does_not_list() -> No
     note = PostSpec("n", "activities/CommunicationNotes", ("Subject",), contract=Contract("x"))
     with pytest.raises(UndeclaredField, match="'Text' is not a declared body property"):
         note.body({"Subject": "s", "Text": "t"})
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError):  # a plain string where a Guid belongs, on purpose
         RECEIVABLES.prop("Account").eq("guid'x' or 1 eq 1")  # type: ignore[arg-type]
 
 

@@ -35,7 +35,8 @@ def test_odata_dates_are_dutch_wall_time_and_become_aware_amsterdam_datetimes() 
     assert moment is not None
     assert moment.astimezone(UTC) == datetime(2022, 1, 1, 11, 0, tzinfo=UTC)
     summer = int((datetime(2022, 7, 1, 12, 0) - datetime(1970, 1, 1)).total_seconds() * 1000)
-    assert mapping.parse_odata_datetime(f"/Date({summer})/").astimezone(UTC).hour == 10  # type: ignore[union-attr]
+    moment = mapping.parse_odata_datetime(f"/Date({summer})/")
+    assert moment is not None and moment.astimezone(UTC).hour == 10
 
 
 def test_an_odata_date_with_an_offset_is_a_true_utc_instant() -> None:

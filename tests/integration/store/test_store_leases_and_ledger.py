@@ -30,7 +30,8 @@ def test_release_records_the_result_and_counts_failures(engine: Engine) -> None:
     assert (state.last_result, state.consecutive_failures, state.lease_owner) == ("failed", 2, None)
     assert leases.try_acquire(engine, "acme", "me", NOW, TTL)
     leases.release(engine, "acme", "me", "ok", None, NOW)
-    assert leases.get_state(engine, "acme").consecutive_failures == 0  # type: ignore[union-attr]
+    state = leases.get_state(engine, "acme")
+    assert state is not None and state.consecutive_failures == 0
 
 
 def inv(

@@ -73,6 +73,10 @@ def _maybe_die(kill_at: str | None, point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+#: what a child process reports: "ok" (or what went wrong) and the access token it got
+Outcome = tuple[str, str | None]
+
+
 def _child(
     engine: Engine,
     key: bytes,
@@ -158,14 +162,16 @@ class Rig:
                 update(OAuthToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
             )
 
-    def run(self, kill_at: str | None = None, start: Any = None) -> tuple[int | None, Any]:
+    def run(
+        self, kill_at: str | None = None, start: Any = None
+    ) -> tuple[int | None, Outcome | None]:
         results = fork.Queue()
         p = fork.Process(
             target=_child, args=(self.engine, self.key, self.settings, kill_at, start, results)
         )
         p.start()
         p.join(30)
-        outcome = results.get(timeout=5) if p.exitcode == 0 else None
+        outcome: Outcome | None = results.get(timeout=5) if p.exitcode == 0 else None
         return p.exitcode, outcome
 
     def spent_presented(self) -> int:
@@ -193,7 +199,7 @@ def strict_rig(engine: Engine) -> Iterator[Rig]:
     r.server.stop()
 
 
-def _kill_then_carry_on(rig: Rig, point: str, round_: int) -> tuple[str, Any]:
+def _kill_then_carry_on(rig: Rig, point: str, round_: int) -> Outcome:
     rig.expire()
     exitcode, _ = rig.run(kill_at=point)
     assert exitcode == -signal.SIGKILL, f"round {round_}: the child was not killed at {point}"
@@ -201,7 +207,7 @@ def _kill_then_carry_on(rig: Rig, point: str, round_: int) -> tuple[str, Any]:
     exitcode, outcome = rig.run()
     assert exitcode == 0 and outcome is not None, f"round {round_}: next process crashed"
     assert rig.spent_presented() == 0, f"round {round_}: a spent refresh token was sent"
-    return outcome  # type: ignore[no-any-return]
+    return outcome
 
 
 @pytest.mark.parametrize("point", POINTS)
@@ -216,7 +222,8 @@ def test_a_kill_at_any_point_of_the_refresh_never_loses_the_token_chain(
         assert record is not None and record.state != "consent_needed"
     # the chain still refreshes normally afterwards
     rig.expire()
-    assert rig.run()[1][0] == "ok"
+    _, last = rig.run()
+    assert last is not None and last[0] == "ok"
     assert rig.stored_token_is_live() and rig.spent_presented() == 0
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from procrastinate.jobs import Job
 from sqlalchemy import text
 
 from connector.worker import queue as q
@@ -77,7 +78,7 @@ def test_a_client_queued_meanwhile_by_another_process_does_not_stop_the_rest_of_
     q.ensure_schema(queue, url)
     slot = rounds.slot(HOUR, 60).isoformat()
 
-    def job(slug: str):  # type: ignore[no-untyped-def]
+    def job(slug: str) -> Job:
         return (
             queue.tasks[q.RUN_CLIENT]
             .configure(

@@ -11,6 +11,7 @@ from fake_store import MemoryTokenStore
 
 from connector.auth.tokens import (
     ConsentNeeded,
+    Refresher,
     TokenCommitConflict,
     TokenEndpointError,
     TokenManager,
@@ -57,9 +58,9 @@ def store(clock: ManualClock) -> MemoryTokenStore:
 
 
 def manager(
-    store: MemoryTokenStore, refresher: object, clock: ManualClock, owner: str = "p1"
+    store: MemoryTokenStore, refresher: Refresher, clock: ManualClock, owner: str = "p1"
 ) -> TokenManager:
-    return TokenManager(store, T, C, "zoho", refresher, clock, owner=owner)  # type: ignore[arg-type]
+    return TokenManager(store, T, C, "zoho", refresher, clock, owner=owner)
 
 
 def test_a_stored_token_that_is_still_fresh_is_shared_without_refreshing(

@@ -93,7 +93,7 @@ def test_email_is_received_the_same_business_day() -> None:
 
 
 def test_unknown_channel_is_refused() -> None:
-    with pytest.raises(ValueError, match="post"):
+    with pytest.raises(ValueError, match="post"):  # an unknown channel, passed on purpose
         fourteen_day_letter_terms(date(2025, 3, 4), NL, by="fax")  # type: ignore[arg-type]
 
 

@@ -12,6 +12,7 @@ from connector.config.models import ClientConfig
 from connector.config.policy_select import resolve_client_policies
 from connector.domain import ActionKind, CustomerProfile
 from connector.policy.consumer import consumer_ladder_problem
+from connector.policy.model import Policy
 
 BASE = """\
 display_name: Acme
@@ -30,8 +31,8 @@ def client(tmp_path: Path, extra: str = "") -> ClientConfig:
     return loaded.clients["acme"]
 
 
-def kinds(policy: object) -> list[ActionKind]:
-    return [s.kind for s in policy.steps]  # type: ignore[attr-defined]
+def kinds(policy: Policy) -> list[ActionKind]:
+    return [s.kind for s in policy.steps]
 
 
 def test_a_dutch_client_without_a_consumer_ladder_gives_its_consumers_nl_b2c_wik(

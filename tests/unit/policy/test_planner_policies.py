@@ -4,12 +4,14 @@ fourteen-day term before a consumer hand-off, and the configurable thank-you."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from connector.config.policy_builtin import BUILTIN
 from connector.domain import (
+    Action,
     ActionKind,
     Customer,
     CustomerProfile,
@@ -30,9 +32,20 @@ MONDAY = date(2026, 3, 2)
 BY_PROFILE = {CustomerProfile.CONSUMER: WIK, CustomerProfile.GOVERNMENT: GOV}
 
 
-def ctx(**kw: object) -> PlanContext:
-    base = PlanContext("acme", BusinessCalendar("NL"), SendingWindow.parse("08:00-17:00"))
-    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+def ctx(
+    *,
+    policies: Mapping[CustomerProfile, Policy] | None = None,
+    profiles: Mapping[str, CustomerProfile] | None = None,
+    pauses: tuple[Pause, ...] = (),
+) -> PlanContext:
+    return PlanContext(
+        "acme",
+        BusinessCalendar("NL"),
+        SendingWindow.parse("08:00-17:00"),
+        policies=policies or {},
+        profiles=profiles or {},
+        pauses=pauses,
+    )
 
 
 def at(day: date, hour: int = 9) -> datetime:
@@ -82,7 +95,7 @@ def done(
     return HistoryEntry(1, customer, invoice_ref, step, kind, "sent", day, at(day, 10))
 
 
-def kinds(actions: list) -> list[tuple[str, ActionKind]]:  # type: ignore[type-arg]
+def kinds(actions: list[Action]) -> list[tuple[str, ActionKind]]:
     return [(a.customer_ref, a.kind) for a in actions]
 
 
@@ -117,8 +130,8 @@ def test_a_profile_set_in_config_wins_over_the_platforms() -> None:
 
 
 # -- conditions -----------------------------------------------------------------------------
-def ladder(*steps: Step, **kw: object) -> Policy:
-    return Policy("test", tuple(steps), **kw)  # type: ignore[arg-type]
+def ladder(*steps: Step) -> Policy:
+    return Policy("test", tuple(steps))
 
 
 def test_a_step_whose_conditions_fail_is_passed_over() -> None:

@@ -61,7 +61,7 @@ def test_statutory_interest_is_a_value_or_a_value_error(
     if principal is None:
         return
     for k, dc in ((kind, day_count), ("commercial", "actual/365"), ("consumer", "30E/360")):
-        try:
+        try:  # any text as the kind and day count, on purpose: wrong ones are refused
             statutory_interest(principal, start, end, kind=k, day_count=dc, table=RATES)  # type: ignore[arg-type]
         except ALLOWED as exc:
             assert str(exc)
@@ -98,7 +98,7 @@ def test_eu_compensation_is_a_value_or_a_value_error(invoices: int) -> None:
 @QUICK
 @given(days, st.sampled_from(["post", "email", "fax", ""]))
 def test_fourteen_day_terms_are_a_value_or_a_value_error(sent_on: date, by: str) -> None:
-    try:
+    try:  # channels that do not exist too, on purpose: they are refused
         fourteen_day_letter_terms(sent_on, NL, by=by)  # type: ignore[arg-type]
     except ValueError as exc:
         assert str(exc)
@@ -127,11 +127,13 @@ rows = st.lists(
 
 @QUICK
 @given(st.one_of(rows, st.text(max_size=200)))
-def test_a_rate_table_is_parsed_or_refused_naming_the_row(data: object) -> None:
+def test_a_rate_table_is_parsed_or_refused_naming_the_row(
+    data: str | list[tuple[str, str, str, str, str]],
+) -> None:
     if isinstance(data, str):
         text = data
     else:
-        body = "\n".join(",".join(cells) + ",src" for cells in data)  # type: ignore[attr-defined]
+        body = "\n".join(",".join(cells) + ",src" for cells in data)
         text = "kind,valid_from,valid_to,rate_percent,status,source\n" + body
     try:
         RateTable.from_csv(text)
