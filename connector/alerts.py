@@ -167,7 +167,7 @@ def _consumers_past_reminders(app: App, slug: str, now: datetime) -> str | None:
     (issue #16): they are not dunned further, so someone must know their names."""
     from connector.config import ConfigError
     from connector.config.policy_select import resolve_client_policies
-    from connector.consumers import census, stopped_consumers_message
+    from connector.doctor.consumers import census, stopped_consumers_message
     from connector.domain import CustomerProfile
     from connector.domain.clock import local_date
     from connector.policy.model import PolicyError

@@ -82,7 +82,7 @@ def plan(
     """Show what would be done for a client now, as a table (sends nothing)."""
     from connector.app import ClientUnavailable
     from connector.domain.ports import LedgerError
-    from connector.planview import client_plan
+    from connector.status.plan import client_plan
 
     application = open_client(ctx, client)
     clock = app_clock(application, now)
@@ -110,8 +110,8 @@ def run(
     `--dry-run` or `--simulate` is given."""
     from connector.app import ClientUnavailable
     from connector.approval import send_digests, waiting
-    from connector.planview import describe_planned
     from connector.run import run_tenant
+    from connector.status.plan import describe_planned
 
     application = open_app(ctx)
     clock = app_clock(application, now)

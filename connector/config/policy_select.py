@@ -17,7 +17,7 @@ consumers the business ladder. If the default ladder is fit for consumers it is 
 a Dutch client's consumers get the built-in ``nl-b2c-wik`` (fourteen-day letter before any
 costs, art. 6:96 lid 6 BW), and any other client's consumers get the default ladder cut short
 after its reminders (`reminders_only`): they are not dunned further, and an alert names them
-(`connector.consumers`).
+(`connector.doctor.consumers`).
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ def ladder_report(
     """How many customers fall under each ladder (issue #16), and every mismatch: a consumer on a
     ladder unfit for consumers (FAIL), consumers a client can only remind (WARN, named), the
     client file overriding the ledger's profile, profiles the ledger has not told yet."""
-    from connector.consumers import census, stopped_consumers_message
+    from connector.doctor.consumers import census, stopped_consumers_message
     from connector.domain.clock import local_date
 
     client = app.config.clients[slug]
