@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick soak clean lock audit
+.PHONY: demo test test-fast lint bench bench-quick soak clean lock audit
 
 # Dependencies come from the lock file (exact versions and hashes); the project itself, and beside
 # it the sandboxes (sandboxes/: fake platforms for the demo, tests and benchmarks, not part of
@@ -36,6 +36,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests
+
+# the tests that need no sandbox, database, subprocess or browser (tests/README.md): about half
+# the suite, in well under a minute; for the edit-test loop, not instead of `make test`
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 tests/unit tests/adapters
 
 lint: $(STAMP)
 	$(BIN)/ruff check connector adapters sandboxes/src tests bench
