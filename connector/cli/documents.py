@@ -2,7 +2,7 @@
 (registered) post, the collection dossiers of handed-off customers, as files.
 
 They work on the local store (run `dunning sync` first for fresh data) and take `--now`. The
-documents are made by `connector.exports`; these commands write them where `--out` says.
+documents are made by `connector.customers.exports`; these commands write them where `--out` says.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def statement(
 ) -> None:
     """Write a customer's account statement (open, paid since last statement, ageing) as PDF."""
     from connector.customers import CustomerLookupError
-    from connector.exports import NotInStore, customer_statement
+    from connector.customers.exports import NotInStore, customer_statement
 
     application = open_client(ctx, client)
     clock = app_clock(application, now)
@@ -68,8 +68,8 @@ def letter(
 ) -> None:
     """Write a notice of default or fourteen-day letter for (registered) post as PDF."""
     from connector.customers import CustomerLookupError
+    from connector.customers.exports import NotInStore, customer_letter
     from connector.domain import ActionKind
-    from connector.exports import NotInStore, customer_letter
 
     application = open_client(ctx, client)
     clock = app_clock(application, now)
@@ -102,7 +102,7 @@ def handoff(
 ) -> None:
     """Export a collection dossier (PDF + CSV) per handed-off customer."""
     from connector.customers import CustomerLookupError
-    from connector.exports import handoff_dossiers
+    from connector.customers.exports import handoff_dossiers
 
     application = open_client(ctx, client)
     clock = app_clock(application, now)

@@ -1,7 +1,7 @@
 """What the `dunning customers`, `pause`, `resume`, `statement`, `letter` and `handoff` commands
 do, as library functions a console can call the same way (`connector.customers`,
-`connector.exports`): on a real SQLite store filled the way a sync fills it, with the client
-file's exceptions per customer applied."""
+`connector.customers.exports`): on a real SQLite store filled the way a sync fills it, with the
+client file's exceptions per customer applied."""
 
 from __future__ import annotations
 
@@ -24,9 +24,14 @@ from connector.customers import (
     resolve_pause_target,
     resume_customer,
 )
+from connector.customers.exports import (
+    NotInStore,
+    customer_letter,
+    customer_statement,
+    handoff_dossiers,
+)
 from connector.domain import ActionKind, Customer, CustomerProfile, Invoice, InvoiceStatus, Money
 from connector.domain.pauses import PauseKind
-from connector.exports import NotInStore, customer_letter, customer_statement, handoff_dossiers
 from connector.store import ledger_repo
 from connector.store.db import session_scope
 from sandboxes.zoho.world import WorldClient, write_config

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from connector.behaviour import behaviour
 from connector.config import ConfigError, load_config
 from connector.config.models import ClientConfig, LatePayerRule
+from connector.customers.behaviour import behaviour
 from connector.domain import Customer, Invoice, InvoiceStatus, Money, Snapshot
 
 BASE = """\

@@ -10,6 +10,9 @@ future web console) call it; it reads only the store, so run `dunning sync` for 
 overdue amounts, late-payer advice and pauses per customer. `pause_customer` and
 `resume_customer` put dunning of a customer (or one invoice) on hold and back, on record. The
 CLI and a console call these same functions; each opens its own store session.
+
+Beside them in this operations package: `behaviour` (which customers pay late, for the overview's
+advice) and `exports` (the statement, letter and dossier an operator asks for about a customer).
 """
 
 from __future__ import annotations
@@ -150,8 +153,8 @@ def customer_overview(
     profile (the client file's override, else the ledger's), the ladder that profile follows,
     open and overdue amounts as of the client's day at `now`, and notes: chronic late payer
     (per the client's `late_payers` rule) and the pauses in force."""
-    from connector.behaviour import all_behaviour
     from connector.config.policy_select import resolve_client_policies
+    from connector.customers.behaviour import all_behaviour
 
     client = app.require(tenant)
     today = app.today(tenant, now)
