@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import Engine
@@ -25,7 +25,8 @@ from connector.domain.ports import RenderedMessage
 from connector.platforms import daily_api_budget
 from connector.store import audit, leases
 from connector.store.db import session_scope
-from connector.store.models import ApiUsageDay, OpsAlert
+from connector.store.models import OpsAlert
+from connector.store.usage import api_calls_on
 
 log = logging.getLogger("connector.alerts")
 
@@ -44,32 +45,6 @@ class Condition:
     tenant: str
     kind: str  # failing, consent, token_expiry, api_budget, config, refused, consumers
     message: str
-
-
-# -- API usage (what the budget alert measures) --------------------------------------------
-def record_api_usage(
-    engine: Engine, tenant: str, platform: str, day: date, calls: int, throttled: int
-) -> None:
-    """Add one run's API calls to the client's count for the (UTC) day."""
-    if calls == 0 and throttled == 0:
-        return
-    with session_scope(engine) as session:
-        row = session.exec(
-            select(ApiUsageDay).where(ApiUsageDay.tenant == tenant, ApiUsageDay.day == day)
-        ).first()
-        if row is None:
-            row = ApiUsageDay(tenant=tenant, day=day, platform=platform)
-        row.calls += calls
-        row.throttled += throttled
-        session.add(row)
-
-
-def api_calls_on(engine: Engine, tenant: str, day: date) -> int:
-    with session_scope(engine) as session:
-        row = session.exec(
-            select(ApiUsageDay).where(ApiUsageDay.tenant == tenant, ApiUsageDay.day == day)
-        ).first()
-        return row.calls if row is not None else 0
 
 
 # -- conditions ----------------------------------------------------------------------------

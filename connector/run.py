@@ -232,8 +232,8 @@ def day_budget(tenant: Tenant, now: datetime) -> DayBudget | None:
 
     Calls left: as the platform's last answer said (rate-limit headers; shared by every
     integration of the organisation), else the quota minus the calls counted today."""
-    from connector.alerts import api_calls_on
     from connector.platforms import daily_api_budget
+    from connector.store.usage import api_calls_on
 
     daily = daily_api_budget(tenant.config)
     if daily is None:

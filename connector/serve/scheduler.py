@@ -53,7 +53,7 @@ from connector.serve.health import HealthServer
 from connector.serve.metrics import ServeMetrics
 from connector.serve.signals import ServeSignals
 from connector.serve.webhook import WebhookServer
-from connector.store import leases
+from connector.store import leases, usage
 from connector.store.db import session_scope
 
 log = logging.getLogger("connector.serve")
@@ -316,7 +316,7 @@ class Service:
             self.metrics.last_run.labels(slug).set(self.clock.now().timestamp())
             calls, throttled = self.metrics.count_http(slug, platform, http)
             try:
-                alerts.record_api_usage(
+                usage.record_api_usage(
                     self.app.engine,
                     slug,
                     platform,

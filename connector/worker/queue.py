@@ -50,6 +50,7 @@ from connector.config.environment import database_url, process_env
 from connector.domain.clock import Clock, ShiftedClock, SystemClock
 from connector.http import HttpMetrics
 from connector.run import run_tenant
+from connector.store import usage
 from connector.worker import rounds
 from connector.worker.budget import db_limiters
 
@@ -196,7 +197,7 @@ def run_client(
 def _record_usage(app: App, slug: str, clock: Clock, http: HttpMetrics) -> None:
     client = app.config.clients.get(slug)
     try:
-        alerts.record_api_usage(
+        usage.record_api_usage(
             app.engine,
             slug,
             client.platform if client else "unknown",

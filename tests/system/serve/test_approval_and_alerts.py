@@ -13,7 +13,7 @@ from connector import alerts, approval
 from connector.config import load_config
 from connector.dispatch import APPROVAL_TTL
 from connector.status import status_lines
-from connector.store import leases
+from connector.store import leases, usage
 from sandboxes.world import local_moment
 from sandboxes.zoho.generate import DemoInfo, seed_demo
 from sandboxes.zoho.state import ZohoState
@@ -120,7 +120,7 @@ def test_alerts_are_mailed_once_per_problem_and_shown_in_status(world: ZohoWorld
     assert alerts.evaluate(world.app, now(), mails.append) == [], "alerted after one failure"
     _fail_run(world, "careful")
     world.app.tokens.mark_consent_needed("plain", "default", "refresh token revoked", now())
-    alerts.record_api_usage(world.app.engine, "plain", "zoho", now().date(), 1700, 3)
+    usage.record_api_usage(world.app.engine, "plain", "zoho", now().date(), 1700, 3)
     raised = alerts.evaluate(world.app, now(), mails.append)
     assert {(a.tenant, a.kind) for a in raised} == {
         ("careful", "failing"),

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from connector import alerts
+from connector.store import usage
 from connector.worker import queue as q
 from connector.worker import rounds
 from sandboxes.world import local_moment
@@ -79,7 +79,7 @@ def test_a_worker_started_with_now_runs_that_moments_slot_and_counts_the_api_cal
     # the runs acted as of --now (a real-time worker would run today's slot instead)
     assert {at for _, at, _ in rounds.done_slots(world.app.engine)} == {slot}
     for slug in CLIENTS:
-        assert alerts.api_calls_on(world.app.engine, slug, HOUR.date()) > 0, (
+        assert usage.api_calls_on(world.app.engine, slug, HOUR.date()) > 0, (
             f"{slug}: the worker's API calls were not counted for the daily budget alert"
         )
 
