@@ -109,9 +109,8 @@ def run(
     With a `--now` more than an hour from the real time it performs nothing (exit 2) unless
     `--dry-run` or `--simulate` is given."""
     from connector.app import ClientUnavailable
-    from connector.approval import send_digests, waiting
-    from connector.run import run_tenant
-    from connector.status.plan import describe_planned
+    from connector.approval import send_digests
+    from connector.run import run_client
 
     application = open_app(ctx)
     clock = app_clock(application, now)
@@ -119,21 +118,19 @@ def run(
     failed = 0
     for slug in _selected(application, clients, all_):
         try:
-            tenant = application.tenant(slug, clock)
+            done = run_client(application, slug, clock, dry_run=dry_run)
         except ClientUnavailable as exc:
             failed += 1
             typer.echo(f"{'(dry run) ' if dry_run else ''}{slug}: FAILED: {exc.reason}", err=True)
             continue
-        result = run_tenant(tenant, clock, dry_run=dry_run)
-        for line in result.dispatch.lines:
+        for line in done.result.dispatch.lines:
             typer.echo(f"{'(dry run) ' if dry_run else ''}{slug}: {line}")
-        if dry_run:
-            for line in describe_planned(tenant, result.planned):
-                typer.echo(f"(dry run) {slug}: would do: {line}")
-            for item in waiting(application, slug):
-                typer.echo(f"(dry run) {slug}: waiting for approval: {item.describe()}")
-        typer.echo(result.summary(), err=not result.ok)
-        failed += 0 if result.ok or result.skipped else 1
+        for line in done.would_do:
+            typer.echo(f"(dry run) {slug}: would do: {line}")
+        for line in done.waiting:
+            typer.echo(f"(dry run) {slug}: waiting for approval: {line}")
+        typer.echo(done.result.summary(), err=not done.result.ok)
+        failed += 0 if done.result.ok or done.result.skipped else 1
     if not dry_run:
         send_digests(application, clock)
     raise typer.Exit(1 if failed else 0)
