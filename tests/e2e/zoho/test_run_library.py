@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from connector.app import ClientUnavailable
-from connector.status.plan import client_plan
 from connector.run import run_client
+from connector.status.plan import client_plan
 from connector.sync import sync_client
 from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
