@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from test_planner_policies import MONDAY, at, ctx, inv, snap
+from planner_support import MONDAY, at, ctx, inv, snap
 
 from connector.config.policy_builtin import BUILTIN
 from connector.domain import ActionKind, Money

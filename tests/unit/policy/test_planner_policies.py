@@ -4,89 +4,25 @@ fourteen-day term before a consumer hand-off, and the configurable thank-you."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+
+from planner_support import MONDAY, at, ctx, inv, snap
 
 from connector.config.policy_builtin import BUILTIN
 from connector.domain import (
     Action,
     ActionKind,
-    Customer,
     CustomerProfile,
-    Invoice,
     InvoiceStatus,
-    Money,
-    Snapshot,
 )
 from connector.domain.history import HistoryEntry
 from connector.domain.pauses import Pause, PauseKind
-from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.policy.model import Conditions, LateFee, Policy, Step
-from connector.policy.planner import PlanContext, explain, plan
+from connector.policy.planner import explain, plan
 
-AMS = ZoneInfo("Europe/Amsterdam")
 B2B, WIK, GOV = BUILTIN["nl-b2b-standard"], BUILTIN["nl-b2c-wik"], BUILTIN["nl-government"]
-MONDAY = date(2026, 3, 2)
 BY_PROFILE = {CustomerProfile.CONSUMER: WIK, CustomerProfile.GOVERNMENT: GOV}
-
-
-def ctx(
-    *,
-    policies: Mapping[CustomerProfile, Policy] | None = None,
-    profiles: Mapping[str, CustomerProfile] | None = None,
-    pauses: tuple[Pause, ...] = (),
-) -> PlanContext:
-    return PlanContext(
-        "acme",
-        BusinessCalendar("NL"),
-        SendingWindow.parse("08:00-17:00"),
-        policies=policies or {},
-        profiles=profiles or {},
-        pauses=pauses,
-    )
-
-
-def at(day: date, hour: int = 9) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=AMS).astimezone(UTC)
-
-
-def inv(
-    ref: str,
-    due: date,
-    balance: str = "100.00",
-    customer: str = "C1",
-    currency: str = "EUR",
-    status: InvoiceStatus = InvoiceStatus.OPEN,
-    paid_on: date | None = None,
-) -> Invoice:
-    money = Money.of(balance, currency)
-    return Invoice(
-        ref,
-        f"INV-{ref}",
-        customer,
-        status,
-        due - timedelta(days=30),
-        due,
-        money,
-        money,
-        last_payment_date=paid_on,
-    )
-
-
-def snap(*invoices: Invoice, profiles: dict[str, CustomerProfile] | None = None) -> Snapshot:
-    profiles = profiles or {}
-    customers = {
-        i.customer_ref: Customer(
-            i.customer_ref,
-            f"Customer {i.customer_ref}",
-            "c@example.nl",
-            profile=profiles.get(i.customer_ref, CustomerProfile.BUSINESS),
-        )
-        for i in invoices
-    }
-    return Snapshot(customers, {i.ref: i for i in invoices}, [])
 
 
 def done(
