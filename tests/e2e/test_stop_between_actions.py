@@ -17,7 +17,7 @@ from procrastinate.worker import Worker
 
 from connector.serve.scheduler import ServeOptions, Service
 from connector.worker import queue
-from sandboxes.exact.generate import seed_demo
+from sandboxes.exact.generate import DemoInfo, seed_demo
 from sandboxes.exact.state import ExactState
 from sandboxes.exact.world import ExactWorld
 from sandboxes.world import local_moment
@@ -32,7 +32,7 @@ def free_port() -> int:
 
 
 def three_overdue_customers(root: Path) -> ExactWorld:
-    def empty(state: ExactState, seed: int) -> Any:
+    def empty(state: ExactState, seed: int) -> DemoInfo:
         return seed_demo(state, seed=seed, accounts=0)
 
     world = ExactWorld.open(root, start=local_moment(MONDAY, 8), populate=empty)

@@ -23,7 +23,7 @@ from connector.config.models import ExactSettings
 from connector.domain.clock import ManualClock
 from connector.http import make_http
 from connector.store.crypto import Cipher
-from connector.store.tokens import TokenRepository
+from connector.store.tokens import TokenRecord, TokenRepository
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 BASE = "https://start.exactonline.nl"
@@ -90,7 +90,7 @@ def tokens(store: TokenRepository, clock: ManualClock) -> TokenManager:
     return exact_token_manager(_settings(), store, tenant="acme", clock=clock)
 
 
-def _stored(store: TokenRepository) -> Any:
+def _stored(store: TokenRepository) -> TokenRecord:
     record = store.get("acme")
     assert record is not None
     return record

@@ -17,7 +17,7 @@ from adapters.exact.endpoints import PAYMENT_TERMS, int64_value
 from adapters.exact.errors import ExactApiError
 from adapters.exact.paging import NextLinks, list_page
 from adapters.exact.ratelimit import DivisionGate
-from connector.auth.tokens import TokenEndpointError, TokenRefreshUnknown
+from connector.auth.tokens import Refresher, TokenEndpointError, TokenRefreshUnknown
 from connector.domain import InvoiceStatus
 from connector.domain.clock import ManualClock
 from connector.domain.ports import ErrorKind
@@ -129,7 +129,7 @@ class _Intents:
         self.value = fingerprint
 
 
-def _refresher(intents: _Intents | None = None, recover: bool = True) -> Any:
+def _refresher(intents: _Intents | None = None, recover: bool = True) -> Refresher:
     http = make_http(clock=ManualClock(NOW), name="exact-oauth", max_read_attempts=1)
     return exact_refresher(http, BASE, "cid", "secret", intents=intents, recover=recover)
 

@@ -33,7 +33,7 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def store() -> Any:
+def store() -> MemoryTokenStore:
     s = MemoryTokenStore()
     s.put_initial(
         "acme",

@@ -14,7 +14,7 @@ from zoho_fixtures import ACCOUNTS, CLIENT_SECRET, REFRESH
 from adapters.zoho.auth import SCOPES, authorize_url, exchange_code, oauth_session, zoho_refresher
 from connector.auth.login import LoginError, run_login
 from connector.auth.oauth import OAuthSession
-from connector.auth.tokens import TokenEndpointError, TokenRefreshUnknown
+from connector.auth.tokens import TokenEndpointError, TokenRefreshUnknown, TokenResponse
 from connector.domain.clock import ManualClock
 from connector.http import make_http
 
@@ -145,7 +145,7 @@ def test_a_callback_with_another_state_is_refused_before_any_token_call(
     oauth = _oauth(clock)
     url, state = authorize_url(oauth, ACCOUNTS)
 
-    def login(pasted: str) -> Any:
+    def login(pasted: str) -> TokenResponse:
         return run_login(
             url,
             lambda code: exchange_code(oauth, ACCOUNTS, code),

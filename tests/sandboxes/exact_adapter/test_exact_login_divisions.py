@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -45,7 +46,7 @@ def _login(
 
 
 @pytest.fixture
-def two_divisions(sqlite_engine: Engine, cipher: Cipher) -> Any:
+def two_divisions(sqlite_engine: Engine, cipher: Cipher) -> Iterator[ExactWorld]:
     w = make_world(sqlite_engine, cipher, divisions=(DIVISION, OTHER))
     # the user last clicked the second division in Exact's web UI
     w.state.users[w.user_id].current_division = OTHER

@@ -27,10 +27,11 @@ from exact_world import ExactWorld, make_world
 from sqlalchemy import Engine, event
 
 from adapters.exact.adapter import exact_token_manager
-from adapters.exact.auth import INTENT_KEY, token_url
+from adapters.exact.auth import INTENT_KEY, Hook, token_url
 from connector.auth.spool import TokenSpool
 from connector.auth.tokens import (
     ConsentNeeded,
+    Refresher,
     TokenCommitDeferred,
     TokenEndpointError,
     TokenRefreshUnknown,
@@ -330,9 +331,12 @@ def test_a_commit_that_succeeds_within_the_retry_time_leaves_no_local_file(
         tokens = exact_token_manager(
             world.settings(), world.tokens, tenant="acme", clock=world.clock, commit_patience=30
         )
-        tokens.refresher = _with_hook(
-            world, lambda point: locked.__enter__() if point == "after_response" else None
-        )
+
+        def lock_after_response(point: str) -> None:
+            if point == "after_response":
+                locked.__enter__()
+
+        tokens.refresher = _with_hook(world, lock_after_response)
         real_sleep = world.clock.sleep
 
         def sleep_then_unlock(seconds: float) -> None:
@@ -352,7 +356,7 @@ def test_a_commit_that_succeeds_within_the_retry_time_leaves_no_local_file(
         world.server.stop()
 
 
-def _with_hook(world: ExactWorld, hook: Any) -> Any:
+def _with_hook(world: ExactWorld, hook: Hook) -> Refresher:
     from adapters.exact.adapter import exact_token_manager as build
 
     return build(
