@@ -86,6 +86,11 @@ def test_the_untouched_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("no-sandboxes", "adapters/zoho", "from sandboxes.kit import Router"),
         ("adapters-independent", "adapters/zoho", "import adapters.exact.mapping"),
         ("adapters-independent", "adapters/exact", "from adapters.zoho import errors"),
+        ("layers", "connector/store", "from connector.run import run_tenant"),
+        ("layers", "connector/http", "import connector.render"),
+        ("layers", "connector/documents", "from connector import alerts"),
+        ("layers", "connector/app", "from connector.status import plan"),
+        ("layers", "connector/doctor", "import connector.cli"),
     ],
 )
 def test_an_import_across_the_layers_breaks_its_contract(
