@@ -29,7 +29,7 @@ from connector.sync import SyncStats, sync_tenant
 from connector.tenant import Tenant
 
 if TYPE_CHECKING:
-    from connector.app import App
+    pass
 
 log = logging.getLogger("connector.run")
 
@@ -107,38 +107,6 @@ class RunResult:
 
 def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-@dataclass(frozen=True)
-class ClientRun:
-    """A client's run as `dunning run` reports it."""
-
-    result: RunResult
-    #: a dry run's planned actions in words (names, invoice numbers, amounts)
-    would_do: list[str] = field(default_factory=list)
-    #: a dry run's actions waiting for approval, in words
-    waiting: list[str] = field(default_factory=list)
-
-
-def run_client(app: App, slug: str, clock: Clock, *, dry_run: bool = False) -> ClientRun:
-    """`run_tenant` for a client of `app`; a dry run also says what it would do and what waits
-    for approval.
-
-    Raises:
-        ClientUnavailable: the client cannot be built (no token, consent needed, broken policy).
-    """
-    tenant = app.tenant(slug, clock)
-    result = run_tenant(tenant, clock, dry_run=dry_run)
-    if not dry_run:
-        return ClientRun(result)
-    from connector.approval import waiting
-    from connector.status.plan import describe_planned
-
-    return ClientRun(
-        result,
-        describe_planned(tenant, result.planned),
-        [item.describe() for item in waiting(app, slug)],
-    )
 
 
 def run_tenant(

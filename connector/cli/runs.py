@@ -110,7 +110,7 @@ def run(
     `--dry-run` or `--simulate` is given."""
     from connector.app import ClientUnavailable
     from connector.approval import send_digests
-    from connector.run import run_client
+    from connector.status.plan import run_client
 
     application = open_app(ctx)
     clock = app_clock(application, now)

@@ -1,12 +1,19 @@
-"""`dunning plan`: what the planner would do now, per open invoice, as a text table."""
+"""`dunning plan`: what the planner would do now, per open invoice, as a text table; and
+`dunning run`'s library call, whose dry run says in the same words what it would do.
+
+`run_client` lives here, in the operations, not in `connector.run`: it words the plan and what
+waits for approval, and the engine does not import operations (the layers contract).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connector.domain import Action
 from connector.policy.planner import explain
+from connector.run import RunResult, run_tenant
 from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope
 from connector.tenant import Tenant
@@ -74,3 +81,34 @@ def describe_planned(tenant: Tenant, actions: list[Action]) -> list[str]:
         name = customer.name if customer else a.customer_ref
         out.append(f"{step_in_words(a.kind, a.with_statement)} to {name} for {items}")
     return out
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    """A client's run as `dunning run` reports it."""
+
+    result: RunResult
+    #: a dry run's planned actions in words (names, invoice numbers, amounts)
+    would_do: list[str] = field(default_factory=list)
+    #: a dry run's actions waiting for approval, in words
+    waiting: list[str] = field(default_factory=list)
+
+
+def run_client(app: App, slug: str, clock: Clock, *, dry_run: bool = False) -> ClientRun:
+    """`run_tenant` (the engine) for a client of `app`; a dry run also says what it would do and
+    what waits for approval.
+
+    Raises:
+        ClientUnavailable: the client cannot be built (no token, consent needed, broken policy).
+    """
+    tenant = app.tenant(slug, clock)
+    result = run_tenant(tenant, clock, dry_run=dry_run)
+    if not dry_run:
+        return ClientRun(result)
+    from connector.approval import waiting
+
+    return ClientRun(
+        result,
+        describe_planned(tenant, result.planned),
+        [item.describe() for item in waiting(app, slug)],
+    )

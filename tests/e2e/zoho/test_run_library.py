@@ -1,5 +1,6 @@
 """What `dunning sync`, `plan` and `run` do per client, as library functions a console can call
-(`sync.sync_client`, `status.plan.client_plan`, `run.run_client`): against the Zoho sandbox."""
+(`sync.sync_client`, `status.plan.client_plan`, `status.plan.run_client`): against the Zoho
+sandbox."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from connector.app import ClientUnavailable
-from connector.run import run_client
-from connector.status.plan import client_plan
+from connector.status.plan import client_plan, run_client
 from connector.sync import sync_client
 from sandboxes.world import local_moment
 from sandboxes.zoho.generate import seed_demo
