@@ -125,3 +125,22 @@ def test_a_database_that_cannot_be_used_is_one_line_in_every_command(
         elif len(errors) != 1 or cause not in errors[0]:
             problems.append(f"{name}: want one error line naming {cause!r}, got: {out[-300:]}")
     assert not problems, "\n".join(problems)
+
+
+def test_verbose_adds_the_traceback_before_the_same_one_line_in_every_command(
+    installation: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    config, env = installation
+    env = {**env, "DATABASE_URL": corrupt_file(tmp_path)}
+    problems = []
+    for name, args in ARGUMENTS.items():
+        if name == "doctor":  # reports the database as a FAIL line, not as an error
+            continue
+        argv = [*name.split(), *(a.replace("OUT", str(tmp_path)) for a in args)]
+        result = CliRunner().invoke(dunning, ["--config", str(config), "-v", *argv], env=env)
+        lines = result.output.strip().splitlines()
+        if result.exit_code != 2 or "Traceback" not in result.output:
+            problems.append(f"{name}: exit {result.exit_code}, no traceback: {lines[-3:]}")
+        elif not (lines[-1].startswith("error:") and "file is not a database" in lines[-1]):
+            problems.append(f"{name}: last line is not the one error line: {lines[-1]!r}")
+    assert not problems, "\n".join(problems)
