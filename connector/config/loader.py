@@ -30,7 +30,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -45,6 +45,9 @@ from connector.config.models import (
     ConnectorConfig,
     KeyRuleError,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 CONNECTOR_FILE = "connector.yaml"
 CLIENTS_DIR = "clients"
@@ -76,6 +79,18 @@ class LoadedConfig:
     def enabled(self) -> dict[str, ClientConfig]:
         """The valid, enabled clients by slug."""
         return {slug: c for slug, c in self.clients.items() if c.enabled}
+
+
+class Installation(Protocol):
+    """An opened installation as the outputs read it: the loaded configuration and the store's
+    engine. `connector.app.App` is one; the client report and the sample documents take this
+    rather than the App, so the outputs do not import the engine (the layers contract)."""
+
+    @property
+    def config(self) -> LoadedConfig: ...
+
+    @property
+    def engine(self) -> Engine: ...
 
 
 def resolve_config_dir(option: str | None, env: Mapping[str, str] = os.environ) -> Path:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from connector.app import App
+from connector.config.loader import Installation
 from connector.documents import dossier, last_statement_day, letter_pdf, settings_for, statement_pdf
 from connector.domain import ActionKind, CustomerProfile
 from connector.store import ledger_repo, outbox, pauses
 from connector.store.db import session_scope
 
 
-def write_samples(app: App, slug: str, today: date, out: Path) -> list[Path]:
+def write_samples(app: Installation, slug: str, today: date, out: Path) -> list[Path]:
     """Write the samples for the customer with the most open (else any) invoices."""
     client = app.config.clients[slug]
     with session_scope(app.engine) as session:

@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from connector.app import App
+from connector.config.loader import Installation
 from connector.config.policy_builtin import get_policy
 from connector.domain import InvoiceStatus, Money
 from connector.domain.clock import local_date
@@ -90,7 +90,7 @@ class Report:
         }
 
 
-def client_report(app: App, slug: str, now: datetime, period_days: int = 90) -> Report:
+def client_report(app: Installation, slug: str, now: datetime, period_days: int = 90) -> Report:
     """The report of a configured client (needs no token: it reads the store only)."""
     client = app.config.clients[slug]
     return build_report(
@@ -104,7 +104,7 @@ def client_report(app: App, slug: str, now: datetime, period_days: int = 90) -> 
     )
 
 
-def _step_ids(app: App, slug: str) -> list[str]:
+def _step_ids(app: Installation, slug: str) -> list[str]:
     """The client's ladder steps in order (its own policies too); the built-in default's when
     its policy cannot be resolved (the report reads the store and must still show)."""
     from connector.config import ConfigError
@@ -114,7 +114,7 @@ def _step_ids(app: App, slug: str) -> list[str]:
     client = app.config.clients[slug]
     try:
         ids: list[str] = []
-        for policy in resolve_client_policies(slug, client, app.config_dir).all():
+        for policy in resolve_client_policies(slug, client, app.config.dir).all():
             ids += [s.id for s in policy.steps if s.id not in ids]
         return ids
     except (ConfigError, PolicyError):
@@ -122,7 +122,7 @@ def _step_ids(app: App, slug: str) -> list[str]:
 
 
 def build_report(
-    app: App,
+    app: Installation,
     slug: str,
     display_name: str,
     timezone: str,
