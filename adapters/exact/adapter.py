@@ -64,6 +64,7 @@ from adapters.exact.endpoints import (
 )
 from adapters.exact.errors import ExactApiError
 from adapters.exact.ratelimit import StoreErrorLog
+from adapters.exact.settings import ExactSettings
 from connector.auth.tokens import COMMIT_PATIENCE, TokenManager, TokenStore
 from connector.domain import Action, ActionKind, Customer, Invoice, InvoiceStatus, Payment
 from connector.domain.clock import Clock
@@ -564,23 +565,8 @@ def _ids(endpoint: Endpoint, refs: Sequence[str]) -> Filter:
     return any_of(endpoint.prop("ID").eq(guid_value(r)) for r in refs)
 
 
-class ExactSettingsLike(Protocol):
-    @property
-    def effective_base_url(self) -> str: ...
-    @property
-    def division_list(self) -> tuple[int, ...]: ...
-    @property
-    def client_id(self) -> str: ...
-    @property
-    def client_secret(self) -> Any: ...
-    @property
-    def debtor_management_addon(self) -> bool: ...
-    @property
-    def refresh_rotation(self) -> str: ...
-
-
 def exact_token_manager(
-    settings: ExactSettingsLike,
+    settings: ExactSettings,
     store: TokenStore,
     *,
     tenant: str,
@@ -625,7 +611,7 @@ def exact_token_manager(
 
 
 def exact_ledger_from_settings(
-    settings: ExactSettingsLike,
+    settings: ExactSettings,
     store: TokenStore,
     *,
     tenant: str,

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from adapters.exact.settings import ExactSettings
 from connector.cli._common import NowOption, clock_for, fail, open_app
-from connector.config.models import ExactSettings
 from connector.platforms import settings_of
 
 exact_app = typer.Typer(help="Exact Online: divisions and webhooks.", no_args_is_help=True)

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from adapters.exact.adapter import ExactSettingsLike, exact_token_manager
+from adapters.exact.adapter import exact_token_manager
 from adapters.exact.auth import authorize_url, exchange_code, oauth_session
 from adapters.exact.client import ExactClient
+from adapters.exact.settings import ExactSettings
 from connector.auth.login import LoginError, redirect_uri_for, run_login
 from connector.domain.clock import Clock
 from connector.http import make_http
@@ -102,7 +103,7 @@ def check_divisions(
 
 def login_exact(
     slug: str,
-    settings: ExactSettingsLike,
+    settings: ExactSettings,
     tokens: Any,
     clock: Clock,
     *,

@@ -11,8 +11,8 @@ import typer
 
 from adapters.exact.adapter import exact_ledger_from_settings, exact_token_manager
 from adapters.exact.consent import login_exact
+from adapters.exact.settings import ExactSettings
 from adapters.exact.webhook import MAX_BODY, ReplayGuard, handle
-from connector.config.models import ExactSettings
 from connector.domain.clock import Clock
 from connector.domain.ports import Ledger
 from connector.mail import SmtpMailer

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from adapters.zoho import mapping, writeback
 from adapters.zoho.auth import zoho_refresher
@@ -36,6 +36,7 @@ from adapters.zoho.endpoints import (
     payment_path,
 )
 from adapters.zoho.errors import ZohoApiError
+from adapters.zoho.settings import ZohoSettings
 from connector.auth.tokens import TokenManager, TokenStore
 from connector.domain import Action, ActionKind, Customer, Invoice, Payment
 from connector.domain.clock import Clock
@@ -357,7 +358,7 @@ class ZohoLedger:
 
 
 def zoho_ledger_from_settings(
-    settings: ZohoSettingsLike,
+    settings: ZohoSettings,
     store: TokenStore,
     *,
     tenant: str,
@@ -404,24 +405,3 @@ def zoho_ledger_from_settings(
     return ZohoLedger(
         client, tenant=tenant, timezone=timezone, lag=lag, clock=clock, currency=currency
     )
-
-
-class _Secret(Protocol):
-    def get_secret_value(self) -> str: ...
-
-
-class ZohoSettingsLike(Protocol):
-    """The fields of connector.config.ZohoSettings used here."""
-
-    @property
-    def organization_id(self) -> str: ...
-    @property
-    def client_id(self) -> str: ...
-    @property
-    def client_secret(self) -> _Secret: ...
-    @property
-    def api_url(self) -> Any: ...
-    @property
-    def effective_accounts_url(self) -> str: ...
-    @property
-    def effective_api_url(self) -> str: ...

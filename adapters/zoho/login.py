@@ -13,8 +13,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from adapters.zoho.auth import authorize_url, exchange_code, oauth_session
+from adapters.zoho.settings import ZOHO_ACCOUNTS_HOSTS, ZohoSettings
 from connector.auth.login import CallbackParams, redirect_uri_for, run_login
-from connector.config.models import ZOHO_ACCOUNTS_HOSTS, ZohoSettings, is_official_host
+from connector.config.models import is_official_host
 from connector.domain.clock import Clock
 from connector.http import make_http
 from connector.store.tokens import TokenRepository

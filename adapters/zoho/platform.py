@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from adapters.zoho.adapter import zoho_ledger_from_settings
 from adapters.zoho.login import login_zoho
-from connector.config.models import ZohoSettings
+from adapters.zoho.settings import ZohoSettings
 from connector.domain.ports import Ledger
 from connector.platforms.spec import LedgerRequest, LoginRequest, Platform
 

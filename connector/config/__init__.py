@@ -21,16 +21,12 @@ from connector.config.models import (
     ClientConfig,
     ConnectorConfig,
     CustomerOverride,
-    ExactSettings,
     HolidaySettings,
     HttpSettings,
     PolicyOverrides,
     ScheduleSettings,
     Sender,
     SmtpSettings,
-    ZohoSettings,
-    exact_host,
-    zoho_hosts,
 )
 
 __all__ = [
@@ -39,7 +35,6 @@ __all__ = [
     "ConfigError",
     "ConnectorConfig",
     "CustomerOverride",
-    "ExactSettings",
     "HolidaySettings",
     "HttpSettings",
     "LoadedConfig",
@@ -47,13 +42,10 @@ __all__ = [
     "ScheduleSettings",
     "Sender",
     "SmtpSettings",
-    "ZohoSettings",
     "client_slugs",
-    "exact_host",
     "load_client",
     "load_config",
     "load_connector",
     "resolve_config_dir",
     "resolve_sqlite_url",
-    "zoho_hosts",
 ]

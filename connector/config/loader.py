@@ -44,6 +44,7 @@ from connector.config.models import (
     ClientConfig,
     ConnectorConfig,
     KeyRuleError,
+    client_model,
 )
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def ledger_keys(client: ClientConfig) -> list[tuple[str, str]]:
     from connector.platforms.registry import platforms
 
     platform = platforms().get(client.platform)
-    settings = getattr(client, client.platform, None)
+    settings = client.settings
     if platform is None or settings is None:
         return []
     return [(f"{client.platform}.{key}", who) for key, who in platform.ledger_keys(settings)]
@@ -309,7 +310,9 @@ def load_client(config_dir: Path, slug: str, env: Mapping[str, str] = os.environ
     literal = literal_secrets(doc)
     problems += literal
     reported = (bad_paths if enabled else set()) | {p.key_path for p in literal}
-    client, invalid = _validate(ClientConfig, doc, data, reported, refs)
+    platform = data.get("platform")
+    model = client_model(platform if isinstance(platform, str) else None)
+    client, invalid = _validate(model, doc, data, reported, refs)
     problems += invalid
     if problems or client is None:
         raise _combine(problems)

@@ -9,22 +9,23 @@ the error is about and which line to point at.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
     SecretStr,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -37,49 +38,6 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 DEFAULT_SENDING_WINDOW = "08:00-17:00"
-
-ZohoDataCenter = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
-ExactCountry = Literal["nl", "be", "de", "fr", "es", "co.uk", "com"]
-
-# Zoho Books data centres: accounts server and Books API base (v3).
-# Source: docs/zoho-books.md(Zoho OAuth and multi-DC pages).
-_ZOHO_HOSTS: dict[str, tuple[str, str]] = {
-    "com": ("https://accounts.zoho.com", "https://www.zohoapis.com"),
-    "eu": ("https://accounts.zoho.eu", "https://www.zohoapis.eu"),
-    "in": ("https://accounts.zoho.in", "https://www.zohoapis.in"),
-    "com.au": ("https://accounts.zoho.com.au", "https://www.zohoapis.com.au"),
-    "jp": ("https://accounts.zoho.jp", "https://www.zohoapis.jp"),
-    "ca": ("https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
-    "com.cn": ("https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
-    "sa": ("https://accounts.zoho.sa", "https://www.zohoapis.sa"),
-}
-ZOHO_BOOKS_PATH = "/books/v3"
-
-
-def zoho_hosts(data_center: str) -> tuple[str, str]:
-    """The accounts server and the Books API base URL (with ``/books/v3``) of a data centre.
-
-    >>> zoho_hosts("eu")
-    ('https://accounts.zoho.eu', 'https://www.zohoapis.eu/books/v3')
-
-    Raises:
-        KeyError: for an unknown data centre.
-    """
-    accounts, api_domain = _ZOHO_HOSTS[data_center]
-    return accounts, api_domain + ZOHO_BOOKS_PATH
-
-
-def exact_host(country: str) -> str:
-    """The Exact Online host of a country; apps and tokens are per host."""
-    return f"https://start.exactonline.{country}"
-
-
-EXACT_COUNTRIES: tuple[str, ...] = get_args(ExactCountry)
-#: the only hosts (exact names, no suffix or prefix matching) a URL override may name, unless it
-#: points at the machine itself (a sandbox): `accounts.zoho.evil.example` is nobody's Zoho
-ZOHO_ACCOUNTS_HOSTS = frozenset(urlsplit(a).hostname or "" for a, _ in _ZOHO_HOSTS.values())
-ZOHO_API_HOSTS = frozenset(urlsplit(b).hostname or "" for _, b in _ZOHO_HOSTS.values())
-EXACT_HOSTS = frozenset(f"start.exactonline.{c}" for c in EXACT_COUNTRIES)
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -164,7 +122,7 @@ def _check_url(value: str) -> str:
     return value
 
 
-def _platform_url(value: str | None, hosts: frozenset[str], what: str) -> str | None:
+def platform_url(value: str | None, hosts: frozenset[str], what: str) -> str | None:
     """An override is a sandbox on this machine or exactly one of the platform's own hosts."""
     if value is None or is_loopback_host(urlsplit(value).hostname):
         return value
@@ -176,7 +134,7 @@ def _platform_url(value: str | None, hosts: frozenset[str], what: str) -> str | 
     return value
 
 
-def _digits_as_text(value: Any) -> Any:
+def digits_as_text(value: Any) -> Any:
     """YAML reads an unquoted ``20061234567`` as a number; ids are text."""
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
@@ -191,12 +149,30 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
-class _Model(BaseModel):
+class ConfigModel(BaseModel):
+    """A configuration section: unknown keys are errors, values are frozen."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class PlatformSettings(ConfigModel):
+    """Base of a platform's section of a client file (`Platform.settings_model`)."""
+
+    @classmethod
+    def of(cls, client: ClientConfig) -> Self:
+        """The client file's section of this platform.
+
+        Raises:
+            TypeError: the client is on another platform.
+        """
+        settings = client.settings
+        if not isinstance(settings, cls):
+            raise TypeError(f"a {client.platform} client has no {cls.__name__}")
+        return settings
+
+
 # -- shared ----------------------------------------------------------------------------------
-class SmtpSettings(_Model):
+class SmtpSettings(ConfigModel):
     """An SMTP relay. ``from`` is the envelope and header sender."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -233,7 +209,7 @@ class SmtpSettings(_Model):
 
 
 # -- connector.yaml --------------------------------------------------------------------------
-class HolidaySettings(_Model):
+class HolidaySettings(ConfigModel):
     """Days on which no reminder goes out, on top of weekends."""
 
     country: NonEmpty = "NL"
@@ -251,18 +227,18 @@ class HolidaySettings(_Model):
         return value
 
 
-class ScheduleSettings(_Model):
+class ScheduleSettings(ConfigModel):
     every_minutes: int = Field(default=60, ge=1)
     jitter_seconds: int = Field(default=300, ge=0)
     max_concurrent_clients: int = Field(default=4, ge=1)
 
 
-class AlertSettings(_Model):
+class AlertSettings(ConfigModel):
     email: Email | None = None
     after_failures: int = Field(default=3, ge=1)
 
 
-class HttpSettings(_Model):
+class HttpSettings(ConfigModel):
     listen: str = "127.0.0.1:8089"
 
     @field_validator("listen")
@@ -282,7 +258,7 @@ class HttpSettings(_Model):
         return int(self.listen.rpartition(":")[2])
 
 
-class ExactServiceSettings(_Model):
+class ExactServiceSettings(ConfigModel):
     """connector.yaml's `exact:`: the webhook listener of `dunning serve` (off unless
     `webhook_listen` is set). It is its own port, apart from `http.listen` (health, metrics),
     because it is the one meant to be reachable from outside (through a TLS reverse proxy)."""
@@ -297,7 +273,7 @@ class ExactServiceSettings(_Model):
         return None if value is None else HttpSettings._host_port(value)
 
 
-class ConnectorConfig(_Model):
+class ConnectorConfig(ConfigModel):
     """`connector.yaml`: settings shared by all clients of one installation.
 
     After `load_config`, `database_url` is the effective URL (env ``DATABASE_URL`` applied, a
@@ -333,131 +309,7 @@ class ConnectorConfig(_Model):
 
 
 # -- clients/<slug>.yaml ---------------------------------------------------------------------
-ZohoPlan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
-
-
-class ZohoSettings(_Model):
-    """A Zoho Books organization and the OAuth client (self client / server-based app).
-
-    `accounts_url` and `api_url` override the data centre's hosts, for a sandbox or a proxy:
-    `accounts_url` is the accounts server (``/oauth/v2/...`` is appended), `api_url` is scheme,
-    host and optional path prefix *without* ``/books/v3`` (it is appended), i.e. the same value
-    as the ``api_domain`` Zoho returns with a token.
-    """
-
-    data_center: ZohoDataCenter
-    organization_id: Annotated[str, BeforeValidator(_digits_as_text)]
-    client_id: NonEmpty
-    client_secret: SecretStr
-    accounts_url: HttpUrl | None = None
-    api_url: HttpUrl | None = None
-    plan: Annotated[
-        ZohoPlan | None, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)
-    ] = None
-    redirect_port: Port = 8765
-
-    @field_validator("organization_id")
-    @classmethod
-    def _digits(cls, value: str) -> str:
-        if not value.isdigit():
-            raise ValueError("expected the organization id: digits only (Settings > Profile)")
-        return value
-
-    @field_validator("api_url")
-    @classmethod
-    def _no_books_path(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).path.rstrip("/").endswith(ZOHO_BOOKS_PATH):
-            raise ValueError(f"leave off {ZOHO_BOOKS_PATH}: it is appended")
-        return _platform_url(value, ZOHO_API_HOSTS, "a Zoho API host")
-
-    @field_validator("accounts_url")
-    @classmethod
-    def _zoho_accounts(cls, value: str | None) -> str | None:
-        return _platform_url(value, ZOHO_ACCOUNTS_HOSTS, "a Zoho accounts server")
-
-    @property
-    def effective_accounts_url(self) -> str:
-        return self.accounts_url or zoho_hosts(self.data_center)[0]
-
-    @property
-    def effective_api_url(self) -> str:
-        """The Books API base, ending in ``/books/v3``."""
-        if self.api_url:
-            return self.api_url + ZOHO_BOOKS_PATH
-        return zoho_hosts(self.data_center)[1]
-
-
-class ExactSettings(_Model):
-    """An Exact Online app registration and the division(s) to follow."""
-
-    country: ExactCountry | None = None
-    base_url: HttpUrl | None = None
-    division: int | None = Field(default=None, ge=1)
-    divisions: tuple[Annotated[int, Field(ge=1)], ...] | None = None
-    client_id: NonEmpty
-    client_secret: SecretStr
-    debtor_management_addon: bool = False
-    webhook_secret: SecretStr | None = None
-    #: where Exact posts webhook events for this client (`dunning exact webhooks subscribe`):
-    #: the public https URL of `dunning serve`'s webhook endpoint; a bare host gets
-    #: ``/exact/webhook/<client>`` appended; plain http only on loopback (a local trial)
-    webhook_url: str | None = None
-    #: when Exact retires a refresh token for this app: "on_first_use" (once a newer token is
-    #: used; Exact's behaviour as Invantive describes it) lets the connector refresh again with
-    #: the stored token after a refresh whose answer was lost; "immediate" (single-use the
-    #: moment a successor is issued) makes such a loss end in "consent needed" instead
-    refresh_rotation: Literal["on_first_use", "immediate"] = "on_first_use"
-
-    @field_validator("base_url")
-    @classmethod
-    def _exact_host(cls, value: str | None) -> str | None:
-        return _platform_url(value, EXACT_HOSTS, "an Exact Online host")
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ExactSettings:
-        if (self.country is None) == (self.base_url is None):
-            raise KeyRuleError(
-                "give exactly one of 'country' (e.g. nl) or 'base_url' (a sandbox)", "country"
-            )
-        if (self.division is None) == (self.divisions is None):
-            raise KeyRuleError("give exactly one of 'division' or 'divisions'", "division")
-        if self.divisions is not None:
-            if not self.divisions:
-                raise KeyRuleError("list at least one division", "divisions")
-            if len(set(self.divisions)) != len(self.divisions):
-                raise KeyRuleError("a division is listed twice", "divisions")
-        return self
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _https_callback(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        parts = urlsplit(value)
-        host = (parts.hostname or "").lower()
-        loopback = host in ("localhost", "::1") or host.startswith("127.")
-        if not parts.hostname or not (
-            parts.scheme == "https" or (parts.scheme == "http" and loopback)
-        ):
-            raise ValueError("expected an https:// URL (http:// only on loopback)")
-        return value
-
-    @property
-    def effective_base_url(self) -> str:
-        if self.base_url:
-            return self.base_url
-        assert self.country is not None  # guaranteed by _exactly_one
-        return exact_host(self.country)
-
-    @property
-    def division_list(self) -> tuple[int, ...]:
-        if self.divisions is not None:
-            return self.divisions
-        assert self.division is not None  # guaranteed by _exactly_one
-        return (self.division,)
-
-
-class PolicyOverrides(_Model):
+class PolicyOverrides(ConfigModel):
     min_balance: Decimal = Field(default=Decimal("5.00"), ge=0)
     thank_you: Literal["reminded", "every", "never"] = "reminded"
 
@@ -478,7 +330,7 @@ def _check_bic(value: str) -> str:
     return value
 
 
-class Sender(_Model):
+class Sender(ConfigModel):
     """Who the reminders come from, as shown in the letter, and where to pay (issue #16)."""
 
     name: NonEmpty
@@ -510,7 +362,7 @@ class Sender(_Model):
         }
 
 
-class CustomerOverride(_Model):
+class CustomerOverride(ConfigModel):
     """Per-customer exceptions, keyed by the platform's contact id."""
 
     reminders: bool = True
@@ -524,7 +376,7 @@ class CustomerOverride(_Model):
 ProfileName = Literal["business", "consumer", "government"]
 
 
-class LatePayerRule(_Model):
+class LatePayerRule(ConfigModel):
     """When a customer counts as a chronic late payer (for prepayment / credit hold): at least
     `min_invoices` paid invoices, of which at least `share_late` were paid late, or paid on
     average `average_days_late` days or more after the due date."""
@@ -536,7 +388,7 @@ class LatePayerRule(_Model):
     grace_days: int = Field(default=0, ge=0)
 
 
-class LegalSettings(_Model):
+class LegalSettings(ConfigModel):
     """Collection law options of the client (the creditor)."""
 
     #: add VAT to collection costs: only when the client cannot reclaim VAT and declares so
@@ -544,7 +396,7 @@ class LegalSettings(_Model):
     vat_rate: Decimal = Field(default=Decimal("21"), ge=1, le=100)
 
 
-class ApprovalSettings(_Model):
+class ApprovalSettings(ConfigModel):
     """`approval: {required: true, notify: owner@acme.nl}`; `approval: required` and
     `approval: none` are short for `{required: true}` and `{required: false}`."""
 
@@ -566,14 +418,14 @@ class ApprovalSettings(_Model):
         return value
 
 
-class ClientConfig(_Model):
+class ClientConfig(ConfigModel):
     """`clients/<slug>.yaml`: one client (tenant) of the consultant."""
 
     display_name: NonEmpty
     enabled: bool = True
-    platform: Literal["zoho", "exact"]
-    zoho: ZohoSettings | None = None
-    exact: ExactSettings | None = None
+    #: an installed platform (`connector.platforms.registry`); its section, named after it, is
+    #: validated by the platform's own model (see `client_model`)
+    platform: str
     mail: SmtpSettings | None = None
     policy: NonEmpty = "nl-b2b-standard"
     #: a different policy per customer profile (built-in name, name in config/policies/, or a
@@ -621,13 +473,41 @@ class ClientConfig(_Model):
     @classmethod
     def _ids_as_text(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return {_digits_as_text(k): v for k, v in value.items()}
+            return {digits_as_text(k): v for k, v in value.items()}
+        return value
+
+    @property
+    def settings(self) -> BaseModel | None:
+        """The platform's section (an instance of its `Platform.settings_model`)."""
+        section = getattr(self, self.platform, None)
+        return section if isinstance(section, BaseModel) else None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> ClientConfig:
+        """Validate with the model of the platform `obj` names (`client_model`)."""
+        if cls is ClientConfig:
+            platform = obj.get("platform") if isinstance(obj, dict) else None
+            return client_model(platform if isinstance(platform, str) else None).model_validate(
+                obj, **kwargs
+            )
+        return super().model_validate(obj, **kwargs)
+
+    @field_validator("platform")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        from connector.platforms.registry import known_names, platforms
+
+        if value not in platforms():
+            raise ValueError(f"not an installed platform (known: {known_names()})")
         return value
 
     @model_validator(mode="after")
     def _platform_sections(self) -> ClientConfig:
-        for name in ("zoho", "exact"):
-            present = getattr(self, name) is not None
+        from connector.platforms.registry import platforms
+
+        installed = platforms()
+        for name in installed:
+            present = getattr(self, name, None) is not None
             if name == self.platform and not present:
                 raise KeyRuleError(
                     f"platform is {self.platform!r}, so a '{name}:' section is required",
@@ -639,10 +519,33 @@ class ClientConfig(_Model):
                     f"platform is {self.platform!r}: remove this section (or change platform)",
                     name,
                 )
-        if self.platform == "exact" and self.mail is None:
+        platform = installed[self.platform]
+        if not platform.sends_reminders and self.mail is None:
             raise KeyRuleError(
-                "Exact Online cannot send the reminders itself: a 'mail:' section is required",
+                f"{platform.title} cannot send the reminders itself: a 'mail:' section is required",
                 "mail",
                 "platform",
             )
         return self
+
+
+def client_model(platform: str | None) -> type[ClientConfig]:
+    """`ClientConfig` with a section for each installed platform: the one `platform` names is
+    validated by its `Platform.settings_model` (errors located under its key, like any other),
+    the others only so that their presence is reported as "remove this section"."""
+    from connector.platforms.registry import platforms
+
+    return _client_model(platform, tuple(sorted(platforms().items())))
+
+
+@functools.cache
+def _client_model(
+    platform: str | None, installed: tuple[tuple[str, Any], ...]
+) -> type[ClientConfig]:
+    sections: dict[str, Any] = {}
+    for name, spec in installed:
+        model = spec.settings_model if name == platform else Any
+        sections[name] = (model | None, None)
+    return create_model(
+        f"ClientConfig[{platform}]", __base__=ClientConfig, __module__=__name__, **sections
+    )

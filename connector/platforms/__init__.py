@@ -60,7 +60,7 @@ def platform_of(slug: str, client: ClientConfig) -> Platform:
 
 def settings_of(client: ClientConfig) -> Any:
     """The client file's platform section (an instance of its `Platform.settings_model`)."""
-    return getattr(client, client.platform, None)
+    return client.settings
 
 
 def build_ledger(

@@ -44,6 +44,8 @@ class Installed:
 
 def load_platforms(found: Iterable[EntryPoint]) -> Installed:
     """Load each entry point; refuse objects that are not a `Platform` of the entry's name."""
+    from connector.config.models import ClientConfig
+
     loaded: dict[str, Platform] = {}
     broken: dict[str, str] = {}
     for point in sorted(found, key=lambda p: p.name):
@@ -59,6 +61,9 @@ def load_platforms(found: Iterable[EntryPoint]) -> Installed:
             continue
         if not isinstance(platform, Platform) or platform.name != point.name:
             broken[point.name] = f"{point.value} is not the Platform named {point.name!r}"
+        elif point.name in ClientConfig.model_fields or hasattr(ClientConfig, point.name):
+            broken[point.name] = "its name is taken by a key or attribute of every client file"
+        if point.name in broken:
             log.error("platform %s: %s", point.name, broken[point.name])
             continue
         loaded[point.name] = platform

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from adapters.exact.adapter import ExactLedger, exact_ledger_from_settings
-from connector.config.models import ExactSettings
+from adapters.exact.settings import ExactSettings
 from connector.domain.clock import ManualClock
 from connector.store.crypto import Cipher
 from connector.store.tokens import TokenRepository

@@ -17,9 +17,9 @@ from sqlalchemy import Engine
 from adapters.exact.adapter import exact_token_manager
 from adapters.exact.auth import INTENT_KEY, authorize_url, oauth_session, token_url
 from adapters.exact.consent import login_exact
+from adapters.exact.settings import ExactSettings
 from connector.auth.login import LoginError
 from connector.auth.tokens import TokenManager, TokenRefreshUnknown
-from connector.config.models import ExactSettings
 from connector.domain.clock import ManualClock
 from connector.http import make_http
 from connector.store.crypto import Cipher

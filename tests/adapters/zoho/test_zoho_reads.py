@@ -325,7 +325,7 @@ def test_a_ledger_is_wired_from_zoho_settings_and_the_token_store(
     store: Any, clock: ManualClock, rsps: responses.RequestsMock
 ) -> None:
     from adapters.zoho.adapter import zoho_ledger_from_settings
-    from connector.config import ZohoSettings
+    from adapters.zoho.settings import ZohoSettings
 
     settings = ZohoSettings.model_validate(
         {

@@ -33,8 +33,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, update
 
 from adapters.exact.adapter import exact_token_manager
+from adapters.exact.settings import ExactSettings
 from connector.auth.tokens import ConsentNeeded
-from connector.config.models import ExactSettings
 from connector.domain.clock import SystemClock
 from connector.store.crypto import Cipher
 from connector.store.db import session_scope

@@ -35,8 +35,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Connection, Engine, event, text, update
 
 from adapters.exact.adapter import exact_token_manager
+from adapters.exact.settings import ExactSettings
 from connector.auth.spool import TokenSpool
-from connector.config.models import ExactSettings
 from connector.domain.clock import ShiftedClock, SystemClock
 from connector.store.crypto import Cipher
 from connector.store.db import is_sqlite, session_scope

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from adapters.exact.adapter import exact_token_manager
+from adapters.exact.settings import ExactSettings
 from connector.auth.tokens import ConsentNeeded
 from connector.auth.upkeep import token_upkeep
 from sandboxes.exact.world import ExactWorld
@@ -36,8 +37,7 @@ def sandbox(tmp_path: Path) -> Iterator[ExactWorld]:
 
 
 def _refreshable(world: ExactWorld) -> bool:
-    settings = world.app.config.clients["demo"].exact
-    assert settings is not None
+    settings = ExactSettings.of(world.app.config.clients["demo"])
     tokens = exact_token_manager(settings, world.app.tokens, tenant="demo", clock=world.clock)
     try:
         access = tokens.access_token()

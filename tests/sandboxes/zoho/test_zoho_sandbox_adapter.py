@@ -13,7 +13,7 @@ from zoho_sandbox_harness import START, Serve
 
 from adapters.zoho.adapter import ZohoLedger, zoho_ledger_from_settings
 from adapters.zoho.errors import ZohoApiError
-from connector.config import ZohoSettings
+from adapters.zoho.settings import ZohoSettings
 from connector.domain import Action, ActionItem, ActionKind, InvoiceStatus, Money
 from connector.domain.clock import ManualClock
 from connector.domain.ports import ErrorKind, Outcome, RenderedMessage

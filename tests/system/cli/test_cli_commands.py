@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from adapters.zoho.settings import ZohoSettings
 from connector.domain.clock import ManualClock
 from connector.platforms import login
 from sandboxes.world import local_moment
@@ -172,7 +173,7 @@ def test_login_captures_the_code_on_the_local_callback_and_stores_tokens(
 ) -> None:
     """The authorization-code flow against the sandbox's accounts server, state checked."""
     cfg = world.app.config.clients["notoken"]
-    assert cfg.zoho is not None and cfg.zoho.redirect_port == 8765
+    assert ZohoSettings.of(cfg).redirect_port == 8765
     seen: list[str] = []
 
     def browser(url: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.zoho.settings import ZohoSettings
 from connector.config import ConfigError, load_client, load_config
 
 Writer = Callable[[str, str], Path]
@@ -155,9 +156,8 @@ def test_references_have_defaults_and_escapes(
 
     assert client.sender.name == "Acme AR ${not_a_var}"
     assert client.policy == "nl-b2b-standard"
-    assert client.zoho is not None
-    assert client.zoho.client_id == "1000.ACMEID"
-    assert client.zoho.client_secret.get_secret_value() == "acme-very-secret-value"
+    assert ZohoSettings.of(client).client_id == "1000.ACMEID"
+    assert ZohoSettings.of(client).client_secret.get_secret_value() == "acme-very-secret-value"
 
 
 def test_a_reference_inside_a_longer_value_is_resolved(config_dir: Path, write: Writer) -> None:

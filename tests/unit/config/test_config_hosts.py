@@ -7,7 +7,8 @@ from typing import Any, get_args
 import pytest
 from pydantic import ValidationError
 
-from connector.config import ExactSettings, ZohoSettings, exact_host, zoho_hosts
+from adapters.exact.settings import ExactSettings, exact_host
+from adapters.zoho.settings import ZohoSettings, zoho_hosts
 
 # docs/zoho-books.md
 TABLE = [

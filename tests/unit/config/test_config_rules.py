@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from adapters.exact.settings import ExactSettings
+from adapters.zoho.settings import ZohoSettings
 from connector.config import ConfigError, load_client, load_config, resolve_config_dir
 
 Writer = Callable[[str, str], Path]
@@ -65,9 +67,9 @@ def test_a_section_for_another_platform_is_an_error(
 def test_an_exact_client_loads_and_needs_a_mail_section(config_dir: Path, write: Writer) -> None:
     write("clients/beta.yaml", EXACT)
     client = load_client(config_dir, "beta", BETA_ENV)
-    assert client.exact is not None
-    assert client.exact.effective_base_url == "https://start.exactonline.nl"
-    assert client.exact.division_list == (1234567,)
+    exact = ExactSettings.of(client)
+    assert exact.effective_base_url == "https://start.exactonline.nl"
+    assert exact.division_list == (1234567,)
 
     start, end = EXACT.index("mail:"), EXACT.index("sender:")
     write("clients/beta.yaml", EXACT[:start] + EXACT[end:])
@@ -105,8 +107,7 @@ def test_exact_with_a_sandbox_url_and_several_divisions(config_dir: Path, write:
             "division: 1234567", "divisions: [1, 2]"
         ),
     )
-    exact = load_client(config_dir, "beta", BETA_ENV).exact
-    assert exact is not None
+    exact = ExactSettings.of(load_client(config_dir, "beta", BETA_ENV))
     assert exact.effective_base_url == "http://127.0.0.1:9000"
     assert exact.division_list == (1, 2)
 
@@ -176,7 +177,7 @@ def test_numeric_ids_written_without_quotes_are_read_as_text(
 
     client = load_client(config_dir, "acme", env)
 
-    assert client.zoho is not None and client.zoho.organization_id == "20061234567"
+    assert ZohoSettings.of(client).organization_id == "20061234567"
     assert client.customers["460000000012345"].reminders is False
 
 

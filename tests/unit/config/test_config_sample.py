@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel
 from repo import REPO
 
+from adapters.zoho.settings import ZohoSettings
 from connector.config import ClientConfig, ConnectorConfig, load_client, load_config
 from connector.config.sample import CLIENT_SAMPLE, CONNECTOR_SAMPLE, init_config, write_sample
 
@@ -39,9 +40,8 @@ def test_the_sample_client_works_once_enabled_with_its_variables_set(tmp_path: P
         load_client(tmp_path, "example", {})
     env = {"ZOHO_CLIENT_ID": "1000.ID", "ZOHO_CLIENT_SECRET": "secret"}
     client = load_client(tmp_path, "example", env)
-    assert client.zoho is not None
-    assert client.zoho.client_id == "1000.ID"
-    assert client.zoho.effective_api_url == "https://www.zohoapis.eu/books/v3"
+    assert ZohoSettings.of(client).client_id == "1000.ID"
+    assert ZohoSettings.of(client).effective_api_url == "https://www.zohoapis.eu/books/v3"
 
 
 def test_the_sample_files_are_private(tmp_path: Path) -> None:

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from adapters.exact.settings import ExactSettings
 from adapters.zoho.login import is_zoho_accounts as _is_zoho_accounts
-from connector.config import ConfigError, ZohoSettings, load_config
-from connector.config.models import ExactSettings, SmtpSettings
+from adapters.zoho.settings import ZohoSettings
+from connector.config import ConfigError, load_config
+from connector.config.models import SmtpSettings
 
 Writer = Callable[[str, str], Path]
 LITERAL = "hunter2-literal-secret"
@@ -105,8 +107,7 @@ def test_a_literal_smtp_password_in_connector_yaml_stops_the_load(
 def test_a_secret_from_the_environment_loads(config_dir: Path, write: Writer) -> None:
     write("clients/beta.yaml", EXACT.replace("  client_id: abc\n", "  client_id: abc\n"))
     client = load_config(config_dir, ENV).clients["beta"]
-    assert client.exact is not None
-    assert client.exact.client_secret.get_secret_value() == "b-secret"
+    assert ExactSettings.of(client).client_secret.get_secret_value() == "b-secret"
 
 
 # -- http only to this machine ----------------------------------------------------------------
