@@ -36,8 +36,9 @@ from adapters.zoho.endpoints import (
     payment_path,
 )
 from adapters.zoho.errors import ZohoApiError
-from adapters.zoho.settings import ZohoSettings
+from adapters.zoho.settings import ZOHO_API_HOSTS, ZohoSettings
 from connector.auth.tokens import TokenManager, TokenStore
+from connector.config.models import is_official_host
 from connector.domain import Action, ActionKind, Customer, Invoice, Payment
 from connector.domain.clock import Clock
 from connector.domain.ports import (
@@ -373,8 +374,8 @@ def zoho_ledger_from_settings(
     """Wire a `ZohoLedger` from a client's `ZohoSettings` and the token store.
 
     The API base is, in order: the configured ``api_url`` override (sandbox, proxy), the
-    ``api_domain`` Zoho returned with the token (the user's data centre), the data centre's
-    default host.
+    ``api_domain`` Zoho returned with the token (the user's data centre) when it is exactly one
+    of Zoho's API hosts over https, the data centre's default host.
     """
     accounts_http = make_http(clock=clock, name="zoho-accounts", max_read_attempts=1)
     refresher = zoho_refresher(
@@ -390,8 +391,16 @@ def zoho_ledger_from_settings(
     if settings.api_url is None:
         record = store.get(tenant, connection)
         domain = getattr(record, "api_domain", None) if record is not None else None
-        if domain:
+        if domain and is_official_host(str(domain).rstrip("/"), ZOHO_API_HOSTS):
             api_base = str(domain).rstrip("/") + BOOKS_PATH
+        elif domain:
+            # the access token goes to this host with every call: only one of Zoho's own
+            log.warning(
+                "%s: ignoring api_domain %r from the token answer (not a Zoho API host); using %s",
+                tenant,
+                str(domain)[:100],
+                api_base,
+            )
     client = ZohoClient.create(
         tokens=tokens,
         api_base=api_base,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -344,3 +345,36 @@ def test_a_ledger_is_wired_from_zoho_settings_and_the_token_store(
     )
     assert ledger.check() == f"Acme B.V. (organization {ORG})"
     assert ledger.platform == "zoho"
+
+
+@pytest.mark.parametrize(
+    "api_domain",
+    [
+        "https://www.zohoapis.eu.evil.example",
+        "http://www.zohoapis.eu",
+        "https://attacker.example",
+        "https://user@www.zohoapis.eu",
+    ],
+)
+def test_an_api_domain_in_the_token_answer_that_is_not_zohos_is_not_given_the_token(
+    store: Any, clock: ManualClock, rsps: responses.RequestsMock, api_domain: str
+) -> None:
+    """The access token travels to the API host with every call: a token answer naming
+    another host (or plain http) is ignored and the data centre's own host is used."""
+    from adapters.zoho.adapter import zoho_ledger_from_settings
+    from adapters.zoho.settings import ZohoSettings
+
+    record = store.get("acme", "default")
+    store.rows[("acme", "default")] = dataclasses.replace(record, api_domain=api_domain)
+    settings = ZohoSettings.model_validate(
+        {"data_center": "eu", "organization_id": ORG, "client_id": "1000.C", "client_secret": "s"}
+    )
+    ledger = zoho_ledger_from_settings(
+        settings, store, tenant="acme", timezone="Europe/Amsterdam", clock=clock
+    )
+    rsps.get(
+        f"{API}/organizations/{ORG}",
+        json=envelope(organization={"organization_id": ORG, "name": "Acme B.V."}),
+    )
+    assert ledger.check() == f"Acme B.V. (organization {ORG})"
+    assert all(call.request.url.startswith(API) for call in rsps.calls)
