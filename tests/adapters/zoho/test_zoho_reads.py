@@ -377,4 +377,4 @@ def test_an_api_domain_in_the_token_answer_that_is_not_zohos_is_not_given_the_to
         json=envelope(organization={"organization_id": ORG, "name": "Acme B.V."}),
     )
     assert ledger.check() == f"Acme B.V. (organization {ORG})"
-    assert all(call.request.url.startswith(API) for call in rsps.calls)
+    assert all(str(call.request.url).startswith(API) for call in rsps.calls)
