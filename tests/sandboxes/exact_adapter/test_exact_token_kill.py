@@ -22,7 +22,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,7 +34,7 @@ from sqlalchemy import Engine, update
 from adapters.exact.adapter import exact_token_manager
 from adapters.exact.settings import ExactSettings
 from connector.auth.tokens import ConsentNeeded
-from connector.domain.clock import SystemClock
+from connector.domain.clock import ShiftedClock, SystemClock
 from connector.store.crypto import Cipher
 from connector.store.db import session_scope
 from connector.store.models import OAuthToken
@@ -85,6 +84,7 @@ def _child(
     start: Any,
     results: Any,
     lease_ttl: float = 0.3,
+    later: float = 0.0,
 ) -> None:
     engine.dispose(close=False)  # fresh connections in the forked process
     repo = TokenRepository(engine, Cipher(key))
@@ -93,7 +93,9 @@ def _child(
         settings,
         store,
         tenant="acme",
-        clock=SystemClock(),
+        clock=ShiftedClock(datetime.now(UTC) + timedelta(seconds=later))
+        if later
+        else SystemClock(),
         hook=lambda point: _maybe_die(kill_at, point),
         lease_ttl=lease_ttl,
         marker_patience=PATIENCE,
@@ -123,6 +125,10 @@ def _child(
 class Rig:
     def __init__(self, engine: Engine, rotation: str = "on_first_use") -> None:
         self.engine = engine
+        #: seconds the connector's clock runs ahead of the real one: `later()` moves time on for
+        #: the next processes instead of waiting for it (the sandbox keeps the real time; its
+        #: tokens live for minutes, far longer than any test moves on)
+        self.offset = 0.0
         self.key = Fernet.generate_key()
         self.repo = TokenRepository(engine, Cipher(self.key))
         self.state = ExactState(
@@ -142,9 +148,16 @@ class Rig:
             }
         )
 
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+    def later(self, seconds: float) -> None:
+        """The processes run from now on start `seconds` later on the connector's clock."""
+        self.offset += seconds
+
     def consent(self) -> None:
         t = self.state.issue_tokens_for_tests(DEMO_CLIENT_ID, self.user.id)
-        now = datetime.now(UTC)
+        now = self.now()
         self.repo.put_initial(
             "acme",
             "default",
@@ -158,16 +171,16 @@ class Rig:
     def expire(self) -> None:
         """Make the stored access token due for a refresh (it expires now)."""
         with session_scope(self.engine) as session:
-            session.execute(
-                update(OAuthToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
-            )
+            session.execute(update(OAuthToken).values(expires_at=self.now() - timedelta(seconds=1)))
 
     def run(
         self, kill_at: str | None = None, start: Any = None
     ) -> tuple[int | None, Outcome | None]:
         results = fork.Queue()
         p = fork.Process(
-            target=_child, args=(self.engine, self.key, self.settings, kill_at, start, results)
+            target=_child,
+            args=(self.engine, self.key, self.settings, kill_at, start, results),
+            kwargs={"later": self.offset},
         )
         p.start()
         p.join(30)
@@ -203,7 +216,7 @@ def _kill_then_carry_on(rig: Rig, point: str, round_: int) -> Outcome:
     rig.expire()
     exitcode, _ = rig.run(kill_at=point)
     assert exitcode == -signal.SIGKILL, f"round {round_}: the child was not killed at {point}"
-    time.sleep(PATIENCE + 0.2)  # the dead process's lease and marker age
+    rig.later(PATIENCE + 0.2)  # the dead process's lease and marker have aged
     exitcode, outcome = rig.run()
     assert exitcode == 0 and outcome is not None, f"round {round_}: next process crashed"
     assert rig.spent_presented() == 0, f"round {round_}: a spent refresh token was sent"

@@ -10,13 +10,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import requests
+from waiting import wait_until
 
 from adapters.exact.adapter import exact_token_manager
 from adapters.exact.settings import ExactSettings
@@ -135,7 +135,12 @@ def test_serve_stopped_in_the_middle_of_a_token_refresh_exits_only_after_the_com
         try:
             assert answered.wait(180), f"no token refresh:\n{log.read_text()}"
             proc.send_signal(signal.SIGTERM)
-            time.sleep(2.5)  # five times the grace period
+            # logged once the grace period is over, while the refresh is still held
+            wait_until(
+                lambda: "waiting for the token refresh of demo/default" in log.read_text(),
+                "serve to wait for the refresh past its grace period",
+                context=log.read_text,
+            )
             assert proc.poll() is None, f"serve exited mid-refresh:\n{log.read_text()}"
             release.set()
             code = proc.wait(60)
