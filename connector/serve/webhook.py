@@ -45,6 +45,8 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], limit: int):
         self.slots = threading.BoundedSemaphore(limit)
         self.refused = 0
+        self.busy = 0
+        self._busy_lock = threading.Lock()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, handler)
@@ -59,9 +61,11 @@ class _Server(ThreadingHTTPServer):
                 pass
             self.shutdown_request(request)
             return
+        self._count(+1)
         try:
             super().process_request(request, client_address)
         except BaseException:
+            self._count(-1)
             self.slots.release()
             raise
 
@@ -69,7 +73,12 @@ class _Server(ThreadingHTTPServer):
         try:
             super().process_request_thread(request, client_address)
         finally:
+            self._count(-1)
             self.slots.release()
+
+    def _count(self, change: int) -> None:
+        with self._busy_lock:
+            self.busy += change
 
 
 class WebhookServer:
@@ -165,6 +174,11 @@ class WebhookServer:
     def refused(self) -> int:
         """Connections answered 503 because `max_connections` were busy."""
         return self._server.refused
+
+    @property
+    def busy(self) -> int:
+        """Connections being served now (at most `max_connections`)."""
+        return self._server.busy
 
     def start(self) -> WebhookServer:
         self._thread.start()

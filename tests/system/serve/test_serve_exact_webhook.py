@@ -5,15 +5,16 @@ nothing."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 import requests
+from waiting import wait_until
 
 from adapters.exact.webhook import hash_code
 from connector.config import load_config
@@ -29,15 +30,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _wait(what: str, check: Callable[[], bool], timeout: float = 60.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for: {what}")
 
 
 def _event(division: int, secret: str = SECRET) -> bytes:
@@ -83,7 +75,7 @@ def service(tmp_path: Path) -> Iterator[tuple[Service, ExactWorld, str]]:
     thread = threading.Thread(target=svc.serve, kwargs={"install_signals": False}, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
-    _wait("the service to answer", lambda: _get_ok(url))
+    wait_until(lambda: _get_ok(url), "the service to answer")
     yield svc, world, f"http://127.0.0.1:{hook_port}"
     svc.signals.stop.set()
     thread.join(60)
@@ -101,11 +93,22 @@ def _runs(svc: Service, slug: str) -> float:
     return float(svc.metrics.runs.labels(slug, "ok")._value.get())
 
 
+def _brought_forward(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The clients whose next run a webhook brought forward: `Service.run_early` logs it in the
+    listener's thread before the event is answered, so once a POST is answered this is final."""
+    return [
+        r.getMessage().split(":")[0]
+        for r in caplog.records
+        if r.name == "connector.serve" and "next run brought forward" in r.getMessage()
+    ]
+
+
 def test_a_verified_webhook_brings_the_next_run_forward_and_a_forged_one_does_not(
-    service: tuple[Service, ExactWorld, str],
+    service: tuple[Service, ExactWorld, str], caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="connector.serve")
     svc, world, url = service
-    _wait("the first runs", lambda: _runs(svc, "hooked") == 1 and _runs(svc, "plain") == 1)
+    wait_until(lambda: _runs(svc, "hooked") == 1 and _runs(svc, "plain") == 1, "the first runs")
     hook = f"{url}/exact/webhook/hooked"
 
     assert requests.post(hook, data=b"", timeout=5).status_code == 200, "subscribe validation"
@@ -115,16 +118,17 @@ def test_a_verified_webhook_brings_the_next_run_forward_and_a_forged_one_does_no
         f"{url}/exact/webhook/plain", data=_event(world.division("plain")), timeout=5
     )
     assert unknown.status_code == 401, "a client without webhook_secret takes no webhooks"
-    time.sleep(1.0)
-    assert _runs(svc, "hooked") == 1, "a rejected event triggered a run"
+    assert _brought_forward(caplog) == [], "a rejected event brought a run forward"
+    assert _runs(svc, "hooked") == 1
 
     ok = requests.post(hook, data=_event(world.division("hooked")), timeout=5)
     assert ok.status_code == 200
-    _wait("the early run", lambda: _runs(svc, "hooked") == 2)
+    assert _brought_forward(caplog) == ["hooked"]
+    wait_until(lambda: _runs(svc, "hooked") == 2, "the early run")
     # a burst of events brings the run forward once, not once per event
     for _ in range(3):
         assert requests.post(hook, data=_event(world.division("hooked")), timeout=5).ok
-    time.sleep(1.5)
+    assert _brought_forward(caplog) == ["hooked"], "the burst brought the run forward again"
     assert _runs(svc, "hooked") == 2
     assert _runs(svc, "plain") == 1
     assert svc.next_runs()["hooked"] > world.clock.now(), "the regular schedule goes on"

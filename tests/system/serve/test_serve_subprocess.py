@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from waiting import wait_until
 
 from connector.domain import ActionKind
 from connector.domain.clock import ShiftedClock
@@ -49,13 +49,10 @@ def free_port() -> int:
 def wait_for(
     what: str, check: Callable[[], bool], timeout: float = DEADLINE, log: Path | None = None
 ) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if check():
-            return
-        time.sleep(0.1)
-    tail = "\n".join(log.read_text().splitlines()[-40:]) if log is not None else ""
-    raise AssertionError(f"timed out waiting for: {what}\n{tail}")
+    def tail() -> str:
+        return "\n".join(log.read_text().splitlines()[-40:]) if log is not None else ""
+
+    wait_until(check, what, timeout=timeout, interval=0.1, context=tail)
 
 
 class Gate:
@@ -239,7 +236,11 @@ def test_serve_runs_on_schedule_reloads_stops_cleanly_and_restarts_without_dupli
 
         # -- SIGTERM while gamma's run is sending -------------------------------------------
         serve.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)  # let the signal land while the send is held
+        wait_for(  # the signal has landed while the send is held
+            "serve to start stopping",
+            lambda: "finishing the run in flight of" in serve.log.read_text(),
+            log=serve.log,
+        )
         gamma_gate.open()
         code = serve.proc.wait(DEADLINE)
     finally:

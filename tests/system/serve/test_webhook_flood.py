@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import requests
+from waiting import wait_until
 
 from adapters.exact.webhook import hash_code
 from connector.config import load_config
@@ -35,6 +36,8 @@ counts, lock = {}, threading.Lock()
 def note(key):
     with lock:
         counts[key] = counts.get(key, 0) + 1
+        if key == "slow-cut":  # the test waits for these (one line each)
+            print(key, flush=True)
 
 def going():
     return time.monotonic() < deadline and not os.path.exists(stop_file)
@@ -139,9 +142,10 @@ def test_a_flood_of_unsigned_requests_and_slow_connections_does_not_delay_runs(
         ServeOptions(listen=f"127.0.0.1:{health_port}", alert_check_seconds=3600),
         env=world.env,
     )
-    assert svc.webhooks is not None
+    listener = svc.webhooks
+    assert listener is not None
     svc.health.start()
-    svc.webhooks.start()
+    listener.start()
     stop = tmp_path / "stop-flood"
     flood: subprocess.Popen[str] | None = None
     try:
@@ -156,7 +160,13 @@ def test_a_flood_of_unsigned_requests_and_slow_connections_does_not_delay_runs(
         )
         assert flood.stdout is not None
         assert flood.stdout.readline().strip() == "flooding"
-        time.sleep(1.0)  # the slow connections are in, the cap is reached
+        # under way: the cap reached, and the listener cut each slow connection once already
+        cut = 0
+        while cut < 6:
+            line = flood.stdout.readline()
+            assert line, "the flood ended before the slow connections were cut"
+            cut += line.strip() == "slow-cut"
+        assert listener.refused > 0, "the flood never reached the connection cap"
         flooded = [_timed_run(svc, world) for _ in range(3)]
         started = time.monotonic()
         metrics = requests.get(f"http://127.0.0.1:{health_port}/metrics", timeout=5)
@@ -166,7 +176,7 @@ def test_a_flood_of_unsigned_requests_and_slow_connections_does_not_delay_runs(
         stop.touch()
         out, _ = flood.communicate(timeout=60)
         counts = json.loads(out.strip().splitlines()[-1])
-        time.sleep(1.0)  # the flood's last connections are cut or finished
+        wait_until(lambda: listener.busy == 0, "the flood's last connections to end")
         after = requests.post(
             f"http://127.0.0.1:{hook_port}/exact/webhook/hooked", data=event, timeout=5
         )
@@ -175,14 +185,14 @@ def test_a_flood_of_unsigned_requests_and_slow_connections_does_not_delay_runs(
         if flood is not None and flood.poll() is None:
             flood.kill()
             flood.wait(10)
-        svc.webhooks.stop()
+        listener.stop()
         svc.health.stop()
         world.close()
 
     q, f = statistics.median(quiet), statistics.median(flooded)
     print(
         f"\nrun duration, median of 3: {q:.2f} s quiet, {f:.2f} s under the flood; "
-        f"flood answers: {counts}; listener refused {svc.webhooks.refused} connections (503)"
+        f"flood answers: {counts}; listener refused {listener.refused} connections (503)"
     )
     assert counts.get("401", 0) >= 50, counts  # the flood really hit the handler
     assert counts.get("slow-cut", 0) >= 6, counts  # each slow connection was cut, not held

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import requests
+from waiting import wait_until
 
 from adapters.exact.webhook import (
     MAX_BODY,
@@ -167,7 +168,7 @@ def test_slow_connections_are_cut_and_connections_beyond_the_cap_get_503_at_once
     try:
         for sock in slow:
             sock.sendall(b"POST /exact/webhook/acme HTTP/1.1\r\n")
-        time.sleep(0.2)
+        wait_until(lambda: server.busy == 4, "the slow connections to hold every slot")
         with _connect(server) as extra:
             started = time.monotonic()
             assert extra.recv(100).startswith(b"HTTP/1.0 503")
@@ -186,7 +187,7 @@ def test_slow_connections_are_cut_and_connections_beyond_the_cap_get_503_at_once
         for sock in slow:
             sock.close()
     assert server.refused >= 1
-    time.sleep(0.2)
+    wait_until(lambda: server.busy == 0, "the slow connections' slots to be free")
     assert requests.post(
         f"http://{server.address}/exact/webhook/acme", data=event(key="k-9"), timeout=5
     ).ok, "free again once the slow ones are gone"
