@@ -234,6 +234,20 @@ SECRET_KEYS = frozenset(
 _REFERENCE_ONLY = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
+_URL_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)@")
+
+
+def _literal_password(value: Any) -> bool:
+    """A database URL with a password that is not exactly one ``${NAME}`` reference."""
+    if not isinstance(value, str):
+        return False
+    found = _URL_USERINFO.match(value.strip())
+    if found is None or ":" not in found.group(1):
+        return False
+    password = found.group(1).split(":", 1)[1]
+    return bool(password) and not _REFERENCE_ONLY.fullmatch(password)
+
+
 def literal_secrets(doc: _Doc) -> list[ConfigError]:
     """A located error for each secret key whose value is not exactly one ``${NAME}``."""
     found: list[ConfigError] = []
@@ -242,6 +256,18 @@ def literal_secrets(doc: _Doc) -> list[ConfigError]:
         if isinstance(node, dict):
             for key, value in node.items():
                 path = f"{where}.{key}" if where else str(key)
+                if str(key) == "database_url" and _literal_password(value):
+                    found.append(
+                        ConfigError(
+                            doc.file,
+                            path,
+                            "the database password must not be written in the file: write it "
+                            "as a reference, e.g. postgresql+psycopg://dunning:${DB_PASSWORD}@db/"
+                            "dunning, or set DATABASE_URL in the environment",
+                            doc.line(path),
+                        )
+                    )
+                    continue
                 if str(key) in SECRET_KEYS and value is not None:
                     if not (isinstance(value, str) and _REFERENCE_ONLY.fullmatch(value.strip())):
                         found.append(

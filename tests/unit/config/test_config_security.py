@@ -104,6 +104,40 @@ def test_a_literal_smtp_password_in_connector_yaml_stops_the_load(
     )
 
 
+def test_a_database_password_written_in_connector_yaml_stops_the_load(
+    config_dir: Path, write: Writer
+) -> None:
+    write(
+        "connector.yaml",
+        f"timezone: Europe/Amsterdam\ndatabase_url: postgresql+psycopg://dunning:{LITERAL}@db/dun\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_dir, ENV)
+    assert LITERAL not in str(caught.value)
+    assert str(caught.value) == (
+        "config/connector.yaml: database_url: the database password must not be written in the "
+        "file: write it as a reference, e.g. postgresql+psycopg://dunning:${DB_PASSWORD}@db/"
+        "dunning, or set DATABASE_URL in the environment (line 2)"
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://dunning:${DB_PASSWORD}@db/dun",
+        "postgresql+psycopg://dunning@db/dun",
+        "${DATABASE_URL_FOR_ACME}",
+        "sqlite:///data/dunning.db",
+    ],
+)
+def test_a_database_url_without_a_written_password_loads(
+    config_dir: Path, write: Writer, url: str
+) -> None:
+    write("connector.yaml", f"database_url: '{url}'\n")
+    env = {**ENV, "DB_PASSWORD": "pw", "DATABASE_URL_FOR_ACME": "sqlite:///x.db"}
+    assert load_config(config_dir, env).connector.database_url
+
+
 def test_a_secret_from_the_environment_loads(config_dir: Path, write: Writer) -> None:
     write("clients/beta.yaml", EXACT.replace("  client_id: abc\n", "  client_id: abc\n"))
     client = load_config(config_dir, ENV).clients["beta"]
