@@ -149,18 +149,28 @@ def _minimum(platform: str, kind: Any, attachments: int) -> int:
     return 1 + 1 + 2 * attachments  # re-check, one note or task, document + file per PDF
 
 
-def _connector(
-    platform: str, port: int, info: dict[str, Any], conn: Any, out: Any, root: Path, key: str
-) -> None:
-    """Runs in its own child process: the connector, day after day. Sends the figures."""
-    from sqlalchemy import event
-
-    from connector import dispatch as dispatch_mod
-    from connector import run as run_mod
-    from connector.app import App
+def _shared_clock(conn: Any, start: datetime) -> Any:
+    """The connector's clock (a `ManualClock`); every move is passed on to the sandbox's clock,
+    so rate-limit waits take simulated time on both sides."""
     from connector.domain.clock import ManualClock
 
-    meter = Meter()
+    class SharedClock(ManualClock):
+        def advance(self, delta: timedelta) -> None:
+            super().advance(delta)
+            conn.send(("clock", self.now().isoformat()))
+            conn.recv()
+
+        def set(self, when: datetime) -> None:
+            super().set(when)
+            conn.send(("clock", self.now().isoformat()))
+            conn.recv()
+
+    return SharedClock(start)
+
+
+def _count_calls(meter: Meter, clock: Any) -> None:
+    """Count every HTTP request of this process: token requests (with their time) apart from
+    API calls; the sandboxes' own control routes are not calls."""
     original_send = requests.Session.send
 
     def counting_send(self: requests.Session, request: Any, **kwargs: Any) -> Any:
@@ -174,20 +184,20 @@ def _connector(
 
     requests.Session.send = counting_send  # type: ignore[method-assign]
 
-    class SharedClock(ManualClock):
-        """The connector's clock; every move is passed on to the sandbox's clock."""
 
-        def advance(self, delta: timedelta) -> None:
-            super().advance(delta)
-            conn.send(("clock", self.now().isoformat()))
-            conn.recv()
+def _connector(
+    platform: str, port: int, info: dict[str, Any], conn: Any, out: Any, root: Path, key: str
+) -> None:
+    """Runs in its own child process: the connector, day after day. Sends the figures."""
+    from sqlalchemy import event
 
-        def set(self, when: datetime) -> None:
-            super().set(when)
-            conn.send(("clock", self.now().isoformat()))
-            conn.recv()
+    from connector import dispatch as dispatch_mod
+    from connector import run as run_mod
+    from connector.app import App
 
-    clock = SharedClock(START)
+    meter = Meter()
+    clock = _shared_clock(conn, START)
+    _count_calls(meter, clock)
     per_kind: dict[str, list[int]] = defaultdict(list)
     minimum: dict[str, list[int]] = defaultdict(list)
     attachments: dict[str, int] = {}
@@ -339,38 +349,15 @@ def _rerun(platform: str, conn: Any, out: Any, root: Path, key: str, ended: str)
     ledger (issue #18): sync pages are streamed, the history read is the part still in play."""
     from connector import run as run_mod
     from connector.app import App
-    from connector.domain.clock import ManualClock
-
-    meter = Meter()
-    original_send = requests.Session.send
-
-    def counting_send(self: requests.Session, request: Any, **kwargs: Any) -> Any:
-        path = urlparse(request.url).path
-        if any(path.endswith(t) for t in TOKEN_PATHS):
-            meter.tokens += 1
-        elif "/_sandbox/" not in path:
-            meter.api += 1
-        return original_send(self, request, **kwargs)
-
-    requests.Session.send = counting_send  # type: ignore[method-assign]
-
-    class SharedClock(ManualClock):
-        def advance(self, delta: timedelta) -> None:
-            super().advance(delta)
-            conn.send(("clock", self.now().isoformat()))
-            conn.recv()
-
-        def set(self, when: datetime) -> None:
-            super().set(when)
-            conn.send(("clock", self.now().isoformat()))
-            conn.recv()
 
     day = datetime.fromisoformat(ended).replace(hour=9, minute=0, second=0, microsecond=0)
     day += timedelta(days=1)
     while day.weekday() >= 5:
         day += timedelta(days=1)
-    clock = SharedClock(day)
+    meter = Meter()
+    clock = _shared_clock(conn, day)
     clock.set(day)
+    _count_calls(meter, clock)
     app = App.open(root / "config", _env(platform, key))
     tenant = app.tenant(SLUG, clock)
     t0 = time.perf_counter()
