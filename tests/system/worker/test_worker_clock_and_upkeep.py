@@ -6,13 +6,13 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from waiting import wait_until
 
 from connector.store import usage
 from connector.worker import queue as q
@@ -63,16 +63,20 @@ def test_a_worker_started_with_now_runs_that_moments_slot_and_counts_the_api_cal
             stderr=err,
         )
     slot = rounds.slot(HOUR, 60)
+
+    def slot_done() -> bool:
+        assert worker.poll() is None, f"the worker died:\n{log.read_text()[-3000:]}"
+        done = sorted(t for t, at, _ in rounds.done_slots(world.app.engine) if at == slot)
+        return done == CLIENTS
+
     try:
-        deadline = time.monotonic() + 90
-        while (
-            sorted(t for t, at, _ in rounds.done_slots(world.app.engine) if at == slot) != CLIENTS
-        ):
-            assert worker.poll() is None, f"the worker died:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, (
-                f"the {HOUR:%H:%M} slot was not run:\n{log.read_text()[-3000:]}"
-            )
-            time.sleep(0.3)
+        wait_until(
+            slot_done,
+            f"the {HOUR:%H:%M} slot to be run",
+            timeout=90,
+            interval=0.1,
+            context=lambda: log.read_text()[-3000:],
+        )
     finally:
         worker.terminate()
         worker.wait(60)

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
+from waiting import wait_until
 
 from connector.store.db import session_scope
 from connector.store.models import TenantRound
@@ -147,9 +148,12 @@ def test_a_client_whose_platform_keeps_timing_out_does_not_delay_the_other_clien
     started = time.monotonic()
     worker = scene.start_round()
     try:
-        while not scene.others_done():
-            assert time.monotonic() - started < 60, worker_log(scene)
-            time.sleep(0.2)
+        wait_until(
+            scene.others_done,
+            "the other clients' runs",
+            interval=0.1,
+            context=lambda: worker_log(scene),
+        )
         others_took = time.monotonic() - started
         slow = scene.rounds().get(SLOW)
     finally:
@@ -192,18 +196,25 @@ def test_a_client_whose_platform_keeps_answering_429_is_retried_later_while_the_
     worker = scene.start_round()
     seen_backing_off = False
     others_took: float | None = None
+    slow: TenantRound | None = None
+
+    def others_done_and_slow_retried() -> bool:
+        """Notes, at each look, whether the slow client's job waits for its retry."""
+        nonlocal seen_backing_off, others_took, slow
+        if others_took is None and scene.others_done():
+            others_took = time.monotonic() - started
+        status, attempts, later = scene.slow_job()
+        seen_backing_off |= status == "todo" and attempts >= 1 and later
+        slow = scene.rounds().get(SLOW)
+        return others_took is not None and slow is not None and slow.attempts >= 2
+
     try:
-        # until the others are done and the slow client failed, waited and started again
-        while True:
-            assert time.monotonic() - started < 60, worker_log(scene)
-            if others_took is None and scene.others_done():
-                others_took = time.monotonic() - started
-            status, attempts, later = scene.slow_job()
-            seen_backing_off |= status == "todo" and attempts >= 1 and later
-            slow = scene.rounds().get(SLOW)
-            if others_took is not None and slow is not None and slow.attempts >= 2:
-                break
-            time.sleep(0.2)
+        wait_until(
+            others_done_and_slow_retried,
+            "the others done and the slow client failed, waited and started again",
+            interval=0.1,
+            context=lambda: worker_log(scene),
+        )
     finally:
         stop(worker)
 
@@ -211,6 +222,7 @@ def test_a_client_whose_platform_keeps_answering_429_is_retried_later_while_the_
     # the slow client's failed run went back to the queue, scheduled for later (its slot free
     # for the others meanwhile), and was then tried again
     assert seen_backing_off
+    assert slow is not None
     assert slow.status == "running" and slow.attempts == 2
     assert (slow.result or "").startswith("rate_limited: "), slow.result
     assert all(

@@ -6,17 +6,18 @@ killed worker's jobs are picked up by the others), and no reminder is sent twice
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from waiting import wait_until
 
 from connector.worker import rounds
 from sandboxes.world import local_moment
@@ -51,15 +52,23 @@ def dunning(world: ZohoWorld, *args: str) -> list[str]:
     return [sys.executable, "-m", "connector.cli", "--config", str(world.app.config_dir), *args]
 
 
-def wait_for_slot(world: ZohoWorld, slot: datetime, timeout: float) -> int:
-    deadline = time.monotonic() + timeout
-    done = 0
-    while time.monotonic() < deadline:
-        done = sum(1 for _, at, _ in rounds.done_slots(world.app.engine) if at == slot)
-        if done == CLIENTS:
-            return done
-        time.sleep(0.5)
-    return done
+def done_in(world: ZohoWorld, slot: datetime) -> int:
+    return sum(1 for _, at, _ in rounds.done_slots(world.app.engine) if at == slot)
+
+
+def going(world: ZohoWorld, slot: datetime) -> bool:
+    """The round of `slot` is well under way (30 clients done)."""
+    return done_in(world, slot) >= 30
+
+
+def wait_for_slot(world: ZohoWorld, slot: datetime, timeout: float) -> None:
+    wait_until(
+        lambda: done_in(world, slot) == CLIENTS,
+        f"every client to run the {slot:%H:%M} slot",
+        timeout=timeout,
+        interval=0.2,
+        context=lambda: f"only {done_in(world, slot)} of {CLIENTS} clients did",
+    )
 
 
 def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
@@ -106,17 +115,16 @@ def test_three_workers_run_every_client_once_per_hour_and_survive_a_kill(
             slot = rounds.slot(hour, 60)
             if killed_after is None:
                 # kill one worker in the middle of the first hour's round
-                deadline = time.monotonic() + 120
-                while (
-                    n := sum(1 for _, at, _ in rounds.done_slots(world.app.engine) if at == slot)
-                ) < 30:
-                    assert time.monotonic() < deadline, "the workers did not get going"
-                    time.sleep(0.2)
+                wait_until(
+                    functools.partial(going, world, slot),
+                    "the workers to get going",
+                    timeout=120,
+                    interval=0.1,
+                )
+                killed_after = done_in(world, slot)
                 workers[0].send_signal(signal.SIGKILL)
                 workers[0].wait()
-                killed_after = n
-            done = wait_for_slot(world, slot, timeout=240)
-            assert done == CLIENTS, f"only {done} of {CLIENTS} clients ran the {hour:%H:%M} slot"
+            wait_for_slot(world, slot, timeout=240)
     finally:
         for w in workers[1:]:
             w.send_signal(signal.SIGTERM)
