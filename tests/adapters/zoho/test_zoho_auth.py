@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
+from fake_store import MemoryTokenStore
 from responses import matchers
 from responses.registries import OrderedRegistry
 from zoho_fixtures import (
@@ -114,26 +115,30 @@ def test_a_refresh_timeout_is_unknown_and_not_resent(
 
 
 def test_a_throttled_token_answer_does_not_mark_consent_needed(
-    rsps: responses.RequestsMock, clock: ManualClock, tokens: TokenManager, store: Any
+    rsps: responses.RequestsMock, clock: ManualClock, tokens: TokenManager, store: MemoryTokenStore
 ) -> None:
     clock.advance(timedelta(hours=1))
     rsps.post(TOKEN, json={"error": "Access Denied", "status": "failure"})
     with pytest.raises(TokenEndpointError):
         tokens.access_token()
-    assert store.get("acme").state == "ok"
+    record = store.get("acme")
+    assert record is not None and record.state == "ok"
 
 
 def test_invalid_code_marks_consent_needed(
-    rsps: responses.RequestsMock, clock: ManualClock, tokens: TokenManager, store: Any
+    rsps: responses.RequestsMock, clock: ManualClock, tokens: TokenManager, store: MemoryTokenStore
 ) -> None:
     clock.advance(timedelta(hours=1))
     rsps.post(TOKEN, json={"error": "invalid_code"})
     with pytest.raises(ConsentNeeded):
         tokens.access_token()
-    assert store.get("acme").state == "consent_needed"
+    record = store.get("acme")
+    assert record is not None and record.state == "consent_needed"
 
 
-def test_a_401_refreshes_once_and_retries_the_call_once(ledger: ZohoLedger, store: Any) -> None:
+def test_a_401_refreshes_once_and_retries_the_call_once(
+    ledger: ZohoLedger, store: MemoryTokenStore
+) -> None:
     with responses.RequestsMock(registry=OrderedRegistry) as mock:
         first = mock.get(
             f"{API}/invoices",
@@ -148,7 +153,8 @@ def test_a_401_refreshes_once_and_retries_the_call_once(ledger: ZohoLedger, stor
         )
         list(ledger.iter_invoices(None))
         assert first.call_count == 1 and second.call_count == 1
-    assert store.get("acme").access_token == NEW_ACCESS
+    record = store.get("acme")
+    assert record is not None and record.access_token == NEW_ACCESS
 
 
 def test_a_second_401_is_consent_needed(ledger: ZohoLedger) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 import responses
+from fake_store import MemoryTokenStore
 from responses import matchers
 from responses.registries import OrderedRegistry
 from zoho_fixtures import API, ORG, contact, envelope, invoice, page_ctx, payment
@@ -323,7 +324,7 @@ def test_a_read_timeout_on_every_attempt_is_transient(
 
 
 def test_a_ledger_is_wired_from_zoho_settings_and_the_token_store(
-    store: Any, clock: ManualClock, rsps: responses.RequestsMock
+    store: MemoryTokenStore, clock: ManualClock, rsps: responses.RequestsMock
 ) -> None:
     from adapters.zoho.adapter import zoho_ledger_from_settings
     from adapters.zoho.settings import ZohoSettings
@@ -357,7 +358,7 @@ def test_a_ledger_is_wired_from_zoho_settings_and_the_token_store(
     ],
 )
 def test_an_api_domain_in_the_token_answer_that_is_not_zohos_is_not_given_the_token(
-    store: Any, clock: ManualClock, rsps: responses.RequestsMock, api_domain: str
+    store: MemoryTokenStore, clock: ManualClock, rsps: responses.RequestsMock, api_domain: str
 ) -> None:
     """The access token travels to the API host with every call: a token answer naming
     another host (or plain http) is ignored and the data centre's own host is used."""
@@ -365,6 +366,7 @@ def test_an_api_domain_in_the_token_answer_that_is_not_zohos_is_not_given_the_to
     from adapters.zoho.settings import ZohoSettings
 
     record = store.get("acme", "default")
+    assert record is not None
     store.rows[("acme", "default")] = dataclasses.replace(record, api_domain=api_domain)
     settings = ZohoSettings.model_validate(
         {"data_center": "eu", "organization_id": ORG, "client_id": "1000.C", "client_secret": "s"}

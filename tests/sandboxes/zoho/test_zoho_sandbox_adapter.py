@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from fake_store import MemoryTokenStore
@@ -33,7 +32,7 @@ class Wired:
     state: ZohoState
     app: ZohoRouter
     info: DemoInfo
-    store: Any
+    store: MemoryTokenStore
     ledger: ZohoLedger
 
     @property
@@ -205,6 +204,7 @@ def test_an_expired_access_token_is_refreshed_once_and_the_refresh_token_kept(
     customer = wired.ledger.get_customer(wired.info.contacts[0])
     assert customer.reminders_enabled is True
     after = wired.store.get("acme")
+    assert before is not None and after is not None
     assert after.access_token != before.access_token
     assert after.refresh_token == before.refresh_token  # Zoho does not rotate
     assert after.api_domain == before.api_domain
