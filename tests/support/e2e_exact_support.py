@@ -1,5 +1,5 @@
 """Helpers shared by the end-to-end tests on the Exact sandbox: a hand-made ledger per test
-(`ExactScenario`, made by the `make_exact_scenario` fixture of tests/e2e/exact/conftest.py)."""
+(`ExactScenario`, made by the `make_exact_scenario` fixture of tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 

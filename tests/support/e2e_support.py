@@ -1,5 +1,5 @@
 """Helpers shared by the end-to-end tests on the Zoho sandbox: a hand-made ledger per test
-(`Scenario`, made by the `make_scenario` fixture of tests/e2e/zoho/conftest.py)."""
+(`Scenario`, made by the `make_scenario` fixture of tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 

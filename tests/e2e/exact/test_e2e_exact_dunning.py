@@ -1,7 +1,8 @@
 """End to end on the Exact sandbox: the connector mails reminders over real SMTP (aiosmtpd on
 loopback) and records each step in Exact, through simulated weeks.
 
-Same scenarios as the Zoho slice (tests/e2e/zoho/test_e2e_zoho_dunning.py); mails are checked on the
+Same scenarios as the Zoho slice (tests/e2e/zoho/test_e2e_zoho_dunning.py; the two that read the
+same on both platforms are in tests/e2e/test_e2e_both_platforms.py); mails are checked on the
 SMTP server, notes/documents/tasks in the sandbox.
 """
 
@@ -195,18 +196,6 @@ def test_attachments_of_a_step_are_mailed_and_stored_as_documents_in_exact(
     assert doc["Account"] == c.id
 
 
-def test_rerunning_the_same_hour_sends_nothing_twice(
-    make_exact_scenario: MakeExactScenario,
-) -> None:
-    s = make_exact_scenario(MONDAY)
-    c = s.customer("Dubbel BV")
-    s.invoice(c, "100.00", MONDAY - timedelta(days=7))
-    s.days(MONDAY, 1)
-    again = s.world.run("demo")
-    assert again.ok and again.dispatch.sent == 0
-    assert len(s.mails_to(c)) == 1
-
-
 def test_an_expired_access_token_mid_run_is_refreshed_with_rotation_and_the_run_completes(
     make_exact_scenario: MakeExactScenario,
 ) -> None:
@@ -257,28 +246,6 @@ def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
     assert result.sync is not None and result.sync.invoices == 2100
     fired = [status for _, _, status in s.world.router.faults.fired]
     assert fired == [429, 429, 429, 500]
-
-
-def test_a_crash_between_send_and_mark_never_sends_a_second_reminder(
-    make_exact_scenario: MakeExactScenario,
-) -> None:
-    s = make_exact_scenario(MONDAY)
-    c = s.customer("Crash BV")
-    s.invoice(c, "100.00", MONDAY - timedelta(days=7))
-
-    class Crash(Exception):
-        pass
-
-    def crash(action_id: int, result: object) -> None:
-        raise Crash("power cut after the mail went out and the note was written")
-
-    s.world.clock.set(s.world.clock.now().replace(hour=8))
-    first = s.world.run("demo", dispatcher_hook=crash)
-    assert not first.ok and "Crash" in (first.error or "")
-    assert [a["status"] for a in s.world.actions()] == ["sending"]
-    s.days(MONDAY, 3)
-    assert len(s.mails_to(c)) == 1
-    assert [a["status"] for a in s.world.actions()] == ["sent"]
 
 
 def test_the_notice_of_default_letter_is_addressed_to_the_postal_address_in_exact(

@@ -157,16 +157,6 @@ def test_the_full_ladder_for_a_customer_who_never_pays(make_scenario: MakeScenar
         assert ledger_repo.handed_off_customers(session, "demo") == {never.contact_id}
 
 
-def test_rerunning_the_same_hour_sends_nothing_twice(make_scenario: MakeScenario) -> None:
-    s = make_scenario(MONDAY)
-    c = s.customer("Dubbel BV")
-    s.invoice(c, "100.00", MONDAY - timedelta(days=7))
-    s.days(MONDAY, 1)
-    again = s.world.run("demo")
-    assert again.ok and again.dispatch.sent == 0
-    assert len(s.mails_to(c, "payment_reminder")) == 1
-
-
 def test_an_expired_access_token_mid_run_is_refreshed_and_the_run_completes(
     make_scenario: MakeScenario,
 ) -> None:
@@ -209,26 +199,3 @@ def test_429_bursts_and_a_500_on_a_page_are_retried_and_the_sync_completes(
     assert result.sync is not None and result.sync.invoices == 450
     fired = [status for _, _, status in s.world.router.faults.fired]
     assert fired == [429, 429, 429, 500]
-
-
-def test_a_crash_between_send_and_mark_never_sends_a_second_reminder(
-    make_scenario: MakeScenario,
-) -> None:
-    s = make_scenario(MONDAY)
-    c = s.customer("Crash BV")
-    s.invoice(c, "100.00", MONDAY - timedelta(days=7))
-
-    class Crash(Exception):
-        pass
-
-    def crash(action_id: int, result: object) -> None:
-        raise Crash("power cut after Zoho accepted the reminder")
-
-    s.world.clock.set(s.world.clock.now().replace(hour=8))
-    first = s.world.run("demo", at=None, dispatcher_hook=crash)
-    assert not first.ok and "Crash" in (first.error or "")
-    assert [a["status"] for a in s.world.actions()] == ["sending"]
-    # the next hourly runs reconcile the row instead of sending again
-    s.days(MONDAY, 3)
-    assert len(s.mails_to(c, "payment_reminder")) == 1
-    assert [a["status"] for a in s.world.actions()] == ["sent"]
