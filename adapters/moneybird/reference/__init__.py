@@ -1,0 +1,1 @@
+"""Moneybird API reference lists (data; see moneybird-fields.json `_about`)."""
