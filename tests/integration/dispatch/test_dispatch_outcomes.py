@@ -5,6 +5,7 @@ is what makes these guarantees; the ledger is fake so each answer is the test's 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from decimal import Decimal
 import pytest
 from fake_ledger import FakeLedger
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from connector.dispatch import CLAIM_TTL, Dispatcher, DispatchSettings
 from connector.domain import Action, ActionItem, ActionKind, Customer, Invoice
@@ -20,6 +22,7 @@ from connector.domain.ports import ErrorKind, LedgerError, Outcome, WriteResult
 from connector.render import Renderer
 from connector.store import outbox
 from connector.store.db import session_scope
+from connector.store.models import OutboxAction
 from connector.sync import sync_tenant
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -45,9 +48,9 @@ class Setup:
     def synced(self) -> None:
         sync_tenant(self.engine, self.ledger, "acme", self.clock)
 
-    def dispatcher(self, run: str = "run-1") -> Dispatcher:
+    def dispatcher(self, run: str = "run-1", settings: DispatchSettings = SETTINGS) -> Dispatcher:
         return Dispatcher(
-            self.engine, self.ledger, Renderer(), SETTINGS, self.clock, owner=run, run_id=run
+            self.engine, self.ledger, Renderer(), settings, self.clock, owner=run, run_id=run
         )
 
     def reminder(self) -> Action:
@@ -64,11 +67,20 @@ class Setup:
     def row(self, action: Action) -> tuple[str, str | None]:
         """(status, detail) of the action's outbox row."""
         with session_scope(self.engine) as session:
-            rows = outbox.in_state(
-                session, "acme", ["pending", "sending", "sent", "failed", "review", "cancelled"]
-            )
-            [row] = [r for r in rows if r.idempotency_key == action.idempotency_key]
+            [row] = self.rows(session, action)
             return row.status, row.detail
+
+    def action_id(self, action: Action) -> int:
+        with session_scope(self.engine) as session:
+            [row] = self.rows(session, action)
+            assert row.id is not None
+            return row.id
+
+    @staticmethod
+    def rows(session: Session, action: Action) -> list[OutboxAction]:
+        states = ["approval", "pending", "sending", "sent", "failed", "review", "cancelled"]
+        rows = outbox.in_state(session, "acme", states)
+        return [r for r in rows if r.idempotency_key == action.idempotency_key]
 
 
 @pytest.fixture
@@ -193,3 +205,33 @@ def test_a_customer_without_an_e_mail_address_goes_to_review(setup: Setup) -> No
         "review",
         "the customer's e-mail address is not usable: jan at jansen",
     )
+
+
+def test_with_approval_required_nothing_goes_out_until_approved_and_then_once(
+    setup: Setup,
+) -> None:
+    approving = dataclasses.replace(SETTINGS, approval_required=True)
+    action = setup.reminder()
+    stats = setup.dispatcher(settings=approving).dispatch([action])
+    assert stats.awaiting_approval == 1
+    assert setup.ledger.performed == []
+    assert setup.row(action)[0] == "approval"
+    assert setup.dispatcher("run-2", approving).dispatch([action]).already_taken == 1
+
+    approved = [setup.action_id(action)]
+    first = setup.dispatcher("approver-1", approving).perform_approved(approved)
+    second = setup.dispatcher("approver-2", approving).perform_approved(approved)
+    assert (first.sent, second.already_taken) == (1, 1), "two approvers, one mail"
+    assert len(setup.ledger.performed) == 1
+    assert setup.row(action)[0] == "sent"
+
+
+def test_an_approved_reminder_for_an_invoice_paid_meanwhile_is_cancelled(setup: Setup) -> None:
+    approving = dataclasses.replace(SETTINGS, approval_required=True)
+    action = setup.reminder()
+    setup.dispatcher(settings=approving).dispatch([action])
+    setup.ledger.pay(setup.invoice)
+    stats = setup.dispatcher("approver", approving).perform_approved([setup.action_id(action)])
+    assert stats.cancelled == 1
+    assert setup.ledger.performed == []
+    assert setup.row(action) == ("cancelled", "invoice 2026-014 is paid now")
