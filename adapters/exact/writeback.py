@@ -61,6 +61,11 @@ _SUBJECTS = {
     ActionKind.THANK_YOU: "Bedankmail verstuurd",
 }
 
+_RECEIPT_CHECK_SUBJECTS = {
+    ActionKind.CALL_TASK: "Ontvangst factuur controleren",
+    ActionKind.PRE_DUE_NOTICE: "Ontvangstcheck verstuurd",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Write:
@@ -80,6 +85,10 @@ def marker(action: Action) -> str:
 
 
 def subject(action: Action) -> str:
+    if action.is_receipt_check:  # performed as a call task or a pre-due mail, worded as a check
+        return _RECEIPT_CHECK_SUBJECTS.get(
+            action.kind, _RECEIPT_CHECK_SUBJECTS[ActionKind.CALL_TASK]
+        )
     return _SUBJECTS.get(action.kind, f"Dunning: {action.kind.value}")
 
 

@@ -12,9 +12,15 @@ A consultant writes (or copies from the built-ins in `connector/policy/ladders/`
          when: {min_balance: 500, profiles: [business]}}
       - {id: final, kind: notice_of_default, days: 14, from: previous,
          template: notice_of_default, late_fee: {percent: 2}}
+    receipt_check: {days: 3, min_total: 5000, channel: task}   # optional
 
 `days` counts from the due date (negative: before it) or, with ``from: previous``, from the
-previous step. Validation rejects what would make a ladder wrong at run time, naming the file, the
+previous step. `receipt_check` is not a step of the ladder: it counts from the invoice date and
+asks, once per large invoice and before anything is overdue, whether the invoice arrived (a call
+task, or with ``channel: ledger_mail``/``smtp`` a short friendly mail; template
+``receipt_check`` unless named).
+
+Validation rejects what would make a ladder wrong at run time, naming the file, the
 key (``steps.2.days``) and the line: steps out of order or on the same day, unknown action kinds,
 templates that do not exist, a channel the kind cannot use, thank-you as a ladder step. The
 checks run at load time, so `dunning doctor` reports them before any run.
@@ -34,7 +40,8 @@ from connector.config.errors import ConfigError
 from connector.config.loader import read_yaml_document, validate_document
 from connector.config.models import KeyRuleError
 from connector.domain import ActionKind, Channel, CustomerProfile
-from connector.policy.model import ALWAYS, Conditions, LateFee, Policy, Step
+from connector.domain.actions import RECEIPT_CHECK_STEP
+from connector.policy.model import ALWAYS, Conditions, LateFee, Policy, ReceiptCheck, Step
 
 #: kinds a ladder step may have (thank-you is not a step: it follows payments, see `thank_you`)
 StepKind = Literal[
@@ -113,6 +120,16 @@ class StepModel(_Model):
         return self
 
 
+class ReceiptCheckModel(_Model):
+    days: Annotated[int, Field(ge=0)]
+    min_total: Annotated[Decimal, Field(ge=0)]
+    channel: Literal["task", "ledger_mail", "smtp"] = "task"
+    template: Annotated[str, Field(min_length=1)] = "receipt_check"
+
+    def to_check(self) -> ReceiptCheck:
+        return ReceiptCheck(self.days, self.min_total, self.template, Channel(self.channel))
+
+
 class PolicyModel(_Model):
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
@@ -122,6 +139,7 @@ class PolicyModel(_Model):
     thank_you_within_days: Annotated[int, Field(ge=0)] = 14
     max_failed_attempts: Annotated[int, Field(ge=1)] = 3
     steps: Annotated[tuple[StepModel, ...], Field(min_length=1)]
+    receipt_check: ReceiptCheckModel | None = None
 
     @model_validator(mode="after")
     def _ladder(self) -> PolicyModel:
@@ -131,6 +149,11 @@ class PolicyModel(_Model):
             if step.id in seen:
                 raise KeyRuleError(
                     f"step id {step.id!r} is used twice (also steps.{seen[step.id]}.id)",
+                    f"steps.{i}.id",
+                )
+            if step.id == RECEIPT_CHECK_STEP:
+                raise KeyRuleError(
+                    f"step id {step.id!r} is kept for the receipt check (receipt_check)",
                     f"steps.{i}.id",
                 )
             seen[step.id] = i
@@ -198,6 +221,7 @@ class PolicyModel(_Model):
             thank_you_within_days=self.thank_you_within_days,
             max_failed_attempts=self.max_failed_attempts,
             description=self.description,
+            receipt_check=self.receipt_check.to_check() if self.receipt_check else None,
         )
 
 
@@ -247,6 +271,16 @@ def load_policy_file(
                     doc.line(key),
                 )
             )
+    if model.receipt_check is not None and model.receipt_check.template not in known:
+        key = "receipt_check.template"
+        problems.append(
+            ConfigError(
+                doc.file,
+                key,
+                f"unknown template {model.receipt_check.template!r}",
+                doc.line(key),
+            )
+        )
     if model.thank_you != "never" and model.thank_you_template not in known:
         problems.append(
             ConfigError(

@@ -99,6 +99,12 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
             for p in renderer.check(step.template, lang)
         ]
         for each in policies.all():
+            if each.receipt_check is not None:
+                problems += [
+                    p
+                    for lang in sorted(languages)
+                    for p in renderer.check(each.receipt_check.template, lang)
+                ]
             if each.thank_you != "never":
                 problems += [
                     p

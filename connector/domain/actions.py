@@ -41,6 +41,11 @@ SEVERITY: dict[ActionKind, int] = {
 }
 
 
+#: the step id of a receipt check (`connector.policy.model.ReceiptCheck`): a call task or a
+#: friendly mail a few days after invoicing, not a rung of the ladder
+RECEIPT_CHECK_STEP = "receipt-check"
+
+
 class Channel(enum.StrEnum):
     LEDGER_MAIL = "ledger_mail"  # the platform sends it (Zoho)
     SMTP = "smtp"  # we send it ourselves (Exact)
@@ -77,6 +82,12 @@ class Action:
         parts = [self.tenant, self.customer_ref, self.kind.value]
         parts += sorted(f"{i.invoice_ref}:{i.step}" for i in self.items)
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+    @property
+    def is_receipt_check(self) -> bool:
+        """A receipt check after invoicing rather than a dunning step: performed as a call
+        task or a pre-due mail, but worded as asking whether the invoice arrived."""
+        return bool(self.items) and all(i.step == RECEIPT_CHECK_STEP for i in self.items)
 
     @property
     def invoice_refs(self) -> tuple[str, ...]:

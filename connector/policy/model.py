@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Literal
 
 from connector.domain import ActionKind, Channel, CustomerProfile, Money
+from connector.domain.actions import RECEIPT_CHECK_STEP
 
 ThankYou = Literal["reminded", "every", "never"]
 
@@ -96,6 +97,36 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptCheck:
+    """Check that a large invoice arrived, a few days after the invoice date.
+
+    Not a rung of the ladder: it counts from the invoice date (the ladder counts from the due
+    date), it comes before anything is due, and taking it moves no invoice up the ladder. It is
+    planned once per invoice (step id `RECEIPT_CHECK_STEP`), only while the invoice is not
+    overdue and no reminder of the ladder went out for it. Performed through the existing
+    paths: a call task in the ledger (channel task) or a friendly pre-due mail.
+    """
+
+    #: days after the invoice date
+    days: int
+    #: only invoices whose total is at least this (in the invoice's currency)
+    min_total: Decimal
+    template: str = "receipt_check"
+    channel: Channel = Channel.TASK
+
+    def step(self) -> Step:
+        """The step the planner plans (its `offset_days` counts from the invoice date)."""
+        is_task = self.channel is Channel.TASK
+        return Step(
+            id=RECEIPT_CHECK_STEP,
+            kind=ActionKind.CALL_TASK if is_task else ActionKind.PRE_DUE_NOTICE,
+            offset_days=self.days,
+            template=self.template,
+            channel=self.channel,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     name: str
     steps: tuple[Step, ...]
@@ -107,6 +138,7 @@ class Policy:
     #: attempts of one step that definitely failed before the planner stops retrying it
     max_failed_attempts: int = 3
     description: str = ""
+    receipt_check: ReceiptCheck | None = None
     #: step id -> position in the ladder, built once (the planner asks per invoice)
     _index: dict[str, int] = field(init=False, repr=False, compare=False, hash=False)
 
@@ -121,6 +153,10 @@ class Policy:
         if offsets != sorted(offsets) or len(set(offsets)) != len(offsets):
             raise PolicyError(
                 f"policy {self.name}: steps must have strictly increasing offsets, got {offsets}"
+            )
+        if RECEIPT_CHECK_STEP in ids:
+            raise PolicyError(
+                f"policy {self.name}: step id {RECEIPT_CHECK_STEP!r} is kept for the receipt check"
             )
         if ActionKind.THANK_YOU in {s.kind for s in self.steps}:
             raise PolicyError(f"policy {self.name}: thank-you is not a ladder step")

@@ -46,11 +46,12 @@ from connector.domain import (
     Money,
     Snapshot,
 )
+from connector.domain.actions import RECEIPT_CHECK_STEP
 from connector.domain.history import HistoryEntry
 from connector.domain.pauses import Pause
 from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.legal.fourteen_day import fourteen_day_letter_terms
-from connector.policy.model import Policy, Step
+from connector.policy.model import Policy, ReceiptCheck, Step
 
 THANK_YOU_STEP = "thank-you"
 
@@ -338,10 +339,85 @@ def _decide_invoice(
         waiting = [e for e in entries if e.status == "approval"]
         if waiting:  # a human decides first; nothing after it is planned, and it is not done
             w = waiting[-1]
-            step_now = next((s for s in policy.steps if s.id == w.step), None)
+            known = (
+                *policy.steps,
+                *([policy.receipt_check.step()] if policy.receipt_check else []),
+            )
+            step_now = next((s for s in known if s.id == w.step), None)
             return skip(f"{w.step} waiting for approval (#{w.action_id})", step_now)
         taken = {e.step: e for e in entries if e.taken}
         last = max((policy.index(s) for s in taken), default=-1)
+    ladder = _ladder_decision(
+        invoice, customer, profile, policy, entries, taken, last, now, ctx, sends
+    )
+    if policy.receipt_check is None:
+        return ladder
+    receipt = _receipt_check(
+        invoice, customer, policy, policy.receipt_check, entries, taken, now, ctx, today, sends
+    )
+    if receipt is None or (
+        ladder.at is not None and receipt.at is not None and ladder.at < receipt.at
+    ):
+        return ladder
+    return receipt
+
+
+def _receipt_check(
+    invoice: Invoice,
+    customer: Customer | None,
+    policy: Policy,
+    check: ReceiptCheck,
+    entries: list[HistoryEntry],
+    taken: dict[str, HistoryEntry],
+    now: datetime,
+    ctx: PlanContext,
+    today: date,
+    sends: dict[date, datetime],
+) -> Decision | None:
+    """The receipt check for this invoice, or None when it does not apply (then the invoice's
+    decision is the ladder's): once per invoice, for a total at or above the minimum, and only
+    while nothing is overdue, neither the invoice nor a reminder of the ladder for it."""
+    if RECEIPT_CHECK_STEP in taken or invoice.total.amount < check.min_total:
+        return None
+    scheduled = invoice.issue_date + timedelta(days=check.days)
+    if max(scheduled, today) > invoice.due_date:
+        return None
+    if any(e.taken and e.kind is not ActionKind.PRE_DUE_NOTICE for e in entries):
+        return None  # the ladder has already reminded (or called) about this invoice
+    failed = sum(1 for e in entries if e.step == RECEIPT_CHECK_STEP and e.status == "failed")
+    if failed >= policy.max_failed_attempts:
+        return None
+    at = sends.get(scheduled)
+    if at is None:
+        at = sends[scheduled] = ctx.window.earliest_send(scheduled, ctx.calendar)
+    how = "call task" if check.channel is Channel.TASK else "mail"
+    why = (
+        f"{RECEIPT_CHECK_STEP} ({how}: invoice of {invoice.total} dated {invoice.issue_date}, "
+        f"{check.days} days after invoicing)"
+    )
+    step = check.step()
+    if now >= at:
+        return Decision(invoice, customer, step, True, at, f"{why} due since", ctx.window)
+    return Decision(invoice, customer, step, False, at, f"{why} on", ctx.window)
+
+
+def _ladder_decision(
+    invoice: Invoice,
+    customer: Customer | None,
+    profile: CustomerProfile,
+    policy: Policy,
+    entries: list[HistoryEntry],
+    taken: dict[str, HistoryEntry],
+    last: int,
+    now: datetime,
+    ctx: PlanContext,
+    sends: dict[date, datetime],
+) -> Decision:
+    """The invoice's next rung of the ladder: due now, later (when), or why none."""
+
+    def skip(reason: str, step: Step | None = None) -> Decision:
+        return Decision(invoice, customer, step, False, None, reason)
+
     if last + 1 >= len(policy.steps):
         return skip("ladder complete")
     passed_over: list[str] = []
@@ -418,9 +494,12 @@ def _group(tenant: str, due: Iterable[Decision], today: date) -> list[Action]:
         if handoff:  # the customer leaves automatic dunning: nothing else goes out
             groups = [handoff]
         else:
-            mails = [d for d in decisions if d.step and d.step.kind.is_mail]
-            calls = [d for d in decisions if d.step and d.step.kind is ActionKind.CALL_TASK]
-            groups = [g for g in (mails, calls) if g]
+            # a receipt check asks whether an invoice arrived: never merged into a reminder
+            checks = [d for d in decisions if d.step and d.step.id == RECEIPT_CHECK_STEP]
+            rest = [d for d in decisions if d.step and d.step.id != RECEIPT_CHECK_STEP]
+            mails = [d for d in rest if d.step and d.step.kind.is_mail]
+            calls = [d for d in rest if d.step and d.step.kind is ActionKind.CALL_TASK]
+            groups = [g for g in (checks, mails, calls) if g]
         for group in groups:
             for same_currency in _per_currency(group):
                 actions.append(_action(tenant, customer_ref, same_currency, today))
