@@ -35,7 +35,11 @@ PARAMETER, FILTER, BODY, READ, RETURNS = (
 )
 
 #: the adapter modules whose import registers every declaration
-MODULES = ("adapters.moneybird.endpoints",)
+MODULES = (
+    "adapters.moneybird.endpoints",
+    "adapters.moneybird.mapping",
+    "adapters.moneybird.client",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,225 @@
+"""Calls the Moneybird API (``{api}/api/v2/{administration_id}/….json``) for one user's token.
+
+Every call: a bearer token from the shared token manager, the client-side limiter and
+connector.http's client (timeouts, read retries on 429/5xx waiting what ``Retry-After`` asks, no
+retries of writes). The synchronization POST only reads (it fetches records by id), so it is
+retried like a GET. A 401 refreshes the token once and retries the call once. Failures come back
+as classified `MoneybirdApiError`s (adapters/moneybird/errors.py).
+
+Only declared names go out: each call takes an `Endpoint` (adapters/moneybird/endpoints.py) and
+builds its query, ``filter`` and body through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from adapters.moneybird.endpoints import (
+    ADMINISTRATIONS,
+    CONTACT_VERSIONS,
+    CONTACTS_BY_ID,
+    PAGE_SIZE,
+    SALES_INVOICE_VERSIONS,
+    SALES_INVOICES_BY_ID,
+    SYNC_BATCH,
+    Endpoint,
+)
+from adapters.moneybird.errors import MoneybirdApiError, api_error, error_message
+from adapters.moneybird.paging import NextLinks, next_url, objects, parse_json
+from connector.auth.tokens import ConsentNeeded, TokenEndpointError, TokenError
+from connector.domain.clock import Clock
+from connector.domain.ports import ErrorKind
+from connector.http import HttpClient, HttpMetrics, LimiterFactory, local_limiter, make_http
+
+#: 150 requests per 5 minutes per user (Moneybird help centre, "API token limiet"), paced as 30 a
+#: minute so a burst cannot spend the five minutes' allowance in the first one
+PER_MINUTE = 30
+
+
+class AccessTokens(Protocol):
+    """What the client needs of `connector.auth.tokens.TokenManager`."""
+
+    tenant: str
+
+    def access_token(self) -> str: ...
+
+    def invalidate(self, token: str) -> None: ...
+
+
+def limiter_key(api_url: str, administration_id: str) -> str:
+    return f"moneybird:{urlsplit(api_url).netloc or api_url}:{administration_id}"
+
+
+def token_error_to_ledger(exc: TokenError, tenant: str) -> MoneybirdApiError:
+    if isinstance(exc, ConsentNeeded):
+        return MoneybirdApiError(ErrorKind.CONSENT_NEEDED, str(exc), sent=False)
+    if isinstance(exc, TokenEndpointError):
+        kind = {
+            "invalid_grant": ErrorKind.CONSENT_NEEDED,
+            "invalid_client": ErrorKind.CONFIG,
+            "throttled": ErrorKind.RATE_LIMITED,
+        }.get(exc.kind, ErrorKind.TRANSIENT)
+        return MoneybirdApiError(kind, f"{tenant}: Moneybird token endpoint: {exc}", sent=False)
+    return MoneybirdApiError(ErrorKind.TRANSIENT, f"{tenant}: {exc}", sent=False)
+
+
+def changed_ids(
+    current: Mapping[str, int], known: Mapping[str, int]
+) -> tuple[list[str], list[str]]:
+    """(ids whose version differs from the one stored or that are new, ids no longer listed),
+    both sorted. The synchronization API lists every record with its version; only the changed
+    ones are fetched."""
+    changed = sorted(i for i, version in current.items() if known.get(i) != version)
+    gone = sorted(i for i in known if i not in current)
+    return changed, gone
+
+
+class MoneybirdClient:
+    """One administration, reached with one user's token."""
+
+    def __init__(
+        self,
+        tokens: AccessTokens,
+        api_url: str,
+        administration_id: str,
+        clock: Clock,
+        *,
+        metrics: HttpMetrics | None = None,
+        limiters: LimiterFactory | None = None,
+        timeout: tuple[float, float] = (5.0, 30.0),
+    ) -> None:
+        """`api_url` ends in ``/api/v2`` (`MoneybirdSettings.effective_api_url`)."""
+        if not administration_id.isdigit():
+            raise ValueError("the administration id is digits")
+        self.tokens = tokens
+        self.api_url = api_url.rstrip("/")
+        self.administration_id = administration_id
+        self.clock = clock
+        self.metrics = metrics if metrics is not None else HttpMetrics()
+        limiter = (limiters or local_limiter)(
+            limiter_key(self.api_url, administration_id), PER_MINUTE, clock
+        )
+        self.http: HttpClient = make_http(
+            clock=clock, name="moneybird", timeout=timeout, limiter=limiter, metrics=self.metrics
+        )
+
+    def url(self, endpoint: Endpoint, **ids: str) -> str:
+        prefix = f"{self.administration_id}/" if endpoint.administration else ""
+        return f"{self.api_url}/{prefix}{endpoint.url_path(**ids)}"
+
+    def _token(self) -> str:
+        try:
+            return self.tokens.access_token()
+        except TokenError as exc:
+            raise token_error_to_ledger(exc, self.tokens.tenant) from None
+
+    # -- calls ------------------------------------------------------------------------------
+    def call(
+        self,
+        endpoint: Endpoint,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+    ) -> tuple[Any, requests.Response]:
+        """One call of a declared endpoint; returns (parsed JSON or None, the response)."""
+        if endpoint not in endpoint.contract:
+            raise ValueError(f"{endpoint.key}: endpoint not declared in the contract")
+        method = endpoint.method
+        # fetching records by id changes nothing: retried like a read
+        retry = method == "GET" or endpoint.path.endswith("/synchronization")
+        headers = {"Accept": "application/json"}
+        if json is not None:
+            headers["Content-Type"] = "application/json"
+        for attempt in (1, 2):
+            token = self._token()
+            try:
+                response = self.http.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers={**headers, "Authorization": f"Bearer {token}"},
+                    retry=retry,
+                )
+            except requests.ConnectTimeout:
+                raise MoneybirdApiError(
+                    ErrorKind.TRANSIENT,
+                    f"Moneybird {endpoint.key}: could not connect",
+                    endpoint=endpoint.key,
+                    sent=False,
+                ) from None
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                raise MoneybirdApiError(
+                    ErrorKind.TRANSIENT,
+                    f"Moneybird {endpoint.key}: no answer ({type(exc).__name__})",
+                    endpoint=endpoint.key,
+                    sent=None,
+                ) from None
+            if response.status_code < 400:
+                if response.status_code == 204 or not response.content:
+                    return None, response
+                return parse_json(response, endpoint.key), response
+            if response.status_code == 401 and attempt == 1:
+                self.tokens.invalidate(token)
+                continue
+            try:
+                body = parse_json(response, endpoint.key)
+            except MoneybirdApiError:
+                body = None
+            raise api_error(response.status_code, error_message(body), endpoint.key)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def pages(
+        self, endpoint: Endpoint, query: Mapping[str, Any] | None = None, **ids: str
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Stream a GET list page by page, following the ``Link`` header's next link."""
+        params: dict[str, str] | None = endpoint.query(query or {})
+        if "per_page" in endpoint.parameters and params is not None:
+            params.setdefault("per_page", str(PAGE_SIZE))
+        url = self.url(endpoint, **ids)
+        links = NextLinks(self.api_url, endpoint.key)
+        while True:
+            body, response = self.call(endpoint, url, params=params)
+            yield objects(body, endpoint.key)
+            nxt = next_url(response)
+            if nxt is None:
+                return
+            url, params = links.check(nxt), None
+
+    def rows(
+        self, endpoint: Endpoint, query: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        return [row for page in self.pages(endpoint, query) for row in page]
+
+    def by_id(self, endpoint: Endpoint, ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        """Full records of `ids` through a synchronization POST, `SYNC_BATCH` ids per call (more
+        would be silently cut off by Moneybird)."""
+        for start in range(0, len(ids), SYNC_BATCH):
+            batch = [str(i) for i in ids[start : start + SYNC_BATCH]]
+            body, _ = self.call(endpoint, self.url(endpoint), json=endpoint.body({"ids": batch}))
+            yield objects(body, endpoint.key)
+
+    # -- the synchronization API ------------------------------------------------------------
+    def sales_invoice_versions(self) -> list[dict[str, Any]]:
+        """``[{id, version}]`` of every sales invoice of the administration."""
+        return self.rows(SALES_INVOICE_VERSIONS)
+
+    def sales_invoices(self, ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        return self.by_id(SALES_INVOICES_BY_ID, ids)
+
+    def contact_versions(self) -> list[dict[str, Any]]:
+        """``[{id, version}]`` of every contact, archived ones included (an archived contact can
+        still owe an invoice)."""
+        return self.rows(CONTACT_VERSIONS, {"include_archived": "true"})
+
+    def contacts(self, ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+        return self.by_id(CONTACTS_BY_ID, ids)
+
+    def administrations(self) -> list[dict[str, Any]]:
+        """Every administration the token reaches (for the login's choice)."""
+        return self.rows(ADMINISTRATIONS)
