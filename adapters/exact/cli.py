@@ -13,7 +13,6 @@ import typer
 
 from adapters.exact.settings import ExactSettings
 from connector.cli._common import NowOption, clock_for, fail, open_app
-from connector.platforms import settings_of
 
 exact_app = typer.Typer(help="Exact Online: divisions and webhooks.", no_args_is_help=True)
 
@@ -51,7 +50,7 @@ def divisions(
 def _exact_settings(app: Any, client: str) -> ExactSettings:
     """The client file's `exact:` section; a usage error for any other client."""
     cfg = app.config.clients.get(client)
-    settings = settings_of(cfg) if cfg is not None and cfg.platform == "exact" else None
+    settings = cfg.settings if cfg is not None else None
     if not isinstance(settings, ExactSettings):
         fail(f"{client!r} is not a valid Exact Online client file")
     return settings

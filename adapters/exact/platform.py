@@ -1,21 +1,19 @@
 """Exact Online as the core sees it: the `Platform` the registry finds by the entry point
-``exact = "adapters.exact.platform:PLATFORM"``."""
+``exact = "adapters.exact.platform:PLATFORM"``.
+
+The adapter itself is imported when a ledger, a login or a token manager is asked for: loading
+the registry (every `dunning` command does) stays cheap."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from adapters.exact.adapter import exact_ledger_from_settings, exact_token_manager
-from adapters.exact.consent import login_exact
 from adapters.exact.settings import ExactSettings
 from adapters.exact.webhook import MAX_BODY, ReplayGuard, handle
 from connector.domain.clock import Clock
 from connector.domain.ports import Ledger
-from connector.mail import SmtpMailer
 from connector.platforms.spec import (
     KeepAlive,
     LedgerRequest,
@@ -25,6 +23,9 @@ from connector.platforms.spec import (
     Webhooks,
 )
 from connector.store.tokens import TokenRepository
+
+if TYPE_CHECKING:
+    import typer
 
 #: Exact Online: 5,000 calls per app per division per day, reset 00:00 UTC (exact-online.md).
 DAILY_CALLS_PER_DIVISION = 5000
@@ -36,6 +37,9 @@ def _settings(value: object) -> ExactSettings:
 
 
 def build_ledger(request: LedgerRequest) -> Ledger:
+    from adapters.exact.adapter import exact_ledger_from_settings
+    from connector.mail import SmtpMailer
+
     client = request.client
     assert client.mail is not None  # the loader requires it for a platform that cannot send
     # Exact cannot send reminders: the adapter mails them over the client's SMTP relay
@@ -54,6 +58,8 @@ def build_ledger(request: LedgerRequest) -> Ledger:
 
 
 def login(request: LoginRequest) -> None:
+    from adapters.exact.consent import login_exact
+
     login_exact(
         request.slug,
         _settings(request.settings),
@@ -80,6 +86,8 @@ def ledger_keys(settings: object) -> list[tuple[str, str]]:
 
 def keep_alive(settings: object, store: TokenRepository, tenant: str, clock: Clock) -> KeepAlive:
     """Exact's refresh tokens lapse after about 30 days unused: upkeep refreshes them daily."""
+    from adapters.exact.adapter import exact_token_manager
+
     return exact_token_manager(_settings(settings), store, tenant=tenant, clock=clock)
 
 

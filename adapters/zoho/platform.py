@@ -1,12 +1,13 @@
 """Zoho Books as the core sees it: the `Platform` the registry finds by the entry point
-``zoho = "adapters.zoho.platform:PLATFORM"``."""
+``zoho = "adapters.zoho.platform:PLATFORM"``.
+
+The adapter itself is imported when a ledger or a login is asked for: loading the registry
+(every `dunning` command does) stays cheap."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.zoho.adapter import zoho_ledger_from_settings
-from adapters.zoho.login import login_zoho
 from adapters.zoho.settings import ZohoSettings
 from connector.domain.ports import Ledger
 from connector.platforms.spec import LedgerRequest, LoginRequest, Platform
@@ -28,6 +29,8 @@ def _settings(value: object) -> ZohoSettings:
 
 
 def build_ledger(request: LedgerRequest) -> Ledger:
+    from adapters.zoho.adapter import zoho_ledger_from_settings
+
     return zoho_ledger_from_settings(
         _settings(request.settings),
         request.tokens,
@@ -41,6 +44,8 @@ def build_ledger(request: LedgerRequest) -> Ledger:
 
 
 def login(request: LoginRequest) -> None:
+    from adapters.zoho.login import login_zoho
+
     login_zoho(
         request.slug,
         _settings(request.settings),

@@ -25,7 +25,7 @@ from typing import Any
 from connector.auth.tokens import TokenError, recover_all
 from connector.config import ClientConfig
 from connector.domain.clock import Clock
-from connector.platforms import KeepAlive, platforms, settings_of
+from connector.platforms import KeepAlive, platforms
 
 log = logging.getLogger("connector.auth.upkeep")
 
@@ -66,7 +66,7 @@ def token_upkeep(app: Any, clock: Clock, *, limit: int = ROUND_LIMIT) -> UpkeepR
         if client is None or keep_alive is None or connection != "default":
             continue  # no client file (or another platform) any more: nothing to refresh with
         try:
-            manager = keep_alive(settings_of(client), app.tokens, tenant, clock)
+            manager = keep_alive(client.settings, app.tokens, tenant, clock)
             if manager.keep_alive(KEEP_ALIVE_AGE):
                 result.refreshed.append(tenant)
                 log.info("%s: token kept alive (no refresh for a day)", tenant)

@@ -9,7 +9,6 @@ daily API budget.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from connector.config import ClientConfig, ConnectorConfig
 from connector.domain.clock import Clock
@@ -42,7 +41,6 @@ __all__ = [
     "login",
     "platform_of",
     "platforms",
-    "settings_of",
 ]
 
 
@@ -56,11 +54,6 @@ def platform_of(slug: str, client: ClientConfig) -> Platform:
         return get_platform(client.platform)
     except UnknownPlatform as exc:
         raise UnsupportedPlatform(f"{slug}: {exc}") from None
-
-
-def settings_of(client: ClientConfig) -> Any:
-    """The client file's platform section (an instance of its `Platform.settings_model`)."""
-    return client.settings
 
 
 def build_ledger(
@@ -77,7 +70,7 @@ def build_ledger(
     request = LedgerRequest(
         slug=slug,
         client=client,
-        settings=settings_of(client),
+        settings=client.settings,
         connector=connector,
         tokens=tokens,
         clock=clock,
@@ -94,7 +87,7 @@ def daily_api_budget(client: ClientConfig) -> int | None:
         platform = get_platform(client.platform)
     except UnknownPlatform:
         return None
-    settings = settings_of(client)
+    settings = client.settings
     return None if settings is None else platform.daily_api_budget(settings)
 
 
@@ -122,7 +115,7 @@ def login(
         LoginRequest(
             slug=slug,
             client=client,
-            settings=settings_of(client),
+            settings=client.settings,
             tokens=tokens,
             clock=clock,
             open_browser=open_browser,

@@ -47,7 +47,7 @@ from connector.config import load_config
 from connector.config.environment import process_env
 from connector.domain.clock import Clock, SystemClock
 from connector.http import HttpMetrics
-from connector.platforms import WebhookReceiver, platforms, settings_of
+from connector.platforms import WebhookReceiver, platforms
 from connector.run import default_owner, run_tenant
 from connector.serve.health import HealthServer
 from connector.serve.metrics import ServeMetrics
@@ -250,7 +250,7 @@ class Service:
         for slug, client in self.app.config.clients.items():
             if hooks is None or client.platform != platform or not client.enabled:
                 continue
-            secret = hooks.secret(settings_of(client))
+            secret = hooks.secret(client.settings)
             if secret is not None:
                 out[slug] = secret
         return out
