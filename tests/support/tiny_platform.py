@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import typer
 from pydantic import Field
 
 from connector.config.models import NonEmpty, PlatformSettings
@@ -103,6 +104,19 @@ def login(request: LoginRequest) -> None:
     request.echo(f"{request.slug}: tiny book {_settings(request.settings).book} connected")
 
 
+def cli() -> typer.Typer:
+    """`dunning tiny about`: the platform's own command, mounted by the core through the
+    registry."""
+    commands = typer.Typer(help="Tiny Books: in-memory ledgers.", no_args_is_help=True)
+
+    @commands.command("about")
+    def about() -> None:
+        """What this platform is."""
+        typer.echo("Tiny Books: a ledger over in-memory lists")
+
+    return commands
+
+
 PLATFORM = Platform(
     name="tiny",
     title="Tiny Books",
@@ -111,4 +125,5 @@ PLATFORM = Platform(
     login=login,
     daily_api_budget=lambda settings: _settings(settings).daily_calls,
     ledger_keys=lambda settings: [("book", f"tiny book {_settings(settings).book}")],
+    cli=cli,
 )

@@ -8,6 +8,9 @@ files are validated with located errors, it logs in, and a dunning run reminds i
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,6 +29,7 @@ from connector.domain.clock import ManualClock
 from connector.platforms import daily_api_budget, login, registry
 from connector.run import run_tenant
 
+SUPPORT = Path(tiny_platform.__file__).parent
 MONDAY_10 = datetime(2026, 3, 2, 10, tzinfo=ZoneInfo("Europe/Amsterdam"))
 CLIENT = """\
 display_name: Tiny Trading B.V.
@@ -38,9 +42,8 @@ sender: {name: Tiny Trading B.V., email: debiteuren@tiny.example}
 """
 
 
-@pytest.fixture
-def tiny_installed(tmp_path: Path) -> Iterator[None]:
-    """A distribution `tiny-books` on sys.path declaring the platform `tiny`."""
+def _install(tmp_path: Path) -> Path:
+    """A distribution `tiny-books` declaring the platform `tiny`; returns its site folder."""
     site = tmp_path / "site"
     dist = site / "tiny_books-0.1.dist-info"
     dist.mkdir(parents=True)
@@ -48,6 +51,13 @@ def tiny_installed(tmp_path: Path) -> Iterator[None]:
     (dist / "entry_points.txt").write_text(
         "[dunning_connector.platforms]\ntiny = tiny_platform:PLATFORM\n"
     )
+    return site
+
+
+@pytest.fixture
+def tiny_installed(tmp_path: Path) -> Iterator[None]:
+    """The distribution on sys.path (and the registry reading it again)."""
+    site = _install(tmp_path)
     with pytest.MonkeyPatch.context() as patch:
         patch.syspath_prepend(str(site))
         registry.refresh()
@@ -75,6 +85,22 @@ def test_the_registry_finds_the_installed_platform_beside_the_products(
 ) -> None:
     assert {"zoho", "exact", "tiny"} <= set(registry.platforms())
     assert registry.get_platform("tiny") is tiny_platform.PLATFORM
+
+
+def test_the_platforms_own_commands_are_mounted_on_dunning(tmp_path: Path) -> None:
+    """A fresh `dunning` process with the distribution on its path: `dunning tiny ...` exists."""
+    site = _install(tmp_path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(SUPPORT)])}
+    result = subprocess.run(
+        [sys.executable, "-m", "connector.cli", "tiny", "about"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Tiny Books: a ledger over in-memory lists\n"
 
 
 def test_the_platform_section_is_validated_by_the_platforms_model_with_located_errors(
