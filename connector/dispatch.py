@@ -286,6 +286,7 @@ class Dispatcher:
             self._mark(action_id, action, "review", why)
             stats.lines.append(f"review: {customer.name}: {why}")
             return "review"
+        fresh = self._with_pay_links(action, fresh)
         rendered = self._render(action, customer, fresh)
         return customer, fresh, rendered
 
@@ -347,6 +348,38 @@ class Dispatcher:
             found = ledger_repo.invoices_by_ref(session, self.tenant, action.invoice_refs)
             customer = ledger_repo.get_customer(session, self.tenant, action.customer_ref)
         return {ref: found.get(ref) for ref in action.invoice_refs}, customer
+
+    def _with_pay_links(
+        self, action: Action, fresh: dict[str, Invoice | None]
+    ) -> dict[str, Invoice | None]:
+        """The action's invoices with the platform's pay link, read in detail (and stored) for
+        those without one yet, where the platform gives it on the detail only. A mail that asks
+        for payment carries the link; a failed read leaves it out rather than stopping the
+        mail (the bank details are always in it)."""
+        if (
+            not self.ledger.capabilities.pay_links_on_detail
+            or not action.kind.is_mail
+            or action.kind is ActionKind.THANK_YOU
+        ):
+            return fresh
+        missing = [ref for ref, inv in fresh.items() if inv is not None and inv.pay_url is None]
+        if not missing:
+            return fresh
+        try:
+            found = self.ledger.get_invoices(missing)
+        except LedgerError as exc:
+            log.warning("pay links of %s not read: %s", ", ".join(missing), exc)
+            return fresh
+        out = dict(fresh)
+        for ref in missing:
+            inv, detail = fresh[ref], found.get(ref)
+            if inv is not None and detail is not None and detail.pay_url:
+                out[ref] = dataclasses.replace(inv, pay_url=detail.pay_url)
+        linked = [inv for ref, inv in out.items() if inv is not None and inv is not fresh[ref]]
+        if linked:
+            with session_scope(self.engine) as session:
+                ledger_repo.upsert_invoices(session, self.tenant, linked, self.clock.now())
+        return out
 
     def _needs_detail(self, action: Action, customer: Customer) -> bool:
         """Whether the stored customer is not enough to act on: no e-mail for a mail, or a

@@ -82,7 +82,10 @@ class ZohoLedger:
 
     platform = "zoho"
     capabilities = Capabilities(
-        kinds=frozenset(ActionKind), sends_mail_itself=True, customer_details_in_sync=False
+        kinds=frozenset(ActionKind),
+        sends_mail_itself=True,
+        customer_details_in_sync=False,
+        pay_links_on_detail=True,
     )
 
     def __init__(

@@ -186,7 +186,9 @@ LIST_INVOICES = Operation(
     response=(*ENVELOPE, *PAGE, *_in("invoices", INVOICE_FIELDS)),
 )
 GET_INVOICE = Operation(
-    "GET", "/invoices/{invoice_id}", response=(*ENVELOPE, *_in("invoice", INVOICE_FIELDS))
+    "GET",
+    "/invoices/{invoice_id}",
+    response=(*ENVELOPE, *_in("invoice", (*INVOICE_FIELDS, "invoice_url"))),
 )
 LIST_PAYMENTS = Operation(
     "GET",

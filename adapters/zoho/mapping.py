@@ -269,6 +269,9 @@ def invoice_from_zoho(
         last_payment_date=_day(record, "last_payment_date", what),
         platform_reminders_sent=reminders,
         last_reminder_date=_day(record, "last_reminder_sent_date", what),
+        # the customer's secure view, where Zoho's payment gateways take the payment; on the
+        # detail object only (GET /invoices/{invoice_id})
+        pay_url=_text(record.get("invoice_url")),
     )
 
 

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import urlsplit
 
 from connector.domain.addresses import split_addresses
 from connector.domain.money import Money
@@ -93,6 +94,17 @@ class Invoice:
     #: The platform's own counter of reminders sent, used to reconcile unknown outcomes.
     platform_reminders_sent: int | None = None
     last_reminder_date: date | None = None
+    #: where the customer can pay this invoice online, as the platform gives it (Zoho's
+    #: `invoice_url`); None where the platform has none. Printed only through `pay_link`.
+    pay_url: str | None = None
+
+    @property
+    def pay_link(self) -> str | None:
+        """`pay_url` when it is fit to print in a mail or letter: an https link with a host and
+        nothing that could break out of the text or an attribute (whitespace, quotes, angle
+        brackets, control characters). Anything else is dropped: a customer is never sent to
+        a plain-http or script link, whatever the ledger holds."""
+        return safe_https_url(self.pay_url)
 
     @property
     def is_open(self) -> bool:
@@ -119,3 +131,20 @@ class Snapshot:
 
     def invoices_of(self, customer_ref: str) -> list[Invoice]:
         return [i for i in self.invoices.values() if i.customer_ref == customer_ref]
+
+
+_UNSAFE_IN_URL = frozenset(" \"'<>`\\")
+
+
+def safe_https_url(url: str | None) -> str | None:
+    """`url` if it is an https link with a host and no character that would need escaping to
+    stay one link (spaces, quotes, angle brackets, backslashes, control characters); else None.
+    Templates escape it as well: this decides whether a link is printed at all."""
+    if not url or len(url) > 2000:
+        return None
+    if any(c in _UNSAFE_IN_URL or ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        return None
+    return url

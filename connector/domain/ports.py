@@ -42,6 +42,10 @@ class Capabilities:
     #: the most API calls one action takes (re-check, send, ledger note, documents): what the
     #: run plans the day's budget with (connector.policy.budget)
     calls_per_action: int = 4
+    #: the invoice's online payment link comes with `get_invoices` (the detail) only, not with
+    #: the sync's lists (Zoho's `invoice_url`): the dispatcher reads an invoice in detail before
+    #: the first customer mail naming it, and the store keeps the link
+    pay_links_on_detail: bool = False
 
 
 #: `Action.extra` keys the dispatcher fills from the store just before `Ledger.perform`, so an

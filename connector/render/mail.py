@@ -74,6 +74,8 @@ class InvoiceLine:
     total: Money
     balance: Money
     days_overdue: int
+    #: the platform's https link to pay this invoice online (`Invoice.pay_link`); None: none
+    pay_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,8 @@ class MessageContext:
                     total=inv.total,
                     balance=item.balance,
                     days_overdue=max(0, (today - inv.due_date).days),
+                    # never a link to pay another customer's invoice
+                    pay_url=inv.pay_link if inv.customer_ref == action.customer_ref else None,
                 )
             )
         currency = action.items[0].balance.currency

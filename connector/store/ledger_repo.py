@@ -167,11 +167,13 @@ def upsert_invoices(
             "last_payment_date": i.last_payment_date,
             "platform_reminders_sent": i.platform_reminders_sent,
             "last_reminder_date": i.last_reminder_date,
+            "pay_url": i.pay_url,
             "last_seen_at": seen_at,
         }
         for i in invoices
     ]
-    _upsert(session, InvoiceRow, _dedupe(rows))
+    # a list item does not carry the pay link (Zoho documents it on the detail only)
+    _upsert(session, InvoiceRow, _dedupe(rows), keep_if_null=("pay_url",))
 
 
 def upsert_payments(
@@ -245,6 +247,7 @@ def to_invoice(row: InvoiceRow | Any) -> Invoice:
         last_payment_date=row.last_payment_date,
         platform_reminders_sent=row.platform_reminders_sent,
         last_reminder_date=row.last_reminder_date,
+        pay_url=row.pay_url,
     )
 
 

@@ -64,6 +64,9 @@ class InvoiceRow(SQLModel, table=True):
     last_payment_date: date | None = None
     platform_reminders_sent: int | None = None
     last_reminder_date: date | None = None
+    #: the platform's online payment link for the invoice (Zoho `invoice_url`); kept when a
+    #: later read (a list item) does not carry it
+    pay_url: str | None = Field(default=None, max_length=2000)
     #: when a sync last returned this invoice; the full reconciliation looks up the ones it missed
     last_seen_at: datetime | None = _ts()
 
