@@ -160,7 +160,12 @@ class ExactLedger:
         kinds = frozenset(ActionKind)
         if self.addon:
             kinds -= writeback.ADDON_KINDS
-        self.capabilities = Capabilities(kinds=kinds, sends_mail_itself=False, attachments=True)
+        # calls per action, for planning the day's budget: the re-check reads the account's
+        # receivables and its ReceivablesListByAccount (2), one note or task (1), and each PDF
+        # is a document plus its attachment (2; a reminder carries its statement): 5
+        self.capabilities = Capabilities(
+            kinds=kinds, sends_mail_itself=False, attachments=True, calls_per_action=5
+        )
         self._division_of: dict[str, int] = {}
         self._numbers: dict[str, str] = {}
 
