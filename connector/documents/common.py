@@ -70,12 +70,23 @@ def payment_rows(
 
 
 def payment_block(
-    doc: Document, settings: DocumentSettings, amount: Money, numbers: Sequence[str]
+    doc: Document,
+    settings: DocumentSettings,
+    amount: Money,
+    numbers: Sequence[str],
+    invoices: Sequence[Invoice] = (),
 ) -> None:
+    """The payment details, then a "Pay online" line per invoice of `invoices` whose platform
+    gives a safe link to pay it (`Invoice.pay_link`). The caller passes only the addressee's
+    own invoices."""
     if not amount.is_positive():
         return
-    doc.h(texts(settings.language)["payment"])
+    t = texts(settings.language)
+    doc.h(t["payment"])
     doc.kv(payment_rows(settings, amount, numbers))
+    for invoice in invoices:
+        if invoice.pay_link is not None:
+            doc.link(f"{t['pay_online']} {invoice.number}:", invoice.pay_link)
 
 
 def recipient(customer: Customer, address: str | None) -> Party:

@@ -155,7 +155,8 @@ def letter_document(
     due_now = fig.principal
     if kind is ActionKind.NOTICE_OF_DEFAULT and fig.interest is not None:
         due_now = fig.principal + fig.interest
-    payment_block(doc, settings, due_now, [i.number for i in ordered])
+    own = [i for i in ordered if i.customer_ref == customer.ref]
+    payment_block(doc, settings, due_now, [i.number for i in ordered], own)
     doc.p(t["regards"] + "\n\n" + settings.sender.name)
     return doc
 

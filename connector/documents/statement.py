@@ -105,7 +105,11 @@ def statement_document(
     doc.kv([(label, money(amount, lang)) for label, amount in ageing(open_, today, lang)])
     ordered = sorted(open_, key=lambda i: (i.due_date, i.number))
     payment_block(
-        doc, settings, total([i.balance for i in open_], currency), [i.number for i in ordered]
+        doc,
+        settings,
+        total([i.balance for i in open_], currency),
+        [i.number for i in ordered],
+        [i for i in ordered if i.customer_ref == customer_ref],
     )
     return doc
 

@@ -59,6 +59,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "pay_holder": "Ten name van",
         "pay_bic": "BIC",
         "pay_reference": "Betalingskenmerk",
+        "pay_online": "Online betalen",
     },
     "en": {
         "statement": "Statement of account",
@@ -115,6 +116,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "pay_holder": "In the name of",
         "pay_bic": "BIC",
         "pay_reference": "Payment reference",
+        "pay_online": "Pay online",
     },
 }
 

@@ -65,7 +65,9 @@ class Document:
     place_date: str
     dated: date
     language: str
-    #: ("p", text) | ("h", heading) | ("table", Table) | ("kv", [(label, value), ...])
+    #: ("p", text) | ("h", heading) | ("table", Table) | ("kv", [(label, value), ...]) |
+    #: ("link", (label, url)): the label, then the url as a clickable link
+
     blocks: list[tuple[str, object]] = field(default_factory=list)
     reference: str = ""
 
@@ -83,6 +85,12 @@ class Document:
 
     def kv(self, pairs: list[tuple[str, str]]) -> Document:
         self.blocks.append(("kv", pairs))
+        return self
+
+    def link(self, label: str, url: str) -> Document:
+        """A line "label url" with the url clickable; the caller passes only a safe https
+        link (`connector.domain.ledger.safe_https_url`)."""
+        self.blocks.append(("link", (label, url)))
         return self
 
 
@@ -166,6 +174,15 @@ def render_pdf(doc: Document) -> bytes:
         elif kind == "table":
             assert isinstance(value, Table)
             _table(pdf, value, width)
+        elif kind == "link":
+            assert isinstance(value, tuple)
+            label, url = value
+            pdf.set_font(FONT, "", 9)
+            pdf.write(5, f"{label} ")
+            pdf.set_text_color(21, 101, 192)
+            pdf.write(5, url, link=url)
+            pdf.set_text_color(0, 0, 0)
+            pdf.ln(5.5)
         elif kind == "kv":
             assert isinstance(value, list)
             pdf.set_font(FONT, "", 10)
