@@ -1,7 +1,8 @@
 # dunning-connector: `dunning serve` in a container.
 #
-# The image installs the same wheel the test suite checks (tests/serve/test_docker_package.py):
-# built from this tree with `pip wheel . --no-deps`, then installed over the locked dependencies.
+# The image installs the same wheel the test suite checks
+# (tests/system/serve/test_docker_package.py): built from this tree with `pip wheel . --no-deps`,
+# then installed over the locked dependencies.
 # Configuration is mounted at /config (connector.yaml, clients/, secret.key); the SQLite
 # database (when no DATABASE_URL is given) lives in the /data volume.
 
