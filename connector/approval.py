@@ -28,6 +28,7 @@ from sqlmodel import col, select
 from connector.app import App, ClientUnavailable
 from connector.dispatch import APPROVAL_TTL, Dispatcher, DispatchStats
 from connector.domain import Action, ActionKind, Customer, Money
+from connector.domain.actions import RECEIPT_CHECK_STEP
 from connector.domain.clock import Clock, local_date
 from connector.domain.ports import RenderedMessage
 from connector.run import default_owner
@@ -83,6 +84,9 @@ class Waiting:
 
     @property
     def step(self) -> str:
+        if self.steps and all(s == RECEIPT_CHECK_STEP for s in self.steps):
+            how = "call task" if self.kind is ActionKind.CALL_TASK else "mail"
+            return f"receipt check ({how}: did the invoice arrive?)"
         return step_in_words(self.kind, self.with_statement)
 
     def describe(self) -> str:

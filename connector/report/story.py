@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from connector.domain import Money
+from connector.domain.actions import RECEIPT_CHECK_STEP
 from connector.domain.clock import local_date
 from connector.domain.money import format_money, total
 from connector.store import ledger_repo, outbox
@@ -27,6 +28,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "reminder": "Herinnering",
         "statement": "Rekeningoverzicht",
         "call_task": "Beltaak",
+        "receipt_check": "Ontvangstcheck",
         "firm_reminder": "Dringende herinnering",
         "notice_of_default": "Ingebrekestelling",
         "fourteen_day_letter": "Veertiendagenbrief",
@@ -39,6 +41,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "reminder": "Reminder",
         "statement": "Statement",
         "call_task": "Call task",
+        "receipt_check": "Receipt check",
         "firm_reminder": "Firm reminder",
         "notice_of_default": "Notice of default",
         "fourteen_day_letter": "Fourteen-day letter",
@@ -56,6 +59,7 @@ STEP_LABELS: dict[str, dict[str, str]] = {
         "call-1": "1e beltaak",
         "call-2": "2e beltaak",
         "call": "beltaak",
+        "receipt-check": "ontvangstcheck",
         "firm-reminder": "dringende herinnering",
         "notice-of-default": "ingebrekestelling",
         "fourteen-day-letter": "veertiendagenbrief",
@@ -67,6 +71,7 @@ STEP_LABELS: dict[str, dict[str, str]] = {
         "call-1": "1st call",
         "call-2": "2nd call",
         "call": "call",
+        "receipt-check": "receipt check",
         "firm-reminder": "firm reminder",
         "notice-of-default": "notice of default",
         "fourteen-day-letter": "14-day letter",
@@ -122,6 +127,13 @@ def describe(
             f"bel {customer} over {invoices}, {owed} open"
             if nl
             else f"call {customer} about {invoices}, {owed} open"
+        )
+        return Event(kind, label, text, task=True)
+    if kind == "receipt_check":
+        text = (
+            f"bel {customer}: is {invoices} ontvangen? ({owed}, nog niet vervallen)"
+            if nl
+            else f"call {customer}: did {invoices} arrive? ({owed}, not yet due)"
         )
         return Event(kind, label, text, task=True)
     if kind == "handoff":
@@ -181,9 +193,12 @@ def story(
         name = customer.name if customer else row.customer_ref
         amounts = [Money.from_minor(i.balance_minor, i.currency) for i in items]
         amount = total(amounts, amounts[0].currency) if amounts else None
+        kind = row.kind
+        if kind == "call_task" and items and all(i.step == RECEIPT_CHECK_STEP for i in items):
+            kind = "receipt_check"  # a call task that asks whether the invoice arrived
         days[day].append(
             describe(
-                row.kind,
+                kind,
                 name,
                 [numbers.get(i.invoice_ref, i.invoice_ref) for i in items],
                 amount,

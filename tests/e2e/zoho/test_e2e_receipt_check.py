@@ -17,6 +17,7 @@ from e2e_support import MakeScenario
 
 from connector.config import load_config
 from connector.domain.actions import RECEIPT_CHECK_STEP
+from connector.report.story import story
 
 INVOICED = date(2026, 3, 2)
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -59,3 +60,8 @@ def test_a_receipt_check_task_appears_three_days_after_invoicing_for_the_large_i
         if "[dunning:" in c.description
     ]
     assert s.mails_to(big_customer) == [] and s.mails_to(small_customer) == []
+    told = story(s.world.app.engine, "demo", "Europe/Amsterdam", INVOICED, date(2026, 3, 9), "nl")
+    [(day, [event])] = [(d, events) for d, events in told if events]
+    assert day == date(2026, 3, 5) and event.task
+    assert event.label == "Ontvangstcheck"
+    assert event.text.startswith("bel Groot Bouw BV: is ") and "ontvangen?" in event.text
