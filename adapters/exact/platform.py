@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from adapters.exact.settings import ExactSettings
+from adapters.exact.settings import ExactServiceSettings, ExactSettings
 from adapters.exact.webhook import MAX_BODY, ReplayGuard, handle
 from connector.domain.clock import Clock
 from connector.domain.ports import Ledger
@@ -139,4 +139,5 @@ PLATFORM = Platform(
         path_hint="/exact/webhook/<client>",
     ),
     cli=cli,
+    service_settings_model=ExactServiceSettings,
 )

@@ -8,7 +8,20 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connector.config.models import HttpUrl, KeyRuleError, NonEmpty, PlatformSettings, platform_url
+from connector.config.models import (
+    HttpUrl,
+    KeyRuleError,
+    NonEmpty,
+    PlatformSettings,
+    WebhookListenerSettings,
+    platform_url,
+)
+
+
+class ExactServiceSettings(WebhookListenerSettings):
+    """connector.yaml's `exact:`: the webhook listener of `dunning serve` for Exact's events
+    (``/exact/webhook/<client>``)."""
+
 
 ExactCountry = Literal["nl", "be", "de", "fr", "es", "co.uk", "com"]
 

@@ -45,6 +45,7 @@ from connector.config.models import (
     ConnectorConfig,
     KeyRuleError,
     client_model,
+    connector_model,
 )
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ def load_connector(config_dir: Path, env: Mapping[str, str] = os.environ) -> Con
     literal = literal_secrets(doc)
     problems += literal
     bad_paths = {r.path for r in refs} | {p.key_path for p in literal}
-    connector, invalid = _validate(ConnectorConfig, doc, data, bad_paths)
+    connector, invalid = _validate(connector_model(), doc, data, bad_paths)
     problems += invalid
     if problems or connector is None:
         raise _combine(problems)

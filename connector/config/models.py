@@ -258,10 +258,11 @@ class HttpSettings(ConfigModel):
         return int(self.listen.rpartition(":")[2])
 
 
-class ExactServiceSettings(ConfigModel):
-    """connector.yaml's `exact:`: the webhook listener of `dunning serve` (off unless
-    `webhook_listen` is set). It is its own port, apart from `http.listen` (health, metrics),
-    because it is the one meant to be reachable from outside (through a TLS reverse proxy)."""
+class WebhookListenerSettings(ConfigModel):
+    """A platform's section of connector.yaml (Exact's `exact:`) setting `dunning serve`'s
+    webhook listener (off unless `webhook_listen` is set). It is its own port, apart from
+    `http.listen` (health, metrics), because it is the one meant to be reachable from outside
+    (through a TLS reverse proxy)."""
 
     webhook_listen: str | None = None
     webhook_max_connections: int = Field(default=32, ge=1, le=1024)
@@ -292,7 +293,20 @@ class ConnectorConfig(ConfigModel):
     alerts: AlertSettings = AlertSettings()
     mail: SmtpSettings | None = None
     http: HttpSettings = HttpSettings()
-    exact: ExactServiceSettings = ExactServiceSettings()
+    # each installed platform with a `Platform.service_settings_model` adds its section, named
+    # after it (`connector_model`)
+
+    def platform_section(self, name: str) -> BaseModel | None:
+        """Platform `name`'s section of connector.yaml (its `Platform.service_settings_model`)."""
+        section = getattr(self, name, None) if name not in ConnectorConfig.model_fields else None
+        return section if isinstance(section, BaseModel) else None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> ConnectorConfig:
+        """Validate with the installed platforms' sections (`connector_model`)."""
+        if cls is ConnectorConfig:
+            return connector_model().model_validate(obj, **kwargs)
+        return super().model_validate(obj, **kwargs)
 
     @model_validator(mode="after")
     def _alerts_need_mail(self) -> ConnectorConfig:
@@ -300,12 +314,42 @@ class ConnectorConfig(ConfigModel):
             raise KeyRuleError(
                 "alert mail needs an SMTP relay: add a 'mail:' section", "mail", "alerts.email"
             )
-        if self.exact.webhook_listen and self.exact.webhook_listen == self.http.listen:
-            raise KeyRuleError(
-                "the webhook listener needs its own port, apart from http.listen (metrics)",
-                "exact.webhook_listen",
-            )
+        for name in type(self).model_fields:
+            section = self.platform_section(name)
+            if (
+                isinstance(section, WebhookListenerSettings)
+                and section.webhook_listen
+                and section.webhook_listen == self.http.listen
+            ):
+                raise KeyRuleError(
+                    "the webhook listener needs its own port, apart from http.listen (metrics)",
+                    f"{name}.webhook_listen",
+                )
         return self
+
+
+def connector_model() -> type[ConnectorConfig]:
+    """`ConnectorConfig` with the section of each installed platform that has one (its
+    `Platform.service_settings_model`, defaults when the file leaves it out)."""
+    from connector.platforms.registry import platforms
+
+    sections = tuple(
+        (name, p.service_settings_model)
+        for name, p in sorted(platforms().items())
+        if p.service_settings_model is not None
+    )
+    return _connector_model(sections)
+
+
+@functools.cache
+def _connector_model(sections: tuple[tuple[str, type[BaseModel]], ...]) -> type[ConnectorConfig]:
+    fields: dict[str, Any] = {name: (model, model()) for name, model in sections}
+    return create_model(
+        "ConnectorConfig[" + ",".join(fields) + "]",
+        __base__=ConnectorConfig,
+        __module__=__name__,
+        **fields,
+    )
 
 
 # -- clients/<slug>.yaml ---------------------------------------------------------------------

@@ -135,6 +135,9 @@ class Platform:
         webhooks: the optional webhook receiver.
         cli: the optional extra commands, mounted as ``dunning <name> ...`` (built when the CLI
             starts, so importing the platform stays cheap).
+        service_settings_model: the optional model of connector.yaml's section `name` (settings
+            of the installation rather than of a client, e.g. Exact's webhook listener: a
+            `connector.config.models.WebhookListenerSettings`).
     """
 
     name: str
@@ -150,3 +153,4 @@ class Platform:
     keep_alive: Callable[[Any, TokenRepository, str, Clock], KeepAlive] | None = None
     webhooks: Webhooks | None = None
     cli: Callable[[], typer.Typer] | None = None
+    service_settings_model: type[BaseModel] | None = None

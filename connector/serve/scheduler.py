@@ -45,6 +45,7 @@ from connector.auth.tokens import wait_for_refreshes
 from connector.auth.upkeep import token_upkeep
 from connector.config import load_config
 from connector.config.environment import process_env
+from connector.config.models import WebhookListenerSettings
 from connector.domain.clock import Clock, SystemClock
 from connector.http import HttpMetrics
 from connector.platforms import WebhookReceiver, platforms
@@ -145,7 +146,7 @@ class Service:
             if p.webhooks is not None
         }
         self.webhooks: WebhookServer | None = None
-        hooks = app.config.connector.exact
+        hooks = self._listener_settings()
         hook_listen = self.options.webhook_listen or hooks.webhook_listen
         if hook_listen:
             hook_host, _, hook_port = hook_listen.rpartition(":")
@@ -161,6 +162,19 @@ class Service:
                     default=DEFAULT_MAX_BODY,
                 ),
             )
+
+    def _listener_settings(self) -> WebhookListenerSettings:
+        """The webhook listener's settings: the section of connector.yaml of the platform with
+        webhooks that sets `webhook_listen` (Exact's `exact:`), else the first one's defaults."""
+        connector = self.app.config.connector
+        sections = [
+            section
+            for name, p in sorted(platforms().items())
+            if p.webhooks is not None
+            and isinstance(section := connector.platform_section(name), WebhookListenerSettings)
+        ]
+        chosen = next((s for s in sections if s.webhook_listen), None)
+        return chosen or (sections[0] if sections else WebhookListenerSettings())
 
     # -- schedule ------------------------------------------------------------------------------
     def _schedule(self) -> tuple[float, float, int]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from adapters.exact.settings import ExactSettings
+from adapters.exact.settings import ExactServiceSettings, ExactSettings
 from adapters.zoho.login import is_zoho_accounts as _is_zoho_accounts
 from adapters.zoho.settings import ZohoSettings
 from connector.config import ConfigError, load_config
@@ -263,7 +263,7 @@ def test_the_smtp_rule_is_located_in_the_client_file(
 def test_the_webhook_listener_is_off_by_default_and_never_shares_the_metrics_port(
     config_dir: Path, write: Writer
 ) -> None:
-    assert load_config(config_dir, ENV).connector.exact.webhook_listen is None
+    assert _exact_listener(config_dir).webhook_listen is None
     write("connector.yaml", "http: {listen: '127.0.0.1:8089'}\nexact:\n  webhook_listen: x\n")
     with pytest.raises(ConfigError, match=r"exact\.webhook_listen: expected HOST:PORT"):
         load_config(config_dir, ENV)
@@ -274,4 +274,11 @@ def test_the_webhook_listener_is_off_by_default_and_never_shares_the_metrics_por
     with pytest.raises(ConfigError, match=r"needs its own port, apart from http\.listen"):
         load_config(config_dir, ENV)
     write("connector.yaml", "exact:\n  webhook_listen: '0.0.0.0:8090'\n")
-    assert load_config(config_dir, ENV).connector.exact.webhook_listen == "0.0.0.0:8090"
+    assert _exact_listener(config_dir).webhook_listen == "0.0.0.0:8090"
+
+
+def _exact_listener(config_dir: Path) -> ExactServiceSettings:
+    """connector.yaml's `exact:` section (Exact's webhook listener), defaults when left out."""
+    section = load_config(config_dir, ENV).connector.platform_section("exact")
+    assert isinstance(section, ExactServiceSettings)
+    return section
