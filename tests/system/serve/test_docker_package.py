@@ -13,6 +13,7 @@ import fnmatch
 import importlib.metadata
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -47,8 +48,17 @@ def final_stage() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # built from a copy of what the image's build stage copies, as `docker build` does: a
+    # `build/` left in the checkout by an earlier build cannot leak into it, and the checkout
+    # is left as it was
+    source = tmp_path_factory.mktemp("source")
+    junk = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("connector", "adapters"):
+        shutil.copytree(ROOT / name, source / name, ignore=junk)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(out), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
