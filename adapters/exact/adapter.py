@@ -160,9 +160,10 @@ class ExactLedger:
         kinds = frozenset(ActionKind)
         if self.addon:
             kinds -= writeback.ADDON_KINDS
-        # calls per action, for planning the day's budget: the re-check reads the account's
-        # receivables and its ReceivablesListByAccount (2), one note or task (1), and each PDF
-        # is a document plus its attachment (2; a reminder carries its statement): 5
+        # the most calls one action takes, for planning the day's budget: the re-check reads
+        # the account's receivables (shared by up to 20 accounts when the dispatcher reads
+        # ahead, else 1) and its ReceivablesListByAccount (1), one note or task (1), and each
+        # PDF is a document plus its attachment (2; a reminder carries its statement): 5
         self.capabilities = Capabilities(
             kinds=kinds, sends_mail_itself=False, attachments=True, calls_per_action=5
         )
@@ -319,20 +320,39 @@ class ExactLedger:
     def recheck_customer(self, customer_ref: str, since: datetime | None) -> list[Invoice]:
         """One filtered call: the account's open receivables plus those changed in the last
         week (so one paid this morning comes back as PAID)."""
-        division = self._account_division(customer_ref)
+        return self.recheck_customers([customer_ref], since)[customer_ref]
+
+    def recheck_customers(
+        self, customer_refs: Sequence[str], since: datetime | None
+    ) -> dict[str, list[Invoice]]:
+        """`recheck_customer` for several accounts: their receivables in one filtered call per
+        batch of 20 accounts (``Account eq guid'…' or …``), then the open-items list of each
+        account with an open receivable (it has no multi-account filter). The dispatcher
+        re-checks the customers of its next actions this way (issue #18)."""
+        out: dict[str, list[Invoice]] = {ref: [] for ref in customer_refs}
+        by_division: dict[int, list[str]] = {}
+        for ref in dict.fromkeys(customer_refs):
+            by_division.setdefault(self._account_division(ref), []).append(ref)
         recent = datetime_value(self.clock.now() - RECHECK_WINDOW)
-        clause = RECEIVABLES.prop("Account").eq(guid_value(customer_ref)) & (
-            RECEIVABLES.prop("IsFullyPaid").eq(bool_value(False))
-            | RECEIVABLES.prop("Modified").ge(recent)
-        )
-        terms = [
-            (row, mapping.invoice_from_term(row, currency=self.currency))
-            for row in self.client.rows(division, RECEIVABLES, clause)
-        ]
-        invoices = self._settled(division, terms, partly_paid_only=False)
-        for invoice in invoices:
-            self._note(division, invoice)
-        return invoices
+        for division, refs in by_division.items():
+            for start in range(0, len(refs), BATCH):
+                accounts = any_of(
+                    RECEIVABLES.prop("Account").eq(guid_value(r))
+                    for r in refs[start : start + BATCH]
+                )
+                clause = accounts & (
+                    RECEIVABLES.prop("IsFullyPaid").eq(bool_value(False))
+                    | RECEIVABLES.prop("Modified").ge(recent)
+                )
+                terms = [
+                    (row, mapping.invoice_from_term(row, currency=self.currency))
+                    for row in self.client.rows(division, RECEIVABLES, clause)
+                ]
+                for invoice in self._settled(division, terms, partly_paid_only=False):
+                    self._note(division, invoice)
+                    if invoice.customer_ref in out:
+                        out[invoice.customer_ref].append(invoice)
+        return out
 
     def get_customer(self, customer_ref: str) -> Customer:
         division = self._account_division(customer_ref)

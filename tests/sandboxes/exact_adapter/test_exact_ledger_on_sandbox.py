@@ -112,6 +112,32 @@ def test_recheck_is_one_call_and_sees_a_payment_made_this_morning(world: ExactWo
     assert inv.status is InvoiceStatus.PAID
 
 
+def test_twenty_five_customers_are_rechecked_with_two_receivables_reads(world: ExactWorld) -> None:
+    """The dispatcher re-checks the customers of its next actions together: their receivables in
+    one call per 20 accounts, then each open account's open-items list (no multi-account
+    filter there). A payment this morning still shows."""
+    accounts = [_customer(world, f"Klant {n} B.V.", f"k{n}@klant.nl") for n in range(25)]
+    terms = [world.state.add_receivable(DIVISION, a.id, "100", date(2025, 12, 1)) for a in accounts]
+    ledger = world.ledger()
+    ledger.check()
+    world.state.record_payment(DIVISION, terms[3].id, "100", date(2026, 1, 5))
+    world.state.record_payment(DIVISION, terms[21].id, "40", date(2026, 1, 5))
+    calls = world.state.stats.calls
+    reads, lists = (
+        calls["GET cashflow/Receivables"],
+        calls["GET read/financial/ReceivablesListByAccount"],
+    )
+    found = ledger.recheck_customers([a.id for a in accounts], None)
+    assert calls["GET cashflow/Receivables"] - reads == 2
+    assert (
+        calls["GET read/financial/ReceivablesListByAccount"] - lists == 24
+    )  # all but the paid one
+    assert [i.status for i in found[accounts[3].id]] == [InvoiceStatus.PAID]
+    assert [i.balance for i in found[accounts[21].id]] == [Money(Decimal("60"), "EUR")]
+    assert all(len(found[a.id]) == 1 for a in accounts)
+    assert found[accounts[0].id] == ledger.recheck_customer(accounts[0].id, None)
+
+
 def test_get_invoices_reads_in_batches_and_reports_unknown_ones_as_deleted(
     world: ExactWorld,
 ) -> None:
