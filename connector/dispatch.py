@@ -142,6 +142,9 @@ class Dispatcher:
         #: set when the process is asked to stop (SIGTERM): the action in flight finishes and
         #: is recorded, no further action starts (the next run plans them again)
         self.stop = stop
+        #: whether pay links only given on an invoice's detail are read (one call each); the
+        #: run turns it off on a day whose budget has no room for them (policy.budget)
+        self.read_pay_links = True
         #: customer ref -> (when read, invoices): re-checks read ahead for the next actions
         self._ahead: dict[str, tuple[datetime, list[Invoice]]] = {}
 
@@ -397,6 +400,7 @@ class Dispatcher:
         mail (the bank details are always in it)."""
         if (
             not self.ledger.capabilities.pay_links_on_detail
+            or not self.read_pay_links
             or not action.kind.is_mail
             or action.kind is ActionKind.THANK_YOU
         ):

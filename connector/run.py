@@ -21,7 +21,7 @@ from connector.dispatch import Dispatcher, DispatchStats
 from connector.domain import Action
 from connector.domain.clock import Clock, SystemClock
 from connector.domain.ports import LedgerError
-from connector.policy.budget import DayBudget, Fitted, fit
+from connector.policy.budget import DayBudget, Fitted, fit, room_for_one_read_per_invoice
 from connector.policy.planner import PlanProblem, plan_outcome
 from connector.store import leases, ledger_repo, outbox
 from connector.store.db import session_scope
@@ -217,7 +217,9 @@ def _run_locked(
                 log.warning("%s: %s", tenant.slug, line)
         if dry_run:
             return
-        fitted = fit_to_budget(tenant, actions, clock.now())
+        budget = day_budget(tenant, clock.now())
+        fitted = fit_to_budget(tenant, actions, budget)
+        dispatcher.read_pay_links = room_for_one_read_per_invoice(budget, fitted.now)
         result.deferred = len(fitted.waiting)
         if fitted.waiting:
             log.info("%s: %s", tenant.slug, waiting_for_budget(len(fitted.waiting)))
@@ -253,9 +255,8 @@ def day_budget(tenant: Tenant, now: datetime) -> DayBudget | None:
     return DayBudget(remaining=max(0, remaining), daily=daily, per_action=per_action)
 
 
-def fit_to_budget(tenant: Tenant, actions: list[Action], now: datetime) -> Fitted:
+def fit_to_budget(tenant: Tenant, actions: list[Action], budget: DayBudget | None) -> Fitted:
     """The actions today's budget pays for, most urgent customers first; the rest waits."""
-    budget = day_budget(tenant, now)
     if budget is None or len(actions) <= budget.actions:
         return Fitted(actions, [])
     with session_scope(tenant.engine) as session:

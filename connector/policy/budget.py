@@ -81,3 +81,15 @@ def fit(actions: Sequence[Action], capacity: int | None, due: Mapping[str, date]
         else:
             waiting.extend(group)  # once the day is full, everything after it waits
     return Fitted(now, waiting)
+
+
+def room_for_one_read_per_invoice(budget: DayBudget | None, actions: Sequence[Action]) -> bool:
+    """Whether today's budget, after the actions themselves, still has one call for each
+    invoice they name: what reading a pay link that a platform gives only on an invoice's
+    detail (Zoho's `invoice_url`) costs at most. A first run with a backlog larger than the
+    day does not spend its budget on links: those mails carry the bank details only, and the
+    link comes once the backlog is worked off. None (quota not known): room."""
+    if budget is None:
+        return True
+    spare = budget.remaining - budget.reserve - len(actions) * max(1, budget.per_action)
+    return spare >= sum(len(a.items) for a in actions)

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from connector.domain import Action, ActionItem, ActionKind, Money
-from connector.policy.budget import DayBudget, fit
+from connector.policy.budget import DayBudget, fit, room_for_one_read_per_invoice
 
 
 def act(customer: str, kind: ActionKind, *items: tuple[str, str]) -> Action:
@@ -67,3 +67,24 @@ def test_the_budget_keeps_a_reserve_for_the_days_syncs_and_counts_calls_per_acti
     assert zoho_premium.actions == 2_375
     exact_late_in_the_day = DayBudget(remaining=150, daily=5_000, per_action=4)
     assert exact_late_in_the_day.actions == 0
+
+
+def test_pay_links_are_read_only_when_the_day_has_a_call_left_for_each_invoice() -> None:
+    """Zoho gives an invoice's pay link on its detail only: one call per invoice. A day with a
+    few reminders has room; a first run with a backlog larger than the day does not spend its
+    budget on links (those mails carry the bank details; the links come once it is worked off)."""
+    three = [
+        act(f"c{n}", ActionKind.REMINDER, (f"i{n}a", "10"), (f"i{n}b", "10")) for n in range(3)
+    ]
+    quiet_day = DayBudget(remaining=9_000, daily=10_000, per_action=4)
+    assert room_for_one_read_per_invoice(quiet_day, three)
+    backlog = [act(f"c{n}", ActionKind.REMINDER, (f"i{n}", "10")) for n in range(2_375)]
+    first_day = DayBudget(remaining=10_000, daily=10_000, per_action=4)
+    assert first_day.actions == len(backlog)
+    assert not room_for_one_read_per_invoice(first_day, backlog)
+    just_enough = DayBudget(remaining=100 + 3 * 4 + 6, daily=1_000, per_action=4)
+    assert room_for_one_read_per_invoice(just_enough, three)
+    assert not room_for_one_read_per_invoice(
+        DayBudget(remaining=100 + 3 * 4 + 5, daily=1_000, per_action=4), three
+    )
+    assert room_for_one_read_per_invoice(None, backlog), "quota not known: links are read"
