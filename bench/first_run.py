@@ -206,10 +206,11 @@ def _connector(
 
     def measured_perform(self: Any, action_id: int, action: Any, stats: Any) -> str:
         nonlocal perform_calls
-        before = meter.api
+        before, links_before = meter.api, link_calls
         status = str(original_perform(self, action_id, action, stats))
         used = meter.api - before
         perform_calls += used
+        used -= link_calls - links_before  # pay-link reads are shown on their own
         if status == "sent":
             kind = str(action.kind.value)
             per_kind[kind].append(used)
@@ -228,6 +229,17 @@ def _connector(
         ahead_calls += meter.api - before
 
     dispatch_mod.Dispatcher._read_ahead = measured_ahead  # type: ignore[method-assign]
+    link_calls = 0
+    original_links = dispatch_mod.Dispatcher._with_pay_links
+
+    def measured_links(self: Any, action: Any, fresh: Any) -> Any:
+        nonlocal link_calls
+        before = meter.api
+        out = original_links(self, action, fresh)
+        link_calls += meter.api - before
+        return out
+
+    dispatch_mod.Dispatcher._with_pay_links = measured_links  # type: ignore[method-assign]
 
     db = f"sqlite:///{root / 'bench.db'}"
     env = _env(platform, key)
@@ -326,6 +338,7 @@ def _connector(
             "minimum": dict(minimum),
             "perform_calls": perform_calls,
             "ahead_calls": ahead_calls,
+            "link_calls": link_calls,
             "api": meter.api,
             "tokens": meter.tokens,
             "token_max_10min": windows[0],
@@ -455,6 +468,11 @@ def _print(platform: str, n: int, f: dict[str, Any]) -> None:
         used, least = f["per_kind"][kind], f["minimum"][kind]
         per, low = sum(used) / len(used) + ahead, sum(least) / len(least)
         print(f"  {kind:<22} {len(used):>7} {per:>12.2f} {low:>8.2f} {per / low:>6.2f}")
+    if f["link_calls"]:
+        print(
+            f"  pay links read from invoice details (only on days with room in the budget; not "
+            f"in the ratio): {f['link_calls']} calls, {f['link_calls'] / actions:.2f} per action"
+        )
     if f["ahead_calls"]:
         print(
             f"  (of which re-checks read ahead in batches: {f['ahead_calls']} calls, "
