@@ -39,23 +39,12 @@ from connector.tenant import Tenant
 
 log = logging.getLogger("connector.approval")
 
-STEP_WORDS = {
-    ActionKind.PRE_DUE_NOTICE: "notice before the due date",
-    ActionKind.REMINDER: "friendly reminder",
-    ActionKind.STATEMENT: "account statement",
-    ActionKind.CALL_TASK: "call task",
-    ActionKind.FIRM_REMINDER: "firm reminder",
-    ActionKind.NOTICE_OF_DEFAULT: "notice of default",
-    ActionKind.FOURTEEN_DAY_LETTER: "fourteen-day letter",
-    ActionKind.HANDOFF: "hand-off to collection",
-    ActionKind.THANK_YOU: "thank-you mail",
-}
 DIGEST_EVENT = "approval_digest"
 REJECTED_EVENT = "approval_rejected"
 
 
 def step_in_words(kind: ActionKind, with_statement: bool = False) -> str:
-    words = STEP_WORDS.get(kind, kind.value.replace("_", " "))
+    words = kind.words
     return words + (" with account statement" if with_statement else "")
 
 

@@ -578,7 +578,8 @@ class Dispatcher:
             return f"call task: call {customer.name} about invoices {numbers}"
         if action.kind is ActionKind.HANDOFF:
             return f"hand-off: {customer.name} handed off to collection ({numbers})"
-        return f"sent {action.kind} to {customer.name} <{', '.join(customer.emails)}> for {numbers}"
+        to = ", ".join(customer.emails)
+        return f"sent {action.kind.words} to {customer.name} <{to}> for {numbers}"
 
 
 def _with_hints(action: Action, fresh: dict[str, Invoice | None]) -> Action:

@@ -27,6 +27,23 @@ class ActionKind(enum.StrEnum):
     def is_mail(self) -> bool:
         return self not in (ActionKind.CALL_TASK, ActionKind.HANDOFF)
 
+    @property
+    def words(self) -> str:
+        """The step as people say it ("thank-you mail"), for output; the value is for files."""
+        return STEP_WORDS[self]
+
+
+STEP_WORDS: dict[ActionKind, str] = {
+    ActionKind.PRE_DUE_NOTICE: "notice before the due date",
+    ActionKind.REMINDER: "friendly reminder",
+    ActionKind.STATEMENT: "account statement",
+    ActionKind.CALL_TASK: "call task",
+    ActionKind.FIRM_REMINDER: "firm reminder",
+    ActionKind.NOTICE_OF_DEFAULT: "notice of default",
+    ActionKind.FOURTEEN_DAY_LETTER: "fourteen-day letter",
+    ActionKind.HANDOFF: "hand-off to collection",
+    ActionKind.THANK_YOU: "thank-you mail",
+}
 
 SEVERITY: dict[ActionKind, int] = {
     ActionKind.THANK_YOU: 0,
