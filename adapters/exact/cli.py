@@ -37,7 +37,7 @@ def divisions(
     api = ExactClient(tokens, settings.effective_base_url, clock)
     configured = settings.division_list
     try:
-        rows = reachable_divisions(api, configured[0])
+        rows = reachable_divisions(api, configured[0] if configured else None)
     except LedgerError as exc:
         fail(f"{client}: {exc}", 1)
     for row in rows:

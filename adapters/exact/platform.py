@@ -15,12 +15,15 @@ from adapters.exact.webhook import MAX_BODY, ReplayGuard, handle
 from connector.domain.clock import Clock
 from connector.domain.ports import Ledger
 from connector.platforms.spec import (
+    Choice,
     KeepAlive,
     LedgerRequest,
     LoginRequest,
     Platform,
     WebhookReceiver,
     Webhooks,
+    WebLogin,
+    WebLoginRequest,
 )
 from connector.store.tokens import TokenRepository
 
@@ -38,8 +41,10 @@ def _settings(value: object) -> ExactSettings:
 
 def build_ledger(request: LedgerRequest) -> Ledger:
     from adapters.exact.adapter import exact_ledger_from_settings
+    from adapters.exact.consent import require_divisions
     from connector.mail import SmtpMailer
 
+    require_divisions(_settings(request.settings))
     client = request.client
     assert client.mail is not None  # the loader requires it for a platform that cannot send
     # Exact cannot send reminders: the adapter mails them over the client's SMTP relay
@@ -71,6 +76,30 @@ def login(request: LoginRequest) -> None:
         timeout=request.timeout,
         paste=request.paste,
     )
+
+
+def web_authorize_url(request: WebLoginRequest) -> str:
+    from adapters.exact.consent import web_authorize_url as url
+
+    return url(request)
+
+
+def web_exchange(request: WebLoginRequest, code: str, extra: Mapping[str, str]) -> None:
+    from adapters.exact.consent import web_exchange as exchange
+
+    exchange(request, code, extra)
+
+
+def web_divisions(request: WebLoginRequest) -> tuple[str, list[Choice], bool]:
+    from adapters.exact.consent import web_divisions as divisions
+
+    return divisions(request)
+
+
+def web_settle(request: WebLoginRequest, picked: list[str]) -> dict[str, Any]:
+    from adapters.exact.consent import web_settle as settle
+
+    return settle(request, picked)
 
 
 def daily_api_budget(settings: object) -> int | None:
@@ -140,4 +169,10 @@ PLATFORM = Platform(
     ),
     cli=cli,
     service_settings_model=ExactServiceSettings,
+    web_login=WebLogin(
+        authorize_url=web_authorize_url,
+        exchange=web_exchange,
+        after=web_divisions,
+        settle=web_settle,
+    ),
 )

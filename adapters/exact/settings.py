@@ -69,8 +69,8 @@ class ExactSettings(PlatformSettings):
             raise KeyRuleError(
                 "give exactly one of 'country' (e.g. nl) or 'base_url' (a sandbox)", "country"
             )
-        if (self.division is None) == (self.divisions is None):
-            raise KeyRuleError("give exactly one of 'division' or 'divisions'", "division")
+        if self.division is not None and self.divisions is not None:
+            raise KeyRuleError("give 'division' or 'divisions', not both", "division")
         if self.divisions is not None:
             if not self.divisions:
                 raise KeyRuleError("list at least one division", "divisions")
@@ -101,7 +101,8 @@ class ExactSettings(PlatformSettings):
 
     @property
     def division_list(self) -> tuple[int, ...]:
+        """The divisions followed; empty until one is chosen (a client file made on the
+        console names its division once it is picked after consent)."""
         if self.divisions is not None:
             return self.divisions
-        assert self.division is not None  # guaranteed by _exactly_one
-        return (self.division,)
+        return () if self.division is None else (self.division,)

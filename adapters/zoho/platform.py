@@ -6,11 +6,20 @@ The adapter itself is imported when a ledger or a login is asked for: loading th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from adapters.zoho.settings import ZohoSettings
 from connector.domain.ports import Ledger
-from connector.platforms.spec import LedgerRequest, LoginRequest, Platform
+from connector.platforms.spec import (
+    Choice,
+    LedgerRequest,
+    LoginRequest,
+    Platform,
+    WebLogin,
+    WebLoginRequest,
+)
 
 #: Zoho Books daily API calls per organisation, by plan (reference/zoho-books.md §3).
 DAILY_CALLS = {
@@ -59,6 +68,30 @@ def login(request: LoginRequest) -> None:
     )
 
 
+def data_centres(settings: object) -> tuple[str, list[Choice]]:
+    from adapters.zoho.login import data_centres as choices
+
+    return choices(settings)
+
+
+def web_authorize_url(request: WebLoginRequest) -> str:
+    from adapters.zoho.login import web_authorize_url as url
+
+    return url(request)
+
+
+def web_exchange(request: WebLoginRequest, code: str, extra: Mapping[str, str]) -> None:
+    from adapters.zoho.login import web_exchange as exchange
+
+    exchange(request, code, extra)
+
+
+def web_settle(request: WebLoginRequest, picked: list[str]) -> dict[str, Any]:
+    from adapters.zoho.login import web_settle as settle
+
+    return settle(request, picked)
+
+
 def daily_api_budget(settings: object) -> int | None:
     """By the organisation's plan; None without `plan:`."""
     plan = _settings(settings).plan
@@ -83,4 +116,10 @@ PLATFORM = Platform(
     login=login,
     daily_api_budget=daily_api_budget,
     ledger_keys=ledger_keys,
+    web_login=WebLogin(
+        authorize_url=web_authorize_url,
+        exchange=web_exchange,
+        before=data_centres,
+        settle=web_settle,
+    ),
 )

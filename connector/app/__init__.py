@@ -28,6 +28,7 @@ from connector.config.policy_select import resolve_client_policies
 from connector.domain.clock import Clock, local_date
 from connector.http import HttpMetrics, LimiterFactory
 from connector.platforms import build_ledger
+from connector.platforms.spec import ConnectionIncomplete
 from connector.policy.model import PolicyError
 from connector.store.crypto import ENV_KEY, BindingError, Cipher, CipherError
 from connector.store.db import make_engine, migrate
@@ -156,15 +157,18 @@ class App:
                 slug,
                 f"consent needed ({record.state_reason}); run `dunning auth login {slug}` again",
             )
-        ledger = build_ledger(
-            slug,
-            client,
-            self.tokens,
-            clock,
-            self.config.connector,
-            metrics=metrics,
-            limiters=self.limiters,
-        )
+        try:
+            ledger = build_ledger(
+                slug,
+                client,
+                self.tokens,
+                clock,
+                self.config.connector,
+                metrics=metrics,
+                limiters=self.limiters,
+            )
+        except ConnectionIncomplete as exc:  # e.g. no Exact division chosen yet
+            raise ClientUnavailable(slug, str(exc)) from exc
         templates = self.config_dir / "templates" / slug
         try:
             return Tenant.build(

@@ -301,8 +301,17 @@ def resolve_sqlite_url(url: str, config_dir: Path) -> str:
     return prefix + str((Path(config_dir) / path).resolve()) + query
 
 
-def load_client(config_dir: Path, slug: str, env: Mapping[str, str] = os.environ) -> ClientConfig:
+def load_client(
+    config_dir: Path,
+    slug: str,
+    env: Mapping[str, str] = os.environ,
+    *,
+    text_from: Path | None = None,
+) -> ClientConfig:
     """Load and validate ``clients/<slug>.yaml``.
+
+    `text_from`: read the content from this file instead (a candidate about to become the
+    client file, `connector.config.writer`); the errors still name the client file.
 
     Raises:
         ConfigError: the file is missing, the name is not a valid slug, or the content is
@@ -316,9 +325,9 @@ def load_client(config_dir: Path, slug: str, env: Mapping[str, str] = os.environ
             f"{slug!r} is not a valid client name: use lowercase letters, digits, '-' and '_', "
             "starting with a letter or digit",
         )
-    if not file.exists():
+    if text_from is None and not file.exists():
         raise ConfigError(file, "", "no such client file")
-    doc = _read(file)
+    doc = _read(file) if text_from is None else _read(text_from, named=file)
     problems: list[ConfigError] = []
 
     enabled_raw = doc.data.get("enabled", True)
@@ -386,9 +395,11 @@ class _Doc:
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read(file: Path) -> _Doc:
+def _read(source: Path, named: Path | None = None) -> _Doc:
+    """Parse `source`; errors and the document name `named` (default: `source`)."""
+    file = named or source
     try:
-        text = file.read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ConfigError(file, "", "cannot read: not UTF-8 text") from None
     except OSError as exc:

@@ -30,6 +30,11 @@ class UnsupportedPlatform(Exception):
     """The platform cannot do what was asked (e.g. an option another platform's login takes)."""
 
 
+class ConnectionIncomplete(Exception):
+    """The client's connection lacks what is chosen when connecting (e.g. an Exact division
+    picked after consent on the console); the message says what to do."""
+
+
 @dataclass(frozen=True)
 class LedgerRequest:
     """Everything a platform may use to build one client's `Ledger`.
@@ -70,6 +75,62 @@ class LoginRequest:
     timeout: float = 300
     division: int | None = None
     paste: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One option a person picks on the console's connect page (a Zoho data centre, an Exact
+    division), in plain words: `label` is what the page shows, `notes` say why it matters
+    ("in the client file"), `selected` is the option chosen unless the person changes it."""
+
+    value: str
+    label: str
+    notes: tuple[str, ...] = ()
+    selected: bool = False
+    available: bool = True
+
+
+@dataclass(frozen=True)
+class WebLoginRequest:
+    """One connect from the console: the consent happens in the person's browser and the
+    platform redirects it to `redirect_uri`, the console's own ``/oauth/callback/<platform>``.
+
+    `state` is the OAuth state the console made and keeps (bound to the browser session and the
+    client); `before` is what the person picked before consent (`WebLogin.before`), if any."""
+
+    slug: str
+    client: ClientConfig
+    settings: Any
+    tokens: TokenRepository
+    clock: Clock
+    redirect_uri: str
+    state: str
+    before: str | None = None
+
+
+@dataclass(frozen=True)
+class WebLogin:
+    """The authorization-code flow with the callback on the console's URL (no loopback
+    listener: servers, Docker). The console keeps the state; the platform does the rest.
+
+    Attributes:
+        authorize_url: the consent page for the request (carrying its redirect URI and state).
+        exchange: turns the callback's code (and its other parameters, e.g. Zoho's
+            ``accounts-server``) into tokens and stores them as `login` does (`put_initial`).
+        before: the question asked before consent (title, choices for the client's settings),
+            e.g. Zoho's data centre; the chosen value arrives as `WebLoginRequest.before`.
+        after: the question asked after consent (title, choices, whether several may be
+            picked), e.g. the Exact divisions the new token can reach.
+        settle: the picked `after` values (or [`before`] without an `after`) -> the client
+            file's section keys to write (None: remove the key); may raise ValueError with a
+            message for the person. Also does the bookkeeping `login` does after consent.
+    """
+
+    authorize_url: Callable[[WebLoginRequest], str]
+    exchange: Callable[[WebLoginRequest, str, Mapping[str, str]], None]
+    before: Callable[[Any], tuple[str, list[Choice]]] | None = None
+    after: Callable[[WebLoginRequest], tuple[str, list[Choice], bool]] | None = None
+    settle: Callable[[WebLoginRequest, list[str]], dict[str, Any]] | None = None
 
 
 class KeepAlive(Protocol):
@@ -138,6 +199,8 @@ class Platform:
         service_settings_model: the optional model of connector.yaml's section `name` (settings
             of the installation rather than of a client, e.g. Exact's webhook listener: a
             `connector.config.models.WebhookListenerSettings`).
+        web_login: the optional flow for connecting from the web console (the callback on the
+            console's own URL rather than a loopback listener).
     """
 
     name: str
@@ -154,3 +217,4 @@ class Platform:
     webhooks: Webhooks | None = None
     cli: Callable[[], typer.Typer] | None = None
     service_settings_model: type[BaseModel] | None = None
+    web_login: WebLogin | None = None

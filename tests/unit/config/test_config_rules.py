@@ -80,24 +80,34 @@ def test_an_exact_client_loads_and_needs_a_mail_section(config_dir: Path, write:
 
 
 @pytest.mark.parametrize(
-    ("change", "expected"),
+    ("old", "new", "expected"),
     [
         (
             "  country: nl\n",
+            "",
             "exact.country: give exactly one of 'country' (e.g. nl) or "
             "'base_url' (a sandbox) (line 3)",
         ),
         (
             "  division: 1234567\n",
-            "exact.division: give exactly one of 'division' or 'divisions' (line 3)",
+            "  division: 1234567\n  divisions: [1234567]\n",
+            "exact.division: give 'division' or 'divisions', not both (line 5)",
         ),
     ],
 )
-def test_exact_needs_exactly_one_host_and_one_division_setting(
-    config_dir: Path, write: Writer, change: str, expected: str
+def test_exact_needs_exactly_one_host_and_at_most_one_division_setting(
+    config_dir: Path, write: Writer, old: str, new: str, expected: str
 ) -> None:
-    write("clients/beta.yaml", EXACT.replace(change, ""))
+    write("clients/beta.yaml", EXACT.replace(old, new))
     assert problems(config_dir, BETA_ENV, "beta") == [f"config/clients/beta.yaml: {expected}"]
+
+
+def test_an_exact_client_file_may_leave_the_division_to_the_connect_page(
+    config_dir: Path, write: Writer
+) -> None:
+    write("clients/beta.yaml", EXACT.replace("  division: 1234567\n", ""))
+    client = load_client(config_dir, "beta", BETA_ENV)
+    assert ExactSettings.of(client).division_list == ()
 
 
 def test_exact_with_a_sandbox_url_and_several_divisions(config_dir: Path, write: Writer) -> None:
