@@ -21,7 +21,6 @@ tokens go to the store, encrypted.
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Mapping
@@ -87,7 +86,8 @@ class Target:
     tokens: TokenRepository
     clock: Clock
     config_dir: Path
-    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    #: the environment the client file's ${NAME} references are resolved in (the console's)
+    env: Mapping[str, str]
 
 
 def web_login_of(platform: Platform) -> WebLogin:
