@@ -367,10 +367,17 @@ class Dispatcher:
         return status
 
     def preview(
-        self, action: Action, customer: Customer, invoices: dict[str, Invoice | None]
+        self,
+        action: Action,
+        customer: Customer,
+        invoices: dict[str, Invoice | None],
+        *,
+        attachments: bool = True,
     ) -> RenderedMessage:
-        """The message `action` would send (for approvers: `dunning approve --show`)."""
-        return self._render(action, customer, invoices)
+        """The message `action` would send (for approvers: `dunning approve --show`), as of the
+        dispatcher's clock; without `attachments` the PDFs are not made (a day-by-day preview
+        shows the text of many messages and names the attachments in words)."""
+        return self._render(action, customer, invoices, attachments=attachments)
 
     # -- helpers ------------------------------------------------------------------------
     def _recheck(self, action: Action) -> tuple[dict[str, Invoice | None], Customer | None]:
@@ -473,7 +480,12 @@ class Dispatcher:
         return None
 
     def _render(
-        self, action: Action, customer: Customer, fresh: dict[str, Invoice | None]
+        self,
+        action: Action,
+        customer: Customer,
+        fresh: dict[str, Invoice | None],
+        *,
+        attachments: bool = True,
     ) -> RenderedMessage:
         invoices = {ref: inv for ref, inv in fresh.items() if inv is not None}
         language = self.settings.customer_languages.get(
@@ -492,7 +504,7 @@ class Dispatcher:
         )
         to = customer.emails
         rendered = self.renderer.render(action.template, ctx, to)
-        if self.ledger.capabilities.attachments:  # statement / letter PDFs (issue #4)
+        if attachments and self.ledger.capabilities.attachments:  # statement/letter PDFs (#4)
             from connector.documents import attachments_for, letter_address
 
             files = attachments_for(

@@ -141,18 +141,28 @@ class App:
             "to connect again"
         )
 
-    def tenant(self, slug: str, clock: Clock, *, metrics: HttpMetrics | None = None) -> Tenant:
+    def tenant(
+        self,
+        slug: str,
+        clock: Clock,
+        *,
+        metrics: HttpMetrics | None = None,
+        offline: bool = False,
+    ) -> Tenant:
+        """The client's runtime. `offline`: for planning and rendering from the store only
+        (a console's preview, a sent message shown again), so no token is required; its
+        ledger must not be called (it would fail for want of a token)."""
         client = self.require(slug)
         try:  # a broken policy is named first: it is what to fix, token or not
             resolve_client_policies(slug, client, self.config_dir)
         except (ConfigError, PolicyError) as exc:
             raise ClientUnavailable(slug, f"policy: {first_line(str(exc))}") from exc
-        record = self.token(slug)
-        if record is None:
+        record = None if offline else self.token(slug)
+        if record is None and not offline:
             raise ClientUnavailable(
                 slug, f"no OAuth token stored; run `dunning auth login {slug}` first"
             )
-        if record.state == "consent_needed":
+        if record is not None and record.state == "consent_needed":
             raise ClientUnavailable(
                 slug,
                 f"consent needed ({record.state_reason}); run `dunning auth login {slug}` again",
