@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -36,6 +37,9 @@ from connector.store import audit, ledger_repo, outbox
 from connector.store.db import session_scope
 from connector.store.models import AuditEvent, OutboxAction
 from connector.tenant import Tenant
+
+if TYPE_CHECKING:
+    from connector.customers.activity import Message
 
 log = logging.getLogger("connector.approval")
 
@@ -190,6 +194,64 @@ def show(app: App, slug: str, action_id: int, clock: Clock) -> list[str]:
     lines += [f"Attachment: {name}" for name, _content, _mime in message.attachments]
     lines += ["", *message.text.rstrip().splitlines()]
     return lines
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    """A waiting action as an approver judges it on a page: in words, with its whole message
+    (the PDFs it would attach are named; `attachment` gives one)."""
+
+    waiting: Waiting
+    label: str  # the step in the page's language
+    message: Message | None
+    problem: str | None = None
+
+
+def queue(app: App, slug: str, clock: Clock, language: str) -> list[ApprovalView]:
+    """The client's actions waiting for approval, oldest first, each with its message rendered
+    as the customer would get it now (offline: no platform call, no token needed)."""
+    from connector.customers.activity import action_label, message_for
+
+    items = waiting(app, slug, subjects=False)
+    if not items:
+        return []
+    try:
+        tenant: Tenant | None = app.tenant(slug, clock, offline=True)
+        unavailable = None
+    except ClientUnavailable as exc:
+        tenant, unavailable = None, exc.reason
+    out = []
+    for item in items:
+        message, problem = None, unavailable
+        if tenant is not None:
+            row = _waiting_row(app, slug, item.id)
+            action, customer, _invoices = _loaded(app, slug, row)
+            try:
+                message = message_for(tenant, action, customer, clock.now(), attachments=True)[0]
+            except Exception as exc:  # the queue must show; the problem is named instead
+                problem = str(exc)
+        label = action_label(item.kind, item.steps, item.with_statement, language)
+        out.append(ApprovalView(item, label, message, problem))
+    return out
+
+
+def attachment(
+    app: App, slug: str, action_id: int, name: str, clock: Clock
+) -> tuple[str, bytes, str]:
+    """One PDF a waiting action would attach: (file name, content, mime type).
+
+    Raises:
+        ValueError: the action is not this client's and waiting, or attaches no such file.
+    """
+    from connector.customers.activity import message_for
+
+    row = _waiting_row(app, slug, action_id)
+    action, customer, _invoices = _loaded(app, slug, row)
+    tenant = app.tenant(slug, clock, offline=True)
+    for found in message_for(tenant, action, customer, clock.now(), attachments=True)[1]:
+        if found[0] == name:
+            return found
+    raise ValueError(f"{slug}: #{action_id} attaches no file {name!r}")
 
 
 def reject(

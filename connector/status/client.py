@@ -1,0 +1,231 @@
+"""One client as a console's client page shows it: where its receivables stand (the report's
+ageing and DSO), its customers (searchable by name, number or e-mail), the ladder each kind of
+customer follows, the latest actions with their messages, and whether the connection to its
+ledger works.
+
+Read from the store and the configuration only (no platform call), so the page shows even when
+the client needs consent again; in plain Dutch or English, never an internal id or enum name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from connector.customers import CustomerLine, customer_overview
+from connector.customers.activity import ActionView, actions, lang
+from connector.domain import CustomerProfile
+from connector.policy.model import Policy
+from connector.report.ageing import BUCKETS, Report, client_report
+from connector.store import leases, outbox
+from connector.store.db import session_scope
+
+if TYPE_CHECKING:
+    from connector.app import App
+    from connector.domain.clock import Clock
+
+PROFILE_WORDS: dict[str, dict[CustomerProfile, str]] = {
+    "nl": {
+        CustomerProfile.BUSINESS: "Zakelijke klanten",
+        CustomerProfile.CONSUMER: "Particulieren",
+        CustomerProfile.GOVERNMENT: "Overheid",
+    },
+    "en": {
+        CustomerProfile.BUSINESS: "Business customers",
+        CustomerProfile.CONSUMER: "Consumers",
+        CustomerProfile.GOVERNMENT: "Government",
+    },
+}
+BUCKET_WORDS: dict[str, dict[str, str]] = {
+    "nl": {
+        "not due": "nog niet vervallen",
+        "1-30": "1-30 dagen",
+        "31-60": "31-60 dagen",
+        "61-90": "61-90 dagen",
+        ">90": "meer dan 90 dagen",
+    },
+    "en": {
+        "not due": "not yet due",
+        "1-30": "1-30 days",
+        "31-60": "31-60 days",
+        "61-90": "61-90 days",
+        ">90": "over 90 days",
+    },
+}
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    #: "7 dagen na de vervaldatum" / "3 days after the invoice date"
+    when: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Ladder:
+    profile: str  # in words: "Zakelijke klanten"
+    name: str  # the ladder's name as configured (nl-b2b-standard or the client's own file)
+    description: str
+    steps: list[LadderStep]
+
+
+@dataclass(frozen=True)
+class Connection:
+    ok: bool
+    #: "verbonden", "toestemming nodig: opnieuw verbinden", "niet verbonden"
+    state: str
+    #: the client must consent again (or for the first time) before anything can run
+    consent_needed: bool
+    #: the last run in words, e.g. "laatste run 02-03-2026 09:00 UTC: gelukt"
+    last_run: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    slug: str
+    display_name: str
+    report: Report
+    #: (bucket in words, amount, number of invoices) from not due to over 90 days
+    ageing: list[tuple[str, object, int]]
+    customers: list[CustomerLine]
+    search: str | None
+    ladders: list[Ladder]
+    recent: list[ActionView]
+    connection: Connection
+    waiting_for_approval: int
+    approval_required: bool
+
+
+def ladder_in_words(policy: Policy, profile: CustomerProfile, language: str) -> Ladder:
+    from connector.customers.activity import action_label
+
+    nl = lang(language) == "nl"
+    steps = []
+    if policy.receipt_check is not None:
+        check = policy.receipt_check.step()
+        steps.append(
+            LadderStep(
+                f"{policy.receipt_check.days} dagen na de factuurdatum"
+                if nl
+                else f"{policy.receipt_check.days} days after the invoice date",
+                action_label(check.kind, (check.id,), False, language),
+            )
+        )
+    for step in policy.steps:
+        days = step.offset_days
+        if days < 0:
+            when = (
+                f"{-days} dagen vóór de vervaldatum" if nl else f"{-days} days before the due date"
+            )
+        elif days == 0:
+            when = "op de vervaldatum" if nl else "on the due date"
+        else:
+            when = f"{days} dagen na de vervaldatum" if nl else f"{days} days after the due date"
+        steps.append(
+            LadderStep(when, action_label(step.kind, (step.id,), step.with_statement, language))
+        )
+    return Ladder(PROFILE_WORDS[lang(language)][profile], policy.name, policy.description, steps)
+
+
+def ladders(app: App, slug: str, language: str) -> list[Ladder]:
+    """The ladder per kind of customer (business, consumers, government), as configured."""
+    from connector.config.policy_select import resolve_client_policies
+
+    client = app.require(slug)
+    policies = resolve_client_policies(slug, client, app.config_dir)
+    return [
+        ladder_in_words(policies.for_profile(profile), profile, language)
+        for profile in CustomerProfile
+    ]
+
+
+def connection(app: App, slug: str, language: str) -> Connection:
+    """Whether the client's ledger connection works, in words; never a token or secret."""
+    from connector.app import ClientUnavailable
+
+    nl = lang(language) == "nl"
+    try:
+        token = app.token(slug)
+        unreadable = None
+    except ClientUnavailable as exc:
+        token, unreadable = None, exc.reason
+    state = leases.get_state(app.engine, slug)
+    last_run = None
+    if state is not None and state.last_finished_at is not None:
+        result = {"ok": "gelukt" if nl else "ok", "failed": "mislukt" if nl else "failed"}.get(
+            state.last_result or "", state.last_result or ""
+        )
+        last_run = (
+            f"{'laatste run' if nl else 'last run'} "
+            f"{state.last_finished_at:%Y-%m-%d %H:%M} UTC: {result}"
+            + (f" ({state.last_error})" if state.last_error else "")
+        )
+    if token is not None and token.state == "ok":
+        return Connection(True, "verbonden" if nl else "connected", False, last_run)
+    if token is not None and token.state == "consent_needed":
+        return Connection(
+            False,
+            "toestemming nodig: opnieuw verbinden" if nl else "consent needed: reconnect",
+            True,
+            last_run,
+            token.state_reason,
+        )
+    return Connection(
+        False,
+        "niet verbonden" if nl else "not connected",
+        True,
+        last_run,
+        unreadable,
+    )
+
+
+def search_customers(app: App, slug: str, now: datetime, search: str | None) -> list[CustomerLine]:
+    """The client's customers whose name, number or e-mail contains `search` (any case), by
+    name; all of them without a search."""
+    lines = customer_overview(app, slug, now)
+    wanted = (search or "").strip().casefold()
+    if not wanted:
+        return lines
+    return [
+        ln
+        for ln in lines
+        if any(
+            wanted in (value or "").casefold()
+            for value in (ln.customer.name, ln.customer.number, ln.customer.email)
+        )
+    ]
+
+
+def client_page(
+    app: App,
+    slug: str,
+    clock: Clock,
+    language: str,
+    *,
+    search: str | None = None,
+    recent: int = 20,
+) -> ClientPage:
+    """Everything the client page shows, as of `clock`."""
+    language = lang(language)
+    client = app.require(slug)
+    now = clock.now()
+    report = client_report(app, slug, now)
+    with session_scope(app.engine) as session:
+        waiting = len(outbox.in_state(session, slug, ["approval"]))
+    return ClientPage(
+        slug=slug,
+        display_name=client.display_name,
+        report=report,
+        ageing=[
+            (BUCKET_WORDS[language][b], report.ageing[b], report.ageing_counts[b]) for b in BUCKETS
+        ],
+        customers=search_customers(app, slug, now, search),
+        search=search,
+        ladders=ladders(app, slug, language),
+        recent=actions(app, slug, clock, language, limit=recent),
+        connection=connection(app, slug, language),
+        waiting_for_approval=waiting,
+        approval_required=client.approval.required,
+    )

@@ -1,0 +1,50 @@
+"""The approvals page's data (`connector.approval.queue`, `attachment`): each waiting action
+with customer, invoices, amounts, the step in words and its whole message, without a platform
+call; rejecting keeps who and why."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from console_store import NOW, console_app
+
+from connector.app import App
+from connector.approval import attachment, queue, reject
+from connector.domain import Money
+from connector.domain.clock import ManualClock
+
+CLOCK = ManualClock(NOW)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[App]:
+    application = console_app(tmp_path)
+    yield application
+    application.engine.dispose()
+
+
+def test_a_waiting_action_is_shown_with_names_amounts_step_and_whole_message(app: App) -> None:
+    (view,) = queue(app, "acme", CLOCK, "nl")
+    assert view.waiting.customer_name == "Bakkerij Bos"
+    assert view.waiting.invoices == (("INV-42", Money.of("410.00", "EUR")),)
+    assert view.label == "Herinnering met rekeningoverzicht"
+    assert view.message is not None and view.problem is None
+    assert view.message.to == ("bos@bakkerij.example",)
+    assert "INV-42" in view.message.text and "Bakkerij Bos" in view.message.text
+
+
+def test_a_platform_that_mails_itself_attaches_no_pdf_and_an_unknown_file_is_refused(
+    app: App,
+) -> None:
+    (view,) = queue(app, "acme", CLOCK, "en")
+    assert view.message is not None and view.message.attachments == ()
+    with pytest.raises(ValueError, match="attaches no file"):
+        attachment(app, "acme", view.waiting.id, "statement.pdf", CLOCK)
+
+
+def test_a_rejected_action_leaves_the_queue(app: App) -> None:
+    (view,) = queue(app, "acme", CLOCK, "en")
+    reject(app, "acme", [view.waiting.id], "pays Friday", "anna (console)", CLOCK)
+    assert queue(app, "acme", CLOCK, "en") == []
