@@ -167,3 +167,13 @@ def test_an_open_invoice_turns_late_after_its_due_date(moneybird: Moneybird) -> 
     moneybird.clock.advance(2 * 86400)
     body = moneybird.get(f"sales_invoices/{invoice.id}").json()
     assert body["state"] == "late" and body["version"] > version
+
+
+def test_the_synchronization_list_takes_updated_after(moneybird: Moneybird) -> None:
+    ids = [r["id"] for r in moneybird.get("sales_invoices/synchronization").json()]
+    moneybird.clock.advance(60)
+    moneybird.state.record_payment(moneybird.administration, ids[5], "1.00")
+    changed = moneybird.get(
+        "sales_invoices/synchronization", {"filter": "updated_after:2026-01-05 08:01:00 UTC"}
+    ).json()
+    assert [r["id"] for r in changed] == [ids[5]]

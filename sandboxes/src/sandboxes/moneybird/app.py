@@ -591,13 +591,16 @@ def parse_time(value: str, key: str) -> datetime:
 
 
 def _invoice_filter(
-    state: MoneybirdState, call: Call, invoices: list[SalesInvoice]
+    state: MoneybirdState, call: Call, invoices: list[SalesInvoice], period: str | None
 ) -> list[SalesInvoice]:
-    """The sales-invoice list's ``filter`` (``period`` defaults to ``this_year``)."""
+    """The ``filter`` of a sales-invoice list (`period` its default: ``this_year`` on the list,
+    none on the synchronization list). Only keys the endpoint documents get here (`refusal`)."""
     pairs = dict(filter_pairs(call.request.query.get("filter", "")))
-    today = state.local_day(call.ledger.administration.id)
-    start, end = period_range(pairs.get("period", "this_year"), today)
-    out = [i for i in invoices if start <= i.invoice_date <= end]
+    out = invoices
+    if "period" in pairs or period is not None:
+        today = state.local_day(call.ledger.administration.id)
+        start, end = period_range(pairs.get("period") or period or "this_year", today)
+        out = [i for i in out if start <= i.invoice_date <= end]
     if "state" in pairs and pairs["state"] != "all":
         wanted = pairs["state"].split("|")
         if any(s not in STATES for s in wanted):
@@ -644,7 +647,7 @@ def _handlers(
         return Response.json(rows)
 
     def invoices(call: Call) -> Response:
-        rows = _invoice_filter(state, call, list(call.ledger.invoices.values()))
+        rows = _invoice_filter(state, call, list(call.ledger.invoices.values()), "this_year")
         page, headers = _page_of(call, rows, state.limits.default_per_page)
         return Response.json([render(invoice_fields, i) for i in page], headers=headers)
 
@@ -655,7 +658,7 @@ def _handlers(
         return Response.json([{"id": r.id, "version": r.version} for r in rows])
 
     def invoice_versions(call: Call) -> Response:
-        return versions(list(call.ledger.invoices.values()))
+        return versions(_invoice_filter(state, call, list(call.ledger.invoices.values()), None))
 
     def by_ids(call: Call, table: dict[str, Any], fields: dict[str, Any]) -> Response:
         ids = call.body.get("ids") if isinstance(call.body, dict) else None
