@@ -18,8 +18,10 @@ from sandboxes.kit.clock import SandboxClock
 from sandboxes.moneybird.app import MoneybirdRouter, make_app, unserved
 from sandboxes.moneybird.control import fault_from_json
 from sandboxes.moneybird.generate import (
+    BulkLedger,
     DemoInfo,
     PaymentSimulator,
+    bulk_ledger,
     demo_tokens,
     ensure_demo_app,
     seed_demo,
@@ -35,6 +37,7 @@ from sandboxes.moneybird.state import (
 
 __all__ = [
     "ApiError",
+    "BulkLedger",
     "DemoInfo",
     "Limits",
     "MoneybirdRouter",
@@ -44,6 +47,7 @@ __all__ = [
     "Reminder",
     "SandboxClock",
     "Token",
+    "bulk_ledger",
     "demo_tokens",
     "ensure_demo_app",
     "fault_from_json",

@@ -203,8 +203,8 @@ def seed_demo(
                     reference=f"Werkzaamheden {invoice_date:%m-%Y}",
                 )
                 invoice_ids[adm].append(invoice.id)
-        first_contact = contact_ids[adm][0]
-        state.add_invoice(adm, first_contact, "250.00", today, state="draft")
+        if contact_ids[adm]:  # a draft: in the ledger, never dunned
+            state.add_invoice(adm, contact_ids[adm][0], "250.00", today, state="draft")
         simulator = PaymentSimulator(state, adm, seed)
         with state.lock:
             ledger = state.ledger(adm)
@@ -243,3 +243,76 @@ def seed_demo(
 def demo_tokens(state: MoneybirdState, info: DemoInfo) -> Token:
     """A token for the demo user, as a finished consent gives it."""
     return state.issue_tokens_for_tests(info.client_id, info.user_id)
+
+
+@dataclass
+class BulkLedger:
+    """A big administration for benchmarks, and a way to change a share of it between syncs."""
+
+    state: MoneybirdState
+    administration_id: str
+    contact_ids: list[str]
+    invoice_ids: list[str]
+    seed: int = 0
+    touches: int = 0
+
+    def touch_share(self, share: float = 0.01) -> list[str]:
+        """Change `share` of the sales invoices (paid in full, or a plain re-save when already
+        paid) so an incremental sync has something to fetch; the ids changed."""
+        self.touches += 1
+        rng = random.Random(f"{self.seed}:touch:{self.touches}")
+        count = max(1, round(len(self.invoice_ids) * share))
+        chosen = rng.sample(self.invoice_ids, min(count, len(self.invoice_ids)))
+        with self.state.lock:
+            invoices = self.state.ledger(self.administration_id).invoices
+            for invoice_id in chosen:
+                invoice = invoices[invoice_id]
+                if invoice.total_unpaid > 0 and invoice.state in REMINDABLE:
+                    self.state.record_payment(
+                        self.administration_id, invoice_id, invoice.total_unpaid
+                    )
+                else:
+                    self.state.touch(self.administration_id, invoice_id)
+        return chosen
+
+
+def bulk_ledger(
+    state: MoneybirdState,
+    invoices: int = 50_000,
+    contacts: int = 2_500,
+    seed: int = 0,
+    name: str = "Bulk Administratie B.V.",
+) -> BulkLedger:
+    """An administration with `contacts` customers and `invoices` sales invoices over the last
+    year (for the sync benchmarks), reachable by the demo application's user."""
+    rng = random.Random(seed)
+    ensure_demo_app(state)
+    adm = state.add_administration(name)
+    if not state.users:
+        state.add_user("Bulk Boekhouder", [adm.id])
+    else:
+        next(iter(state.users.values())).administrations.append(adm.id)
+    today = state.local_day(adm.id)
+    contact_ids: list[str] = []
+    invoice_ids: list[str] = []
+    with state.lock:
+        for n in range(contacts):
+            contact = state.add_contact(
+                adm.id,
+                f"Klant {n:05d} B.V.",
+                f"klant{n:05d}@bulk.example",
+                habit=HABITS[n % len(HABITS)],
+            )
+            contact_ids.append(contact.id)
+        for n in range(invoices):
+            invoice_date = today - timedelta(days=rng.randint(0, 365))
+            invoice = state.add_invoice(
+                adm.id,
+                contact_ids[n % contacts],
+                Decimal(rng.randint(1_000, 500_000)) / 100,
+                invoice_date,
+                invoice_date + timedelta(days=30),
+            )
+            invoice_ids.append(invoice.id)
+        state.ledger(adm.id).checked_day = today
+    return BulkLedger(state, adm.id, contact_ids, invoice_ids, seed)
