@@ -162,6 +162,10 @@ def test_notes_and_todos_on_an_invoice_and_a_contact(moneybird: Moneybird) -> No
     assert r.status_code == 201 and r.json()["todo"] is True  # an assignee makes it a to-do
     shown = moneybird.get(f"sales_invoices/{invoice.id}").json()["notes"]
     assert [n["note"] for n in shown] == ["Bellen: factuur nog niet betaald"]
+    on_contact = moneybird.get(f"contacts/{invoice.contact_id}").json()["notes"]
+    assert [n["note"] for n in on_contact] == ["Aanmaning verstuurd per post"]
+    [embedded] = moneybird.post("sales_invoices/synchronization", {"ids": [invoice.id]}).json()
+    assert [n["note"] for n in embedded["contact"]["notes"]] == ["Aanmaning verstuurd per post"]
     blank = moneybird.post(f"sales_invoices/{invoice.id}/notes", {"note": {"note": " "}})
     assert blank.status_code == 422
     unknown = moneybird.post("contacts/42/notes", {"note": {"note": "x"}})

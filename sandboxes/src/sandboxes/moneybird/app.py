@@ -147,12 +147,26 @@ _CONTACT_GETTERS: dict[str, Callable[[Contact], Any]] = {
     "created_at": lambda c: stamp(c.created_at),
     "updated_at": lambda c: stamp(c.updated_at),
     "version": lambda c: c.version,
-    "notes": lambda c: [],
     "custom_fields": lambda c: [],
     "contact_people": lambda c: [],
 }
-CONTACT = record_fields("contact", {**_CONTACT_GETTERS, "events": lambda c: []})
-EMBEDDED_CONTACT = record_fields("embedded_contact", _CONTACT_GETTERS)
+
+
+def _contact_fields(
+    ledger_of: Callable[[str], Ledger], record: str
+) -> dict[str, Callable[[Any], Any]]:
+    """The contact as `record` shows it (``contact``, or ``embedded_contact`` in an invoice),
+    with the notes written on it."""
+
+    def notes(c: Contact) -> Any:
+        ledger = ledger_of(c.administration_id)
+        return [render(NOTE, n) for n in ledger.notes.values() if n.entity_id == c.id]
+
+    getters: dict[str, Callable[[Any], Any]] = {**_CONTACT_GETTERS, "notes": notes}
+    if record == "contact":
+        getters["events"] = lambda c: []
+    return record_fields(record, getters)
+
 
 PAYMENT = record_fields(
     "payment",
@@ -192,8 +206,10 @@ def _excl(invoice: SalesInvoice) -> str:
 
 
 def _sales_invoice_fields(ledger_of: Callable[[str], Ledger]) -> dict[str, Callable[[Any], Any]]:
+    embedded = _contact_fields(ledger_of, "embedded_contact")
+
     def contact(i: SalesInvoice) -> Any:
-        return render(EMBEDDED_CONTACT, ledger_of(i.administration_id).contacts[i.contact_id])
+        return render(embedded, ledger_of(i.administration_id).contacts[i.contact_id])
 
     def notes(i: SalesInvoice) -> Any:
         ledger = ledger_of(i.administration_id)
@@ -633,6 +649,8 @@ def _archived_too(call: Call) -> bool:
 def _handlers(
     state: MoneybirdState, invoice_fields: dict[str, Callable[[Any], Any]]
 ) -> dict[str, Handler]:
+    contact_fields = _contact_fields(state.ledger, "contact")
+
     def invoice(call: Call, key: str = "id") -> SalesInvoice:
         found = call.ledger.invoices.get(call.params[key])
         if found is None:
@@ -723,20 +741,20 @@ def _handlers(
                 )
             ]
         page, headers = _page_of(call, rows, state.limits.default_per_page)
-        return Response.json([render(CONTACT, c) for c in page], headers=headers)
+        return Response.json([render(contact_fields, c) for c in page], headers=headers)
 
     def one_contact(call: Call) -> Response:
         found = call.ledger.contacts.get(call.params["id"])
         if found is None or (found.archived and not _archived_too(call)):
             raise not_found()
-        return Response.json(render(CONTACT, found))
+        return Response.json(render(contact_fields, found))
 
     def contact_versions(call: Call) -> Response:
         rows = [c for c in call.ledger.contacts.values() if _archived_too(call) or not c.archived]
         return versions(rows)
 
     def contacts_by_id(call: Call) -> Response:
-        return by_ids(call, call.ledger.contacts, CONTACT)
+        return by_ids(call, call.ledger.contacts, contact_fields)
 
     return {
         "GET administrations": administrations,
