@@ -586,6 +586,8 @@ class Dispatcher:
             inv.number if (inv := fresh.get(ref)) is not None else ref
             for ref in action.invoice_refs
         )
+        if action.is_reply_task:
+            return f"task: {customer.name} replied by e-mail about invoices {numbers}"
         if action.kind is ActionKind.CALL_TASK:
             return f"call task: call {customer.name} about invoices {numbers}"
         if action.kind is ActionKind.HANDOFF:

@@ -23,6 +23,7 @@ from connector.domain.clock import Clock, SystemClock
 from connector.domain.ports import LedgerError
 from connector.policy.budget import DayBudget, Fitted, fit, room_for_one_read_per_invoice
 from connector.policy.planner import PlanProblem, plan_outcome
+from connector.replies import read_replies
 from connector.store import leases, ledger_repo, outbox
 from connector.store.db import session_scope
 from connector.sync import SyncStats, sync_tenant
@@ -204,6 +205,13 @@ def _run_locked(
     )
     if not dry_run:
         result.dispatch.merge(dispatcher.reconcile_stale())
+        if tenant.config.inbox is not None:
+            # before the plan: a customer who wrote back is paused before anything goes out
+            replies = read_replies(
+                tenant.engine, tenant.slug, tenant.config.inbox, dispatcher, clock, tenant.timezone
+            )
+            result.dispatch.merge(replies.dispatch)
+            result.dispatch.lines += replies.lines
     # Plan, dispatch, and plan once more if something was cancelled because it changed
     # between sync and send (e.g. a partial payment that morning): it is re-planned from the
     # fresh data right away instead of an hour later.

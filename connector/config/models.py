@@ -462,6 +462,45 @@ class ApprovalSettings(ConfigModel):
         return value
 
 
+class InboxSettings(ConfigModel):
+    """The mailbox customers' replies arrive in (the client's `reply_to`), read over IMAP.
+
+    Read only: the folder is opened read-only (no flag is set, nothing is moved or deleted);
+    each message is handled once (its UID under the folder's UIDVALIDITY is remembered). IMAPS
+    (implicit TLS, port 993) unless told otherwise; a login over plain IMAP only to a server on
+    this machine."""
+
+    imap_host: NonEmpty
+    #: default 993 with `ssl`, else 143
+    imap_port: Port | None = None
+    username: NonEmpty
+    password: SecretStr
+    ssl: bool = True
+    starttls: bool = False
+    folder: NonEmpty = "INBOX"
+    #: how long a reply pauses the customer's reminders (days, from the day it is read)
+    pause_days: int = Field(default=7, ge=1, le=90)
+
+    @property
+    def port(self) -> int:
+        return self.imap_port or (993 if self.ssl else 143)
+
+    @model_validator(mode="after")
+    def _tls(self) -> InboxSettings:
+        if self.ssl and self.starttls:
+            raise KeyRuleError(
+                "choose one: ssl (IMAPS, usually port 993) or starttls (usually port 143)", "ssl"
+            )
+        if not (self.ssl or self.starttls) and not is_loopback_host(self.imap_host):
+            raise KeyRuleError(
+                "the password is only sent over TLS: set ssl: true (IMAPS, port 993) or "
+                "starttls: true; plain IMAP only to a server on this machine",
+                "ssl",
+                "imap_host",
+            )
+        return self
+
+
 class ClientConfig(ConfigModel):
     """`clients/<slug>.yaml`: one client (tenant) of the consultant."""
 
@@ -484,6 +523,11 @@ class ClientConfig(ConfigModel):
     sender: Sender
     customers: dict[str, CustomerOverride] = Field(default_factory=dict)
     approval: ApprovalSettings = ApprovalSettings()
+    #: where customers' replies go: the Reply-To of the mails the connector sends itself (a
+    #: platform that sends the mails, like Zoho, takes no Reply-To in its documented API)
+    reply_to: Email | None = None
+    #: read `reply_to`'s mailbox: a reply pauses the customer and asks the business to answer
+    inbox: InboxSettings | None = None
 
     _unresolved_env: tuple[str, ...] = PrivateAttr(default=())
 
@@ -563,6 +607,12 @@ class ClientConfig(ConfigModel):
                     f"platform is {self.platform!r}: remove this section (or change platform)",
                     name,
                 )
+        if self.inbox is not None and self.reply_to is None:
+            raise KeyRuleError(
+                "the inbox is read for customers' replies: set reply_to to its address",
+                "reply_to",
+                "inbox",
+            )
         platform = installed[self.platform]
         if not platform.sends_reminders and self.mail is None:
             raise KeyRuleError(

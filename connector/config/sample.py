@@ -147,6 +147,21 @@ zoho:
 #   starttls: true
 #   ssl: false
 
+# Where customers' replies go: the Reply-To of the mails the connector sends itself (Exact;
+# Zoho sends from the organisation's address and its API takes no Reply-To).
+# reply_to: antwoord@example.nl
+# Read that mailbox (read-only, headers only): a reply naming an invoice, or from a customer's
+# known address, pauses that customer's reminders and writes a "customer replied" task.
+# inbox:
+#   imap_host: imap.example.com
+#   imap_port: 993              # default 993 (IMAPS), 143 without ssl
+#   username: antwoord@example.nl
+#   password: ${EXAMPLE_INBOX_PASSWORD}
+#   ssl: true                   # IMAPS; or starttls: true
+#   starttls: false
+#   folder: INBOX
+#   pause_days: 7               # how long a reply pauses the customer's reminders
+
 # Dunning policy (built in: nl-b2b-standard) and its adjustable details.
 policy: nl-b2b-standard
 policy_overrides:

@@ -62,6 +62,10 @@ SEVERITY: dict[ActionKind, int] = {
 #: friendly mail a few days after invoicing, not a rung of the ladder
 RECEIPT_CHECK_STEP = "receipt-check"
 
+#: the step id prefix of a "customer replied" task (`connector.replies`): ``reply:<message>``,
+#: one per reply read from the client's inbox, so the outbox writes each reply's task once
+REPLY_STEP_PREFIX = "reply:"
+
 
 class Channel(enum.StrEnum):
     LEDGER_MAIL = "ledger_mail"  # the platform sends it (Zoho)
@@ -105,6 +109,12 @@ class Action:
         """A receipt check after invoicing rather than a dunning step: performed as a call
         task or a pre-due mail, but worded as asking whether the invoice arrived."""
         return bool(self.items) and all(i.step == RECEIPT_CHECK_STEP for i in self.items)
+
+    @property
+    def is_reply_task(self) -> bool:
+        """A task for the business that the customer wrote back (performed as a call task,
+        worded as "customer replied"), not a dunning step."""
+        return bool(self.items) and all(i.step.startswith(REPLY_STEP_PREFIX) for i in self.items)
 
     @property
     def invoice_refs(self) -> tuple[str, ...]:

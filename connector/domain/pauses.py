@@ -24,6 +24,7 @@ class PauseKind(enum.StrEnum):
     DISPUTE = "dispute"  # the customer disputes (an invoice): until resolved and resumed
     PLAN = "plan"  # payment plan agreed: instalments are followed up by hand
     STOP = "stop"  # do not dun this customer at all
+    REPLY = "reply"  # the customer wrote back: a person answers first (until a date)
 
     @property
     def label(self) -> str:
@@ -32,6 +33,7 @@ class PauseKind(enum.StrEnum):
             PauseKind.DISPUTE: "dispute",
             PauseKind.PLAN: "payment plan",
             PauseKind.STOP: "do not dun",
+            PauseKind.REPLY: "customer replied",
         }[self]
 
 

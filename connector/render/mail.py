@@ -55,8 +55,14 @@ CONTEXT_NAMES = frozenset(
         "collection_costs",
         # the customer is a consumer: statutory interest (6:119 BW), never "handelsrente"
         "consumer",
+        # a "customer replied" task: {"sender": address, "subject": subject} (else None)
+        "reply",
     }
 )
+
+#: `Action.extra` keys of a "customer replied" task: the reply's sender and subject (cleaned)
+REPLY_FROM = "reply_from"
+REPLY_SUBJECT = "reply_subject"
 
 #: kinds whose letter states the collection costs that follow (BIK scale, connector.legal)
 COSTS_STATED = frozenset({"fourteen_day_letter", "notice_of_default"})
@@ -128,7 +134,14 @@ class MessageContext:
             late_fee = Money.of(
                 action.extra["late_fee"], action.extra.get("late_fee_currency", currency)
             )
+        extra: dict[str, Any] = {}
+        if REPLY_FROM in action.extra:
+            extra["reply"] = {
+                "sender": action.extra[REPLY_FROM],
+                "subject": action.extra.get(REPLY_SUBJECT, ""),
+            }
         return cls(
+            extra=extra,
             customer=customer,
             invoices=lines,
             total_due=total([i.balance for i in action.items], currency),
@@ -185,6 +198,7 @@ class Renderer:
             "late_fee": ctx.late_fee,
             "collection_costs": self.collection_costs(ctx),
             "consumer": ctx.customer.profile is CustomerProfile.CONSUMER,
+            "reply": ctx.extra.get("reply"),
             # the language's shared macros (invoice table, signature), as `m`
             "m": self.env.get_template(f"{ctx.language}/_macros.j2").make_module(),
         }

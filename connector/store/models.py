@@ -311,3 +311,27 @@ class DunningPause(SQLModel, table=True):
     created_at: datetime | None = _ts(nullable=False)
     resumed_at: datetime | None = _ts()
     resumed_by: str | None = Field(default=None, max_length=200)
+
+
+# -- issue #14: customers' replies read from the client's inbox ---------------------------------
+class InboxMessage(SQLModel, table=True):
+    """A message of the replies mailbox the connector has handled, so it is handled once: by its
+    key (Message-ID, else UID under UIDVALIDITY) across runs and a renumbered folder. The UID
+    and UIDVALIDITY are kept beside it; the highest UID read is the "inbox" sync cursor."""
+
+    __tablename__ = "inbox_message"
+    __table_args__ = (UniqueConstraint("tenant", "message_key", name="uq_inbox_message_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    message_key: str = Field(max_length=64)
+    uidvalidity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    uid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: the sender's address and subject, cleaned and cut (connector.mail.imap.clean)
+    sender: str = Field(max_length=254)
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    #: the customer it was matched to (None: no match)
+    customer_ref: str | None = Field(default=None, max_length=100)
+    #: paused, unmatched, automatic, nothing-open
+    outcome: str = Field(max_length=20)
+    handled_at: datetime | None = _ts(nullable=False)

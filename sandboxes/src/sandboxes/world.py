@@ -118,10 +118,13 @@ class SandboxWorld:
         populate: Any = None,
         connect: bool = True,
         client_overrides: dict[str, str] | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Self:
         """Start the fake, seed it (`populate`, default: the demo ledger), write the client
-        files (one per slug, `client_overrides[slug]` appended), open the `App` and, with
-        `connect`, store each client's token. `limits` and `populate` are the platform's own."""
+        files (one per slug, `client_overrides[slug]` appended), open the `App` (with
+        `extra_env` beside the fake's own variables, e.g. a secret a client override refers
+        to) and, with `connect`, store each client's token. `limits` and `populate` are the
+        platform's own."""
         raise NotImplementedError
 
     # -- driving the connector ------------------------------------------------------------

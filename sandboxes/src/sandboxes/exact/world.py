@@ -70,6 +70,7 @@ class ExactWorld(SandboxWorld):
         populate: Callable[[ExactState, int], DemoInfo] | None = None,
         connect: bool = True,
         client_overrides: dict[str, str] | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Self:
         """`populate(state, seed)` fills the sandbox (default: the demo ledger, one division
         per slug, up to two)."""
@@ -87,6 +88,7 @@ class ExactWorld(SandboxWorld):
             "EXACT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
             "DUNNING_SECRET_KEY": Fernet.generate_key().decode(),
         }
+        env.update(extra_env or {})
         config_dir = root / "config"
         write_config(
             config_dir,

@@ -70,6 +70,7 @@ class ZohoWorld(SandboxWorld):
         populate: Callable[[ZohoState, str, int], DemoInfo | None] | None = None,
         connect: bool = True,
         client_overrides: dict[str, str] | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> Self:
         """`populate(state, organization_id, seed)` fills each client's organisation; the
         default is the demo ledger (about 40 customers, 150 invoices)."""
@@ -88,6 +89,7 @@ class ZohoWorld(SandboxWorld):
             "ZOHO_CLIENT_SECRET": DEMO_CLIENT_SECRET,
             "DUNNING_SECRET_KEY": Fernet.generate_key().decode(),
         }
+        env.update(extra_env or {})
         config_dir = root / "config"
         write_config(
             config_dir,

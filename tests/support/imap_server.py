@@ -1,0 +1,137 @@
+"""A real IMAP server on loopback for the tests of the replies inbox: pymap (a Python IMAP
+server from PyPI, a test dependency) with its in-memory backend and one mailbox, run as a
+subprocess on a free port, plain IMAP (allowed to a server on this machine only).
+
+`deliver` puts a message in the mailbox as a mail server would (IMAP APPEND); `flags` and
+`count` read the mailbox back, so a test can show that the connector changed nothing."""
+
+from __future__ import annotations
+
+import imaplib
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from waiting import wait_until
+
+USER = "antwoord@demo.example"
+PASSWORD = "inbox-test-pass"
+
+
+class ImapServer:
+    def __init__(self, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.host = "127.0.0.1"
+        self.port = port
+        self.process = process
+        self.log = log
+
+    def _client(self) -> imaplib.IMAP4:
+        client = imaplib.IMAP4(self.host, self.port, timeout=30)
+        client.login(USER, PASSWORD)
+        return client
+
+    def deliver_raw(self, raw: bytes) -> None:
+        """Put `raw` in INBOX as it is (a hostile or broken message, for instance)."""
+        client = self._client()
+        try:
+            status, _ = client.append("INBOX", None, None, raw)
+            assert status == "OK", status
+        finally:
+            client.logout()
+
+    def deliver(
+        self,
+        *,
+        sender: str,
+        subject: str,
+        body: str = "Hallo, wij betalen volgende week.",
+        headers: dict[str, str] | None = None,
+        message_id: str | None = None,
+    ) -> str:
+        """Put a message in INBOX; returns its Message-ID."""
+        msg = EmailMessage()
+        msg["From"] = sender
+        msg["To"] = USER
+        msg["Subject"] = subject
+        msg["Message-ID"] = message_id or make_msgid(domain="customer.example")
+        for name, value in (headers or {}).items():
+            msg[name] = value
+        msg.set_content(body)
+        self.deliver_raw(msg.as_bytes())
+        return str(msg["Message-ID"])
+
+    def flags(self) -> list[bytes]:
+        """Each message's flags, as the server keeps them."""
+        client = self._client()
+        try:
+            client.select("INBOX", readonly=True)
+            status, data = client.fetch("1:*", "(FLAGS)")
+            return [bytes(d) for d in data if isinstance(d, bytes)] if status == "OK" else []
+        finally:
+            client.logout()
+
+    def count(self) -> int:
+        client = self._client()
+        try:
+            _, data = client.select("INBOX", readonly=True)
+            return int(bytes(data[0] or b"0"))
+        finally:
+            client.logout()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def imap_server(tmp: Path) -> Iterator[ImapServer]:
+    """pymap on a free loopback port with one empty mailbox (USER / PASSWORD)."""
+    port = _free_port()
+    log = tmp / "pymap.log"
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from pymap.main import main; sys.exit(main())",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-tls",
+        "dict",
+        "--demo-user",
+        USER,
+        "--demo-password",
+        PASSWORD,
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until(
+            lambda: process.poll() is not None or _listening(port),
+            "pymap listening",
+            context=lambda: log.read_text(errors="replace")[-2000:],
+        )
+        assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+        yield ImapServer(port, process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
