@@ -52,6 +52,9 @@ class Moneybird:
         headers = kw.pop("headers", None) or self.headers()
         return requests.post(self.api(path), json=body, headers=headers, timeout=10, **kw)
 
+    def delete(self, path: str) -> requests.Response:
+        return requests.delete(self.api(path), headers=self.headers(), timeout=10)
+
     def api(self, path: str) -> str:
         if path == "administrations":
             return f"{self.url}/api/v2/administrations.json"

@@ -31,6 +31,8 @@ def test_records_show_exactly_the_documented_properties(moneybird: Moneybird) ->
     assert set(adm) == ref["administration"]
     note = moneybird.post(f"sales_invoices/{paid['id']}/notes", {"note": {"note": "x"}}).json()
     assert set(note) == ref["note"]
+    hook = moneybird.post("webhooks", {"url": "https://example.nl/hooks/x"}).json()
+    assert set(hook) == ref["webhook"]
 
 
 def test_a_getter_for_an_undocumented_property_fails_at_once() -> None:

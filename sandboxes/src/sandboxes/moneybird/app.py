@@ -265,6 +265,19 @@ def _sales_invoice_fields(ledger_of: Callable[[str], Ledger]) -> dict[str, Calla
     )
 
 
+WEBHOOK = record_fields(
+    "webhook",
+    {
+        "id": lambda w: w.id,
+        "administration_id": lambda w: w.administration_id,
+        "url": lambda w: w.url,
+        "enabled_events": lambda w: list(w.enabled_events),
+        "last_http_status": lambda w: w.last_http_status,
+        "last_http_body": lambda w: w.last_http_body,
+        "token": lambda w: w.token,
+    },
+)
+
 ADMINISTRATION = record_fields(
     "administration",
     {
@@ -419,6 +432,7 @@ def _invalid(name: str, symbolic: dict[str, Any] | None = None) -> ApiError:
 def _register_api(app: MoneybirdRouter, state: MoneybirdState) -> None:
     invoice_fields = _sales_invoice_fields(state.ledger)
     handlers: dict[str, Handler] = _handlers(state, invoice_fields)
+    state.render_invoice = lambda invoice: render(invoice_fields, invoice)
 
     def serve(request: Request) -> Response:
         p = request.path[len(API) + 1 :]
@@ -433,7 +447,7 @@ def _register_api(app: MoneybirdRouter, state: MoneybirdState) -> None:
             adm_id, rest = segments[0], segments[1:]
         found = documented.match(request.method, rest)
         if found is None:
-            other = any(tuple(rest) == t for m in ("GET", "POST") for t in documented.paths(m))
+            other = any(documented.match(m, rest) is not None for m in ("GET", "POST", "DELETE"))
             return app.no_route(405 if other else 404)
         endpoint, params = found
         if endpoint.administration != (adm_id is not None):
@@ -460,6 +474,7 @@ def _register_api(app: MoneybirdRouter, state: MoneybirdState) -> None:
         pattern = API + "".join(f"/{{s{n}}}" for n in range(depth))
         app.route("GET", pattern)(serve)
         app.route("POST", pattern)(serve)
+        app.route("DELETE", pattern)(serve)
 
 
 def _call(
@@ -486,7 +501,7 @@ def _call(
         if not value.isdigit():
             raise not_found(name)
     body: Any = None
-    if request.method == "POST" and request.body:
+    if request.method == "POST" and request.body:  # (a DELETE takes no body)
         try:
             body = request.json()
         except ValueError:
@@ -756,7 +771,27 @@ def _handlers(
     def contacts_by_id(call: Call) -> Response:
         return by_ids(call, call.ledger.contacts, contact_fields)
 
+    def webhooks(call: Call) -> Response:
+        return Response.json([render(WEBHOOK, w) for w in call.ledger.webhooks.values()])
+
+    def add_webhook(call: Call) -> Response:
+        url = call.body["url"]
+        events = call.body.get("enabled_events") or []
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s]+$", url):
+            raise ApiError(400, "Url is invalid", {"url": "invalid"})
+        if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+            raise _invalid("enabled_events")
+        hook = state.add_webhook(call.ledger.administration.id, url, events)
+        return Response.json(render(WEBHOOK, hook), 201)
+
+    def delete_webhook(call: Call) -> Response:
+        state.delete_webhook(call.ledger.administration.id, call.params["id"])
+        return Response(204)
+
     return {
+        "GET webhooks": webhooks,
+        "POST webhooks": add_webhook,
+        "DELETE webhooks/{id}": delete_webhook,
         "GET administrations": administrations,
         "GET sales_invoices": invoices,
         "GET sales_invoices/{id}": one_invoice,

@@ -10,6 +10,7 @@
 | `GET /_sandbox/reminders` | every reminder sent; `?administration_id=&by=api|workflow&
   invoice_id=` filter them |
 | `GET /_sandbox/notes` | every note and to-do written; `?administration_id=` |
+| `GET /_sandbox/pushes` | every webhook push made, with the receiver's answer status |
 | `GET/POST /_sandbox/clock` | `{"set":"2026-01-05T09:00:00+01:00"}` or `{"advance_seconds":60}` |
 | `GET/POST/DELETE /_sandbox/faults` | `{"preset":"rate_limit"|"server_error", "method",
   "path_regex", "times", "skip", "passthrough"}` or a raw `{"status","body","headers","delay"}` |
@@ -171,6 +172,12 @@ def register_control(app: MoneybirdRouter, state: MoneybirdState) -> None:
                 for n in ledger.notes.values()
             ]
         return Response.json(rows)
+
+    @app.route("GET", "/_sandbox/pushes")
+    def pushes(request: Request) -> Response:
+        state.flush_pushes()
+        with state.lock:
+            return Response.json([p.as_json() for p in state.pushes])
 
     register_clock_and_faults(app, app.faults, state.now, fault_from_json)
 

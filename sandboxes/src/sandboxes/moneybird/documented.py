@@ -109,11 +109,6 @@ def match(method: str, segments: list[str]) -> tuple[Endpoint, dict[str, str]] |
     return None if best is None else (best[1], best[2])
 
 
-def paths(method: str) -> set[tuple[str, ...]]:
-    """Templates served for `method` (to tell a wrong method, 405, from an unknown path)."""
-    return {e.template for e in endpoints() if e.method == method}
-
-
 def filter_pairs(raw: str) -> list[tuple[str, str]]:
     """``state:open|late,period:this_year`` as (key, value) pairs (a time's ``:`` kept)."""
     out: list[tuple[str, str]] = []

@@ -29,13 +29,20 @@ Choices where the documentation is silent (each a `Limits` field where a test ma
   the API, ``by == "workflow"``): a connector that forgets to pause shows up in tests.
 - A paid invoice (nothing unpaid) is ``paid``; a reminder for an invoice that is not open, late or
   reminded is refused with 422.
+- Webhooks push ``payment_registered`` and ``sales_invoice_state_changed_to_<state>`` for sales
+  invoices, in Moneybird's payload shape, from a thread of their own (a receiver may call the API
+  back). Each push is tried once: Moneybird retries a push up to 10 times, the fake records the
+  answer (``last_http_status``/``last_http_body``) and leaves retrying out. The URL is not called
+  on registration (Moneybird checks it answers 200).
 """
 
 from __future__ import annotations
 
+import queue
 import random
 import secrets
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -43,6 +50,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import requests
 
 CENT = Decimal("0.01")
 SCOPES = ("sales_invoices", "documents", "estimates", "bank", "time_entries", "settings")
@@ -287,6 +296,41 @@ class Reminder:
         }
 
 
+@dataclass
+class Webhook:
+    id: str
+    administration_id: str
+    url: str
+    enabled_events: list[str]
+    token: str
+    last_http_status: int | None = None
+    last_http_body: str | None = None
+
+
+@dataclass
+class Push:
+    """One webhook push: what Moneybird POSTed where, and what came back (None: no answer)."""
+
+    webhook_id: str
+    url: str
+    action: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    at: datetime
+    status: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "webhook_id": self.webhook_id,
+            "url": self.url,
+            "action": self.action,
+            "payload": self.payload,
+            "idempotency_key": self.idempotency_key,
+            "at": self.at.isoformat(),
+            "status": self.status,
+        }
+
+
 class Ledger:
     """One administration's records (dicts in creation order)."""
 
@@ -296,6 +340,7 @@ class Ledger:
         self.invoices: dict[str, SalesInvoice] = {}
         self.notes: dict[str, Note] = {}
         self.reminders: list[Reminder] = []
+        self.webhooks: dict[str, Webhook] = {}
         self.next_number = 1
         #: the local day the late/workflow pass last ran for
         self.checked_day: date | None = None
@@ -349,6 +394,12 @@ class MoneybirdState:
         self._rng = random.Random(seed)
         self._next_id = 474_244_000_000_000_000 + self._rng.randrange(10**12)
         self._version = 0
+        #: shows a sales invoice as the API does (set by the app), for webhook payloads
+        self.render_invoice: Callable[[SalesInvoice], dict[str, Any]] | None = None
+        #: every webhook push, in the order made
+        self.pushes: list[Push] = []
+        self._outgoing: queue.Queue[Push] = queue.Queue()
+        self._courier: threading.Thread | None = None
 
     # --- ids, time, versions -------------------------------------------------------------------
 
@@ -548,8 +599,12 @@ class MoneybirdState:
                 now,
             )
             invoice.payments.append(payment)
+            before = invoice.state
             self._settle_state(invoice, self.local_day(administration_id))
             self._bump(invoice)
+            self._emit(ledger, invoice, "payment_registered")
+            if invoice.state != before:
+                self._emit(ledger, invoice, f"sales_invoice_state_changed_to_{invoice.state}")
             return payment
 
     def mark_uncollectible(self, administration_id: str, invoice_id: str) -> SalesInvoice:
@@ -558,6 +613,11 @@ class MoneybirdState:
             invoice.state = "uncollectible"
             invoice.marked_uncollectible_on = self.local_day(administration_id)
             self._bump(invoice)
+            self._emit(
+                self.ledger(administration_id),
+                invoice,
+                "sales_invoice_state_changed_to_uncollectible",
+            )
             return invoice
 
     def touch(self, administration_id: str, invoice_id: str) -> None:
@@ -577,6 +637,7 @@ class MoneybirdState:
             for invoice in ledger.invoices.values():
                 if invoice.state in REMINDABLE and self._settle_state(invoice, today):
                     self._bump(invoice)
+                    self._emit(ledger, invoice, f"sales_invoice_state_changed_to_{invoice.state}")
                 if invoice.state in REMINDABLE and not invoice.paused:
                     overdue = (today - invoice.due_date).days
                     steps = sum(1 for d in self.limits.workflow_reminder_days if overdue >= d)
@@ -611,8 +672,10 @@ class MoneybirdState:
         )
         for invoice in invoices:
             invoice.reminder_count += 1
-            invoice.state = "reminded"
+            before, invoice.state = invoice.state, "reminded"
             self._bump(invoice)
+            if before != "reminded":
+                self._emit(ledger, invoice, "sales_invoice_state_changed_to_reminded")
         ledger.reminders.append(reminder)
         return reminder
 
@@ -723,6 +786,78 @@ class MoneybirdState:
             if invoice_id is not None:
                 out = [r for r in out if invoice_id in r.sales_invoice_ids]
             return sorted(out, key=lambda r: r.at)
+
+    # --- webhooks ------------------------------------------------------------------------------
+
+    def add_webhook(
+        self, administration_id: str, url: str, enabled_events: Iterable[str] = ()
+    ) -> Webhook:
+        with self.lock:
+            hook = Webhook(
+                self.new_id(),
+                administration_id,
+                url,
+                list(enabled_events),
+                secrets.token_urlsafe(18),
+            )
+            self.ledger(administration_id).webhooks[hook.id] = hook
+            return hook
+
+    def delete_webhook(self, administration_id: str, webhook_id: str) -> None:
+        with self.lock:
+            if self.ledger(administration_id).webhooks.pop(webhook_id, None) is None:
+                raise not_found()
+
+    def _emit(self, ledger: Ledger, invoice: SalesInvoice, action: str) -> None:
+        """Queue a push of `action` on `invoice` to every webhook subscribed to it (a webhook
+        without enabled events gets them all)."""
+        for hook in ledger.webhooks.values():
+            if hook.enabled_events and action not in hook.enabled_events:
+                continue
+            payload: dict[str, Any] = {
+                "administration_id": ledger.administration.id,
+                "webhook_id": hook.id,
+                "webhook_token": hook.token,
+                "entity_type": "SalesInvoice",
+                "entity_id": invoice.id,
+                "state": invoice.state,
+                "action": action,
+                "entity": self.render_invoice(invoice) if self.render_invoice else None,
+            }
+            push = Push(hook.id, hook.url, action, payload, str(uuid.uuid4()), self._now())
+            self.pushes.append(push)
+            self._outgoing.put(push)
+            if self._courier is None:
+                self._courier = threading.Thread(target=self._deliver, daemon=True)
+                self._courier.start()
+
+    def _deliver(self) -> None:
+        """Deliver pushes one by one, outside the lock (a receiver may call the API back)."""
+        while True:
+            push = self._outgoing.get()
+            status: int | None = None
+            body: str | None = None
+            try:
+                answer = requests.post(
+                    push.url,
+                    json=push.payload,
+                    headers={"Idempotency-Key": push.idempotency_key},
+                    timeout=5,
+                )
+                status, body = answer.status_code, answer.text[:1000]
+            except requests.RequestException as exc:
+                body = str(exc)[:1000]
+            with self.lock:
+                push.status = status
+                for ledger in self.ledgers.values():
+                    hook = ledger.webhooks.get(push.webhook_id)
+                    if hook is not None:
+                        hook.last_http_status, hook.last_http_body = status, body
+            self._outgoing.task_done()
+
+    def flush_pushes(self) -> None:
+        """Wait until every queued push has been delivered (or failed)."""
+        self._outgoing.join()
 
     # --- OAuth ---------------------------------------------------------------------------------
 
