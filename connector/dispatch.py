@@ -145,6 +145,10 @@ class Dispatcher:
         #: whether pay links only given on an invoice's detail are read (one call each); the
         #: run turns it off on a day whose budget has no room for them (policy.budget)
         self.read_pay_links = True
+        #: the customer's own page (pay, promise, ask for a payment plan) as a link for the
+        #: mails, where one is configured (the console's public URL); None: no page, and a
+        #: mail that offers a payment plan asks the customer to reply or call instead
+        self.customer_page: Callable[[Customer], str | None] | None = None
         #: customer ref -> (when read, invoices): re-checks read ahead for the next actions
         self._ahead: dict[str, tuple[datetime, list[Invoice]]] = {}
 
@@ -501,6 +505,7 @@ class Dispatcher:
             company=self.settings.company,
             today=local_date(self.clock.now(), self.settings.timezone),
             language=language,
+            customer_page_url=self.customer_page(customer) if self.customer_page else None,
         )
         to = customer.emails
         rendered = self.renderer.render(action.template, ctx, to)

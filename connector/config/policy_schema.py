@@ -13,12 +13,18 @@ A consultant writes (or copies from the built-ins in `connector/policy/ladders/`
       - {id: final, kind: notice_of_default, days: 14, from: previous,
          template: notice_of_default, late_fee: {percent: 2}}
     receipt_check: {days: 3, min_total: 5000, channel: task}   # optional
+    payment_plan_offer: second   # optional: first | second reminder offers a payment plan
 
 `days` counts from the due date (negative: before it) or, with ``from: previous``, from the
 previous step. `receipt_check` is not a step of the ladder: it counts from the invoice date and
 asks, once per large invoice and before anything is overdue, whether the invoice arrived (a call
 task, or with ``channel: ledger_mail``/``smtp`` a short friendly mail; template
 ``receipt_check`` unless named).
+
+`payment_plan_offer` puts an offer of a payment plan in the mail of the ladder's first or second
+reminder (the first or second step of kind reminder or firm_reminder), with the customer's page
+where there is one, else asking the customer to reply or call. A client gives each kind of
+customer its own policy (`policies:`), so the offer is chosen per profile.
 
 Validation rejects what would make a ladder wrong at run time, naming the file, the
 key (``steps.2.days``) and the line: steps out of order or on the same day, unknown action kinds,
@@ -62,6 +68,10 @@ _CHANNELS_FOR: dict[ActionKind, frozenset[Channel]] = {
     ActionKind.CALL_TASK: frozenset({Channel.TASK}),
     ActionKind.HANDOFF: frozenset({Channel.FLAG}),
 }
+
+
+#: the kinds of step a payment-plan offer can go in ("the first or second reminder")
+_OFFER_KINDS = frozenset({"reminder", "firm_reminder"})
 
 
 class _Model(BaseModel):
@@ -140,6 +150,25 @@ class PolicyModel(_Model):
     max_failed_attempts: Annotated[int, Field(ge=1)] = 3
     steps: Annotated[tuple[StepModel, ...], Field(min_length=1)]
     receipt_check: ReceiptCheckModel | None = None
+    payment_plan_offer: Literal["first", "second"] | None = None
+
+    def plan_offer_step(self) -> int | None:
+        """The index of the step whose mail offers a payment plan, if any."""
+        if self.payment_plan_offer is None:
+            return None
+        reminders = [i for i, s in enumerate(self.steps) if s.kind in _OFFER_KINDS]
+        n = 0 if self.payment_plan_offer == "first" else 1
+        return reminders[n] if n < len(reminders) else None
+
+    @model_validator(mode="after")
+    def _offer_has_its_reminder(self) -> PolicyModel:
+        if self.payment_plan_offer is not None and self.plan_offer_step() is None:
+            raise KeyRuleError(
+                f"the ladder has no {self.payment_plan_offer} reminder (a step of kind reminder "
+                "or firm_reminder) to put the payment-plan offer in",
+                "payment_plan_offer",
+            )
+        return self
 
     @model_validator(mode="after")
     def _ladder(self) -> PolicyModel:
@@ -188,7 +217,8 @@ class PolicyModel(_Model):
 
     def to_policy(self) -> Policy:
         steps = []
-        for step, offset in zip(self.steps, self.absolute_offsets(), strict=True):
+        offer = self.plan_offer_step()
+        for n, (step, offset) in enumerate(zip(self.steps, self.absolute_offsets(), strict=True)):
             conditions = ALWAYS
             if step.when is not None:
                 conditions = Conditions(
@@ -210,6 +240,7 @@ class PolicyModel(_Model):
                     after_previous=step.days if step.from_ == "previous" else None,
                     conditions=conditions,
                     late_fee=fee,
+                    offers_payment_plan=n == offer,
                 )
             )
         return Policy(

@@ -62,6 +62,10 @@ SEVERITY: dict[ActionKind, int] = {
 #: friendly mail a few days after invoicing, not a rung of the ladder
 RECEIPT_CHECK_STEP = "receipt-check"
 
+#: `Action.extra` key: the mail offers the customer a payment plan (the policy's
+#: `payment_plan_offer` names the step)
+PAYMENT_PLAN_OFFER = "payment_plan_offer"
+
 #: the step id prefix of a "customer replied" task (`connector.replies`): ``reply:<message>``,
 #: one per reply read from the client's inbox, so the outbox writes each reply's task once
 REPLY_STEP_PREFIX = "reply:"

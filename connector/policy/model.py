@@ -90,6 +90,8 @@ class Step:
     after_previous: int | None = None
     conditions: Conditions = ALWAYS
     late_fee: LateFee | None = None
+    #: this step's mail offers a payment plan (the policy's `payment_plan_offer`, issue #14)
+    offers_payment_plan: bool = False
 
     @property
     def effective_channel(self) -> Channel:

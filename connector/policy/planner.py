@@ -46,7 +46,7 @@ from connector.domain import (
     Money,
     Snapshot,
 )
-from connector.domain.actions import RECEIPT_CHECK_STEP
+from connector.domain.actions import PAYMENT_PLAN_OFFER, RECEIPT_CHECK_STEP
 from connector.domain.history import HistoryEntry
 from connector.domain.pauses import Pause
 from connector.legal.calendar import BusinessCalendar, SendingWindow
@@ -532,6 +532,8 @@ def _action(tenant: str, customer_ref: str, group: list[Decision], today: date) 
             "late_fee_currency": fee.currency,
             "late_fee_basis": lead.late_fee.describe(),
         }
+    if lead.offers_payment_plan:
+        extra[PAYMENT_PLAN_OFFER] = "yes"
     return Action(
         tenant=tenant,
         customer_ref=customer_ref,

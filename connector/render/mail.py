@@ -30,6 +30,7 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector.domain import Action, Customer, CustomerProfile, Invoice, Money
+from connector.domain.actions import PAYMENT_PLAN_OFFER
 from connector.domain.money import format_money, total
 from connector.domain.ports import RenderedMessage
 from connector.legal.collection_costs import SCALE_CURRENCY, collection_costs
@@ -57,6 +58,10 @@ CONTEXT_NAMES = frozenset(
         "consumer",
         # a "customer replied" task: {"sender": address, "subject": subject} (else None)
         "reply",
+        # this mail offers a payment plan (policy `payment_plan_offer`), and the customer's own
+        # page to ask for one (None: no page configured; the mail asks to reply or call)
+        "plan_offer",
+        "customer_page_url",
     }
 )
 
@@ -100,6 +105,10 @@ class MessageContext:
     extra: dict[str, Any] = field(default_factory=dict)
     #: the step's late fee (policy `late_fee`), stated in the letter; None: no fee
     late_fee: Money | None = None
+    #: the mail offers a payment plan (policy `payment_plan_offer`)
+    plan_offer: bool = False
+    #: the customer's own page (pay, promise, ask for a payment plan); None: none configured
+    customer_page_url: str | None = None
 
     @classmethod
     def for_action(
@@ -112,6 +121,7 @@ class MessageContext:
         company: str,
         today: date,
         language: str,
+        customer_page_url: str | None = None,
     ) -> MessageContext:
         lines = []
         for item in sorted(action.items, key=lambda i: invoices[i.invoice_ref].due_date):
@@ -152,6 +162,8 @@ class MessageContext:
             kind=action.kind.value,
             language=language,
             late_fee=late_fee,
+            plan_offer=action.extra.get(PAYMENT_PLAN_OFFER) == "yes",
+            customer_page_url=customer_page_url,
         )
 
 
@@ -199,6 +211,8 @@ class Renderer:
             "collection_costs": self.collection_costs(ctx),
             "consumer": ctx.customer.profile is CustomerProfile.CONSUMER,
             "reply": ctx.extra.get("reply"),
+            "plan_offer": ctx.plan_offer,
+            "customer_page_url": ctx.customer_page_url,
             # the language's shared macros (invoice table, signature), as `m`
             "m": self.env.get_template(f"{ctx.language}/_macros.j2").make_module(),
         }
