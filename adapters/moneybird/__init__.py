@@ -1,14 +1,9 @@
-"""Moneybird adapter (issue #17), under construction: not a registered platform yet.
+"""Moneybird adapter (issue #17): a registered platform (``platform: moneybird``).
 
-What exists: the documented field lists (`reference/`) and the field contract (`contract`,
-`endpoints`), the client file's ``moneybird:`` section (`settings`), and the read side: the HTTP
-client (`client`), ``Link``-header paging (`paging`) and the mapping of sales invoices, contacts
-and payments to `connector.domain` objects (`mapping`), and the incremental read over the
-synchronization API (`sync`).
-
-It is deliberately NOT declared in pyproject's ``dunning_connector.platforms`` entry points:
-a platform whose write-back (``send_reminders``, pausing Moneybird's own reminder workflow,
-to-do notes) does not exist yet must not be configurable by users, or customers would be
-reminded twice or not at all. Register it (``moneybird = "adapters.moneybird.platform:PLATFORM"``)
-together with `platform.py`, the `Ledger` and the write-back.
+`platform` is what the core sees; `adapter` the `Ledger` (sync through the synchronization API,
+Moneybird's own workflow paused for managed invoices, write-back); `writeback` which step goes
+which way (reminders sent by Moneybird itself, to-do notes, SMTP for the rest); `auth` and
+`login` the OAuth flow and the administration choice; `client`, `paging`, `errors` the HTTP
+side; `mapping` the only place that knows Moneybird's field names; `endpoints` and `contract`
+the documented field lists they are checked against (``reference/moneybird-fields.json``).
 """

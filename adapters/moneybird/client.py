@@ -20,6 +20,7 @@ import requests
 
 from adapters.moneybird.endpoints import (
     ADMINISTRATIONS,
+    CONTACT_BY_ID,
     CONTACT_VERSIONS,
     CONTACTS_BY_ID,
     PAGE_SIZE,
@@ -29,7 +30,7 @@ from adapters.moneybird.endpoints import (
     Endpoint,
 )
 from adapters.moneybird.errors import MoneybirdApiError, api_error, error_message
-from adapters.moneybird.paging import NextLinks, next_url, objects, parse_json
+from adapters.moneybird.paging import NextLinks, next_url, objects, one, parse_json
 from connector.auth.tokens import ConsentNeeded, TokenEndpointError, TokenError
 from connector.domain.clock import Clock
 from connector.domain.ports import ErrorKind
@@ -38,6 +39,9 @@ from connector.http import HttpClient, HttpMetrics, LimiterFactory, local_limite
 #: 150 requests per 5 minutes per user (Moneybird help centre, "API token limiet"), paced as 30 a
 #: minute so a burst cannot spend the five minutes' allowance in the first one
 PER_MINUTE = 30
+#: reads may use at most this many of the 30 a minute: the rest is reserved for write-backs
+#: (reminders, pauses, notes), so a long sync never starves the morning's reminders
+READS_PER_MINUTE = 24
 
 
 class AccessTokens(Protocol):
@@ -50,8 +54,12 @@ class AccessTokens(Protocol):
     def invalidate(self, token: str) -> None: ...
 
 
-def limiter_key(api_url: str, administration_id: str) -> str:
-    return f"moneybird:{urlsplit(api_url).netloc or api_url}:{administration_id}"
+def limiter_key(api_url: str, user: str) -> str:
+    """The budget's key: Moneybird's limit is per *user*, shared by every administration that
+    user's token reaches. The connector does not learn the user from the API, so clients pass
+    what identifies the consenting party best: the OAuth app's client id (one bookkeeper's app
+    is one user in practice; two users of one app then share a budget, which is only stricter)."""
+    return f"moneybird:{urlsplit(api_url).netloc or api_url}:{user}"
 
 
 def token_error_to_ledger(exc: TokenError, tenant: str) -> MoneybirdApiError:
@@ -91,8 +99,11 @@ class MoneybirdClient:
         metrics: HttpMetrics | None = None,
         limiters: LimiterFactory | None = None,
         timeout: tuple[float, float] = (5.0, 30.0),
+        budget: str | None = None,
     ) -> None:
-        """`api_url` ends in ``/api/v2`` (`MoneybirdSettings.effective_api_url`)."""
+        """`api_url` ends in ``/api/v2`` (`MoneybirdSettings.effective_api_url`); `budget` names
+        the user whose rate limit the calls count against (`limiter_key`; default: the
+        administration)."""
         if not administration_id.isdigit():
             raise ValueError("the administration id is digits")
         self.tokens = tokens
@@ -100,9 +111,10 @@ class MoneybirdClient:
         self.administration_id = administration_id
         self.clock = clock
         self.metrics = metrics if metrics is not None else HttpMetrics()
-        limiter = (limiters or local_limiter)(
-            limiter_key(self.api_url, administration_id), PER_MINUTE, clock
-        )
+        factory = limiters or local_limiter
+        key = limiter_key(self.api_url, budget or administration_id)
+        limiter = factory(key, PER_MINUTE, clock)
+        self.read_limiter = factory(f"{key}:reads", READS_PER_MINUTE, clock)
         self.http: HttpClient = make_http(
             clock=clock, name="moneybird", timeout=timeout, limiter=limiter, metrics=self.metrics
         )
@@ -137,6 +149,8 @@ class MoneybirdClient:
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
             token = self._token()
+            if retry:
+                self.read_limiter.acquire()  # reads leave the writes their share
             try:
                 response = self.http.request(
                     method,
@@ -219,6 +233,20 @@ class MoneybirdClient:
 
     def contacts(self, ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
         return self.by_id(CONTACTS_BY_ID, ids)
+
+    def changed_invoice_versions(self, updated_after: str) -> list[dict[str, Any]]:
+        """``[{id, version}]`` of the sales invoices updated after `updated_after` (ISO time)."""
+        query = {"filter": SALES_INVOICE_VERSIONS.filter({"updated_after": updated_after})}
+        return self.rows(SALES_INVOICE_VERSIONS, query)
+
+    def contact(self, contact_id: str) -> dict[str, Any]:
+        body, _ = self.call(CONTACT_BY_ID, self.url(CONTACT_BY_ID, id=contact_id))
+        return one(body, CONTACT_BY_ID.key)
+
+    def write(self, endpoint: Endpoint, body: Any = None, **ids: str) -> Any:
+        """One write (never retried: connector.http does not resend a POST)."""
+        answer, _ = self.call(endpoint, self.url(endpoint, **ids), json=body)
+        return answer
 
     def administrations(self) -> list[dict[str, Any]]:
         """Every administration the token reaches (for the login's choice)."""

@@ -168,6 +168,12 @@ SALES_INVOICE = Record(
         "reminder_count",
         "version",
         "updated_at",
+        # what send_reminders takes from the invoice unless the client file names its own
+        "workflow_id",
+        "identity_id",
+        "document_style_id",
+        # the notes on the invoice: `reconcile` looks for the connector's marker
+        "notes",
     ),
 )
 PAYMENT = Record(
@@ -190,6 +196,8 @@ CONTACT = Record(
         "country",
         "version",
         "updated_at",
+        # the notes on the contact: `reconcile` looks for the connector's marker
+        "notes",
     ),
 )
 SYNC_VERSION = Record("sync_version", ("id", "version"))
@@ -206,6 +214,8 @@ SALES_INVOICE_VERSIONS = Endpoint(
     "sales_invoices/synchronization",
     SYNC_VERSION,
     parameters=("filter",),
+    # changelog 2020-10-27: the incremental sync lists only what changed since its cursor
+    filter_keys=("updated_after",),
 )
 SALES_INVOICES_BY_ID = Endpoint(
     "sales invoices by id",
@@ -235,7 +245,7 @@ CONTACTS_BY_ID = Endpoint(
 )
 CONTACT_BY_ID = Endpoint("contact", "GET", "contacts/{id}", CONTACT)
 
-# write-backs (declared now so the contract covers them; the writeback is still to come)
+# write-backs (adapters/moneybird/writeback.py and adapter.py)
 SEND_REMINDERS = Endpoint(
     "send reminders",
     "POST",

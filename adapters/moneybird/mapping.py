@@ -26,6 +26,7 @@ from adapters.moneybird.endpoints import (
     CONTACT,
     DUNNABLE_STATES,
     NEVER_DUNNED_STATES,
+    NOTE,
     PAID_STATES,
     PAYMENT,
     PENDING_STATES,
@@ -235,6 +236,7 @@ def invoice_from_record(record: Mapping[str, Any]) -> Invoice:
         updated_at=updated,
         last_payment_date=max(paid_days) if paid_days else None,
         platform_reminders_sent=None if reminders is None else int(reminders),
+        pay_url=payment_url(record),
     )
 
 
@@ -280,6 +282,32 @@ def record_version(record: Mapping[str, Any], kind: str = "sales invoice") -> in
     declared = SALES_INVOICE if kind == "sales invoice" else CONTACT
     ref = record_id(declared.get(record, "id"), kind)
     return version(declared.get(record, "version"), f"{kind} {ref}")
+
+
+def is_paused(record: Mapping[str, Any]) -> bool:
+    """Moneybird's own reminder workflow is paused for this invoice."""
+    return SALES_INVOICE.get(record, "paused") is True
+
+
+def state(record: Mapping[str, Any]) -> str:
+    return _text(SALES_INVOICE.get(record, "state")) or ""
+
+
+def reminder_style(record: Mapping[str, Any]) -> dict[str, str | None]:
+    """The invoice's own workflow, identity and document style (ids as text, None if absent)."""
+    return {
+        key: _text(SALES_INVOICE.get(record, key))
+        for key in ("workflow_id", "identity_id", "document_style_id")
+    }
+
+
+def note_texts(record: Mapping[str, Any], kind: str = "sales invoice") -> list[str]:
+    """The texts of the notes on a sales invoice or a contact."""
+    declared = SALES_INVOICE if kind == "sales invoice" else CONTACT
+    rows = declared.get(record, "notes") or []
+    if not isinstance(rows, list):
+        return []
+    return [str(NOTE.get(row, "note") or "") for row in rows if isinstance(row, Mapping)]
 
 
 def administration_line(record: Mapping[str, Any]) -> str:

@@ -44,6 +44,14 @@ class MoneybirdSettings(PlatformSettings):
     client_secret: SecretStr
     api_url: HttpUrl | None = None
     accounts_url: HttpUrl | None = None
+    #: the reminder workflow, identity (sender) and document style Moneybird sends the
+    #: connector's reminders with; each left out is taken from the reminder's lead invoice
+    reminder_workflow_id: Annotated[str, BeforeValidator(digits_as_text)] | None = None
+    identity_id: Annotated[str, BeforeValidator(digits_as_text)] | None = None
+    document_style_id: Annotated[str, BeforeValidator(digits_as_text)] | None = None
+    #: pause Moneybird's own reminder workflow for every open invoice the connector manages,
+    #: as soon as it is synced (off only when Moneybird's workflow has no reminder steps)
+    pause_workflow: bool = True
 
     @field_validator("administration_id")
     @classmethod
@@ -53,6 +61,13 @@ class MoneybirdSettings(PlatformSettings):
                 "expected the administration id: digits only (the number after "
                 "moneybird.com/ when the administration is open)"
             )
+        return value
+
+    @field_validator("reminder_workflow_id", "identity_id", "document_style_id")
+    @classmethod
+    def _moneybird_ids(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit():
+            raise ValueError("expected a Moneybird id: digits only")
         return value
 
     @field_validator("api_url")

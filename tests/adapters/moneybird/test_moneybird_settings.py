@@ -1,9 +1,5 @@
-"""The client file's `moneybird:` section, validated by the config loader with file, key and line.
-
-Moneybird is not a registered platform yet, so the loader meets it the way it meets any third
-party's: `moneybird_settings_platform` (the real `MoneybirdSettings`, nothing else) is installed
-through an entry point on ``sys.path``.
-"""
+"""The client file's `moneybird:` section, validated by the config loader with file, key and line
+(Moneybird is a registered platform: pyproject's entry point)."""
 
 from __future__ import annotations
 
@@ -24,6 +20,7 @@ moneybird:
   client_id: ${VOGEL_CLIENT_ID}
   client_secret: ${VOGEL_CLIENT_SECRET}
 sender: {name: Vogel Installaties, email: debiteuren@vogel.example}
+mail: {smtp_host: smtp.vogel.example, from: debiteuren@vogel.example}
 """
 ENV = {"VOGEL_CLIENT_ID": "app-id", "VOGEL_CLIENT_SECRET": "very-secret-value"}
 LITERAL = "hunter2-literal-secret"
@@ -31,22 +28,11 @@ LITERAL = "hunter2-literal-secret"
 
 @pytest.fixture
 def config_dir(tmp_path: Path) -> Iterator[Path]:
-    site = tmp_path / "site"
-    dist = site / "moneybird_settings-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: moneybird-settings\nVersion: 0.1\n"
-    )
-    (dist / "entry_points.txt").write_text(
-        "[dunning_connector.platforms]\nmoneybird = moneybird_settings_platform:PLATFORM\n"
-    )
     folder = tmp_path / "config"
     (folder / "clients").mkdir(parents=True)
     (folder / "connector.yaml").write_text("timezone: Europe/Amsterdam\n")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.syspath_prepend(str(site))
-        registry.refresh()
-        yield folder
+    registry.refresh()
+    yield folder
     registry.refresh()
 
 

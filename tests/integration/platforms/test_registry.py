@@ -9,7 +9,7 @@ from connector.platforms.registry import GROUP, load_platforms, platforms
 
 
 def test_the_products_platforms_are_installed_entry_points() -> None:
-    assert {"zoho", "exact"} <= set(platforms())
+    assert {"zoho", "exact", "moneybird"} <= set(platforms())
     assert platforms()["exact"].title == "Exact Online"
 
 

@@ -128,7 +128,7 @@ def test_an_unknown_platform_is_one_line_naming_the_key_line_and_the_installed_o
         load_client(config_dir, "tiny-trading", {})
     assert str(raised.value).startswith(
         f"{config_dir}/clients/tiny-trading.yaml: platform: not an installed platform "
-        "(known: exact, tiny, zoho) (line 2)"
+        "(known: exact, moneybird, tiny, zoho) (line 2)"
     )
 
 

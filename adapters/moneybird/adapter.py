@@ -1,0 +1,546 @@
+"""`MoneybirdLedger`: connector.domain.ports.Ledger for one Moneybird administration.
+
+Reads go through the synchronization API (https://developer.moneybird.com/api/sales-invoices):
+``GET sales_invoices/synchronization`` lists ids and versions, ``POST`` of up to 100 ids
+returns the records. Where the per-id versions live (the `Ledger` cursor is one string):
+
+  * invoices: the cursor holds the moment of the last read (``after``) and the versions of the
+    few invoices changed within the overlap window. An incremental read lists only the invoices
+    updated after ``after`` (the list's ``updated_after`` filter, Moneybird changelog
+    2020-10-27) and fetches those whose version is not the one in the window: one GET plus one
+    POST per 100 changed invoices, whatever the size of the administration. ``after`` is the
+    read's start minus `LAG` (clock differences, writes in flight), so nothing changed while we
+    read is missed. Deleted invoices are not in an ``updated_after`` list: the core's daily full
+    reconciliation (cursor None) reads every invoice and looks up the ones that did not come
+    back (`get_invoices`: asked for, not returned = deleted).
+  * contacts: no filter key is documented for the contacts list, so the cursor keeps every
+    contact's version (about 30 bytes a contact) and a read fetches the changed ones.
+Both streams hand out their cursor on their last page only: an interrupted read starts again
+from the previous cursor (upserts make that harmless).
+
+Payments come inside each sales invoice (``payments``); `iter_invoices` keeps those of the
+invoices it read and `iter_payments` hands them on, as the core reads the streams in that order.
+
+Moneybird's own reminder workflow is paused (``POST sales_invoices/{id}/pause``) for every open
+invoice as soon as the sync sees it, not at the first reminder: the workflow may fire the same
+morning. An invoice that is paid or uncollectible and still paused is resumed (the connector no
+longer manages it). These calls are not dunning steps and go to no customer, so they do not go
+through the outbox; they are idempotent and the daily full read repairs a failed one.
+
+Writes: see `perform` (adapters/moneybird/writeback.py says which step goes which way) and
+`reconcile`; nothing is ever resent blindly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from adapters.moneybird import mapping, writeback
+from adapters.moneybird.auth import moneybird_refresher
+from adapters.moneybird.client import MoneybirdClient, changed_ids
+from adapters.moneybird.endpoints import (
+    CONTACT_NOTE,
+    DUNNABLE_STATES,
+    PAID_STATES,
+    PAUSE,
+    RESUME,
+    SEND_REMINDERS,
+    SYNC_BATCH,
+    VOID_STATES,
+)
+from adapters.moneybird.errors import MoneybirdApiError
+from adapters.moneybird.settings import MoneybirdSettings
+from connector.auth.tokens import TokenManager, TokenStore
+from connector.domain import Action, ActionKind, Customer, Invoice, Payment
+from connector.domain.clock import Clock
+from connector.domain.ports import (
+    INVOICE_NUMBERS,
+    LEAD_INVOICE,
+    Capabilities,
+    ErrorKind,
+    Outcome,
+    Page,
+    RenderedMessage,
+    WriteResult,
+)
+from connector.http import HttpMetrics, LimiterFactory, make_http
+from connector.mail import MailError, build_message
+
+log = logging.getLogger("adapters.moneybird")
+
+#: the overlap of two incremental reads (clock differences, changes in flight)
+LAG = timedelta(minutes=5)
+#: without a read in this process, a re-check asks for what changed in this window
+RECHECK_WINDOW = timedelta(days=2)
+#: a re-check's answer serves the re-checks of other customers for this long
+RECHECK_MAX_AGE = timedelta(minutes=2)
+#: payments handed on per page
+PAYMENT_PAGE = 500
+
+_RAISE_KINDS = frozenset(
+    {ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED, ErrorKind.BUDGET_EXHAUSTED}
+)
+
+
+class Mailer(Protocol):
+    """Returns the Message-ID, or a `connector.mail.Delivery` that also names refused
+    recipients (str() of either is the Message-ID)."""
+
+    def send(self, msg: Any) -> object: ...
+
+
+# -- cursors ------------------------------------------------------------------------------------
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _load(value: str | None) -> dict[str, Any]:
+    if not value:
+        return {}
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _versions(raw: Any) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def parse_invoice_cursor(value: str | None) -> tuple[datetime | None, dict[str, int]]:
+    """(``after``, versions of the invoices changed in the overlap window)."""
+    data = _load(value)
+    after = None
+    if isinstance(data.get("after"), str):
+        try:
+            after = datetime.fromisoformat(data["after"].replace("Z", "+00:00"))
+        except ValueError:
+            after = None
+    return after, _versions(data.get("recent"))
+
+
+def dump_invoice_cursor(after: datetime, recent: dict[str, int]) -> str:
+    return json.dumps(
+        {"after": _iso(after), "recent": recent}, sort_keys=True, separators=(",", ":")
+    )
+
+
+def parse_contact_cursor(value: str | None) -> dict[str, int]:
+    return _versions(_load(value).get("versions"))
+
+
+def dump_contact_cursor(versions: dict[str, int]) -> str:
+    return json.dumps({"versions": versions}, sort_keys=True, separators=(",", ":"))
+
+
+class MoneybirdLedger:
+    """One Moneybird administration as a `Ledger`."""
+
+    platform = "moneybird"
+
+    def __init__(
+        self,
+        client: MoneybirdClient,
+        *,
+        tenant: str,
+        clock: Clock,
+        mailer: Mailer,
+        mail_from: str,
+        sender_name: str | None = None,
+        reply_to: str | None = None,
+        reminder_style: dict[str, str | None] | None = None,
+        pause_workflow: bool = True,
+        currency: str = "EUR",
+    ) -> None:
+        self.client = client
+        self.tenant = tenant
+        self.clock = clock
+        self.mailer = mailer
+        self.mail_from = mail_from
+        self.sender_name = sender_name
+        self.reply_to = reply_to
+        self.style = dict(reminder_style or {})
+        self.pause_workflow = pause_workflow
+        self.currency = currency
+        # a reminder: read its invoices (1) and send (1); a mail: the note (1); plus a share of
+        # the re-check (1)
+        self.capabilities = Capabilities(
+            kinds=frozenset(ActionKind),
+            sends_mail_itself=False,
+            attachments=True,
+            calls_per_action=3,
+        )
+        self._payments: list[Payment] = []
+        #: ``after`` of this process's last invoice read (for re-checks)
+        self._after: datetime | None = None
+        self._rechecked: tuple[datetime, dict[str, list[Invoice]]] | None = None
+        #: invoices paused / resumed by this process (for the run's log)
+        self.paused: list[str] = []
+        self.resumed: list[str] = []
+
+    # -- reads ------------------------------------------------------------------------------
+    def check(self) -> str:
+        """The administration's name, and that this login reaches it."""
+        wanted = self.client.administration_id
+        for row in self.client.administrations():
+            line = mapping.administration_line(row)
+            if line.endswith(f"(administration {wanted})"):
+                return line
+        raise MoneybirdApiError(
+            ErrorKind.CONFIG,
+            f"{self.tenant}: administration {wanted} is not reachable with this login "
+            "(`dunning auth login` lists the ones it reaches)",
+        )
+
+    def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]:
+        known = parse_contact_cursor(cursor)
+        current = mapping.versions(self.client.contact_versions())
+        changed, _gone = changed_ids(current, known)
+        stored = {ref: known[ref] for ref in current if ref in known}
+        for records in self.client.contacts(changed):
+            customers = [mapping.customer_from_contact(r, currency=self.currency) for r in records]
+            for customer, record in zip(customers, records, strict=True):
+                stored[customer.ref] = mapping.record_version(record, "contact")
+            yield Page(customers, None)
+        yield Page([], dump_contact_cursor(stored))
+
+    def iter_invoices(self, cursor: str | None) -> Iterator[Page[Invoice]]:
+        """Changed invoices (every invoice with `cursor` None), 100 a page; pauses Moneybird's
+        workflow for the open ones and resumes it for the ones no longer managed."""
+        started = self.clock.now()
+        after, recent = parse_invoice_cursor(cursor)
+        if after is None:
+            listed = mapping.versions(self.client.sales_invoice_versions())
+            known: dict[str, int] = {}
+        else:
+            listed = mapping.versions(self.client.changed_invoice_versions(_iso(after)))
+            known = recent
+        changed = sorted(ref for ref, version in listed.items() if known.get(ref) != version)
+        new_after = started - LAG
+        window = {ref: known[ref] for ref in listed if ref in known and ref not in changed}
+        self._payments = []
+        for records in self.client.sales_invoices(changed):
+            invoices: list[Invoice] = []
+            for record in records:
+                invoice = mapping.invoice_from_record(record)
+                invoices.append(invoice)
+                self._payments.extend(mapping.payments_from_record(record))
+                version, wrote = self._keep_workflow_right(record, invoice)
+                if wrote or invoice.updated_at is None or invoice.updated_at >= new_after:
+                    # changed within the overlap (or by the pause itself): the next read lists
+                    # it again, and this version says it need not be fetched
+                    window[invoice.ref] = version
+            yield Page(invoices, None)
+        self._after = new_after
+        yield Page([], dump_invoice_cursor(new_after, window))
+
+    def iter_payments(self, cursor: str | None) -> Iterator[Page[Payment]]:
+        """The payments of the invoices the last `iter_invoices` read."""
+        pending, self._payments = self._payments, []
+        for start in range(0, len(pending), PAYMENT_PAGE):
+            yield Page(pending[start : start + PAYMENT_PAGE], None)
+
+    def get_invoices(self, refs: Sequence[str]) -> dict[str, Invoice | None]:
+        """Current state by id, 100 per call; asked for but not returned = deleted (None)."""
+        result: dict[str, Invoice | None] = {ref: None for ref in refs}
+        for records in self.client.sales_invoices(list(refs)):
+            for record in records:
+                invoice = mapping.invoice_from_record(record)
+                if invoice.ref in result:
+                    result[invoice.ref] = invoice
+        return result
+
+    def recheck_customer(self, customer_ref: str, since: datetime | None) -> list[Invoice]:
+        """The customer's invoices changed since this process's last read (or the last
+        `RECHECK_WINDOW`): one list of what changed in the whole administration, then its
+        records, kept for `RECHECK_MAX_AGE` for the other customers' re-checks. A payment this
+        morning comes back as PAID; what did not change is as the store has it."""
+        now = self.clock.now()
+        if self._rechecked is None or now - self._rechecked[0] > RECHECK_MAX_AGE:
+            after = self._after or (now - RECHECK_WINDOW)
+            ids = sorted(mapping.versions(self.client.changed_invoice_versions(_iso(after))))
+            by_customer: dict[str, list[Invoice]] = {}
+            for records in self.client.sales_invoices(ids):
+                for record in records:
+                    invoice = mapping.invoice_from_record(record)
+                    by_customer.setdefault(invoice.customer_ref, []).append(invoice)
+            self._rechecked = (now, by_customer)
+        return list(self._rechecked[1].get(customer_ref, []))
+
+    def get_customer(self, customer_ref: str) -> Customer:
+        return mapping.customer_from_contact(
+            self.client.contact(customer_ref), currency=self.currency
+        )
+
+    # -- Moneybird's own workflow -----------------------------------------------------------
+    def _keep_workflow_right(self, record: dict[str, Any], invoice: Invoice) -> tuple[int, bool]:
+        """Pause the workflow of an open invoice, resume that of a settled one; returns the
+        version to remember (a pause or resume answers with the changed invoice) and whether
+        it wrote."""
+        version = mapping.record_version(record)
+        if not self.pause_workflow:
+            return version, False
+        state, paused = mapping.state(record), mapping.is_paused(record)
+        if state in DUNNABLE_STATES and not paused and invoice.balance.is_positive():
+            endpoint, done = PAUSE, self.paused
+        elif state in (*PAID_STATES, *VOID_STATES) and paused:
+            endpoint, done = RESUME, self.resumed
+        else:
+            return version, False
+        try:
+            answer = self.client.write(endpoint, id=invoice.ref)
+        except MoneybirdApiError as exc:
+            if exc.kind in _RAISE_KINDS:
+                raise
+            log.warning(
+                "%s: invoice %s: %s failed (tried again at the next full read): %s",
+                self.tenant,
+                invoice.number,
+                endpoint.name,
+                exc,
+            )
+            return version, False
+        done.append(invoice.number)
+        if isinstance(answer, dict):
+            try:
+                return mapping.record_version(answer), True
+            except MoneybirdApiError:
+                pass
+        return version, False
+
+    # -- writes -----------------------------------------------------------------------------
+    def perform(self, action: Action, rendered: RenderedMessage | None) -> WriteResult:
+        """Reminders by Moneybird itself, call tasks and hand-offs as notes, other mails by
+        SMTP and a note (writeback.py).
+
+        SENT once Moneybird accepted the reminder, the relay accepted the mail (a failing note
+        afterwards is named in the detail) or the note is written. NOT_SENT for a definite
+        refusal before anything went out. UNKNOWN when a reminder, mail or note got no definite
+        answer: the dispatcher then asks `reconcile`. Consent/config/rate/budget refusals before
+        anything went out are raised.
+        """
+        kind = action.kind
+        if kind.is_mail and (rendered is None or not rendered.to):
+            return WriteResult(Outcome.NOT_SENT, "no message or no recipient to send to")
+        given = [n.strip() for n in action.extra.get(INVOICE_NUMBERS, "").split(",") if n.strip()]
+        numbers = given or list(action.invoice_refs)
+        if kind in writeback.MONEYBIRD_KINDS:
+            assert rendered is not None
+            return self._send_reminder(action, rendered, numbers)
+        if kind in writeback.RECORD_IS_ACTION:
+            text = writeback.note_text(action, rendered, numbers)
+            try:
+                answer = self.client.write(
+                    CONTACT_NOTE,
+                    writeback.note_body(text, todo=kind is ActionKind.CALL_TASK),
+                    contact_id=action.customer_ref,
+                )
+            except MoneybirdApiError as exc:
+                return self._failed(exc, "the note in Moneybird")
+            what = "to-do" if kind is ActionKind.CALL_TASK else "note"
+            return WriteResult(
+                Outcome.SENT, f"{what} on the contact in Moneybird", _ref(answer), {"calls": "1"}
+            )
+        assert rendered is not None
+        return self._mail(action, rendered, numbers)
+
+    def _send_reminder(
+        self, action: Action, rendered: RenderedMessage, numbers: list[str]
+    ) -> WriteResult:
+        refs = list(action.invoice_refs)
+        try:
+            records = {
+                mapping.record_id(r.get("id"), "sales invoice"): r
+                for batch in self.client.sales_invoices(refs)
+                for r in batch
+            }
+        except MoneybirdApiError as exc:
+            return self._failed(exc, "reading the invoices before the reminder")
+        calls = -(-len(refs) // SYNC_BATCH)
+        settled = [
+            numbers[i] if i < len(numbers) else ref
+            for i, ref in enumerate(refs)
+            if ref not in records or mapping.state(records[ref]) not in DUNNABLE_STATES
+        ]
+        if settled:
+            return WriteResult(
+                Outcome.NOT_SENT,
+                f"not sent: no longer open in Moneybird: {', '.join(settled)}",
+                extra={"calls": str(calls)},
+            )
+        lead = records[action.extra.get(LEAD_INVOICE) or refs[0]] if refs else None
+        style = writeback.reminder_style(
+            mapping.reminder_style(lead) if lead is not None else {}, self.style
+        )
+        if style is None:
+            return WriteResult(
+                Outcome.NOT_SENT,
+                "not sent: Moneybird needs a reminder workflow, an identity and a document "
+                "style; the invoice names none: set reminder_workflow_id, identity_id and "
+                "document_style_id under moneybird: in the client file",
+                extra={"calls": str(calls)},
+            )
+        body = writeback.reminder_body(
+            contact_id=action.customer_ref,
+            invoice_ids=refs,
+            text=rendered.text,
+            email=rendered.to[0],
+            **style,
+        )
+        try:
+            self.client.write(SEND_REMINDERS, body)
+        except MoneybirdApiError as exc:
+            return self._failed(exc, "the reminder through Moneybird", calls + 1)
+        return WriteResult(
+            Outcome.SENT,
+            f"sent by Moneybird to {rendered.to[0]} for {', '.join(numbers)}",
+            extra={"calls": str(calls + 1)},
+        )
+
+    def _mail(self, action: Action, rendered: RenderedMessage, numbers: list[str]) -> WriteResult:
+        try:
+            msg = build_message(
+                rendered,
+                sender=self.mail_from,
+                sender_name=self.sender_name,
+                key=action.idempotency_key,
+                reply_to=self.reply_to,
+            )
+            delivery = self.mailer.send(msg)
+        except MailError as exc:
+            if exc.definite:
+                return WriteResult(Outcome.NOT_SENT, f"mail refused: {exc}")
+            log.warning("%s: mail outcome unknown: %s", self.tenant, exc)
+            return WriteResult(Outcome.UNKNOWN, f"mail: no definite answer: {exc}")
+        refused = tuple(getattr(delivery, "refused", ()) or ())
+        accepted = [a for a in (*rendered.to, *rendered.cc) if a not in refused]
+        details = [f"mailed to {', '.join(accepted)}"]
+        extra = {"calls": "1"}
+        if refused:
+            details.append(f"refused by the mail server: {', '.join(refused)}")
+            extra["refused"] = ", ".join(refused)
+        text = writeback.note_text(action, rendered, numbers, str(delivery))
+        refs: tuple[str, ...] = ()
+        try:
+            answer = self.client.write(
+                CONTACT_NOTE, writeback.note_body(text, todo=False), contact_id=action.customer_ref
+            )
+            refs = _ref(answer)
+            details.append("recorded in Moneybird")
+        except MoneybirdApiError as exc:
+            details.append(f"note not recorded in Moneybird: {exc}")
+        return WriteResult(Outcome.SENT, "; ".join(details), refs, extra)
+
+    def reconcile(self, action: Action, before: dict[str, int | None]) -> Outcome:
+        """A reminder: SENT when Moneybird's ``reminder_count`` of one of its invoices went up
+        since `before`, NOT_SENT when none did. Other steps: SENT when the contact carries the
+        action's marker; without it NOT_SENT for call tasks and hand-offs (the note is the
+        action), UNKNOWN for mails (it may have gone out before the crash: a human decides).
+        Read failures are raised: the outbox row stays `sending` and is reconciled later."""
+        if action.kind in writeback.MONEYBIRD_KINDS:
+            now = self.get_invoices(list(action.invoice_refs))
+            known = 0
+            for ref, invoice in now.items():
+                was = before.get(ref)
+                if invoice is None or invoice.platform_reminders_sent is None or was is None:
+                    continue
+                known += 1
+                if invoice.platform_reminders_sent > was:
+                    return Outcome.SENT
+            return Outcome.NOT_SENT if known else Outcome.UNKNOWN
+        tag = writeback.marker(action)
+        contact = self.client.contact(action.customer_ref)
+        if any(tag in text for text in mapping.note_texts(contact, "contact")):
+            return Outcome.SENT
+        if action.kind in writeback.RECORD_IS_ACTION:
+            return Outcome.NOT_SENT
+        return Outcome.UNKNOWN
+
+    def _failed(self, exc: MoneybirdApiError, purpose: str, calls: int = 1) -> WriteResult:
+        extra = {"calls": str(calls)}
+        if exc.sent is False:
+            if exc.kind in _RAISE_KINDS:
+                raise exc
+            return WriteResult(Outcome.NOT_SENT, f"not sent: {purpose} refused: {exc}", extra=extra)
+        log.warning("%s: %s: outcome unknown: %s", self.tenant, purpose, exc)
+        return WriteResult(Outcome.UNKNOWN, f"{purpose}: no definite answer: {exc}", extra=extra)
+
+
+def _ref(answer: Any) -> tuple[str, ...]:
+    if isinstance(answer, dict) and answer.get("id") is not None:
+        return (str(answer["id"]),)
+    return ()
+
+
+def moneybird_token_manager(
+    settings: MoneybirdSettings, store: TokenStore, *, tenant: str, clock: Clock
+) -> TokenManager:
+    http = make_http(clock=clock, name="moneybird-oauth", max_read_attempts=1)
+    refresher = moneybird_refresher(
+        http,
+        settings.effective_accounts_url,
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+    )
+    return TokenManager(store, tenant, "default", "moneybird", refresher, clock)
+
+
+def moneybird_client(
+    settings: MoneybirdSettings,
+    tokens: TokenManager,
+    clock: Clock,
+    *,
+    metrics: HttpMetrics | None = None,
+    limiters: LimiterFactory | None = None,
+) -> MoneybirdClient:
+    """The client, its calls counted against the budget of the app's user (`limiter_key`)."""
+    return MoneybirdClient(
+        tokens,
+        settings.effective_api_url,
+        settings.administration_id,
+        clock,
+        metrics=metrics,
+        limiters=limiters,
+        budget=f"app-{settings.client_id}",
+    )
+
+
+def moneybird_ledger_from_settings(
+    settings: MoneybirdSettings,
+    store: TokenStore,
+    *,
+    tenant: str,
+    clock: Clock,
+    mailer: Mailer,
+    mail_from: str,
+    sender_name: str | None = None,
+    reply_to: str | None = None,
+    metrics: HttpMetrics | None = None,
+    limiters: LimiterFactory | None = None,
+) -> MoneybirdLedger:
+    """Wire a `MoneybirdLedger` from a client's `MoneybirdSettings`, the token store and a
+    mailer (the client's SMTP relay, for the steps Moneybird cannot send)."""
+    tokens = moneybird_token_manager(settings, store, tenant=tenant, clock=clock)
+    client = moneybird_client(settings, tokens, clock, metrics=metrics, limiters=limiters)
+    return MoneybirdLedger(
+        client,
+        tenant=tenant,
+        clock=clock,
+        mailer=mailer,
+        mail_from=mail_from,
+        sender_name=sender_name,
+        reply_to=reply_to,
+        reminder_style={
+            "workflow_id": settings.reminder_workflow_id,
+            "identity_id": settings.identity_id,
+            "document_style_id": settings.document_style_id,
+        },
+        pause_workflow=settings.pause_workflow,
+    )
