@@ -1,9 +1,9 @@
 """The `dunning` command: a thin layer over `connector.app`, `connector.run` and friends.
 
 One module per command group (`auth`, `runs`, `customers`, `documents`, `approvals`, `calc`,
-`serve`, `worker`, `demo`, `doctor`, `keys`, and `platforms`, which mounts each installed
-platform's own commands from the registry), each with `register(app)`; what they share
-(global options, `open_app`, `fail`, `--now`) is in `connector.cli._common`. A command parses
+`serve`, `worker`, `demo`, `doctor`, `keys`, `users`, `console`, and `platforms`, which mounts
+each installed platform's own commands from the registry), each with `register(app)`; what they
+share (global options, `open_app`, `fail`, `--now`) is in `connector.cli._common`. A command parses
 its arguments, calls one library function and prints: the work is done outside this package,
 so a console can call the same functions.
 
@@ -78,6 +78,8 @@ COMMAND_GROUPS = (
     "connector.cli.platforms",
     "connector.cli.worker",
     "connector.cli.keys",
+    "connector.cli.users",
+    "connector.cli.console",
 )
 
 for _name in COMMAND_GROUPS:

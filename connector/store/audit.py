@@ -22,10 +22,21 @@ def record(
     now: datetime,
     data: dict[str, Any] | None = None,
     run_id: str | None = None,
+    actor: str | None = None,
+    source: str | None = None,
 ) -> None:
+    """Append one event. A person's action names who (`actor`: a console user's e-mail
+    address or a login name) and where (`source`: the console page or the command)."""
     session.add(
         AuditEvent(
-            tenant=tenant, at=now, event=event, message=message, data=data or {}, run_id=run_id
+            tenant=tenant,
+            at=now,
+            event=event,
+            message=message,
+            data=data or {},
+            run_id=run_id,
+            actor=actor,
+            source=source,
         )
     )
 

@@ -167,6 +167,11 @@ class AuditEvent(SQLModel, table=True):
     message: str = Field(sa_column=Column(Text, nullable=False))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     run_id: str | None = Field(default=None, max_length=40)
+    #: who acted, for a person's action (a console user's e-mail address, or the login name of
+    #: whoever ran the command); None for what the connector did by itself
+    actor: str | None = Field(default=None, max_length=320)
+    #: where the person acted: the console page ("console: approvals") or the command
+    source: str | None = Field(default=None, max_length=200)
 
 
 class OAuthToken(SQLModel, table=True):
@@ -335,3 +340,47 @@ class InboxMessage(SQLModel, table=True):
     #: paused, unmatched, automatic, nothing-open
     outcome: str = Field(max_length=20)
     handled_at: datetime | None = _ts(nullable=False)
+
+
+# -- the web console (issue #13): people, their sessions, their login attempts ---------------
+class ConsoleUser(SQLModel, table=True):
+    """A person who signs in to the web console. `password_hash` is an argon2id hash (never the
+    password); `clients` are the client names a consultant or owner may see (an admin sees all).
+    """
+
+    __tablename__ = "console_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: lower-cased, so a login does not depend on how the address was typed
+    email: str = Field(max_length=320, unique=True)
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    role: str = Field(max_length=20)  # consultant | owner | admin
+    clients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    language: str = Field(default="nl", max_length=10)
+    created_at: datetime | None = _ts(nullable=False)
+    password_changed_at: datetime | None = _ts()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored, so a
+    copy of the database opens no session. Logging out deletes the row; a login always makes a
+    new one (no session fixation)."""
+
+    __tablename__ = "console_session"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="console_user.id", index=True)
+    created_at: datetime | None = _ts(nullable=False)
+    last_seen_at: datetime | None = _ts(nullable=False)
+    expires_at: datetime | None = _ts(nullable=False)
+
+
+class ConsoleLoginAttempt(SQLModel, table=True):
+    """A failed login, by e-mail address and by remote address, for the login rate limit."""
+
+    __tablename__ = "console_login_attempt"
+    __table_args__ = (Index("ix_console_login_attempt_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400)
+    at: datetime | None = _ts(nullable=False)
