@@ -274,6 +274,35 @@ class WebhookListenerSettings(ConfigModel):
         return None if value is None else HttpSettings._host_port(value)
 
 
+class ConsoleSettings(ConfigModel):
+    """connector.yaml's `console:` section: `dunning serve` runs the web console too when it is
+    set. `public_url` is the address people open (behind a TLS reverse proxy in production): it
+    is used for redirects and links, and https there makes the session cookie Secure."""
+
+    listen: str = "127.0.0.1:8080"
+    public_url: str | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        return HttpSettings._host_port(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, sep, rest = value.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or rest.startswith("/"):
+            raise ValueError("expected the console's address, e.g. https://dunning.example.nl")
+        return value.rstrip("/")
+
+    @property
+    def secure(self) -> bool:
+        """Whether people reach the console over https (the session cookie is then Secure)."""
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+
 class ConnectorConfig(ConfigModel):
     """`connector.yaml`: settings shared by all clients of one installation.
 
@@ -293,6 +322,7 @@ class ConnectorConfig(ConfigModel):
     alerts: AlertSettings = AlertSettings()
     mail: SmtpSettings | None = None
     http: HttpSettings = HttpSettings()
+    console: ConsoleSettings | None = None
     # each installed platform with a `Platform.service_settings_model` adds its section, named
     # after it (`connector_model`)
 
@@ -313,6 +343,11 @@ class ConnectorConfig(ConfigModel):
         if self.alerts.email and self.mail is None:
             raise KeyRuleError(
                 "alert mail needs an SMTP relay: add a 'mail:' section", "mail", "alerts.email"
+            )
+        if self.console is not None and self.console.listen == self.http.listen:
+            raise KeyRuleError(
+                "the console needs its own port, apart from http.listen (metrics)",
+                "console.listen",
             )
         for name in type(self).model_fields:
             section = self.platform_section(name)

@@ -78,6 +78,13 @@ alerts:
 http:
   listen: 127.0.0.1:8089
 
+# The web console (optional): `dunning serve` runs it too when this section is set (or run it on
+# its own with `dunning console`; users: `dunning users add`). Behind a TLS reverse proxy in
+# production; an https public_url makes the session cookie Secure.
+# console:
+#   listen: 127.0.0.1:8080
+#   public_url: https://dunning.example.nl
+
 # Exact Online webhooks (optional; clients set exact.webhook_secret): their own listener, apart
 # from the metrics above; publish only POST /exact/webhook/<client> through a TLS reverse proxy.
 # exact:
