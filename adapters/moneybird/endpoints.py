@@ -203,6 +203,7 @@ CONTACT = Record(
 SYNC_VERSION = Record("sync_version", ("id", "version"))
 ADMINISTRATION = Record("administration", ("id", "name", "currency", "country", "time_zone"))
 NOTE = Record("note", ("id", "note", "todo"))
+WEBHOOK = Record("webhook", ("id", "url", "enabled_events"))
 
 # -- the endpoints -----------------------------------------------------------------------------
 ADMINISTRATIONS = Endpoint(
@@ -275,6 +276,12 @@ INVOICE_NOTE = Endpoint(
 )
 CONTACT_NOTE = Endpoint(
     "note on a contact", "POST", "contacts/{contact_id}/notes", NOTE, body_fields=_NOTE_BODY
+)
+
+# webhooks (https://developer.moneybird.com/api/webhooks): `dunning moneybird webhooks …`
+WEBHOOKS = Endpoint("webhooks", "GET", "webhooks", WEBHOOK)
+ADD_WEBHOOK = Endpoint(
+    "add a webhook", "POST", "webhooks", WEBHOOK, body_fields=("url", "enabled_events")
 )
 
 #: `sales_invoice.state` values (the documented enum) and what the connector makes of them

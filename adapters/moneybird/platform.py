@@ -6,8 +6,9 @@ The adapter itself is imported when a ledger or a login is asked for: loading th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from adapters.moneybird.settings import MoneybirdSettings
 from connector.domain.ports import Ledger
@@ -16,9 +17,17 @@ from connector.platforms.spec import (
     LedgerRequest,
     LoginRequest,
     Platform,
+    WebhookReceiver,
+    Webhooks,
     WebLogin,
     WebLoginRequest,
 )
+
+if TYPE_CHECKING:
+    import typer
+
+#: the largest push body accepted (adapters/moneybird/webhook.py's MAX_BODY)
+MAX_WEBHOOK_BODY = 256 * 1024
 
 #: 150 requests per 5 minutes per user (Moneybird help centre, "API token limiet"): 43,200 a day
 DAILY_CALLS = 150 * 12 * 24
@@ -89,6 +98,40 @@ def web_settle(request: WebLoginRequest, picked: list[str]) -> dict[str, Any]:
     return settle(request, picked)
 
 
+def webhook_secret(settings: object) -> str | None:
+    """The client's webhook token (None: its pushes are refused)."""
+    from connector.logs.redact import register_secret
+
+    token = _settings(settings).webhook_token
+    if token is None:
+        return None
+    register_secret(token.get_secret_value())  # it is part of the URL the listener may log
+    return token.get_secret_value()
+
+
+def webhook_receiver(now: Callable[[], datetime]) -> WebhookReceiver:
+    """`handle` checks the token in the URL; a push only brings the next run forward, so a
+    repeated one changes nothing (no memory of pushes seen is needed)."""
+    from adapters.moneybird.webhook import handle
+
+    def receive(
+        path: str,
+        body: bytes,
+        secrets: Mapping[str, str],
+        trigger: Callable[[str, dict[str, Any]], None],
+    ) -> tuple[int, str]:
+        return handle(path, body, secrets, trigger)
+
+    return receive
+
+
+def cli() -> typer.Typer:
+    """`dunning moneybird administrations|webhooks|release ...`."""
+    from adapters.moneybird.cli import moneybird_app
+
+    return moneybird_app
+
+
 def daily_api_budget(settings: object) -> int | None:
     """Moneybird's limit is per user, shared by the clients of that user: the day's calls at the
     limit's pace (the budget alert compares a client's use with it)."""
@@ -117,6 +160,13 @@ PLATFORM = Platform(
     # reminders go through Moneybird, but statements, letters and thank-you mails cannot: the
     # client file needs a `mail:` relay
     sends_reminders=False,
+    webhooks=Webhooks(
+        receiver=webhook_receiver,
+        secret=webhook_secret,
+        max_body=MAX_WEBHOOK_BODY,
+        path_hint="/moneybird/webhook/<client>:<token>",
+    ),
+    cli=cli,
     web_login=WebLogin(
         authorize_url=web_authorize_url,
         exchange=web_exchange,

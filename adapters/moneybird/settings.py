@@ -52,6 +52,12 @@ class MoneybirdSettings(PlatformSettings):
     #: pause Moneybird's own reminder workflow for every open invoice the connector manages,
     #: as soon as it is synced (off only when Moneybird's workflow has no reminder steps)
     pause_workflow: bool = True
+    #: where `dunning serve`'s webhook listener is reached from the internet (https), e.g.
+    #: ``https://dunning.example``; the subscription appends ``/moneybird/webhook/<client>:<token>``
+    webhook_url: HttpUrl | None = None
+    #: the unguessable token in the webhook URL that authenticates Moneybird's pushes (only as
+    #: ``${ENV}``; at least 24 characters)
+    webhook_token: SecretStr | None = None
 
     @field_validator("administration_id")
     @classmethod
@@ -68,6 +74,18 @@ class MoneybirdSettings(PlatformSettings):
     def _moneybird_ids(cls, value: str | None) -> str | None:
         if value is not None and not value.isdigit():
             raise ValueError("expected a Moneybird id: digits only")
+        return value
+
+    @field_validator("webhook_token")
+    @classmethod
+    def _unguessable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            token = value.get_secret_value()
+            if len(token) < 24 or not all(c.isalnum() or c in "-_" for c in token):
+                raise ValueError(
+                    "expected an unguessable token: at least 24 letters, digits, - or _ "
+                    "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                )
         return value
 
     @field_validator("api_url")
