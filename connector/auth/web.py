@@ -75,6 +75,8 @@ class Outcome:
     slug: str
     question: Question | None = None
     changed: dict[str, object] = field(default_factory=dict)
+    #: the client file as written (None: unchanged)
+    client: ClientConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ class ConsentStates:
         except TokenError as exc:
             raise ConnectError(f"the platform did not issue tokens: {exc}") from None
         if web.after is None:
-            return Outcome(target.slug, None, self._settle(web, request, target, []))
+            return self._settle(web, request, target, [])
         try:
             title, choices, multiple = web.after(request)
         except (LedgerError, TokenError) as exc:
@@ -289,29 +291,33 @@ class ConsentStates:
         web = _usable(platform, target)
         pending = self.asked(binding, target.slug, target.clock.now())
         request = _request(target, pending.redirect_uri, pending.state, pending.before)
-        changed = self._settle(web, request, target, picked)
+        outcome = self._settle(web, request, target, picked)
         with self._lock:
             self._asked.pop((binding, target.slug), None)
-        return Outcome(target.slug, None, changed)
+        return outcome
 
     @staticmethod
     def _settle(
         web: WebLogin, request: WebLoginRequest, target: Target, picked: list[str]
-    ) -> dict[str, object]:
+    ) -> Outcome:
         if web.settle is None:
-            return {}
+            return Outcome(target.slug)
         try:
             values = web.settle(request, picked or ([request.before] if request.before else []))
         except ValueError as exc:
             raise ConnectError(str(exc)) from None
         except (LedgerError, TokenError) as exc:
             raise ConnectError(f"the platform's listing failed: {exc}") from None
-        if values:
-            section = target.client.platform
-            try:
-                update_client_section(target.config_dir, target.slug, section, values, target.env)
-            except ConfigError as exc:
-                raise ConnectError(
-                    f"connected, but the client file could not be updated: {exc}"
-                ) from None
-        return {f"{target.client.platform}.{k}": v for k, v in values.items()}
+        if not values:
+            return Outcome(target.slug)
+        section = target.client.platform
+        try:
+            client = update_client_section(
+                target.config_dir, target.slug, section, values, target.env
+            )
+        except ConfigError as exc:
+            raise ConnectError(
+                f"connected, but the client file could not be updated: {exc}"
+            ) from None
+        changed: dict[str, object] = {f"{section}.{k}": v for k, v in values.items()}
+        return Outcome(target.slug, None, changed, client)
