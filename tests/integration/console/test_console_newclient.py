@@ -83,3 +83,17 @@ def test_an_owner_cannot_add_clients_and_a_post_needs_the_token(browser: TestCli
     sign_in(browser, "acme@console.example")
     assert browser.get("/clients/new").status_code == 404
     assert browser.post("/clients/new", data={**FORM, "csrf_token": "x"}).status_code == 403
+
+
+def test_the_fields_come_from_the_platforms_settings_model() -> None:
+    from connector.console.views.newclient import sections
+    from connector.platforms.registry import platforms
+
+    [zoho] = sections(platforms()["zoho"])
+    required = [f.key for f in zoho.fields if f.required]
+    assert required == ["data_center", "organization_id", "client_id", "client_secret"]
+    assert [f.kind for f in zoho.fields[:4]] == ["choice", "text", "text", "secret"]
+    exact, mail = sections(platforms()["exact"])  # Exact cannot send: a mail relay is asked
+    assert "division" in [f.key for f in exact.fields if not f.required]  # or after consent
+    assert mail.key == "mail" and {"smtp_host", "from"} <= {f.key for f in mail.fields}
+    assert next(f for f in mail.fields if f.key == "password").kind == "secret"
