@@ -29,7 +29,7 @@ from sqlmodel import col, select
 from connector.app import App, ClientUnavailable
 from connector.dispatch import APPROVAL_TTL, Dispatcher, DispatchStats
 from connector.domain import Action, ActionKind, Customer, Money
-from connector.domain.actions import RECEIPT_CHECK_STEP
+from connector.domain.actions import RECEIPT_CHECK_STEP, REPLY_STEP_PREFIX
 from connector.domain.clock import Clock, local_date
 from connector.domain.ports import RenderedMessage
 from connector.run import default_owner
@@ -80,6 +80,8 @@ class Waiting:
         if self.steps and all(s == RECEIPT_CHECK_STEP for s in self.steps):
             how = "call task" if self.kind is ActionKind.CALL_TASK else "mail"
             return f"receipt check ({how}: did the invoice arrive?)"
+        if self.steps and all(s.startswith(REPLY_STEP_PREFIX) for s in self.steps):
+            return "task: the customer replied by e-mail (answer it)"
         return step_in_words(self.kind, self.with_statement)
 
     def describe(self) -> str:

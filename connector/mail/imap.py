@@ -40,6 +40,7 @@ MAX_MESSAGES = 200
 _FIELDS = "FROM SUBJECT MESSAGE-ID AUTO-SUBMITTED X-AUTOREPLY X-AUTORESPOND PRECEDENCE"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _UID = re.compile(rb"\bUID (\d+)")
+_ANGLED = re.compile(r"<\s*([^<>\s@]+@[^<>\s@]+)\s*>")
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
 
 
@@ -116,8 +117,12 @@ def parse_header(uid: int, raw: bytes) -> InboxMessage:
             return ""
         return "" if value is None else str(value)
 
+    # the address from the header as written (an address is plain ASCII; a display name that
+    # decodes to a line break must not cost the address, as decoding it would)
+    plain = email.message_from_bytes(raw[:MAX_HEADER_BYTES], policy=email.policy.compat32)
+    written = str(plain.get("From", ""))
     sender = ""
-    addresses = [a for _, a in getaddresses([field("From")]) if "@" in a]
+    addresses = _ANGLED.findall(written)[-1:] or [a for _, a in getaddresses([written]) if "@" in a]
     if addresses:
         sender = clean(addresses[0], 254).lower()
         if " " in sender:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from connector.domain import Money
-from connector.domain.actions import RECEIPT_CHECK_STEP
+from connector.domain.actions import RECEIPT_CHECK_STEP, REPLY_STEP_PREFIX
 from connector.domain.clock import local_date
 from connector.domain.money import format_money, total
 from connector.store import ledger_repo, outbox
@@ -29,6 +29,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "statement": "Rekeningoverzicht",
         "call_task": "Beltaak",
         "receipt_check": "Ontvangstcheck",
+        "customer_replied": "Klant reageerde",
         "firm_reminder": "Dringende herinnering",
         "notice_of_default": "Ingebrekestelling",
         "fourteen_day_letter": "Veertiendagenbrief",
@@ -42,6 +43,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "statement": "Statement",
         "call_task": "Call task",
         "receipt_check": "Receipt check",
+        "customer_replied": "Customer replied",
         "firm_reminder": "Firm reminder",
         "notice_of_default": "Notice of default",
         "fourteen_day_letter": "Fourteen-day letter",
@@ -136,6 +138,15 @@ def describe(
             else f"call {customer}: did {invoices} arrive? ({owed}, not yet due)"
         )
         return Event(kind, label, text, task=True)
+    if kind == "customer_replied":
+        text = (
+            f"{customer} antwoordde per e-mail over {invoices} ({owed} open); herinneringen "
+            "gepauzeerd, beantwoorden"
+            if nl
+            else f"{customer} replied by e-mail about {invoices} ({owed} open); reminders "
+            "paused, to be answered"
+        )
+        return Event(kind, label, text, task=True)
     if kind == "handoff":
         text = (
             f"{customer}, {invoices}, {owed} open; automatische herinneringen gestopt"
@@ -196,6 +207,12 @@ def story(
         kind = row.kind
         if kind == "call_task" and items and all(i.step == RECEIPT_CHECK_STEP for i in items):
             kind = "receipt_check"  # a call task that asks whether the invoice arrived
+        elif (
+            kind == "call_task"
+            and items
+            and all(i.step.startswith(REPLY_STEP_PREFIX) for i in items)
+        ):
+            kind = "customer_replied"  # a task to answer a customer's reply (connector.replies)
         days[day].append(
             describe(
                 kind,
