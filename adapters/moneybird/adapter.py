@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from adapters.moneybird import mapping, writeback
@@ -48,6 +48,7 @@ from adapters.moneybird.endpoints import (
     PAID_STATES,
     PAUSE,
     RESUME,
+    SALES_INVOICES,
     SEND_REMINDERS,
     SYNC_BATCH,
     VOID_STATES,
@@ -80,6 +81,10 @@ RECHECK_WINDOW = timedelta(days=2)
 RECHECK_MAX_AGE = timedelta(minutes=2)
 #: payments handed on per page
 PAYMENT_PAGE = 500
+#: the states in which Moneybird's own workflow sends reminders (past the due date)
+REMINDED_STATES = ("late", "reminded")
+#: the first invoice date `check` asks about (Moneybird's sales-invoice list needs a period)
+EARLIEST = date(2000, 1, 1)
 
 _RAISE_KINDS = frozenset(
     {ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED, ErrorKind.BUDGET_EXHAUSTED}
@@ -187,16 +192,51 @@ class MoneybirdLedger:
 
     # -- reads ------------------------------------------------------------------------------
     def check(self) -> str:
-        """The administration's name, and that this login reaches it."""
+        """The administration's name (and that this login reaches it), and a warning naming
+        the late invoices whose reminders Moneybird's own workflow still sends (not paused):
+        `dunning doctor` prints this line."""
         wanted = self.client.administration_id
         for row in self.client.administrations():
             line = mapping.administration_line(row)
             if line.endswith(f"(administration {wanted})"):
-                return line
+                return line + self._reminded_by_moneybird()
         raise MoneybirdApiError(
             ErrorKind.CONFIG,
             f"{self.tenant}: administration {wanted} is not reachable with this login "
             "(`dunning auth login` lists the ones it reaches)",
+        )
+
+    def _reminded_by_moneybird(self) -> str:
+        """``; WARNING …`` naming the late or reminded invoices whose workflow is not paused
+        (the list over every invoice date: its ``period`` otherwise defaults to this year)."""
+        today = self.clock.now().astimezone(UTC).date()
+        query = {
+            "filter": SALES_INVOICES.filter(
+                {
+                    "state": "|".join(REMINDED_STATES),
+                    "period": f"{EARLIEST:%Y%m%d}..{today.year + 1}1231",
+                }
+            )
+        }
+        numbers = [
+            mapping.invoice_from_record(r).number
+            for r in self.client.rows(SALES_INVOICES, query)
+            if not mapping.is_paused(r)
+        ]
+        if not numbers:
+            return "; Moneybird's own reminders are paused for every late invoice"
+        shown = ", ".join(numbers[:10]) + (
+            f" and {len(numbers) - 10} more" if len(numbers) > 10 else ""
+        )
+        fix = (
+            "they are paused at the next sync"
+            if self.pause_workflow
+            else "set pause_workflow: true under moneybird: in the client file"
+        )
+        return (
+            f"; WARNING: Moneybird's own workflow is reminding {len(numbers)} late "
+            f"invoice(s) the connector manages ({shown}): customers get reminders from both; "
+            f"{fix}"
         )
 
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]:

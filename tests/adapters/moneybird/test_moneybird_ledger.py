@@ -382,3 +382,29 @@ def test_a_mail_step_without_an_answer_is_sent_when_the_contact_carries_its_mark
     responses.replace(responses.GET, f"{BASE}/contacts/77.json", json={"id": "77", "notes": []})
     assert ledger.reconcile(act, {}) is Outcome.UNKNOWN
     assert ledger.reconcile(action(ActionKind.HANDOFF), {}) is Outcome.NOT_SENT
+
+
+# -- dunning doctor ---------------------------------------------------------------------------
+@responses.activate
+def test_doctor_names_late_invoices_moneybirds_own_workflow_is_still_reminding() -> None:
+    ledger = make_ledger(ManualClock(START))
+    responses.get(f"{API}/administrations.json", json=[{"id": ADMIN, "name": "Vogel B.V."}])
+    responses.get(
+        f"{BASE}/sales_invoices.json",
+        json=[
+            invoice("3", "late", "121.0", 30),
+            invoice("4", "reminded", "60.5", 40, paused=True),
+        ],
+    )
+
+    line = ledger.check()
+
+    query = parse_qs(urlsplit(responses.calls[1].request.url or "").query)
+    assert query["filter"] == ["state:late|reminded,period:20000101..20271231"]
+    assert line == (
+        f"Vogel B.V. (administration {ADMIN}); WARNING: Moneybird's own workflow is reminding "
+        "1 late invoice(s) the connector manages (2026-3): customers get reminders from both; "
+        "they are paused at the next sync"
+    )
+    responses.replace(responses.GET, f"{BASE}/sales_invoices.json", json=[])
+    assert ledger.check().endswith("Moneybird's own reminders are paused for every late invoice")
