@@ -162,6 +162,19 @@ def reset_password(engine: Engine, email: str, password: str, *, now: datetime) 
         session.execute(delete(ConsoleSession).where(col(ConsoleSession.user_id) == row.id))
 
 
+def assign_client(engine: Engine, email: str, client: str) -> None:
+    """Let a consultant or owner see `client` too (a consultant who adds a client on the
+    console sees it at once); nothing changes for an administrator, who sees every client."""
+    address = normalise_email(email)
+    with session_scope(engine) as session:
+        row = session.exec(select(ConsoleUser).where(ConsoleUser.email == address)).first()
+        if row is None:
+            raise UserError(f"no console user {address}")
+        if row.role != Role.ADMIN.value and client not in row.clients:
+            row.clients = sorted({*row.clients, client})
+            session.add(row)
+
+
 def authenticate(engine: Engine, email: str, password: str) -> Account | None:
     """The account whose address and password these are, else None (the same time either way,
     so the answer does not tell which addresses exist). Rehashes when argon2's parameters grew."""

@@ -16,9 +16,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from connector.config.environment import process_env
 from connector.config.errors import ConfigError
 from connector.config.writer import ClientFileExists, create_client_file
-from connector.console.deps import CsrfChecked, CurrentUser, User, console_ctx, record_audit
+from connector.console.deps import (
+    ConsoleContext,
+    CsrfChecked,
+    CurrentUser,
+    User,
+    console_ctx,
+    record_audit,
+)
 from connector.console.deps import render as render_page
-from connector.console.users import Role
+from connector.console.users import Role, assign_client
 from connector.console.views.connect import remember
 from connector.console.views.newclient import FormProblem, client_data, sections
 from connector.platforms.registry import platforms
@@ -100,12 +107,7 @@ async def create_client(request: Request, user: CurrentUser) -> Response:
     return RedirectResponse(f"/clients/{slug}/connect", status_code=303)
 
 
-def _assign(ctx: Any, user: User, slug: str) -> None:
+def _assign(ctx: ConsoleContext, user: User, slug: str) -> None:
     """A consultant sees the client they added (an administrator sees every client)."""
-    if user.role is Role.ADMIN:
-        return
-    from connector.console import users
-
-    assign = getattr(users, "assign_client", None)
-    if assign is not None:
-        assign(ctx.app.engine, user.email, slug)
+    if user.role is not Role.ADMIN:
+        assign_client(ctx.app.engine, user.email, slug)

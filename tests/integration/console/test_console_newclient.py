@@ -55,6 +55,17 @@ def test_a_new_client_is_written_and_leads_to_connect(
     assert line.who == "admin@console.example" and line.where == "console: new client"
 
 
+def test_a_consultant_sees_the_client_they_added(
+    browser: TestClient, console_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLAES_ZOHO_SECRET", "s3cret-claes")
+    sign_in(browser, "consultant@console.example")
+    status, location, _ = _post(browser)
+    assert status == 303
+    assert browser.get(location).status_code == 200
+    assert "claes" in browser.get("/").text
+
+
 def test_an_existing_client_file_is_never_overwritten(
     browser: TestClient, console_app: App
 ) -> None:
