@@ -18,9 +18,11 @@ from connector.config.policy_select import ClientPolicies, resolve_client_polici
 from connector.domain import CustomerProfile
 from connector.domain.clock import Clock
 from connector.domain.ports import LedgerError
+from connector.mail.imap import ImapInbox, InboxError
 from connector.platforms import platforms
 from connector.policy.model import PolicyError
 from connector.render import Renderer
+from connector.replies import TEMPLATE as REPLY_TEMPLATE
 from connector.store import addresses
 from connector.store.db import session_scope
 
@@ -111,6 +113,10 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
                     for lang in sorted(languages)
                     for p in renderer.check(each.thank_you_template, lang)
                 ]
+        if client.inbox is not None:
+            problems += [
+                p for lang in sorted(languages) for p in renderer.check(REPLY_TEMPLATE, lang)
+            ]
         for problem in sorted(set(problems)):
             lines.append(f"FAIL {slug}: template {problem}")
             client_ok = False
@@ -121,6 +127,12 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
         except (ClientUnavailable, LedgerError) as exc:
             lines.append(f"FAIL {slug}: {getattr(exc, 'reason', exc)}")
             client_ok = False
+        if client.inbox is not None:
+            try:
+                lines.append(f"ok   {slug}: {ImapInbox(client.inbox, timeout=15).check()}")
+            except InboxError as exc:
+                lines.append(f"FAIL {slug}: {exc}")
+                client_ok = False
         with session_scope(app.engine) as session:
             bad_addresses = addresses.unusable_addresses(session, slug)
         lines += [f"warn {slug}: {line}" for line in addresses.describe(bad_addresses)]

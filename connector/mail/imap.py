@@ -167,6 +167,32 @@ class ImapInbox:
         s = self.settings
         return f"ImapInbox({s.imap_host}:{s.port}, user={s.username!r}, folder={s.folder!r})"
 
+    def check(self) -> str:
+        """Log in and open the folder read-only (for `dunning doctor`): what was found, or
+        `InboxError` saying what failed."""
+        s = self.settings
+        try:
+            client = self._connect()
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise InboxError(f"cannot connect to {s.imap_host}:{s.port}: {exc}") from None
+        try:
+            try:
+                client.login(s.username, self._password)
+            except imaplib.IMAP4.error as exc:
+                raise InboxError(f"the IMAP login at {s.imap_host} was refused: {exc}") from None
+            status, data = client.select(_quote(s.folder), readonly=True)
+            if status != "OK":
+                raise InboxError(f"the folder {s.folder!r} cannot be opened")
+            count = _first_int(list(data)) or 0
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise InboxError(f"reading {s.folder!r} at {s.imap_host} failed: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError, imaplib.IMAP4.error):
+                client.logout()
+        return (
+            f"inbox {s.username} at {s.imap_host}: {s.folder} opened read-only ({count} messages)"
+        )
+
     def read_new(self, uidvalidity: int | None, after_uid: int, since: date) -> InboxBatch:
         """The messages after `after_uid` (or, when `uidvalidity` is not the folder's, those
         received on or after `since`), oldest first, at most `max_messages`."""

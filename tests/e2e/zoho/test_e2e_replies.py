@@ -11,6 +11,7 @@ from pathlib import Path
 from e2e_support import Scenario, empty_ledger
 from imap_server import PASSWORD, USER, imap_server
 
+from connector.doctor import run_doctor
 from connector.report.story import story
 from sandboxes.world import local_moment
 from sandboxes.zoho.world import ZohoWorld
@@ -40,6 +41,12 @@ def test_a_reply_pauses_the_customer_and_leaves_one_comment_in_zoho(tmp_path: Pa
         )
         try:
             s = Scenario(world)
+            lines, ok = run_doctor(world.app, world.clock)
+            assert ok, lines
+            assert (
+                f"ok   demo: inbox {USER} at 127.0.0.1: INBOX opened read-only (0 messages)"
+                in lines
+            )
             replied = s.customer("Antwoord BV")
             invoice = s.invoice(replied, "640.00", DUE, number="INV-2026-0042")
             s.days(MONDAY, (REMINDER_DAY - MONDAY).days + 1)
