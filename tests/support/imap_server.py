@@ -8,11 +8,14 @@ subprocess on a free port, plain IMAP (allowed to a server on this machine only)
 from __future__ import annotations
 
 import imaplib
+import ipaddress
 import socket
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -24,14 +27,24 @@ PASSWORD = "inbox-test-pass"
 
 
 class ImapServer:
-    def __init__(self, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    def __init__(
+        self,
+        port: int,
+        process: subprocess.Popen[bytes],
+        log: Path,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
         self.host = "127.0.0.1"
         self.port = port
         self.process = process
         self.log = log
+        #: with TLS: a client context that trusts the server's certificate
+        self.context = context
 
     def _client(self) -> imaplib.IMAP4:
         client = imaplib.IMAP4(self.host, self.port, timeout=30)
+        if self.context is not None:
+            client.starttls(ssl_context=self.context)
         client.login(USER, PASSWORD)
         return client
 
@@ -98,11 +111,51 @@ def _listening(port: int) -> bool:
         return False
 
 
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (PEM files), for a server on loopback with TLS;
+    a client trusts it by loading the certificate as its only CA."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp / "imap-cert.pem", tmp / "imap-key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
 @contextmanager
-def imap_server(tmp: Path) -> Iterator[ImapServer]:
-    """pymap on a free loopback port with one empty mailbox (USER / PASSWORD)."""
+def imap_server(tmp: Path, *, tls: tuple[Path, Path] | None = None) -> Iterator[ImapServer]:
+    """pymap on a free loopback port with one empty mailbox (USER / PASSWORD); plain IMAP, or
+    with `tls` (certificate, key) STARTTLS, required before the login."""
     port = _free_port()
     log = tmp / "pymap.log"
+    security = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else ["--no-tls"]
     command = [
         sys.executable,
         "-c",
@@ -111,7 +164,7 @@ def imap_server(tmp: Path) -> Iterator[ImapServer]:
         "127.0.0.1",
         "--port",
         str(port),
-        "--no-tls",
+        *security,
         "dict",
         "--demo-user",
         USER,
@@ -127,7 +180,8 @@ def imap_server(tmp: Path) -> Iterator[ImapServer]:
             context=lambda: log.read_text(errors="replace")[-2000:],
         )
         assert process.poll() is None, log.read_text(errors="replace")[-2000:]
-        yield ImapServer(port, process, log)
+        context = ssl.create_default_context(cafile=str(tls[0])) if tls else None
+        yield ImapServer(port, process, log, context)
     finally:
         process.terminate()
         try:

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from imap_server import PASSWORD, USER, ImapServer, imap_server
+from imap_server import PASSWORD, USER, ImapServer, imap_server, self_signed
 
 from connector.mail.imap import ImapInbox, InboxError, clean, imap_date
 
@@ -128,3 +128,19 @@ def test_imap_dates_are_english_and_long_values_are_cut() -> None:
     assert imap_date(date(2026, 12, 2)) == "02-Dec-2026"
     assert clean("x" * 500) == "x" * 199 + "…"
     assert clean("a\tb\r\n c\x1b[0m") == "a b c [0m"
+
+
+def test_over_starttls_only_a_trusted_certificate_gets_the_login(tmp_path: Path) -> None:
+    with imap_server(tmp_path, tls=self_signed(tmp_path)) as tls_imap:
+        tls_imap.deliver(sender="een@example.nl", subject="versleuteld")
+        assert tls_imap.context is not None
+        secured = Settings(tls_imap.host, tls_imap.port, starttls=True)
+
+        # the system's CAs do not know the server's certificate: no login is sent at all
+        with pytest.raises(InboxError, match="cannot connect") as refused:
+            ImapInbox(secured).read_new(None, 0, LONG_AGO)
+        assert PASSWORD not in str(refused.value)
+
+        batch = ImapInbox(secured, ssl_context=tls_imap.context).read_new(None, 0, LONG_AGO)
+
+        assert [m.subject for m in batch.messages] == ["versleuteld"]
