@@ -23,7 +23,7 @@ def demo(
     ] = Path("demo-output"),
     days: Annotated[int, typer.Option("--days", help="Simulated days.")] = 90,
     seed: Annotated[int, typer.Option("--seed", help="Sample-data seed.")] = 7,
-    platform: Annotated[str, typer.Option("--platform", help="zoho or exact")] = "zoho",
+    platform: Annotated[str, typer.Option("--platform", help="zoho, exact or moneybird")] = "zoho",
 ) -> None:
     """Run the connector against the bundled sandbox ledger for 90 simulated days; no network."""
     # The sandboxes are a distribution of their own beside the product (not in its wheel or

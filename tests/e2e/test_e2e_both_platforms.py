@@ -1,6 +1,6 @@
-"""Scenarios that read the same on Zoho Books and Exact Online, run on both sandboxes: one
-customer with an invoice a week overdue, and what a re-run or a crash must never do to it.
-(Moved here from the two platforms' dunning files, where each was written twice.)"""
+"""Scenarios that read the same on Zoho Books, Exact Online and Moneybird, run on each sandbox:
+one customer with an invoice a week overdue, and what a re-run or a crash must never do to it.
+(Moved here from the platforms' dunning files, where each was written for one.)"""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from e2e_exact_support import MakeExactScenario
+from e2e_moneybird_support import MakeMoneybirdScenario
 from e2e_support import MakeScenario
 
 from connector.run import RunResult
@@ -24,21 +25,28 @@ class Overdue:
 
     world: SandboxWorld
     days: Callable[[date, int], list[RunResult]]
-    #: the reminders the customer got (Zoho: its reminder mails; Exact: the mails SMTP caught)
+    #: the reminders the customer got (Zoho: its reminder mails; Exact: the mails SMTP caught;
+    #: Moneybird: the reminders it sent through send_reminders)
     reminders: Callable[[], int]
 
 
-@pytest.fixture(params=["zoho", "exact"])
+@pytest.fixture(params=["zoho", "exact", "moneybird"])
 def overdue(
     request: pytest.FixtureRequest,
     make_scenario: MakeScenario,
     make_exact_scenario: MakeExactScenario,
+    make_moneybird_scenario: MakeMoneybirdScenario,
 ) -> Overdue:
     if request.param == "zoho":
         s = make_scenario(MONDAY)
         c = s.customer("Achterstand BV")
         s.invoice(c, "100.00", MONDAY - timedelta(days=7))
         return Overdue(s.world, s.days, lambda: len(s.mails_to(c, "payment_reminder")))
+    if request.param == "moneybird":
+        m = make_moneybird_scenario(MONDAY)
+        contact = m.customer("Achterstand BV")
+        m.invoice(contact, "100.00", MONDAY - timedelta(days=7))
+        return Overdue(m.world, m.days, lambda: len(m.reminders_to(contact)))
     x = make_exact_scenario(MONDAY)
     a = x.customer("Achterstand BV")
     x.invoice(a, "100.00", MONDAY - timedelta(days=7))

@@ -3,8 +3,8 @@
 The demo runs the connector once per simulated day (09:00 local) while the sandbox's customers
 pay according to their habits, then writes an HTML report (the client report, sample PDFs and
 the day-by-day story) and a console summary of what was sent to whom and when, checking that no
-reminder went to a customer after they paid. The platform is a name (`--platform zoho|exact`);
-its world (`sandboxes.world`) says what its fake saw.
+reminder went to a customer after they paid. The platform is a name
+(`--platform zoho|exact|moneybird`); its world (`sandboxes.world`) says what its fake saw.
 """
 
 from __future__ import annotations

@@ -32,12 +32,17 @@ from sandboxes.kit.server import LoopbackServer
 
 if TYPE_CHECKING:
     from sandboxes.exact.world import ExactWorld
+    from sandboxes.moneybird.world import MoneybirdWorld
     from sandboxes.zoho.world import ZohoWorld
 
 __all__ = ["PLATFORMS", "ZONE", "SandboxWorld", "UnknownPlatform", "local_moment", "world_class"]
 
 #: platform name -> the module whose `World` class runs that platform's fake
-PLATFORMS = {"zoho": "sandboxes.zoho.world", "exact": "sandboxes.exact.world"}
+PLATFORMS = {
+    "zoho": "sandboxes.zoho.world",
+    "exact": "sandboxes.exact.world",
+    "moneybird": "sandboxes.moneybird.world",
+}
 
 
 def local_moment(day: date, hour: int = 9, minute: int = 0) -> datetime:
@@ -92,6 +97,12 @@ class SandboxWorld:
     @overload
     @classmethod
     def create(cls, root: Path, *, platform: Literal["exact"], **options: Any) -> ExactWorld: ...
+
+    @overload
+    @classmethod
+    def create(
+        cls, root: Path, *, platform: Literal["moneybird"], **options: Any
+    ) -> MoneybirdWorld: ...
 
     @overload
     @classmethod
