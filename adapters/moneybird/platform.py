@@ -52,7 +52,9 @@ def build_ledger(request: LedgerRequest) -> Ledger:
         mailer=SmtpMailer(client.mail),
         mail_from=client.mail.from_,
         sender_name=client.sender.name,
-        reply_to=client.sender.email if client.sender.email != client.mail.from_ else None,
+        # the client's chosen reply address, else the sender's when the relay's differs
+        reply_to=client.reply_to
+        or (client.sender.email if client.sender.email != client.mail.from_ else None),
         metrics=request.metrics,
         limiters=request.limiters,
     )

@@ -53,6 +53,8 @@ def marker(action: Action) -> str:
 def title(action: Action) -> str:
     if action.is_receipt_check:
         return "Ontvangst factuur controleren"
+    if action.is_reply_task:
+        return "Klant heeft gereageerd op herinnering"
     return _TITLES.get(action.kind, action.kind.words)
 
 
