@@ -154,8 +154,8 @@ zoho:
 #   starttls: true
 #   ssl: false
 
-# Where customers' replies go: the Reply-To of the mails the connector sends itself (Exact;
-# Zoho sends from the organisation's address and its API takes no Reply-To).
+# Where customers' replies go: the Reply-To of the mails the connector sends itself (Exact,
+# Moneybird; Zoho sends from the organisation's address and its API takes no Reply-To).
 # reply_to: antwoord@example.nl
 # Read that mailbox (read-only, headers only): a reply naming an invoice, or from a customer's
 # known address, pauses that customer's reminders and writes a "customer replied" task.
