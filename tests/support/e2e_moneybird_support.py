@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from connector.run import RunResult
+from sandboxes.kit.smtp import CaughtMail
 from sandboxes.moneybird import MoneybirdState
 from sandboxes.moneybird.generate import DemoInfo, seed_demo
 from sandboxes.moneybird.state import Contact, Limits, Reminder, SalesInvoice
@@ -76,6 +77,11 @@ class MoneybirdScenario:
             if after_run:
                 after_run(day)
         return results
+
+    def mails_to(self, customer: Contact) -> list[CaughtMail]:
+        """The mails the connector sent this customer itself, by SMTP (steps Moneybird cannot
+        send: thanks, statements, letters)."""
+        return self.world.smtp.to(customer.send_invoices_to_email)
 
     def reminders_to(self, customer: Contact, by: str = "api") -> list[Reminder]:
         """The reminders Moneybird sent this customer (for us, or by its own workflow)."""

@@ -119,3 +119,49 @@ def test_expiring_tokens_are_refreshed_and_no_refresh_token_is_lost(
     assert s.state.stats.token_calls >= 2
     assert s.state.stats.token_errors == {}
     assert len(s.reminders_to(c)) == 1
+
+
+def test_an_on_time_payer_gets_nothing_in_six_weeks(
+    make_moneybird_scenario: MakeMoneybirdScenario,
+) -> None:
+    s = make_moneybird_scenario(MONDAY)
+    punctual = s.customer("Punctueel B.V.")
+    invoice = s.invoice(punctual, "1210.00", MONDAY + timedelta(days=10))
+    s.days(
+        MONDAY,
+        42,
+        after_run=lambda d: s.pay(invoice, on=d) if d == MONDAY + timedelta(days=9) else None,
+    )
+    assert s.reminders_to(punctual) == [] and s.reminders_to(punctual, by="workflow") == []
+    assert s.world.actions() == []
+    assert s.mails_to(punctual) == []
+    assert not invoice.paused  # paid: Moneybird's own workflow is back as it was
+
+
+def test_a_late_payer_who_pays_after_the_first_reminder_gets_nothing_more_but_thanks(
+    make_moneybird_scenario: MakeMoneybirdScenario,
+) -> None:
+    s = make_moneybird_scenario(MONDAY)
+    late = s.customer("Laat Betaler B.V.")
+    due = MONDAY + timedelta(days=3)
+    invoice = s.invoice(late, "500.00", due)
+    paid_on = due + timedelta(days=9)
+    s.days(MONDAY, 21, after_run=lambda d: s.pay(invoice, on=d) if d == paid_on else None)
+    [reminder] = s.reminders_to(late)
+    assert reminder.at.date() == due + timedelta(days=7)
+    assert reminder.sales_invoice_ids == (invoice.id,) and reminder.reminder_text
+    assert [a["kind"] for a in s.world.actions()] == ["reminder", "thank_you"]
+    assert len(s.mails_to(late)) == 1  # the thanks, by SMTP
+
+
+def test_a_partially_paid_invoice_is_reminded_for_its_balance(
+    make_moneybird_scenario: MakeMoneybirdScenario,
+) -> None:
+    s = make_moneybird_scenario(MONDAY)
+    partial = s.customer("Deels Betaald B.V.")
+    invoice = s.invoice(partial, "1000.00", MONDAY)
+    s.pay(invoice, "400.00", on=MONDAY + timedelta(days=2))
+    s.days(MONDAY, 8)
+    [reminder] = s.reminders_to(partial)
+    assert "600,00" in reminder.reminder_text, reminder.reminder_text
+    assert invoice.total_unpaid == 600
