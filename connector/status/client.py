@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from connector.customers import CustomerLine, customer_overview
 from connector.customers.activity import ActionView, actions, lang
-from connector.domain import CustomerProfile
+from connector.domain import CustomerProfile, Money
 from connector.policy.model import Policy
 from connector.report.ageing import BUCKETS, Report, client_report
 from connector.store import leases, outbox
@@ -88,7 +88,7 @@ class ClientPage:
     display_name: str
     report: Report
     #: (bucket in words, amount, number of invoices) from not due to over 90 days
-    ageing: list[tuple[str, object, int]]
+    ageing: list[tuple[str, Money, int]]
     customers: list[CustomerLine]
     search: str | None
     ladders: list[Ladder]

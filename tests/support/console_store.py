@@ -68,11 +68,18 @@ def console_app(tmp_path: Path, client_file: str = CLIENT_FILE) -> App:
         {"acme": client_file},
     )
     app = App.open(config, env)
+    fill_store(app)
+    return app
+
+
+def fill_store(app: App, slug: str = "acme") -> None:
+    """The client's customers, invoices, a reminder sent to Jansen on 11 February and Bos's
+    reminder waiting for approval (see the module docstring)."""
     with session_scope(app.engine) as session:
-        ledger_repo.upsert_customers(session, "acme", [JANSEN, DE_VRIES, BOS], SYNCED)
+        ledger_repo.upsert_customers(session, slug, [JANSEN, DE_VRIES, BOS], SYNCED)
         ledger_repo.upsert_invoices(
             session,
-            "acme",
+            slug,
             [
                 # Jansen: 26 days overdue, a friendly reminder went out on 11 February
                 invoice("inv-39", JANSEN.ref, date(2026, 2, 4), "1234.50"),
@@ -93,7 +100,7 @@ def console_app(tmp_path: Path, client_file: str = CLIENT_FILE) -> App:
         sent = outbox.enqueue(
             session,
             Action(
-                "acme",
+                slug,
                 JANSEN.ref,
                 ActionKind.REMINDER,
                 "reminder",
@@ -110,7 +117,7 @@ def console_app(tmp_path: Path, client_file: str = CLIENT_FILE) -> App:
         waiting = outbox.enqueue(
             session,
             Action(
-                "acme",
+                slug,
                 BOS.ref,
                 ActionKind.REMINDER,
                 "reminder",
@@ -124,4 +131,3 @@ def console_app(tmp_path: Path, client_file: str = CLIENT_FILE) -> App:
             status="approval",
         )
         assert waiting is not None
-    return app
