@@ -48,3 +48,32 @@ def test_a_rejected_action_leaves_the_queue(app: App) -> None:
     (view,) = queue(app, "acme", CLOCK, "en")
     reject(app, "acme", [view.waiting.id], "pays Friday", "anna (console)", CLOCK)
     assert queue(app, "acme", CLOCK, "en") == []
+
+
+def test_on_a_platform_that_attaches_pdfs_the_statement_is_named_and_can_be_opened(
+    tmp_path: Path,
+) -> None:
+    from console_store import fill_store
+    from cryptography.fernet import Fernet
+
+    from sandboxes.exact.world import write_config
+
+    config = tmp_path / "config"
+    write_config(
+        config, "http://127.0.0.1:9", 9, {"acme": 1001}, f"sqlite:///{tmp_path / 'x.db'}", {}
+    )
+    env = {
+        "EXACT_CLIENT_ID": "id",
+        "EXACT_CLIENT_SECRET": "secret",
+        "DUNNING_SECRET_KEY": Fernet.generate_key().decode(),
+    }
+    app = App.open(config, env)
+    try:
+        fill_store(app)
+        (view,) = queue(app, "acme", CLOCK, "nl")
+        assert view.message is not None
+        (name,) = view.message.attachments
+        found, content, mime = attachment(app, "acme", view.waiting.id, name, CLOCK)
+        assert (found, mime) == (name, "application/pdf") and content.startswith(b"%PDF")
+    finally:
+        app.engine.dispose()
