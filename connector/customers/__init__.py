@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from connector.domain import Customer, CustomerProfile, Money
+from connector.domain import Customer, CustomerProfile, Invoice, Money
 from connector.domain.ledger import InvoiceStatus
 from connector.domain.pauses import Pause, PauseKind
 from connector.store import pauses as pause_repo
@@ -166,13 +166,13 @@ def customer_overview(
     customers = list(snapshot.customers.values())
     if search:
         customers = match(customers, search)
+    open_by_customer: dict[str, list[Invoice]] = {}
+    for i in snapshot.invoices.values():
+        if i.status is InvoiceStatus.OPEN:
+            open_by_customer.setdefault(i.customer_ref, []).append(i)
     lines = []
     for c in sorted(customers, key=lambda c: c.name.casefold()):
-        mine = [
-            i
-            for i in snapshot.invoices.values()
-            if i.customer_ref == c.ref and i.status is InvoiceStatus.OPEN
-        ]
+        mine = open_by_customer.get(c.ref, [])
         profile = client.profile_for(c.ref, c.profile)
         b = behaviour.get(c.ref)
         chronic = b is not None and b.chronic_late_payer

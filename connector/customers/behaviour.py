@@ -8,12 +8,14 @@ due date. The rule is the client's `late_payers` setting; the figures are plain 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from connector.config.models import LatePayerRule
-from connector.domain import InvoiceStatus, Snapshot
+from connector.domain import Invoice, InvoiceStatus, Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +39,19 @@ class PaymentBehaviour:
 
 
 def behaviour(
-    snapshot: Snapshot, customer_ref: str, today: date, rule: LatePayerRule | None = None
+    snapshot: Snapshot,
+    customer_ref: str,
+    today: date,
+    rule: LatePayerRule | None = None,
+    invoices: Iterable[Invoice] | None = None,
 ) -> PaymentBehaviour:
+    """`invoices`: the customer's invoices when the caller has them grouped already (a client
+    of thousands of customers is not scanned once per customer)."""
     rule = rule or LatePayerRule()
     lateness: list[int] = []
     open_overdue = 0
-    for inv in snapshot.invoices_of(customer_ref):
+    mine = snapshot.invoices_of(customer_ref) if invoices is None else invoices
+    for inv in mine:
         if inv.status is InvoiceStatus.PAID and inv.last_payment_date is not None:
             lateness.append(max(0, (inv.last_payment_date - inv.due_date).days))
         elif inv.is_open and inv.due_date < today:
@@ -70,5 +79,8 @@ def behaviour(
 def all_behaviour(
     snapshot: Snapshot, today: date, rule: LatePayerRule | None = None
 ) -> list[PaymentBehaviour]:
-    refs = sorted({i.customer_ref for i in snapshot.invoices.values()} | set(snapshot.customers))
-    return [behaviour(snapshot, ref, today, rule) for ref in refs]
+    by_customer: dict[str, list[Invoice]] = defaultdict(list)
+    for inv in snapshot.invoices.values():
+        by_customer[inv.customer_ref].append(inv)
+    refs = sorted(set(by_customer) | set(snapshot.customers))
+    return [behaviour(snapshot, ref, today, rule, by_customer.get(ref, [])) for ref in refs]

@@ -22,6 +22,9 @@ from connector.status.client import client_page
 
 router = APIRouter()
 
+#: customers listed on the page at most; a search finds the others
+CUSTOMERS_SHOWN = 200
+
 
 class ClientName(Convertor[str]):
     """A client's name in a page's path; never `new`, which is the new-client form's path
@@ -70,6 +73,7 @@ def _page(
         q=q or "",
         ran=ran,
         error=error,
+        shown=CUSTOMERS_SHOWN,
         chart=ageing_chart(page, language, translate(language, "Open amounts by days overdue")),
     )
 
