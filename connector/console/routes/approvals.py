@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from connector.approval import approve, attachment, queue, reject
 from connector.console.deps import (
     CsrfChecked,
     CurrentUser,
@@ -18,10 +22,6 @@ from connector.console.deps import (
     render,
 )
 from connector.console.i18n import translate
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
-from connector.approval import approve, attachment, queue, reject
 
 router = APIRouter()
 

@@ -3,6 +3,10 @@ connection), and `POST /clients/<name>/run`: run the client now, as `dunning run
 
 from __future__ import annotations
 
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
+
 from connector.console.deps import (
     CsrfChecked,
     CurrentUser,
@@ -13,10 +17,6 @@ from connector.console.deps import (
     render,
 )
 from connector.console.i18n import translate
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.convertors import Convertor, register_url_convertor
-
 from connector.console.views.client import ageing_chart
 from connector.status.client import client_page
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
 from connector.console.deps import (
     ConsoleContext,
     CsrfChecked,
@@ -22,9 +25,6 @@ from connector.console.deps import (
     render,
 )
 from connector.console.i18n import translate
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
 from connector.customers import CustomerLookupError, pause_customer, resume_customer
 from connector.customers.activity import PAUSE_WORDS
 from connector.customers.detail import customer_detail

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from connector.console.deps import CurrentUser, client_for, console_ctx, language_of, render
-from connector.console.i18n import translate
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from connector.console.deps import CurrentUser, client_for, console_ctx, language_of, render
+from connector.console.i18n import translate
 from connector.status.preview import MAX_DAYS, preview
 
 router = APIRouter()
