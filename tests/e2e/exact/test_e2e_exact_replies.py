@@ -18,6 +18,7 @@ from e2e_exact_support import ExactScenario, empty_ledger
 from imap_server import PASSWORD, USER, ImapServer, imap_server
 
 from connector.domain.pauses import PauseKind
+from connector.report.ageing import client_report
 from connector.store import inbox as inbox_repo
 from connector.store import pauses as pause_repo
 from connector.store.db import session_scope
@@ -116,6 +117,27 @@ def test_a_reply_naming_the_invoice_pauses_that_customer_and_writes_one_task(
     # read-only: the message is still there, not even marked as read
     assert imap.count() == 1
     assert all(b"\\Seen" not in f for f in imap.flags())
+
+
+def test_money_paid_after_a_reply_is_credited_to_the_reminder_not_to_the_reply(
+    with_inbox: ExactScenario, imap: ImapServer
+) -> None:
+    s = with_inbox
+    late = s.customer("Laat Betaler BV")
+    term = s.invoice(late, "500.00", DUE, number=2026001)
+    s.days(MONDAY, (REMINDER_DAY - MONDAY).days + 1)
+    imap.deliver(sender="laat.betaler.bv@example.nl", subject="Re: 2026001, betalen vrijdag")
+    pay_day = REMINDER_DAY + timedelta(days=3)
+
+    s.days(
+        REMINDER_DAY + timedelta(days=1),
+        5,
+        after_run=lambda d: s.pay(term, on=d) if d == pay_day else None,
+    )
+
+    report = client_report(s.world.app, "demo", local_moment(pay_day + timedelta(days=2), 12))
+    credited = {k: v for k, v in report.collected_after_step.items() if v.is_positive()}
+    assert list(credited) == ["reminder"]
 
 
 def test_a_reply_from_a_known_address_is_matched_without_an_invoice_number(
