@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import exact_sync, first_run, planner, worker_load, zoho_sync
+from bench import exact_sync, first_run, moneybird_sync, planner, worker_load, zoho_sync
 
 BENCHES = {
     "zoho-sync": zoho_sync.main,
     "exact-sync": exact_sync.main,
+    "moneybird-sync": moneybird_sync.main,
     "worker-load": worker_load.main,
     "planner": planner.main,
     "first-run": first_run.main,

@@ -25,7 +25,8 @@ Moneybird's own reminder workflow is paused (``POST sales_invoices/{id}/pause``)
 invoice as soon as the sync sees it, not at the first reminder: the workflow may fire the same
 morning. An invoice that is paid or uncollectible and still paused is resumed (the connector no
 longer manages it). These calls are not dunning steps and go to no customer, so they do not go
-through the outbox; they are idempotent and the daily full read repairs a failed one.
+through the outbox; they are idempotent (retried like reads: a 429 is waited out), and an
+invoice whose pause still failed is kept in the cursor and read (and paused) again next time.
 
 Writes: see `perform` (adapters/moneybird/writeback.py says which step goes which way) and
 `reconcile`; nothing is ever resent blindly.
@@ -119,8 +120,9 @@ def _versions(raw: Any) -> dict[str, int]:
     return {str(k): v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-def parse_invoice_cursor(value: str | None) -> tuple[datetime | None, dict[str, int]]:
-    """(``after``, versions of the invoices changed in the overlap window)."""
+def parse_invoice_cursor(value: str | None) -> tuple[datetime | None, dict[str, int], list[str]]:
+    """(``after``, versions of the invoices changed in the overlap window, invoices whose
+    pause or resume failed: read again next time)."""
     data = _load(value)
     after = None
     if isinstance(data.get("after"), str):
@@ -128,13 +130,16 @@ def parse_invoice_cursor(value: str | None) -> tuple[datetime | None, dict[str, 
             after = datetime.fromisoformat(data["after"].replace("Z", "+00:00"))
         except ValueError:
             after = None
-    return after, _versions(data.get("recent"))
+    retry = data.get("retry")
+    ids = [str(r) for r in retry if str(r).isdigit()] if isinstance(retry, list) else []
+    return after, _versions(data.get("recent")), ids
 
 
-def dump_invoice_cursor(after: datetime, recent: dict[str, int]) -> str:
-    return json.dumps(
-        {"after": _iso(after), "recent": recent}, sort_keys=True, separators=(",", ":")
-    )
+def dump_invoice_cursor(after: datetime, recent: dict[str, int], retry: Sequence[str] = ()) -> str:
+    body: dict[str, Any] = {"after": _iso(after), "recent": recent}
+    if retry:
+        body["retry"] = sorted(set(retry))
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
 
 
 def parse_contact_cursor(value: str | None) -> dict[str, int]:
@@ -183,6 +188,8 @@ class MoneybirdLedger:
             calls_per_action=3,
         )
         self._payments: list[Payment] = []
+        #: invoices whose pause or resume failed in this read (the cursor keeps them)
+        self._retry: list[str] = []
         #: ``after`` of this process's last invoice read (for re-checks)
         self._after: datetime | None = None
         self._rechecked: tuple[datetime, dict[str, list[Invoice]]] | None = None
@@ -255,14 +262,17 @@ class MoneybirdLedger:
         """Changed invoices (every invoice with `cursor` None), 100 a page; pauses Moneybird's
         workflow for the open ones and resumes it for the ones no longer managed."""
         started = self.clock.now()
-        after, recent = parse_invoice_cursor(cursor)
+        after, recent, retry = parse_invoice_cursor(cursor)
         if after is None:
             listed = mapping.versions(self.client.sales_invoice_versions())
             known: dict[str, int] = {}
         else:
             listed = mapping.versions(self.client.changed_invoice_versions(_iso(after)))
             known = recent
-        changed = sorted(ref for ref, version in listed.items() if known.get(ref) != version)
+        changed = sorted(
+            {ref for ref, version in listed.items() if known.get(ref) != version} | set(retry)
+        )
+        self._retry = []
         new_after = started - LAG
         window = {ref: known[ref] for ref in listed if ref in known and ref not in changed}
         self._payments = []
@@ -279,7 +289,7 @@ class MoneybirdLedger:
                     window[invoice.ref] = version
             yield Page(invoices, None)
         self._after = new_after
-        yield Page([], dump_invoice_cursor(new_after, window))
+        yield Page([], dump_invoice_cursor(new_after, window, self._retry))
 
     def iter_payments(self, cursor: str | None) -> Iterator[Page[Payment]]:
         """The payments of the invoices the last `iter_invoices` read."""
@@ -340,12 +350,13 @@ class MoneybirdLedger:
             if exc.kind in _RAISE_KINDS:
                 raise
             log.warning(
-                "%s: invoice %s: %s failed (tried again at the next full read): %s",
+                "%s: invoice %s: %s failed (tried again at the next read): %s",
                 self.tenant,
                 invoice.number,
                 endpoint.name,
                 exc,
             )
+            self._retry.append(invoice.ref)
             return version, False
         done.append(invoice.number)
         if isinstance(answer, dict):

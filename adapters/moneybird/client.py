@@ -2,9 +2,10 @@
 
 Every call: a bearer token from the shared token manager, the client-side limiter and
 connector.http's client (timeouts, read retries on 429/5xx waiting what ``Retry-After`` asks, no
-retries of writes). The synchronization POST only reads (it fetches records by id), so it is
-retried like a GET. A 401 refreshes the token once and retries the call once. Failures come back
-as classified `MoneybirdApiError`s (adapters/moneybird/errors.py).
+retries of writes). The synchronization POST only reads (it fetches records by id) and a pause
+or resume has the same effect when sent twice, so they are retried like a GET. A 401 refreshes
+the token once and retries the call once. Failures come back as classified `MoneybirdApiError`s
+(adapters/moneybird/errors.py).
 
 Only declared names go out: each call takes an `Endpoint` (adapters/moneybird/endpoints.py) and
 builds its query, ``filter`` and body through it.
@@ -142,14 +143,14 @@ class MoneybirdClient:
         if endpoint not in endpoint.contract:
             raise ValueError(f"{endpoint.key}: endpoint not declared in the contract")
         method = endpoint.method
-        # fetching records by id changes nothing: retried like a read
-        retry = method == "GET" or endpoint.path.endswith("/synchronization")
+        # fetching records by id changes nothing, pausing twice is pausing: retried like a read
+        retry = method == "GET" or endpoint.idempotent
         headers = {"Accept": "application/json"}
         if json is not None:
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
             token = self._token()
-            if retry:
+            if endpoint.reads:
                 self.read_limiter.acquire()  # reads leave the writes their share
             try:
                 response = self.http.request(

@@ -82,10 +82,18 @@ class Endpoint:
     filter_keys: tuple[str, ...] = ()
     body_fields: tuple[str, ...] = ()
     administration: bool = True
+    #: a POST that can be sent twice with the same effect (fetching by id, pausing): retried
+    #: like a read (429 waited out, 5xx tried again)
+    idempotent: bool = False
     contract: Contract = field(default=MONEYBIRD, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.contract.register(self)
+
+    @property
+    def reads(self) -> bool:
+        """Only reads (a GET, or fetching records by id): counted against the reads' share."""
+        return self.method == "GET" or self.path.endswith("/synchronization")
 
     @property
     def key(self) -> str:
@@ -224,6 +232,7 @@ SALES_INVOICES_BY_ID = Endpoint(
     "sales_invoices/synchronization",
     SALES_INVOICE,
     body_fields=("ids",),
+    idempotent=True,
 )
 SALES_INVOICES = Endpoint(
     "sales invoices",
@@ -242,7 +251,12 @@ CONTACT_VERSIONS = Endpoint(
     parameters=("include_archived",),
 )
 CONTACTS_BY_ID = Endpoint(
-    "contacts by id", "POST", "contacts/synchronization", CONTACT, body_fields=("ids",)
+    "contacts by id",
+    "POST",
+    "contacts/synchronization",
+    CONTACT,
+    body_fields=("ids",),
+    idempotent=True,
 )
 CONTACT_BY_ID = Endpoint("contact", "GET", "contacts/{id}", CONTACT)
 
@@ -264,8 +278,12 @@ SEND_REMINDERS = Endpoint(
         "sales_invoice_reminders[].email_address",
     ),
 )
-PAUSE = Endpoint("pause the workflow", "POST", "sales_invoices/{id}/pause", SALES_INVOICE)
-RESUME = Endpoint("resume the workflow", "POST", "sales_invoices/{id}/resume", SALES_INVOICE)
+PAUSE = Endpoint(
+    "pause the workflow", "POST", "sales_invoices/{id}/pause", SALES_INVOICE, idempotent=True
+)
+RESUME = Endpoint(
+    "resume the workflow", "POST", "sales_invoices/{id}/resume", SALES_INVOICE, idempotent=True
+)
 _NOTE_BODY = ("note", "note.note", "note.todo", "note.assignee_id")
 INVOICE_NOTE = Endpoint(
     "note on a sales invoice",

@@ -203,10 +203,10 @@ def test_the_first_read_takes_every_invoice_pauses_the_open_ones_and_resumes_the
     # the first GET lists everything (no filter); only the last page carries the cursor
     assert "filter" not in (urlsplit(responses.calls[0].request.url or "").query)
     assert [p.cursor is None for p in pages] == [True, False]
-    after, recent = parse_invoice_cursor(pages[-1].cursor)
+    after, recent, retry = parse_invoice_cursor(pages[-1].cursor)
     assert after == START - timedelta(minutes=5)
     # the versions the pause and the resume answered with: not fetched again for their change
-    assert recent == {"1": 11, "3": 31}
+    assert recent == {"1": 11, "3": 31} and retry == []
 
 
 @responses.activate
@@ -408,3 +408,34 @@ def test_doctor_names_late_invoices_moneybirds_own_workflow_is_still_reminding()
     )
     responses.replace(responses.GET, f"{BASE}/sales_invoices.json", json=[])
     assert ledger.check().endswith("Moneybird's own reminders are paused for every late invoice")
+
+
+@responses.activate
+def test_a_pause_meeting_a_429_waits_and_a_failed_one_is_read_again_next_time() -> None:
+    clock = ManualClock(START)
+    ledger = make_ledger(clock)
+    responses.get(SYNC, json=[{"id": "3", "version": 30}, {"id": "4", "version": 40}])
+    responses.post(SYNC, json=[invoice("3", "late", "121.0", 30), invoice("4", "late", "60.5", 40)])
+    pause3 = f"{BASE}/sales_invoices/3/pause.json"
+    responses.post(pause3, status=429, headers={"Retry-After": "60"})
+    responses.post(pause3, json=invoice("3", "late", "121.0", 31, paused=True), status=201)
+    responses.post(f"{BASE}/sales_invoices/4/pause.json", status=422, json={"error": "no"})
+
+    pages = list(ledger.iter_invoices(None))
+
+    assert ledger.paused == ["2026-3"]  # after waiting what Retry-After asked, on the clock
+    assert clock.now() >= START + timedelta(seconds=60)
+    _after, _recent, retry = parse_invoice_cursor(pages[-1].cursor)
+    assert retry == ["4"]
+
+    responses.replace(responses.GET, SYNC, json=[])
+    responses.replace(responses.POST, SYNC, json=[invoice("4", "late", "60.5", 40)])
+    responses.replace(
+        responses.POST,
+        f"{BASE}/sales_invoices/4/pause.json",
+        json=invoice("4", "late", "60.5", 41, paused=True),
+        status=201,
+    )
+    again = list(ledger.iter_invoices(pages[-1].cursor))
+    assert bodies(SYNC)[-1] == {"ids": ["4"]} and ledger.paused[-1] == "2026-4"
+    assert parse_invoice_cursor(again[-1].cursor)[2] == []
