@@ -180,6 +180,26 @@ def refuse_pretend_clock(now: str | None, clock: Clock, simulate: bool, command:
         fail(problem)
 
 
+def record_command(
+    app: App, client: str, event: str, what: str, *, by: str, command: str, clock: Clock
+) -> None:
+    """Put a person's action on the client's audit trail: who (`by`), when, what, and the
+    command it came from (the console records its pages the same way)."""
+    from connector.store import audit
+    from connector.store.db import session_scope
+
+    with session_scope(app.engine) as session:
+        audit.record(
+            session,
+            client,
+            event,
+            what,
+            now=clock.now(),
+            actor=by,
+            source=f"command: dunning {command}",
+        )
+
+
 def by_whom(by: str | None) -> str:
     """Who is acting, for the record: `--by`, else the login name, else `cli`."""
     if by:

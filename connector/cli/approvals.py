@@ -18,6 +18,7 @@ from connector.cli._common import (
     by_whom,
     fail,
     open_client,
+    record_command,
     refuse_pretend_clock,
 )
 
@@ -87,6 +88,18 @@ def approve(
         fail(str(exc), 1)
     for line in stats.lines:
         typer.echo(f"{client}: {line}")
+    if stats.sent or stats.cancelled or stats.failed:
+        which = ", ".join(f"#{a}" for a in actions) if actions else "every waiting action"
+        record_command(
+            application,
+            client,
+            "approval.approved",
+            f"approved {which}: {stats.sent} done, {stats.cancelled} cancelled, "
+            f"{stats.failed} failed",
+            by=by_whom(by),
+            command="approve",
+            clock=clock,
+        )
     typer.echo(
         f"{client}: approved: {stats.sent} done, {stats.cancelled} cancelled, "
         f"{stats.failed} failed, {stats.review} for review, {stats.already_taken} already taken"

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from connector.cli._common import ClientArg, fail, open_client
+from connector.cli._common import ClientArg, by_whom, fail, open_client, record_command
 from connector.domain.clock import SystemClock
 
 auth_app = typer.Typer(help="Connect a client's ledger (OAuth 2.0).", no_args_is_help=True)
@@ -64,7 +64,25 @@ def auth_login(
         )
     except Exception as exc:
         fail(f"{client}: login failed: {describe(exc)}", 1)
+    title = platform_title(application.config.clients[client].platform)
+    record_command(
+        application,
+        client,
+        "connect",
+        f"connected {title}",
+        by=by_whom(None),
+        command="auth login",
+        clock=SystemClock(),
+    )
     typer.echo(f"{client}: connected")
+
+
+def platform_title(name: str) -> str:
+    """How people name the platform ("Zoho Books"), for the audit trail."""
+    from connector.platforms.registry import platforms
+
+    found = platforms().get(name)
+    return found.title if found is not None else name
 
 
 @auth_app.command("set-token")
@@ -108,5 +126,14 @@ def auth_set_token(
         application.config.clients[client].platform,
         refresh_token=refresh_token,
         now=SystemClock().now(),
+    )
+    record_command(
+        application,
+        client,
+        "connect",
+        f"stored a refresh token for {platform_title(application.config.clients[client].platform)}",
+        by=by_whom(None),
+        command="auth set-token",
+        clock=SystemClock(),
     )
     typer.echo(f"{client}: refresh token stored (encrypted)")

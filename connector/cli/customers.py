@@ -21,6 +21,7 @@ from connector.cli._common import (
     by_whom,
     fail,
     open_client,
+    record_command,
 )
 
 OptionalCustomerArg = Annotated[
@@ -84,6 +85,15 @@ def pause(
         )
     except (CustomerLookupError, ValueError) as exc:
         fail(str(exc))
+    record_command(
+        application,
+        client,
+        "customer.paused",
+        f"paused {who.name}: {made.describe()}",
+        by=by_whom(by),
+        command="pause",
+        clock=clock,
+    )
     typer.echo(f"{client}: paused {who.name}: {made.describe()}")
 
 
@@ -122,6 +132,15 @@ def resume(
             1,
         )
     for p in ended:
+        record_command(
+            application,
+            client,
+            "customer.resumed",
+            f"resumed {who.name}: {p.describe()}",
+            by=by_whom(by),
+            command="resume",
+            clock=clock,
+        )
         typer.echo(f"{client}: resumed {who.name}: {p.describe()}")
 
 

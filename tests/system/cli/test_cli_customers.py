@@ -198,3 +198,23 @@ def test_an_exact_account_keeps_its_code_as_the_customer_number() -> None:
         "Modified": "/Date(1767225600000)/",
     }
     assert customer_from_account(account).number == "1001"
+
+
+def test_pause_and_resume_are_on_the_audit_log_with_who_and_which_command(
+    installation: tuple[Path, dict[str, str]],
+) -> None:
+    from connector.status.audit import audit_log
+
+    config, env = installation
+    cli(config, env, "pause", "acme", "1001", "--kind", "dispute", "--reason", "x", "--by", "ann")
+    cli(config, env, "resume", "acme", "1001", "--by", "bob")
+    application = App.open(config, env)
+    try:
+        lines = audit_log(application.engine, "acme")
+    finally:
+        application.engine.dispose()
+    assert [(line.who, line.where) for line in lines] == [
+        ("bob", "command: dunning resume"),
+        ("ann", "command: dunning pause"),
+    ]
+    assert lines[1].what.startswith("paused Drukkerij Jansen B.V.: ")
