@@ -25,7 +25,13 @@ from connector.domain.ports import INVOICE_NUMBERS, Outcome, RenderedMessage
 from connector.http import limiter as http_limiter
 from sandboxes.kit import LoopbackServer
 from sandboxes.kit.clock import SandboxClock
-from sandboxes.moneybird import MoneybirdState, demo_tokens, make_app, seed_demo
+from sandboxes.moneybird import (
+    MoneybirdState,
+    demo_tokens,
+    fault_from_json,
+    make_app,
+    seed_demo,
+)
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 OPEN = ("open", "late", "reminded")
@@ -41,6 +47,8 @@ class Sandbox:
     state: MoneybirdState
     administration: str
     ledger: MoneybirdLedger
+    router: Any
+    store: MemoryTokenStore
 
     def invoices(self) -> list[Any]:
         return list(self.state.ledger(self.administration).invoices.values())
@@ -52,7 +60,8 @@ def sandbox() -> Iterator[Sandbox]:
     state = MoneybirdState(SandboxClock(START).now)
     info = seed_demo(state, seed=7, contacts=12)
     token = demo_tokens(state, info)
-    with LoopbackServer(make_app(state)) as server:
+    router = make_app(state)
+    with LoopbackServer(router) as server:
         store = MemoryTokenStore()
         store.put_initial(
             "demo",
@@ -80,7 +89,7 @@ def sandbox() -> Iterator[Sandbox]:
             mailer=NoMail(),
             mail_from="debiteuren@demo.example",
         )
-        yield Sandbox(state, info.administrations[0], ledger)
+        yield Sandbox(state, info.administrations[0], ledger, router, store)
     http_limiter._local.clear()
 
 
@@ -156,3 +165,31 @@ def test_a_reminder_is_sent_by_moneybird_and_a_call_step_is_a_to_do(sandbox: San
     notes = list(sandbox.state.ledger(sandbox.administration).notes.values())
     assert [n.todo for n in notes] == [True]
     assert sandbox.ledger.reconcile(task, {}) is Outcome.SENT
+
+
+def test_an_expired_access_token_is_refreshed_once_and_the_rotated_refresh_token_kept(
+    sandbox: Sandbox,
+) -> None:
+    before = sandbox.store.get("demo", "default")
+    assert before is not None
+    sandbox.state.expire_access_tokens()
+
+    assert sandbox.ledger.check().startswith("Demo")
+
+    after = sandbox.store.get("demo", "default")
+    assert after is not None and sandbox.state.stats.token_calls == 1
+    assert after.refresh_token != before.refresh_token  # Moneybird rotated it; the new one kept
+
+
+def test_a_burst_of_429s_is_waited_out_and_the_read_goes_on(sandbox: Sandbox) -> None:
+    sandbox.router.faults.add(
+        fault_from_json(
+            {"preset": "rate_limit", "method": "GET", "path_regex": "synchronization", "times": 2}
+        )
+    )
+    clock = sandbox.ledger.clock
+    start = clock.now()
+    pages = list(sandbox.ledger.iter_invoices(None))
+    assert [i for p in pages for i in p.items]
+    assert clock.now() - start >= timedelta(seconds=120)  # Retry-After: 60, twice
+    assert sandbox.state.stats.throttled == 0  # the sandbox's own limit was never reached
