@@ -206,18 +206,17 @@ def match_customer(session: Session, tenant: str, message: InboxMessage) -> str 
         owners = set(session.exec(stmt).all())
         if len(owners) == 1:
             return owners.pop()
-    if not message.sender:
+    sender = message.sender.strip().lower()
+    if not sender:
         return None
-    pattern = "%" + message.sender.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
+    pattern = "%" + sender.replace("\\", "").replace("%", "").replace("_", "\\_") + "%"
     rows = session.exec(
         select(CustomerRow.ref, CustomerRow.email).where(
             CustomerRow.tenant == tenant, col(CustomerRow.email).ilike(pattern, escape="\\")
         )
     ).all()
     senders = {
-        ref
-        for ref, emails in rows
-        if message.sender in {a.lower() for a in split_addresses(emails).valid}
+        ref for ref, emails in rows if sender in {a.lower() for a in split_addresses(emails).valid}
     }
     return senders.pop() if len(senders) == 1 else None
 
