@@ -24,9 +24,11 @@ invoices it read and `iter_payments` hands them on, as the core reads the stream
 Moneybird's own reminder workflow is paused (``POST sales_invoices/{id}/pause``) for every open
 invoice as soon as the sync sees it, not at the first reminder: the workflow may fire the same
 morning. An invoice that is paid or uncollectible and still paused is resumed (the connector no
-longer manages it). These calls are not dunning steps and go to no customer, so they do not go
-through the outbox; they are idempotent (retried like reads: a 429 is waited out), and an
-invoice whose pause still failed is kept in the cursor and read (and paused) again next time.
+longer manages it), and so is one handed off to collection (`perform`); its note
+(`writeback.HANDED_OFF`) keeps later syncs from pausing it again. These calls are not dunning
+steps and go to no customer, so they do not go through the outbox; they are idempotent (retried
+like reads: a 429 is waited out), and an invoice whose pause still failed is kept in the cursor
+and read (and paused) again next time.
 
 Writes: see `perform` (adapters/moneybird/writeback.py says which step goes which way) and
 `reconcile`; nothing is ever resent blindly.
@@ -46,6 +48,7 @@ from adapters.moneybird.client import MoneybirdClient, changed_ids
 from adapters.moneybird.endpoints import (
     CONTACT_NOTE,
     DUNNABLE_STATES,
+    INVOICE_NOTE,
     PAID_STATES,
     PAUSE,
     RESUME,
@@ -338,6 +341,9 @@ class MoneybirdLedger:
         if not self.pause_workflow:
             return version, False
         state, paused = mapping.state(record), mapping.is_paused(record)
+        handed_off = any(writeback.HANDED_OFF in text for text in mapping.note_texts(record))
+        if handed_off:
+            return version, False  # released at the hand-off: no longer the connector's
         if state in DUNNABLE_STATES and not paused and invoice.balance.is_positive():
             endpoint, done = PAUSE, self.paused
         elif state in (*PAID_STATES, *VOID_STATES) and paused:
@@ -396,11 +402,43 @@ class MoneybirdLedger:
             except MoneybirdApiError as exc:
                 return self._failed(exc, "the note in Moneybird")
             what = "to-do" if kind is ActionKind.CALL_TASK else "note"
-            return WriteResult(
-                Outcome.SENT, f"{what} on the contact in Moneybird", _ref(answer), {"calls": "1"}
-            )
+            detail = f"{what} on the contact in Moneybird"
+            calls = 1
+            if kind is ActionKind.HANDOFF:
+                released, calls = self._release(action, numbers)
+                detail += f"; {released}"
+            return WriteResult(Outcome.SENT, detail, _ref(answer), {"calls": str(calls)})
         assert rendered is not None
         return self._mail(action, rendered, numbers)
+
+    def _release(self, action: Action, numbers: list[str]) -> tuple[str, int]:
+        """After a hand-off the connector no longer manages the invoices: each gets a note
+        carrying `writeback.HANDED_OFF` (so no later sync pauses it again) and Moneybird's own
+        workflow is resumed for it. Returns what happened, in words, and the calls made
+        (counting the contact's note before)."""
+        calls, done, failed = 1, [], []
+        for index, ref in enumerate(action.invoice_refs):
+            number = numbers[index] if index < len(numbers) else ref
+            try:
+                calls += 1
+                self.client.write(
+                    INVOICE_NOTE,
+                    writeback.handoff_note(action),
+                    sales_invoice_id=ref,
+                )
+                if self.pause_workflow:
+                    calls += 1
+                    self.client.write(RESUME, id=ref)
+                done.append(number)
+            except MoneybirdApiError as exc:
+                if exc.kind in _RAISE_KINDS and exc.sent is False and not done:
+                    raise
+                log.warning("%s: invoice %s: release after hand-off: %s", self.tenant, number, exc)
+                failed.append(number)
+        words = f"Moneybird's own workflow resumed for {', '.join(done) or 'none'}"
+        if failed:
+            words += f" (not for {', '.join(failed)}: see the log)"
+        return words, calls
 
     def _send_reminder(
         self, action: Action, rendered: RenderedMessage, numbers: list[str]

@@ -11,7 +11,9 @@ HTTP), and which way each step goes.
   * steps Moneybird cannot send (notice before the due date, statement PDF, notice of default,
     fourteen-day letter, thank-you mail) go by the client's SMTP relay, then a note on the
     contact records them;
-  * a call step is a to-do note on the contact (``todo: true``), a hand-off a note.
+  * a call step is a to-do note on the contact (``todo: true``), a hand-off a note; after a
+    hand-off the connector no longer manages the invoices: each gets a note carrying
+    `HANDED_OFF` and Moneybird's own workflow is resumed for it.
 Every note ends in the marker ``[dunning:<idempotency key>]`` so `reconcile` can prove later
 that the step happened.
 """
@@ -21,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters.moneybird.endpoints import CONTACT_NOTE, SEND_REMINDERS
+from adapters.moneybird.endpoints import CONTACT_NOTE, INVOICE_NOTE, SEND_REMINDERS
 from connector.domain import Action, ActionKind
 from connector.domain.ports import RenderedMessage
 
@@ -29,6 +31,9 @@ from connector.domain.ports import RenderedMessage
 MONEYBIRD_KINDS = frozenset({ActionKind.REMINDER, ActionKind.FIRM_REMINDER})
 #: kinds whose note in Moneybird *is* the action (safe to redo when no marker is found)
 RECORD_IS_ACTION = frozenset({ActionKind.CALL_TASK, ActionKind.HANDOFF})
+#: in the note on each invoice of a hand-off: the connector no longer manages the invoice, and
+#: no later sync pauses Moneybird's workflow for it again
+HANDED_OFF = "[dunning:handed-off]"
 #: Moneybird's delivery method for a reminder by e-mail (picqer/moneybird-php-client,
 #: SalesInvoiceReminder; the API description types it as a string)
 EMAIL_DELIVERY = "Email"
@@ -83,6 +88,12 @@ def note_text(
 def note_body(text: str, *, todo: bool) -> dict[str, Any]:
     """``{"note": {"note": ..., "todo": ...}}`` for ``POST contacts/{contact_id}/notes``."""
     return CONTACT_NOTE.body({"note": {"note": text, "todo": todo}})
+
+
+def handoff_note(action: Action) -> dict[str, Any]:
+    """The note on each invoice of a hand-off (``POST sales_invoices/{id}/notes``)."""
+    text = f"{title(action)}: niet meer door de debiteurenbewaking\n{HANDED_OFF} {marker(action)}"
+    return INVOICE_NOTE.body({"note": {"note": text, "todo": False}})
 
 
 def reminder_body(

@@ -193,3 +193,29 @@ def test_a_burst_of_429s_is_waited_out_and_the_read_goes_on(sandbox: Sandbox) ->
     assert [i for p in pages for i in p.items]
     assert clock.now() - start >= timedelta(seconds=120)  # Retry-After: 60, twice
     assert sandbox.state.stats.throttled == 0  # the sandbox's own limit was never reached
+
+
+def test_after_a_hand_off_moneybirds_workflow_is_resumed_and_no_later_sync_pauses_it(
+    sandbox: Sandbox,
+) -> None:
+    pages = list(sandbox.ledger.iter_invoices(None))
+    late = next(i for i in sandbox.invoices() if i.state == "late")
+    assert late.paused
+    handoff = Action(
+        tenant="demo",
+        customer_ref=late.contact_id,
+        kind=ActionKind.HANDOFF,
+        template="handoff",
+        planned_for=date(2026, 3, 2),
+        items=(ActionItem(late.id, "handoff", Money.of("1", "EUR")),),
+        extra={INVOICE_NUMBERS: str(late.invoice_id)},
+    )
+
+    result = sandbox.ledger.perform(handoff, None)
+
+    assert result.outcome is Outcome.SENT, result.detail
+    assert f"Moneybird's own workflow resumed for {late.invoice_id}" in result.detail
+    assert not late.paused
+    list(sandbox.ledger.iter_invoices(pages[-1].cursor))  # reads it again (it changed)
+    list(sandbox.ledger.iter_invoices(None))  # and the daily full read
+    assert not late.paused
