@@ -68,7 +68,7 @@ def test_an_unknown_platform_is_refused_before_any_file_is_written(tmp_path: Pat
         dunning, ["demo", "--platform", "xero", "--out", str(tmp_path / "d")]
     )
     assert result.exit_code == 2, result.output
-    assert "demo platform 'xero' is not available (zoho, exact)" in result.output
+    assert "demo platform 'xero' is not available (zoho, exact, moneybird)" in result.output
     assert not (tmp_path / "d").exists()
 
 
