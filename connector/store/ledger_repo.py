@@ -293,14 +293,20 @@ def _payments(session: Session, tenant: str, customer_refs: Iterable[str]) -> li
 def load_snapshot(
     session: Session, tenant: str, *, customer_refs: Sequence[str] | None = None
 ) -> Snapshot:
-    """Everything stored for the tenant, or for the given customers only."""
+    """Everything stored for the tenant, or for the given customers only.
+
+    A whole tenant is read as plain rows, not ORM objects (a report or a console page reads
+    every invoice of a client: tens of thousands)."""
     invoices: dict[str, Invoice] = {}
     if customer_refs is None:
-        rows = session.exec(select(InvoiceRow).where(InvoiceRow.tenant == tenant)).all()
-        invoices = {r.ref: to_invoice(r) for r in rows}
+        inv = InvoiceRow.__table__  # type: ignore[attr-defined]
+        cust = CustomerRow.__table__  # type: ignore[attr-defined]
+        invoices = {
+            r.ref: to_invoice(r) for r in session.execute(select(inv).where(inv.c.tenant == tenant))
+        }
         customers = {
             r.ref: to_customer(r)
-            for r in session.exec(select(CustomerRow).where(CustomerRow.tenant == tenant)).all()
+            for r in session.execute(select(cust).where(cust.c.tenant == tenant))
         }
         payments = [
             to_payment(r)
