@@ -92,6 +92,11 @@ def run_now(request: Request, user: CurrentUser, name: str) -> Response:
     except ClientUnavailable as exc:
         return _page(request, user, name, error=exc.reason, status_code=409)
     result = outcome.result
+    if result.skipped:  # `serve`, a worker or `dunning run` is running it right now
+        busy = translate(
+            language_of(request), "A run of this client is in progress; try again in a minute."
+        )
+        return _page(request, user, name, error=busy, status_code=409)
     record_audit(ctx, user, name, f"ran the client now: {result.summary()}", "client")
     if not result.ok:
         return _page(request, user, name, error=result.error or result.summary(), status_code=502)

@@ -280,3 +280,28 @@ def test_another_clients_posts_answer_404_and_a_post_without_the_token_403(
     browser.cookies.clear()
     signed_in(browser, CONSULTANT)
     assert browser.post(path, data=form).status_code == 403
+
+
+def test_run_now_while_another_run_holds_the_client_says_try_again(
+    browser: TestClient, console_app: App
+) -> None:
+    from datetime import timedelta
+
+    from connector.domain.clock import SystemClock
+    from connector.store import leases
+
+    console_app.tokens.put_initial(
+        "acme",
+        "default",
+        "zoho",
+        refresh_token="r",
+        access_token="a",
+        expires_at=NOW + timedelta(hours=1),
+        now=NOW,
+    )
+    # leases are on real time (a run's liveness), whatever the console's clock says
+    wall = SystemClock().now()
+    assert leases.try_acquire(console_app.engine, "acme", "serve", wall, timedelta(hours=1))
+    page = signed_in(browser).get("/clients/acme")
+    answer = browser.post("/clients/acme/run", data={"csrf_token": csrf_of(page.text)})
+    assert answer.status_code == 409 and "in progress" in answer.text
