@@ -374,9 +374,16 @@ def send_digest(app: App, slug: str, clock: Clock, send: Sender | None = None) -
     sender_address = relay[1] if relay else client.sender.email
     deliver = send or (relay[0] if relay else None)
     assert deliver is not None
+    console = app.config.connector.console
+    page = (
+        f"\n\nSee, approve or reject them on {console.public_url}/clients/{slug}/approvals"
+        if console is not None and console.public_url
+        else ""
+    )
     body = (
         f"{len(items)} action(s) of {client.display_name} await your approval:\n\n"
         + "\n".join(f"- {w.describe()}" for w in items)
+        + page
         + f"\n\nSee a message: dunning approve {slug} --show N\n"
         f"Approve:        dunning approve {slug} N [N...]\n"
         f"Reject:         dunning approve {slug} --reject N --reason TEXT\n"

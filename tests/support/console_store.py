@@ -53,7 +53,8 @@ def invoice(
     )
 
 
-def console_app(tmp_path: Path, client_file: str = CLIENT_FILE) -> App:
+def console_app(tmp_path: Path, client_file: str = CLIENT_FILE, connector_file: str = "") -> App:
+    """`connector_file`: more of connector.yaml (e.g. its `console:` section)."""
     env = {
         "ZOHO_CLIENT_ID": "id",
         "ZOHO_CLIENT_SECRET": "secret",
@@ -67,6 +68,9 @@ def console_app(tmp_path: Path, client_file: str = CLIENT_FILE) -> App:
         f"sqlite:///{tmp_path / 'dunning.db'}",
         {"acme": client_file},
     )
+    if connector_file:
+        with (config / "connector.yaml").open("a") as extra:
+            extra.write(connector_file)
     app = App.open(config, env)
     fill_store(app)
     return app

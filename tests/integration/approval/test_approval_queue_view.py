@@ -11,7 +11,7 @@ import pytest
 from console_store import NOW, console_app
 
 from connector.app import App
-from connector.approval import attachment, queue, reject
+from connector.approval import attachment, queue, reject, send_digest
 from connector.domain import Money
 from connector.domain.clock import ManualClock
 
@@ -77,3 +77,22 @@ def test_on_a_platform_that_attaches_pdfs_the_statement_is_named_and_can_be_open
         assert (found, mime) == (name, "application/pdf") and content.startswith(b"%PDF")
     finally:
         app.engine.dispose()
+
+
+def test_the_daily_digest_links_to_the_consoles_approvals_page(tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    app = console_app(
+        tmp_path,
+        client_file="approval: {required: true, notify: owner@acme.example}\n",
+        connector_file="console: {public_url: 'https://dunning.example.nl'}\n",
+    )
+    sent: list[EmailMessage] = []
+    try:
+        assert send_digest(app, "acme", CLOCK, send=sent.append)
+    finally:
+        app.engine.dispose()
+    (message,) = sent
+    part = message.get_body(("plain",))
+    assert part is not None
+    assert "https://dunning.example.nl/clients/acme/approvals" in part.get_content()
