@@ -42,9 +42,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from adapters.moneybird import mapping, writeback
+from adapters.moneybird import mapping, sync, writeback
 from adapters.moneybird.auth import moneybird_refresher
-from adapters.moneybird.client import MoneybirdClient, changed_ids
+from adapters.moneybird.client import MoneybirdClient
 from adapters.moneybird.endpoints import (
     CONTACT_NOTE,
     DUNNABLE_STATES,
@@ -251,14 +251,11 @@ class MoneybirdLedger:
 
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]:
         known = parse_contact_cursor(cursor)
-        current = mapping.versions(self.client.contact_versions())
-        changed, _gone = changed_ids(current, known)
-        stored = {ref: known[ref] for ref in current if ref in known}
-        for records in self.client.contacts(changed):
-            customers = [mapping.customer_from_contact(r, currency=self.currency) for r in records]
-            for customer, record in zip(customers, records, strict=True):
-                stored[customer.ref] = mapping.record_version(record, "contact")
-            yield Page(customers, None)
+        changes = sync.contact_changes(self.client, known)
+        stored = {ref: v for ref, v in known.items() if ref not in set(changes.gone)}
+        for batch in sync.contact_batches(self.client, changes.changed, currency=self.currency):
+            stored.update(batch.versions)
+            yield Page(batch.customers, None)
         yield Page([], dump_contact_cursor(stored))
 
     def iter_invoices(self, cursor: str | None) -> Iterator[Page[Invoice]]:
@@ -279,18 +276,15 @@ class MoneybirdLedger:
         new_after = started - LAG
         window = {ref: known[ref] for ref in listed if ref in known and ref not in changed}
         self._payments = []
-        for records in self.client.sales_invoices(changed):
-            invoices: list[Invoice] = []
-            for record in records:
-                invoice = mapping.invoice_from_record(record)
-                invoices.append(invoice)
-                self._payments.extend(mapping.payments_from_record(record))
+        for batch in sync.invoice_batches(self.client, changed):
+            self._payments.extend(batch.payments)
+            for record, invoice in zip(batch.records, batch.invoices, strict=True):
                 version, wrote = self._keep_workflow_right(record, invoice)
                 if wrote or invoice.updated_at is None or invoice.updated_at >= new_after:
                     # changed within the overlap (or by the pause itself): the next read lists
                     # it again, and this version says it need not be fetched
                     window[invoice.ref] = version
-            yield Page(invoices, None)
+            yield Page(batch.invoices, None)
         self._after = new_after
         yield Page([], dump_invoice_cursor(new_after, window, self._retry))
 

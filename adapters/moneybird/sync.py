@@ -1,6 +1,7 @@
 """The incremental read: what changed in Moneybird since the versions the connector stored.
 
-Moneybird's synchronization API lists every sales invoice (and contact) with its ``version``;
+`adapters.moneybird.adapter.MoneybirdLedger` reads through these. Moneybird's synchronization
+API lists every sales invoice (and contact) with its ``version``;
 only the records whose version differs from the stored one, or that are new, are fetched, 100 ids
 per POST (https://developer.moneybird.com/api/sales-invoices). A stored id no longer listed was
 deleted in Moneybird; an id listed but not returned by the POST was deleted in between. Both come
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from adapters.moneybird.client import MoneybirdClient, changed_ids
 from adapters.moneybird.endpoints import SYNC_BATCH
@@ -40,6 +42,9 @@ class InvoiceBatch:
     payment_urls: dict[str, str] = field(default_factory=dict)
     #: asked for, not returned: deleted between the list and the fetch
     missing: list[str] = field(default_factory=list)
+    #: the records as Moneybird gave them, in the order of `invoices` (the ledger reads
+    #: ``state`` and ``paused`` from them to keep Moneybird's own workflow paused)
+    records: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,7 @@ def invoice_batches(client: MoneybirdClient, ids: list[str]) -> Iterator[Invoice
             if url:
                 links[invoice.ref] = url
         missing = [i for i in asked if i not in seen]
-        yield InvoiceBatch(invoices, payments, seen, links, missing)
+        yield InvoiceBatch(invoices, payments, seen, links, missing, list(records))
 
 
 def contact_batches(

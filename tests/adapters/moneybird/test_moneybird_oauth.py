@@ -23,6 +23,7 @@ from connector.domain.clock import ManualClock
 from connector.http import limiter as http_limiter
 from connector.http import make_http
 from connector.platforms import get_platform
+from connector.platforms.spec import WebLoginRequest
 from connector.store.crypto import Cipher
 from connector.store.tokens import TokenRepository
 
@@ -206,3 +207,49 @@ def test_a_refresh_honours_expires_in_keeps_the_refresh_token_and_assumes_an_hou
     stored = repo.get("vogel")
     assert stored is not None
     assert stored.expires_at == START + timedelta(hours=2, seconds=600)
+
+
+# -- the console's Connect ------------------------------------------------------------------
+def web_request(repo: TokenRepository, clock: ManualClock) -> WebLoginRequest:
+    from connector.config.models import ClientConfig
+
+    client = ClientConfig.model_construct(display_name="Vogel Installaties")
+    return WebLoginRequest(
+        slug="vogel",
+        client=client,
+        settings=settings(),
+        tokens=repo,
+        clock=clock,
+        redirect_uri="https://console.example/oauth/callback/moneybird",
+        state="console-made-state-123456",
+    )
+
+
+def test_the_console_connects_and_picks_the_administration_after_consent(
+    rsps: responses.RequestsMock, clock: ManualClock, repo: TokenRepository
+) -> None:
+    web = get_platform("moneybird").web_login
+    assert web is not None and web.after is not None and web.settle is not None
+    request = web_request(repo, clock)
+    url = web.authorize_url(request)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert query["state"] == "console-made-state-123456"
+    assert query["redirect_uri"] == "https://console.example/oauth/callback/moneybird"
+
+    rsps.post(TOKEN, json={"access_token": "at-1", "refresh_token": "rt-1"})
+    web.exchange(request, "one-time", {})
+    assert repo.get("vogel") is not None
+
+    rsps.get(
+        ADMINISTRATIONS,
+        json=[{"id": ADMIN, "name": "Vogel Installaties B.V."}, {"id": "222", "name": "Holding"}],
+    )
+    title, choices, several = web.after(request)
+    assert (title, several) == ("Administration", False)
+    assert [(c.value, c.selected, c.notes) for c in choices] == [
+        (ADMIN, True, ("in the client file",)),
+        ("222", False, ()),
+    ]
+    assert web.settle(request, ["222"]) == {"administration_id": "222"}
+    with pytest.raises(ValueError, match="not reachable with this login"):
+        web.settle(request, ["333"])
