@@ -27,40 +27,35 @@ def console(
         str | None,
         typer.Option(
             "--listen",
-            help="HOST:PORT to serve on (default: console.listen, else 127.0.0.1:8080). "
-            "Put a TLS reverse proxy in front for anything but loopback.",
+            help="HOST:PORT to serve on (default: console.listen, else 127.0.0.1:8080; port 0: "
+            "any free port, printed). Put a TLS reverse proxy in front for anything but loopback.",
         ),
     ] = None,
     now: NowOption = None,
     simulate: SimulateOption = False,
 ) -> None:
     """Serve the web console (log in with a user from `dunning users add`)."""
-    import uvicorn
-
     from connector.config.models import ConsoleSettings
-    from connector.console.app import create_app
     from connector.console.deps import ConsoleContext
+    from connector.console.server import ConsoleServer
 
     application = open_app(ctx)
     clock = app_clock(application, now)
     refuse_pretend_clock(now, clock, simulate, "dunning console")
     settings = application.config.connector.console or ConsoleSettings()
     if listen is not None:
-        try:
-            settings = settings.model_copy(update={"listen": ConsoleSettings._host_port(listen)})
-        except ValueError as exc:
-            fail(f"--listen: {exc}")
-    host, _, port = settings.listen.rpartition(":")
-    app = create_app(ConsoleContext(application, clock, settings))
-    typer.echo(f"console on http://{settings.listen}/ (Ctrl-C stops it)")
+        host, _, port = listen.rpartition(":")
+        if port != "0":
+            try:
+                ConsoleSettings._host_port(listen)
+            except ValueError as exc:
+                fail(f"--listen: {exc}")
+        elif not host:
+            fail("--listen: expected HOST:PORT, e.g. 127.0.0.1:8080")
+        settings = settings.model_copy(update={"listen": listen})
     try:
-        uvicorn.run(
-            app,
-            host=host.strip("[]"),
-            port=int(port),
-            log_level="warning",
-            access_log=False,
-            server_header=False,
-        )
-    except OSError as exc:  # pragma: no cover - uvicorn reports bind errors itself
-        fail(f"cannot listen on {settings.listen}: {exc}")
+        server = ConsoleServer(ConsoleContext(application, clock, settings))
+    except OSError as exc:
+        fail(f"cannot listen on {settings.listen}: {exc.strerror or exc}")
+    typer.echo(f"console on http://{server.address}/ (Ctrl-C stops it)")
+    server.run()

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -42,6 +43,22 @@ def route_modules() -> list[str]:
     )
 
 
+def routers() -> list[APIRouter]:
+    """The router of each route module (those without one are skipped)."""
+    found = []
+    for name in route_modules():
+        router = getattr(importlib.import_module(name), "router", None)
+        if isinstance(router, APIRouter):
+            found.append(router)
+    return found
+
+
+def console_routes() -> list[APIRoute]:
+    """Every page and form of the console (what `create_app` serves besides /static), for the
+    tests that walk them all."""
+    return [route for router in routers() for route in router.routes if isinstance(route, APIRoute)]
+
+
 def signed_in(request: Request) -> bool:
     """Whether the request comes from a live session."""
     if isinstance(getattr(request.state, "user", None), User):
@@ -58,10 +75,8 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
     app = FastAPI(title="dunning console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for name in route_modules():
-        router = getattr(importlib.import_module(name), "router", None)
-        if isinstance(router, APIRouter):
-            app.include_router(router)
+    for router in routers():
+        app.include_router(router)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -56,6 +57,9 @@ from connector.serve.signals import ServeSignals
 from connector.serve.webhook import WebhookServer
 from connector.store import leases, usage
 from connector.store.db import session_scope
+
+if TYPE_CHECKING:
+    from connector.console.server import ConsoleServer
 
 log = logging.getLogger("connector.serve")
 
@@ -162,6 +166,20 @@ class Service:
                     default=DEFAULT_MAX_BODY,
                 ),
             )
+
+        #: the web console (issue #13), when connector.yaml has a `console:` section
+        self.console: ConsoleServer | None = None
+        settings = app.config.connector.console
+        if settings is not None:
+            from connector.console.deps import ConsoleContext
+            from connector.console.server import ConsoleServer
+
+            try:
+                self.console = ConsoleServer(ConsoleContext(app, clock, settings))
+            except OSError as exc:
+                raise OSError(
+                    exc.errno, f"{exc.strerror} (console.listen {settings.listen})"
+                ) from exc
 
     def _listener_settings(self) -> WebhookListenerSettings:
         """The webhook listener's settings: the section of connector.yaml of the platform with
@@ -408,6 +426,9 @@ class Service:
                         self.webhooks.address,
                         p.webhooks.path_hint,
                     )
+        if self.console is not None:
+            self.console.start()
+            log.info("web console on http://%s", self.console.address)
         self.scheduler.start()
         self.sync_jobs()
         every, jitter, limit = self._schedule()
@@ -470,6 +491,8 @@ class Service:
         self.health.stop()
         if self.webhooks is not None:
             self.webhooks.stop()
+        if self.console is not None:
+            self.console.stop()
         if not finished:
             left = ", ".join(sorted(self.running()))
             log.error(

@@ -9,12 +9,14 @@ new one (a new id), so an id planted beforehand never becomes signed in.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from connector.console.auth import clear_failures, login_blocked, record_failure
 from connector.console.deps import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
@@ -30,6 +32,7 @@ from connector.console.users import authenticate
 router = APIRouter()
 
 LOGIN_CSRF_COOKIE = "dunning_login_csrf"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 def safe_next(value: str | None) -> str:
@@ -39,8 +42,18 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def _login_page(request: Request, next_path: str, *, failed: bool, status: int = 200) -> Response:
-    token = secrets.token_urlsafe(32)
+def _login_page(
+    request: Request,
+    next_path: str,
+    *,
+    failed: bool,
+    status: int = 200,
+    too_many: bool = False,
+) -> Response:
+    # the token of the browser's login cookie when it has one: a second page load (another
+    # tab, the favicon's redirect here) must not invalidate the form already shown
+    held = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token = held if _TOKEN.fullmatch(held) else secrets.token_urlsafe(32)
     response = render(
         request,
         "console/login.html",
@@ -48,6 +61,7 @@ def _login_page(request: Request, next_path: str, *, failed: bool, status: int =
         csrf_token=token,
         next=next_path,
         failed=failed,
+        too_many=too_many,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -78,13 +92,19 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_page(request, safe_next(next), failed=False, status=403)
+    remote = request.client.host if request.client else None
+    now = ctx.clock.now()
+    if login_blocked(ctx.app.engine, email, remote, now=now):
+        return _login_page(request, safe_next(next), failed=False, status=429, too_many=True)
     account = authenticate(ctx.app.engine, email, password)
     if account is None:
+        record_failure(ctx.app.engine, email, remote, now=now)
         return _login_page(request, safe_next(next), failed=True, status=401)
+    clear_failures(ctx.app.engine, email)
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         end_session(ctx.app.engine, old)
-    signed = start_session(ctx.app.engine, account, now=ctx.clock.now())
+    signed = start_session(ctx.app.engine, account, now=now)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

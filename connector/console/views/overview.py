@@ -1,41 +1,40 @@
-"""The overview's rows: one per client, problem clients first."""
+"""The overview's rows (`connector.status.overview`), in the order the person asked for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
 
-from connector.console.deps import ConsoleContext
-from connector.store import leases
+from connector.console.deps import ConsoleContext, User
+from connector.domain.clock import SystemClock
+from connector.domain.money import Money
+from connector.status.overview import ClientHealth, client_health
 
 
-@dataclass(frozen=True)
-class OverviewRow:
-    name: str
-    display_name: str
-    platform: str
-    last_run: datetime | None
-    last_result: str | None
-    problem: bool
+def _total(amounts: tuple[Money, ...]) -> Decimal:
+    return sum((m.amount for m in amounts), Decimal(0))
+
+
+#: the columns that sort, and how (besides the default: problem clients first, then by name)
+SORTS: dict[str, Callable[[ClientHealth], Any]] = {
+    "name": lambda h: h.display_name.casefold(),
+    "outstanding": lambda h: -_total(h.outstanding),
+    "overdue": lambda h: -_total(h.overdue),
+    "approvals": lambda h: -h.awaiting_approval,
+    "calls": lambda h: -h.calls_today,
+    "last_run": lambda h: (h.last_run_at is None, h.last_run_at and -h.last_run_at.timestamp()),
+}
 
 
 def overview_rows(
-    ctx: ConsoleContext, clients: list[str], *, sort: str | None = None
-) -> list[OverviewRow]:
-    rows = []
-    for slug in clients:
-        client = ctx.app.config.clients[slug]
-        state = leases.get_state(ctx.app.engine, slug)
-        result = state.last_result if state else None
-        rows.append(
-            OverviewRow(
-                name=slug,
-                display_name=client.display_name,
-                platform=client.platform,
-                last_run=state.last_finished_at if state else None,
-                last_result=result,
-                problem=result not in (None, "ok"),
-            )
-        )
-    rows.sort(key=lambda r: (not r.problem, r.name))
+    ctx: ConsoleContext, user: User, *, sort: str | None = None
+) -> list[ClientHealth]:
+    """Every client `user` may see (broken client files too), problem clients first unless
+    `sort` names a column."""
+    config = ctx.app.config
+    names = user.account.visible(set(config.clients) | set(config.errors))
+    rows = client_health(ctx.app, names, ctx.clock.now(), wall=SystemClock().now())
+    if sort in SORTS:
+        rows.sort(key=SORTS[sort])
     return rows

@@ -90,6 +90,7 @@ def simulate(
             echo(line)
         if failures:
             echo(f"{failures} runs failed")
+        demo_folder.write_env(out, world.env)
         demo_folder.finish(out)
         return outcome
 

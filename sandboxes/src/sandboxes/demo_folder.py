@@ -14,7 +14,15 @@ from pathlib import Path
 MARKER = ".dunning-demo"
 #: what a demo run writes at the top of its folder (listed in the marker before it starts, so
 #: an interrupted run is cleaned up too)
-DEMO_ENTRIES = ("config", "demo.db", "demo.db-wal", "demo.db-shm", "report.html", "samples")
+DEMO_ENTRIES = (
+    "config",
+    "demo.db",
+    "demo.db-wal",
+    "demo.db-shm",
+    "demo.env",
+    "report.html",
+    "samples",
+)
 
 
 class DemoFolderError(Exception):
@@ -58,6 +66,25 @@ def finish(out: Path) -> None:
     out = Path(out).resolve()
     names = sorted(p.name for p in out.iterdir() if p.name != MARKER)
     _write_marker(out / MARKER, names)
+
+
+def write_env(out: Path, env: dict[str, str]) -> Path:
+    """`demo.env`: the variables the demo's configuration refers to (the sandbox's OAuth client,
+    the secret key its tokens are encrypted with), so other commands can use the folder:
+    `set -a; . demo-output/demo.env; set +a`. Private (0600), as the key is."""
+    import os
+    import shlex
+
+    path = Path(out) / "demo.env"
+    lines = [
+        "# written by `dunning demo`: what its configuration refers to; load it with",
+        "#   set -a; . demo-output/demo.env; set +a",
+        *(f"{name}={shlex.quote(value)}" for name, value in sorted(env.items())),
+    ]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return path
 
 
 def _write_marker(marker: Path, names: object) -> None:
