@@ -7,16 +7,29 @@ event was recorded with. Nothing here shows an internal id or an event's code na
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from connector.documents.csvsafe import SafeWriter
+from connector.domain import ActionKind
+from connector.store import ledger_repo
 from connector.store.db import session_scope
 from connector.store.models import AuditEvent
+
+#: how the dispatcher words an action's outcome ("reminder for customer 4600…: detail")
+_ACTION = re.compile(r"^(?P<kind>[a-z_]+) for customer (?P<ref>.+?): (?P<detail>.*)$", re.S)
+_OUTCOME = {
+    "sent": "done",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "review": "held for review",
+}
 
 #: who did what the connector did by itself (a run, a digest)
 CONNECTOR = "the connector"
@@ -53,7 +66,10 @@ def audit_log(
         stmt = stmt.where(col(AuditEvent.at) < until)
     stmt = stmt.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc()).limit(limit)
     with session_scope(engine) as session:
-        lines = [_line(row) for row in session.exec(stmt).all()]
+        rows = list(session.exec(stmt).all())
+        lines = [_line(row) for row in rows]
+        if not people_only:
+            lines = _actions_in_words(session, client, rows, lines)
     return [line for line in lines if line.by_person] if people_only else lines
 
 
@@ -70,6 +86,46 @@ def _line(row: AuditEvent) -> AuditLine:
         what=row.message,
         by_person=bool(person),
     )
+
+
+def _actions_in_words(
+    session: Session, client: str, rows: Sequence[AuditEvent], lines: list[AuditLine]
+) -> list[AuditLine]:
+    """The dispatcher's outcome events name the step's code and the customer's platform id;
+    here they say the step in words, the customer's name and the invoice numbers."""
+    found: dict[int, tuple[re.Match[str], list[str]]] = {}
+    refs: set[str] = set()
+    invoice_refs: set[str] = set()
+    for n, row in enumerate(rows):
+        match = _ACTION.match(row.message) if row.event.startswith("action.") else None
+        if match is None or match["kind"] not in ActionKind.__members__.values():
+            continue
+        invoices = [str(i) for i in (row.data or {}).get("invoices", [])]
+        found[n] = (match, invoices)
+        refs.add(match["ref"])
+        invoice_refs.update(invoices)
+    if not found:
+        return lines
+    names = {
+        ref: customer.name
+        for ref in refs
+        if (customer := ledger_repo.get_customer(session, client, ref)) is not None
+    }
+    numbers = {
+        ref: invoice.number
+        for ref, invoice in ledger_repo.invoices_by_ref(session, client, invoice_refs).items()
+    }
+    out = list(lines)
+    for n, (match, invoices) in found.items():
+        status = rows[n].event.removeprefix("action.")
+        outcome = _OUTCOME.get(status, status)
+        who = names.get(match["ref"], "a customer no longer in the ledger")
+        which = ", ".join(numbers.get(i, "?") for i in invoices)
+        what = f"{ActionKind(match['kind']).words} to {who}"
+        what += f" ({which})" if which else ""
+        what += f": {outcome}" if status == "sent" else f": {outcome}: {match['detail']}"
+        out[n] = AuditLine(lines[n].at, lines[n].who, lines[n].where, what, lines[n].by_person)
+    return out
 
 
 def audit_csv(lines: list[AuditLine], timezone: str) -> str:

@@ -1,5 +1,6 @@
 """`/clients/<name>/audit`: the client's audit log (who did what, when, from which page or
-command), and its CSV export (`?format=csv` or `/clients/<name>/audit.csv`)."""
+command), and its CSV export (`?format=csv` or `/clients/<name>/audit.csv`). People's actions by
+default; `everything=1` adds what the connector did by itself (its steps, in words)."""
 
 from __future__ import annotations
 
@@ -50,11 +51,11 @@ def audit_page(
     format: str | None = None,
     start: str | None = None,
     end: str | None = None,
-    people: str | None = None,
+    everything: str | None = None,
 ) -> Response:
     ctx = console_ctx(request)
     client = client_for(user, name)
-    first, last, only_people = _day(start), _day(end), bool(people)
+    first, last, only_people = _day(start), _day(end), not everything
     lines = _lines(ctx, name, first, last, only_people)
     if format == "csv":
         return _csv(ctx, name, lines)
@@ -66,7 +67,7 @@ def audit_page(
         lines=lines,
         start=first.isoformat() if first else "",
         end=last.isoformat() if last else "",
-        people=only_people,
+        everything=not only_people,
         query=str(request.url.query),
     )
 
@@ -78,8 +79,8 @@ def audit_export(
     name: str,
     start: str | None = None,
     end: str | None = None,
-    people: str | None = None,
+    everything: str | None = None,
 ) -> Response:
     ctx = console_ctx(request)
     client_for(user, name)
-    return _csv(ctx, name, _lines(ctx, name, _day(start), _day(end), bool(people)))
+    return _csv(ctx, name, _lines(ctx, name, _day(start), _day(end), not everything))
