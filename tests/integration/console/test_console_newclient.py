@@ -108,3 +108,12 @@ def test_the_fields_come_from_the_platforms_settings_model() -> None:
     assert "division" in [f.key for f in exact.fields if not f.required]  # or after consent
     assert mail.key == "mail" and {"smtp_host", "from"} <= {f.key for f in mail.fields}
     assert next(f for f in mail.fields if f.key == "password").kind == "secret"
+
+
+def test_the_overview_links_to_the_form_for_those_who_may_add(browser: TestClient) -> None:
+    sign_in(browser, "consultant@console.example")
+    assert 'href="/clients/new"' in browser.get("/").text
+    with TestClient(browser.app, base_url="http://testserver") as owner:
+        sign_in(owner, "acme@console.example")
+        assert 'href="/clients/new"' not in owner.get("/").text
+        assert 'href="/clients/acme/audit"' in owner.get("/clients/acme").text
