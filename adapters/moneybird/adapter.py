@@ -56,6 +56,7 @@ from adapters.moneybird.endpoints import (
     SEND_REMINDERS,
     SYNC_BATCH,
     VOID_STATES,
+    Endpoint,
 )
 from adapters.moneybird.errors import MoneybirdApiError
 from adapters.moneybird.settings import MoneybirdSettings
@@ -276,15 +277,24 @@ class MoneybirdLedger:
         new_after = started - LAG
         window = {ref: known[ref] for ref in listed if ref in known and ref not in changed}
         self._payments = []
+        todo: list[tuple[tuple[int, date], Invoice, Endpoint]] = []
         for batch in sync.invoice_batches(self.client, changed):
             self._payments.extend(batch.payments)
             for record, invoice in zip(batch.records, batch.invoices, strict=True):
-                version, wrote = self._keep_workflow_right(record, invoice)
-                if wrote or invoice.updated_at is None or invoice.updated_at >= new_after:
-                    # changed within the overlap (or by the pause itself): the next read lists
-                    # it again, and this version says it need not be fetched
-                    window[invoice.ref] = version
+                if invoice.updated_at is None or invoice.updated_at >= new_after:
+                    # changed within the overlap: the next read lists it again, and this
+                    # version says it need not be fetched
+                    window[invoice.ref] = mapping.record_version(record)
+                step = self._workflow_step(record, invoice)
+                if step is not None:
+                    todo.append(step)
             yield Page(batch.invoices, None)
+        # the invoices Moneybird's workflow would remind first are paused first: a large first
+        # read may take a while of pausing at 30 calls a minute
+        for _order, invoice, endpoint in sorted(todo, key=lambda t: (t[0], t[1].ref)):
+            version = self._write_workflow(invoice, endpoint)
+            if version is not None:
+                window[invoice.ref] = version  # the pause changed it: listed again next time
         self._after = new_after
         yield Page([], dump_invoice_cursor(new_after, window, self._retry))
 
@@ -327,23 +337,28 @@ class MoneybirdLedger:
         )
 
     # -- Moneybird's own workflow -----------------------------------------------------------
-    def _keep_workflow_right(self, record: dict[str, Any], invoice: Invoice) -> tuple[int, bool]:
-        """Pause the workflow of an open invoice, resume that of a settled one; returns the
-        version to remember (a pause or resume answers with the changed invoice) and whether
-        it wrote."""
-        version = mapping.record_version(record)
+    def _workflow_step(
+        self, record: dict[str, Any], invoice: Invoice
+    ) -> tuple[tuple[int, date], Invoice, Endpoint] | None:
+        """(order, invoice, PAUSE or RESUME) when Moneybird's own workflow needs pausing (an
+        open invoice the connector manages) or resuming (a paid or uncollectible one still
+        paused); None otherwise. Late and reminded invoices come first, the most overdue
+        first, then open ones by due date, then the resumes."""
         if not self.pause_workflow:
-            return version, False
+            return None
         state, paused = mapping.state(record), mapping.is_paused(record)
-        handed_off = any(writeback.HANDED_OFF in text for text in mapping.note_texts(record))
-        if handed_off:
-            return version, False  # released at the hand-off: no longer the connector's
+        if any(writeback.HANDED_OFF in text for text in mapping.note_texts(record)):
+            return None  # released at the hand-off: no longer the connector's
         if state in DUNNABLE_STATES and not paused and invoice.balance.is_positive():
-            endpoint, done = PAUSE, self.paused
-        elif state in (*PAID_STATES, *VOID_STATES) and paused:
-            endpoint, done = RESUME, self.resumed
-        else:
-            return version, False
+            first = 0 if state in REMINDED_STATES else 1
+            return (first, invoice.due_date), invoice, PAUSE
+        if state in (*PAID_STATES, *VOID_STATES) and paused:
+            return (2, invoice.due_date), invoice, RESUME
+        return None
+
+    def _write_workflow(self, invoice: Invoice, endpoint: Endpoint) -> int | None:
+        """Pause or resume; the version Moneybird answers with (None: no answer to go by, or
+        it failed: then the invoice is read again next time)."""
         try:
             answer = self.client.write(endpoint, id=invoice.ref)
         except MoneybirdApiError as exc:
@@ -357,14 +372,14 @@ class MoneybirdLedger:
                 exc,
             )
             self._retry.append(invoice.ref)
-            return version, False
-        done.append(invoice.number)
+            return None
+        (self.paused if endpoint is PAUSE else self.resumed).append(invoice.number)
         if isinstance(answer, dict):
             try:
-                return mapping.record_version(answer), True
+                return mapping.record_version(answer)
             except MoneybirdApiError:
-                pass
-        return version, False
+                return None
+        return None
 
     # -- writes -----------------------------------------------------------------------------
     def perform(self, action: Action, rendered: RenderedMessage | None) -> WriteResult:

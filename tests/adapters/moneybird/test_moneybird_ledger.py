@@ -439,3 +439,24 @@ def test_a_pause_meeting_a_429_waits_and_a_failed_one_is_read_again_next_time() 
     again = list(ledger.iter_invoices(pages[-1].cursor))
     assert bodies(SYNC)[-1] == {"ids": ["4"]} and ledger.paused[-1] == "2026-4"
     assert parse_invoice_cursor(again[-1].cursor)[2] == []
+
+
+@responses.activate
+def test_the_invoices_moneybirds_workflow_would_remind_first_are_paused_first() -> None:
+    ledger = make_ledger(ManualClock(START))
+    responses.get(SYNC, json=[{"id": r, "version": 1} for r in ("5", "6", "7")])
+    responses.post(
+        SYNC,
+        json=[
+            invoice("5", "open", "10.0", 1, due_date="2026-03-20"),
+            invoice("6", "late", "10.0", 1, due_date="2026-02-20"),
+            invoice("7", "reminded", "10.0", 1, due_date="2026-01-20"),
+        ],
+    )
+    for ref in ("5", "6", "7"):
+        responses.post(f"{BASE}/sales_invoices/{ref}/pause.json", json={}, status=201)
+
+    pages = list(ledger.iter_invoices(None))
+
+    assert ledger.paused == ["2026-7", "2026-6", "2026-5"]
+    assert pages[-1].cursor is not None and [i.ref for i in pages[0].items] == ["5", "6", "7"]
