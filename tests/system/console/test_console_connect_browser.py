@@ -24,7 +24,8 @@ def test_a_consultant_connects_a_client_through_the_sandboxs_consent_page(
 
     login(driver, console_url, "consultant@console.example")
     driver.get(f"{console_url}/clients/bakker/connect")
-    assert driver.find_element(By.TAG_NAME, "h1").text == "Connect Zoho Books"  # the consultant reads English
+    # the consultant reads English (their account's language)
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Connect Zoho Books"
     europe = driver.find_element(By.CSS_SELECTOR, "input[name=before][value=eu]")
     assert europe.is_selected()  # the client file's data centre
     label = driver.find_element(By.CSS_SELECTOR, f"label[for={europe.get_attribute('id')}]")
