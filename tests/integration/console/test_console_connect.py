@@ -159,6 +159,9 @@ def test_a_denied_consent_is_said_in_plain_words(
     assert back.status_code == 400
     assert "access was not granted on the consent page" in back.text
     assert app.tokens.get("acme") is None
+    browser.get("/language/nl?next=/")  # the same in Dutch
+    back = browser.get(_consent(_start(browser) + "&sandbox_deny=1"))
+    assert "er is geen toegang gegeven op de toestemmingspagina" in back.text
 
 
 def test_posts_need_the_forms_token_and_owners_see_only_their_client(
