@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import exact_sync, first_run, moneybird_sync, planner, worker_load, zoho_sync
+from bench import (
+    console,
+    exact_sync,
+    first_run,
+    moneybird_sync,
+    planner,
+    worker_load,
+    zoho_sync,
+)
 
 BENCHES = {
     "zoho-sync": zoho_sync.main,
@@ -13,6 +21,7 @@ BENCHES = {
     "worker-load": worker_load.main,
     "planner": planner.main,
     "first-run": first_run.main,
+    "console": console.main,
 }
 
 

@@ -40,6 +40,8 @@ from connector.store.db import session_scope
 
 #: the session cookie (HttpOnly, SameSite=Lax, Secure behind https)
 SESSION_COOKIE = "dunning_session"
+#: up to this many clients are linked in the page header
+NAV_CLIENTS = 12
 #: the language a person chose on the page (overrides their account's)
 LANGUAGE_COOKIE = "dunning_lang"
 
@@ -208,10 +210,11 @@ def render(
         "csrf_token": user.csrf_token if isinstance(user, User) else context.pop("csrf_token", ""),
         "locale": language,
         "_": translator(language),
-        #: (name, display name) of each client the user may see, for the navigation
+        #: (name, display name) of each client the user may see, for the navigation (a
+        #: consultant with many clients finds them on the overview instead)
         "nav_clients": (
             [(slug, user.clients[slug].display_name) for slug in sorted(user.clients)]
-            if isinstance(user, User)
+            if isinstance(user, User) and len(user.clients) <= NAV_CLIENTS
             else []
         ),
         "path": request.url.path,

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
@@ -110,26 +110,30 @@ def client_health(
             ):
                 alerts[alert.tenant].append(alert.message)
             oldest_today = min(today.values())
-            rows = session.execute(
-                sql_select(
-                    col(InvoiceRow.tenant),
-                    col(InvoiceRow.currency),
-                    col(InvoiceRow.due_date),
-                    func.sum(InvoiceRow.balance_minor),
+            # summed in the database, once per calendar day the clients are on (one, unless
+            # some clients keep another time zone)
+            by_day: dict[date, list[str]] = defaultdict(list)
+            for name, day in today.items():
+                by_day[day].append(name)
+            for day, group in by_day.items():
+                balance = col(InvoiceRow.balance_minor)
+                rows = session.execute(
+                    sql_select(
+                        col(InvoiceRow.tenant),
+                        col(InvoiceRow.currency),
+                        func.sum(balance),
+                        func.sum(case((col(InvoiceRow.due_date) < day, balance), else_=0)),
+                    )
+                    .where(
+                        col(InvoiceRow.tenant).in_(group),
+                        col(InvoiceRow.status) == InvoiceStatus.OPEN.value,
+                        balance > 0,
+                    )
+                    .group_by(col(InvoiceRow.tenant), col(InvoiceRow.currency))
                 )
-                .where(
-                    col(InvoiceRow.tenant).in_(valid),
-                    col(InvoiceRow.status) == InvoiceStatus.OPEN.value,
-                    col(InvoiceRow.balance_minor) > 0,
-                )
-                .group_by(
-                    col(InvoiceRow.tenant), col(InvoiceRow.currency), col(InvoiceRow.due_date)
-                )
-            )
-            for tenant, currency, due, minor in rows:
-                outstanding[tenant][currency] += int(minor)
-                if due < today[tenant]:
-                    overdue[tenant][currency] += int(minor)
+                for tenant, currency, open_minor, overdue_minor in rows:
+                    outstanding[tenant][currency] += int(open_minor or 0)
+                    overdue[tenant][currency] += int(overdue_minor or 0)
             for tenant, status, count in session.execute(
                 sql_select(col(OutboxAction.tenant), col(OutboxAction.status), func.count())
                 .where(
