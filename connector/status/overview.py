@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from connector.app import App
 from connector.domain import ActionKind, InvoiceStatus, Money
-from connector.domain.clock import local_date
+from connector.domain.clock import Clock, local_date
 from connector.store.db import session_scope
 from connector.store.models import InvoiceRow, OAuthToken, OpsAlert, OutboxAction, TenantRun
 
@@ -214,28 +214,15 @@ def client_health(
     return out
 
 
-def upcoming(app: App, name: str, now: datetime, days: int = 7) -> int:
+def upcoming(app: App, name: str, clock: Clock, days: int = 7) -> int:
     """How many steps the planner has for the client's open invoices from now to `days` ahead,
     from the store (no platform call): each invoice's next step, when it falls in the period.
-    Raises `ClientUnavailable` when the client's policy cannot be resolved."""
-    from connector.app import ClientUnavailable
-    from connector.config import ConfigError
+    Raises `ClientUnavailable` when the client cannot be planned (its policy, say)."""
     from connector.policy.planner import explain
     from connector.store import ledger_repo, outbox
-    from connector.tenant import Tenant
 
-    client = app.require(name)
-    try:
-        tenant = Tenant.build(
-            name,
-            client,
-            app.config.connector,
-            app.engine,
-            _NoLedger(),  # type: ignore[arg-type]
-            config_dir=app.config_dir,
-        )
-    except ConfigError as exc:
-        raise ClientUnavailable(name, f"policy: {exc}") from exc
+    tenant = app.tenant(name, clock, offline=True)
+    now = clock.now()
     with session_scope(app.engine) as session:
         history = outbox.history(session, name)
         snapshot = ledger_repo.load_planning_snapshot(
@@ -245,10 +232,3 @@ def upcoming(app: App, name: str, now: datetime, days: int = 7) -> int:
     end = now + timedelta(days=days)
     lines = explain(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
     return sum(1 for line in lines if line.when is not None and line.when <= end)
-
-
-class _NoLedger:
-    """The planner reads the store only: a ledger that any platform call would fail loudly."""
-
-    def __getattr__(self, name: str) -> object:
-        raise RuntimeError(f"no platform call while planning from the store ({name})")

@@ -29,7 +29,7 @@ def upcoming_cell(request: Request, user: CurrentUser, name: str) -> HTMLRespons
     client_for(user, name)
     ctx = console_ctx(request)
     try:
-        count: int | None = upcoming(ctx.app, name, ctx.clock.now(), days=7)
+        count: int | None = upcoming(ctx.app, name, ctx.clock, days=7)
     except ClientUnavailable:
         count = None
     return render(request, "console/overview_upcoming.html", name=name, count=count)
