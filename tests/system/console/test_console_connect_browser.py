@@ -43,3 +43,16 @@ def test_a_consultant_connects_a_client_through_the_sandboxs_consent_page(
     first = driver.find_element(By.CSS_SELECTOR, "table.audit tbody tr").text
     assert "consultant@console.example" in first and "connected Zoho Books" in first
     screenshot(driver, "audit")
+
+
+def test_the_new_client_form_asks_the_platforms_keys_with_labels(
+    driver: WebDriver, console_url: str
+) -> None:
+    login(driver, console_url, "consultant@console.example")
+    driver.get(f"{console_url}/clients/new")
+    driver.find_element(By.CSS_SELECTOR, "form.newclient button[type=submit]").click()
+    assert "platform=" in driver.current_url
+    for field in driver.find_elements(By.CSS_SELECTOR, "form.newclient input:not([type=hidden])"):
+        name = field.get_attribute("id")
+        assert driver.find_elements(By.CSS_SELECTOR, f"label[for='{name}']"), name
+    screenshot(driver, "newclient")
