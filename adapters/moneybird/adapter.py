@@ -496,11 +496,12 @@ class MoneybirdLedger:
             self.client.write(SEND_REMINDERS, body)
         except MoneybirdApiError as exc:
             return self._failed(exc, "the reminder through Moneybird", calls + 1)
-        return WriteResult(
-            Outcome.SENT,
-            f"sent by Moneybird to {rendered.to[0]} for {', '.join(numbers)}",
-            extra={"calls": str(calls + 1)},
-        )
+        detail = f"sent by Moneybird to {rendered.to[0]} for {', '.join(numbers)}"
+        if rendered.attachments:
+            # send_reminders takes no attachment: Moneybird's reminder carries the invoices
+            names = ", ".join(name for name, _content, _mime in rendered.attachments)
+            detail += f" (without {names}: Moneybird attaches the invoices themselves)"
+        return WriteResult(Outcome.SENT, detail, extra={"calls": str(calls + 1)})
 
     def _mail(self, action: Action, rendered: RenderedMessage, numbers: list[str]) -> WriteResult:
         try:

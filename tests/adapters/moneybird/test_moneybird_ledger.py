@@ -11,6 +11,7 @@ Moneybird's reminder counter or the note's marker.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import json
 import socket
@@ -278,7 +279,10 @@ def test_a_reminder_is_sent_by_moneybird_once_for_the_customer_with_all_its_invo
     )
     send = responses.post(REMINDERS, json=200)
 
-    result = ledger.perform(action(ActionKind.REMINDER, lead_invoice="3"), rendered())
+    message = dataclasses.replace(
+        rendered(), attachments=(("rekeningoverzicht.pdf", b"%PDF-1.4", "application/pdf"),)
+    )
+    result = ledger.perform(action(ActionKind.REMINDER, lead_invoice="3"), message)
 
     assert result.outcome is Outcome.SENT, result.detail
     assert send.call_count == 1
@@ -298,7 +302,10 @@ def test_a_reminder_is_sent_by_moneybird_once_for_the_customer_with_all_its_invo
             ]
         }
     ]
-    assert "sent by Moneybird to admin@klant.example for 2026-3, 2026-4" in result.detail
+    assert result.detail == (
+        "sent by Moneybird to admin@klant.example for 2026-3, 2026-4 (without "
+        "rekeningoverzicht.pdf: Moneybird attaches the invoices themselves)"
+    )
 
 
 @responses.activate
