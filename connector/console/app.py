@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
@@ -96,6 +97,15 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
                 status=exc.status_code,
             )
         return Response(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # a page address that does not parse is a page that does not exist; a form with a
+        # field missing or wrong is said so on a page, not answered with a JSON dump
+        status = 404 if request.method in ("GET", "HEAD") else 400
+        if status == 404 and not signed_in(request):
+            return await _login(request, LoginRequired(request.url.path))
+        return render(request, "console/error.html", status_code=status, status=status)
 
     @app.middleware("http")
     async def _headers(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from console_support import csrf_of, sign_in
 from fastapi.testclient import TestClient
 
+from connector.console.app import console_routes
 from connector.console.deps import SESSION_COOKIE
 
 
@@ -128,3 +129,22 @@ def test_htmx_is_served_from_the_console_itself(browser: TestClient) -> None:
     answer = browser.get("/static/htmx.min.js")
     assert answer.status_code == 200 and "htmx" in answer.text[:200]
     assert "script-src" not in answer.headers.get("content-security-policy", "") or True
+
+
+def test_a_form_with_a_field_missing_gets_a_page_saying_so_not_a_json_dump(
+    browser: TestClient,
+) -> None:
+    sign_in(browser, "admin@console.example")
+    token = csrf_of(browser.get("/").text)
+    posts = [
+        r.path
+        for r in console_routes()
+        if "POST" in (r.methods or ()) and "{" not in r.path and r.path not in ("/login", "/logout")
+    ]
+    for path in [*posts, "/clients/acme/approvals/approve"]:
+        answer = browser.post(path, data={"csrf_token": token})
+        assert answer.status_code != 422, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+    answer = browser.post("/clients/acme/approvals/reject", data={"csrf_token": token})
+    assert answer.status_code == 400
+    assert "Incomplete form" in answer.text or "Onvolledig formulier" in answer.text
