@@ -305,3 +305,18 @@ def test_run_now_while_another_run_holds_the_client_says_try_again(
     page = signed_in(browser).get("/clients/acme")
     answer = browser.post("/clients/acme/run", data={"csrf_token": csrf_of(page.text)})
     assert answer.status_code == 409 and "in progress" in answer.text
+
+
+def test_each_waiting_action_can_be_selected_for_approving_several_at_once(
+    browser: TestClient,
+) -> None:
+    html = signed_in(browser).get("/clients/acme/approvals").text
+    assert '<form method="post" action="/clients/acme/approvals/approve" id="approve-selected"' in (
+        html
+    )
+    boxes = re.findall(
+        r'<input type="checkbox" id="([^"]+)" name="action" value="\d+" '
+        r'form="approve-selected">',
+        html,
+    )
+    assert boxes and all(f'<label for="{box}"' in html for box in boxes)
