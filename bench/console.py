@@ -5,8 +5,9 @@ An installation (SQLite) with ``BENCH_CONSOLE_CLIENTS`` clients (default 1,000),
 ``BENCH_CONSOLE_LARGE`` invoices (default 50,000); rows are written straight into the store.
 An administrator (who sees every client) asks for the overview (`/`) through the real
 application (FastAPI's TestClient: routing, session check, queries, template); printed are
-p50/p95 of the page, and of the large client's "next 7 days" cell (the planner over its open
-invoices, which the page loads separately by htmx).
+p50/p95 of the page, of the large client's "next 7 days" cell (the planner over its open
+invoices, which the page loads separately by htmx), and of that client's own page
+(`/clients/<name>`: ageing and DSO, customers, ladders, recent actions).
 """
 
 from __future__ import annotations
@@ -118,6 +119,11 @@ def run(clients: int, per_client: int, large: int) -> None:
                 t = time.perf_counter()
                 assert browser.get(f"/overview/upcoming/{slugs[0]}").status_code == 200
                 cell.append(time.perf_counter() - t)
+            client_page = []
+            for _ in range(max(3, ROUNDS // 4)):
+                t = time.perf_counter()
+                assert browser.get(f"/clients/{slugs[0]}").status_code == 200
+                client_page.append(time.perf_counter() - t)
         total = large + per_client * (clients - 1)
         print(
             f"console overview: {clients:,} clients, {total:,} open invoices "
@@ -127,6 +133,10 @@ def run(clients: int, per_client: int, large: int) -> None:
         print(
             f"  next-7-days cell of the {large:,}-invoice client (planner, by htmx): "
             f"{_percentiles(cell)}"
+        )
+        print(
+            f"  client page of the {large:,}-invoice client (/clients/{slugs[0]}): "
+            f"{_percentiles(client_page)}"
         )
         app.engine.dispose()
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlmodel import select
 
-from connector.domain import Customer, CustomerProfile, Invoice, Money
+from connector.domain import Customer, CustomerProfile, Invoice, Money, Snapshot
 from connector.domain.ledger import InvoiceStatus
 from connector.domain.pauses import Pause, PauseKind
 from connector.store import pauses as pause_repo
@@ -147,7 +147,12 @@ def _per_currency(amounts: Iterable[Money]) -> tuple[Money, ...]:
 
 
 def customer_overview(
-    app: App, tenant: str, now: datetime, *, search: str | None = None
+    app: App,
+    tenant: str,
+    now: datetime,
+    *,
+    search: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> list[CustomerLine]:
     """One line per customer of the client (those `search` names, if given), by name: the
     profile (the client file's override, else the ledger's), the ladder that profile follows,
@@ -160,7 +165,8 @@ def customer_overview(
     today = app.today(tenant, now)
     policies = resolve_client_policies(tenant, client, app.config_dir)
     with session_scope(app.engine) as session:
-        snapshot = load_snapshot(session, tenant)
+        if snapshot is None:  # the caller may have read the client's whole ledger already
+            snapshot = load_snapshot(session, tenant)
         live = pause_repo.live(session, tenant)
     behaviour = {b.customer_ref: b for b in all_behaviour(snapshot, today, client.late_payers)}
     customers = list(snapshot.customers.values())

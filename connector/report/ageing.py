@@ -25,7 +25,7 @@ from sqlmodel import col, select
 
 from connector.config.loader import Installation
 from connector.config.policy_builtin import get_policy
-from connector.domain import InvoiceStatus, Money
+from connector.domain import InvoiceStatus, Money, Snapshot
 from connector.domain.actions import REPLY_STEP_PREFIX
 from connector.domain.clock import local_date
 from connector.store import ledger_repo, outbox
@@ -91,8 +91,16 @@ class Report:
         }
 
 
-def client_report(app: Installation, slug: str, now: datetime, period_days: int = 90) -> Report:
-    """The report of a configured client (needs no token: it reads the store only)."""
+def client_report(
+    app: Installation,
+    slug: str,
+    now: datetime,
+    period_days: int = 90,
+    *,
+    snapshot: Snapshot | None = None,
+) -> Report:
+    """The report of a configured client (needs no token: it reads the store only);
+    `snapshot`: the client's whole stored ledger when the caller has read it already."""
     client = app.config.clients[slug]
     return build_report(
         app,
@@ -102,6 +110,7 @@ def client_report(app: Installation, slug: str, now: datetime, period_days: int 
         _step_ids(app, slug),
         now,
         period_days,
+        snapshot=snapshot,
     )
 
 
@@ -130,11 +139,13 @@ def build_report(
     step_ids: list[str],
     now: datetime,
     period_days: int = 90,
+    *,
+    snapshot: Snapshot | None = None,
 ) -> Report:
     today = local_date(now, timezone)
     start = today - timedelta(days=period_days)
     with session_scope(app.engine) as session:
-        snap = ledger_repo.load_snapshot(session, slug)
+        snap = ledger_repo.load_snapshot(session, slug) if snapshot is None else snapshot
         handed = ledger_repo.handed_off_customers(session, slug)
         sent_rows = session.exec(
             select(OutboxAction)

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from connector.customers import CustomerLine, customer_overview
 from connector.customers.activity import ActionView, actions, lang
-from connector.domain import CustomerProfile, Money
+from connector.domain import CustomerProfile, Money, Snapshot
 from connector.policy.model import Policy
 from connector.report.ageing import BUCKETS, Report, client_report
-from connector.store import leases, outbox
+from connector.store import leases, ledger_repo, outbox
 from connector.store.db import session_scope
 
 if TYPE_CHECKING:
@@ -181,10 +181,12 @@ def connection(app: App, slug: str, language: str) -> Connection:
     )
 
 
-def search_customers(app: App, slug: str, now: datetime, search: str | None) -> list[CustomerLine]:
+def search_customers(
+    app: App, slug: str, now: datetime, search: str | None, snapshot: Snapshot | None = None
+) -> list[CustomerLine]:
     """The client's customers whose name, number or e-mail contains `search` (any case), by
-    name; all of them without a search."""
-    lines = customer_overview(app, slug, now)
+    name; all of them without a search (`snapshot`: the client's ledger, if read already)."""
+    lines = customer_overview(app, slug, now, snapshot=snapshot)
     wanted = (search or "").strip().casefold()
     if not wanted:
         return lines
@@ -211,9 +213,10 @@ def client_page(
     language = lang(language)
     client = app.require(slug)
     now = clock.now()
-    report = client_report(app, slug, now)
     with session_scope(app.engine) as session:
         waiting = len(outbox.in_state(session, slug, ["approval"]))
+        ledger = ledger_repo.load_snapshot(session, slug)  # read once for both below
+    report = client_report(app, slug, now, snapshot=ledger)
     return ClientPage(
         slug=slug,
         display_name=client.display_name,
@@ -221,7 +224,7 @@ def client_page(
         ageing=[
             (BUCKET_WORDS[language][b], report.ageing[b], report.ageing_counts[b]) for b in BUCKETS
         ],
-        customers=search_customers(app, slug, now, search),
+        customers=search_customers(app, slug, now, search, ledger),
         search=search,
         ladders=ladders(app, slug, language),
         recent=actions(app, slug, clock, language, limit=recent),
