@@ -26,7 +26,7 @@ from connector.console.deps import (
     render,
 )
 from connector.console.i18n import LANGUAGES
-from connector.console.sessions import end_session, start_session
+from connector.console.sessions import end_session, purge_expired, start_session
 from connector.console.users import authenticate
 
 router = APIRouter()
@@ -104,6 +104,7 @@ def login(
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         end_session(ctx.app.engine, old)
+    purge_expired(ctx.app.engine, now=now)  # ended sessions go (a login is rare enough)
     signed = start_session(ctx.app.engine, account, now=now)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(

@@ -122,3 +122,14 @@ def test_a_password_reset_and_a_removal_end_the_users_sessions(console_app: App)
     assert resume_session(console_app.engine, signed.session_id, now=NOW) is None
     with pytest.raises(UserError, match="no console user"):
         remove_user(console_app.engine, "bakker@console.example")
+
+
+def test_ended_sessions_are_deleted_not_kept(console_app: App) -> None:
+    from connector.console.sessions import purge_expired
+
+    account = authenticate(console_app.engine, "acme@console.example", PASSWORD)
+    assert account is not None
+    start_session(console_app.engine, account, now=NOW)
+    live = start_session(console_app.engine, account, now=NOW + MAX_AGE)
+    assert purge_expired(console_app.engine, now=NOW + MAX_AGE) == 1
+    assert resume_session(console_app.engine, live.session_id, now=NOW + MAX_AGE) is not None
