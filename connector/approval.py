@@ -110,6 +110,7 @@ def _dispatcher(tenant: Tenant, clock: Clock, run_id: str) -> Dispatcher:
         clock,
         owner=default_owner(),
         run_id=run_id,
+        payment_links=tenant.payment_links(clock),
     )
 
 

@@ -42,6 +42,8 @@ from connector.domain.ports import (
     RenderedMessage,
     WriteResult,
 )
+from connector.payments.links import PaymentLinks
+from connector.payments.mollie import PaymentProviderError
 from connector.render import MessageContext, Renderer, TemplateProblem
 from connector.store import audit, cursors, ledger_repo, outbox
 from connector.store.db import session_scope
@@ -129,6 +131,7 @@ class Dispatcher:
         run_id: str,
         after_send: Callable[[int, WriteResult], None] | None = None,
         stop: threading.Event | None = None,
+        payment_links: PaymentLinks | None = None,
     ) -> None:
         self.engine = engine
         self.ledger = ledger
@@ -142,6 +145,9 @@ class Dispatcher:
         #: set when the process is asked to stop (SIGTERM): the action in flight finishes and
         #: is recorded, no further action starts (the next run plans them again)
         self.stop = stop
+        #: pay links from the client's payment provider (`payments:`), for the invoices whose
+        #: platform gives none; None: the platform's own links only
+        self.payment_links = payment_links
         #: whether pay links only given on an invoice's detail are read (one call each); the
         #: run turns it off on a day whose budget has no room for them (policy.budget)
         self.read_pay_links = True
@@ -329,7 +335,17 @@ class Dispatcher:
             stats.lines.append(f"review: {customer.name}: {why}")
             return "review"
         fresh = self._with_pay_links(action, fresh)
-        rendered = self._render(action, customer, fresh)
+        try:
+            pay_url = self._provider_link(action, fresh)
+        except PaymentProviderError as exc:
+            # no reminder without its link where the client asked for links: nothing went out,
+            # the step is released and planned again (a provider's outage is not the step's
+            # failure, so it does not count towards giving the step up)
+            why = f"not sent: no payment link yet ({exc})"
+            self._mark(action_id, action, "failed" if exc.definite else "expired", why)
+            stats.lines.append(f"{action.kind.words} for {customer.name} waits: {why}")
+            return "failed" if exc.definite else "cancelled"
+        rendered = self._render(action, customer, fresh, pay_url=pay_url)
         return customer, fresh, rendered
 
     def _send(
@@ -435,6 +451,30 @@ class Dispatcher:
                 ledger_repo.upsert_invoices(session, self.tenant, linked, self.clock.now())
         return out
 
+    def _provider_link(self, action: Action, fresh: dict[str, Invoice | None]) -> str | None:
+        """The payment provider's link for the open amount of the action's invoices that have
+        no link of their platform's (None when the client has no provider, the action asks for
+        no payment, or every invoice has its platform's link). Made once per reminder and reused
+        while no balance changes (`connector.payments.links`)."""
+        if (
+            self.payment_links is None
+            or not action.kind.is_mail
+            or action.kind is ActionKind.THANK_YOU
+            or action.is_receipt_check
+        ):
+            return None
+        unlinked = [
+            inv
+            for ref in action.invoice_refs
+            if (inv := fresh.get(ref)) is not None
+            and inv.customer_ref == action.customer_ref
+            and inv.pay_link is None
+            and inv.balance.is_positive()
+        ]
+        if not unlinked:
+            return None
+        return self.payment_links.link_for(action.customer_ref, unlinked)
+
     def _needs_detail(self, action: Action, customer: Customer) -> bool:
         """Whether the stored customer is not enough to act on: no e-mail for a mail, or a
         platform whose sync does not say whether reminders are off and no detail read yet."""
@@ -490,6 +530,7 @@ class Dispatcher:
         fresh: dict[str, Invoice | None],
         *,
         attachments: bool = True,
+        pay_url: str | None = None,
     ) -> RenderedMessage:
         invoices = {ref: inv for ref, inv in fresh.items() if inv is not None}
         language = self.settings.customer_languages.get(
@@ -506,6 +547,7 @@ class Dispatcher:
             today=local_date(self.clock.now(), self.settings.timezone),
             language=language,
             customer_page_url=self.customer_page(customer) if self.customer_page else None,
+            pay_url=pay_url,
         )
         to = customer.emails
         rendered = self.renderer.render(action.template, ctx, to)

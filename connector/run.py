@@ -202,6 +202,7 @@ def _run_locked(
         run_id=run_id,
         after_send=dispatcher_hook,  # type: ignore[arg-type]
         stop=stop,
+        payment_links=tenant.payment_links(clock),
     )
     if not dry_run:
         result.dispatch.merge(dispatcher.reconcile_stale())

@@ -19,8 +19,10 @@ from connector.config.environment import DEFAULT_RUN_LEASE
 from connector.config.policy_select import ClientPolicies, resolve_client_policies
 from connector.dispatch import DispatchSettings
 from connector.domain import CustomerProfile
+from connector.domain.clock import Clock
 from connector.domain.ports import Ledger
 from connector.legal.calendar import BusinessCalendar, SendingWindow
+from connector.payments.links import PaymentLinks, payment_links
 from connector.policy.model import Policy
 from connector.policy.planner import PlanContext
 from connector.render import Renderer
@@ -126,6 +128,17 @@ class Tenant:
             },
             approval_required=self.config.approval.required,
             customer_profiles=self.profile_overrides,
+        )
+
+    def payment_links(self, clock: Clock) -> PaymentLinks | None:
+        """The client's pay links from its payment provider (`payments:`), or None."""
+        return payment_links(
+            self.engine,
+            clock,
+            tenant=self.slug,
+            company=self.config.display_name,
+            timezone=self.timezone,
+            settings=self.config.payments,
         )
 
     def full_reconcile_due(self, now: datetime) -> bool:

@@ -230,7 +230,15 @@ def load_connector(config_dir: Path, env: Mapping[str, str] = os.environ) -> Con
 #: keys whose value is a secret: it must come from the environment, never sit in the file (a
 #: configuration directory is copied, committed and mounted; the environment is the one place)
 SECRET_KEYS = frozenset(
-    {"client_secret", "password", "webhook_secret", "refresh_token", "access_token", "token"}
+    {
+        "client_secret",
+        "password",
+        "webhook_secret",
+        "refresh_token",
+        "access_token",
+        "token",
+        "api_key",
+    }
 )
 _REFERENCE_ONLY = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 

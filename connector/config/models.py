@@ -536,6 +536,39 @@ class InboxSettings(ConfigModel):
         return self
 
 
+#: Mollie's API host (`payments.api_url` may name it, or a sandbox on this machine)
+MOLLIE_HOSTS = frozenset({"api.mollie.com"})
+
+
+class PaymentSettings(ConfigModel):
+    """`payments: {provider: mollie, api_key: ${MOLLIE_API_KEY}}`: pay links from a payment
+    provider for the invoices whose platform gives none (Exact Online has no link field).
+
+    `webhook_url` is where Mollie reaches `dunning serve`'s webhook listener for this client,
+    as published (``https://hooks.example.nl/mollie/webhook/<client>``); without it no paid
+    notification arrives and the ledger's own payment sync is the only news of a payment."""
+
+    provider: Literal["mollie"]
+    api_key: SecretStr
+    #: override of Mollie's API host (a sandbox on this machine, in tests and the demo)
+    api_url: str | None = None
+    webhook_url: HttpUrl | None = None
+    #: where the customer lands after paying (Mollie shows its own page without one)
+    redirect_url: HttpUrl | None = None
+    #: how many days a paid link holds the invoice's ladder while the ledger has not booked
+    #: the payment yet; after that the ladder resumes (a payment Mollie took but nobody booked
+    #: is for a person to find, not a reason to stop dunning for ever)
+    pending_days: int = Field(default=7, ge=1, le=60)
+
+    @field_validator("api_url")
+    @classmethod
+    def _mollie_host(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = _check_url(value)
+        return platform_url(value, MOLLIE_HOSTS, "Mollie's API")
+
+
 class ClientConfig(ConfigModel):
     """`clients/<slug>.yaml`: one client (tenant) of the consultant."""
 
@@ -563,6 +596,8 @@ class ClientConfig(ConfigModel):
     reply_to: Email | None = None
     #: read `reply_to`'s mailbox: a reply pauses the customer and asks the business to answer
     inbox: InboxSettings | None = None
+    #: pay links from a payment provider (issue #14); None: only the platform's own links
+    payments: PaymentSettings | None = None
 
     _unresolved_env: tuple[str, ...] = PrivateAttr(default=())
 

@@ -203,6 +203,18 @@ approval:
   required: false
   notify: null                # e.g. owner@example.nl
 
+# Pay links from Mollie for invoices whose platform gives none (Exact Online): one link per
+# reminder for its open amount, reused until a balance changes. A paid link holds the
+# invoices' ladder until the ledger books the payment (at most pending_days).
+# payments:
+#   provider: mollie
+#   api_key: ${MOLLIE_API_KEY}  # live_... or test_...; always from the environment
+#   webhook_url: null         # where Mollie reaches `dunning serve`'s webhook listener,
+#                             # e.g. https://hooks.example.nl/mollie/webhook/example
+#   redirect_url: null        # where the customer lands after paying
+#   pending_days: 7
+#   api_url: null             # a sandbox on this machine (tests)
+
 # Shown in every letter.
 sender:
   name: Example B.V. - Debiteurenbeheer

@@ -25,6 +25,10 @@ class PauseKind(enum.StrEnum):
     PLAN = "plan"  # payment plan agreed: instalments are followed up by hand
     STOP = "stop"  # do not dun this customer at all
     REPLY = "reply"  # the customer wrote back: a person answers first (until a date)
+    #: the customer paid through a pay link (the provider confirmed it) and the ledger has not
+    #: booked it yet: the invoice's ladder waits (until the sync shows it paid, at most a few
+    #: days), and the thank-you follows the ledger, not the provider
+    PAYMENT_PENDING = "payment_pending"
 
     @property
     def label(self) -> str:
@@ -34,6 +38,7 @@ class PauseKind(enum.StrEnum):
             PauseKind.PLAN: "payment plan",
             PauseKind.STOP: "do not dun",
             PauseKind.REPLY: "customer replied",
+            PauseKind.PAYMENT_PENDING: "payment pending",
         }[self]
 
 

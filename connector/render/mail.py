@@ -31,6 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector.domain import Action, Customer, CustomerProfile, Invoice, Money
 from connector.domain.actions import PAYMENT_PLAN_OFFER
+from connector.domain.ledger import safe_https_url
 from connector.domain.money import format_money, total
 from connector.domain.ports import RenderedMessage
 from connector.legal.collection_costs import SCALE_CURRENCY, collection_costs
@@ -62,6 +63,8 @@ CONTEXT_NAMES = frozenset(
         # page to ask for one (None: no page configured; the mail asks to reply or call)
         "plan_offer",
         "customer_page_url",
+        # one link paying the message's open amount (a payment provider's, e.g. Mollie), or None
+        "pay_url",
     }
 )
 
@@ -109,6 +112,9 @@ class MessageContext:
     plan_offer: bool = False
     #: the customer's own page (pay, promise, ask for a payment plan); None: none configured
     customer_page_url: str | None = None
+    #: a payment provider's https link paying the open amount of the invoices without a link
+    #: of their own (`connector.payments`); None: none
+    pay_url: str | None = None
 
     @classmethod
     def for_action(
@@ -122,6 +128,7 @@ class MessageContext:
         today: date,
         language: str,
         customer_page_url: str | None = None,
+        pay_url: str | None = None,
     ) -> MessageContext:
         lines = []
         for item in sorted(action.items, key=lambda i: invoices[i.invoice_ref].due_date):
@@ -164,6 +171,7 @@ class MessageContext:
             late_fee=late_fee,
             plan_offer=action.extra.get(PAYMENT_PLAN_OFFER) == "yes",
             customer_page_url=customer_page_url,
+            pay_url=safe_https_url(pay_url),
         )
 
 
@@ -213,6 +221,7 @@ class Renderer:
             "reply": ctx.extra.get("reply"),
             "plan_offer": ctx.plan_offer,
             "customer_page_url": ctx.customer_page_url,
+            "pay_url": ctx.pay_url,
             # the language's shared macros (invoice table, signature), as `m`
             "m": self.env.get_template(f"{ctx.language}/_macros.j2").make_module(),
         }

@@ -53,6 +53,7 @@ from connector.platforms import WebhookReceiver, platforms
 from connector.run import default_owner, run_tenant
 from connector.serve.health import HealthServer
 from connector.serve.metrics import ServeMetrics
+from connector.serve.payments import PATH_HINT, MollieWebhook
 from connector.serve.signals import ServeSignals
 from connector.serve.webhook import WebhookServer
 from connector.store import leases, usage
@@ -149,6 +150,8 @@ class Service:
             for name, p in platforms().items()
             if p.webhooks is not None
         }
+        #: Mollie's paid notifications for clients with `payments: {provider: mollie}`
+        self.mollie = MollieWebhook(lambda: self.app, self.clock)
         self.webhooks: WebhookServer | None = None
         hooks = self._listener_settings()
         hook_listen = self.options.webhook_listen or hooks.webhook_listen
@@ -289,7 +292,10 @@ class Service:
 
     def receive(self, path: str, body: bytes) -> tuple[int, str]:
         """POST on the webhook listener: ``/<platform>/...`` goes to that platform's receiver
-        (Exact's: verified, then an early run)."""
+        (Exact's: verified, then an early run); ``/mollie/...`` to Mollie's (the paid link
+        fetched from Mollie, its invoices put on hold: `connector.serve.payments`)."""
+        if path.startswith("/mollie/"):
+            return self.mollie(path, body)
         for name, receiver in self.receivers.items():
             if path.startswith(f"/{name}/"):
                 return receiver(path, body, self.webhook_secrets(name), self.run_early)
@@ -426,6 +432,8 @@ class Service:
                         self.webhooks.address,
                         p.webhooks.path_hint,
                     )
+            if any(c.payments is not None for c in self.app.config.clients.values()):
+                log.info("Mollie webhooks on http://%s%s", self.webhooks.address, PATH_HINT)
         if self.console is not None:
             self.console.start()
             log.info("web console on http://%s", self.console.address)

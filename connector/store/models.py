@@ -384,3 +384,37 @@ class ConsoleLoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=400)
     at: datetime | None = _ts(nullable=False)
+
+
+# -- pay links from a payment provider (issue #14) ------------------------------------------------
+class PaymentLinkRow(SQLModel, table=True):
+    """A pay link made at a payment provider (Mollie) for one reminder's open amount.
+
+    Written as `creating` with its idempotency key *before* the provider is asked, so a run that
+    dies before storing the answer asks again with the same key and gets the same link (never a
+    second one); `open` once the answer is stored; `paid` once the provider confirmed a payment
+    (fetched, never taken from a webhook's word). `fingerprint` is the customer's invoices with
+    their balances as the link was made for them: the same fingerprint reuses the open link, a
+    changed balance makes a new one."""
+
+    __tablename__ = "payment_link"
+    __table_args__ = (
+        UniqueConstraint("tenant", "idempotency_key", name="uq_payment_link_tenant_key"),
+        Index("ix_payment_link_tenant_fingerprint", "tenant", "fingerprint"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    customer_ref: str = Field(max_length=100)
+    provider: str = Field(max_length=20)
+    fingerprint: str = Field(max_length=64)
+    idempotency_key: str = Field(max_length=64)
+    status: str = Field(default="creating", max_length=20)  # creating | open | paid
+    link_id: str | None = Field(default=None, max_length=100, index=True)
+    url: str | None = Field(default=None, max_length=2000)
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    #: invoice ref -> balance in minor units, as the link was made for them
+    invoices: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime | None = _ts(nullable=False)
+    paid_at: datetime | None = _ts()

@@ -172,6 +172,25 @@ def test_do_not_dun_and_payment_plan_stop_everything_until_resumed() -> None:
         assert len(plan(s, B2B, [], at(MONDAY), ctx(pauses=(resumed,)))) == 1
 
 
+def test_an_invoice_paid_online_waits_unreminded_and_is_thanked_once_the_ledger_books_it() -> None:
+    """Paid through a Mollie link: the provider confirmed it, the ledger has not booked it."""
+    due = MONDAY - timedelta(days=30)
+    history = [done("1", "reminder", due + timedelta(days=7), ActionKind.REMINDER)]
+    pending = pause(PauseKind.PAYMENT_PENDING, until=MONDAY + timedelta(days=7), invoice="1")
+    s = snap(inv("1", due), inv("2", due))
+
+    actions = plan(s, B2B, history, at(MONDAY), ctx(pauses=(pending,)))
+
+    assert [a.invoice_refs for a in actions] == [("2",)], "only the invoice not paid online"
+    assert all(a.kind is not ActionKind.THANK_YOU for a in actions)
+    [one, _] = explain(s, B2B, history, at(MONDAY), ctx(pauses=(pending,)))
+    assert "paused: payment pending (invoice 1)" in one.reason
+    only_one = snap(inv("1", due, "0.00", status=InvoiceStatus.PAID, paid_on=MONDAY))
+    assert kinds(plan(only_one, B2B, history, at(MONDAY), ctx(pauses=(pending,)))) == [
+        ("C1", ActionKind.THANK_YOU)
+    ], "the thank-you follows the ledger's booking"
+
+
 # -- late fees ------------------------------------------------------------------------------
 def test_a_late_fee_is_put_on_the_action_for_the_letter() -> None:
     policy = ladder(

@@ -1,0 +1,1 @@
+"""Mollie API reference list (data; see mollie-payment-links.json `_about`)."""

@@ -1,0 +1,204 @@
+"""End to end on the Exact sandbox with Mollie Payment Links (issue #14): Exact Online gives no
+pay link, so the client configures `payments: {provider: mollie}`. Mollie is the Mollie sandbox
+on loopback; its paid notifications reach `dunning serve`'s webhook listener (the real `Service`
+and `WebhookServer`, in this process).
+
+Two customers, one invoice each, due Monday 5 January 2026, on `nl-b2b-standard` (+7 friendly
+reminder, +14 call task, +21 firm reminder, +35 notice of default):
+* Jansen's reminder and firm reminder carry the same Mollie link (nothing changed in between);
+  Jansen pays through it on the firm reminder's day; the notice of default (+35) does not go
+  out; Exact books the payment on +37 and the thank-you follows that day, not before.
+* Pietersen pays part in the ledger after the reminder; the firm reminder carries a new link
+  for the balance left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+
+import pytest
+import requests
+from e2e_exact_support import ExactScenario, MakeExactScenario
+
+from connector.config import load_config
+from connector.serve.scheduler import ServeOptions, Service
+from connector.store import pauses, payment_links
+from connector.store.db import session_scope
+from sandboxes.kit.server import LoopbackServer
+from sandboxes.kit.smtp import CaughtMail
+from sandboxes.mollie import MollieState, make_app
+
+DUE = date(2026, 1, 5)
+KEY = "test_e2emolliekey"
+LINK = re.compile(r"Online betalen: (https://payment-links\.mollie\.com/payment/\w+)")
+
+
+class Mollie:
+    def __init__(self, s: ExactScenario) -> None:
+        self.state = MollieState(s.world.clock.now, api_keys=(KEY,))
+        self.server = LoopbackServer(make_app(self.state)).start()
+        self.service = Service(
+            s.world.app,
+            s.world.clock,
+            ServeOptions(listen="127.0.0.1:0", webhook_listen="127.0.0.1:0"),
+            env=s.world.env,
+        )
+        assert self.service.webhooks is not None
+        self.service.webhooks.start()
+        hook = f"http://{self.service.webhooks.address}/mollie/webhook/demo"
+        path = s.world.root / "config" / "clients" / "demo.yaml"
+        path.write_text(
+            path.read_text()
+            + "payments:\n  provider: mollie\n  api_key: ${MOLLIE_API_KEY}\n"
+            + f"  api_url: {self.server.url}\n  webhook_url: {hook}\n  pending_days: 20\n"
+        )
+        s.world.env["MOLLIE_API_KEY"] = KEY
+        s.world.app.config = load_config(s.world.root / "config", s.world.env)
+        s.world.reload()
+
+    def pay(self, href: str) -> None:
+        """The customer clicks the link in the mail and pays on Mollie's page."""
+        link = self.state.link_of(href)
+        answer = requests.post(f"{self.server.url}/payment/{link.code}", timeout=10)
+        assert answer.status_code == 200
+
+    def close(self) -> None:
+        assert self.service.webhooks is not None
+        self.service.webhooks.stop()
+        self.service.health._server.server_close()  # bound, never started
+        self.server.stop()
+
+
+@pytest.fixture
+def scenario(make_exact_scenario: MakeExactScenario) -> Iterator[tuple[ExactScenario, Mollie]]:
+    s = make_exact_scenario(DUE)
+    mollie = Mollie(s)
+    yield s, mollie
+    mollie.close()
+
+
+def links_in(mails: Sequence[CaughtMail]) -> list[str]:
+    return [m for mail in mails for m in LINK.findall(mail.text())]
+
+
+def test_mollie_links_are_reused_until_a_balance_changes_and_a_paid_link_holds_the_ladder(
+    scenario: tuple[ExactScenario, Mollie],
+) -> None:
+    s, mollie = scenario
+    jansen, pietersen = s.customer("Jansen Bouw"), s.customer("Pietersen Installatie")
+    jansen_invoice = s.invoice(jansen, "1210.00", DUE, number=2026001)
+    pietersen_invoice = s.invoice(pietersen, "800.00", DUE, number=2026002)
+    reminder, firm = DUE + timedelta(days=7), DUE + timedelta(days=21)
+    booked = DUE + timedelta(days=37)
+
+    def customers_act(day: date) -> None:
+        if day == reminder + timedelta(days=3):
+            s.pay(pietersen_invoice, "300.00", on=day)  # a bank transfer, booked in Exact
+        if day == firm:
+            [href] = links_in(s.mails_to(jansen))[-1:]
+            mollie.pay(href)
+
+    def ledger_books(day: date) -> None:
+        if day == booked:
+            s.pay(jansen_invoice, on=day)  # the business books Mollie's payment in Exact
+
+    s.days(reminder, (booked - reminder).days + 1, before_run=ledger_books, after_run=customers_act)
+
+    jansen_mails = s.mails_to(jansen)
+    assert [m.day for m in jansen_mails] == [reminder, firm, booked]
+    first, second = links_in(jansen_mails[:1]), links_in(jansen_mails[1:2])
+    assert first == second and len(first) == 1  # the same link: nothing changed
+    assert links_in(jansen_mails[2:]) == []  # the thank-you asks for nothing
+    assert "bedankt" in jansen_mails[2].text().lower() or "dank" in jansen_mails[2].text().lower()
+
+    pietersen_mails = s.mails_to(pietersen)
+    assert [m.day for m in pietersen_mails][:2] == [reminder, firm]
+    before, after = links_in(pietersen_mails[:1]), links_in(pietersen_mails[1:2])
+    assert len(before) == len(after) == 1 and before != after  # a new link for the new balance
+    assert mollie.state.link_of(after[0]).value == "500.00"
+    assert mollie.state.link_of(before[0]).value == "800.00"
+
+    [webhook] = mollie.state.webhook_calls
+    assert webhook.status == 200
+    with session_scope(s.world.app.engine) as session:
+        stored = payment_links.links_of(session, "demo")
+    assert sorted(x.status for x in stored) == ["open", "open", "paid"]
+    notices = [
+        a for a in s.world.actions() if a["kind"] == "notice_of_default" and a["status"] == "sent"
+    ]
+    assert [a["customer_ref"] for a in notices] == [pietersen.id]
+
+
+def test_no_reminder_goes_out_without_its_link_and_a_crash_never_makes_a_second_link(
+    scenario: tuple[ExactScenario, Mollie], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, mollie = scenario
+    jansen = s.customer("Jansen Bouw")
+    s.invoice(jansen, "1210.00", DUE, number=2026001)
+    reminder = DUE + timedelta(days=7)
+
+    mollie.state.outage = True  # Mollie is down on the reminder's day
+    s.days(reminder, 1)
+    assert s.mails_to(jansen) == []
+    assert mollie.state.links == {}
+
+    mollie.state.outage = False
+    crashed: list[int] = []
+    real_opened = payment_links.opened
+
+    def dies_once(*args: object) -> None:
+        if not crashed:  # the run dies after Mollie made the link, before it was stored
+            crashed.append(1)
+            raise RuntimeError("process killed")
+        real_opened(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(payment_links, "opened", dies_once)
+    s.days(reminder + timedelta(days=1), 1)
+    assert s.mails_to(jansen) == [] and len(mollie.state.links) == 1
+
+    s.days(reminder + timedelta(days=2), 1)
+    [mail] = s.mails_to(jansen)
+    [href] = links_in([mail])
+    assert len(mollie.state.links) == 1  # the same key asked again: Mollie's first link
+    assert mollie.state.link_of(href).value == "1210.00"
+    keys = [k for k in mollie.state.create_calls if k is not None]
+    assert len(keys) >= 2 and len(set(keys)) == 1
+
+
+def test_a_webhook_call_proves_nothing_only_what_mollie_says_when_asked_counts(
+    scenario: tuple[ExactScenario, Mollie],
+) -> None:
+    s, mollie = scenario
+    jansen = s.customer("Jansen Bouw")
+    s.invoice(jansen, "1210.00", DUE, number=2026001)
+    s.days(DUE + timedelta(days=7), 1)
+    [link] = mollie.state.links.values()
+    assert mollie.service.webhooks is not None
+    base = f"http://{mollie.service.webhooks.address}/mollie/webhook"
+
+    def post(path: str, body: str) -> int:
+        return requests.post(
+            f"{base}/{path}",
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=10,
+        ).status_code
+
+    assert post("demo", f"id={link.id}") == 200  # a forged "paid": Mollie says not paid
+    assert post("demo", "id=tr_forged1") == 200
+    assert post("demo", "id=<script>") == 400
+    assert post("other-client", f"id={link.id}") == 404
+    mollie.state.outage = True
+    assert post("demo", "id=tr_forged2") == 503  # Mollie cannot confirm now: it calls again
+    mollie.state.outage = False
+
+    with session_scope(s.world.app.engine) as session:
+        assert [x.status for x in payment_links.links_of(session, "demo")] == ["open"]
+        assert pauses.live(session, "demo") == ()
+    s.days(DUE + timedelta(days=8), 14)  # on to the firm reminder: nothing holds it
+    assert [m.day for m in s.mails_to(jansen)] == [
+        DUE + timedelta(days=7),
+        DUE + timedelta(days=21),
+    ]
