@@ -192,7 +192,7 @@ def client_health(
             ClientHealth(
                 name=name,
                 display_name=client.display_name,
-                platform=client.platform,
+                platform=_platform_title(client.platform),
                 enabled=client.enabled,
                 last_run_at=last.last_finished_at if last else None,
                 last_result=last.last_result if last else None,
@@ -212,6 +212,14 @@ def client_health(
         )
     out.sort(key=lambda h: (not h.problem, h.display_name.casefold()))
     return out
+
+
+def _platform_title(name: str) -> str:
+    """The platform as people name it ("Zoho Books"), not its key."""
+    from connector.platforms import platforms
+
+    found = platforms().get(name)
+    return found.title if found is not None else name
 
 
 def upcoming(app: App, name: str, clock: Clock, days: int = 7) -> int:

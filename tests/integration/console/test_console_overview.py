@@ -98,6 +98,7 @@ def test_the_overview_page_shows_names_and_amounts_in_the_readers_language(
     table = page[page.index("<table") :]
     assert table.index("(bakker)") < table.index("(acme)")
     assert "€150.00" in page and "€100.00" in page and "not connected" in page
+    assert "Zoho Books" in page and ">zoho<" not in page
     assert "r-token-acme" not in page and "call_task" not in page and "run_failures" not in page
     browser.get("/language/nl")
     page = browser.get("/").text
