@@ -14,12 +14,18 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, create_engine, text
 
 from connector.store.crypto import Cipher
 from connector.store.db import make_engine, migrate
 
 POSTGRES_URL = os.environ.get("DUNNING_TEST_POSTGRES_URL")
+
+# Property tests check what is computed, never how fast: Hypothesis's default 200 ms deadline per
+# example failed them on a loaded 2-core machine (speed is measured in `make bench` instead).
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 def _backends() -> list[object]:

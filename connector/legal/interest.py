@@ -101,12 +101,16 @@ class RateTable:
         rows: list[RatePeriod] = []
         for number, rec in enumerate(csv.DictReader(io.StringIO("\n".join(lines))), start=2):
             try:
+                rate = Decimal(rec["rate_percent"].strip())
+                if not rate.is_finite():
+                    # Decimal parses "NaN" and "Infinity"; the table sorts and compares rates
+                    raise ValueError(f"rate_percent {rate} is not a number")
                 rows.append(
                     RatePeriod(
                         kind=rec["kind"].strip(),
                         valid_from=date.fromisoformat(rec["valid_from"].strip()),
                         valid_to=date.fromisoformat(rec["valid_to"].strip()),
-                        rate=Decimal(rec["rate_percent"].strip()),
+                        rate=rate,
                         status=rec["status"].strip(),
                         source=rec["source"].strip(),
                     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,3 +149,13 @@ def test_a_sending_window_is_parsed_or_refused(spec: str, zone: str) -> None:
         SendingWindow.parse(spec, zone)
     except ValueError as exc:
         assert str(exc)
+
+
+@pytest.mark.parametrize("rate", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_a_rate_that_is_not_a_number_is_refused_naming_the_row(rate: str) -> None:
+    text = (
+        "kind,valid_from,valid_to,rate_percent,status,source\n"
+        f"commercial,2026-01-01,2026-06-30,{rate},official,src\n"
+    )
+    with pytest.raises(ValueError, match=r"data row 2: rate_percent .* is not a number"):
+        RateTable.from_csv(text)
