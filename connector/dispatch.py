@@ -567,6 +567,10 @@ class Dispatcher:
                 address=letter_address(
                     customer, self.settings.customer_addresses.get(customer.ref)
                 ),
+                pay_url=ctx.pay_url,
+                pay_numbers=", ".join(
+                    inv.number for inv in invoices.values() if inv.pay_link is None
+                ),
             )
             rendered = dataclasses.replace(rendered, attachments=rendered.attachments + files)
         return rendered

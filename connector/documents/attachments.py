@@ -40,6 +40,8 @@ def attachments_for(
     company: str,
     sender: dict[str, str | None],
     address: str | None = None,
+    pay_url: str | None = None,
+    pay_numbers: str = "",
 ) -> tuple[tuple[str, bytes, str], ...]:
     """PDFs to attach to an action's mail: the account statement when the step asks for one,
     the letter itself for a notice of default or fourteen-day letter. Called by the dispatcher
@@ -55,6 +57,8 @@ def attachments_for(
         iban=sender.get("iban"),
         account_holder=sender.get("account_holder"),
         bic=sender.get("bic"),
+        pay_url=pay_url,
+        pay_numbers=pay_numbers,
     )
     out: list[tuple[str, bytes, str]] = []
     if action.with_statement:

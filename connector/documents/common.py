@@ -18,6 +18,7 @@ from connector.domain import (
     Money,
 )
 from connector.domain.iban import format_iban
+from connector.domain.ledger import safe_https_url
 from connector.domain.money import total
 from connector.legal.calendar import BusinessCalendar
 from connector.legal.collection_costs import (
@@ -51,6 +52,10 @@ class DocumentSettings:
     bic: str | None = None
     #: statutory interest rates for the interest lines (the packaged table unless given)
     rates: RateTable = field(default_factory=default_rate_table)
+    #: a payment provider's link paying the invoices numbered `pay_numbers` together (the
+    #: mail's Mollie link, issue #14); None: only the platform's links per invoice
+    pay_url: str | None = None
+    pay_numbers: str = ""
 
 
 def payment_rows(
@@ -87,6 +92,8 @@ def payment_block(
     for invoice in invoices:
         if invoice.pay_link is not None:
             doc.link(f"{t['pay_online']} {invoice.number}:", invoice.pay_link)
+    if settings.pay_url is not None and safe_https_url(settings.pay_url) is not None:
+        doc.link(f"{t['pay_online']} {settings.pay_numbers}:", settings.pay_url)
 
 
 def recipient(customer: Customer, address: str | None) -> Party:

@@ -17,10 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
+from io import BytesIO
 
 import pytest
 import requests
 from e2e_exact_support import ExactScenario, MakeExactScenario
+from pypdf import PdfReader
 
 from connector.config import load_config
 from connector.serve.scheduler import ServeOptions, Service
@@ -79,6 +81,19 @@ def scenario(make_exact_scenario: MakeExactScenario) -> Iterator[tuple[ExactScen
     mollie.close()
 
 
+def pdf_links(mail: CaughtMail) -> list[str]:
+    """The link targets in the mail's PDFs (the statement, a letter)."""
+    targets = []
+    for name, data in mail.attachments():
+        if name.endswith(".pdf"):
+            for page in PdfReader(BytesIO(data)).pages:
+                for annot in page.get("/Annots") or []:
+                    action = annot.get_object().get("/A")
+                    if action is not None and "/URI" in action:
+                        targets.append(str(action["/URI"]))
+    return targets
+
+
 def links_in(mails: Sequence[CaughtMail]) -> list[str]:
     return [m for mail in mails for m in LINK.findall(mail.text())]
 
@@ -110,6 +125,7 @@ def test_mollie_links_are_reused_until_a_balance_changes_and_a_paid_link_holds_t
     assert [m.day for m in jansen_mails] == [reminder, firm, booked]
     first, second = links_in(jansen_mails[:1]), links_in(jansen_mails[1:2])
     assert first == second and len(first) == 1  # the same link: nothing changed
+    assert pdf_links(jansen_mails[0]) == first, "the statement PDF carries it too"
     assert links_in(jansen_mails[2:]) == []  # the thank-you asks for nothing
     assert "bedankt" in jansen_mails[2].text().lower() or "dank" in jansen_mails[2].text().lower()
 
