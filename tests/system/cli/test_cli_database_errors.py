@@ -45,6 +45,14 @@ ARGUMENTS: dict[str, list[str]] = {
     "exact webhooks subscribe": ["acme"],
     "exact webhooks list": ["acme"],
     "exact webhooks remove": ["acme"],
+    "moneybird administrations": ["acme"],
+    "moneybird release": ["acme"],
+    "moneybird webhooks subscribe": ["acme"],
+    "users add": ["owner@example.nl", "--role", "owner", "--client", "acme", "--password-stdin"],
+    "users list": [],
+    "users remove": ["owner@example.nl"],
+    "users reset": ["owner@example.nl", "--password-stdin"],
+    "console": ["--listen", "127.0.0.1:0"],
 }
 #: commands that never open the store
 WITHOUT_STORE = {"init", "demo", "calc collection-costs", "calc interest"}
