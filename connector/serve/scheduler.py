@@ -434,6 +434,18 @@ class Service:
                     )
             if any(c.payments is not None for c in self.app.config.clients.values()):
                 log.info("Mollie webhooks on http://%s%s", self.webhooks.address, PATH_HINT)
+        else:
+            waiting = sorted(
+                slug
+                for slug, c in self.app.config.clients.items()
+                if c.payments is not None and c.payments.webhook_url
+            )
+            if waiting:  # their paid links would go unheard until the ledger books them
+                log.warning(
+                    "no webhook listener (webhook_listen): Mollie cannot tell %s about paid "
+                    "links; the ledger's bookings are the only news of those payments",
+                    ", ".join(waiting),
+                )
         if self.console is not None:
             self.console.start()
             log.info("web console on http://%s", self.console.address)
