@@ -23,7 +23,10 @@ from connector.cli._common import DunningGroup, Globals
 
 app = typer.Typer(
     cls=DunningGroup,
-    help="Accounts-receivable follow-up (debiteurenbeheer) on top of Zoho Books, Exact Online and Moneybird.",
+    help=(
+        "Accounts-receivable follow-up (debiteurenbeheer) on top of Zoho Books, Exact Online "
+        "and Moneybird."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
