@@ -26,6 +26,7 @@ from connector.policy.planner import PlanProblem, plan_outcome
 from connector.replies import read_replies
 from connector.store import leases, ledger_repo, outbox
 from connector.store.db import session_scope
+from connector.store.page_tokens import PageLinks
 from connector.sync import SyncStats, sync_tenant
 from connector.tenant import Tenant
 
@@ -204,6 +205,17 @@ def _run_locked(
         stop=stop,
         payment_links=tenant.payment_links(clock),
     )
+    console = tenant.connector.console
+    if console is not None and console.public_url and tenant.cipher is not None:
+        # every customer-facing mail links to the customer's own page (one link per customer)
+        dispatcher.customer_page = PageLinks(
+            tenant.engine,
+            tenant.slug,
+            console.public_url,
+            now=clock.now(),
+            cipher=tenant.cipher,
+            days=console.page_link_days,
+        )
     if not dry_run:
         result.dispatch.merge(dispatcher.reconcile_stale())
         if tenant.config.inbox is not None:

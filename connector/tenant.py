@@ -27,6 +27,7 @@ from connector.policy.model import Policy
 from connector.policy.planner import PlanContext
 from connector.render import Renderer
 from connector.store import leases, pauses
+from connector.store.crypto import Cipher
 from connector.store.db import session_scope
 
 
@@ -45,6 +46,8 @@ class Tenant:
     policies: ClientPolicies | None = None
     #: how long a run's lease lasts unrenewed (`connector.run`; env DUNNING_RUN_LEASE_SECONDS)
     lease_ttl: timedelta = DEFAULT_RUN_LEASE
+    #: the connector's key, for what a run seals in the store (the customer page's links)
+    cipher: Cipher | None = None
 
     @classmethod
     def build(
@@ -57,6 +60,7 @@ class Tenant:
         template_dir: Path | None = None,
         config_dir: Path | None = None,
         lease_ttl: timedelta = DEFAULT_RUN_LEASE,
+        cipher: Cipher | None = None,
     ) -> Tenant:
         """Raises `ConfigError` when a policy cannot be resolved (`config.policy_select`)."""
         tz = config.timezone or connector.timezone
@@ -80,6 +84,7 @@ class Tenant:
             window=window,
             policies=policies,
             lease_ttl=lease_ttl,
+            cipher=cipher,
         )
 
     @property

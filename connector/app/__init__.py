@@ -190,6 +190,7 @@ class App:
                 template_dir=templates if templates.is_dir() else None,
                 config_dir=self.config_dir,
                 lease_ttl=self.lease_ttl,
+                cipher=self.cipher,
             )
         except ConfigError as exc:  # a broken policy file: this client cannot run
             raise ClientUnavailable(slug, f"policy: {exc}") from exc

@@ -281,6 +281,8 @@ class ConsoleSettings(ConfigModel):
 
     listen: str = "127.0.0.1:8080"
     public_url: str | None = None
+    #: how long a link to a customer's own page (`/p/<token>`, in every reminder) stays valid
+    page_link_days: int = Field(default=60, ge=1, le=366)
 
     @field_validator("listen")
     @classmethod

@@ -84,6 +84,7 @@ http:
 # console:
 #   listen: 127.0.0.1:8080
 #   public_url: https://dunning.example.nl
+#   page_link_days: 60   # how long the link to a customer's own page (in each reminder) is valid
 
 # Exact Online webhooks (optional; clients set exact.webhook_secret): their own listener, apart
 # from the metrics above; publish only POST /exact/webhook/<client> through a TLS reverse proxy.

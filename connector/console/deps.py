@@ -196,12 +196,18 @@ def date_filter(value: date | datetime | None, language: str, timezone: str) -> 
 
 
 def render(
-    request: Request, template: str, *, status_code: int = 200, **context: Any
+    request: Request,
+    template: str,
+    *,
+    status_code: int = 200,
+    language: str | None = None,
+    **context: Any,
 ) -> HTMLResponse:
     """A page: `template` with `context` plus user, csrf_token, locale, `_`, the `money` and
-    `date` filters in the user's language, and the clients for the navigation."""
+    `date` filters in the user's language (or `language`: a customer's page is in the
+    customer's), and the clients for the navigation."""
     ctx = console_ctx(request)
-    language = language_of(request)
+    language = language if language in LANGUAGES else language_of(request)
     user = getattr(request.state, "user", None)
     timezone = ctx.app.config.connector.timezone
     values: dict[str, Any] = {

@@ -418,3 +418,22 @@ class PaymentLinkRow(SQLModel, table=True):
     invoices: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime | None = _ts(nullable=False)
     paid_at: datetime | None = _ts()
+
+
+# -- the customer's own page (issue #14): a link per customer, no login -------------------------
+class CustomerPageToken(SQLModel, table=True):
+    """A link to a customer's own page (`/p/<token>`). Only the token's SHA-256 finds a row, so
+    a copy of the database opens no page; `sealed` is the token encrypted with the connector's
+    key (bound to the client), so the next reminder reuses the same link instead of making one
+    per mail. A link ends at `expires_at` or when revoked."""
+
+    __tablename__ = "customer_page_token"
+    __table_args__ = (Index("ix_customer_page_token_tenant_customer", "tenant", "customer_ref"),)
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    tenant: str = Field(max_length=100)
+    customer_ref: str = Field(max_length=100)
+    sealed: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime | None = _ts(nullable=False)
+    expires_at: datetime | None = _ts(nullable=False)
+    revoked_at: datetime | None = _ts()

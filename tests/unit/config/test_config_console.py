@@ -53,7 +53,7 @@ def test_a_console_section_gives_its_address_and_whether_it_is_https(
         (
             "console:\n  listen: 127.0.0.1:8080\n  port: 1\n",
             "config/connector.yaml: console.port: unknown key (expected one of: listen, "
-            "public_url) (line 3)",
+            "page_link_days, public_url) (line 3)",
         ),
     ],
 )
