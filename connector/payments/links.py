@@ -29,7 +29,7 @@ from connector.domain.ledger import Invoice, safe_https_url
 from connector.domain.money import Money, total
 from connector.domain.pauses import PauseKind
 from connector.payments.mollie import MollieClient, MollieLink, PaymentProviderError
-from connector.store import audit, pauses
+from connector.store import audit, ledger_repo, pauses
 from connector.store import payment_links as repo
 from connector.store.db import session_scope
 
@@ -147,6 +147,10 @@ class PaymentLinks:
         with session_scope(self.engine) as session:
             if not repo.mark_paid(session, stored.id, fetched.paid_at):
                 return False  # already recorded (Mollie calls a webhook more than once)
+            known = ledger_repo.invoices_by_ref(session, self.tenant, sorted(stored.invoices))
+            numbers = ", ".join(
+                sorted(inv.number if (inv := known.get(r)) else r for r in stored.invoices)
+            )
             for ref in sorted(stored.invoices):
                 pauses.add(
                     session,
@@ -154,8 +158,8 @@ class PaymentLinks:
                     stored.customer_ref,
                     PauseKind.PAYMENT_PENDING,
                     reason=(
-                        f"paid {fetched.amount} online (Mollie {fetched.id}); waiting for the "
-                        "ledger to book it"
+                        f"{numbers}: {fetched.amount} paid online (Mollie {fetched.id}); "
+                        "waiting for the ledger to book it"
                     ),
                     by=CONFIRMED_BY,
                     now=now,
@@ -166,8 +170,8 @@ class PaymentLinks:
                 session,
                 self.tenant,
                 "payment_link.paid",
-                f"Mollie payment link {fetched.id} paid ({fetched.amount}) for customer "
-                f"{stored.customer_ref}: its invoices wait for the ledger",
+                f"Mollie payment link {fetched.id} paid ({fetched.amount}) for {numbers}: "
+                "no reminders for them until the ledger books it",
                 data={"link": fetched.id, "invoices": sorted(stored.invoices)},
                 now=now,
             )

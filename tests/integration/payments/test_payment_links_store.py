@@ -16,7 +16,7 @@ from connector.domain import Invoice, InvoiceStatus, Money
 from connector.domain.clock import ManualClock
 from connector.payments.links import LinkSettings, PaymentLinks
 from connector.payments.mollie import MollieClient
-from connector.store import pauses, payment_links
+from connector.store import ledger_repo, pauses, payment_links
 from connector.store.db import session_scope
 
 API = "https://api.mollie.com"
@@ -101,6 +101,8 @@ def test_a_webhook_confirms_only_what_mollie_says_and_only_for_its_own_client(
     responses.post(f"{API}/v2/payment-links", json=answer(1, "300.00"), status=201)
     responses.post(f"{API}/v2/payment-links", json=answer(2, "70.00"), status=201)
     acme, beta = links(engine, "acme"), links(engine, "beta")
+    with session_scope(engine) as session:
+        ledger_repo.upsert_invoices(session, "acme", [invoice("1", "300")], NOW)
     acme.link_for("C1", [invoice("1", "300")])
     beta.link_for("B1", [invoice("9", "70", customer="B1")])
 
@@ -121,3 +123,4 @@ def test_a_webhook_confirms_only_what_mollie_says_and_only_for_its_own_client(
         assert pauses.live(session, "beta") == ()
     assert held.invoice_ref == "1" and held.until == date(2026, 3, 16)
     assert held.kind.value == "payment_pending"
+    assert held.reason.startswith("INV-1: "), "names the invoice by its number"
