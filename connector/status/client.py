@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from connector.customers import CustomerLine, customer_overview
+from connector.customers import CustomerLine, customer_overview, customer_page, names_text
 from connector.customers.activity import ActionView, actions, lang
 from connector.domain import CustomerProfile, Money, Snapshot
 from connector.policy.model import Policy
-from connector.report.ageing import BUCKETS, Report, client_report
-from connector.store import leases, ledger_repo, outbox
+from connector.report.ageing import BUCKETS, Headline, headline
+from connector.store import leases, outbox
 from connector.store.db import session_scope
 
 if TYPE_CHECKING:
@@ -86,9 +86,11 @@ class Connection:
 class ClientPage:
     slug: str
     display_name: str
-    report: Report
+    #: the report's ageing, open total and DSO (summed by the database)
+    report: Headline
     #: (bucket in words, amount, number of invoices) from not due to over 90 days
     ageing: list[tuple[str, Money, int]]
+    #: the first customers by name (those the search names), at most the page's limit
     customers: list[CustomerLine]
     search: str | None
     ladders: list[Ladder]
@@ -96,6 +98,8 @@ class ClientPage:
     connection: Connection
     waiting_for_approval: int
     approval_required: bool
+    #: how many customers the search names in all (more than `customers` when limited)
+    customers_total: int = 0
 
 
 def ladder_in_words(policy: Policy, profile: CustomerProfile, language: str) -> Ladder:
@@ -187,16 +191,10 @@ def search_customers(
     """The client's customers whose name, number or e-mail contains `search` (any case), by
     name; all of them without a search (`snapshot`: the client's ledger, if read already)."""
     lines = customer_overview(app, slug, now, snapshot=snapshot)
-    wanted = (search or "").strip().casefold()
-    if not wanted:
-        return lines
     return [
         ln
         for ln in lines
-        if any(
-            wanted in (value or "").casefold()
-            for value in (ln.customer.name, ln.customer.number, ln.customer.email)
-        )
+        if names_text(search, ln.customer.name, ln.customer.number, ln.customer.email)
     ]
 
 
@@ -208,15 +206,18 @@ def client_page(
     *,
     search: str | None = None,
     recent: int = 20,
+    customer_limit: int | None = None,
 ) -> ClientPage:
-    """Everything the client page shows, as of `clock`."""
+    """Everything the client page shows, as of `clock`: the first `customer_limit` customers
+    (all without a limit). The ledger is never loaded whole: its figures are summed by the
+    database, and only the customers shown are read."""
     language = lang(language)
     client = app.require(slug)
     now = clock.now()
     with session_scope(app.engine) as session:
         waiting = len(outbox.in_state(session, slug, ["approval"]))
-        ledger = ledger_repo.load_snapshot(session, slug)  # read once for both below
-    report = client_report(app, slug, now, snapshot=ledger)
+    report = headline(app, slug, now)
+    customers, customers_total = customer_page(app, slug, now, search=search, limit=customer_limit)
     return ClientPage(
         slug=slug,
         display_name=client.display_name,
@@ -224,7 +225,8 @@ def client_page(
         ageing=[
             (BUCKET_WORDS[language][b], report.ageing[b], report.ageing_counts[b]) for b in BUCKETS
         ],
-        customers=search_customers(app, slug, now, search, ledger),
+        customers=customers,
+        customers_total=customers_total,
         search=search,
         ladders=ladders(app, slug, language),
         recent=actions(app, slug, clock, language, limit=recent),

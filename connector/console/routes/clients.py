@@ -62,7 +62,7 @@ def _page(
     config = client_for(user, name)
     ctx = console_ctx(request)
     language = language_of(request)
-    page = client_page(ctx.app, name, ctx.clock, language, search=q)
+    page = client_page(ctx.app, name, ctx.clock, language, search=q, customer_limit=CUSTOMERS_SHOWN)
     return render(
         request,
         "console/client.html",
