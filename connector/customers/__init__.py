@@ -181,6 +181,7 @@ def customer_overview(
     for i in snapshot.invoices.values():
         if i.status is InvoiceStatus.OPEN:
             open_by_customer.setdefault(i.customer_ref, []).append(i)
+    numbers = {i.ref: i.number for i in snapshot.invoices.values()}
     lines = []
     for c in sorted(customers, key=lambda c: c.name.casefold()):
         mine = open_by_customer.get(c.ref, [])
@@ -190,7 +191,11 @@ def customer_overview(
         notes = []
         if b is not None and chronic:
             notes.append(f"CHRONIC LATE PAYER ({b.reason}): consider prepayment / credit hold")
-        notes += [p.describe() for p in live if p.customer_ref == c.ref and p.active_on(today)]
+        notes += [
+            p.describe(numbers.get(p.invoice_ref) if p.invoice_ref else None)
+            for p in live
+            if p.customer_ref == c.ref and p.active_on(today)
+        ]
         if balances is not None:
             sums = balances.get(c.ref, {})
             open_ = tuple(Money.from_minor(sums[cur][0], cur) for cur in sorted(sums))

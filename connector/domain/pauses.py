@@ -71,7 +71,10 @@ class Pause:
             and (self.invoice_ref is None or self.invoice_ref == invoice.ref)
         )
 
-    def describe(self) -> str:
-        scope = f"invoice {self.invoice_ref}" if self.invoice_ref else "customer"
+    def describe(self, invoice_number: str | None = None) -> str:
+        """In words for people: the invoice by its number when the caller knows it (the
+        pause holds the platform's id, a GUID on Exact, which nobody recognises)."""
+        shown = invoice_number or self.invoice_ref
+        scope = f"invoice {shown}" if self.invoice_ref else "customer"
         until = f" until {self.until.isoformat()}" if self.until else ""
         return f"{self.kind.label} ({scope}){until}: {self.reason} [by {self.created_by}]"

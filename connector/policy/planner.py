@@ -327,7 +327,7 @@ def _decide_invoice(
     if customer is not None and customer.reminders_enabled is False:
         return skip("reminders disabled for this customer in the ledger")
     if ref in ctx._pauses_by_customer and (pause := ctx.pause_for(invoice, today)) is not None:
-        return skip(f"paused: {pause.describe()}")
+        return skip(f"paused: {pause.describe(invoice.number)}")
     if not invoice.balance.is_positive():
         return skip("nothing owed")
     if invoice.balance.amount < policy.min_balance:

@@ -124,7 +124,7 @@ def test_pauses_show_who_why_and_until_and_the_cli_overview_names_them_too(app: 
     assert [i.paused for i in page.invoices] == ["Betaalbelofte", "Betaalbelofte"]
     (line,) = customer_overview(app, "acme", NOW, search="1001")
     assert line.notes == (
-        "dispute (invoice inv-39): amount is wrong [by anna@acme.example (console)]",
+        "dispute (invoice INV-39): amount is wrong [by anna@acme.example (console)]",
         "promise to pay (customer) until 2026-03-13: pays Friday [by anna@acme.example (console)]",
     )
 
