@@ -477,6 +477,13 @@ class LegalSettings(ConfigModel):
     vat_rate: Decimal = Field(default=Decimal("21"), ge=1, le=100)
 
 
+class CustomerPageSettings(ConfigModel):
+    """`customer_page:` what a customer may do on their own page (`/p/<token>`, issue #14)."""
+
+    #: a promise to pay may name a day at most this many days ahead
+    promise_max_days: int = Field(default=14, ge=1, le=90)
+
+
 class ApprovalSettings(ConfigModel):
     """`approval: {required: true, notify: owner@acme.nl}`; `approval: required` and
     `approval: none` are short for `{required: true}` and `{required: false}`."""
@@ -600,6 +607,8 @@ class ClientConfig(ConfigModel):
     inbox: InboxSettings | None = None
     #: pay links from a payment provider (issue #14); None: only the platform's own links
     payments: PaymentSettings | None = None
+    #: what the customer's own page allows (issue #14)
+    customer_page: CustomerPageSettings = CustomerPageSettings()
 
     _unresolved_env: tuple[str, ...] = PrivateAttr(default=())
 

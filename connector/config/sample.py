@@ -204,6 +204,11 @@ approval:
   required: false
   notify: null                # e.g. owner@example.nl
 
+# The customer's own page (linked from every reminder when connector.yaml sets console.public_url):
+# a customer may promise to pay on a day at most this many days ahead (reminders wait until then).
+customer_page:
+  promise_max_days: 14
+
 # Pay links from Mollie for invoices whose platform gives none (Exact Online): one link per
 # reminder for its open amount, reused until a balance changes. A paid link holds the
 # invoices' ladder until the ledger books the payment (at most pending_days).

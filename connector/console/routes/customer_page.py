@@ -8,21 +8,34 @@ speed. The page is plain HTML and CSS that fits a phone; it needs no JavaScript.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 import threading
 import time
 from collections import deque
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from connector.console.deps import console_ctx, render
 from connector.console.views.customer_page import customer_language, customer_page
 from connector.customers.exports import NotInStore, customer_statement
+from connector.customers.self_service import (
+    PromiseRefused,
+    latest_promise_day,
+    promise_to_pay,
+    standing_promise,
+)
 from connector.store import page_tokens
 from connector.store.page_tokens import PageAccess
 
 router = APIRouter()
 
+#: a form on the page is good for this long (then: reload the page)
+FORM_SECONDS = 4 * 3600
 #: visits allowed per remote address within `WINDOW_SECONDS`
 VISITS_PER_WINDOW = 60
 WINDOW_SECONDS = 600.0
@@ -54,6 +67,25 @@ class _RateLimit:
 LIMIT = _RateLimit()
 
 
+def form_token(page_token: str, issued: int | None = None) -> str:
+    """A CSRF token for one view of the page: a nonce and the time it was made, signed with
+    the page token (there is no session; whoever holds the page token may act anyway, this
+    only stops another site from posting in the customer's browser)."""
+    issued = int(time.time()) if issued is None else issued
+    nonce = f"{secrets.token_urlsafe(12)}.{issued}"
+    mac = hmac.new(page_token.encode(), f"customer page {nonce}".encode(), hashlib.sha256)
+    return f"{nonce}.{mac.hexdigest()}"
+
+
+def form_token_ok(page_token: str, sent: str) -> bool:
+    nonce, _, mac = sent.rpartition(".")
+    _, _, issued = nonce.rpartition(".")
+    if not issued.isdigit() or time.time() - int(issued) > FORM_SECONDS:
+        return False
+    want = hmac.new(page_token.encode(), f"customer page {nonce}".encode(), hashlib.sha256)
+    return hmac.compare_digest(mac, want.hexdigest())
+
+
 def _remote(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -83,6 +115,17 @@ def page(request: Request, token: str) -> Response:
     access = _access(request, token)
     if isinstance(access, Response):
         return access
+    return _page(request, token, access)
+
+
+def _page(
+    request: Request,
+    token: str,
+    access: PageAccess,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     ctx = console_ctx(request)
     today = ctx.app.today(access.tenant, ctx.now())
     view = customer_page(ctx.app, access.tenant, access.customer_ref, today)
@@ -91,10 +134,46 @@ def page(request: Request, token: str) -> Response:
     return render(
         request,
         "console/customer_page.html",
+        status_code=status_code,
         language=view.language,
         page=view,
         token=token,
+        form_token=form_token(token),
+        promise=standing_promise(ctx.app, access.tenant, access.customer_ref, today),
+        latest_day=latest_promise_day(ctx.app, access.tenant, today),
+        error=error,
     )
+
+
+@router.post("/p/{token}/promise", response_class=HTMLResponse)
+def promise(
+    request: Request,
+    token: str,
+    csrf_token: Annotated[str, Form()] = "",
+    day: Annotated[str, Form()] = "",
+) -> Response:
+    access = _access(request, token)
+    if isinstance(access, Response):
+        return access
+    if not form_token_ok(token, csrf_token):
+        return _page(request, token, access, error="expired", status_code=403)
+    ctx = console_ctx(request)
+    try:
+        promised = date.fromisoformat(day)
+    except ValueError:
+        return _page(request, token, access, error="day", status_code=400)
+    view = customer_page(
+        ctx.app, access.tenant, access.customer_ref, ctx.app.today(access.tenant, ctx.now())
+    )
+    if view is None:
+        return _not_valid(request)
+    try:
+        promise_to_pay(
+            ctx.app, access.tenant, access.customer_ref, view.customer_name, promised, ctx.now()
+        )
+    except PromiseRefused:
+        return _page(request, token, access, error="day", status_code=400)
+    return RedirectResponse(f"/p/{token}", status_code=303)
 
 
 @router.get("/p/{token}/statement.pdf")

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from console_store import JANSEN, SYNCED, fill_store, invoice
+from console_support import sign_in
 from fastapi.testclient import TestClient
 
 from connector.app import App
 from connector.console.routes import customer_page as route
 from connector.domain.clock import ManualClock
-from connector.store import ledger_repo, page_tokens
+from connector.domain.pauses import PauseKind
+from connector.store import audit, ledger_repo, page_tokens, pauses
 from connector.store.db import session_scope
 
 #: internal names that must never reach the page's text
@@ -132,3 +134,65 @@ def test_visits_are_rate_limited_per_address(
         assert browser.get(f"/p/{'B' * 43}").status_code == 404
     assert browser.get(f"/p/{token}").status_code == 429  # even a good token, from that address
     assert "Jansen" not in browser.get(f"/p/{token}").text
+
+
+# -- "I will pay on <date>" ----------------------------------------------------------------------
+def form_token_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no form on the page"
+    return found.group(1)
+
+
+def test_a_promise_pauses_the_ladder_until_the_day_after_and_goes_on_the_audit_trail(
+    browser: TestClient, console_app: App, clock: ManualClock
+) -> None:
+    token = link(console_app, clock)
+    sign_in(browser, "acme@console.example")  # the business's preview, in the same browser
+    preview = "/clients/acme/preview?from=2026-03-02&to=2026-03-09"
+    assert "Drukkerij Jansen B.V." in text_of(browser.get(preview).text)
+    page = browser.get(f"/p/{token}").text
+    answer = browser.post(
+        f"/p/{token}/promise",
+        data={"csrf_token": form_token_of(page), "day": "2026-03-09"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == f"/p/{token}"
+    text = text_of(browser.get(f"/p/{token}").text)
+    assert "Tot en met 10 mrt 2026 sturen wij u geen herinneringen" in text
+    assert 'name="day"' not in browser.get(f"/p/{token}").text  # one promise at a time
+    assert "Drukkerij Jansen B.V." not in text_of(browser.get(preview).text)
+    with session_scope(console_app.engine) as session:
+        [pause] = [p for p in pauses.live(session, "acme") if p.customer_ref == JANSEN.ref]
+        [event] = [e for e in audit.recent(session, "acme") if e.event == "customer_page.promise"]
+    assert pause.kind is PauseKind.PROMISE and pause.until == date(2026, 3, 10)
+    assert pause.created_by == "the customer (own page)"
+    assert event.actor == "customer: Drukkerij Jansen B.V." and event.source == "customer page"
+    assert "promised to pay on 2026-03-09" in event.message
+
+
+@pytest.mark.parametrize("day", ["2026-03-01", "2026-03-17", "next week", ""])
+def test_a_promise_outside_today_and_the_clients_maximum_is_refused(
+    browser: TestClient, console_app: App, clock: ManualClock, day: str
+) -> None:
+    token = link(console_app, clock)
+    page = browser.get(f"/p/{token}").text
+    answer = browser.post(
+        f"/p/{token}/promise", data={"csrf_token": form_token_of(page), "day": day}
+    )
+    assert answer.status_code == 400
+    assert "Kies een dag van vandaag tot en met 16 mrt 2026." in text_of(answer.text)
+    with session_scope(console_app.engine) as session:
+        assert pauses.live(session, "acme") == ()
+
+
+def test_a_promise_without_the_pages_form_token_or_with_another_pages_is_refused(
+    browser: TestClient, console_app: App, clock: ManualClock
+) -> None:
+    token, other = link(console_app, clock), link(console_app, clock, "4600002")
+    forms = ["", "forged", form_token_of(browser.get(f"/p/{other}").text)]
+    for sent in forms:
+        answer = browser.post(f"/p/{token}/promise", data={"csrf_token": sent, "day": "2026-03-09"})
+        assert answer.status_code == 403
+    assert browser.post(f"/p/{'C' * 43}/promise", data={"day": "2026-03-09"}).status_code == 404
+    with session_scope(console_app.engine) as session:
+        assert pauses.live(session, "acme") == ()
