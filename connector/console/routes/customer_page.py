@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -67,20 +67,20 @@ class _RateLimit:
 LIMIT = _RateLimit()
 
 
-def form_token(page_token: str, issued: int | None = None) -> str:
+def form_token(page_token: str, now: datetime) -> str:
     """A CSRF token for one view of the page: a nonce and the time it was made, signed with
     the page token (there is no session; whoever holds the page token may act anyway, this
     only stops another site from posting in the customer's browser)."""
-    issued = int(time.time()) if issued is None else issued
+    issued = int(now.timestamp())
     nonce = f"{secrets.token_urlsafe(12)}.{issued}"
     mac = hmac.new(page_token.encode(), f"customer page {nonce}".encode(), hashlib.sha256)
     return f"{nonce}.{mac.hexdigest()}"
 
 
-def form_token_ok(page_token: str, sent: str) -> bool:
+def form_token_ok(page_token: str, sent: str, now: datetime) -> bool:
     nonce, _, mac = sent.rpartition(".")
     _, _, issued = nonce.rpartition(".")
-    if not issued.isdigit() or time.time() - int(issued) > FORM_SECONDS:
+    if not issued.isdigit() or now.timestamp() - int(issued) > FORM_SECONDS:
         return False
     want = hmac.new(page_token.encode(), f"customer page {nonce}".encode(), hashlib.sha256)
     return hmac.compare_digest(mac, want.hexdigest())
@@ -138,7 +138,7 @@ def _page(
         language=view.language,
         page=view,
         token=token,
-        form_token=form_token(token),
+        form_token=form_token(token, ctx.now()),
         promise=standing_promise(ctx.app, access.tenant, access.customer_ref, today),
         latest_day=latest_promise_day(ctx.app, access.tenant, today),
         error=error,
@@ -155,7 +155,7 @@ def promise(
     access = _access(request, token)
     if isinstance(access, Response):
         return access
-    if not form_token_ok(token, csrf_token):
+    if not form_token_ok(token, csrf_token, console_ctx(request).now()):
         return _page(request, token, access, error="expired", status_code=403)
     ctx = console_ctx(request)
     try:

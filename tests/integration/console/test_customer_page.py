@@ -185,7 +185,7 @@ def test_a_promise_outside_today_and_the_clients_maximum_is_refused(
         assert pauses.live(session, "acme") == ()
 
 
-def test_a_promise_without_the_pages_form_token_or_with_another_pages_is_refused(
+def test_a_promise_without_the_pages_form_token_another_pages_or_a_stale_one_is_refused(
     browser: TestClient, console_app: App, clock: ManualClock
 ) -> None:
     token, other = link(console_app, clock), link(console_app, clock, "4600002")
@@ -193,6 +193,11 @@ def test_a_promise_without_the_pages_form_token_or_with_another_pages_is_refused
     for sent in forms:
         answer = browser.post(f"/p/{token}/promise", data={"csrf_token": sent, "day": "2026-03-09"})
         assert answer.status_code == 403
+    stale = form_token_of(browser.get(f"/p/{token}").text)
+    clock.advance(timedelta(hours=5))
+    assert (
+        browser.post(f"/p/{token}/promise", data={"csrf_token": stale, "day": "2026-03-09"})
+    ).status_code == 403
     assert browser.post(f"/p/{'C' * 43}/promise", data={"day": "2026-03-09"}).status_code == 404
     with session_scope(console_app.engine) as session:
         assert pauses.live(session, "acme") == ()
