@@ -114,6 +114,6 @@ def pretend_clock_problem(now: datetime, real: datetime, command: str) -> str | 
         return None
     return (
         f"--now {now:%Y-%m-%d %H:%M} UTC is more than an hour from the real time: `{command}` "
-        "would really send today as if it were then. Use `--dry-run` to see what would happen "
-        "(or `dunning plan`), or add `--simulate` against a sandbox"
+        "would really send today as if it were then. See what would happen with `dunning plan` "
+        "or `dunning run --dry-run`, or add `--simulate` against a sandbox"
     )

@@ -10,8 +10,9 @@ the client needs consent again; in plain Dutch or English, never an internal id 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from connector.customers import CustomerLine, customer_overview, customer_page, names_text
 from connector.customers.activity import ActionView, actions, lang
@@ -77,7 +78,7 @@ class Connection:
     state: str
     #: the client must consent again (or for the first time) before anything can run
     consent_needed: bool
-    #: the last run in words, e.g. "laatste run 02-03-2026 09:00 UTC: gelukt"
+    #: the last run in words, e.g. "laatste run 2 mrt 2026 10:00: gelukt" (local time)
     last_run: str | None = None
     detail: str | None = None
 
@@ -161,10 +162,16 @@ def connection(app: App, slug: str, language: str) -> Connection:
         result = {"ok": "gelukt" if nl else "ok", "failed": "mislukt" if nl else "failed"}.get(
             state.last_result or "", state.last_result or ""
         )
-        last_run = (
-            f"{'laatste run' if nl else 'last run'} "
-            f"{state.last_finished_at:%Y-%m-%d %H:%M} UTC: {result}"
-            + (f" ({state.last_error})" if state.last_error else "")
+        from babel.dates import format_datetime
+
+        # in the installation's time zone and the reader's words, as the overview shows it
+        finished = state.last_finished_at
+        if finished.tzinfo is None:  # SQLite gives the stored UTC time back without its zone
+            finished = finished.replace(tzinfo=UTC)
+        local = finished.astimezone(ZoneInfo(app.config.connector.timezone))
+        when = format_datetime(local, "d MMM y HH:mm", locale="nl_NL" if nl else "en_GB")
+        last_run = f"{'laatste run' if nl else 'last run'} {when}: {result}" + (
+            f" ({state.last_error})" if state.last_error else ""
         )
     if token is not None and token.state == "ok":
         return Connection(True, "verbonden" if nl else "connected", False, last_run)

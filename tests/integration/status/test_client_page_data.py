@@ -15,6 +15,7 @@ from connector.app import App
 from connector.domain import Money
 from connector.domain.clock import ManualClock
 from connector.status.client import client_page, connection, search_customers
+from connector.store import leases
 
 CLOCK = ManualClock(NOW)
 
@@ -93,3 +94,11 @@ def test_the_connection_says_whether_the_client_must_consent(app: App) -> None:
     connected = connection(app, "acme", "en")
     assert (connected.ok, connected.state, connected.consent_needed) == (True, "connected", False)
     assert "secret" not in repr(connected)
+
+
+def test_the_last_run_is_told_in_local_time_as_people_write_it(app: App) -> None:
+    finished = datetime(2026, 3, 2, 8, 5, tzinfo=UTC)  # 09:05 in Amsterdam
+    assert leases.try_acquire(app.engine, "acme", "me", finished, timedelta(minutes=5))
+    leases.release(app.engine, "acme", "me", "ok", None, finished)
+    assert connection(app, "acme", "nl").last_run == "laatste run 2 mrt 2026 09:05: gelukt"
+    assert connection(app, "acme", "en").last_run == "last run 2 Mar 2026 09:05: ok"
