@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
     app.command("pause")(pause)
     app.command("resume")(resume)
     app.command("customers")(customers)
+    app.command("page-link")(page_link)
 
 
 def pause(
@@ -179,3 +180,55 @@ def customers(
         fail(f"{client}: no customer matches {search!r}")
     flagged = sum(line.chronic_late_payer for line in lines)
     typer.echo(f"{client}: {len(lines)} customer(s), {flagged} chronic late payer(s)")
+
+
+def page_link(
+    ctx: typer.Context,
+    client: ClientArg,
+    customer: Annotated[
+        str, typer.Argument(help="Customer: number, name (or its start), e-mail or platform id.")
+    ],
+    revoke: Annotated[
+        bool, typer.Option("--revoke", help="End the customer's links instead (a new one follows).")
+    ] = False,
+    by: ByOption = None,
+    now: NowOption = None,
+) -> None:
+    """The link to the customer's own page (the one their reminders carry), or --revoke it."""
+    from connector.customers import CustomerLookupError, resolve_customer
+    from connector.store import page_tokens
+    from connector.store.db import session_scope
+
+    application = open_client(ctx, client)
+    clock = app_clock(application, now)
+    console = application.config.connector.console
+    if not revoke and (console is None or not console.public_url):
+        fail("connector.yaml sets no console.public_url: there is no customer page to link to", 2)
+    try:
+        who = resolve_customer(application.engine, client, customer)
+    except CustomerLookupError as exc:
+        fail(str(exc))
+    if revoke:
+        with session_scope(application.engine) as session:
+            ended = page_tokens.revoke(session, client, who.ref, now=clock.now())
+        record_command(
+            application,
+            client,
+            "customer.page_revoked",
+            f"revoked the page links of {who.name} ({ended})",
+            by=by_whom(by),
+            command="page-link --revoke",
+            clock=clock,
+        )
+        typer.echo(f"{client}: {who.name}: {ended} page link(s) revoked")
+        return
+    assert console is not None and console.public_url
+    links = page_tokens.PageLinks(
+        application.engine,
+        client,
+        console.public_url,
+        now=clock.now(),
+        cipher=application.cipher,
+        days=console.page_link_days,
+    )
+    typer.echo(links(who))

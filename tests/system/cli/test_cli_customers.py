@@ -18,7 +18,7 @@ from connector.app import App
 from connector.cli import app as dunning
 from connector.customers import AmbiguousCustomer, UnknownCustomer, resolve_customer
 from connector.domain import Customer, Invoice, InvoiceStatus, Money
-from connector.store import ledger_repo
+from connector.store import ledger_repo, page_tokens
 from connector.store import pauses as pause_repo
 from connector.store.db import session_scope
 from sandboxes.zoho.world import WorldClient, write_config
@@ -218,3 +218,47 @@ def test_pause_and_resume_are_on_the_audit_log_with_who_and_which_command(
         ("ann", "command: dunning pause"),
     ]
     assert lines[1].what.startswith("paused Drukkerij Jansen B.V.: ")
+
+
+# -- `dunning page-link`: the link to the customer's own page (issue #14) ------------------------
+PAGE_NOW = ["--now", "2026-03-02T10:00:00+01:00"]
+
+
+def with_public_url(config: Path) -> None:
+    with (config / "connector.yaml").open("a") as extra:
+        extra.write("console:\n  public_url: https://dunning.example.nl\n")
+
+
+def opens(config: Path, env: dict[str, str], url: str) -> str | None:
+    application = App.open(config, env)
+    try:
+        with session_scope(application.engine) as session:
+            found = page_tokens.find(
+                session, url.rsplit("/", 1)[1], now=datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+            )
+        return found.customer_ref if found else None
+    finally:
+        application.engine.dispose()
+
+
+def test_the_link_is_printed_reused_and_revoked(installation: tuple[Path, dict[str, str]]) -> None:
+    config, env = installation
+    with_public_url(config)
+    code, out = cli(config, env, "page-link", "acme", "Drukkerij Jansen", *PAGE_NOW)
+    assert code == 0, out
+    url = out.strip()
+    assert url.startswith("https://dunning.example.nl/p/")
+    assert cli(config, env, "page-link", "acme", "1001", *PAGE_NOW)[1].strip() == url
+    assert opens(config, env, url) == "4600001"
+    code, out = cli(config, env, "page-link", "acme", "1001", "--revoke", *PAGE_NOW)
+    assert code == 0 and "Drukkerij Jansen B.V.: 1 page link(s) revoked" in out
+    assert opens(config, env, url) is None
+
+
+def test_without_a_public_url_there_is_no_page(installation: tuple[Path, dict[str, str]]) -> None:
+    config, env = installation
+    code, out = cli(config, env, "page-link", "acme", "1001", *PAGE_NOW)
+    assert code == 2
+    assert out.strip() == (
+        "error: connector.yaml sets no console.public_url: there is no customer page to link to"
+    )

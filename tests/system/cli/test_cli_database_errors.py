@@ -32,6 +32,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "customers": ["acme"],
     "pause": ["acme", "1001", "--kind", "dispute", "--reason", "x"],
     "resume": ["acme", "1001"],
+    "page-link": ["acme", "1001", "--revoke"],
     "statement": ["acme", "1001", "--out", "OUT/s.pdf"],
     "letter": ["acme", "1001", "--out", "OUT/l.pdf"],
     "handoff": ["acme", "--out", "OUT/dossiers"],
