@@ -184,7 +184,7 @@ def test_an_invoice_paid_online_waits_unreminded_and_is_thanked_once_the_ledger_
     assert [a.invoice_refs for a in actions] == [("2",)], "only the invoice not paid online"
     assert all(a.kind is not ActionKind.THANK_YOU for a in actions)
     [one, _] = explain(s, B2B, history, at(MONDAY), ctx(pauses=(pending,)))
-    assert "paused: payment pending (invoice 1)" in one.reason
+    assert "paused: payment pending (invoice INV-1)" in one.reason
     only_one = snap(inv("1", due, "0.00", status=InvoiceStatus.PAID, paid_on=MONDAY))
     assert kinds(plan(only_one, B2B, history, at(MONDAY), ctx(pauses=(pending,)))) == [
         ("C1", ActionKind.THANK_YOU)
