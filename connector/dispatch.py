@@ -639,6 +639,8 @@ class Dispatcher:
         )
         if action.is_reply_task:
             return f"task: {customer.name} replied by e-mail about invoices {numbers}"
+        if action.is_dispute_task:
+            return f"task: {customer.name} disputes invoice {numbers}"
         if action.kind is ActionKind.CALL_TASK:
             return f"call task: call {customer.name} about invoices {numbers}"
         if action.kind is ActionKind.HANDOFF:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from connector.dispatch import Dispatcher, DispatchStats
+from connector.disputes import write_dispute_tasks
 from connector.domain import Action
 from connector.domain.clock import Clock, SystemClock
 from connector.domain.ports import LedgerError
@@ -225,6 +226,10 @@ def _run_locked(
             )
             result.dispatch.merge(replies.dispatch)
             result.dispatch.lines += replies.lines
+        # the customers' disputes from their own pages: a task for the business, once each
+        result.dispatch.merge(
+            write_dispute_tasks(tenant.engine, tenant.slug, dispatcher, clock, tenant.timezone)
+        )
     # Plan, dispatch, and plan once more if something was cancelled because it changed
     # between sync and send (e.g. a partial payment that morning): it is re-planned from the
     # fresh data right away instead of an hour later.

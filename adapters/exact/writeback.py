@@ -87,6 +87,8 @@ def marker(action: Action) -> str:
 def subject(action: Action) -> str:
     if action.is_reply_task:
         return "Klant heeft gereageerd op herinnering"
+    if action.is_dispute_task:
+        return "Klant betwist factuur"
     if action.is_receipt_check:  # performed as a call task or a pre-due mail, worded as a check
         return _RECEIPT_CHECK_SUBJECTS.get(
             action.kind, _RECEIPT_CHECK_SUBJECTS[ActionKind.CALL_TASK]

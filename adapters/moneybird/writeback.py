@@ -60,6 +60,8 @@ def title(action: Action) -> str:
         return "Ontvangst factuur controleren"
     if action.is_reply_task:
         return "Klant heeft gereageerd op herinnering"
+    if action.is_dispute_task:
+        return "Klant betwist factuur"
     return _TITLES.get(action.kind, action.kind.words)
 
 

@@ -1,5 +1,6 @@
 """What a customer does on their own page (`/p/<token>`, issue #14), as library functions the
-page calls: a promise to pay pauses their ladder until the promised day plus a grace day.
+page calls: a promise to pay pauses their ladder until the promised day plus a grace day; a
+dispute pauses the one invoice disputed until a person resumes it.
 
 The pause is the same `DunningPause` a consultant sets (`pause_customer`), kind promise, with the
 customer as who set it, so the planner, the preview, `dunning customers` and the console's
@@ -13,8 +14,9 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from connector.domain.pauses import Pause, PauseKind
-from connector.store import audit
+from connector.domain import InvoiceStatus
+from connector.domain.pauses import BY_CUSTOMER_PAGE, Pause, PauseKind
+from connector.store import audit, ledger_repo
 from connector.store import pauses as pause_repo
 from connector.store.db import session_scope
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: who set a pause from the customer's own page (shown with the pause)
-BY_CUSTOMER = "the customer (own page)"
+BY_CUSTOMER = BY_CUSTOMER_PAGE
 #: where the audit trail says it happened
 SOURCE = "customer page"
 #: days after the promised day before reminders resume (the payment's way through the bank)
@@ -97,5 +99,97 @@ def promise_to_pay(
         customer_name,
         day.isoformat(),
         until.isoformat(),
+    )
+    return made
+
+
+#: the longest reason the page takes for a dispute (characters; the ledger's note carries it)
+MAX_DISPUTE_REASON = 500
+
+
+def disputed_numbers(app: App, tenant: str, customer_ref: str) -> frozenset[str]:
+    """The numbers of the customer's invoices under a live dispute (the page says so)."""
+    with session_scope(app.engine) as session:
+        refs = {
+            p.invoice_ref
+            for p in pause_repo.live(session, tenant)
+            if p.kind is PauseKind.DISPUTE and p.customer_ref == customer_ref and p.invoice_ref
+        }
+        snapshot = ledger_repo.load_snapshot(session, tenant, customer_refs=[customer_ref])
+        return frozenset(
+            inv.number for inv in snapshot.invoices_of(customer_ref) if inv.ref in refs
+        )
+
+
+class DisputeRefused(ValueError):
+    """The dispute cannot be taken (not an open invoice of theirs, no or too long a reason,
+    a dispute already stands on that invoice)."""
+
+
+def dispute_invoice(
+    app: App,
+    tenant: str,
+    customer_ref: str,
+    customer_name: str,
+    invoice_number: str,
+    reason: str,
+    now: datetime,
+) -> Pause:
+    """Record that the customer disputes one of their open invoices (given by its number, as
+    the page shows it): a dispute pause on exactly that invoice, until a person resumes it.
+    The business's task in the ledger is written by the next run (`connector.disputes`),
+    through the outbox, once per pause.
+
+    Raises:
+        DisputeRefused: not one of the customer's open invoices, an empty or over-long reason,
+            or a dispute already stands on it.
+    """
+    reason = " ".join(reason.split())
+    if not reason or len(reason) > MAX_DISPUTE_REASON:
+        raise DisputeRefused("reason empty or too long")
+    with session_scope(app.engine) as session:
+        snapshot = ledger_repo.load_snapshot(session, tenant, customer_refs=[customer_ref])
+        found = [
+            inv
+            for inv in snapshot.invoices_of(customer_ref)
+            if inv.number == invoice_number
+            and inv.status is InvoiceStatus.OPEN
+            and inv.balance.is_positive()
+        ]
+        if len(found) != 1:
+            raise DisputeRefused("not an open invoice of this customer")
+        invoice = found[0]
+        if any(
+            p.kind is PauseKind.DISPUTE
+            and p.customer_ref == customer_ref
+            and p.invoice_ref == invoice.ref
+            for p in pause_repo.live(session, tenant)
+        ):
+            raise DisputeRefused("a dispute already stands on this invoice")
+        made = pause_repo.add(
+            session,
+            tenant,
+            customer_ref,
+            PauseKind.DISPUTE,
+            reason=reason,
+            by=BY_CUSTOMER,
+            now=now,
+            invoice_ref=invoice.ref,
+        )
+        audit.record(
+            session,
+            tenant,
+            "customer_page.dispute",
+            f"{customer_name} disputes invoice {invoice.number}: {reason}",
+            now=now,
+            data={"customer": customer_ref, "invoice": invoice.number, "reason": reason},
+            actor=f"customer: {customer_name}",
+            source=SOURCE,
+        )
+    log.warning(
+        "%s: %s disputes invoice %s on their own page; its reminders are paused",
+        tenant,
+        customer_name,
+        invoice.number,
     )
     return made

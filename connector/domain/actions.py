@@ -70,6 +70,11 @@ PAYMENT_PLAN_OFFER = "payment_plan_offer"
 #: one per reply read from the client's inbox, so the outbox writes each reply's task once
 REPLY_STEP_PREFIX = "reply:"
 
+#: the step id prefix of a "customer disputes an invoice" task (`connector.disputes`):
+#: ``dispute:<pause id>``, tied to the dispute pause the customer set on their own page, so
+#: the outbox writes each dispute's task once however many runs see the pause
+DISPUTE_STEP_PREFIX = "dispute:"
+
 
 class Channel(enum.StrEnum):
     LEDGER_MAIL = "ledger_mail"  # the platform sends it (Zoho)
@@ -119,6 +124,12 @@ class Action:
         """A task for the business that the customer wrote back (performed as a call task,
         worded as "customer replied"), not a dunning step."""
         return bool(self.items) and all(i.step.startswith(REPLY_STEP_PREFIX) for i in self.items)
+
+    @property
+    def is_dispute_task(self) -> bool:
+        """A task for the business that the customer disputes an invoice on their own page
+        (performed as a call task, worded as a dispute), not a dunning step."""
+        return bool(self.items) and all(i.step.startswith(DISPUTE_STEP_PREFIX) for i in self.items)
 
     @property
     def invoice_refs(self) -> tuple[str, ...]:

@@ -18,6 +18,10 @@ from datetime import date, datetime
 
 from connector.domain.ledger import Invoice
 
+#: who set a pause from the customer's own page (`/p/<token>`): shown with the pause, and how the
+#: run knows a dispute came from the customer (it writes the business a task for it)
+BY_CUSTOMER_PAGE = "the customer (own page)"
+
 
 class PauseKind(enum.StrEnum):
     PROMISE = "promise"  # promise to pay until a date: resumes the day after, if still unpaid

@@ -59,6 +59,8 @@ CONTEXT_NAMES = frozenset(
         "consumer",
         # a "customer replied" task: {"sender": address, "subject": subject} (else None)
         "reply",
+        # a "customer disputes an invoice" task: {"reason": the customer's words} (else None)
+        "dispute",
         # this mail offers a payment plan (policy `payment_plan_offer`), and the customer's own
         # page to ask for one (None: no page configured; the mail asks to reply or call)
         "plan_offer",
@@ -71,6 +73,8 @@ CONTEXT_NAMES = frozenset(
 #: `Action.extra` keys of a "customer replied" task: the reply's sender and subject (cleaned)
 REPLY_FROM = "reply_from"
 REPLY_SUBJECT = "reply_subject"
+#: `Action.extra` key of a "customer disputes an invoice" task: the reason they gave
+DISPUTE_REASON = "dispute_reason"
 
 #: kinds whose letter states the collection costs that follow (BIK scale, connector.legal)
 COSTS_STATED = frozenset({"fourteen_day_letter", "notice_of_default"})
@@ -157,6 +161,8 @@ class MessageContext:
                 "sender": action.extra[REPLY_FROM],
                 "subject": action.extra.get(REPLY_SUBJECT, ""),
             }
+        if DISPUTE_REASON in action.extra:
+            extra["dispute"] = {"reason": action.extra[DISPUTE_REASON]}
         return cls(
             extra=extra,
             customer=customer,
@@ -219,6 +225,7 @@ class Renderer:
             "collection_costs": self.collection_costs(ctx),
             "consumer": ctx.customer.profile is CustomerProfile.CONSUMER,
             "reply": ctx.extra.get("reply"),
+            "dispute": ctx.extra.get("dispute"),
             "plan_offer": ctx.plan_offer,
             "customer_page_url": ctx.customer_page_url,
             "pay_url": ctx.pay_url,

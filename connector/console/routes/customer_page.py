@@ -24,7 +24,11 @@ from connector.console.deps import console_ctx, render
 from connector.console.views.customer_page import customer_language, customer_page
 from connector.customers.exports import NotInStore, customer_statement
 from connector.customers.self_service import (
+    MAX_DISPUTE_REASON,
+    DisputeRefused,
     PromiseRefused,
+    dispute_invoice,
+    disputed_numbers,
     latest_promise_day,
     promise_to_pay,
     standing_promise,
@@ -141,6 +145,8 @@ def _page(
         form_token=form_token(token, ctx.now()),
         promise=standing_promise(ctx.app, access.tenant, access.customer_ref, today),
         latest_day=latest_promise_day(ctx.app, access.tenant, today),
+        disputed=disputed_numbers(ctx.app, access.tenant, access.customer_ref),
+        max_reason=MAX_DISPUTE_REASON,
         error=error,
     )
 
@@ -173,6 +179,41 @@ def promise(
         )
     except PromiseRefused:
         return _page(request, token, access, error="day", status_code=400)
+    return RedirectResponse(f"/p/{token}", status_code=303)
+
+
+@router.post("/p/{token}/dispute", response_class=HTMLResponse)
+def dispute(
+    request: Request,
+    token: str,
+    csrf_token: Annotated[str, Form()] = "",
+    invoice: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    """ "I dispute this invoice": pauses that invoice only; the run writes the business's task."""
+    access = _access(request, token)
+    if isinstance(access, Response):
+        return access
+    ctx = console_ctx(request)
+    if not form_token_ok(token, csrf_token, ctx.now()):
+        return _page(request, token, access, error="expired", status_code=403)
+    view = customer_page(
+        ctx.app, access.tenant, access.customer_ref, ctx.app.today(access.tenant, ctx.now())
+    )
+    if view is None:
+        return _not_valid(request)
+    try:
+        dispute_invoice(
+            ctx.app,
+            access.tenant,
+            access.customer_ref,
+            view.customer_name,
+            invoice,
+            reason,
+            ctx.now(),
+        )
+    except DisputeRefused:
+        return _page(request, token, access, error="dispute", status_code=400)
     return RedirectResponse(f"/p/{token}", status_code=303)
 
 
