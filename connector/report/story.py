@@ -14,7 +14,11 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from connector.domain import Money
-from connector.domain.actions import RECEIPT_CHECK_STEP, REPLY_STEP_PREFIX
+from connector.domain.actions import (
+    DISPUTE_STEP_PREFIX,
+    RECEIPT_CHECK_STEP,
+    REPLY_STEP_PREFIX,
+)
 from connector.domain.clock import local_date
 from connector.domain.money import format_money, total
 from connector.store import ledger_repo, outbox
@@ -30,6 +34,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "call_task": "Beltaak",
         "receipt_check": "Ontvangstcheck",
         "customer_replied": "Klant reageerde",
+        "customer_disputed": "Factuur betwist",
         "firm_reminder": "Dringende herinnering",
         "notice_of_default": "Ingebrekestelling",
         "fourteen_day_letter": "Veertiendagenbrief",
@@ -44,6 +49,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "call_task": "Call task",
         "receipt_check": "Receipt check",
         "customer_replied": "Customer replied",
+        "customer_disputed": "Invoice disputed",
         "firm_reminder": "Firm reminder",
         "notice_of_default": "Notice of default",
         "fourteen_day_letter": "Fourteen-day letter",
@@ -147,6 +153,15 @@ def describe(
             "paused, to be answered"
         )
         return Event(kind, label, text, task=True)
+    if kind == "customer_disputed":
+        text = (
+            f"{customer} betwist {invoices} ({owed} open) op de eigen pagina; herinneringen "
+            "voor die factuur gepauzeerd, uitzoeken"
+            if nl
+            else f"{customer} disputes {invoices} ({owed} open) on their own page; reminders "
+            "for it paused, to be looked into"
+        )
+        return Event(kind, label, text, task=True)
     if kind == "handoff":
         text = (
             f"{customer}, {invoices}, {owed} open; automatische herinneringen gestopt"
@@ -213,6 +228,12 @@ def story(
             and all(i.step.startswith(REPLY_STEP_PREFIX) for i in items)
         ):
             kind = "customer_replied"  # a task to answer a customer's reply (connector.replies)
+        elif (
+            kind == "call_task"
+            and items
+            and all(i.step.startswith(DISPUTE_STEP_PREFIX) for i in items)
+        ):
+            kind = "customer_disputed"  # a dispute from the customer's page (connector.disputes)
         days[day].append(
             describe(
                 kind,

@@ -8,7 +8,7 @@ from datetime import date
 from adapters.exact import writeback as exact
 from adapters.moneybird import writeback as moneybird
 from connector.domain import Action, ActionItem, ActionKind, Channel, Money
-from connector.domain.actions import REPLY_STEP_PREFIX
+from connector.domain.actions import DISPUTE_STEP_PREFIX, REPLY_STEP_PREFIX
 
 
 def task(step: str) -> Action:
@@ -30,3 +30,10 @@ def test_a_reply_task_is_titled_as_one_on_exact_and_moneybird() -> None:
     assert exact.subject(reply) == "Klant heeft gereageerd op herinnering"
     assert moneybird.title(reply) == "Klant heeft gereageerd op herinnering"
     assert exact.subject(call) == moneybird.title(call) == "Bellen over openstaande facturen"
+
+
+def test_a_dispute_task_is_titled_as_one_on_exact_and_moneybird() -> None:
+    dispute = task(f"{DISPUTE_STEP_PREFIX}7")
+
+    assert dispute.is_dispute_task and not dispute.is_reply_task
+    assert exact.subject(dispute) == moneybird.title(dispute) == "Klant betwist factuur"

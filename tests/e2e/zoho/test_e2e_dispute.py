@@ -11,6 +11,7 @@ from pathlib import Path
 from e2e_support import Scenario, empty_ledger
 
 from connector.customers.self_service import dispute_invoice
+from connector.report.story import story
 from sandboxes.world import local_moment
 from sandboxes.zoho.world import ZohoWorld
 
@@ -57,5 +58,9 @@ def test_a_dispute_pauses_that_invoice_and_leaves_one_comment_in_zoho(tmp_path: 
             for c in od.invoice(other.invoice_id).comments
             if c.description.startswith("Factuur betwist")
         ]
+        told = story(
+            world.app.engine, "demo", "Europe/Amsterdam", MONDAY, MONDAY + timedelta(30), "nl"
+        )
+        assert "Factuur betwist" in [e.label for _, events in told for e in events]
     finally:
         world.close()
