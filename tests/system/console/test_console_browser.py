@@ -5,6 +5,8 @@ from __future__ import annotations
 from console_browser import login, screenshot, wait_for_htmx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 
 def test_a_consultant_logs_in_sees_both_clients_on_the_overview_and_logs_out(
@@ -27,7 +29,8 @@ def test_a_consultant_logs_in_sees_both_clients_on_the_overview_and_logs_out(
     screenshot(driver, "overview")
 
     driver.find_element(By.CSS_SELECTOR, "header form[action='/logout'] button").click()
-    assert driver.current_url.endswith("/login")
+    # a click starts the navigation; it does not wait for the next page
+    WebDriverWait(driver, 15).until(expected_conditions.url_matches(r"/login$"))
     driver.get(console_url)
     assert driver.current_url.endswith("/login")  # the session really ended
 

@@ -9,6 +9,8 @@ from console_browser import login, screenshot
 from console_support import PASSWORD
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from connector.console.users import list_users
 from sandboxes.zoho.world import ZohoWorld
@@ -34,6 +36,10 @@ def test_a_form_sent_without_its_csrf_token_is_refused(driver: WebDriver, consol
         "document.querySelector('header form[action=\"/logout\"] input[name=csrf_token]').remove()"
     )
     driver.find_element(By.CSS_SELECTOR, "header form[action='/logout'] button").click()
+    # a click starts the navigation; it does not wait for the next page
+    WebDriverWait(driver, 15).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Not allowed")
+    )
     assert driver.find_element(By.TAG_NAME, "h1").text == "Not allowed"
     driver.get(console_url)
     assert driver.current_url == f"{console_url}/"  # the refused logout did nothing

@@ -51,7 +51,8 @@ def test_the_new_client_form_asks_the_platforms_keys_with_labels(
     login(driver, console_url, "consultant@console.example")
     driver.get(f"{console_url}/clients/new")
     driver.find_element(By.CSS_SELECTOR, "form.newclient button[type=submit]").click()
-    assert "platform=" in driver.current_url
+    # a click starts the navigation; it does not wait for the next page
+    WebDriverWait(driver, 15).until(expected_conditions.url_contains("platform="))
     for field in driver.find_elements(By.CSS_SELECTOR, "form.newclient input:not([type=hidden])"):
         name = field.get_attribute("id")
         assert driver.find_elements(By.CSS_SELECTOR, f"label[for='{name}']"), name
