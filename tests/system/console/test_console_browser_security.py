@@ -60,6 +60,7 @@ def test_no_secret_reaches_a_page_or_the_console_log(
     driver: WebDriver, console_url: str, console_world: ZohoWorld, console_log: Path
 ) -> None:
     login(driver, console_url, "admin@console.example")
+    screenshot(driver, "overview-admin")  # an administrator's overview: every client
     cookie = driver.get_cookie("dunning_session")
     assert cookie is not None
     pages = [console_url + "/"] + [
@@ -71,7 +72,6 @@ def test_no_secret_reaches_a_page_or_the_console_log(
         source = driver.page_source
         leaked = [s[:6] + "…" for s in secrets if s in source]
         assert leaked == [], f"{page} shows a secret"
-    screenshot(driver, "overview-admin")
     log = console_log.read_text(encoding="utf-8")
     assert [s[:6] for s in secrets if s in log] == []
     assert list_users(console_world.app.engine)  # the users were there to leak, and did not
