@@ -204,8 +204,8 @@ class MoneybirdLedger:
     # -- reads ------------------------------------------------------------------------------
     def check(self) -> str:
         """The administration's name (and that this login reaches it), and a warning naming
-        the late invoices whose reminders Moneybird's own workflow still sends (not paused):
-        `dunning doctor` prints this line."""
+        the late invoices whose reminders Moneybird's own workflow still sends (not paused)
+        on a line of its own: `dunning doctor` prints the first as ok, the warning as WARN."""
         wanted = self.client.administration_id
         for row in self.client.administrations():
             line = mapping.administration_line(row)
@@ -218,7 +218,8 @@ class MoneybirdLedger:
         )
 
     def _reminded_by_moneybird(self) -> str:
-        """``; WARNING …`` naming the late or reminded invoices whose workflow is not paused
+        """A second line ``WARNING: …`` (doctor shows it as WARN) naming the late or reminded
+        invoices whose workflow is not paused
         (the list over every invoice date: its ``period`` otherwise defaults to this year)."""
         today = self.clock.now().astimezone(UTC).date()
         query = {
@@ -245,7 +246,7 @@ class MoneybirdLedger:
             else "set pause_workflow: true under moneybird: in the client file"
         )
         return (
-            f"; WARNING: Moneybird's own workflow is reminding {len(numbers)} late "
+            f"\nWARNING: Moneybird's own workflow is reminding {len(numbers)} late "
             f"invoice(s) the connector manages ({shown}): customers get reminders from both; "
             f"{fix}"
         )

@@ -101,7 +101,11 @@ class Ledger(Protocol):
 
     def check(self) -> str:
         """One cheap authenticated call (e.g. read the organisation); returns a one-line
-        description such as "Acme B.V. (organization 20071234)". Used by `dunning doctor`."""
+        description such as "Acme B.V. (organization 20071234)". Used by `dunning doctor`.
+
+        Further lines starting with ``WARNING: `` are warnings about this connection that
+        doctor shows as WARN lines (e.g. the platform's own reminders still running beside
+        ours); they do not fail the check."""
         ...
 
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]: ...

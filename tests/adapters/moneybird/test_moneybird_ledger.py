@@ -409,7 +409,7 @@ def test_doctor_names_late_invoices_moneybirds_own_workflow_is_still_reminding()
     query = parse_qs(urlsplit(responses.calls[1].request.url or "").query)
     assert query["filter"] == ["state:late|reminded,period:20000101..20271231"]
     assert line == (
-        f"Vogel B.V. (administration {ADMIN}); WARNING: Moneybird's own workflow is reminding "
+        f"Vogel B.V. (administration {ADMIN})\nWARNING: Moneybird's own workflow is reminding "
         "1 late invoice(s) the connector manages (2026-3): customers get reminders from both; "
         "they are paused at the next sync"
     )

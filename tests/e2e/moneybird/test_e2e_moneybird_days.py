@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from connector.app import App
+from connector.doctor import run_doctor
 from sandboxes.moneybird.world import MoneybirdWorld
 from sandboxes.world import local_moment
 
@@ -64,3 +65,6 @@ def test_without_pausing_moneybirds_own_workflow_reminds_too_and_doctor_says_so(
         assert own, "the control shows nothing: Moneybird's workflow never ran"
         assert "WARNING: Moneybird's own workflow is reminding" in line
         assert "set pause_workflow: true under moneybird: in the client file" in line
+        lines, ok = run_doctor(world.app, world.clock)
+        warned = [x for x in lines if x.startswith("WARN demo: Moneybird's own workflow")]
+        assert len(warned) == 1 and ok  # a warning, not a failure
