@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import uuid
@@ -257,6 +258,13 @@ def _run_locked(
 
 def waiting_for_budget(count: int) -> str:
     return f"{count:,} action{'s' if count != 1 else ''} wait for tomorrow's API budget"
+
+
+def waiting_for_budget_count(note: str | None) -> int:
+    """The number a run's `waiting_for_budget` note carries (0 for any other text): the
+    console tells it in the reader's language."""
+    match = re.fullmatch(r"([\d,]+) actions? wait for tomorrow's API budget", note or "")
+    return int(match.group(1).replace(",", "")) if match else 0
 
 
 def day_budget(tenant: Tenant, now: datetime) -> DayBudget | None:

@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from connector.app import App
 from connector.domain import ActionKind, InvoiceStatus, Money
 from connector.domain.clock import Clock, local_date
+from connector.run import waiting_for_budget_count
 from connector.store.db import session_scope
 from connector.store.models import InvoiceRow, OAuthToken, OpsAlert, OutboxAction, TenantRun
 
@@ -46,6 +47,8 @@ class ClientHealth:
     #: "ok" or "failed" (None: never run)
     last_result: str | None = None
     last_error: str | None = None
+    #: actions the last (successful) run carried to tomorrow's API budget
+    waiting_for_budget: int = 0
     running: bool = False
     #: when `dunning serve` runs it next (None: at serve start)
     next_run_at: datetime | None = None
@@ -197,6 +200,11 @@ def client_health(
                 last_run_at=last.last_finished_at if last else None,
                 last_result=last.last_result if last else None,
                 last_error=last.last_error if last else None,
+                waiting_for_budget=(
+                    waiting_for_budget_count(last.last_error)
+                    if last and last.last_result == "ok"
+                    else 0
+                ),
                 running=running,
                 next_run_at=next_run,
                 connection=TOKEN_WORDS.get(state, "connection problem"),

@@ -4,6 +4,7 @@ reader's language, nothing internal on the page."""
 
 from __future__ import annotations
 
+import html
 from datetime import date, timedelta
 
 from console_support import NOW, sign_in
@@ -11,8 +12,9 @@ from fastapi.testclient import TestClient
 
 from connector.app import App
 from connector.domain import Customer, Invoice, InvoiceStatus, Money
+from connector.run import waiting_for_budget
 from connector.status.overview import client_health
-from connector.store import ledger_repo
+from connector.store import leases, ledger_repo
 from connector.store.db import session_scope
 from connector.store.models import OpsAlert, OutboxAction
 
@@ -106,3 +108,17 @@ def test_the_overview_page_shows_names_and_amounts_in_the_readers_language(
     by_amount = browser.get("/?sort=outstanding").text
     table = by_amount[by_amount.index("<table") :]
     assert table.index("(acme)") < table.index("(bakker)")
+
+
+def test_a_backlog_carried_to_tomorrows_api_budget_is_said_in_the_readers_language(
+    console_app: App, browser: TestClient
+) -> None:
+    _fill(console_app)
+    assert leases.try_acquire(console_app.engine, "acme", "run", NOW, timedelta(minutes=5))
+    leases.release(console_app.engine, "acme", "run", "ok", waiting_for_budget(1240), NOW)
+    acme = next(h for h in client_health(console_app, ["acme"], NOW, wall=NOW))
+    assert acme.waiting_for_budget == 1240 and not acme.problem
+    sign_in(browser, "consultant@console.example")
+    assert "1240 actions wait for tomorrow's API budget" in html.unescape(browser.get("/").text)
+    browser.get("/language/nl")
+    assert "1240 acties wachten op het API-budget van morgen" in browser.get("/").text
