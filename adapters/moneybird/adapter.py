@@ -154,6 +154,12 @@ def dump_contact_cursor(versions: dict[str, int]) -> str:
     return json.dumps({"versions": versions}, sort_keys=True, separators=(",", ":"))
 
 
+#: a pause or resume of Moneybird's own workflow, waiting for the end of the read: (order,
+#: invoice id, invoice number, PAUSE or RESUME). Only these, not the `Invoice`: a first read
+#: pauses every open invoice, so this list is as long as the open part of the ledger.
+_WorkflowStep = tuple[tuple[int, date], str, str, Endpoint]
+
+
 class MoneybirdLedger:
     """One Moneybird administration as a `Ledger`."""
 
@@ -277,8 +283,9 @@ class MoneybirdLedger:
         self._retry = []
         new_after = started - LAG
         window = {ref: known[ref] for ref in listed if ref in known and ref not in changed}
+        del listed, known, recent  # as large as the list: not kept while the records are read
         self._payments = []
-        todo: list[tuple[tuple[int, date], Invoice, Endpoint]] = []
+        todo: list[_WorkflowStep] = []
         for batch in sync.invoice_batches(self.client, changed):
             self._payments.extend(batch.payments)
             for record, invoice in zip(batch.records, batch.invoices, strict=True):
@@ -290,12 +297,15 @@ class MoneybirdLedger:
                 if step is not None:
                     todo.append(step)
             yield Page(batch.invoices, None)
+        del changed
         # the invoices Moneybird's workflow would remind first are paused first: a large first
         # read may take a while of pausing at 30 calls a minute
-        for _order, invoice, endpoint in sorted(todo, key=lambda t: (t[0], t[1].ref)):
-            version = self._write_workflow(invoice, endpoint)
+        todo.sort(key=lambda t: (t[0], t[1]))
+        for _order, ref, number, endpoint in todo:
+            version = self._write_workflow(ref, number, endpoint)
             if version is not None:
-                window[invoice.ref] = version  # the pause changed it: listed again next time
+                window[ref] = version  # the pause changed it: listed again next time
+        del todo
         self._after = new_after
         yield Page([], dump_invoice_cursor(new_after, window, self._retry))
 
@@ -338,10 +348,8 @@ class MoneybirdLedger:
         )
 
     # -- Moneybird's own workflow -----------------------------------------------------------
-    def _workflow_step(
-        self, record: dict[str, Any], invoice: Invoice
-    ) -> tuple[tuple[int, date], Invoice, Endpoint] | None:
-        """(order, invoice, PAUSE or RESUME) when Moneybird's own workflow needs pausing (an
+    def _workflow_step(self, record: dict[str, Any], invoice: Invoice) -> _WorkflowStep | None:
+        """(order, id, number, PAUSE or RESUME) when Moneybird's own workflow needs pausing (an
         open invoice the connector manages) or resuming (a paid or uncollectible one still
         paused); None otherwise. Late and reminded invoices come first, the most overdue
         first, then open ones by due date, then the resumes."""
@@ -352,29 +360,29 @@ class MoneybirdLedger:
             return None  # released at the hand-off: no longer the connector's
         if state in DUNNABLE_STATES and not paused and invoice.balance.is_positive():
             first = 0 if state in REMINDED_STATES else 1
-            return (first, invoice.due_date), invoice, PAUSE
+            return (first, invoice.due_date), invoice.ref, invoice.number, PAUSE
         if state in (*PAID_STATES, *VOID_STATES) and paused:
-            return (2, invoice.due_date), invoice, RESUME
+            return (2, invoice.due_date), invoice.ref, invoice.number, RESUME
         return None
 
-    def _write_workflow(self, invoice: Invoice, endpoint: Endpoint) -> int | None:
+    def _write_workflow(self, ref: str, number: str, endpoint: Endpoint) -> int | None:
         """Pause or resume; the version Moneybird answers with (None: no answer to go by, or
         it failed: then the invoice is read again next time)."""
         try:
-            answer = self.client.write(endpoint, id=invoice.ref)
+            answer = self.client.write(endpoint, id=ref)
         except MoneybirdApiError as exc:
             if exc.kind in _RAISE_KINDS:
                 raise
             log.warning(
                 "%s: invoice %s: %s failed (tried again at the next read): %s",
                 self.tenant,
-                invoice.number,
+                number,
                 endpoint.name,
                 exc,
             )
-            self._retry.append(invoice.ref)
+            self._retry.append(ref)
             return None
-        (self.paused if endpoint is PAUSE else self.resumed).append(invoice.number)
+        (self.paused if endpoint is PAUSE else self.resumed).append(number)
         if isinstance(answer, dict):
             try:
                 return mapping.record_version(answer)
