@@ -21,6 +21,11 @@ simulated time on both sides and the peak RSS is the connector's alone. Figures 
 Then the next business day's run, in a fresh process on the same store: its peak RSS is the
 hourly re-run's memory, which should stay flat from 10,000 to 100,000 invoices.
 
+The days end once the first day's backlog is worked off (each of its actions done, or no longer
+planned because it was paid or its customer moved on to the next step); with
+``BENCH_FIRST_RUN_UNTIL=drained`` they go on until a day carries nothing over (on a ledger whose
+backlog takes longer than a week, the ladder's next steps keep coming).
+
 Sizes: ``BENCH_FIRST_RUN_SIZES`` (default ``10000,50000,100000``); platforms:
 ``BENCH_FIRST_RUN_PLATFORMS`` (default ``zoho,exact``).
 """
@@ -202,6 +207,7 @@ def _connector(
     minimum: dict[str, list[int]] = defaultdict(list)
     attachments: dict[str, int] = {}
     perform_calls = 0
+    done_keys: set[str] = set()
     original_perform = dispatch_mod.Dispatcher._perform
 
     def measured_perform(self: Any, action_id: int, action: Any, stats: Any) -> str:
@@ -212,6 +218,7 @@ def _connector(
         perform_calls += used
         used -= link_calls - links_before  # pay-link reads are shown on their own
         if status == "sent":
+            done_keys.add(action.idempotency_key)
             kind = str(action.kind.value)
             per_kind[kind].append(used)
             count = attachments.get(action.idempotency_key, 0)
@@ -292,6 +299,8 @@ def _connector(
     t0 = time.perf_counter()
     day = START
     backlog = None
+    backlog_keys: set[str] = set()
+    worked_off: int | None = None
     for number in range(1, MAX_DAYS + 1):
         while day.weekday() >= 5:
             day += timedelta(days=1)
@@ -322,9 +331,17 @@ def _connector(
         )
         if backlog is None:
             backlog = len(result.planned)  # the fitted and the deferred actions
+            backlog_keys = {a.idempotency_key for a in result.planned}
+        # the first day's backlog is worked off when each of its actions is done or no longer
+        # planned (paid meanwhile, or superseded by the customer's next step)
+        still = {a.idempotency_key for a in result.planned} & backlog_keys
+        if worked_off is None and not (still - done_keys):
+            worked_off = number
         exhausted = result.error is not None and "budget" in result.error.lower()
         if result.ok and not deferred and not exhausted:
             break
+        if worked_off is not None and os.environ.get("BENCH_FIRST_RUN_UNTIL") != "drained":
+            break  # later days carry the ladder's next steps, not the first day's backlog
         day += timedelta(days=1)
     seconds = time.perf_counter() - t0
     app.engine.dispose()
@@ -334,6 +351,7 @@ def _connector(
         {
             "days": [vars(x) for x in days],
             "backlog": backlog,
+            "worked_off": worked_off,
             "per_kind": dict(per_kind),
             "minimum": dict(minimum),
             "perform_calls": perform_calls,
@@ -453,6 +471,10 @@ def _print(platform: str, n: int, f: dict[str, Any]) -> None:
         f"\n{platform} {n:,} invoices: backlog {f['backlog']} actions on day 1, {sent} done in "
         f"{len(days)} day(s); failures {failures}"
     )
+    if f["worked_off"] is not None:
+        print(f"  the first day's backlog was worked off on day {f['worked_off']}")
+    else:
+        print(f"  the first day's backlog was NOT worked off within {len(days)} day(s)")
     for d in days:
         error = f"  ({d['error']})" if d["error"] else ""
         print(
