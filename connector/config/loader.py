@@ -360,11 +360,29 @@ def load_client(
     problems += invalid
     if problems or client is None:
         raise _combine(problems)
+    client = _resolve_ca_file(client, doc, Path(config_dir))
     if refs and not enabled:
         client._unresolved_env = tuple(
             f"{r.path} ({r.variable})" for r in refs if r.problem == "unset"
         )
     return client
+
+
+def _resolve_ca_file(client: ClientConfig, doc: _Doc, config_dir: Path) -> ClientConfig:
+    """The inbox's `ca_file` as an absolute path (relative ones against the configuration
+    directory), so the reader finds it whatever its working directory; a file that is not
+    there is a located error now rather than a failed read in every run."""
+    inbox = client.inbox
+    if inbox is None or inbox.ca_file is None:
+        return client
+    ca = Path(inbox.ca_file).expanduser()
+    if not ca.is_absolute():
+        ca = (config_dir / ca).resolve()
+    if not ca.is_file():
+        raise ConfigError(
+            doc.file, "inbox.ca_file", f"no such file: {ca}", doc.line("inbox.ca_file")
+        )
+    return client.model_copy(update={"inbox": inbox.model_copy(update={"ca_file": str(ca)})})
 
 
 # -- internals --------------------------------------------------------------------------------

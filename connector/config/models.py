@@ -512,7 +512,12 @@ class InboxSettings(ConfigModel):
     Read only: the folder is opened read-only (no flag is set, nothing is moved or deleted);
     each message is handled once (its UID under the folder's UIDVALIDITY is remembered). IMAPS
     (implicit TLS, port 993) unless told otherwise; a login over plain IMAP only to a server on
-    this machine."""
+    this machine.
+
+    `ca_file`: a PEM file with the certificate(s) the server's certificate must chain to,
+    trusted instead of the system's CAs: a mail server with a private CA or a self-signed
+    certificate is trusted by naming it, never by switching verification off (relative paths
+    are taken against the configuration directory)."""
 
     imap_host: NonEmpty
     #: default 993 with `ssl`, else 143
@@ -522,6 +527,7 @@ class InboxSettings(ConfigModel):
     ssl: bool = True
     starttls: bool = False
     folder: NonEmpty = "INBOX"
+    ca_file: NonEmpty | None = None
     #: how long a reply pauses the customer's reminders (days, from the day it is read)
     pause_days: int = Field(default=7, ge=1, le=90)
 

@@ -169,6 +169,8 @@ zoho:
 #   starttls: false
 #   folder: INBOX
 #   pause_days: 7               # how long a reply pauses the customer's reminders
+#   ca_file: certs/mail-ca.pem  # a private CA / self-signed certificate to trust (PEM,
+#                               # relative to this directory); default: the system's CAs
 
 # Dunning policy (built in: nl-b2b-standard) and its adjustable details.
 policy: nl-b2b-standard

@@ -10,6 +10,11 @@ time or when the server renumbered the folder (another UIDVALIDITY), those that 
 after `since` (IMAP's SEARCH SINCE, by the day the server received them), so an old mailbox is
 not taken for a pile of fresh replies.
 
+The connection is IMAPS (implicit TLS, port 993) or STARTTLS, the server's certificate checked
+against the system's CAs, or against the client's own `ca_file` (a private CA, a self-signed
+certificate) when one is named; a certificate neither trusts ends the read before the login is
+sent, with one line saying so.
+
 Header values come from strangers: they are decoded (RFC 2047), stripped of control characters
 and line breaks and cut to a bounded length before anyone logs, stores or shows them.
 """
@@ -66,6 +71,8 @@ class ImapSettingsLike(Protocol):
     def starttls(self) -> bool: ...
     @property
     def folder(self) -> str: ...
+    @property
+    def ca_file(self) -> str | None: ...
 
 
 def clean(value: str, limit: int = MAX_SUBJECT) -> str:
@@ -171,10 +178,7 @@ class ImapInbox:
         """Log in and open the folder read-only (for `dunning doctor`): what was found, or
         `InboxError` saying what failed."""
         s = self.settings
-        try:
-            client = self._connect()
-        except (OSError, imaplib.IMAP4.error) as exc:
-            raise InboxError(f"cannot connect to {s.imap_host}:{s.port}: {exc}") from None
+        client = self._connect()
         try:
             try:
                 client.login(s.username, self._password)
@@ -197,10 +201,7 @@ class ImapInbox:
         """The messages after `after_uid` (or, when `uidvalidity` is not the folder's, those
         received on or after `since`), oldest first, at most `max_messages`."""
         s = self.settings
-        try:
-            client = self._connect()
-        except (OSError, imaplib.IMAP4.error) as exc:
-            raise InboxError(f"cannot connect to {s.imap_host}:{s.port}: {exc}") from None
+        client = self._connect()
         try:
             try:
                 client.login(s.username, self._password)
@@ -213,15 +214,59 @@ class ImapInbox:
             with contextlib.suppress(OSError, imaplib.IMAP4.error):
                 client.logout()
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """The given context, else one trusting the settings' `ca_file` (only), else the
+        system's CAs; host names checked either way."""
+        if self._context is not None:
+            return self._context
+        ca_file = self.settings.ca_file
+        if not ca_file:
+            return ssl.create_default_context()
+        try:
+            return ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc
+            raise InboxError(
+                f"the CA file {ca_file} (inbox.ca_file) cannot be used: {reason}"
+            ) from None
+
     def _connect(self) -> imaplib.IMAP4:
+        """A connection over TLS (or plain IMAP to this machine, as the config allows), or
+        `InboxError` in one line: the server is not reached, or its certificate not trusted."""
         s = self.settings
-        context = self._context or ssl.create_default_context()
-        if s.ssl:
-            return imaplib.IMAP4_SSL(s.imap_host, s.port, ssl_context=context, timeout=self.timeout)
-        client = imaplib.IMAP4(s.imap_host, s.port, timeout=self.timeout)
-        if s.starttls:
-            client.starttls(ssl_context=context)
-        return client
+        where = f"{s.imap_host}:{s.port}"
+        context = self._tls_context() if s.ssl or s.starttls else None
+        client: imaplib.IMAP4 | None = None
+        try:
+            if s.ssl:
+                return imaplib.IMAP4_SSL(
+                    s.imap_host, s.port, ssl_context=context, timeout=self.timeout
+                )
+            client = imaplib.IMAP4(s.imap_host, s.port, timeout=self.timeout)
+            if s.starttls:
+                client.starttls(ssl_context=context)
+            return client
+        except ssl.SSLCertVerificationError as exc:
+            _close(client)
+            why = exc.verify_message or "certificate verify failed"
+            hint = (
+                "the CA file named in inbox.ca_file does not sign it"
+                if s.ca_file or self._context is not None
+                else "name the CA that signed it (or the certificate itself) in inbox.ca_file"
+            )
+            raise InboxError(
+                f"the certificate of the IMAP server {where} is not trusted ({why}): {hint}; "
+                "no login was sent"
+            ) from None
+        except ssl.SSLError as exc:
+            _close(client)
+            raise InboxError(
+                f"no TLS connection with the IMAP server {where}: {exc.reason or exc} "
+                "(is it IMAPS on this port, or STARTTLS?)"
+            ) from None
+        except (OSError, imaplib.IMAP4.error) as exc:
+            _close(client)
+            raise InboxError(f"cannot connect to {where}: {exc}") from None
 
     def _read(
         self, client: imaplib.IMAP4, uidvalidity: int | None, after_uid: int, since: date
@@ -268,6 +313,12 @@ class ImapInbox:
             if uid in uids and uid not in found:
                 found[uid] = parse_header(uid, bytes(raw))
         return InboxBatch(current, tuple(found[u] for u in sorted(found)), more)
+
+
+def _close(client: imaplib.IMAP4 | None) -> None:
+    if client is not None:
+        with contextlib.suppress(OSError, imaplib.IMAP4.error):
+            client.shutdown()
 
 
 def _first_int(values: list[bytes | None] | list[None]) -> int | None:

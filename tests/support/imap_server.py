@@ -1,6 +1,9 @@
 """A real IMAP server on loopback for the tests of the replies inbox: pymap (a Python IMAP
 server from PyPI, a test dependency) with its in-memory backend and one mailbox, run as a
-subprocess on a free port, plain IMAP (allowed to a server on this machine only).
+subprocess on a free port, plain IMAP (allowed to a server on this machine only), with
+STARTTLS, or behind an implicit-TLS front (IMAPS, as port 993 speaks it: pymap itself offers
+only STARTTLS, so a TLS-terminating relay on loopback speaks IMAPS to the client and plain IMAP
+to pymap, as stunnel or a load balancer in front of a mail server does).
 
 `deliver` puts a message in the mailbox as a mail server would (IMAP APPEND); `flags` and
 `count` read the mailbox back, so a test can show that the connector changed nothing."""
@@ -13,8 +16,9 @@ import socket
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -40,11 +44,21 @@ class ImapServer:
         self.log = log
         #: with TLS: a client context that trusts the server's certificate
         self.context = context
+        #: IMAPS (TLS from the first byte) rather than STARTTLS
+        self.implicit_tls = False
+        #: TLS handshakes the IMAPS front saw fail (a client refusing the certificate)
+        self.refused_handshakes: Callable[[], int] = lambda: 0
 
     def _client(self) -> imaplib.IMAP4:
-        client = imaplib.IMAP4(self.host, self.port, timeout=30)
-        if self.context is not None:
-            client.starttls(ssl_context=self.context)
+        if self.implicit_tls:
+            assert self.context is not None
+            client: imaplib.IMAP4 = imaplib.IMAP4_SSL(
+                self.host, self.port, ssl_context=self.context, timeout=30
+            )
+        else:
+            client = imaplib.IMAP4(self.host, self.port, timeout=30)
+            if self.context is not None:
+                client.starttls(ssl_context=self.context)
         client.login(USER, PASSWORD)
         return client
 
@@ -189,3 +203,81 @@ def imap_server(tmp: Path, *, tls: tuple[Path, Path] | None = None) -> Iterator[
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class _TlsFront:
+    """IMAPS on a free loopback port in front of a plain IMAP server: each TLS connection is
+    relayed byte for byte to `backend_port`. A client that refuses the certificate ends its
+    handshake; the front drops that connection and goes on."""
+
+    def __init__(self, backend_port: int, cert: Path, key: Path) -> None:
+        self.backend_port = backend_port
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(str(cert), str(key))
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = int(self.listener.getsockname()[1])
+        #: handshakes that failed (a client refusing the certificate, say)
+        self.refused = 0
+        self._closed = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._closed:
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(raw,), daemon=True).start()
+
+    def _relay(self, raw: socket.socket) -> None:
+        try:
+            secure = self.context.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            self.refused += 1
+            raw.close()
+            return
+        backend = socket.create_connection(("127.0.0.1", self.backend_port))
+
+        def pump(src: socket.socket, dst: socket.socket) -> None:
+            try:
+                while chunk := src.recv(65536):
+                    dst.sendall(chunk)
+            except OSError:
+                pass
+            finally:
+                for end in (src, dst):
+                    with suppress(OSError):
+                        end.shutdown(socket.SHUT_RDWR)
+
+        back = threading.Thread(target=pump, args=(backend, secure), daemon=True)
+        back.start()
+        pump(secure, backend)
+        back.join(timeout=10)
+        secure.close()
+        backend.close()
+
+    def close(self) -> None:
+        self._closed = True
+        self.listener.close()
+
+
+@contextmanager
+def imaps_server(tmp: Path, cert: Path, key: Path) -> Iterator[ImapServer]:
+    """pymap behind an implicit-TLS front (IMAPS) presenting `cert`: `port` is the front's."""
+    with imap_server(tmp) as plain:
+        front = _TlsFront(plain.port, cert, key)
+        try:
+            server = ImapServer(
+                front.port,
+                plain.process,
+                plain.log,
+                ssl.create_default_context(cafile=str(cert)),
+            )
+            server.implicit_tls = True
+            server.refused_handshakes = lambda: front.refused
+            yield server
+        finally:
+            front.close()

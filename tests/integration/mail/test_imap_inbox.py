@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from imap_server import PASSWORD, USER, ImapServer, imap_server, self_signed
+from imap_server import PASSWORD, USER, ImapServer, imap_server, imaps_server, self_signed
+from waiting import wait_until
 
 from connector.mail.imap import ImapInbox, InboxError, clean, imap_date
 
@@ -26,6 +27,7 @@ class Settings:
     ssl: bool = False
     starttls: bool = False
     folder: str = "INBOX"
+    ca_file: str | None = None
 
 
 @pytest.fixture
@@ -137,10 +139,74 @@ def test_over_starttls_only_a_trusted_certificate_gets_the_login(tmp_path: Path)
         secured = Settings(tls_imap.host, tls_imap.port, starttls=True)
 
         # the system's CAs do not know the server's certificate: no login is sent at all
-        with pytest.raises(InboxError, match="cannot connect") as refused:
+        with pytest.raises(InboxError, match="is not trusted") as refused:
             ImapInbox(secured).read_new(None, 0, LONG_AGO)
         assert PASSWORD not in str(refused.value)
 
         batch = ImapInbox(secured, ssl_context=tls_imap.context).read_new(None, 0, LONG_AGO)
 
         assert [m.subject for m in batch.messages] == ["versleuteld"]
+
+
+def test_over_imaps_the_server_is_trusted_through_the_ca_file_the_client_names(
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed(tmp_path)
+    with imaps_server(tmp_path, cert, key) as imaps:
+        imaps.deliver(sender="een@example.nl", subject="over IMAPS")
+        settings = Settings(imaps.host, imaps.port, ssl=True, ca_file=str(cert))
+
+        batch = ImapInbox(settings).read_new(None, 0, LONG_AGO)
+
+        assert [m.subject for m in batch.messages] == ["over IMAPS"]
+        assert ImapInbox(settings).check() == (
+            f"inbox {USER} at 127.0.0.1: INBOX opened read-only (1 messages)"
+        )
+
+
+def test_over_imaps_an_untrusted_certificate_is_refused_in_one_line_before_the_login(
+    tmp_path: Path,
+) -> None:
+    cert, key = self_signed(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    other_ca, _ = self_signed(other)  # some other CA: it signed nothing of this server's
+    with imaps_server(tmp_path, cert, key) as imaps:
+        imaps.deliver(sender="een@example.nl", subject="geheim")
+        where = f"127.0.0.1:{imaps.port}"
+
+        with pytest.raises(InboxError) as unknown:
+            ImapInbox(Settings(imaps.host, imaps.port, ssl=True)).read_new(None, 0, LONG_AGO)
+        with pytest.raises(InboxError) as wrong_ca:
+            ImapInbox(Settings(imaps.host, imaps.port, ssl=True, ca_file=str(other_ca))).check()
+
+        assert str(unknown.value) == (
+            f"the certificate of the IMAP server {where} is not trusted (self-signed "
+            "certificate): name the CA that signed it (or the certificate itself) in "
+            "inbox.ca_file; no login was sent"
+        )
+        assert str(wrong_ca.value) == (
+            f"the certificate of the IMAP server {where} is not trusted (self-signed "
+            "certificate): the CA file named in inbox.ca_file does not sign it; no login was sent"
+        )
+        # both ended in the TLS handshake: the password never left the machine's client
+        wait_until(lambda: imaps.refused_handshakes() == 2, "both handshakes refused")
+
+
+def test_a_ca_file_that_is_no_certificate_is_one_clear_error(tmp_path: Path) -> None:
+    broken = tmp_path / "ca.pem"
+    broken.write_text("not a certificate\n")
+    settings = Settings("127.0.0.1", 1, ssl=True, ca_file=str(broken))
+
+    with pytest.raises(
+        InboxError, match=r"the CA file .*ca\.pem \(inbox\.ca_file\) cannot be used"
+    ):
+        ImapInbox(settings).read_new(None, 0, LONG_AGO)
+
+
+def test_plain_imaps_to_a_starttls_port_says_what_may_be_wrong(tmp_path: Path) -> None:
+    with imap_server(tmp_path) as plain:  # speaks plain IMAP: the TLS handshake fails
+        settings = Settings(plain.host, plain.port, ssl=True)
+
+        with pytest.raises(InboxError, match=r"no TLS connection .* IMAPS on this port"):
+            ImapInbox(settings).read_new(None, 0, LONG_AGO)

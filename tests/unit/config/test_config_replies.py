@@ -85,3 +85,28 @@ def test_plain_imap_only_to_a_server_on_this_machine(
     write("clients/acme.yaml", client_text + local)
     inbox = load_config(config_dir, env).clients["acme"].inbox
     assert inbox is not None and inbox.port == 1143
+
+
+def test_a_private_ca_is_named_by_a_file_relative_to_the_configuration(
+    config_dir: Path, write: Writer, client_text: str, env: dict[str, str]
+) -> None:
+    write("certs/mail-ca.pem", "-----BEGIN CERTIFICATE-----\n")
+    write("clients/acme.yaml", client_text + INBOX + "  ca_file: certs/mail-ca.pem\n")
+    env["ACME_INBOX_PASSWORD"] = "inbox-pass"
+
+    client = load_config(config_dir, env).clients["acme"]
+
+    assert client.inbox is not None
+    assert client.inbox.ca_file == str((config_dir / "certs" / "mail-ca.pem").resolve())
+
+
+def test_a_ca_file_that_is_not_there_is_located(
+    config_dir: Path, write: Writer, client_text: str, env: dict[str, str]
+) -> None:
+    write("clients/acme.yaml", client_text + INBOX + "  ca_file: certs/missing.pem\n")
+    env["ACME_INBOX_PASSWORD"] = "inbox-pass"
+
+    [problem] = problems(config_dir, env)
+
+    assert problem.startswith("config/clients/acme.yaml: inbox.ca_file: no such file: ")
+    assert problem.endswith("missing.pem (line 16)")
