@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING
 from connector.dispatch import Dispatcher, DispatchStats
 from connector.disputes import write_dispute_tasks
 from connector.domain import Action
-from connector.domain.clock import Clock, SystemClock
+from connector.domain.clock import Clock, SystemClock, local_date
 from connector.domain.ports import LedgerError
+from connector.payments.pending import end_pending_holds
 from connector.policy.budget import DayBudget, Fitted, fit, room_for_one_read_per_invoice
 from connector.policy.planner import PlanProblem, plan_outcome
 from connector.replies import read_replies
@@ -219,6 +220,12 @@ def _run_locked(
             days=console.page_link_days,
         )
     if not dry_run:
+        # Mollie payments the ledger has now booked (or not in time) release their invoices
+        # before the plan: a partly booked invoice's remainder is dunned again this run
+        holds = end_pending_holds(
+            tenant.engine, tenant.slug, clock.now(), local_date(clock.now(), tenant.timezone)
+        )
+        result.dispatch.lines += holds.lines
         result.dispatch.merge(dispatcher.reconcile_stale())
         if tenant.config.inbox is not None:
             # before the plan: a customer who wrote back is paused before anything goes out

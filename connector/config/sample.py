@@ -213,7 +213,8 @@ customer_page:
 
 # Pay links from Mollie for invoices whose platform gives none (Exact Online): one link per
 # reminder for its open amount, reused until a balance changes. A paid link holds the
-# invoices' ladder until the ledger books the payment (at most pending_days).
+# invoices' ladder until the ledger books the payment, or part of it (the rest is then
+# reminded again), at most pending_days.
 # payments:
 #   provider: mollie
 #   api_key: ${MOLLIE_API_KEY}  # live_... or test_...; always from the environment

@@ -12,7 +12,8 @@ a reminder go out without one.
 link fetched from Mollie. A paid link puts its invoices on hold as "payment pending" (a pause
 per invoice, `PauseKind.PAYMENT_PENDING`, for `pending_days`): no reminder goes out for them,
 and the thank-you still waits for the ledger to book the payment (the planner thanks only for
-invoices the ledger shows paid).
+invoices the ledger shows paid). `connector.payments.pending` ends the hold once the ledger has
+booked it (or part of it), or after `pending_days`.
 """
 
 from __future__ import annotations

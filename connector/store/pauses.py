@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from connector.domain.pauses import Pause, PauseKind
@@ -74,13 +75,25 @@ def resume(
     return [_pause(r) for r in rows]
 
 
-def live(session: Session, tenant: str) -> tuple[Pause, ...]:
-    """Every pause of the tenant not resumed by hand (expired promises included)."""
-    stmt = (
-        select(DunningPause)
-        .where(DunningPause.tenant == tenant, col(DunningPause.resumed_at).is_(None))
-        .order_by(col(DunningPause.id))
+def end(session: Session, pause_id: int, *, by: str, now: datetime) -> bool:
+    """End one live pause (kept on record, with who ended it); False when it had ended."""
+    result = session.execute(
+        update(DunningPause)
+        .where(col(DunningPause.id) == pause_id, col(DunningPause.resumed_at).is_(None))
+        .values(resumed_at=now, resumed_by=by)
     )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def live(session: Session, tenant: str, kind: PauseKind | None = None) -> tuple[Pause, ...]:
+    """Every pause of the tenant (of `kind`, when given) not resumed (expired promises
+    included)."""
+    stmt = select(DunningPause).where(
+        DunningPause.tenant == tenant, col(DunningPause.resumed_at).is_(None)
+    )
+    if kind is not None:
+        stmt = stmt.where(DunningPause.kind == kind.value)
+    stmt = stmt.order_by(col(DunningPause.id))
     return tuple(_pause(r) for r in session.exec(stmt).all())
 
 

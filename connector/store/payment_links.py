@@ -142,6 +142,26 @@ def mark_paid(session: Session, row_id: int, paid_at: datetime) -> bool:
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def held_balance(
+    session: Session, tenant: str, customer_ref: str, invoice_ref: str
+) -> Money | None:
+    """The balance of `invoice_ref` as the customer's latest paid link was made for it (what
+    that payment covers of the invoice); None when no paid link names it."""
+    rows = session.exec(
+        select(PaymentLinkRow)
+        .where(
+            PaymentLinkRow.tenant == tenant,
+            PaymentLinkRow.customer_ref == customer_ref,
+            PaymentLinkRow.status == "paid",
+        )
+        .order_by(col(PaymentLinkRow.id).desc())
+    ).all()
+    for row in rows:
+        if invoice_ref in row.invoices:
+            return Money.from_minor(row.invoices[invoice_ref], row.currency)
+    return None
+
+
 def links_of(session: Session, tenant: str) -> list[StoredLink]:
     """Every link of the tenant, oldest first (tests, reports)."""
     rows = session.exec(

@@ -218,3 +218,73 @@ def test_a_webhook_call_proves_nothing_only_what_mollie_says_when_asked_counts(
         DUE + timedelta(days=7),
         DUE + timedelta(days=21),
     ]
+
+
+def test_a_partial_booking_ends_the_hold_and_the_rest_is_dunned_with_a_link_for_it(
+    scenario: tuple[ExactScenario, Mollie],
+) -> None:
+    s, mollie = scenario
+    jansen = s.customer("Jansen Bouw")
+    owed = s.invoice(jansen, "1210.00", DUE, number=2026001)
+    firm, booked = DUE + timedelta(days=21), DUE + timedelta(days=30)
+
+    def customers_act(day: date) -> None:
+        if day == firm:
+            mollie.pay(links_in(s.mails_to(jansen))[-1])
+
+    def ledger_books(day: date) -> None:
+        if day == booked:  # the business books 1,000.00 of it: 210.00 stays open
+            s.pay(owed, "1000.00", on=day)
+
+    results = s.days(DUE + timedelta(days=7), 31, before_run=ledger_books, after_run=customers_act)
+
+    said = [line for r in results for line in r.dispatch.lines if "payment pending" in line]
+    assert said == [
+        "Jansen Bouw, invoice 2026001: payment pending ended: the ledger booked €1,000.00 of "
+        "the €1,210.00 paid online; the remaining €210.00 is reminded again as usual"
+    ]
+    # the ladder goes on that day from where the hold stopped it, not after the hold's 20
+    # days: the call task (+28) the same day, the notice of default its 7 days later, for the
+    # 210.00 left and with a new link for exactly that
+    calls = [a["planned_for"] for a in s.world.actions() if a["kind"] == "call_task"]
+    assert calls == [DUE + timedelta(days=14), booked]
+    mails = s.mails_to(jansen)
+    assert [m.day for m in mails] == [DUE + timedelta(days=7), firm, booked + timedelta(days=7)]
+    [rest] = links_in(mails[-1:])
+    assert mollie.state.link_of(rest).value == "210.00"
+    assert rest not in links_in(mails[:2])
+
+
+def test_a_payment_the_ledger_never_books_holds_the_ladder_for_the_pending_days_only(
+    scenario: tuple[ExactScenario, Mollie],
+) -> None:
+    s, mollie = scenario
+    jansen = s.customer("Jansen Bouw")
+    s.invoice(jansen, "1210.00", DUE, number=2026001)
+    firm = DUE + timedelta(days=21)
+    released = firm + timedelta(days=21)  # pending_days: 20 after the day Mollie said paid
+
+    def customers_act(day: date) -> None:
+        if day == firm:
+            mollie.pay(links_in(s.mails_to(jansen))[-1])
+
+    first = DUE + timedelta(days=7)
+    results = s.days(first, 43, after_run=customers_act)
+
+    said = {
+        first + timedelta(days=n): line
+        for n, r in enumerate(results)
+        for line in r.dispatch.lines
+        if "payment pending" in line
+    }
+    assert list(said.values()) == [
+        "Jansen Bouw, invoice 2026001: payment pending ended: the €1,210.00 paid online is "
+        "still not booked in the ledger after 21 days: reminders resume; find the payment in "
+        "Mollie and book it"
+    ]
+    assert list(said) == [released]
+    # on from where the hold stopped the ladder: the call task that day, the notice 7 days on
+    calls = [a["planned_for"] for a in s.world.actions() if a["kind"] == "call_task"]
+    assert calls == [DUE + timedelta(days=14), released]
+    notice = released + timedelta(days=7)
+    assert [m.day for m in s.mails_to(jansen)] == [DUE + timedelta(days=7), firm, notice]
