@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from connector.domain import InvoiceStatus
-from connector.domain.pauses import BY_CUSTOMER_PAGE, Pause, PauseKind
+from connector.domain.pauses import BY_CUSTOMER_PAGE, PROMISE_GRACE_DAYS, Pause, PauseKind
 from connector.store import audit, ledger_repo
 from connector.store import pauses as pause_repo
 from connector.store.db import session_scope
@@ -30,7 +30,7 @@ BY_CUSTOMER = BY_CUSTOMER_PAGE
 #: where the audit trail says it happened
 SOURCE = "customer page"
 #: days after the promised day before reminders resume (the payment's way through the bank)
-GRACE_DAYS = 1
+GRACE_DAYS = PROMISE_GRACE_DAYS
 
 
 class PromiseRefused(ValueError):

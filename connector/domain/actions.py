@@ -66,6 +66,10 @@ RECEIPT_CHECK_STEP = "receipt-check"
 #: `payment_plan_offer` names the step)
 PAYMENT_PLAN_OFFER = "payment_plan_offer"
 
+#: `Action.extra` key: the mail follows a promise to pay that was not kept; the value is the day
+#: the customer had promised to pay by (ISO date), which the mail names
+PROMISE_BROKEN = "promise_broken"
+
 #: the step id prefix of a "customer replied" task (`connector.replies`): ``reply:<message>``,
 #: one per reply read from the client's inbox, so the outbox writes each reply's task once
 REPLY_STEP_PREFIX = "reply:"

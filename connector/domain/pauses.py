@@ -4,7 +4,9 @@ A credit controller stops the ladder for a reason and says until when: a custome
 pay by Friday, disputes one invoice, pays in instalments, or must not be chased at all. The
 planner honours an active pause by planning nothing for what it covers; it never resets the
 ladder, so when a promise expires unpaid the invoice climbs on from the step it had reached
-(a broken promise is not a reason to start over with a friendly reminder).
+(a broken promise is not a reason to start over with a friendly reminder): the planner makes
+the next rung a firmer mail, due the day after the pause, and the mail says the promise was not
+kept (`connector.policy.planner`, "broken promise").
 
 Pure data, in the domain because the planner, the store and the documents all use it: stored
 by `connector.store.pauses`, set from `dunning pause` / `dunning resume`.
@@ -14,13 +16,16 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from connector.domain.ledger import Invoice
 
 #: who set a pause from the customer's own page (`/p/<token>`): shown with the pause, and how the
 #: run knows a dispute came from the customer (it writes the business a task for it)
 BY_CUSTOMER_PAGE = "the customer (own page)"
+#: days a promise made on the customer's own page waits past the promised day before reminders
+#: resume (the payment's way through the bank): the pause's `until` is the promised day plus this
+PROMISE_GRACE_DAYS = 1
 
 
 class PauseKind(enum.StrEnum):
@@ -74,6 +79,16 @@ class Pause:
             and self.customer_ref == invoice.customer_ref
             and (self.invoice_ref is None or self.invoice_ref == invoice.ref)
         )
+
+    @property
+    def promised_day(self) -> date | None:
+        """The day a promise to pay named: on the customer's own page the pause runs a grace
+        day longer than the day they gave; a promise set by a person ends on the day given."""
+        if self.kind is not PauseKind.PROMISE or self.until is None:
+            return None
+        if self.created_by == BY_CUSTOMER_PAGE:
+            return self.until - timedelta(days=PROMISE_GRACE_DAYS)
+        return self.until
 
     def describe(self, invoice_number: str | None = None) -> str:
         """In words for people: the invoice by its number when the caller knows it (the

@@ -21,6 +21,18 @@ Rules (issue #2, dunning-and-law.md):
   hold for an invoice (minimum balance, profile, currency) is passed over; an active pause
   (promise, dispute, payment plan, do-not-dun) stops an invoice where it is, and the ladder
   resumes from there once the pause ends; a step's late fee is put on the action for the letter.
+* Issue #14, a broken promise: when a promise to pay has ended (its last day, the grace day
+  included, has passed) and an invoice that was overdue when it was made is still open, the
+  ladder does not simply go on. The next rung is firmer than the one reached: the first later
+  step that applies and is a mail to the customer of a higher severity than the step reached
+  (call tasks in between are passed over: the business is told of the broken promise instead),
+  due the day after the pause rather than after the ladder's usual spacing, and its mail says
+  the promise was not kept. Never the same or a friendlier step, never a restart. The law
+  holds: for a consumer the firmer step is never one that brings costs (a notice of default, a
+  hand-off, a late fee) before a fourteen-day letter's term has run; and after a notice of
+  default or a fourteen-day letter the term that letter gave still runs (the ladder goes on as
+  usual). This happens once per promise: a step taken after the pause ended is the ladder's
+  normal course again.
 
 Nothing here reads the clock, the network or the database.
 """
@@ -46,9 +58,9 @@ from connector.domain import (
     Money,
     Snapshot,
 )
-from connector.domain.actions import PAYMENT_PLAN_OFFER, RECEIPT_CHECK_STEP
+from connector.domain.actions import PAYMENT_PLAN_OFFER, PROMISE_BROKEN, RECEIPT_CHECK_STEP
 from connector.domain.history import HistoryEntry
-from connector.domain.pauses import Pause
+from connector.domain.pauses import Pause, PauseKind
 from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.legal.fourteen_day import fourteen_day_letter_terms
 from connector.policy.model import Policy, ReceiptCheck, Step
@@ -110,6 +122,24 @@ class PlanContext:
         covering = [p for p in own if p.covers(invoice, day)]
         return min(covering, key=lambda p: (p.invoice_ref is not None, p.id), default=None)
 
+    def ended_promise(self, invoice: Invoice, day: date) -> Pause | None:
+        """The latest promise to pay covering the invoice that ended before `day`, made while
+        the invoice was already overdue (an invoice not yet due then was not promised)."""
+        own = self._pauses_by_customer.get(invoice.customer_ref)
+        if not own:
+            return None
+        ended = [
+            p
+            for p in own
+            if p.kind is PauseKind.PROMISE
+            and p.until is not None
+            and p.until < day
+            and p.resumed_at is None
+            and (p.invoice_ref is None or p.invoice_ref == invoice.ref)
+            and invoice.due_date < self.window.local(p.created_at).date()
+        ]
+        return max(ended, key=lambda p: (p.until or date.min, p.id), default=None)
+
 
 @dataclass(slots=True)  # not frozen: a frozen init costs several times more, once per invoice
 class Decision:
@@ -134,6 +164,8 @@ class Decision:
 
     #: the planner failed on this invoice (bad data or policy): its customer gets nothing now
     error: bool = False
+    #: the step follows a promise to pay that was not kept: the day the customer had promised
+    promise_broken: date | None = None
 
 
 @dataclass(frozen=True)
@@ -347,8 +379,11 @@ def _decide_invoice(
             return skip(f"{w.step} waiting for approval (#{w.action_id})", step_now)
         taken = {e.step: e for e in entries if e.taken}
         last = max((policy.index(s) for s in taken), default=-1)
+    broken = None
+    if ref in ctx._pauses_by_customer:
+        broken = _broken_promise(invoice, entries, ctx, today)
     ladder = _ladder_decision(
-        invoice, customer, profile, policy, entries, taken, last, now, ctx, sends
+        invoice, customer, profile, policy, entries, taken, last, now, ctx, sends, broken
     )
     if policy.receipt_check is None:
         return ladder
@@ -412,14 +447,23 @@ def _ladder_decision(
     now: datetime,
     ctx: PlanContext,
     sends: dict[date, datetime],
+    broken: Pause | None = None,
 ) -> Decision:
-    """The invoice's next rung of the ladder: due now, later (when), or why none."""
+    """The invoice's next rung of the ladder: due now, later (when), or why none; after a
+    broken promise (`broken`) the firmer rung of `_firmer_step`, where there is one."""
 
     def skip(reason: str, step: Step | None = None) -> Decision:
         return Decision(invoice, customer, step, False, None, reason)
 
     if last + 1 >= len(policy.steps):
         return skip("ladder complete")
+    if broken is not None and broken.until is not None:
+        today = ctx.window.local(now).date()
+        firmer = _firmer_step(invoice, profile, policy, entries, last, ctx, today)
+        if firmer is not None:
+            return _after_broken_promise(
+                invoice, customer, policy, entries, firmer, broken, now, ctx, sends
+            )
     passed_over: list[str] = []
     for step in policy.steps[last + 1 :]:
         why_not = step.conditions.why_not(invoice.balance, profile)
@@ -452,6 +496,107 @@ def _ladder_decision(
     if now >= at:
         return Decision(invoice, customer, step, True, at, f"{step.id} due since", ctx.window)
     return Decision(invoice, customer, step, False, at, f"{step.id} on", ctx.window)
+
+
+def _after_broken_promise(
+    invoice: Invoice,
+    customer: Customer | None,
+    policy: Policy,
+    entries: list[HistoryEntry],
+    step: Step,
+    promise: Pause,
+    now: datetime,
+    ctx: PlanContext,
+    sends: dict[date, datetime],
+) -> Decision:
+    """The firmer step after a broken promise: due the day after the promise's pause ended
+    (not after the ladder's usual spacing), at the next business moment from then."""
+    assert promise.until is not None
+    promised = promise.promised_day or promise.until
+    failed = sum(1 for e in entries if e.step == step.id and e.status == "failed")
+    if failed >= policy.max_failed_attempts:
+        return Decision(
+            invoice,
+            customer,
+            step,
+            False,
+            None,
+            f"{step.id} failed {failed} times; needs attention",
+        )
+    scheduled = promise.until + timedelta(days=1)
+    at = sends.get(scheduled)
+    if at is None:
+        at = sends[scheduled] = ctx.window.earliest_send(scheduled, ctx.calendar)
+    why = f"{step.id} (promise to pay by {promised.isoformat()} not kept)"
+    due = now >= at
+    return Decision(
+        invoice,
+        customer,
+        step,
+        due,
+        at,
+        f"{why} due since" if due else f"{why} on",
+        ctx.window,
+        promise_broken=promised,
+    )
+
+
+def _broken_promise(
+    invoice: Invoice, entries: list[HistoryEntry], ctx: PlanContext, today: date
+) -> Pause | None:
+    """The promise to pay this invoice that was broken and not yet answered by the ladder:
+    ended before today, and no step of the ladder taken for the invoice since it ended."""
+    promise = ctx.ended_promise(invoice, today)
+    if promise is None or promise.until is None:
+        return None
+    if any(
+        e.taken and e.kind is not ActionKind.THANK_YOU and _done_day(e, ctx.window) > promise.until
+        for e in entries
+    ):
+        return None
+    return promise
+
+
+#: letters that give the customer a term: the promise does not shorten it (the ladder goes on
+#: as usual after them)
+_TERM_LETTERS = frozenset({ActionKind.NOTICE_OF_DEFAULT, ActionKind.FOURTEEN_DAY_LETTER})
+#: steps that bring the customer costs: for a consumer only after a fourteen-day letter's term
+_COSTLY = frozenset({ActionKind.NOTICE_OF_DEFAULT, ActionKind.HANDOFF})
+
+
+def _firmer_step(
+    invoice: Invoice,
+    profile: CustomerProfile,
+    policy: Policy,
+    entries: list[HistoryEntry],
+    last: int,
+    ctx: PlanContext,
+    today: date,
+) -> Step | None:
+    """The step a broken promise moves the invoice to: the first later step that applies and
+    is a mail to the customer more severe than the step reached (at least a reminder). None
+    when the ladder has no such step, or when the step reached is a letter whose term still
+    runs: then the ladder goes on as usual. For a consumer, a step that brings costs (notice
+    of default, hand-off, a late fee) is never the firmer step before a fourteen-day letter's
+    term has run (art. 6:96 lid 6 BW): a later fourteen-day letter is, where the ladder has one."""
+    reached = policy.steps[last] if last >= 0 else None
+    if reached is not None and reached.kind in _TERM_LETTERS:
+        return None
+    floor = max(SEVERITY[reached.kind] if reached else 0, SEVERITY[ActionKind.REMINDER] - 1)
+    consumer = profile is CustomerProfile.CONSUMER
+    costs_from = _costs_allowed_from(entries, ctx) if consumer else date.min
+    costs_ok = not consumer or (costs_from != date.min and today >= costs_from)
+    for step in policy.steps[last + 1 :]:
+        if not step.kind.is_mail or step.kind is ActionKind.THANK_YOU:
+            continue
+        if SEVERITY[step.kind] <= floor:
+            continue
+        if step.conditions.why_not(invoice.balance, profile) is not None:
+            continue
+        if consumer and not costs_ok and (step.kind in _COSTLY or step.late_fee is not None):
+            continue
+        return step
+    return None
 
 
 def _costs_allowed_from(entries: list[HistoryEntry], ctx: PlanContext) -> date:
@@ -534,6 +679,9 @@ def _action(tenant: str, customer_ref: str, group: list[Decision], today: date) 
         }
     if lead.offers_payment_plan:
         extra[PAYMENT_PLAN_OFFER] = "yes"
+    promised = [d.promise_broken for d in group if d.promise_broken is not None]
+    if promised and lead.kind.is_mail:
+        extra[PROMISE_BROKEN] = max(promised).isoformat()
     return Action(
         tenant=tenant,
         customer_ref=customer_ref,

@@ -30,7 +30,7 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector.domain import Action, Customer, CustomerProfile, Invoice, Money
-from connector.domain.actions import PAYMENT_PLAN_OFFER
+from connector.domain.actions import PAYMENT_PLAN_OFFER, PROMISE_BROKEN
 from connector.domain.ledger import safe_https_url
 from connector.domain.money import format_money, total
 from connector.domain.ports import RenderedMessage
@@ -67,6 +67,8 @@ CONTEXT_NAMES = frozenset(
         "customer_page_url",
         # one link paying the message's open amount (a payment provider's, e.g. Mollie), or None
         "pay_url",
+        # the mail follows a promise to pay that was not kept: the day promised (else None)
+        "promise_broken",
     }
 )
 
@@ -119,6 +121,9 @@ class MessageContext:
     #: a payment provider's https link paying the open amount of the invoices without a link
     #: of their own (`connector.payments`); None: none
     pay_url: str | None = None
+    #: the day the customer had promised to pay by, when this mail follows that promise
+    #: broken (`connector.policy.planner`); None otherwise
+    promise_broken: date | None = None
 
     @classmethod
     def for_action(
@@ -178,6 +183,7 @@ class MessageContext:
             plan_offer=action.extra.get(PAYMENT_PLAN_OFFER) == "yes",
             customer_page_url=customer_page_url,
             pay_url=safe_https_url(pay_url),
+            promise_broken=_iso_day(action.extra.get(PROMISE_BROKEN)),
         )
 
 
@@ -229,6 +235,7 @@ class Renderer:
             "plan_offer": ctx.plan_offer,
             "customer_page_url": ctx.customer_page_url,
             "pay_url": ctx.pay_url,
+            "promise_broken": ctx.promise_broken,
             # the language's shared macros (invoice table, signature), as `m`
             "m": self.env.get_template(f"{ctx.language}/_macros.j2").make_module(),
         }
@@ -278,6 +285,14 @@ class Renderer:
         tmpl = self.env.get_template(name)
         problems += [f"{name}: missing block {b!r}" for b in BLOCKS if b not in tmpl.blocks]
         return problems
+
+
+def _iso_day(value: str | None) -> date | None:
+    """A day stored as text in an action's extra (None: absent or not a day)."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _money_filter(value: Money, language: str = "nl") -> str:
