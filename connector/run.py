@@ -24,6 +24,7 @@ from connector.domain import Action
 from connector.domain.clock import Clock, SystemClock, local_date
 from connector.domain.ports import LedgerError
 from connector.payments.pending import end_pending_holds
+from connector.plan_tracking import track_plans
 from connector.policy.budget import DayBudget, Fitted, fit, room_for_one_read_per_invoice
 from connector.policy.planner import PlanProblem, plan_outcome
 from connector.replies import read_replies
@@ -237,6 +238,11 @@ def _run_locked(
         # the customers' disputes from their own pages: a task for the business, once each
         result.dispatch.merge(
             write_dispute_tasks(tenant.engine, tenant.slug, dispatcher, clock, tenant.timezone)
+        )
+        # approved payment plans against the synced payments: a missed instalment (or a plan
+        # paid in full) ends the plan and resumes the ladder before the planner runs
+        result.dispatch.lines += track_plans(
+            tenant.engine, tenant.slug, local_date(clock.now(), tenant.timezone), clock.now()
         )
     # Plan, dispatch, and plan once more if something was cancelled because it changed
     # between sync and send (e.g. a partial payment that morning): it is re-planned from the

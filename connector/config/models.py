@@ -484,6 +484,35 @@ class CustomerPageSettings(ConfigModel):
     promise_max_days: int = Field(default=14, ge=1, le=90)
 
 
+class PaymentPlanSettings(ConfigModel):
+    """`payment_plans:` the limits within which a customer may propose a payment plan on their
+    own page (issue #14). The connector computes the schedule; a proposal whose total is below
+    `auto_approve_below` is approved at once, any other waits for the business (console or
+    `dunning plans approve`). 0 (the default) means every plan needs the business's approval."""
+
+    #: offer the plan form on the customer's page at all
+    enabled: bool = True
+    #: the most instalments a plan may have (at least 2: one instalment is a promise to pay)
+    max_instalments: int = Field(default=6, ge=2, le=24)
+    #: no instalment may be smaller than this (in the invoices' currency)
+    min_instalment: Decimal = Field(default=Decimal("50"), ge=0)
+    #: the last instalment falls at most this many days after the day the plan is proposed
+    max_days: int = Field(default=180, ge=14, le=730)
+    #: the first instalment falls at most this many days after the day the plan is proposed
+    start_within_days: int = Field(default=30, ge=0, le=90)
+    #: plans whose total is below this amount are approved without asking; 0: always ask
+    auto_approve_below: Decimal = Field(default=Decimal("0"), ge=0)
+
+    @model_validator(mode="after")
+    def _start_within_length(self) -> PaymentPlanSettings:
+        if self.start_within_days >= self.max_days:
+            raise ValueError(
+                f"start_within_days ({self.start_within_days}) must be less than max_days "
+                f"({self.max_days}): the plan must fit after its first instalment"
+            )
+        return self
+
+
 class ApprovalSettings(ConfigModel):
     """`approval: {required: true, notify: owner@acme.nl}`; `approval: required` and
     `approval: none` are short for `{required: true}` and `{required: false}`."""
@@ -615,6 +644,8 @@ class ClientConfig(ConfigModel):
     payments: PaymentSettings | None = None
     #: what the customer's own page allows (issue #14)
     customer_page: CustomerPageSettings = CustomerPageSettings()
+    #: the limits of a payment plan the customer proposes on their page (issue #14)
+    payment_plans: PaymentPlanSettings = PaymentPlanSettings()
 
     _unresolved_env: tuple[str, ...] = PrivateAttr(default=())
 

@@ -211,6 +211,19 @@ approval:
 customer_page:
   promise_max_days: 14
 
+# A payment plan the customer proposes on their own page: n equal instalments (the remainder on
+# the last), monthly or every N days. Reminders for those invoices wait while it is proposed
+# and while it is kept; a missed instalment (one grace day) resumes the ladder where it was.
+# Below auto_approve_below (0 = never) a plan is approved at once, else the business approves it
+# in the console or with `dunning plans approve CLIENT NUMBER`.
+payment_plans:
+  enabled: true
+  max_instalments: 6          # 2 to 24
+  min_instalment: "50"        # no instalment below this amount
+  max_days: 180               # the last instalment at most this many days ahead
+  start_within_days: 30       # the first instalment at most this many days ahead
+  auto_approve_below: "0"     # e.g. "2000": smaller plans need nobody's approval
+
 # Pay links from Mollie for invoices whose platform gives none (Exact Online): one link per
 # reminder for its open amount, reused until a balance changes. A paid link holds the
 # invoices' ladder until the ledger books the payment, or part of it (the rest is then

@@ -31,7 +31,9 @@ PROMISE_GRACE_DAYS = 1
 class PauseKind(enum.StrEnum):
     PROMISE = "promise"  # promise to pay until a date: resumes the day after, if still unpaid
     DISPUTE = "dispute"  # the customer disputes (an invoice): until resolved and resumed
-    PLAN = "plan"  # payment plan agreed: instalments are followed up by hand
+    #: payment plan: set by hand, or one per invoice of a plan the customer proposed (ended with
+    #: the plan: `connector.customers.plans`)
+    PLAN = "plan"
     STOP = "stop"  # do not dun this customer at all
     REPLY = "reply"  # the customer wrote back: a person answers first (until a date)
     #: the customer paid through a pay link (the provider confirmed it) and the ledger has not

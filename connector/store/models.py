@@ -437,3 +437,35 @@ class CustomerPageToken(SQLModel, table=True):
     created_at: datetime | None = _ts(nullable=False)
     expires_at: datetime | None = _ts(nullable=False)
     revoked_at: datetime | None = _ts()
+
+
+# -- issue #14: payment plans customers propose on their own page -------------------------------
+class PaymentPlanRow(SQLModel, table=True):
+    """A payment plan: proposed by the customer, approved or rejected by the business (or at
+    once below the client's limit), then kept or missed. Never deleted. `number` is the short
+    number people use, counted per client. `instalments` is `[[day, minor], ...]`; `invoices` is
+    `[[ref, number, balance_minor_at_start], ...]`; `pause_ids` are the plan's pauses (kind
+    plan, one per invoice), resumed when the plan ends."""
+
+    __tablename__ = "payment_plan"
+    __table_args__ = (
+        UniqueConstraint("tenant", "number", name="uq_payment_plan_tenant_number"),
+        Index("ix_payment_plan_tenant_customer", "tenant", "customer_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    tenant: str = Field(max_length=100)
+    number: int
+    customer_ref: str = Field(max_length=100)
+    status: str = Field(max_length=20)
+    currency: str = Field(max_length=3)
+    every_days: int | None = None
+    instalments: list[Any] = Field(sa_column=Column(JSON, nullable=False))
+    invoices: list[Any] = Field(sa_column=Column(JSON, nullable=False))
+    pause_ids: list[Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime | None = _ts(nullable=False)
+    created_by: str = Field(max_length=200)
+    decided_at: datetime | None = _ts()
+    decided_by: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    ended_at: datetime | None = _ts()
