@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from connector.console.deps import console_ctx, render
 from connector.console.views.customer_page import customer_language, customer_page
 from connector.customers.exports import NotInStore, customer_statement
+from connector.customers.plans import latest_plan, offer, preview, propose
 from connector.customers.self_service import (
     MAX_DISPUTE_REASON,
     DisputeRefused,
@@ -33,6 +34,8 @@ from connector.customers.self_service import (
     promise_to_pay,
     standing_promise,
 )
+from connector.domain.money import Money
+from connector.domain.plans import Instalment, PlanRefused
 from connector.store import page_tokens
 from connector.store.page_tokens import PageAccess
 
@@ -129,12 +132,15 @@ def _page(
     *,
     error: str | None = None,
     status_code: int = 200,
+    plan_preview: tuple[Instalment, ...] | None = None,
+    plan_values: dict[str, str] | None = None,
 ) -> Response:
     ctx = console_ctx(request)
     today = ctx.app.today(access.tenant, ctx.now())
     view = customer_page(ctx.app, access.tenant, access.customer_ref, today)
     if view is None:
         return _not_valid(request)
+    plan_offer = offer(ctx.app, access.tenant, access.customer_ref, today)
     return render(
         request,
         "console/customer_page.html",
@@ -148,6 +154,14 @@ def _page(
         disputed=disputed_numbers(ctx.app, access.tenant, access.customer_ref),
         max_reason=MAX_DISPUTE_REASON,
         error=error,
+        plan=latest_plan(ctx.app, access.tenant, access.customer_ref),
+        plan_offer=plan_offer,
+        plan_min=Money.of(
+            ctx.app.require(access.tenant).payment_plans.min_instalment,
+            plan_offer.total.currency if plan_offer.total else "EUR",
+        ),
+        plan_preview=plan_preview,
+        plan_values=plan_values,
     )
 
 
@@ -214,6 +228,83 @@ def dispute(
         )
     except DisputeRefused:
         return _page(request, token, access, error="dispute", status_code=400)
+    return RedirectResponse(f"/p/{token}", status_code=303)
+
+
+def _plan_input(instalments: str, every: str, start: str) -> tuple[int, int | None, date] | None:
+    """The plan form's fields, bounded: None for anything but a small number, `month` or a
+    small number of days, and a day."""
+    if not (instalments.isdigit() and len(instalments) <= 2 and len(start) <= 10):
+        return None
+    if every != "month" and not (every.isdigit() and len(every) <= 2):
+        return None
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        return None
+    return int(instalments), None if every == "month" else int(every), first
+
+
+@router.post("/p/{token}/plan", response_class=HTMLResponse)
+def plan(
+    request: Request,
+    token: str,
+    csrf_token: Annotated[str, Form()] = "",
+    instalments: Annotated[str, Form()] = "",
+    every: Annotated[str, Form()] = "",
+    start: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
+) -> Response:
+    """ "I would like a payment plan": the first post shows the schedule the connector computed
+    (nothing stored), the second (`confirm`) proposes it; the proposal pauses the ladder of the
+    plan's invoices (`connector.customers.plans`)."""
+    access = _access(request, token)
+    if isinstance(access, Response):
+        return access
+    ctx = console_ctx(request)
+    if not form_token_ok(token, csrf_token, ctx.now()):
+        return _page(request, token, access, error="expired-plan", status_code=403)
+    view = customer_page(
+        ctx.app, access.tenant, access.customer_ref, ctx.app.today(access.tenant, ctx.now())
+    )
+    if view is None:
+        return _not_valid(request)
+    parsed = _plan_input(instalments, every, start)
+    if parsed is None:
+        return _page(request, token, access, error="plan-input", status_code=400)
+    count, every_days, first = parsed
+    values = {"instalments": instalments, "every": every, "start": start}
+    try:
+        if confirm != "yes":
+            schedule = preview(
+                ctx.app,
+                access.tenant,
+                access.customer_ref,
+                count,
+                first,
+                every_days,
+                ctx.app.today(access.tenant, ctx.now()),
+            )
+            return _page(request, token, access, plan_preview=schedule, plan_values=values)
+        propose(
+            ctx.app,
+            access.tenant,
+            access.customer_ref,
+            view.customer_name,
+            count,
+            first,
+            every_days,
+            ctx.now(),
+        )
+    except PlanRefused as refused:
+        return _page(
+            request,
+            token,
+            access,
+            error=f"plan-{refused.code}",
+            plan_values=values,
+            status_code=400,
+        )
     return RedirectResponse(f"/p/{token}", status_code=303)
 
 
