@@ -78,6 +78,7 @@ COMMAND_GROUPS = (
     "connector.cli.documents",
     "connector.cli.serve",
     "connector.cli.approvals",
+    "connector.cli.plans",
     "connector.cli.platforms",
     "connector.cli.worker",
     "connector.cli.keys",

@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from connector.customers.plans import describe as describe_plan
 from connector.domain import Customer, CustomerProfile, Invoice, Money, Snapshot
 from connector.domain.ledger import InvoiceStatus
 from connector.domain.pauses import Pause, PauseKind
 from connector.store import pauses as pause_repo
+from connector.store import plans as plan_repo
 from connector.store.db import session_scope
 from connector.store.ledger_repo import load_snapshot, to_customer
 from connector.store.models import CustomerRow
@@ -173,6 +175,7 @@ def customer_overview(
         if snapshot is None:  # the caller may have read the client's whole ledger already
             snapshot = load_snapshot(session, tenant)
         live = pause_repo.live(session, tenant)
+        latest_plans = {p.customer_ref: p for p in plan_repo.of_tenant(session, tenant)}
     behaviour = {b.customer_ref: b for b in all_behaviour(snapshot, today, client.late_payers)}
     customers = list(snapshot.customers.values())
     if search:
@@ -196,6 +199,8 @@ def customer_overview(
             for p in live
             if p.customer_ref == c.ref and p.active_on(today)
         ]
+        if c.ref in latest_plans:
+            notes.append(f"payment {describe_plan(latest_plans[c.ref])}")
         if balances is not None:
             sums = balances.get(c.ref, {})
             open_ = tuple(Money.from_minor(sums[cur][0], cur) for cur in sorted(sums))

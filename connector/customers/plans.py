@@ -172,7 +172,7 @@ def propose(
                 tenant,
                 customer_ref,
                 PauseKind.PLAN,
-                reason=f"payment plan proposed on their own page: {schedule_words}",
+                reason="payment plan proposed on their own page",
                 by=BY_CUSTOMER_PAGE,
                 now=now,
                 invoice_ref=inv.ref,
