@@ -38,11 +38,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
-from adapters.moneybird import mapping, sync, writeback
+from adapters.moneybird import mapping, spool, sync, writeback
 from adapters.moneybird.auth import moneybird_refresher
 from adapters.moneybird.client import MoneybirdClient
 from adapters.moneybird.endpoints import (
@@ -60,8 +62,9 @@ from adapters.moneybird.endpoints import (
 )
 from adapters.moneybird.errors import MoneybirdApiError
 from adapters.moneybird.settings import MoneybirdSettings
+from adapters.moneybird.spool import ReadSpool
 from connector.auth.tokens import TokenManager, TokenStore
-from connector.domain import Action, ActionKind, Customer, Invoice, Payment
+from connector.domain import Action, ActionKind, Customer, Invoice, Money, Payment
 from connector.domain.clock import Clock
 from connector.domain.ports import (
     INVOICE_NUMBERS,
@@ -90,6 +93,8 @@ PAYMENT_PAGE = 500
 REMINDED_STATES = ("late", "reminded")
 #: the first invoice date `check` asks about (Moneybird's sales-invoice list needs a period)
 EARLIEST = date(2000, 1, 1)
+#: invoice numbers a `Tally` keeps (for the log and the tests)
+TALLY_SHOWN = 10
 
 _RAISE_KINDS = frozenset(
     {ErrorKind.CONSENT_NEEDED, ErrorKind.CONFIG, ErrorKind.RATE_LIMITED, ErrorKind.BUDGET_EXHAUSTED}
@@ -104,18 +109,28 @@ class Mailer(Protocol):
 
 
 # -- cursors ------------------------------------------------------------------------------------
+# A cursor is a JSON header, then (when it carries versions) a space and the versions packed
+# (`spool.pack`): after a first read that paused 50,000 invoices, the next cursor carries 50,000
+# versions, about 8 characters each instead of 30, and they are read piece by piece into the
+# read's spool, never into one dict. A cursor written before this format (the versions as a JSON
+# object under ``recent`` or ``versions``) is read as well.
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _load(value: str | None) -> dict[str, Any]:
+def _split(value: str | None) -> tuple[dict[str, Any], int | None]:
+    """(the header, where the packed versions start, or None without them)."""
     if not value:
-        return {}
+        return {}, None
     try:
-        data = json.loads(value)
+        data, end = json.JSONDecoder().raw_decode(value)
     except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, None
+    if end < len(value) and value[end] == " ":
+        return data, end + 1
+    return (data, None) if end == len(value) else ({}, None)
 
 
 def _versions(raw: Any) -> dict[str, int]:
@@ -124,40 +139,95 @@ def _versions(raw: Any) -> dict[str, int]:
     return {str(k): v for k, v in raw.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
-def parse_invoice_cursor(value: str | None) -> tuple[datetime | None, dict[str, int], list[str]]:
-    """(``after``, versions of the invoices changed in the overlap window, invoices whose
-    pause or resume failed: read again next time)."""
-    data = _load(value)
-    after = None
+def _load_versions(
+    value: str, data: dict[str, Any], packed: int | None, key: str, into: ReadSpool
+) -> None:
+    """The cursor's versions into the spool's `known`: the packed ones, or the JSON object of
+    an older cursor under `key`. Packed versions that do not read back (an altered cursor) are
+    all forgotten: the read then fetches what is listed, which costs calls, never a change."""
+    if packed is None:
+        into.add_known(_versions(data.get(key)).items())
+        return
+    try:
+        into.add_known(spool.unpack(value, packed))
+    except ValueError as exc:
+        log.warning(
+            "a stored Moneybird cursor does not read back (%s): its versions are fetched again", exc
+        )
+        into.forget_known()
+
+
+def _header_after(data: dict[str, Any]) -> datetime | None:
     if isinstance(data.get("after"), str):
         try:
-            after = datetime.fromisoformat(data["after"].replace("Z", "+00:00"))
+            return datetime.fromisoformat(data["after"].replace("Z", "+00:00"))
         except ValueError:
-            after = None
+            return None
+    return None
+
+
+def _header_retry(data: dict[str, Any]) -> list[str]:
     retry = data.get("retry")
-    ids = [str(r) for r in retry if str(r).isdigit()] if isinstance(retry, list) else []
-    return after, _versions(data.get("recent")), ids
+    return [str(r) for r in retry if str(r).isdigit()] if isinstance(retry, list) else []
 
 
-def dump_invoice_cursor(after: datetime, recent: dict[str, int], retry: Sequence[str] = ()) -> str:
-    body: dict[str, Any] = {"after": _iso(after), "recent": recent}
-    if retry:
-        body["retry"] = sorted(set(retry))
-    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+def _dump(header: dict[str, Any], versions: Iterable[tuple[str, int]], count_key: str) -> str:
+    packed, count = spool.pack(versions)
+    if count:
+        header[count_key] = count
+    text = json.dumps(header, sort_keys=True, separators=(",", ":"))
+    return f"{text} {packed}" if count else text
+
+
+def parse_invoice_cursor(value: str | None) -> tuple[datetime | None, dict[str, int], list[str]]:
+    """(``after``, versions of the invoices changed in the overlap window, invoices whose
+    pause or resume failed: read again next time). The versions as one dict: for tests and
+    looking into a cursor; a read loads them into its spool instead."""
+    data, packed = _split(value)
+    with ReadSpool() as into:
+        _load_versions(value or "", data, packed, "recent", into)
+        recent = dict(into.db.execute("SELECT id, version FROM known ORDER BY id"))
+    return _header_after(data), recent, _header_retry(data)
+
+
+def dump_invoice_cursor(
+    after: datetime, recent: Iterable[tuple[str, int]], retry: Iterable[str] = ()
+) -> str:
+    """`recent`: (id, version) in ascending numeric id order (`ReadSpool.kept`)."""
+    header: dict[str, Any] = {"after": _iso(after)}
+    if retry := sorted(set(retry)):
+        header["retry"] = retry
+    return _dump(header, recent, "window")
 
 
 def parse_contact_cursor(value: str | None) -> dict[str, int]:
-    return _versions(_load(value).get("versions"))
+    data, packed = _split(value)
+    with ReadSpool() as into:
+        _load_versions(value or "", data, packed, "versions", into)
+        return dict(into.db.execute("SELECT id, version FROM known ORDER BY id"))
 
 
-def dump_contact_cursor(versions: dict[str, int]) -> str:
-    return json.dumps({"versions": versions}, sort_keys=True, separators=(",", ":"))
+def dump_contact_cursor(versions: Iterable[tuple[str, int]]) -> str:
+    """`versions`: (id, version) in ascending numeric id order (`ReadSpool.kept`)."""
+    return _dump({}, versions, "contacts")
 
 
-#: a pause or resume of Moneybird's own workflow, waiting for the end of the read: (order,
-#: invoice id, invoice number, PAUSE or RESUME). Only these, not the `Invoice`: a first read
-#: pauses every open invoice, so this list is as long as the open part of the ledger.
-_WorkflowStep = tuple[tuple[int, date], str, str, Endpoint]
+@dataclass
+class Tally:
+    """How many invoices this process paused (or resumed) Moneybird's workflow for, and the
+    first few numbers: a first read pauses every open invoice, so not every number is kept."""
+
+    count: int = 0
+    first: list[str] = field(default_factory=list)
+
+    def add(self, number: str) -> None:
+        self.count += 1
+        if len(self.first) < TALLY_SHOWN:
+            self.first.append(number)
+
+    def __str__(self) -> str:
+        more = self.count - len(self.first)
+        return ", ".join(self.first) + (f" and {more} more" if more > 0 else "")
 
 
 class MoneybirdLedger:
@@ -197,15 +267,17 @@ class MoneybirdLedger:
             attachments=True,
             calls_per_action=3,
         )
-        self._payments: list[Payment] = []
+        #: the payments of the last invoice read, one JSON line each, for `iter_payments`
+        #: (a temporary file: the first read of a large administration has many)
+        self._payments: IO[bytes] | None = None
         #: invoices whose pause or resume failed in this read (the cursor keeps them)
         self._retry: list[str] = []
         #: ``after`` of this process's last invoice read (for re-checks)
         self._after: datetime | None = None
         self._rechecked: tuple[datetime, dict[str, list[Invoice]]] | None = None
-        #: invoices paused / resumed by this process (for the run's log)
-        self.paused: list[str] = []
-        self.resumed: list[str] = []
+        #: invoices paused / resumed by this process (for the log)
+        self.paused = Tally()
+        self.resumed = Tally()
 
     # -- reads ------------------------------------------------------------------------------
     def check(self) -> str:
@@ -258,62 +330,96 @@ class MoneybirdLedger:
         )
 
     def iter_customers(self, cursor: str | None) -> Iterator[Page[Customer]]:
-        known = parse_contact_cursor(cursor)
-        changes = sync.contact_changes(self.client, known)
-        stored = {ref: v for ref, v in known.items() if ref not in set(changes.gone)}
-        for batch in sync.contact_batches(self.client, changes.changed, currency=self.currency):
-            stored.update(batch.versions)
-            yield Page(batch.customers, None)
-        yield Page([], dump_contact_cursor(stored))
+        data, packed = _split(cursor)
+        with ReadSpool() as spooled:
+            _load_versions(cursor or "", data, packed, "versions", spooled)
+            spooled.add_listed(mapping.version_pairs(self.client.contact_rows()))
+            spooled.select_changed(keep_listed_known=False)
+            changed = spooled.changed()
+            for batch in sync.contact_batches(self.client, changed, currency=self.currency):
+                spooled.keep(batch.versions.items())
+                yield Page(batch.customers, None)
+            yield Page([], dump_contact_cursor(spooled.kept()))
 
     def iter_invoices(self, cursor: str | None) -> Iterator[Page[Invoice]]:
         """Changed invoices (every invoice with `cursor` None), 100 a page; pauses Moneybird's
-        workflow for the open ones and resumes it for the ones no longer managed."""
+        workflow for the open ones and resumes it for the ones no longer managed.
+
+        What grows with the administration (the list of ids and versions, the versions the
+        cursor carries, the waiting workflow steps, the payments) goes to a `ReadSpool` and a
+        temporary file, not into memory: a read holds one batch of records at a time."""
         started = self.clock.now()
-        after, recent, retry = parse_invoice_cursor(cursor)
-        if after is None:
-            listed = mapping.versions(self.client.sales_invoice_versions())
-            known: dict[str, int] = {}
-        else:
-            listed = mapping.versions(self.client.changed_invoice_versions(_iso(after)))
-            known = recent
-        changed = sorted(
-            {ref for ref, version in listed.items() if known.get(ref) != version} | set(retry)
-        )
-        self._retry = []
+        data, packed = _split(cursor)
+        after = _header_after(data)
         new_after = started - LAG
-        window = {ref: known[ref] for ref in listed if ref in known and ref not in changed}
-        del listed, known, recent  # as large as the list: not kept while the records are read
-        self._payments = []
-        todo: list[_WorkflowStep] = []
-        for batch in sync.invoice_batches(self.client, changed):
-            self._payments.extend(batch.payments)
-            for record, invoice in zip(batch.records, batch.invoices, strict=True):
-                if invoice.updated_at is None or invoice.updated_at >= new_after:
-                    # changed within the overlap: the next read lists it again, and this
-                    # version says it need not be fetched
-                    window[invoice.ref] = mapping.record_version(record)
-                step = self._workflow_step(record, invoice)
-                if step is not None:
-                    todo.append(step)
-            yield Page(batch.invoices, None)
-        del changed
-        # the invoices Moneybird's workflow would remind first are paused first: a large first
-        # read may take a while of pausing at 30 calls a minute
-        todo.sort(key=lambda t: (t[0], t[1]))
-        for _order, ref, number, endpoint in todo:
-            version = self._write_workflow(ref, number, endpoint)
-            if version is not None:
-                window[ref] = version  # the pause changed it: listed again next time
-        del todo
-        self._after = new_after
-        yield Page([], dump_invoice_cursor(new_after, window, self._retry))
+        self._retry = []
+        self._payments = self._fresh_payment_file()
+        paused, resumed = self.paused.count, self.resumed.count
+        with ReadSpool() as spooled:
+            if after is None:
+                rows = self.client.sales_invoice_rows()
+            else:
+                _load_versions(cursor or "", data, packed, "recent", spooled)
+                rows = self.client.sales_invoice_rows(_iso(after))
+            spooled.add_retry(_header_retry(data))
+            spooled.add_listed(mapping.version_pairs(rows))
+            spooled.select_changed(keep_listed_known=True)
+            for batch in sync.invoice_batches(self.client, spooled.changed()):
+                self._keep_payments(batch.payments)
+                window: list[tuple[str, int]] = []
+                for record, invoice in zip(batch.records, batch.invoices, strict=True):
+                    if invoice.updated_at is None or invoice.updated_at >= new_after:
+                        # changed within the overlap: the next read lists it again, and this
+                        # version says it need not be fetched
+                        window.append((invoice.ref, mapping.record_version(record)))
+                    step = self._workflow_step(record, invoice)
+                    if step is not None:
+                        spooled.add_step(*step)
+                spooled.keep(window)
+                yield Page(batch.invoices, None)
+            # the invoices Moneybird's workflow would remind first are paused first: a large
+            # first read may take a while of pausing at 30 calls a minute
+            for ref, number, resume in spooled.steps():
+                version = self._write_workflow(ref, number, RESUME if resume else PAUSE)
+                if version is not None:
+                    spooled.keep([(ref, version)])  # the pause changed it: listed again next time
+            self._after = new_after
+            if self.paused.count > paused or self.resumed.count > resumed:
+                log.info(
+                    "%s: Moneybird's own workflow paused for %d invoice(s), resumed for %d",
+                    self.tenant,
+                    self.paused.count - paused,
+                    self.resumed.count - resumed,
+                )
+            final = dump_invoice_cursor(new_after, spooled.kept(), self._retry)
+        yield Page([], final)
+
+    def _fresh_payment_file(self) -> IO[bytes]:
+        """A new file for this read's payments (the last read's, if never handed on, goes)."""
+        if self._payments is not None:
+            self._payments.close()
+        return tempfile.TemporaryFile()  # no name: the system removes it, whatever happens
+
+    def _keep_payments(self, payments: Iterable[Payment]) -> None:
+        assert self._payments is not None
+        for payment in payments:
+            self._payments.write(_payment_line(payment))
 
     def iter_payments(self, cursor: str | None) -> Iterator[Page[Payment]]:
-        """The payments of the invoices the last `iter_invoices` read."""
-        pending, self._payments = self._payments, []
-        for start in range(0, len(pending), PAYMENT_PAGE):
-            yield Page(pending[start : start + PAYMENT_PAGE], None)
+        """The payments of the invoices the last `iter_invoices` read, `PAYMENT_PAGE` a page."""
+        pending, self._payments = self._payments, None
+        if pending is None:
+            return
+        with pending:
+            pending.seek(0)
+            page: list[Payment] = []
+            for line in pending:
+                page.append(_payment_from_line(line))
+                if len(page) == PAYMENT_PAGE:
+                    yield Page(page, None)
+                    page = []
+            if page:
+                yield Page(page, None)
 
     def get_invoices(self, refs: Sequence[str]) -> dict[str, Invoice | None]:
         """Current state by id, 100 per call; asked for but not returned = deleted (None)."""
@@ -348,11 +454,13 @@ class MoneybirdLedger:
         )
 
     # -- Moneybird's own workflow -----------------------------------------------------------
-    def _workflow_step(self, record: dict[str, Any], invoice: Invoice) -> _WorkflowStep | None:
-        """(order, id, number, PAUSE or RESUME) when Moneybird's own workflow needs pausing (an
-        open invoice the connector manages) or resuming (a paid or uncollectible one still
-        paused); None otherwise. Late and reminded invoices come first, the most overdue
-        first, then open ones by due date, then the resumes."""
+    def _workflow_step(
+        self, record: dict[str, Any], invoice: Invoice
+    ) -> tuple[int, date, str, str, bool] | None:
+        """(first, due date, id, number, resume?) when Moneybird's own workflow needs pausing
+        (an open invoice the connector manages) or resuming (a paid or uncollectible one still
+        paused); None otherwise. Late and reminded invoices come first (`first` 0), the most
+        overdue first, then open ones by due date (1), then the resumes (2)."""
         if not self.pause_workflow:
             return None
         state, paused = mapping.state(record), mapping.is_paused(record)
@@ -360,9 +468,9 @@ class MoneybirdLedger:
             return None  # released at the hand-off: no longer the connector's
         if state in DUNNABLE_STATES and not paused and invoice.balance.is_positive():
             first = 0 if state in REMINDED_STATES else 1
-            return (first, invoice.due_date), invoice.ref, invoice.number, PAUSE
+            return first, invoice.due_date, invoice.ref, invoice.number, False
         if state in (*PAID_STATES, *VOID_STATES) and paused:
-            return (2, invoice.due_date), invoice.ref, invoice.number, RESUME
+            return 2, invoice.due_date, invoice.ref, invoice.number, True
         return None
 
     def _write_workflow(self, ref: str, number: str, endpoint: Endpoint) -> int | None:
@@ -382,7 +490,7 @@ class MoneybirdLedger:
             )
             self._retry.append(ref)
             return None
-        (self.paused if endpoint is PAUSE else self.resumed).append(number)
+        (self.paused if endpoint is PAUSE else self.resumed).add(number)
         if isinstance(answer, dict):
             try:
                 return mapping.record_version(answer)
@@ -579,6 +687,32 @@ class MoneybirdLedger:
             return WriteResult(Outcome.NOT_SENT, f"not sent: {purpose} refused: {exc}", extra=extra)
         log.warning("%s: %s: outcome unknown: %s", self.tenant, purpose, exc)
         return WriteResult(Outcome.UNKNOWN, f"{purpose}: no definite answer: {exc}", extra=extra)
+
+
+def _payment_line(payment: Payment) -> bytes:
+    """One payment as a line of JSON (amounts as decimal text, never float)."""
+    fields = [
+        payment.ref,
+        payment.customer_ref,
+        payment.date.isoformat(),
+        str(payment.amount.amount),
+        payment.amount.currency,
+        list(payment.invoice_refs),
+        payment.updated_at.isoformat() if payment.updated_at is not None else None,
+    ]
+    return json.dumps(fields, separators=(",", ":")).encode() + b"\n"
+
+
+def _payment_from_line(line: bytes) -> Payment:
+    ref, customer, day, amount, currency, invoices, updated = json.loads(line)
+    return Payment(
+        ref=ref,
+        customer_ref=customer,
+        date=date.fromisoformat(day),
+        amount=Money.of(amount, currency),
+        invoice_refs=tuple(invoices),
+        updated_at=datetime.fromisoformat(updated) if updated is not None else None,
+    )
 
 
 def _ref(answer: Any) -> tuple[str, ...]:

@@ -13,8 +13,10 @@ builds its query, ``filter`` and body through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Protocol
+import itertools
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -31,7 +33,14 @@ from adapters.moneybird.endpoints import (
     Endpoint,
 )
 from adapters.moneybird.errors import MoneybirdApiError, api_error, error_message
-from adapters.moneybird.paging import NextLinks, next_url, objects, one, parse_json
+from adapters.moneybird.paging import (
+    NextLinks,
+    next_url,
+    objects,
+    one,
+    parse_json,
+    spooled_objects,
+)
 from connector.auth.tokens import ConsentNeeded, TokenEndpointError, TokenError
 from connector.domain.clock import Clock
 from connector.domain.ports import ErrorKind
@@ -74,6 +83,13 @@ def token_error_to_ledger(exc: TokenError, tenant: str) -> MoneybirdApiError:
         }.get(exc.kind, ErrorKind.TRANSIENT)
         return MoneybirdApiError(kind, f"{tenant}: Moneybird token endpoint: {exc}", sent=False)
     return MoneybirdApiError(ErrorKind.TRANSIENT, f"{tenant}: {exc}", sent=False)
+
+
+def batched(ids: Iterable[str], size: int = SYNC_BATCH) -> Iterator[list[str]]:
+    """`ids` in lists of `size` (the last one shorter), taken from the iterable as they come."""
+    it = iter(ids)
+    while batch := [str(i) for i in itertools.islice(it, size)]:
+        yield batch
 
 
 def changed_ids(
@@ -138,8 +154,10 @@ class MoneybirdClient:
         *,
         params: Mapping[str, str] | None = None,
         json: Any = None,
+        sink: IO[bytes] | None = None,
     ) -> tuple[Any, requests.Response]:
-        """One call of a declared endpoint; returns (parsed JSON or None, the response)."""
+        """One call of a declared endpoint; returns (parsed JSON or None, the response). With
+        `sink`, a successful answer's body is written there, not parsed (None)."""
         if endpoint not in endpoint.contract:
             raise ValueError(f"{endpoint.key}: endpoint not declared in the contract")
         method = endpoint.method
@@ -160,6 +178,7 @@ class MoneybirdClient:
                     json=json,
                     headers={**headers, "Authorization": f"Bearer {token}"},
                     retry=retry,
+                    sink=sink,
                 )
             except requests.ConnectTimeout:
                 raise MoneybirdApiError(
@@ -176,6 +195,8 @@ class MoneybirdClient:
                     sent=None,
                 ) from None
             if response.status_code < 400:
+                if sink is not None:
+                    return None, response
                 if response.status_code == 204 or not response.content:
                     return None, response
                 return parse_json(response, endpoint.key), response
@@ -189,14 +210,19 @@ class MoneybirdClient:
             raise api_error(response.status_code, error_message(body), endpoint.key)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _first(
+        self, endpoint: Endpoint, query: Mapping[str, Any] | None, ids: Mapping[str, str]
+    ) -> tuple[str, dict[str, str] | None]:
+        params: dict[str, str] | None = endpoint.query(query or {})
+        if "per_page" in endpoint.parameters and params is not None:
+            params.setdefault("per_page", str(PAGE_SIZE))
+        return self.url(endpoint, **ids), params
+
     def pages(
         self, endpoint: Endpoint, query: Mapping[str, Any] | None = None, **ids: str
     ) -> Iterator[list[dict[str, Any]]]:
         """Stream a GET list page by page, following the ``Link`` header's next link."""
-        params: dict[str, str] | None = endpoint.query(query or {})
-        if "per_page" in endpoint.parameters and params is not None:
-            params.setdefault("per_page", str(PAGE_SIZE))
-        url = self.url(endpoint, **ids)
+        url, params = self._first(endpoint, query, ids)
         links = NextLinks(self.api_url, endpoint.key)
         while True:
             body, response = self.call(endpoint, url, params=params)
@@ -206,16 +232,37 @@ class MoneybirdClient:
                 return
             url, params = links.check(nxt), None
 
+    def spooled_rows(
+        self, endpoint: Endpoint, query: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of a GET list, each page's answer written to a temporary file and read back
+        row by row (`paging.spooled_objects`): for the synchronization lists, one answer with
+        every record of the administration. The file is gone once the rows are."""
+        url, params = self._first(endpoint, query, {})
+        links = NextLinks(self.api_url, endpoint.key)
+        with tempfile.TemporaryFile() as spool:
+            while True:
+                _, response = self.call(endpoint, url, params=params, sink=spool)
+                yield from spooled_objects(
+                    spool,
+                    endpoint.key,
+                    status=response.status_code,
+                    content_type=response.headers.get("Content-Type", "?"),
+                )
+                nxt = next_url(response)
+                if nxt is None:
+                    return
+                url, params = links.check(nxt), None
+
     def rows(
         self, endpoint: Endpoint, query: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         return [row for page in self.pages(endpoint, query) for row in page]
 
-    def by_id(self, endpoint: Endpoint, ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+    def by_id(self, endpoint: Endpoint, ids: Iterable[str]) -> Iterator[list[dict[str, Any]]]:
         """Full records of `ids` through a synchronization POST, `SYNC_BATCH` ids per call (more
         would be silently cut off by Moneybird)."""
-        for start in range(0, len(ids), SYNC_BATCH):
-            batch = [str(i) for i in ids[start : start + SYNC_BATCH]]
+        for batch in batched(ids):
             body, _ = self.call(endpoint, self.url(endpoint), json=endpoint.body({"ids": batch}))
             yield objects(body, endpoint.key)
 
@@ -224,7 +271,19 @@ class MoneybirdClient:
         """``[{id, version}]`` of every sales invoice of the administration."""
         return self.rows(SALES_INVOICE_VERSIONS)
 
-    def sales_invoices(self, ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+    def sales_invoice_rows(self, updated_after: str | None = None) -> Iterator[dict[str, Any]]:
+        """`sales_invoice_versions` (or `changed_invoice_versions`) row by row, through a
+        temporary file: the list grows with the administration."""
+        query: dict[str, Any] = {}
+        if updated_after is not None:
+            query = {"filter": SALES_INVOICE_VERSIONS.filter({"updated_after": updated_after})}
+        return self.spooled_rows(SALES_INVOICE_VERSIONS, query)
+
+    def contact_rows(self) -> Iterator[dict[str, Any]]:
+        """`contact_versions` row by row, through a temporary file."""
+        return self.spooled_rows(CONTACT_VERSIONS, {"include_archived": "true"})
+
+    def sales_invoices(self, ids: Iterable[str]) -> Iterator[list[dict[str, Any]]]:
         return self.by_id(SALES_INVOICES_BY_ID, ids)
 
     def contact_versions(self) -> list[dict[str, Any]]:
@@ -232,7 +291,7 @@ class MoneybirdClient:
         still owe an invoice)."""
         return self.rows(CONTACT_VERSIONS, {"include_archived": "true"})
 
-    def contacts(self, ids: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
+    def contacts(self, ids: Iterable[str]) -> Iterator[list[dict[str, Any]]]:
         return self.by_id(CONTACTS_BY_ID, ids)
 
     def changed_invoice_versions(self, updated_after: str) -> list[dict[str, Any]]:

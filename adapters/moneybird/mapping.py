@@ -16,7 +16,7 @@ loudly instead of storing a wrong balance.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
@@ -166,13 +166,25 @@ def version(value: Any, what: str) -> int:
 
 # -- records ----------------------------------------------------------------------------------
 @_located("synchronization list")
-def versions(rows: list[dict[str, Any]]) -> dict[str, int]:
+def versions(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """``[{id, version}]`` (GET …/synchronization) as {id: version}."""
-    out: dict[str, int] = {}
+    return dict(version_pairs(rows))
+
+
+def version_pairs(rows: Iterable[Mapping[str, Any]]) -> Iterator[tuple[str, int]]:
+    """``[{id, version}]`` (GET …/synchronization) as (id, version), row by row: the list of
+    every invoice is read from a file (`paging.spooled_objects`), never held whole. The checks
+    and messages of `versions`."""
     for row in rows:
-        ref = record_id(SYNC_VERSION.get(row, "id"), "synchronization list")
-        out[ref] = version(SYNC_VERSION.get(row, "version"), f"record {ref}")
-    return out
+        try:
+            ref = record_id(SYNC_VERSION.get(row, "id"), "synchronization list")
+            yield ref, version(SYNC_VERSION.get(row, "version"), f"record {ref}")
+        except MalformedRecord:
+            raise
+        except (ValueError, TypeError, ArithmeticError, AttributeError, KeyError) as exc:
+            raise MalformedRecord(
+                "synchronization list", f"{type(exc).__name__}: {exc}"[:300]
+            ) from None
 
 
 def _status(state: str, what: str) -> InvoiceStatus:

@@ -14,12 +14,11 @@ only fetches the batch again next time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.moneybird.client import MoneybirdClient, changed_ids
-from adapters.moneybird.endpoints import SYNC_BATCH
+from adapters.moneybird.client import MoneybirdClient, batched, changed_ids
 from adapters.moneybird.mapping import (
     customer_from_contact,
     invoice_from_record,
@@ -73,11 +72,11 @@ def contact_changes(client: MoneybirdClient, known: Mapping[str, int]) -> Change
     return Changes(changed, gone)
 
 
-def invoice_batches(client: MoneybirdClient, ids: list[str]) -> Iterator[InvoiceBatch]:
-    """The sales invoices `ids`, fetched and mapped 100 at a time."""
-    start = 0
-    for records in client.sales_invoices(ids):
-        asked, start = ids[start : start + SYNC_BATCH], start + SYNC_BATCH
+def invoice_batches(client: MoneybirdClient, ids: Iterable[str]) -> Iterator[InvoiceBatch]:
+    """The sales invoices `ids`, fetched and mapped 100 at a time (`ids` is read as the batches
+    go: it may come from a file, `adapters.moneybird.spool`)."""
+    for asked in batched(ids):
+        records = [r for page in client.sales_invoices(asked) for r in page]
         invoices: list[Invoice] = []
         payments: list[Payment] = []
         seen: dict[str, int] = {}
@@ -91,16 +90,15 @@ def invoice_batches(client: MoneybirdClient, ids: list[str]) -> Iterator[Invoice
             if url:
                 links[invoice.ref] = url
         missing = [i for i in asked if i not in seen]
-        yield InvoiceBatch(invoices, payments, seen, links, missing, list(records))
+        yield InvoiceBatch(invoices, payments, seen, links, missing, records)
 
 
 def contact_batches(
-    client: MoneybirdClient, ids: list[str], *, currency: str = "EUR"
+    client: MoneybirdClient, ids: Iterable[str], *, currency: str = "EUR"
 ) -> Iterator[ContactBatch]:
     """The contacts `ids`, fetched and mapped 100 at a time."""
-    start = 0
-    for records in client.contacts(ids):
-        asked, start = ids[start : start + SYNC_BATCH], start + SYNC_BATCH
+    for asked in batched(ids):
+        records = [r for page in client.contacts(asked) for r in page]
         customers = [customer_from_contact(r, currency=currency) for r in records]
         seen = {
             c.ref: record_version(r, "contact") for c, r in zip(customers, records, strict=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import IO, Any
 
 import requests
 from requests.auth import AuthBase
@@ -93,17 +93,23 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         retry: bool | None = None,
         auth: AuthBase | None = None,
+        sink: IO[bytes] | None = None,
     ) -> requests.Response:
         """Send one request (reads: with retries). Raises requests' Timeout/ConnectionError when
         the last attempt failed that way; returns the response for every HTTP status.
 
         `auth` signs the prepared request, e.g. authlib's client authentication, which adds
-        ``client_id``/``client_secret`` to a token request's form (connector.auth.oauth)."""
+        ``client_id``/``client_secret`` to a token request's form (connector.auth.oauth).
+
+        `sink`: a successful answer's body (status below 400) is written to this file, from its
+        start, instead of into `response.content` (then empty), for answers that grow with the
+        ledger (a list of every record's id); the `max_body` cap still applies. Error answers
+        stay in `response.content`."""
         method = method.upper()
         retried = method in READ_METHODS if retry is None else retry
 
         def attempt() -> requests.Response:
-            return self._send_once(method, url, params, json, data, headers, auth)
+            return self._send_once(method, url, params, json, data, headers, auth, sink)
 
         if not retried:
             return attempt()
@@ -158,6 +164,7 @@ class HttpClient:
         data: Mapping[str, Any] | str | bytes | None,
         headers: Mapping[str, str] | None,
         auth: AuthBase | None = None,
+        sink: IO[bytes] | None = None,
     ) -> requests.Response:
         if self.limiter is not None:
             waited = self.limiter.acquire()
@@ -177,7 +184,7 @@ class HttpClient:
                 allow_redirects=method in READ_METHODS,
                 stream=True,
             )
-            self._read_capped(response, method, url)
+            self._read_capped(response, method, url, sink)
         except requests.RequestException as exc:
             self.metrics.count("errors", method, url)
             log.warning("%s %s %s failed: %s", self.name, method, safe_url(url), type(exc).__name__)
@@ -190,8 +197,15 @@ class HttpClient:
         log.log(level, "%s %s %s -> %d", self.name, method, shown, response.status_code)
         return response
 
-    def _read_capped(self, response: requests.Response, method: str, url: str) -> None:
-        """Read the streamed body into `response.content`, refusing more than `max_body`."""
+    def _read_capped(
+        self,
+        response: requests.Response,
+        method: str,
+        url: str,
+        sink: IO[bytes] | None = None,
+    ) -> None:
+        """Read the streamed body into `response.content` (or, for a successful answer, into
+        `sink`), refusing more than `max_body`."""
 
         def too_large(size: str) -> ResponseTooLarge:
             response.close()
@@ -207,11 +221,20 @@ class HttpClient:
             raise too_large(f"{declared} announced")
         chunks: list[bytes] = []
         total = 0
+        target = sink if sink is not None and response.status_code < 400 else None
+        if sink is not None:
+            sink.seek(0)  # an earlier attempt may have written part of its answer
+            sink.truncate()
         for chunk in response.iter_content(_CHUNK):
             total += len(chunk)
             if total > self.max_body:
                 raise too_large(f"over {total} read")
-            chunks.append(chunk)
+            if target is not None:
+                target.write(chunk)
+            else:
+                chunks.append(chunk)
+        if target is not None:
+            target.flush()
         response._content = b"".join(chunks)  # what `response.content` returns from now on
         response._content_consumed = True  # type: ignore[attr-defined]
 

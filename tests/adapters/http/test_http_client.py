@@ -243,3 +243,34 @@ def test_an_answer_within_the_cap_reads_as_usual(clock: ManualClock) -> None:
     responses.get(URL, json={"invoices": [{"invoice_id": "1"}]})
     http = make_http(clock=clock, name="zoho", max_body=4096)
     assert http.request("GET", URL).json() == {"invoices": [{"invoice_id": "1"}]}
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_sink_takes_a_successful_answer_from_its_start_and_the_errors_stay_in_memory(
+    clock: ManualClock,
+) -> None:
+    import io
+
+    responses.get(URL, status=503, json={"error": "busy"})
+    responses.get(URL, body=b"[" + b'{"id":"1"},' * 1000 + b'{"id":"2"}]')
+    sink = io.BytesIO(b"what an earlier attempt left")
+    http = make_http(clock=clock, name="moneybird", max_body=64 * 1024)
+
+    response = http.request("GET", URL, sink=sink)
+
+    assert response.status_code == 200 and response.content == b""
+    assert sink.getvalue().startswith(b'[{"id":"1"},') and sink.getvalue().endswith(b"]")
+    responses.get(URL, status=404, json={"error": "not found"})
+    assert http.request("GET", URL, sink=sink, retry=False).json() == {"error": "not found"}
+
+
+@responses.activate
+def test_a_sink_is_capped_like_memory(clock: ManualClock) -> None:
+    import io
+
+    from connector.http import ResponseTooLarge
+
+    responses.get(URL, body=b"x" * 10_000)
+    http = make_http(clock=clock, name="moneybird", max_body=4096)
+    with pytest.raises(ResponseTooLarge, match=r"larger than 4096 bytes"):
+        http.request("GET", URL, sink=io.BytesIO())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import email
 import json
+import re
 import socket
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +28,11 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fake_store import MemoryTokenStore
 
-from adapters.moneybird.adapter import MoneybirdLedger, parse_invoice_cursor
+from adapters.moneybird.adapter import (
+    MoneybirdLedger,
+    parse_contact_cursor,
+    parse_invoice_cursor,
+)
 from adapters.moneybird.client import MoneybirdClient
 from connector.auth.tokens import TokenManager, TokenResponse
 from connector.config.models import SmtpSettings
@@ -200,7 +205,8 @@ def test_the_first_read_takes_every_invoice_pauses_the_open_ones_and_resumes_the
     assert invoices[1].pay_link == "https://moneybird.com/pay/3"
     assert [(p.ref, p.invoice_refs) for p in payments] == [("9", ("1",))]
     assert pause.call_count == 1 and resume.call_count == 1
-    assert (ledger.paused, ledger.resumed) == (["2026-3"], ["2026-1"])
+    assert (ledger.paused.first, ledger.resumed.first) == (["2026-3"], ["2026-1"])
+    assert (ledger.paused.count, ledger.resumed.count) == (1, 1)
     # the first GET lists everything (no filter); only the last page carries the cursor
     assert "filter" not in (urlsplit(responses.calls[0].request.url or "").query)
     assert [p.cursor is None for p in pages] == [True, False]
@@ -227,7 +233,7 @@ def test_a_later_read_lists_only_what_changed_since_the_last_and_fetches_only_ne
     assert bodies(SYNC)[-1] == {"ids": ["4"]}  # 3 is known at version 31
     assert fetch.call_count == 1
     assert [i.ref for page in pages for i in page.items] == ["4"]
-    assert ledger.paused == []  # already paused
+    assert ledger.paused.count == 0  # already paused
 
 
 @responses.activate
@@ -249,7 +255,7 @@ def test_contacts_keep_their_versions_in_the_cursor_and_only_changed_ones_are_fe
 
     assert bodies(CONTACT_SYNC)[-1] == {"ids": ["78"]}
     assert [c.name for page in pages for c in page.items] == ["Klant B.V."]
-    assert json.loads(pages[-1].cursor or "{}") == {"versions": {"77": 5, "78": 9}}
+    assert parse_contact_cursor(pages[-1].cursor) == {"77": 5, "78": 9}
 
 
 @responses.activate
@@ -430,7 +436,7 @@ def test_a_pause_meeting_a_429_waits_and_a_failed_one_is_read_again_next_time() 
 
     pages = list(ledger.iter_invoices(None))
 
-    assert ledger.paused == ["2026-3"]  # after waiting what Retry-After asked, on the clock
+    assert ledger.paused.first == ["2026-3"]  # after waiting what Retry-After asked, on the clock
     assert clock.now() >= START + timedelta(seconds=60)
     _after, _recent, retry = parse_invoice_cursor(pages[-1].cursor)
     assert retry == ["4"]
@@ -444,8 +450,64 @@ def test_a_pause_meeting_a_429_waits_and_a_failed_one_is_read_again_next_time() 
         status=201,
     )
     again = list(ledger.iter_invoices(pages[-1].cursor))
-    assert bodies(SYNC)[-1] == {"ids": ["4"]} and ledger.paused[-1] == "2026-4"
+    assert bodies(SYNC)[-1] == {"ids": ["4"]} and ledger.paused.first[-1] == "2026-4"
     assert parse_invoice_cursor(again[-1].cursor)[2] == []
+
+
+@responses.activate
+def test_a_large_first_read_pauses_by_urgency_across_batches_and_the_next_fetches_none_again() -> (
+    None
+):
+    clock = ManualClock(START)
+    ledger = make_ledger(clock)
+    refs = [str(1000 + n) for n in range(250)]  # three batches of at most 100
+    due = {ref: date(2026, 1, 1) + timedelta(days=(n * 7) % 60) for n, ref in enumerate(refs)}
+    versions = {ref: 1 for ref in refs}
+    held: set[str] = set()
+    responses.get(SYNC, json=[{"id": ref, "version": 1} for ref in refs])
+
+    def fetch(request: Any) -> tuple[int, dict[str, str], str]:
+        asked = json.loads(request.body)["ids"]
+        records = [
+            invoice(r, "open", "10.0", versions[r], due_date=due[r].isoformat(), paused=r in held)
+            for r in asked
+        ]
+        return 200, {}, json.dumps(records)
+
+    def pause(request: Any) -> tuple[int, dict[str, str], str]:
+        ref = urlsplit(request.url).path.split("/")[-2]
+        versions[ref] += 1  # the pause changes the invoice: listed again next time
+        held.add(ref)
+        return 201, {}, json.dumps(invoice(ref, "open", "10.0", versions[ref], paused=True))
+
+    responses.add_callback(responses.POST, SYNC, callback=fetch)
+    responses.add_callback(
+        responses.POST, re.compile(rf"{BASE}/sales_invoices/\d+/pause\.json"), callback=pause
+    )
+
+    pages = list(ledger.iter_invoices(None))
+
+    assert len([b for b in bodies(SYNC) if b]) == 3 and sum(len(p.items) for p in pages) == 250
+    paused = [
+        urlsplit(c.request.url or "").path.split("/")[-2]
+        for c in responses.calls
+        if (c.request.url or "").endswith("/pause.json")
+    ]
+    assert sorted(paused) == refs
+    assert paused == sorted(refs, key=lambda r: (due[r], r))  # most overdue first
+    assert ledger.paused.count == 250 and len(ledger.paused.first) == 10
+
+    # an hour later Moneybird lists all of them again (the pause changed them), one changed
+    clock.advance(timedelta(hours=1))
+    versions["1100"] += 1
+    responses.replace(
+        responses.GET, SYNC, json=[{"id": r, "version": v} for r, v in versions.items()]
+    )
+    calls = len(responses.calls)
+    again = list(ledger.iter_invoices(pages[-1].cursor))
+    assert len(responses.calls) - calls == 2  # the list and one POST
+    assert bodies(SYNC)[-1] == {"ids": ["1100"]}
+    assert [i.ref for page in again for i in page.items] == ["1100"]
 
 
 @responses.activate
@@ -465,5 +527,7 @@ def test_the_invoices_moneybirds_workflow_would_remind_first_are_paused_first() 
 
     pages = list(ledger.iter_invoices(None))
 
-    assert ledger.paused == ["2026-7", "2026-6", "2026-5"]
+    assert ledger.paused.first == ["2026-7", "2026-6", "2026-5"]
+    pauses = [c.request.url for c in responses.calls if "pause" in (c.request.url or "")]
+    assert [urlsplit(u or "").path.split("/")[-2] for u in pauses] == ["7", "6", "5"]
     assert pages[-1].cursor is not None and [i.ref for i in pages[0].items] == ["5", "6", "7"]
