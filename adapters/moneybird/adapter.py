@@ -14,12 +14,15 @@ returns the records. Where the per-id versions live (the `Ledger` cursor is one 
     reconciliation (cursor None) reads every invoice and looks up the ones that did not come
     back (`get_invoices`: asked for, not returned = deleted).
   * contacts: no filter key is documented for the contacts list, so the cursor keeps every
-    contact's version (about 30 bytes a contact) and a read fetches the changed ones.
+    contact's version (packed, about 8 characters a contact) and a read fetches the changed ones.
 Both streams hand out their cursor on their last page only: an interrupted read starts again
-from the previous cursor (upserts make that harmless).
+from the previous cursor (upserts make that harmless). What grows with the administration
+during a read (the list of ids and versions, the cursor's versions, the pauses waiting for the
+end of the read) is kept in a `spool.ReadSpool` on disk, so the heap holds one batch at a time.
 
-Payments come inside each sales invoice (``payments``); `iter_invoices` keeps those of the
-invoices it read and `iter_payments` hands them on, as the core reads the streams in that order.
+Payments come inside each sales invoice (``payments``); `iter_invoices` writes those of the
+invoices it read to a temporary file and `iter_payments` hands them on, as the core reads the
+streams in that order.
 
 Moneybird's own reminder workflow is paused (``POST sales_invoices/{id}/pause``) for every open
 invoice as soon as the sync sees it, not at the first reminder: the workflow may fire the same
