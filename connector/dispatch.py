@@ -183,6 +183,12 @@ class Dispatcher:
         for action_id, action, before in pending:
             if not outbox.take_over_stale(self.engine, action_id, self.owner, now, CLAIM_TTL):
                 continue  # another process reconciles it
+            if action.is_business_notice:  # mailed over SMTP, not through the ledger
+                detail = "interrupted while mailing the business: not resent blindly"
+                self._mark(action_id, action, "review", detail)
+                stats.reconciled += 1
+                stats.review += 1
+                continue
             outcome = self.ledger.reconcile(action, before)
             status = {Outcome.SENT: "sent", Outcome.NOT_SENT: "failed"}.get(outcome, "review")
             self._mark(action_id, action, status, f"reconciled after interruption: {outcome}")

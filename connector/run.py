@@ -23,6 +23,7 @@ from connector.disputes import write_dispute_tasks
 from connector.domain import Action
 from connector.domain.clock import Clock, SystemClock, local_date
 from connector.domain.ports import LedgerError
+from connector.notices import send_notices
 from connector.payments.pending import end_pending_holds
 from connector.plan_tracking import track_plans
 from connector.policy.budget import DayBudget, Fitted, fit, room_for_one_read_per_invoice
@@ -244,6 +245,22 @@ def _run_locked(
         result.dispatch.lines += track_plans(
             tenant.engine, tenant.slug, local_date(clock.now(), tenant.timezone), clock.now()
         )
+        # the business hears of each promise and dispute on a page (and each promise not kept)
+        notices = send_notices(
+            tenant.engine,
+            tenant.slug,
+            tenant.config,
+            tenant.renderer,
+            clock,
+            tenant.timezone,
+            console_url=console.public_url if console is not None else None,
+            owner=owner,
+            run_id=run_id,
+        )
+        result.dispatch.sent += notices.sent
+        result.dispatch.failed += notices.failed
+        result.dispatch.review += notices.review
+        result.dispatch.lines += notices.lines
     # Plan, dispatch, and plan once more if something was cancelled because it changed
     # between sync and send (e.g. a partial payment that morning): it is re-planned from the
     # fresh data right away instead of an hour later.

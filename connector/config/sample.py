@@ -202,12 +202,16 @@ timezone: null                # null = connector.yaml's timezone
 sending_window: null          # null = connector.yaml's sending_window, e.g. 09:00-16:00
 # Hold every planned action until someone approves it (`dunning approve CLIENT --list`);
 # `notify` gets one digest mail a day of what waits (over `mail:` below, else connector.yaml's).
+# `notify` also gets a short mail when a customer promises to pay or disputes an invoice on their
+# own page, and when such a promise is not kept (without `notify`: `sender.email`); those go over
+# this client's own `mail:` relay only: without one they are not mailed (the console shows them).
 approval:
   required: false
   notify: null                # e.g. owner@example.nl
 
 # The customer's own page (linked from every reminder when connector.yaml sets console.public_url):
-# a customer may promise to pay on a day at most this many days ahead (reminders wait until then).
+# a customer may promise to pay on a day at most this many days ahead (reminders wait until then
+# plus a grace day; a promise not kept resumes them with a firmer mail that says so).
 customer_page:
   promise_max_days: 14
 

@@ -19,6 +19,7 @@ from connector.domain import CustomerProfile
 from connector.domain.clock import Clock
 from connector.domain.ports import LedgerError
 from connector.mail.imap import ImapInbox, InboxError
+from connector.notices import TEMPLATES as NOTICE_TEMPLATES
 from connector.platforms import platforms
 from connector.policy.model import PolicyError
 from connector.render import Renderer
@@ -117,9 +118,19 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
             problems += [
                 p for lang in sorted(languages) for p in renderer.check(REPLY_TEMPLATE, lang)
             ]
+        console = app.config.connector.console
+        pages = console is not None and bool(console.public_url)
+        if pages and client.mail is not None:  # the notices to the business (issue #14)
+            problems += [p for t in NOTICE_TEMPLATES for p in renderer.check(t, client.language)]
         for problem in sorted(set(problems)):
             lines.append(f"FAIL {slug}: template {problem}")
             client_ok = False
+        if pages and client.mail is None:
+            lines.append(
+                f"WARN {slug}: promises and disputes on customers' own pages are not mailed to "
+                "the business (no 'mail:' relay in the client file); the console's customer "
+                "pages show them"
+            )
         try:
             tenant = app.tenant(slug, clock)
             lines.append(f"ok   {slug}: token stored")

@@ -80,6 +80,12 @@ REPLY_STEP_PREFIX = "reply:"
 DISPUTE_STEP_PREFIX = "dispute:"
 
 
+#: the step id prefix of a notice to the business (`connector.notices`): ``notify:<pause id>``
+#: when a customer promises to pay or disputes an invoice on their own page, and
+#: ``notify:<pause id>:broken`` when that promise was not kept; the outbox sends each once
+NOTICE_STEP_PREFIX = "notify:"
+
+
 class Channel(enum.StrEnum):
     LEDGER_MAIL = "ledger_mail"  # the platform sends it (Zoho)
     SMTP = "smtp"  # we send it ourselves (Exact)
@@ -134,6 +140,12 @@ class Action:
         """A task for the business that the customer disputes an invoice on their own page
         (performed as a call task, worded as a dispute), not a dunning step."""
         return bool(self.items) and all(i.step.startswith(DISPUTE_STEP_PREFIX) for i in self.items)
+
+    @property
+    def is_business_notice(self) -> bool:
+        """A mail to the business (not the customer) about what a customer did on their own
+        page, sent over the client's SMTP relay, not a dunning step (`connector.notices`)."""
+        return bool(self.items) and all(i.step.startswith(NOTICE_STEP_PREFIX) for i in self.items)
 
     @property
     def invoice_refs(self) -> tuple[str, ...]:

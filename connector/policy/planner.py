@@ -381,7 +381,7 @@ def _decide_invoice(
         last = max((policy.index(s) for s in taken), default=-1)
     broken = None
     if ref in ctx._pauses_by_customer:
-        broken = _broken_promise(invoice, entries, ctx, today)
+        broken = _broken_promise(invoice, policy, entries, ctx, today)
     ladder = _ladder_decision(
         invoice, customer, profile, policy, entries, taken, last, now, ctx, sends, broken
     )
@@ -542,15 +542,16 @@ def _after_broken_promise(
 
 
 def _broken_promise(
-    invoice: Invoice, entries: list[HistoryEntry], ctx: PlanContext, today: date
+    invoice: Invoice, policy: Policy, entries: list[HistoryEntry], ctx: PlanContext, today: date
 ) -> Pause | None:
     """The promise to pay this invoice that was broken and not yet answered by the ladder:
-    ended before today, and no step of the ladder taken for the invoice since it ended."""
+    ended before today, and no step of the ladder taken for the invoice since it ended (a
+    task or a notice to the business about the invoice is no step of the ladder)."""
     promise = ctx.ended_promise(invoice, today)
     if promise is None or promise.until is None:
         return None
     if any(
-        e.taken and e.kind is not ActionKind.THANK_YOU and _done_day(e, ctx.window) > promise.until
+        e.taken and policy.index(e.step) >= 0 and _done_day(e, ctx.window) > promise.until
         for e in entries
     ):
         return None

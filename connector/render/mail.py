@@ -69,6 +69,9 @@ CONTEXT_NAMES = frozenset(
         "pay_url",
         # the mail follows a promise to pay that was not kept: the day promised (else None)
         "promise_broken",
+        # a notice to the business (connector.notices): {"promised_day": date or None,
+        # "console_url": the customer in the console or None} (else None)
+        "notice",
     }
 )
 
@@ -77,6 +80,10 @@ REPLY_FROM = "reply_from"
 REPLY_SUBJECT = "reply_subject"
 #: `Action.extra` key of a "customer disputes an invoice" task: the reason they gave
 DISPUTE_REASON = "dispute_reason"
+#: `Action.extra` keys of a notice to the business: the day promised, the customer's console
+#: page (connector.notices)
+NOTICE_PROMISED_DAY = "notice_promised_day"
+NOTICE_CONSOLE_URL = "notice_console_url"
 
 #: kinds whose letter states the collection costs that follow (BIK scale, connector.legal)
 COSTS_STATED = frozenset({"fourteen_day_letter", "notice_of_default"})
@@ -168,6 +175,11 @@ class MessageContext:
             }
         if DISPUTE_REASON in action.extra:
             extra["dispute"] = {"reason": action.extra[DISPUTE_REASON]}
+        if action.is_business_notice:
+            extra["notice"] = {
+                "promised_day": _iso_day(action.extra.get(NOTICE_PROMISED_DAY)),
+                "console_url": action.extra.get(NOTICE_CONSOLE_URL),
+            }
         return cls(
             extra=extra,
             customer=customer,
@@ -232,6 +244,7 @@ class Renderer:
             "consumer": ctx.customer.profile is CustomerProfile.CONSUMER,
             "reply": ctx.extra.get("reply"),
             "dispute": ctx.extra.get("dispute"),
+            "notice": ctx.extra.get("notice"),
             "plan_offer": ctx.plan_offer,
             "customer_page_url": ctx.customer_page_url,
             "pay_url": ctx.pay_url,

@@ -211,3 +211,20 @@ def test_after_a_fourteen_day_letter_its_term_runs_whatever_was_promised() -> No
     assert steps(plan(s, B2B, history, at(date(2026, 3, 12)), c)) == [
         (ActionKind.CALL_TASK, "call")
     ]
+
+
+def test_a_notice_to_the_business_about_the_broken_promise_does_not_count_as_the_firmer_step() -> (
+    None
+):
+    history = [
+        sent("reminder-1", DUE + timedelta(days=7), ActionKind.REMINDER),
+        sent("notify:7:broken", date(2026, 3, 12), ActionKind.CALL_TASK),
+    ]
+    actions = plan(
+        snap(inv("1", DUE)),
+        TWO_FRIENDLY,
+        history,
+        at(date(2026, 3, 12), 11),
+        ctx(pauses=(promise(),)),
+    )
+    assert steps(actions) == [(ActionKind.FIRM_REMINDER, "firm")]
