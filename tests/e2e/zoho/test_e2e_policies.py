@@ -93,7 +93,7 @@ def on(day: date, action: Callable[[], None]) -> Callable[[date], None]:
     return lambda d: action() if d == day else None
 
 
-def test_nl_b2b_standard_with_a_broken_promise_resumes_where_it_stopped(
+def test_nl_b2b_standard_with_a_broken_promise_resumes_with_the_firm_reminder(
     make_scenario: MakeScenario,
 ) -> None:
     s = make_scenario(DUE)
@@ -109,12 +109,12 @@ def test_nl_b2b_standard_with_a_broken_promise_resumes_where_it_stopped(
     )
     assert done(s, firm) == [
         (date(2026, 1, 12), "reminder"),
-        # call-1 was due on the 19th, inside the promise: it comes on the first business day
-        # after the promise, and the ladder keeps its spacing from there
-        (date(2026, 1, 26), "call_task"),
-        (date(2026, 2, 2), "firm_reminder"),
-        (date(2026, 2, 9), "call_task"),
-        (date(2026, 2, 16), "notice_of_default"),
+        # the promise broken, the ladder does not go on with the call it had reached (due on the
+        # 19th, inside the promise) but with the firmer mail, on the first business day after
+        # the promise (Saturday the 24th: Monday), and keeps its spacing from there
+        (date(2026, 1, 26), "firm_reminder"),
+        (date(2026, 2, 2), "call_task"),
+        (date(2026, 2, 9), "notice_of_default"),
     ]
 
 
