@@ -10,12 +10,15 @@ the rejection, who and why, stays in the outbox and the audit trail. An action n
 within `dispatch.APPROVAL_TTL` is expired by the next run and planned afresh from current data.
 
 What waits is shown as people judge it: customer name, invoice numbers and amounts, the step in
-words, when it was planned and the subject line (`--show N`: the whole message). The approver
+words, when it was planned and the subject line (`--show N`: the whole message, with each pay
+link it will carry by invoice number: the platform's, read as the send reads it, or the
+provider's, made or reused as the send then reuses it). The approver
 named in `notify` gets one digest mail a day while anything waits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +30,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from connector.app import App, ClientUnavailable
-from connector.dispatch import APPROVAL_TTL, Dispatcher, DispatchStats
-from connector.domain import Action, ActionKind, Customer, Money
+from connector.dispatch import APPROVAL_TTL, Dispatcher, DispatchStats, PreviewPay
+from connector.domain import Action, ActionKind, Customer, Invoice, Money
 from connector.domain.actions import RECEIPT_CHECK_STEP, REPLY_STEP_PREFIX
 from connector.domain.clock import Clock, local_date
 from connector.domain.ports import RenderedMessage
@@ -114,7 +117,7 @@ def _dispatcher(tenant: Tenant, clock: Clock, run_id: str) -> Dispatcher:
     )
 
 
-def _loaded(app: App, slug: str, row: OutboxAction) -> tuple[Action, Customer, dict[str, object]]:
+def _loaded(app: App, slug: str, row: OutboxAction) -> tuple[Action, Customer, dict[str, Invoice]]:
     with session_scope(app.engine) as session:
         action = outbox.load_action(session, row)
         snapshot = ledger_repo.load_snapshot(session, slug, customer_refs=[row.customer_ref])
@@ -124,12 +127,42 @@ def _loaded(app: App, slug: str, row: OutboxAction) -> tuple[Action, Customer, d
     return action, customer, dict(snapshot.invoices)
 
 
-def _render(tenant: Tenant | None, clock: Clock, row: OutboxAction, app: App) -> RenderedMessage:
+def _render(
+    tenant: Tenant | None, clock: Clock, row: OutboxAction, app: App, *, pay_links: bool = False
+) -> tuple[RenderedMessage, PreviewPay | None]:
+    """The message of a waiting action; with `pay_links`, carrying the links it will carry
+    (the platform's read and the provider's made or reused, as the send then reuses them)."""
     action, customer, invoices = _loaded(app, row.tenant, row)
     if tenant is None:
         raise ClientUnavailable(row.tenant, "cannot render without the client's configuration")
-    mine = {item.invoice_ref: invoices.get(item.invoice_ref) for item in action.items}
-    return _dispatcher(tenant, clock, "preview").preview(action, customer, mine)  # type: ignore[arg-type]
+    mine: dict[str, Invoice | None] = {
+        item.invoice_ref: invoices.get(item.invoice_ref) for item in action.items
+    }
+    dispatcher = _dispatcher(tenant, clock, "preview")
+    if not pay_links:
+        return dispatcher.preview(action, customer, mine), None
+    pay = dispatcher.preview_pay_links(action, mine, online=True)
+    message = dispatcher.preview(action, customer, pay.invoices, pay_url=pay.provider_url)
+    return message, pay
+
+
+def pay_links_in_words(action: Action, pay: PreviewPay) -> list[tuple[str, str]]:
+    """(invoice numbers, link or what is still to come) per pay link the message carries, for
+    the approver: the platform's link per invoice, the provider's for the others; nothing for a
+    message that asks for no payment."""
+    if not action.kind.is_mail or action.kind is ActionKind.THANK_YOU:
+        return []
+    out = []
+    for item in action.items:
+        invoice = pay.invoices.get(item.invoice_ref)
+        if invoice is not None and invoice.customer_ref == action.customer_ref and invoice.pay_link:
+            out.append((invoice.number, invoice.pay_link))
+    numbers = ", ".join(pay.provider_numbers)
+    if pay.provider_url:
+        out.append((numbers, pay.provider_url))
+    elif pay.note:
+        out.append((numbers, f"Mollie link {pay.note}"))
+    return out
 
 
 def waiting(
@@ -152,7 +185,7 @@ def waiting(
         subject = None
         if tenant is not None and clock is not None:
             try:
-                subject = _render(tenant, clock, row, app).subject
+                subject = _render(tenant, clock, row, app)[0].subject
             except Exception as exc:  # the list must show; the problem is named instead
                 subject = f"(cannot render: {exc})"
         out.append(
@@ -188,12 +221,18 @@ def show(app: App, slug: str, action_id: int, clock: Clock) -> list[str]:
     row = _waiting_row(app, slug, action_id)
     item = next(w for w in waiting(app, slug, subjects=False) if w.id == action_id)
     tenant = app.tenant(slug, clock)  # ClientUnavailable: the caller says why
-    message = _render(tenant, clock, row, app)
+    message, pay = _render(tenant, clock, row, app, pay_links=True)
+    assert pay is not None
     lines = [
         f"#{item.id} {item.step} to {item.customer_name}, planned {item.planned_for:%a %d %b %Y}",
         f"To: {', '.join(message.to) or '(no e-mail address)'}",
         f"Subject: {message.subject}",
     ]
+    action = _loaded(app, slug, row)[0]
+    links = pay_links_in_words(action, pay)
+    lines += [f"Pay link {numbers}: {link}" for numbers, link in links]
+    if not links and action.kind.is_mail and action.kind is not ActionKind.THANK_YOU:
+        lines.append("Pay link: none (no online payment for these invoices)")
     lines += [f"Attachment: {name}" for name, _content, _mime in message.attachments]
     lines += ["", *message.text.rstrip().splitlines()]
     return lines
@@ -208,12 +247,17 @@ class ApprovalView:
     label: str  # the step in the page's language
     message: Message | None
     problem: str | None = None
+    #: (invoice numbers, link) per pay link the message carries (the platform's, or a stored
+    #: provider link)
+    pay_links: tuple[tuple[str, str], ...] = ()
+    #: invoice numbers whose provider link is made only when the message is sent
+    link_to_come: str | None = None
 
 
 def queue(app: App, slug: str, clock: Clock, language: str) -> list[ApprovalView]:
     """The client's actions waiting for approval, oldest first, each with its message rendered
     as the customer would get it now (offline: no platform call, no token needed)."""
-    from connector.customers.activity import action_label, message_for
+    from connector.customers.activity import action_label, message_for, preview_dispatcher
 
     items = waiting(app, slug, subjects=False)
     if not items:
@@ -226,15 +270,26 @@ def queue(app: App, slug: str, clock: Clock, language: str) -> list[ApprovalView
     out = []
     for item in items:
         message, problem = None, unavailable
+        links: tuple[tuple[str, str], ...] = ()
+        to_come = None
         if tenant is not None:
             row = _waiting_row(app, slug, item.id)
-            action, customer, _invoices = _loaded(app, slug, row)
+            action, customer, invoices = _loaded(app, slug, row)
             try:
-                message = message_for(tenant, action, customer, clock.now(), attachments=True)[0]
+                message = message_for(
+                    tenant, action, customer, clock.now(), attachments=True, pay_links=True
+                )[0]
+                mine: dict[str, Invoice | None] = {r: invoices.get(r) for r in action.invoice_refs}
+                pay = preview_dispatcher(tenant, clock.now(), pay_links=True).preview_pay_links(
+                    action, mine, online=False
+                )
+                links = tuple(pay_links_in_words(action, dataclasses.replace(pay, note=None)))
+                if pay.provider_url is None and pay.note:
+                    to_come = ", ".join(pay.provider_numbers)
             except Exception as exc:  # the queue must show; the problem is named instead
                 problem = str(exc)
         label = action_label(item.kind, item.steps, item.with_statement, language)
-        out.append(ApprovalView(item, label, message, problem))
+        out.append(ApprovalView(item, label, message, problem, links, to_come))
     return out
 
 
@@ -251,7 +306,8 @@ def attachment(
     row = _waiting_row(app, slug, action_id)
     action, customer, _invoices = _loaded(app, slug, row)
     tenant = app.tenant(slug, clock, offline=True)
-    for found in message_for(tenant, action, customer, clock.now(), attachments=True)[1]:
+    made = message_for(tenant, action, customer, clock.now(), attachments=True, pay_links=True)
+    for found in made[1]:
         if found[0] == name:
             return found
     raise ValueError(f"{slug}: #{action_id} attaches no file {name!r}")

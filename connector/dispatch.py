@@ -118,6 +118,20 @@ class DispatchStats:
         self.lines += other.lines
 
 
+@dataclass(frozen=True)
+class PreviewPay:
+    """The pay links a waiting message will carry, for the approver's preview."""
+
+    #: the action's invoices, with the platform's own link where it was read
+    invoices: dict[str, Invoice | None]
+    #: the payment provider's link for the invoices without one of their platform's
+    provider_url: str | None = None
+    #: the numbers of the invoices that link pays
+    provider_numbers: tuple[str, ...] = ()
+    #: why there is no provider link to show yet (the approver is told), or None
+    note: str | None = None
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -399,11 +413,40 @@ class Dispatcher:
         invoices: dict[str, Invoice | None],
         *,
         attachments: bool = True,
+        pay_url: str | None = None,
     ) -> RenderedMessage:
         """The message `action` would send (for approvers: `dunning approve --show`), as of the
         dispatcher's clock; without `attachments` the PDFs are not made (a day-by-day preview
-        shows the text of many messages and names the attachments in words)."""
-        return self._render(action, customer, invoices, attachments=attachments)
+        shows the text of many messages and names the attachments in words). `pay_url`: the
+        provider's link it carries (`preview_pay_links`)."""
+        return self._render(action, customer, invoices, attachments=attachments, pay_url=pay_url)
+
+    def preview_pay_links(
+        self, action: Action, invoices: dict[str, Invoice | None], *, online: bool
+    ) -> PreviewPay:
+        """The pay links the message of `action` will carry, for an approver to see before it
+        goes out. `online` (`dunning approve --show`): the platform's link is read where the
+        platform gives it on the detail only, and the provider's link is made or reused through
+        the store, exactly as the send does; the send then finds both stored and reuses them,
+        so nothing is read or made twice. Offline (the console's page: no platform or provider
+        call) only what is stored, and a note where the provider's link is still to be made."""
+        if online:
+            invoices = self._with_pay_links(action, invoices)
+        unlinked = self._unlinked(action, invoices)
+        if not unlinked or self.payment_links is None:
+            return PreviewPay(invoices)
+        numbers = tuple(sorted(inv.number for inv in unlinked))
+        if online:
+            try:
+                url = self.payment_links.link_for(action.customer_ref, unlinked)
+            except PaymentProviderError as exc:
+                why = f"no payment link yet ({exc}): the message waits until one is made"
+                return PreviewPay(invoices, None, numbers, why)
+            return PreviewPay(invoices, url, numbers)
+        stored = self.payment_links.stored_link(action.customer_ref, unlinked)
+        if stored is None:
+            return PreviewPay(invoices, None, numbers, "made when the message is sent")
+        return PreviewPay(invoices, stored, numbers)
 
     # -- helpers ------------------------------------------------------------------------
     def _recheck(self, action: Action) -> tuple[dict[str, Invoice | None], Customer | None]:
@@ -462,14 +505,23 @@ class Dispatcher:
         no link of their platform's (None when the client has no provider, the action asks for
         no payment, or every invoice has its platform's link). Made once per reminder and reused
         while no balance changes (`connector.payments.links`)."""
+        unlinked = self._unlinked(action, fresh)
+        if not unlinked or self.payment_links is None:
+            return None
+        return self.payment_links.link_for(action.customer_ref, unlinked)
+
+    def _unlinked(self, action: Action, fresh: dict[str, Invoice | None]) -> list[Invoice]:
+        """The action's invoices the provider's link pays: the customer's own, open, without a
+        link of their platform's; none when the client has no provider or the action asks for
+        no payment."""
         if (
             self.payment_links is None
             or not action.kind.is_mail
             or action.kind is ActionKind.THANK_YOU
             or action.is_receipt_check
         ):
-            return None
-        unlinked = [
+            return []
+        return [
             inv
             for ref in action.invoice_refs
             if (inv := fresh.get(ref)) is not None
@@ -477,9 +529,6 @@ class Dispatcher:
             and inv.pay_link is None
             and inv.balance.is_positive()
         ]
-        if not unlinked:
-            return None
-        return self.payment_links.link_for(action.customer_ref, unlinked)
 
     def _needs_detail(self, action: Action, customer: Customer) -> bool:
         """Whether the stored customer is not enough to act on: no e-mail for a mail, or a

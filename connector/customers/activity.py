@@ -32,6 +32,7 @@ from connector.store.models import OutboxAction
 
 if TYPE_CHECKING:
     from connector.app import App
+    from connector.dispatch import Dispatcher
     from connector.tenant import Tenant
 
 log = logging.getLogger("connector.customers.activity")
@@ -134,6 +135,24 @@ class ActionView:
     problem: str | None = None  # the message could not be rendered again: why
 
 
+def preview_dispatcher(tenant: Tenant, when: datetime, *, pay_links: bool = False) -> Dispatcher:
+    """A dispatcher that only renders, as of `when` (with the client's provider links, read
+    from the store, when `pay_links`)."""
+    from connector.dispatch import Dispatcher
+
+    clock = ManualClock(when)
+    return Dispatcher(
+        tenant.engine,
+        tenant.ledger,
+        tenant.renderer,
+        tenant.dispatch_settings,
+        clock,
+        owner="console",
+        run_id="preview",
+        payment_links=tenant.payment_links(clock) if pay_links else None,
+    )
+
+
 def message_for(
     tenant: Tenant,
     action: Action,
@@ -141,28 +160,18 @@ def message_for(
     when: datetime,
     *,
     attachments: bool = False,
+    pay_links: bool = False,
 ) -> tuple[Message, tuple[tuple[str, bytes, str], ...]]:
     """The message `action` sends to `customer` as of `when`, with the client's templates and
-    settings (the dispatcher's own rendering), and the attachments themselves when asked for."""
-    from connector.dispatch import Dispatcher
-
+    settings (the dispatcher's own rendering), and the attachments themselves when asked for.
+    With `pay_links` (a message still to be sent, for its approver) it carries the payment
+    provider's link where one is stored for it (`Dispatcher.preview_pay_links`, offline)."""
     with session_scope(tenant.engine) as session:
         invoices = ledger_repo.invoices_by_ref(session, tenant.slug, action.invoice_refs)
-    dispatcher = Dispatcher(
-        tenant.engine,
-        tenant.ledger,
-        tenant.renderer,
-        tenant.dispatch_settings,
-        ManualClock(when),
-        owner="console",
-        run_id="preview",
-    )
-    rendered = dispatcher.preview(
-        action,
-        customer,
-        {ref: invoices.get(ref) for ref in action.invoice_refs},
-        attachments=attachments,
-    )
+    dispatcher = preview_dispatcher(tenant, when, pay_links=pay_links)
+    mine = {ref: invoices.get(ref) for ref in action.invoice_refs}
+    pay_url = dispatcher.preview_pay_links(action, mine, online=False).provider_url
+    rendered = dispatcher.preview(action, customer, mine, attachments=attachments, pay_url=pay_url)
     files = tuple(rendered.attachments)
     return (
         Message(

@@ -115,6 +115,16 @@ class PaymentLinks:
         log.info("%s: payment link %s made for %s", self.tenant, link.id, numbers)
         return url
 
+    def stored_link(self, customer_ref: str, invoices: Sequence[Invoice]) -> str | None:
+        """The link `link_for` would give now if it is already made (no call, no write: for a
+        preview that may not reach Mollie); None when it is still to be made."""
+        balances = {inv.ref: inv.balance for inv in invoices}
+        with session_scope(self.engine) as session:
+            stored = repo.reusable(
+                session, self.tenant, repo.fingerprint(self.tenant, customer_ref, balances)
+            )
+        return stored.url if stored is not None and stored.status == "open" else None
+
     def confirm(self, posted_id: str) -> list[Confirmed]:
         """A webhook named `posted_id`: fetch the links it may concern from Mollie and put the
         invoices of each paid one on hold. A link id (``pl_...``) of this client is checked

@@ -24,6 +24,7 @@ import requests
 from e2e_exact_support import ExactScenario, MakeExactScenario
 from pypdf import PdfReader
 
+from connector import approval
 from connector.config import load_config
 from connector.serve.scheduler import ServeOptions, Service
 from connector.store import pauses, payment_links
@@ -288,3 +289,51 @@ def test_a_payment_the_ledger_never_books_holds_the_ladder_for_the_pending_days_
     assert calls == [DUE + timedelta(days=14), released]
     notice = released + timedelta(days=7)
     assert [m.day for m in s.mails_to(jansen)] == [DUE + timedelta(days=7), firm, notice]
+
+
+@pytest.fixture
+def with_approval(
+    make_exact_scenario: MakeExactScenario,
+) -> Iterator[tuple[ExactScenario, Mollie]]:
+    s = make_exact_scenario(DUE)
+    path = s.world.root / "config" / "clients" / "demo.yaml"
+    path.write_text(path.read_text() + "approval:\n  required: true\n")
+    mollie = Mollie(s)
+    yield s, mollie
+    mollie.close()
+
+
+def test_the_approver_sees_the_mollie_link_the_message_will_carry(
+    with_approval: tuple[ExactScenario, Mollie],
+) -> None:
+    s, mollie = with_approval
+    jansen = s.customer("Jansen Bouw")
+    s.invoice(jansen, "1210.00", DUE, number=2026001)
+    reminder = DUE + timedelta(days=7)
+    s.days(reminder, 1)
+    app, clock = s.world.app, s.world.clock
+    [waiting] = approval.waiting(app, "demo")
+    assert s.mails_to(jansen) == []
+
+    # the console's page reaches no platform and no provider: the link is still to be made
+    [view] = approval.queue(app, "demo", clock, "nl")
+    assert view.pay_links == () and view.link_to_come == "2026001"
+    assert mollie.state.links == {}
+
+    shown = approval.show(app, "demo", waiting.id, clock)
+
+    [line] = [x for x in shown if x.startswith("Pay link")]
+    numbers, href = line.removeprefix("Pay link ").split(": ", 1)
+    assert numbers == "2026001" and mollie.state.link_of(href).value == "1210.00"
+    assert f"Online betalen: {href}" in shown, "the message itself carries it"
+    assert jansen.id not in "\n".join(shown)
+    # the page now shows the link made for the message, in it and beside it
+    [view] = approval.queue(app, "demo", clock, "nl")
+    assert view.pay_links == (("2026001", href),) and view.link_to_come is None
+    assert view.message is not None and href in view.message.text
+
+    approval.approve(app, "demo", clock, [waiting.id])
+
+    [mail] = s.mails_to(jansen)
+    assert links_in([mail]) == [href]  # the very link the approver saw, made once
+    assert len(mollie.state.links) == 1

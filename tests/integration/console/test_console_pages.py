@@ -181,6 +181,25 @@ def test_the_approvals_page_shows_the_waiting_action_with_its_whole_message(
     assert not INTERNAL.search(text), INTERNAL.search(text)
 
 
+def test_the_approvals_page_shows_the_pay_link_the_message_carries_by_invoice_number(
+    browser: TestClient, console_app: App
+) -> None:
+    from dataclasses import replace
+
+    from connector.store import ledger_repo
+
+    link = "https://books.zoho.eu/SecurePayment?CInvoiceID=2a7c9e0f41"
+    with session_scope(console_app.engine) as session:
+        bos = ledger_repo.invoices_by_ref(session, "acme", ["inv-42"])["inv-42"]
+        ledger_repo.upsert_invoices(session, "acme", [replace(bos, pay_url=link)], NOW)
+
+    page = signed_in(browser).get("/clients/acme/approvals")
+
+    assert f'Pay link INV-42: <a href="{link}"' in page.text
+    assert f"Online betalen: {link}" in page.text or f"Pay online: {link}" in page.text
+    assert not INTERNAL.search(text_of(page.text))
+
+
 def test_a_rejection_needs_a_reason_and_is_kept_with_who_and_why(
     browser: TestClient, console_app: App
 ) -> None:

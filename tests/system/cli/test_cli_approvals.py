@@ -201,3 +201,25 @@ def test_the_approver_gets_one_digest_a_day_over_the_smtp_relay(setup: Setup) ->
     code, out = setup.cli("run", "careful", "--simulate", "--now", setup.at)
     assert code == 0, out
     assert len(setup.smtp.messages) == 2, "the next day's run sent no digest"
+
+
+def test_show_gives_each_pay_link_the_message_will_carry_by_invoice_number(
+    setup: Setup,
+) -> None:
+    first = _first_waiting(setup)
+    code, out = setup.cli("approve", "careful", "--show", str(first.id), "--now", setup.at)
+    assert code == 0, out
+
+    # Zoho gives each invoice its own link, on the invoice's detail only: --show reads it as
+    # the send would, and names the invoice by its number, never by Zoho's id
+    links = [
+        line.removeprefix("Pay link ").split(": ", 1)
+        for line in out.splitlines()
+        if line.startswith("Pay link ")
+    ]
+    assert sorted(number for number, _ in links) == sorted(n for n, _ in first.invoices)
+    body = out.split("Subject:", 1)[1]
+    for _number, link in links:
+        assert link.startswith("https://books.zoho.eu/SecurePayment?CInvoiceID=")
+        assert f"Online betalen: {link}" in body or f"Pay online: {link}" in body
+    assert first.customer_ref not in out
