@@ -28,6 +28,7 @@ from connector.console.i18n import translate
 from connector.customers import CustomerLookupError, pause_customer, resume_customer
 from connector.customers.activity import PAUSE_WORDS
 from connector.customers.detail import customer_detail
+from connector.customers.plans import plans_of
 from connector.domain.pauses import PauseKind
 from connector.store import ledger_repo
 
@@ -66,6 +67,17 @@ def _page(
         error=error,
         kinds=PAUSE_WORDS[language if language in PAUSE_WORDS else "en"],
         min_date=detail.today.isoformat(),
+        plans=[p for p, _ in plans_of(ctx.app, name, detail.customer.ref)],
+        plan_words={
+            "proposed": translate(language, "proposed: waits for your approval"),
+            "approved": translate(language, "approved: being paid"),
+            "rejected": translate(language, "rejected"),
+            "missed": translate(language, "missed: an instalment was not paid in time"),
+            "kept": translate(language, "kept: paid in full"),
+        },
+        plan_refused="".join(
+            c for c in request.query_params.get("plan_refused", "")[:6] if c.isdigit()
+        ),
     )
 
 
