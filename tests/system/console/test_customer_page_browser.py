@@ -1,18 +1,23 @@
 """The customer's own page in headless Chromium, over the Zoho sandbox with three weeks of runs
-behind it: a customer the coming week would remind opens their link at phone size and at desktop
-size (screenshots artifacts/screenshots/customer-page-*.png), promises to pay in a week, and the
-business's preview no longer shows them; a guessed token shows nothing."""
+behind it. A customer the coming week would remind opens their link, on a phone-sized window and
+(another customer) on a desktop one, promises to pay in a week and disputes one invoice with a
+reason; the page answers both, the consultant's customer page shows both pauses in force, and the
+business's preview no longer shows the customer. A guessed token shows nothing. Screenshots:
+artifacts/screenshots/customer-page-{phone,desktop}.png (as opened),
+customer-page-answered-{phone,desktop}.png (after both actions) and customer-paused-by-page.png
+(the consultant's view)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from console_browser import SCREENSHOTS, ConsoleProcess, login
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from connector.store import ledger_repo, page_tokens
 from connector.store.db import session_scope
@@ -20,6 +25,8 @@ from sandboxes.zoho.world import ZohoWorld
 
 PHONE = (390, 844)
 DESKTOP = (1400, 1000)
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+REASON = "De levering van 12 januari is nooit aangekomen"
 
 
 def shot(driver: WebDriver, name: str, width: int) -> Path:
@@ -30,7 +37,6 @@ def shot(driver: WebDriver, name: str, width: int) -> Path:
     driver.set_window_size(width, max(700, min(int(height) + 140, 6000)))
     path = SCREENSHOTS / f"{name}.png"
     driver.save_screenshot(str(path))
-    driver.set_window_size(*DESKTOP)
     return path
 
 
@@ -39,16 +45,27 @@ def preview_names(driver: WebDriver, url: str) -> list[str]:
     return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "main article p a")]
 
 
-def test_a_customer_promises_on_their_page_and_leaves_the_preview(
+def submit(driver: WebDriver, form: str) -> None:
+    """Press the form's button as a person would, and wait for the page it leads to."""
+    button = driver.find_element(By.CSS_SELECTOR, f"{form} button")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+
+
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_customer_promises_and_disputes_on_their_page_and_the_consultant_sees_both(
     driver: WebDriver,
     console_url: str,
     console_process: ConsoleProcess,
     console_world: ZohoWorld,
+    size: str,
 ) -> None:
+    width, height = SIZES[size]
     login(driver, console_url, "acme@console.example")
     preview = f"{console_url}/clients/acme/preview"
     names = preview_names(driver, preview)
-    assert names, "the coming week reminds someone"
+    assert names, "the coming week reminds someone (not yet paused by an earlier test)"
     name = names[-1]
     now = console_process.now
     with session_scope(console_world.app.engine) as session:
@@ -57,31 +74,50 @@ def test_a_customer_promises_on_their_page_and_leaves_the_preview(
         token = page_tokens.issue(session, "acme", ref, now=now)
     driver.delete_all_cookies()  # the customer is nobody signed in
 
+    driver.set_window_size(width, height)
     driver.get(f"{console_url}/p/{token}")
     main = driver.find_element(By.TAG_NAME, "main").text
     assert "Openstaande facturen van" in main and name in main
     assert driver.find_elements(By.CSS_SELECTOR, "li.invoice")
-    width = driver.execute_script("return document.documentElement.scrollWidth")
-    driver.set_window_size(*PHONE)
-    assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
-    shot(driver, "customer-page-phone", PHONE[0])
-    shot(driver, "customer-page-desktop", DESKTOP[0])
-    assert width <= DESKTOP[0]
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+    shot(driver, f"customer-page-{size}", width)
+    driver.set_window_size(width, height)
 
     day = console_world.app.today("acme", now) + timedelta(days=7)
     field = driver.find_element(By.ID, "promise-day")
     driver.execute_script("arguments[0].value = arguments[1]", field, day.isoformat())
-    button = driver.find_element(By.CSS_SELECTOR, "form[action$='/promise'] button")
-    button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
-    confirmed = driver.find_element(By.CSS_SELECTOR, ".confirmed").text
+    submit(driver, "form[action$='/promise']")
+    confirmed = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=promise-h]").text
     assert "Dank u wel voor uw betaalbelofte" in confirmed
-    driver.set_window_size(*PHONE)
-    shot(driver, "customer-page-promised-phone", PHONE[0])
 
-    driver.get(f"{console_url}/p/{'A' * 43}")
-    text = driver.find_element(By.TAG_NAME, "main").text
-    assert "Deze link is niet geldig" in text and name not in text
+    choice = Select(driver.find_element(By.ID, "dispute-invoice"))
+    number = choice.options[0].get_attribute("value")
+    assert number
+    choice.select_by_value(number)
+    driver.find_element(By.ID, "dispute-reason").send_keys(REASON)
+    submit(driver, "form[action$='/dispute']")
+    answer = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=dispute-h]").text
+    assert f"U betwist factuur {number}." in answer
+    assert "Dank u wel voor uw betaalbelofte" in driver.find_element(By.TAG_NAME, "main").text
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+    shot(driver, f"customer-page-answered-{size}", width)
+    driver.set_window_size(*DESKTOP)
+
+    if size == "phone":
+        driver.get(f"{console_url}/p/{'A' * 43}")
+        text = driver.find_element(By.TAG_NAME, "main").text
+        assert "Deze link is niet geldig" in text and name not in text
 
     login(driver, console_url, "acme@console.example")
+    driver.get(f"{console_url}/clients/acme/customers/{ref}")
+    held = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=pauses]")
+    rows = held.find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(rows) == 2, held.text
+    [disputed] = [r for r in rows if REASON in r.text]
+    assert number in disputed.text
+    [promised] = [r for r in rows if r is not disputed]
+    assert f"to pay on {day.isoformat()}" in promised.text, promised.text
+    if size == "desktop":
+        shot(driver, "customer-paused-by-page", DESKTOP[0])
+        driver.set_window_size(*DESKTOP)
     assert name not in preview_names(driver, preview)
