@@ -27,9 +27,9 @@ from connector.notices import send_notices
 from connector.payments.pending import end_pending_holds
 from connector.plan_tracking import track_plans
 from connector.policy.budget import DayBudget, Fitted, fit, room_for_one_read_per_invoice
-from connector.policy.planner import PlanProblem, plan_outcome
+from connector.policy.planner import PlanProblem, decide, plan_outcome
 from connector.replies import read_replies
-from connector.store import leases, ledger_repo, outbox
+from connector.store import leases, ledger_repo, outbox, summaries
 from connector.store.db import session_scope
 from connector.store.page_tokens import PageLinks
 from connector.sync import SyncStats, sync_tenant
@@ -144,8 +144,11 @@ def run_tenant(
         return result
     error: str | None = None
     keeper = LeaseKeeper(tenant, owner, liveness)
+    # the run is about to change the client's figures: its summary is stale until it ends well
+    config_seen_at = liveness.now()
     try:
         keeper.__enter__()
+        summaries.touch_now(tenant.engine, tenant.slug)
         _run_locked(
             tenant,
             clock,
@@ -156,6 +159,8 @@ def run_tenant(
             dispatcher_hook=dispatcher_hook,
             stop=stop,
         )
+        if not dry_run:
+            keep_summary(tenant, clock, config_seen_at=config_seen_at)
         result.ok = True
     except LedgerError as exc:
         error = f"{exc.kind}: {exc}"
@@ -375,6 +380,74 @@ def plan_tenant_outcome(
     if len(problems) > 1:
         problems.sort(key=lambda p: p.customer_name)
     return actions, problems
+
+
+#: the overview's "what goes out in the coming days" looks this far ahead
+UPCOMING_DAYS = 7
+
+
+def upcoming_steps(tenant: Tenant, now: datetime, days: int = UPCOMING_DAYS) -> int:
+    """How many steps the planner has for the client's open invoices from `now` to `days`
+    ahead, from the store (no platform call): each open invoice's next step, when it falls in
+    the period (those due now included). Planned in the groups `plan_tenant_outcome` uses, so
+    a large client's count takes the memory of a group, not of the ledger."""
+    ladders = tenant.policies.all() if tenant.policies else [tenant.policy]
+    look_back = max(p.thank_you_within_days for p in ladders)
+    settled_since = tenant.window.local(now).date() - timedelta(days=look_back + 1)
+    with session_scope(tenant.engine) as session:
+        handed_off = ledger_repo.handed_off_customers(session, tenant.slug)
+        weights = ledger_repo.open_invoice_counts(session, tenant.slug)
+        for ref, n in outbox.customers_in_play(session, tenant.slug, settled_since).items():
+            weights[ref] = weights.get(ref, 0) + n
+    ctx = tenant.plan_context(handed_off)
+    end = now + timedelta(days=days)
+    count = 0
+    for group in _groups(weights, PLAN_GROUP_INVOICES):
+        with session_scope(tenant.engine) as session:
+            history = outbox.history(
+                session, tenant.slug, settled_since=settled_since, invoice_customers=group
+            )
+            snapshot = ledger_repo.load_planning_snapshot(
+                session,
+                tenant.slug,
+                also={h.invoice_ref for h in history},
+                customer_refs=group,
+            )
+        for decision in decide(snapshot, tenant.policy, history, now, ctx):
+            if decision.at is not None and decision.at <= end:
+                count += 1
+    return count
+
+
+def keep_summary(tenant: Tenant, clock: Clock, *, config_seen_at: datetime) -> None:
+    """The end of a run: the client's overview figures and its count of the coming days'
+    steps, kept for the console (`connector.store.summaries`, where the rule is when they may
+    be used). Never fails the run: without a summary the console computes the client live."""
+    now = clock.now()
+    day = local_date(now, tenant.timezone)
+    try:
+        with session_scope(tenant.engine) as session:  # read (and committed) before computing
+            seen = summaries.mark(session, tenant.slug)
+        with session_scope(tenant.engine) as session:
+            figures = summaries.live_figures(session, {tenant.slug: day})[tenant.slug]
+        try:
+            upcoming: int | None = upcoming_steps(tenant, now)
+        except Exception:  # a customer's bad data: the console's cell plans it live and says so
+            log.warning("%s: the coming days' steps were not counted", tenant.slug, exc_info=True)
+            upcoming = None
+        with session_scope(tenant.engine) as session:
+            summaries.write(
+                session,
+                tenant.slug,
+                figures,
+                computed_changes=seen,
+                day=day,
+                computed_at=now,
+                config_seen_at=config_seen_at,
+                upcoming=upcoming,
+            )
+    except Exception:  # a database hiccup: the console computes this client live instead
+        log.warning("%s: the overview's summary was not kept", tenant.slug, exc_info=True)
 
 
 #: invoices in play per planning group (see `plan_tenant_outcome`); a few thousand keep memory flat

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from connector.domain import Customer, InvoiceStatus
 from connector.domain.clock import Clock
 from connector.domain.ports import Ledger, Page
-from connector.store import cursors, ledger_repo
+from connector.store import cursors, ledger_repo, summaries
 from connector.store.db import session_scope
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ def _drain(
     for page in pages:
         with session_scope(engine) as session:
             upsert(session, tenant, page.items, seen_at)
+            summaries.touch(session, tenant)  # the console's overview figures may change
             if page.cursor is not None:
                 cursors.set_cursor(session, tenant, stream, page.cursor, clock.now())
         stats.pages += 1
@@ -166,6 +167,7 @@ def _reconcile_unseen(engine: Engine, ledger: Ledger, tenant: str, started: date
             ledger_repo.upsert_invoices(session, tenant, found, started)
         if gone:
             ledger_repo.mark_invoices(session, tenant, gone)
+        summaries.touch(session, tenant)
     return len(gone)
 
 

@@ -2,8 +2,10 @@
 
 One `ClientHealth` per client, read with a handful of queries for all clients together (not a
 round of queries per client), so a consultant with a thousand clients gets the page quickly.
-What goes out in the coming days needs the planner per client and is `upcoming` (asked for
-one client at a time).
+The money and work figures, and the count of what goes out in the coming days, are those
+each client's last run kept (`connector.store.summaries`) while nothing has changed since;
+a client whose summary no longer holds is computed for the page (its coming days by
+`upcoming`, one client at a time, which plans it).
 """
 
 from __future__ import annotations
@@ -11,19 +13,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import case, func
-from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
 from connector.app import App
-from connector.domain import ActionKind, InvoiceStatus, Money
+from connector.domain import Money
 from connector.domain.clock import Clock, local_date
-from connector.run import waiting_for_budget_count
+from connector.run import UPCOMING_DAYS, upcoming_steps, waiting_for_budget_count
+from connector.store import summaries
 from connector.store.db import session_scope
-from connector.store.models import InvoiceRow, OAuthToken, OpsAlert, OutboxAction, TenantRun
+from connector.store.models import ClientSummary, OAuthToken, OpsAlert, TenantRun
 
 #: what a person should do about a client's connection, by the token's state
 TOKEN_WORDS = {
@@ -62,6 +64,10 @@ class ClientHealth:
     awaiting_review: int = 0
     calls_today: int = 0
     problems: tuple[str, ...] = field(default=())
+    #: steps in the next 7 days as the last run counted them (None: the cell asks `upcoming`)
+    upcoming: int | None = None
+    #: the figures are the last run's summary (else they were summed for this page)
+    summarised: bool = False
 
     @property
     def problem(self) -> bool:
@@ -82,7 +88,12 @@ def client_health(
     """The overview's row of each client in `names`, problem clients first (then by name).
 
     `now` is the clock's moment (which day it is for overdue amounts and today's calls); `wall`
-    the real time, which run bookkeeping is on (see `connector.status.next_run`)."""
+    the real time, which run bookkeeping is on (see `connector.status.next_run`).
+
+    The money and work figures come from each client's summary, kept by its last run, when
+    that summary still holds (`connector.store.summaries` says when); only the other clients
+    are summed from their invoices and outbox, so a thousand clients that ran cost a thousand
+    rows, not their invoices."""
     config = app.config
     valid = [n for n in names if n in config.clients]
     every = timedelta(minutes=config.connector.schedule.every_minutes)
@@ -92,10 +103,8 @@ def client_health(
     runs: dict[str, TenantRun] = {}
     tokens: dict[str, OAuthToken] = {}
     alerts: dict[str, list[str]] = defaultdict(list)
-    outstanding: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    overdue: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    waiting: dict[tuple[str, str], int] = {}
-    calls: dict[str, int] = defaultdict(int)
+    figures: dict[str, summaries.Figures] = {}
+    cached: dict[str, ClientSummary] = {}
     with session_scope(app.engine) as session:
         if valid:
             for run in session.exec(select(TenantRun).where(col(TenantRun.tenant).in_(valid))):
@@ -112,52 +121,13 @@ def client_health(
                 )
             ):
                 alerts[alert.tenant].append(alert.message)
-            oldest_today = min(today.values())
-            # summed in the database, once per calendar day the clients are on (one, unless
-            # some clients keep another time zone)
-            by_day: dict[date, list[str]] = defaultdict(list)
-            for name, day in today.items():
-                by_day[day].append(name)
-            for day, group in by_day.items():
-                balance = col(InvoiceRow.balance_minor)
-                rows = session.execute(
-                    sql_select(
-                        col(InvoiceRow.tenant),
-                        col(InvoiceRow.currency),
-                        func.sum(balance),
-                        func.sum(case((col(InvoiceRow.due_date) < day, balance), else_=0)),
-                    )
-                    .where(
-                        col(InvoiceRow.tenant).in_(group),
-                        col(InvoiceRow.status) == InvoiceStatus.OPEN.value,
-                        balance > 0,
-                    )
-                    .group_by(col(InvoiceRow.tenant), col(InvoiceRow.currency))
+            cached = summaries.usable(session, today, config_changed_at(app.config_dir, valid))
+            figures = {name: summaries.figures_of(row) for name, row in cached.items()}
+            figures.update(
+                summaries.live_figures(
+                    session, {n: day for n, day in today.items() if n not in cached}
                 )
-                for tenant, currency, open_minor, overdue_minor in rows:
-                    outstanding[tenant][currency] += int(open_minor or 0)
-                    overdue[tenant][currency] += int(overdue_minor or 0)
-            for tenant, status, count in session.execute(
-                sql_select(col(OutboxAction.tenant), col(OutboxAction.status), func.count())
-                .where(
-                    col(OutboxAction.tenant).in_(valid),
-                    col(OutboxAction.status).in_(["approval", "review"]),
-                )
-                .group_by(col(OutboxAction.tenant), col(OutboxAction.status))
-            ):
-                waiting[(tenant, status)] = int(count)
-            for tenant, planned, count in session.execute(
-                sql_select(col(OutboxAction.tenant), col(OutboxAction.planned_for), func.count())
-                .where(
-                    col(OutboxAction.tenant).in_(valid),
-                    col(OutboxAction.kind) == ActionKind.CALL_TASK.value,
-                    col(OutboxAction.status).not_in(["cancelled", "failed"]),
-                    col(OutboxAction.planned_for) >= oldest_today,
-                )
-                .group_by(col(OutboxAction.tenant), col(OutboxAction.planned_for))
-            ):
-                if planned == today[tenant]:
-                    calls[tenant] += int(count)
+            )
     out = []
     for name in names:
         if name not in config.clients:
@@ -181,7 +151,7 @@ def client_health(
         if last is not None and last.last_started_at is not None and client.enabled:
             next_run = max(last.last_started_at + every, wall)
         if last is not None and last.last_result == "failed":
-            problems.append("the last last failed")
+            problems.append("the last run failed")
         state = stored.state if stored else None
         if stored is None:
             problems.append("not connected")
@@ -189,7 +159,8 @@ def client_health(
             problems.append("needs a new consent")
         if alerts.get(name):
             problems.append("alerts")
-        if waiting.get((name, "review")):
+        own = figures.get(name) or summaries.Figures()
+        if own.awaiting_review:
             problems.append("actions to review")
         out.append(
             ClientHealth(
@@ -210,11 +181,13 @@ def client_health(
                 connection=TOKEN_WORDS.get(state, "connection problem"),
                 consent_needed=state == "consent_needed",
                 alerts=tuple(alerts.get(name, ())),
-                outstanding=_money(outstanding.get(name, {})),
-                overdue=_money(overdue.get(name, {})),
-                awaiting_approval=waiting.get((name, "approval"), 0),
-                awaiting_review=waiting.get((name, "review"), 0),
-                calls_today=calls.get(name, 0),
+                outstanding=_money(own.outstanding),
+                overdue=_money(own.overdue),
+                awaiting_approval=own.awaiting_approval,
+                awaiting_review=own.awaiting_review,
+                calls_today=own.calls_today,
+                upcoming=cached[name].upcoming if name in cached else None,
+                summarised=name in cached,
                 problems=tuple(problems),
             )
         )
@@ -230,21 +203,44 @@ def _platform_title(name: str) -> str:
     return found.title if found is not None else name
 
 
-def upcoming(app: App, name: str, clock: Clock, days: int = 7) -> int:
+def upcoming(app: App, name: str, clock: Clock, days: int = UPCOMING_DAYS) -> int:
     """How many steps the planner has for the client's open invoices from now to `days` ahead,
     from the store (no platform call): each invoice's next step, when it falls in the period.
+    The last run's count when its summary still holds (same day, nothing changed since: see
+    `connector.store.summaries`), else planned now.
     Raises `ClientUnavailable` when the client cannot be planned (its policy, say)."""
-    from connector.policy.planner import explain
-    from connector.store import ledger_repo, outbox
-
-    tenant = app.tenant(name, clock, offline=True)
     now = clock.now()
-    with session_scope(app.engine) as session:
-        history = outbox.history(session, name)
-        snapshot = ledger_repo.load_planning_snapshot(
-            session, name, also={h.invoice_ref for h in history}
-        )
-        handed_off = ledger_repo.handed_off_customers(session, name)
-    end = now + timedelta(days=days)
-    lines = explain(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
-    return sum(1 for line in lines if line.when is not None and line.when <= end)
+    if days == UPCOMING_DAYS and name in app.config.clients:
+        client = app.config.clients[name]
+        day = local_date(now, client.timezone or app.config.connector.timezone)
+        with session_scope(app.engine) as session:
+            found = summaries.usable(
+                session, {name: day}, config_changed_at(app.config_dir, [name])
+            ).get(name)
+        if found is not None and found.upcoming is not None:
+            return found.upcoming
+    tenant = app.tenant(name, clock, offline=True)
+    return upcoming_steps(tenant, now, days)
+
+
+def config_changed_at(config_dir: Path, names: Sequence[str]) -> dict[str, datetime | None]:
+    """When each client's configuration last changed: the newest of `connector.yaml`, its
+    client file and the policy files (what the figures and the plan are computed from). A
+    summary written by a run that started before then is not used."""
+    shared = [config_dir / "connector.yaml"]
+    policies = config_dir / "policies"
+    if policies.is_dir():
+        shared += [p for p in policies.rglob("*") if p.is_file()]
+    common = max((_mtime(p) for p in shared), default=0.0)
+    out: dict[str, datetime | None] = {}
+    for name in names:
+        newest = max(common, _mtime(config_dir / "clients" / f"{name}.yaml"))
+        out[name] = datetime.fromtimestamp(newest, UTC) if newest else None
+    return out
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

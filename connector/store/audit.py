@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from connector.store import summaries
 from connector.store.models import AuditEvent
 
 #: a mail that went out while the relay refused some of its recipients (alerted, see alerts.py)
@@ -26,7 +27,11 @@ def record(
     source: str | None = None,
 ) -> None:
     """Append one event. A person's action names who (`actor`: a console user's e-mail
-    address or a login name) and where (`source`: the console page or the command)."""
+    address or a login name) and where (`source`: the console page or the command).
+
+    Whatever is worth recording may have changed the client's overview figures: its summary
+    is marked stale in the same transaction (`connector.store.summaries`)."""
+    summaries.touch(session, tenant)
     session.add(
         AuditEvent(
             tenant=tenant,

@@ -469,3 +469,35 @@ class PaymentPlanRow(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=200)
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     ended_at: datetime | None = _ts()
+
+
+# -- the console's overview at scale (issue #13): each client's figures, kept by its run ----------
+class ClientSummary(SQLModel, table=True):
+    """What the console's overview shows of one client, written at the end of each run so the
+    overview reads one row per client instead of summing its invoices per request; when it may
+    be used is `connector.store.summaries`'s rule (`changes` against `computed_changes`, the
+    day, the configuration files)."""
+
+    __tablename__ = "client_summary"
+
+    tenant: str = Field(primary_key=True, max_length=100)
+    #: bumped by anything that may change the figures (`summaries.touch`)
+    changes: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    #: `changes` as read before the figures were computed (-1: never computed)
+    computed_changes: int = Field(default=-1, sa_column=Column(BigInteger, nullable=False))
+    #: the client's calendar day the figures are for (overdue, calls today)
+    day: date | None = None
+    #: the run's moment they were computed at (the next 7 days count from here)
+    computed_at: datetime | None = _ts()
+    #: real time the run started: configuration files changed later make the summary stale
+    config_seen_at: datetime | None = _ts()
+    #: per currency, in minor units: {"EUR": 15000}
+    outstanding: dict[str, int] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
+    overdue: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    awaiting_approval: int = 0
+    awaiting_review: int = 0
+    calls_today: int = 0
+    #: steps the planner has in the 7 days from `computed_at` (None: could not be planned)
+    upcoming: int | None = None

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from connector.domain.pauses import Pause, PauseKind
+from connector.store import summaries
 from connector.store.models import DunningPause, InvoiceRow
 
 
@@ -44,6 +45,7 @@ def add(
     )
     session.add(row)
     session.flush()
+    summaries.touch(session, tenant)  # the plan changes: the overview's cached count too
     return _pause(row)
 
 
@@ -72,6 +74,8 @@ def resume(
         row.resumed_at = now
         row.resumed_by = by
         session.add(row)
+    if rows:
+        summaries.touch(session, tenant)
     return [_pause(r) for r in rows]
 
 
