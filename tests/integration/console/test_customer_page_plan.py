@@ -8,10 +8,11 @@ it."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from console_store import BOS, JANSEN, fill_store
+from console_store import BOS, JANSEN, SYNCED, fill_store
 from fastapi.testclient import TestClient
 
 from connector.app import App
@@ -19,7 +20,7 @@ from connector.console.routes import customer_page as route
 from connector.domain.clock import ManualClock
 from connector.domain.plans import PlanStatus
 from connector.run import plan_tenant
-from connector.store import audit, page_tokens
+from connector.store import audit, ledger_repo, page_tokens
 from connector.store import plans as plan_repo
 from connector.store.db import session_scope
 
@@ -146,3 +147,25 @@ def test_input_out_of_bounds_or_outside_the_limits_stores_nothing(
     assert answer.status_code == 400
     assert "Kies 2 tot 6 termijnen van minstens € 50,00" in text_of(answer.text)
     assert stored_plans(console_app) == []
+
+
+def test_a_customer_who_speaks_english_gets_the_plan_form_and_schedule_in_english(
+    browser: TestClient, console_app: App, clock: ManualClock
+) -> None:
+    with session_scope(console_app.engine) as session:
+        ledger_repo.upsert_customers(session, "acme", [replace(BOS, language="en")], SYNCED)
+    token = link(console_app, clock, BOS.ref)
+    page = browser.get(f"/p/{token}").text
+    assert "Payment plan" in page and "Show the schedule" in page
+    shown = browser.post(
+        f"/p/{token}/plan",
+        data={
+            "csrf_token": plan_form_token(page),
+            "instalments": "2",
+            "every": "14",
+            "start": "2026-03-09",
+        },
+    )
+    words = text_of(shown.text)
+    assert "Your proposal: 2 instalments" in words and "for invoices INV-42" in words
+    assert "Propose this payment plan" in words
