@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from connector.config.loader import Installation
 from connector.config.policy_builtin import get_policy
 from connector.domain import InvoiceStatus, Money, Snapshot
-from connector.domain.actions import REPLY_STEP_PREFIX
+from connector.domain.actions import NOTICE_STEP_PREFIX, REPLY_STEP_PREFIX
 from connector.domain.clock import local_date
 from connector.store import ledger_repo, outbox
 from connector.store.db import session_scope
@@ -201,8 +201,10 @@ def build_report(
         if start < done <= today:
             actions[row.kind] += 1
         for item in items:
-            if item.step.startswith(REPLY_STEP_PREFIX):
-                continue  # answering a customer's reply is not a step money is credited to
+            if item.step.startswith((REPLY_STEP_PREFIX, NOTICE_STEP_PREFIX)):
+                # answering a customer's reply, or telling the business what a customer did on
+                # their page, is not a step money is credited to
+                continue
             steps[item.invoice_ref].append((done, item.step))
     order = list(step_ids)
     collected: dict[str, Money] = {BEFORE_ANY: zero, **{s: zero for s in order}}

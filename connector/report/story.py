@@ -16,6 +16,7 @@ from sqlmodel import col, select
 from connector.domain import Money
 from connector.domain.actions import (
     DISPUTE_STEP_PREFIX,
+    NOTICE_STEP_PREFIX,
     RECEIPT_CHECK_STEP,
     REPLY_STEP_PREFIX,
 )
@@ -35,6 +36,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "receipt_check": "Ontvangstcheck",
         "customer_replied": "Klant reageerde",
         "customer_disputed": "Factuur betwist",
+        "business_notice": "Bericht aan het bedrijf",
         "firm_reminder": "Dringende herinnering",
         "notice_of_default": "Ingebrekestelling",
         "fourteen_day_letter": "Veertiendagenbrief",
@@ -50,6 +52,7 @@ KIND_LABELS: dict[str, dict[str, str]] = {
         "receipt_check": "Receipt check",
         "customer_replied": "Customer replied",
         "customer_disputed": "Invoice disputed",
+        "business_notice": "Notice to the business",
         "firm_reminder": "Firm reminder",
         "notice_of_default": "Notice of default",
         "fourteen_day_letter": "Fourteen-day letter",
@@ -162,6 +165,13 @@ def describe(
             "for it paused, to be looked into"
         )
         return Event(kind, label, text, task=True)
+    if kind == "business_notice":
+        text = (
+            f"over {customer}, {invoices} ({owed} open): wat de klant op de eigen pagina deed"
+            if nl
+            else f"about {customer}, {invoices} ({owed} open): what they did on their own page"
+        )
+        return Event(kind, label, text)
     if kind == "handoff":
         text = (
             f"{customer}, {invoices}, {owed} open; automatische herinneringen gestopt"
@@ -234,6 +244,8 @@ def story(
             and all(i.step.startswith(DISPUTE_STEP_PREFIX) for i in items)
         ):
             kind = "customer_disputed"  # a dispute from the customer's page (connector.disputes)
+        elif items and all(i.step.startswith(NOTICE_STEP_PREFIX) for i in items):
+            kind = "business_notice"  # a mail to the business (connector.notices)
         days[day].append(
             describe(
                 kind,

@@ -11,7 +11,7 @@ import email
 import email.policy
 import socket
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -22,11 +22,13 @@ from console_store import BOS, JANSEN, NOW, console_app
 
 from connector.app import App
 from connector.customers.self_service import dispute_invoice, promise_to_pay
+from connector.dispatch import Dispatcher
 from connector.doctor import run_doctor
 from connector.domain import ActionKind
 from connector.domain.actions import PROMISE_BROKEN
 from connector.domain.clock import ManualClock
-from connector.notices import NoticeStats, send_notices
+from connector.notices import NoticeStats, pending_notices, send_notices
+from connector.report.story import story
 from connector.run import plan_tenant
 from connector.store import outbox
 from connector.store.db import session_scope
@@ -127,6 +129,10 @@ def test_a_promise_to_pay_mails_the_business_once_with_invoices_amounts_day_and_
     assert "Totaal: € 1.334,50." in text
     assert f"in de console: {CONSOLE}/clients/acme/customers/{JANSEN.ref}" in text
     assert "4600001" not in text.replace(f"/customers/{JANSEN.ref}", ""), "no platform id"
+    [(_, events)] = story(app.engine, "acme", "Europe/Amsterdam", NOW.date(), NOW.date(), "nl")
+    [notice] = [e for e in events if e.kind == "business_notice"]
+    assert notice.label == "Bericht aan het bedrijf", "in the client's story, not a call task"
+    assert "over Drukkerij Jansen B.V., INV-39 en INV-40" in notice.text
     clock.advance(datetime(2026, 3, 2, 10, tzinfo=UTC) - NOW)  # the next hourly run
     again = run_notices(app, clock)
     assert (again.sent, again.already_taken, len(catcher.messages)) == (0, 1, 1)
@@ -217,3 +223,37 @@ def test_doctor_warns_when_a_clients_page_actions_cannot_be_mailed_to_the_busine
     with_relay = installation(tmp_path / "with", port)
     lines, _ = run_doctor(with_relay, ManualClock(NOW))
     assert not [line for line in lines if "own pages" in line or "business_" in line]
+
+
+def test_a_notice_whose_mailing_was_interrupted_is_left_for_review_never_mailed_again(
+    tmp_path: Path, relay: tuple[Catcher, int]
+) -> None:
+    """A run died while mailing (the row stayed `sending`): the relay may have taken it, so
+    the next run marks it for review, without asking the ledger, and does not mail it again."""
+    catcher, port = relay
+    app, clock = installation(tmp_path, port), ManualClock(NOW)
+    promise(app, clock)
+    tenant = app.tenant("acme", clock, offline=True)
+    with session_scope(app.engine) as session:
+        [notice] = pending_notices(session, "acme", NOW.date(), tenant.timezone)
+        action_id = outbox.enqueue(session, notice.action, NOW, "run-1")
+    assert action_id is not None
+    assert outbox.claim(app.engine, action_id, "dead-run", NOW, timedelta(minutes=10))
+    clock.advance(timedelta(hours=1))
+    dispatcher = Dispatcher(
+        app.engine,
+        tenant.ledger,  # offline: any call to the platform would fail the test
+        tenant.renderer,
+        tenant.dispatch_settings,
+        clock,
+        owner="next-run",
+        run_id="run-2",
+    )
+    stats = dispatcher.reconcile_stale()
+    assert (stats.reconciled, stats.review) == (1, 1)
+    with session_scope(app.engine) as session:
+        row = outbox.get(session, action_id)
+        assert row is not None and row.status == "review"
+        assert row.detail == "interrupted while mailing the business: not resent blindly"
+    assert run_notices(app, clock).already_taken == 1
+    assert catcher.messages == []
