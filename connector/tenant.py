@@ -23,6 +23,7 @@ from connector.domain.clock import Clock
 from connector.domain.ports import Ledger
 from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.payments.links import PaymentLinks, payment_links
+from connector.payments.pending import settled_holds
 from connector.policy.model import Policy
 from connector.policy.planner import PlanContext
 from connector.render import Renderer
@@ -97,6 +98,10 @@ class Tenant:
         )
         with session_scope(self.engine) as session:
             live_pauses = pauses.live(session, self.slug)
+            # a Mollie payment's hold the ledger has settled since: planned as the run will
+            settled = settled_holds(session, self.slug, live_pauses)
+        if settled:
+            live_pauses = tuple(p for p in live_pauses if p.id not in settled)
         return PlanContext(
             tenant=self.slug,
             calendar=self.calendar,

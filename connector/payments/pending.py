@@ -23,10 +23,12 @@ audit trail and said in the run's output, in invoice numbers and customer names.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from connector.domain.ledger import Invoice, InvoiceStatus
 from connector.domain.money import Money
@@ -78,6 +80,24 @@ def hold_end(
             "in Mollie and book it"
         )
     return None
+
+
+def settled_holds(session: Session, tenant: str, holds: Sequence[Pause]) -> set[int]:
+    """The ids of the "payment pending" holds among `holds` that the ledger has settled
+    already (booked, partly booked, no longer open), read only: a plan made before a run ends
+    them (`dunning plan`, a dry run) plans as the run will. Expiry is left to the pause's own
+    `until`, which the planner checks."""
+    out = set()
+    for hold in holds:
+        if hold.kind is not PauseKind.PAYMENT_PENDING or hold.invoice_ref is None:
+            continue
+        invoice = ledger_repo.invoices_by_ref(session, tenant, [hold.invoice_ref]).get(
+            hold.invoice_ref
+        )
+        held = repo.held_balance(session, tenant, hold.customer_ref, hold.invoice_ref)
+        if hold_end(hold, invoice, held, date.min) is not None:
+            out.add(hold.id)
+    return out
 
 
 def end_pending_holds(engine: Engine, tenant: str, now: datetime, today: date) -> HoldsEnded:

@@ -233,12 +233,20 @@ def test_a_partial_booking_ends_the_hold_and_the_rest_is_dunned_with_a_link_for_
         if day == firm:
             mollie.pay(links_in(s.mails_to(jansen))[-1])
 
+    dry_run_plans: list[str] = []
+
     def ledger_books(day: date) -> None:
         if day == booked:  # the business books 1,000.00 of it: 210.00 stays open
             s.pay(owed, "1000.00", on=day)
+            # a dry run before the day's run plans as that run will, and ends nothing
+            dry = s.world.run("demo", dry_run=True)
+            dry_run_plans.extend(a.kind.value for a in dry.planned)
+            with session_scope(s.world.app.engine) as session:
+                assert len(pauses.live(session, "demo")) == 1
 
     results = s.days(DUE + timedelta(days=7), 31, before_run=ledger_books, after_run=customers_act)
 
+    assert dry_run_plans == ["call_task"]
     said = [line for r in results for line in r.dispatch.lines if "payment pending" in line]
     assert said == [
         "Jansen Bouw, invoice 2026001: payment pending ended: the ledger booked €1,000.00 of "

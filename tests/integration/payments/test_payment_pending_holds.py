@@ -21,7 +21,7 @@ from connector.domain import Customer, Invoice, InvoiceStatus, Money
 from connector.domain.clock import ManualClock
 from connector.payments.links import LinkSettings, PaymentLinks
 from connector.payments.mollie import MollieClient
-from connector.payments.pending import EXPIRED, LEDGER_SYNC, end_pending_holds
+from connector.payments.pending import EXPIRED, LEDGER_SYNC, end_pending_holds, settled_holds
 from connector.store import audit, ledger_repo, pauses
 from connector.store.db import session_scope
 
@@ -184,3 +184,18 @@ def test_a_payment_never_booked_releases_the_invoices_after_the_pending_days_and
     )
     with session_scope(engine) as session:
         assert {p.resumed_by for p in pauses.history(session, "acme")} == {EXPIRED}
+
+
+def test_a_plan_made_before_the_run_ends_the_hold_already_plans_as_the_run_will(
+    engine: Engine, paid_online: list[Invoice]
+) -> None:
+    # `dunning plan` and dry runs end nothing; they leave out what the run's check would end
+    first, _second = paid_online
+    ledger_shows(engine, replace(first, balance=Money.of("150", "EUR")))
+
+    with session_scope(engine) as session:
+        holds = pauses.live(session, "acme")
+        settled = settled_holds(session, "acme", holds)
+
+    assert [h.invoice_ref for h in holds if h.id in settled] == ["1"]
+    assert live_holds(engine) == ["1", "2"], "nothing was ended"
