@@ -22,6 +22,8 @@ from connector.console.deps import (
     render,
 )
 from connector.console.i18n import translate
+from connector.customers.plans import plans_of
+from connector.domain.plans import PlanStatus
 
 router = APIRouter()
 
@@ -56,6 +58,9 @@ def _page(
         items=items,
         done=done,
         error=error,
+        waiting_plans=[
+            (p, who) for p, who in plans_of(ctx.app, name) if p.status is PlanStatus.PROPOSED
+        ],
     )
 
 

@@ -97,3 +97,16 @@ def test_another_clients_owner_and_a_forged_form_change_nothing(
         browser.post("/clients/acme/plans/1/approve", data={"csrf_token": "x"}).status_code == 403
     )
     assert status_of(console_app, 1) is PlanStatus.PROPOSED
+
+
+def test_the_approvals_page_lists_the_waiting_plans_with_a_link_to_the_customer(
+    browser: TestClient, console_app: App
+) -> None:
+    sign_in(browser, "acme@console.example")
+    page = browser.get("/clients/acme/approvals").text
+    words = text_of(page)
+    assert "Payment plans waiting for approval" in words
+    assert "Plan 1 — Drukkerij Jansen B.V." in words and "Plan 2 — Bakkerij Bos" in words
+    assert f'href="{PAGE}"' in page
+    browser.post("/clients/acme/plans/1/approve", data={"csrf_token": csrf(page)})
+    assert "Plan 1 —" not in text_of(browser.get("/clients/acme/approvals").text)
