@@ -5,10 +5,12 @@ Reads go through the synchronization API (https://developer.moneybird.com/api/sa
 returns the records. Where the per-id versions live (the `Ledger` cursor is one string):
 
   * invoices: the cursor holds the moment of the last read (``after``) and the versions of the
-    few invoices changed within the overlap window. An incremental read lists only the invoices
-    updated after ``after`` (the list's ``updated_after`` filter, Moneybird changelog
-    2020-10-27) and fetches those whose version is not the one in the window: one GET plus one
-    POST per 100 changed invoices, whatever the size of the administration. ``after`` is the
+    invoices changed within the overlap window: a few, or every invoice the read paused (its
+    pause changed it), carried on only to the next read that may list them again (``until``).
+    An incremental read lists only the invoices updated after ``after`` (the list's
+    ``updated_after`` filter, Moneybird changelog 2020-10-27) and fetches those whose version
+    is not the one in the window: one GET plus one POST per 100 changed invoices, whatever the
+    size of the administration. ``after`` is the
     read's start minus `LAG` (clock differences, writes in flight), so nothing changed while we
     read is missed. Deleted invoices are not in an ``updated_after`` list: the core's daily full
     reconciliation (cursor None) reads every invoice and looks up the ones that did not come
@@ -160,13 +162,17 @@ def _load_versions(
         into.forget_known()
 
 
-def _header_after(data: dict[str, Any]) -> datetime | None:
-    if isinstance(data.get("after"), str):
+def _header_time(data: dict[str, Any], key: str) -> datetime | None:
+    if isinstance(data.get(key), str):
         try:
-            return datetime.fromisoformat(data["after"].replace("Z", "+00:00"))
+            return datetime.fromisoformat(data[key].replace("Z", "+00:00"))
         except ValueError:
             return None
     return None
+
+
+def _header_after(data: dict[str, Any]) -> datetime | None:
+    return _header_time(data, "after")
 
 
 def _header_retry(data: dict[str, Any]) -> list[str]:
@@ -194,10 +200,17 @@ def parse_invoice_cursor(value: str | None) -> tuple[datetime | None, dict[str, 
 
 
 def dump_invoice_cursor(
-    after: datetime, recent: Iterable[tuple[str, int]], retry: Iterable[str] = ()
+    after: datetime,
+    recent: Iterable[tuple[str, int]],
+    retry: Iterable[str] = (),
+    *,
+    until: datetime | None = None,
 ) -> str:
-    """`recent`: (id, version) in ascending numeric id order (`ReadSpool.kept`)."""
+    """`recent`: (id, version) in ascending numeric id order (`ReadSpool.kept`); `until`: when
+    the read ended (its last pause): no version in `recent` is of a later change."""
     header: dict[str, Any] = {"after": _iso(after)}
+    if until is not None:
+        header["until"] = _iso(until)
     if retry := sorted(set(retry)):
         header["retry"] = retry
     return _dump(header, recent, "window")
@@ -337,7 +350,7 @@ class MoneybirdLedger:
         with ReadSpool() as spooled:
             _load_versions(cursor or "", data, packed, "versions", spooled)
             spooled.add_listed(mapping.version_pairs(self.client.contact_rows()))
-            spooled.select_changed(keep_listed_known=False)
+            spooled.select_changed(keep="listed")
             changed = spooled.changed()
             for batch in sync.contact_batches(self.client, changed, currency=self.currency):
                 spooled.keep(batch.versions.items())
@@ -366,7 +379,12 @@ class MoneybirdLedger:
                 rows = self.client.sales_invoice_rows(_iso(after))
             spooled.add_retry(_header_retry(data))
             spooled.add_listed(mapping.version_pairs(rows))
-            spooled.select_changed(keep_listed_known=True)
+            # a version the last read kept (its pauses: every open invoice after a first read)
+            # is carried on only while the next list may still show it: not when that read
+            # ended well before this one's ``after`` (two LAGs: our clock and Moneybird's)
+            until = _header_time(data, "until")
+            carry = until is None or until > new_after - LAG
+            spooled.select_changed(keep="same" if carry else "none")
             for batch in sync.invoice_batches(self.client, spooled.changed()):
                 self._keep_payments(batch.payments)
                 window: list[tuple[str, int]] = []
@@ -394,7 +412,9 @@ class MoneybirdLedger:
                     self.paused.count - paused,
                     self.resumed.count - resumed,
                 )
-            final = dump_invoice_cursor(new_after, spooled.kept(), self._retry)
+            final = dump_invoice_cursor(
+                new_after, spooled.kept(), self._retry, until=self.clock.now()
+            )
         yield Page([], final)
 
     def _fresh_payment_file(self) -> IO[bytes]:

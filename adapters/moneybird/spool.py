@@ -18,7 +18,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 #: ids and versions handed out per SQLite read
 _FETCH = 500
@@ -92,12 +92,12 @@ class ReadSpool:
         self._insert("keep", pairs, 2)
 
     # -- what changed ----------------------------------------------------------------------
-    def select_changed(self, *, keep_listed_known: bool) -> int:
+    def select_changed(self, *, keep: Literal["same", "listed", "none"]) -> int:
         """Fill `changed` with the ids listed at another version than the known one (or not
         known) and the ids to retry, and `keep` with the known versions still good: listed
-        at the known version (`keep_listed_known`: the invoices' overlap window) or listed at
-        all (contacts: a changed one keeps its old version until its fetch replaces it).
-        Returns how many to fetch."""
+        at the known version (``"same"``: the invoices' overlap window), listed at all
+        (``"listed"``, contacts: a changed one keeps its old version until its fetch replaces
+        it), or none. Returns how many to fetch."""
         self.db.execute("BEGIN")
         self.db.execute(
             """
@@ -107,7 +107,7 @@ class ReadSpool:
             UNION SELECT id FROM retry
             """
         )
-        if keep_listed_known:
+        if keep == "same":
             self.db.execute(
                 """
                 INSERT INTO keep
@@ -116,7 +116,7 @@ class ReadSpool:
                 WHERE k.id NOT IN (SELECT id FROM retry)
                 """
             )
-        else:
+        elif keep == "listed":
             self.db.execute(
                 "INSERT INTO keep SELECT k.id, k.version FROM known k "
                 "WHERE k.id IN (SELECT id FROM listed)"

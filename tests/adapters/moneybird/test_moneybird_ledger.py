@@ -508,6 +508,25 @@ def test_a_large_first_read_pauses_by_urgency_across_batches_and_the_next_fetche
     assert len(responses.calls) - calls == 2  # the list and one POST
     assert bodies(SYNC)[-1] == {"ids": ["1100"]}
     assert [i.ref for page in again for i in page.items] == ["1100"]
+    # the pauses' versions served this read; the next one lists only what changed after it
+    # started, so its cursor no longer carries them
+    assert parse_invoice_cursor(pages[-1].cursor)[1] == {r: 2 for r in refs}
+    assert parse_invoice_cursor(again[-1].cursor)[1] == {}
+
+
+@responses.activate
+def test_a_read_right_after_one_that_paused_keeps_the_pauses_versions_for_the_next() -> None:
+    clock = ManualClock(START)
+    ledger = make_ledger(clock)
+    cursor = json.dumps({"after": "2026-03-02T06:55:00Z", "recent": {"3": 31}})
+    cursor = cursor[:-1] + ', "until": "2026-03-02T07:58:00Z"}'  # ended two minutes ago
+    responses.get(SYNC, json=[{"id": "3", "version": 31}])
+
+    pages = list(ledger.iter_invoices(cursor))
+
+    assert len(responses.calls) == 1  # known at that version: not fetched
+    # the next read lists what changed after 07:55, which may still be this pause: kept
+    assert parse_invoice_cursor(pages[-1].cursor)[1] == {"3": 31}
 
 
 @responses.activate
