@@ -4,8 +4,10 @@ dispute pauses the one invoice disputed until a person resumes it.
 
 The pause is the same `DunningPause` a consultant sets (`pause_customer`), kind promise, with the
 customer as who set it, so the planner, the preview, `dunning customers` and the console's
-customer page all honour and show it. Each action goes on the client's audit trail, and a log
-line tells the business (the audit trail is where they look it up).
+customer page all honour and show it. Each action goes on the client's audit trail and in the
+log; the client's next run mails the business about it (`connector.notices`, over the client's
+own relay), and about a promise that was not kept, whose invoices the planner then takes on to a
+firmer mail that says so (`connector.policy.planner`).
 """
 
 from __future__ import annotations
