@@ -70,7 +70,8 @@ class Offer:
 
 
 def offer(app: App, tenant: str, customer_ref: str, today: date) -> Offer:
-    """The customer's open invoices not under a dispute, in one currency, and the limits."""
+    """The customer's open invoices not under a dispute and not in a plan that was rejected or
+    missed, in one currency, and the limits."""
     settings = app.require(tenant).payment_plans
     bounds = limits(settings, today)
     with session_scope(app.engine) as session:
@@ -80,6 +81,18 @@ def offer(app: App, tenant: str, customer_ref: str, today: date) -> Offer:
             if p.kind is PauseKind.DISPUTE and p.customer_ref == customer_ref
         }
         snapshot = ledger_repo.load_snapshot(session, tenant, customer_refs=[customer_ref])
+        # a rejected or missed plan's invoices are not offered again: otherwise a new proposal
+        # would pause their ladder again and again (the business may still agree one by hand)
+        ended = {
+            inv.ref
+            for p in plan_repo.of_tenant(
+                session,
+                tenant,
+                customer_ref=customer_ref,
+                statuses=(PlanStatus.REJECTED, PlanStatus.MISSED),
+            )
+            for inv in p.invoices
+        }
     open_ = sorted(
         (
             inv
@@ -87,6 +100,7 @@ def offer(app: App, tenant: str, customer_ref: str, today: date) -> Offer:
             if inv.status is InvoiceStatus.OPEN
             and inv.balance.is_positive()
             and inv.ref not in disputed
+            and inv.ref not in ended
         ),
         key=lambda i: (i.due_date, i.number),
     )

@@ -14,7 +14,14 @@ import pytest
 from console_store import JANSEN, SYNCED, console_app, invoice
 
 from connector.app import App
-from connector.customers.plans import DecisionRefused, decide, live_plan, plans_of, propose
+from connector.customers.plans import (
+    DecisionRefused,
+    decide,
+    live_plan,
+    offer,
+    plans_of,
+    propose,
+)
 from connector.domain import Customer, InvoiceStatus, Money
 from connector.domain.clock import ManualClock
 from connector.domain.pauses import PauseKind
@@ -177,3 +184,23 @@ def test_the_plan_pauses_only_its_own_invoices(app: App) -> None:
         live = [p for p in pauses.live(session, "acme") if p.customer_ref == DIJK.ref]
     assert [(p.kind, p.invoice_ref) for p in live] == [(PauseKind.PLAN, "inv-77")]
     assert [r for r, _ in reminded(app, NOW + timedelta(days=2), DIJK.ref)] == ["inv-78"]
+
+
+def test_the_invoices_of_a_rejected_plan_are_not_offered_again_on_the_page(
+    tmp_path: Path,
+) -> None:
+    """Otherwise every new proposal would pause their ladder again; the business may still
+    agree something by hand. A later invoice may go in a plan of its own."""
+    app = app_with(tmp_path, "0")
+    plan = propose(app, "acme", DIJK.ref, DIJK.name, 2, date(2026, 3, 16), None, NOW)
+    later = NOW + timedelta(days=1)
+    decide(app, "acme", plan.number, approve=False, by="ann", source="cli", now=later, reason="no")
+    assert offer(app, "acme", DIJK.ref, date(2026, 3, 3)).most == 0
+    with pytest.raises(PlanRefused):
+        propose(app, "acme", DIJK.ref, DIJK.name, 2, date(2026, 3, 16), None, later)
+    with session_scope(app.engine) as session:
+        ledger_repo.upsert_invoices(
+            session, "acme", [invoice("inv-79", DIJK.ref, date(2026, 3, 1), "400.00")], SYNCED
+        )
+    again = offer(app, "acme", DIJK.ref, date(2026, 3, 3))
+    assert [i.number for i in again.invoices] == ["INV-79"] and again.most == 4
