@@ -288,8 +288,10 @@ class MoneybirdLedger:
         self._payments: IO[bytes] | None = None
         #: invoices whose pause or resume failed in this read (the cursor keeps them)
         self._retry: list[str] = []
-        #: ``after`` of this process's last invoice read (for re-checks)
+        #: ``after`` of this process's last invoice read and its cursor (for re-checks: the
+        #: versions it carries, e.g. of every invoice it paused, are not fetched again)
         self._after: datetime | None = None
+        self._last_cursor: str | None = None
         self._rechecked: tuple[datetime, dict[str, list[Invoice]]] | None = None
         #: invoices paused / resumed by this process (for the log)
         self.paused = Tally()
@@ -415,6 +417,7 @@ class MoneybirdLedger:
             final = dump_invoice_cursor(
                 new_after, spooled.kept(), self._retry, until=self.clock.now()
             )
+        self._last_cursor = final
         yield Page([], final)
 
     def _fresh_payment_file(self) -> IO[bytes]:
@@ -458,16 +461,24 @@ class MoneybirdLedger:
         """The customer's invoices changed since this process's last read (or the last
         `RECHECK_WINDOW`): one list of what changed in the whole administration, then its
         records, kept for `RECHECK_MAX_AGE` for the other customers' re-checks. A payment this
-        morning comes back as PAID; what did not change is as the store has it."""
+        morning comes back as PAID; what did not change is as the store has it. An invoice
+        listed at the version the last read left in its cursor is not fetched: after a first
+        read that is every invoice it paused (the pause changed it, nothing else did)."""
         now = self.clock.now()
         if self._rechecked is None or now - self._rechecked[0] > RECHECK_MAX_AGE:
             after = self._after or (now - RECHECK_WINDOW)
-            ids = sorted(mapping.versions(self.client.changed_invoice_versions(_iso(after))))
             by_customer: dict[str, list[Invoice]] = {}
-            for records in self.client.sales_invoices(ids):
-                for record in records:
-                    invoice = mapping.invoice_from_record(record)
-                    by_customer.setdefault(invoice.customer_ref, []).append(invoice)
+            with ReadSpool() as spooled:
+                if self._after is not None and self._last_cursor is not None:
+                    data, packed = _split(self._last_cursor)
+                    _load_versions(self._last_cursor, data, packed, "recent", spooled)
+                rows = self.client.sales_invoice_rows(_iso(after))
+                spooled.add_listed(mapping.version_pairs(rows))
+                spooled.select_changed(keep="none")
+                for records in self.client.sales_invoices(spooled.changed()):
+                    for record in records:
+                        invoice = mapping.invoice_from_record(record)
+                        by_customer.setdefault(invoice.customer_ref, []).append(invoice)
             self._rechecked = (now, by_customer)
         return list(self._rechecked[1].get(customer_ref, []))
 

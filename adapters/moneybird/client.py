@@ -272,8 +272,8 @@ class MoneybirdClient:
         return self.rows(SALES_INVOICE_VERSIONS)
 
     def sales_invoice_rows(self, updated_after: str | None = None) -> Iterator[dict[str, Any]]:
-        """`sales_invoice_versions` (or `changed_invoice_versions`) row by row, through a
-        temporary file: the list grows with the administration."""
+        """`sales_invoice_versions` row by row, through a temporary file (the list grows with
+        the administration); with `updated_after` (ISO time) only the invoices updated since."""
         query: dict[str, Any] = {}
         if updated_after is not None:
             query = {"filter": SALES_INVOICE_VERSIONS.filter({"updated_after": updated_after})}
@@ -293,11 +293,6 @@ class MoneybirdClient:
 
     def contacts(self, ids: Iterable[str]) -> Iterator[list[dict[str, Any]]]:
         return self.by_id(CONTACTS_BY_ID, ids)
-
-    def changed_invoice_versions(self, updated_after: str) -> list[dict[str, Any]]:
-        """``[{id, version}]`` of the sales invoices updated after `updated_after` (ISO time)."""
-        query = {"filter": SALES_INVOICE_VERSIONS.filter({"updated_after": updated_after})}
-        return self.rows(SALES_INVOICE_VERSIONS, query)
 
     def contact(self, contact_id: str) -> dict[str, Any]:
         body, _ = self.call(CONTACT_BY_ID, self.url(CONTACT_BY_ID, id=contact_id))

@@ -272,6 +272,32 @@ def test_a_recheck_reads_what_changed_since_the_last_read_and_serves_other_custo
     assert other == [] and len(responses.calls) == 2  # one look for both customers
 
 
+@responses.activate
+def test_a_recheck_after_a_read_does_not_fetch_the_invoices_that_read_paused() -> None:
+    clock = ManualClock(START)
+    ledger = make_ledger(clock)
+    responses.get(SYNC, json=[{"id": "3", "version": 30}, {"id": "4", "version": 40}])
+    responses.post(SYNC, json=[invoice("3", "late", "121.0", 30), invoice("4", "late", "60.5", 40)])
+    for ref, version in (("3", 31), ("4", 41)):
+        responses.post(
+            f"{BASE}/sales_invoices/{ref}/pause.json",
+            json=invoice(ref, "late", "1.0", version, paused=True),
+            status=201,
+        )
+    list(ledger.iter_invoices(None))
+    clock.advance(timedelta(minutes=30))
+    # both are listed as changed since the read (paused); 4 was also paid meanwhile
+    responses.replace(
+        responses.GET, SYNC, json=[{"id": "3", "version": 31}, {"id": "4", "version": 42}]
+    )
+    responses.replace(responses.POST, SYNC, json=[invoice("4", "paid", "0.0", 42)])
+
+    changed = ledger.recheck_customer("77", None)
+
+    assert bodies(SYNC)[-1] == {"ids": ["4"]}
+    assert [(i.ref, i.status) for i in changed] == [("4", InvoiceStatus.PAID)]
+
+
 # -- write-back -----------------------------------------------------------------------------
 @responses.activate
 def test_a_reminder_is_sent_by_moneybird_once_for_the_customer_with_all_its_invoices() -> None:
