@@ -440,7 +440,7 @@ class Dispatcher:
             try:
                 url = self.payment_links.link_for(action.customer_ref, unlinked)
             except PaymentProviderError as exc:
-                why = f"no payment link yet ({exc}): the message waits until one is made"
+                why = f"not made yet ({exc}): the message waits until one is made"
                 return PreviewPay(invoices, None, numbers, why)
             return PreviewPay(invoices, url, numbers)
         stored = self.payment_links.stored_link(action.customer_ref, unlinked)

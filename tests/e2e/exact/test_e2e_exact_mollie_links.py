@@ -345,3 +345,21 @@ def test_the_approver_sees_the_mollie_link_the_message_will_carry(
     [mail] = s.mails_to(jansen)
     assert links_in([mail]) == [href]  # the very link the approver saw, made once
     assert len(mollie.state.links) == 1
+
+
+def test_when_mollie_cannot_make_the_link_the_approver_is_told_the_message_waits(
+    with_approval: tuple[ExactScenario, Mollie],
+) -> None:
+    s, mollie = with_approval
+    jansen = s.customer("Jansen Bouw")
+    s.invoice(jansen, "1210.00", DUE, number=2026001)
+    s.days(DUE + timedelta(days=7), 1)
+    [waiting] = approval.waiting(s.world.app, "demo")
+    mollie.state.outage = True
+
+    shown = approval.show(s.world.app, "demo", waiting.id, s.world.clock)
+
+    [line] = [x for x in shown if x.startswith("Pay link")]
+    assert line.startswith("Pay link 2026001: Mollie link not made yet (")
+    assert line.endswith("): the message waits until one is made")
+    assert not any("Online betalen" in x for x in shown)
