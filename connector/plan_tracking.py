@@ -16,6 +16,7 @@ import logging
 from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from connector.domain.money import Money
 from connector.domain.plans import PaymentPlan, PlanStatus, Progress, standing
@@ -38,6 +39,24 @@ def paid_on(plan: PaymentPlan, balances: dict[str, Money]) -> Money:
         if now_open.currency == plan.currency and now_open < inv.balance_at_start:
             paid = paid + (inv.balance_at_start - now_open)
     return paid
+
+
+def ending_pauses(session: Session, tenant: str, today: date) -> set[int]:
+    """The ids of the pauses of approved plans that the next run ends on `today` (kept or
+    missed), read only: `dunning plan` and a dry run plan as that run will."""
+    running = plan_repo.of_tenant(session, tenant, statuses=(PlanStatus.APPROVED,))
+    if not running:
+        return set()
+    snapshot = ledger_repo.load_snapshot(
+        session, tenant, customer_refs=sorted({p.customer_ref for p in running})
+    )
+    balances = {ref: inv.balance for ref, inv in snapshot.invoices.items()}
+    return {
+        pause_id
+        for plan in running
+        if standing(plan, paid_on(plan, balances), today).progress is not Progress.ON_TRACK
+        for pause_id in plan_repo.pause_ids(session, tenant, plan.number)
+    }
 
 
 def track_plans(engine: Engine, tenant: str, today: date, now: datetime) -> list[str]:

@@ -360,7 +360,7 @@ def plan_tenant_outcome(
         weights = ledger_repo.open_invoice_counts(session, tenant.slug)
         for ref, n in outbox.customers_in_play(session, tenant.slug, settled_since).items():
             weights[ref] = weights.get(ref, 0) + n
-    ctx = tenant.plan_context(handed_off)
+    ctx = tenant.plan_context(handed_off, tenant.window.local(now).date())
     actions: list[Action] = []
     problems: list[PlanProblem] = []
     for group in _groups(weights, size):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -24,6 +24,7 @@ from connector.domain.ports import Ledger
 from connector.legal.calendar import BusinessCalendar, SendingWindow
 from connector.payments.links import PaymentLinks, payment_links
 from connector.payments.pending import settled_holds
+from connector.plan_tracking import ending_pauses
 from connector.policy.model import Policy
 from connector.policy.planner import PlanContext
 from connector.render import Renderer
@@ -92,7 +93,7 @@ class Tenant:
     def timezone(self) -> str:
         return self.window.timezone
 
-    def plan_context(self, handed_off: Iterable[str]) -> PlanContext:
+    def plan_context(self, handed_off: Iterable[str], today: date | None = None) -> PlanContext:
         disabled = frozenset(
             ref for ref, override in self.config.customers.items() if not override.reminders
         )
@@ -100,6 +101,9 @@ class Tenant:
             live_pauses = pauses.live(session, self.slug)
             # a Mollie payment's hold the ledger has settled since: planned as the run will
             settled = settled_holds(session, self.slug, live_pauses)
+            # a payment plan the run ends on `today` (missed, kept): planned as the run will
+            if today is not None:
+                settled |= ending_pauses(session, self.slug, today)
         if settled:
             live_pauses = tuple(p for p in live_pauses if p.id not in settled)
         return PlanContext(

@@ -45,7 +45,8 @@ def plan_table(tenant: Tenant, now: datetime) -> list[str]:
             session, tenant.slug, also={h.invoice_ref for h in history}
         )
         handed_off = ledger_repo.handed_off_customers(session, tenant.slug)
-    lines = explain(snapshot, tenant.policy, history, now, tenant.plan_context(handed_off))
+    ctx = tenant.plan_context(handed_off, tenant.window.local(now).date())
+    lines = explain(snapshot, tenant.policy, history, now, ctx)
     header = (
         f"{'customer':<28} {'invoice':<14} {'balance':>12}  {'next step':<18} {'when':<17} status"
     )

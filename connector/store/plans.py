@@ -107,6 +107,12 @@ def of_tenant(
     return [_plan(r) for r in session.exec(stmt.order_by(col(PaymentPlanRow.number))).all()]
 
 
+def pause_ids(session: Session, tenant: str, number: int) -> list[int]:
+    """The ids of the plan's pauses (one per invoice, set when it was proposed)."""
+    row = _row(session, tenant, number)
+    return [int(i) for i in row.pause_ids] if row is not None else []
+
+
 def _row(session: Session, tenant: str, number: int) -> PaymentPlanRow | None:
     return session.exec(
         select(PaymentPlanRow).where(

@@ -204,3 +204,24 @@ def test_the_invoices_of_a_rejected_plan_are_not_offered_again_on_the_page(
         )
     again = offer(app, "acme", DIJK.ref, date(2026, 3, 3))
     assert [i.number for i in again.invoices] == ["INV-79"] and again.most == 4
+
+
+def test_a_plan_made_before_the_run_shows_the_missed_plans_ladder_resuming_and_changes_nothing(
+    app: App,
+) -> None:
+    """`dunning plan` and a dry run plan as the run will, without ending the plan themselves."""
+    propose(app, "acme", JANSEN.ref, JANSEN.name, 3, date(2026, 3, 10), None, NOW)
+    day_after_grace = datetime(2026, 3, 12, 9, 0, tzinfo=UTC)  # Thursday: the first unpaid
+    actions = plan_tenant(
+        app.tenant("acme", ManualClock(day_after_grace), offline=True), day_after_grace
+    )
+    assert "inv-39" in {
+        i.invoice_ref for a in actions if a.customer_ref == JANSEN.ref for i in a.items
+    }
+    assert live_plan(app, "acme", JANSEN.ref) is not None  # the run ends it, not the plan
+    grace_day = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)  # Wednesday
+    assert not [
+        a
+        for a in plan_tenant(app.tenant("acme", ManualClock(grace_day), offline=True), grace_day)
+        if a.customer_ref == JANSEN.ref
+    ]
