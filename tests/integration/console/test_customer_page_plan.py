@@ -169,3 +169,12 @@ def test_a_customer_who_speaks_english_gets_the_plan_form_and_schedule_in_englis
     words = text_of(shown.text)
     assert "Your proposal: 2 instalments" in words and "for invoices INV-42" in words
     assert "Propose this payment plan" in words
+
+
+def test_a_customer_with_too_little_open_for_two_instalments_sees_no_plan_section(
+    browser: TestClient, console_app: App, clock: ManualClock
+) -> None:
+    from console_store import DE_VRIES  # 80.00 open: below two instalments of 50.00
+
+    page = browser.get(f"/p/{link(console_app, clock, DE_VRIES.ref)}").text
+    assert "Betalingsregeling" not in page and "/plan" not in page
