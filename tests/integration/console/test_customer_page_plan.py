@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from console_store import BOS, JANSEN, SYNCED, fill_store
+from console_store import BOS, DE_VRIES, JANSEN, SYNCED, fill_store
 from fastapi.testclient import TestClient
 
 from connector.app import App
@@ -174,7 +174,6 @@ def test_a_customer_who_speaks_english_gets_the_plan_form_and_schedule_in_englis
 def test_a_customer_with_too_little_open_for_two_instalments_sees_no_plan_section(
     browser: TestClient, console_app: App, clock: ManualClock
 ) -> None:
-    from console_store import DE_VRIES  # 80.00 open: below two instalments of 50.00
-
+    # De Vries owes 80.00: less than two instalments of the minimum 50.00
     page = browser.get(f"/p/{link(console_app, clock, DE_VRIES.ref)}").text
     assert "Betalingsregeling" not in page and "/plan" not in page

@@ -4,10 +4,13 @@ the last; a missed instalment is one whose day plus the grace day has passed unp
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connector.domain.money import Money
 from connector.domain.plans import (
@@ -113,3 +116,21 @@ def test_an_instalment_unpaid_after_the_grace_day_is_missed() -> None:
 
 def test_the_whole_plan_paid_is_kept_even_before_its_last_day() -> None:
     assert standing(plan_of(), eur("1200"), date(2026, 3, 20)).progress is Progress.KEPT
+
+
+@given(
+    cents=st.integers(min_value=200, max_value=10**9),
+    count=st.integers(min_value=2, max_value=24),
+    every=st.one_of(st.none(), st.integers(min_value=7, max_value=62)),
+)
+def test_any_schedule_adds_up_to_the_total_and_only_the_last_differs(
+    cents: int, count: int, every: int | None
+) -> None:
+    total = Money.from_minor(cents, "EUR")
+    planned = schedule(total, count, date(2026, 1, 31), every)
+    assert sum(i.amount.amount for i in planned) == total.amount
+    assert len({i.amount for i in planned[:-1]}) == 1
+    assert (
+        planned[0].amount <= planned[-1].amount < planned[0].amount + Money.from_minor(count, "EUR")
+    )
+    assert all(a.day < b.day for a, b in itertools.pairwise(planned))
