@@ -36,7 +36,10 @@ from connector.sync import SyncStats, sync_tenant
 from connector.tenant import Tenant
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Iterator
+
+    from connector.domain.history import HistoryEntry
+    from connector.domain.ledger import Snapshot
 
 log = logging.getLogger("connector.run")
 
@@ -351,7 +354,26 @@ def plan_tenant_outcome(
     customer on that customer's invoices alone, so the actions are those of one plan over
     the whole tenant, in the same order."""
     size = PLAN_GROUP_INVOICES if group_size is None else group_size
-    # thank-you mails look back at most this far; older settled invoices are done with
+    handed_off, groups = _planning_groups(tenant, now, size)
+    ctx = tenant.plan_context(handed_off, tenant.window.local(now).date())
+    actions: list[Action] = []
+    problems: list[PlanProblem] = []
+    for snapshot, history in groups:
+        outcome = plan_outcome(snapshot, tenant.policy, history, now, ctx)
+        actions += outcome.actions
+        problems += outcome.problems
+    if len(problems) > 1:
+        problems.sort(key=lambda p: p.customer_name)
+    return actions, problems
+
+
+def _planning_groups(
+    tenant: Tenant, now: datetime, size: int
+) -> tuple[set[str], Iterator[tuple[Snapshot, list[HistoryEntry]]]]:
+    """The customers handed off, and the store's planning input (snapshot, outbox history)
+    group by group of about `size` invoices in play: open, or settled within the thank-you
+    look-back with history (older settled invoices are done with). Each group is read in its
+    own session when the caller gets to it, so memory follows the group, not the ledger."""
     ladders = tenant.policies.all() if tenant.policies else [tenant.policy]
     look_back = max(p.thank_you_within_days for p in ladders)
     settled_since = tenant.window.local(now).date() - timedelta(days=look_back + 1)
@@ -360,26 +382,22 @@ def plan_tenant_outcome(
         weights = ledger_repo.open_invoice_counts(session, tenant.slug)
         for ref, n in outbox.customers_in_play(session, tenant.slug, settled_since).items():
             weights[ref] = weights.get(ref, 0) + n
-    ctx = tenant.plan_context(handed_off, tenant.window.local(now).date())
-    actions: list[Action] = []
-    problems: list[PlanProblem] = []
-    for group in _groups(weights, size):
-        with session_scope(tenant.engine) as session:
-            history = outbox.history(
-                session, tenant.slug, settled_since=settled_since, invoice_customers=group
-            )
-            snapshot = ledger_repo.load_planning_snapshot(
-                session,
-                tenant.slug,
-                also={h.invoice_ref for h in history},
-                customer_refs=group,
-            )
-        outcome = plan_outcome(snapshot, tenant.policy, history, now, ctx)
-        actions += outcome.actions
-        problems += outcome.problems
-    if len(problems) > 1:
-        problems.sort(key=lambda p: p.customer_name)
-    return actions, problems
+
+    def read() -> Iterator[tuple[Snapshot, list[HistoryEntry]]]:
+        for group in _groups(weights, size):
+            with session_scope(tenant.engine) as session:
+                history = outbox.history(
+                    session, tenant.slug, settled_since=settled_since, invoice_customers=group
+                )
+                snapshot = ledger_repo.load_planning_snapshot(
+                    session,
+                    tenant.slug,
+                    also={h.invoice_ref for h in history},
+                    customer_refs=group,
+                )
+            yield snapshot, history
+
+    return handed_off, read()
 
 
 #: the overview's "what goes out in the coming days" looks this far ahead
@@ -391,28 +409,11 @@ def upcoming_steps(tenant: Tenant, now: datetime, days: int = UPCOMING_DAYS) -> 
     ahead, from the store (no platform call): each open invoice's next step, when it falls in
     the period (those due now included). Planned in the groups `plan_tenant_outcome` uses, so
     a large client's count takes the memory of a group, not of the ledger."""
-    ladders = tenant.policies.all() if tenant.policies else [tenant.policy]
-    look_back = max(p.thank_you_within_days for p in ladders)
-    settled_since = tenant.window.local(now).date() - timedelta(days=look_back + 1)
-    with session_scope(tenant.engine) as session:
-        handed_off = ledger_repo.handed_off_customers(session, tenant.slug)
-        weights = ledger_repo.open_invoice_counts(session, tenant.slug)
-        for ref, n in outbox.customers_in_play(session, tenant.slug, settled_since).items():
-            weights[ref] = weights.get(ref, 0) + n
+    handed_off, groups = _planning_groups(tenant, now, PLAN_GROUP_INVOICES)
     ctx = tenant.plan_context(handed_off)
     end = now + timedelta(days=days)
     count = 0
-    for group in _groups(weights, PLAN_GROUP_INVOICES):
-        with session_scope(tenant.engine) as session:
-            history = outbox.history(
-                session, tenant.slug, settled_since=settled_since, invoice_customers=group
-            )
-            snapshot = ledger_repo.load_planning_snapshot(
-                session,
-                tenant.slug,
-                also={h.invoice_ref for h in history},
-                customer_refs=group,
-            )
+    for snapshot, history in groups:
         for decision in decide(snapshot, tenant.policy, history, now, ctx):
             if decision.at is not None and decision.at <= end:
                 count += 1
