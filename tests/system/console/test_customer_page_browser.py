@@ -2,10 +2,12 @@
 behind it. A customer the coming week would remind opens their link, on a phone-sized window and
 (another customer) on a desktop one, promises to pay in a week and disputes one invoice with a
 reason; the page answers both, the consultant's customer page shows both pauses in force, and the
-business's preview no longer shows the customer. A guessed token shows nothing. Screenshots:
+business's preview no longer shows the customer. A guessed token shows nothing. Another
+customer proposes a payment plan on a phone (the schedule first, then confirmed), the consultant
+approves it on the customer's page, and the customer's page says it is agreed. Screenshots:
 artifacts/screenshots/customer-page-{phone,desktop}.png (as opened),
-customer-page-answered-{phone,desktop}.png (after both actions) and customer-paused-by-page.png
-(the consultant's view)."""
+customer-page-answered-{phone,desktop}.png (after both actions), customer-paused-by-page.png
+(the consultant's view) and customer-page-plan-proposed-phone.png."""
 
 from __future__ import annotations
 
@@ -121,3 +123,50 @@ def test_a_customer_promises_and_disputes_on_their_page_and_the_consultant_sees_
         shot(driver, "customer-paused-by-page", DESKTOP[0])
         driver.set_window_size(*DESKTOP)
     assert name not in preview_names(driver, preview)
+
+
+def test_a_customer_proposes_a_payment_plan_on_a_phone_and_the_consultant_approves_it(
+    driver: WebDriver,
+    console_url: str,
+    console_process: ConsoleProcess,
+    console_world: ZohoWorld,
+) -> None:
+    login(driver, console_url, "acme@console.example")
+    preview = f"{console_url}/clients/acme/preview"
+    names = preview_names(driver, preview)
+    assert names, "the coming week reminds someone (not yet paused by an earlier test)"
+    name = names[0]
+    now = console_process.now
+    with session_scope(console_world.app.engine) as session:
+        snapshot = ledger_repo.load_snapshot(session, "acme")
+        [ref] = [c.ref for c in snapshot.customers.values() if name in (c.name, c.company_name)]
+        token = page_tokens.issue(session, "acme", ref, now=now)
+    driver.delete_all_cookies()
+    width, height = PHONE
+    driver.set_window_size(width, height)
+    driver.get(f"{console_url}/p/{token}")
+
+    Select(driver.find_element(By.ID, "plan-count")).select_by_value("3")
+    Select(driver.find_element(By.ID, "plan-every")).select_by_value("month")
+    submit(driver, "form[action$='/plan']")
+    section = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=plan-h]")
+    assert "Uw voorstel: 3 termijnen" in section.text
+    assert len(section.find_elements(By.CSS_SELECTOR, "ol.instalments li")) == 3
+    submit(driver, "form[action$='/plan']")
+    section = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=plan-h]")
+    assert "Wij bekijken uw voorstel voor een betalingsregeling" in section.text
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+    shot(driver, "customer-page-plan-proposed-phone", width)
+    driver.set_window_size(*DESKTOP)
+
+    login(driver, console_url, "acme@console.example")
+    driver.get(f"{console_url}/clients/acme/customers/{ref}")
+    submit(driver, "form[action$='/approve']")
+    plans = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=plans]").text
+    assert "3 instalments" in plans and "Decided by acme@console.example" in plans, plans
+    assert name not in preview_names(driver, preview)
+
+    driver.delete_all_cookies()
+    driver.get(f"{console_url}/p/{token}")
+    answer = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=plan-h]").text
+    assert "Uw betalingsregeling is afgesproken" in answer
