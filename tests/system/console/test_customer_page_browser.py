@@ -2,12 +2,13 @@
 behind it. A customer the coming week would remind opens their link, on a phone-sized window and
 (another customer) on a desktop one, promises to pay in a week and disputes one invoice with a
 reason; the page answers both, the consultant's customer page shows both pauses in force, and the
-business's preview no longer shows the customer. A guessed token shows nothing. Another
-customer proposes a payment plan on a phone (the schedule first, then confirmed), the consultant
-approves it on the customer's page, and the customer's page says it is agreed. Screenshots:
+business's preview no longer shows the customer. A guessed token shows nothing. Two other
+customers (phone, desktop) propose a payment plan (the schedule first, then confirmed), the
+consultant approves it on the customer's page, and the customer's page says it is agreed.
+Screenshots:
 artifacts/screenshots/customer-page-{phone,desktop}.png (as opened),
 customer-page-answered-{phone,desktop}.png (after both actions), customer-paused-by-page.png
-(the consultant's view) and customer-page-plan-proposed-phone.png."""
+(the consultant's view) and customer-page-plan-proposed-{phone,desktop}.png."""
 
 from __future__ import annotations
 
@@ -125,11 +126,13 @@ def test_a_customer_promises_and_disputes_on_their_page_and_the_consultant_sees_
     assert name not in preview_names(driver, preview)
 
 
-def test_a_customer_proposes_a_payment_plan_on_a_phone_and_the_consultant_approves_it(
+@pytest.mark.parametrize("size", ["phone", "desktop"])
+def test_a_customer_proposes_a_payment_plan_and_the_consultant_approves_it(
     driver: WebDriver,
     console_url: str,
     console_process: ConsoleProcess,
     console_world: ZohoWorld,
+    size: str,
 ) -> None:
     login(driver, console_url, "acme@console.example")
     preview = f"{console_url}/clients/acme/preview"
@@ -142,7 +145,7 @@ def test_a_customer_proposes_a_payment_plan_on_a_phone_and_the_consultant_approv
         [ref] = [c.ref for c in snapshot.customers.values() if name in (c.name, c.company_name)]
         token = page_tokens.issue(session, "acme", ref, now=now)
     driver.delete_all_cookies()
-    width, height = PHONE
+    width, height = SIZES[size]
     driver.set_window_size(width, height)
     driver.get(f"{console_url}/p/{token}")
 
@@ -156,7 +159,7 @@ def test_a_customer_proposes_a_payment_plan_on_a_phone_and_the_consultant_approv
     section = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=plan-h]")
     assert "Wij bekijken uw voorstel voor een betalingsregeling" in section.text
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width
-    shot(driver, "customer-page-plan-proposed-phone", width)
+    shot(driver, f"customer-page-plan-proposed-{size}", width)
     driver.set_window_size(*DESKTOP)
 
     login(driver, console_url, "acme@console.example")
