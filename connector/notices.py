@@ -9,10 +9,11 @@ last day (the grace day included) when the promised invoices are still open.
 
 Where it goes: the client's `approval.notify` address if set (the person who follows up the
 client's receivables), else the client's own `sender.email`. How: over the client's SMTP relay
-(`mail:`) only, in the client's language. A client without a relay gets no notice mail (the
-reminders of such a client are sent by its platform, which offers no mail to the business):
-nothing is queued for it, the console's customer page shows the pause with "by the customer
-(own page)", and `dunning doctor` warns that notices are not mailed.
+(`mail:`), else the installation's (connector.yaml's `mail:`, as the approval digest does: a
+Zoho or Moneybird client's reminders go out through its platform and often have no relay of
+their own), in the client's language. Without either relay no notice is mailed: nothing is
+queued, the console's customer page shows the pause with "by the customer (own page)", and
+`dunning doctor` warns that notices are not mailed.
 
 Never twice: each notice is an outbox action like every other outgoing action, with one item
 per invoice under the step ``notify:<pause id>`` (``notify:<pause id>:broken``), so the outbox
@@ -191,11 +192,13 @@ def send_notices(
     *,
     console_url: str | None,
     owner: str,
+    installation_relay: SmtpSettings | None,
     run_id: str | None = None,
 ) -> NoticeStats:
-    """Mail the business each notice due (see the module doc); nothing without `client.mail`."""
+    """Mail the business each notice due (see the module doc); nothing without a relay (the
+    client's `mail:`, else `installation_relay`: connector.yaml's)."""
     stats = NoticeStats()
-    relay = client.mail
+    relay = client.mail or installation_relay
     if relay is None:
         return stats
     now = clock.now()

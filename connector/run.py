@@ -263,6 +263,7 @@ def _run_locked(
             tenant.timezone,
             console_url=console.public_url if console is not None else None,
             owner=owner,
+            installation_relay=tenant.connector.mail,
             run_id=run_id,
         )
         result.dispatch.sent += notices.sent

@@ -120,16 +120,17 @@ def run_doctor(app: App, clock: Clock) -> tuple[list[str], bool]:
             ]
         console = app.config.connector.console
         pages = console is not None and bool(console.public_url)
-        if pages and client.mail is not None:  # the notices to the business (issue #14)
+        relay = client.mail or app.config.connector.mail
+        if pages and relay is not None:  # the notices to the business (issue #14)
             problems += [p for t in NOTICE_TEMPLATES for p in renderer.check(t, client.language)]
         for problem in sorted(set(problems)):
             lines.append(f"FAIL {slug}: template {problem}")
             client_ok = False
-        if pages and client.mail is None:
+        if pages and relay is None:
             lines.append(
                 f"WARN {slug}: promises and disputes on customers' own pages are not mailed to "
-                "the business (no 'mail:' relay in the client file); the console's customer "
-                "pages show them"
+                "the business (no 'mail:' relay in the client file or connector.yaml); the "
+                "console's customer pages show them"
             )
         try:
             tenant = app.tenant(slug, clock)

@@ -99,6 +99,7 @@ def run_notices(app: App, clock: ManualClock) -> NoticeStats:
         tenant.timezone,
         console_url=CONSOLE,
         owner="test-run",
+        installation_relay=app.config.connector.mail,
         run_id="run-2",
     )
 
@@ -210,6 +211,31 @@ def test_without_an_smtp_relay_no_notice_is_mailed_or_queued(tmp_path: Path) -> 
     assert kinds == ["reminder", "reminder"], "only the store's own two reminders"
 
 
+def test_a_client_without_its_own_relay_mails_the_business_over_the_installations(
+    tmp_path: Path, relay: tuple[Catcher, int]
+) -> None:
+    """A Zoho client's reminders go out through Zoho: no relay in its file. connector.yaml's
+    relay (the one the approval digest uses) carries the notice."""
+    catcher, port = relay
+    app = console_app(
+        tmp_path,
+        f"approval: {{required: false, notify: {OWNER}}}\n",
+        f"console: {{public_url: {CONSOLE}}}\n"
+        f"mail: {{smtp_host: 127.0.0.1, smtp_port: {port}, from: connector@consultant.example, "
+        "starttls: false}\n",
+    )
+    clock = ManualClock(NOW)
+    promise(app, clock)
+
+    assert run_notices(app, clock).sent == 1
+
+    [(to, message)] = catcher.messages
+    assert to == [OWNER]
+    assert "connector@consultant.example" in message["From"]
+    lines, _ = run_doctor(app, clock)
+    assert not [line for line in lines if "own pages" in line]
+
+
 def test_doctor_warns_when_a_clients_page_actions_cannot_be_mailed_to_the_business(
     tmp_path: Path, relay: tuple[Catcher, int]
 ) -> None:
@@ -218,7 +244,8 @@ def test_doctor_warns_when_a_clients_page_actions_cannot_be_mailed_to_the_busine
     lines, _ = run_doctor(without, ManualClock(NOW))
     assert (
         "WARN acme: promises and disputes on customers' own pages are not mailed to the business "
-        "(no 'mail:' relay in the client file); the console's customer pages show them"
+        "(no 'mail:' relay in the client file or connector.yaml); the console's customer pages "
+        "show them"
     ) in lines
     with_relay = installation(tmp_path / "with", port)
     lines, _ = run_doctor(with_relay, ManualClock(NOW))
