@@ -408,25 +408,60 @@ def digest_sender(app: App, slug: str) -> tuple[Sender, str] | None:
     return SmtpMailer(settings).send, settings.from_
 
 
+def _waiting_plans(app: App, slug: str) -> list[str]:
+    """The payment plans customers proposed that wait for the business, one line each, by plan
+    number and customer name (issue #14: they pause the customer's ladder until decided)."""
+    from connector.domain.plans import PlanStatus
+    from connector.store import ledger_repo
+    from connector.store import plans as plan_repo
+
+    with session_scope(app.engine) as session:
+        found = plan_repo.of_tenant(session, slug, statuses=(PlanStatus.PROPOSED,))
+        refs = sorted({p.customer_ref for p in found})
+        names = (
+            {
+                r: c.name
+                for r, c in ledger_repo.load_snapshot(
+                    session, slug, customer_refs=refs
+                ).customers.items()
+            }
+            if refs
+            else {}
+        )
+    return [
+        f"- plan {p.number}: {names.get(p.customer_ref, p.customer_ref)}, "
+        f"{len(p.instalments)} instalments, {p.total} in all "
+        f"(invoices {', '.join(i.number for i in p.invoices)}), proposed on "
+        f"{p.created_at.date().isoformat()}"
+        for p in found
+    ]
+
+
 def send_digest(app: App, slug: str, clock: Clock, send: Sender | None = None) -> bool:
-    """Mail the client's approver (`approval.notify`) what waits, at most once a (local) day.
-    True when a digest went out. A relay that fails is logged and retried at the next call."""
+    """Mail the client's approver (`approval.notify`) what waits, at most once a (local) day:
+    the actions held for approval, and the payment plans customers proposed (those go to the
+    client's `sender.email` when no approver is named: a plan waits for the business whether or
+    not its actions need approval). True when a digest went out. A relay that fails is logged
+    and retried at the next call."""
     from connector.mail import MailError, build_message
 
     client = app.config.clients.get(slug)
-    if client is None or not client.approval.required or not client.approval.notify:
+    if client is None:
         return False
     now = clock.now()
     tz = client.timezone or app.config.connector.timezone
     last = _last_digest(app, slug)
     if last is not None and local_date(last, tz) == local_date(now, tz):
         return False
-    items = waiting(app, slug, clock)
-    if not items:
+    approver = client.approval.notify if client.approval.required else None
+    items = waiting(app, slug, clock) if approver else []
+    plans = _waiting_plans(app, slug)
+    if not items and not plans:
         return False
+    to = approver or client.approval.notify or client.sender.email
     relay = digest_sender(app, slug)
     if send is None and relay is None:
-        log.warning("%s: actions await approval but no SMTP relay is configured", slug)
+        log.warning("%s: actions or plans await approval but no SMTP relay is configured", slug)
         return False
     sender_address = relay[1] if relay else client.sender.email
     deliver = send or (relay[0] if relay else None)
@@ -437,20 +472,37 @@ def send_digest(app: App, slug: str, clock: Clock, send: Sender | None = None) -
         if console is not None and console.public_url
         else ""
     )
-    body = (
-        f"{len(items)} action(s) of {client.display_name} await your approval:\n\n"
-        + "\n".join(f"- {w.describe()}" for w in items)
-        + page
-        + f"\n\nSee a message: dunning approve {slug} --show N\n"
-        f"Approve:        dunning approve {slug} N [N...]\n"
-        f"Reject:         dunning approve {slug} --reject N --reason TEXT\n"
-        "Actions not approved within 3 days expire and are planned afresh.\n"
-    )
+    parts: list[str] = []
+    if items:
+        parts.append(
+            f"{len(items)} action(s) of {client.display_name} await your approval:\n\n"
+            + "\n".join(f"- {w.describe()}" for w in items)
+        )
+    if plans:
+        parts.append(
+            f"{len(plans)} payment plan(s) proposed by customers of {client.display_name} "
+            "await your decision (their reminders wait meanwhile):\n\n" + "\n".join(plans)
+        )
+    body = "\n\n".join(parts) + page + "\n\n"
+    if items:
+        body += (
+            f"See a message: dunning approve {slug} --show N\n"
+            f"Approve:        dunning approve {slug} N [N...]\n"
+            f"Reject:         dunning approve {slug} --reject N --reason TEXT\n"
+            "Actions not approved within 3 days expire and are planned afresh.\n"
+        )
+    if plans:
+        body += (
+            f"Approve a plan: dunning plans approve {slug} NUMBER\n"
+            f"Reject a plan:  dunning plans reject {slug} NUMBER --reason TEXT\n"
+        )
+    what = [f"{len(items)} reminder action(s)"] if items else []
+    what += [f"{len(plans)} payment plan(s)"] if plans else []
     rendered = RenderedMessage(
-        subject=f"{client.display_name}: {len(items)} reminder action(s) await your approval",
+        subject=f"{client.display_name}: {' and '.join(what)} await your approval",
         html="",
         text=body,
-        to=(client.approval.notify,),
+        to=(to,),
     )
     try:
         deliver(build_message(rendered, sender=sender_address, sender_name="dunning-connector"))
@@ -462,9 +514,10 @@ def send_digest(app: App, slug: str, clock: Clock, send: Sender | None = None) -
             session,
             slug,
             DIGEST_EVENT,
-            f"approval digest of {len(items)} action(s) mailed to the approver",
+            f"approval digest of {len(items)} action(s) and {len(plans)} payment plan(s) "
+            f"mailed to {to}",
             now=now,
-            data={"actions": [w.id for w in items]},
+            data={"actions": [w.id for w in items], "plans": len(plans)},
         )
     return True
 

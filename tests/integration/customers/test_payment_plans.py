@@ -225,3 +225,28 @@ def test_a_plan_made_before_the_run_shows_the_missed_plans_ladder_resuming_and_c
         for a in plan_tenant(app.tenant("acme", ManualClock(grace_day), offline=True), grace_day)
         if a.customer_ref == JANSEN.ref
     ]
+
+
+def test_a_plan_waiting_for_the_business_is_in_the_days_digest_mail(tmp_path: Path) -> None:
+    """Nothing of the client needs approval (approval: required false), yet a customer's plan
+    waits for a decision: the day's digest tells the business (its sender address) once."""
+    from email.message import EmailMessage
+
+    from connector.approval import send_digest
+
+    app = app_with(tmp_path, "1000")
+    clock = ManualClock(NOW)
+    assert not send_digest(app, "acme", clock, send=lambda m: None), "nothing waits yet"
+    plan = propose(app, "acme", DIJK.ref, DIJK.name, 3, date(2026, 3, 16), 14, NOW)
+    mailed: list[EmailMessage] = []
+
+    assert send_digest(app, "acme", clock, send=mailed.append)
+    assert not send_digest(app, "acme", clock, send=mailed.append), "once a day"
+
+    [mail] = mailed
+    body = mail.get_content()
+    assert f"- plan {plan.number}: {DIJK.name}, 3 instalments" in body
+    assert f"(invoices {plan.invoices[0].number})" in body
+    assert "dunning plans approve acme NUMBER" in body
+    assert "1 payment plan(s) await your approval" in str(mail["Subject"])
+    assert app.config.clients["acme"].sender.email in str(mail["To"])
