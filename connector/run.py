@@ -16,7 +16,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from connector.dispatch import Dispatcher, DispatchStats
 from connector.disputes import write_dispute_tasks
@@ -29,6 +29,7 @@ from connector.plan_tracking import track_plans
 from connector.policy.budget import DayBudget, Fitted, fit, room_for_one_read_per_invoice
 from connector.policy.planner import PlanProblem, decide, plan_outcome
 from connector.replies import read_replies
+from connector.report.ageing import headline_on, headline_record
 from connector.store import leases, ledger_repo, outbox, summaries
 from connector.store.db import session_scope
 from connector.store.page_tokens import PageLinks
@@ -432,6 +433,13 @@ def keep_summary(tenant: Tenant, clock: Clock, *, config_seen_at: datetime) -> N
             seen = summaries.mark(session, tenant.slug)
         with session_scope(tenant.engine) as session:
             figures = summaries.live_figures(session, {tenant.slug: day})[tenant.slug]
+        try:  # the client page's ageing and DSO, on the same day as the figures
+            kept_headline: dict[str, Any] | None = headline_record(
+                headline_on(tenant.engine, tenant.slug, day)
+            )
+        except Exception:
+            log.warning("%s: the ageing was not summed", tenant.slug, exc_info=True)
+            kept_headline = None
         try:
             upcoming: int | None = upcoming_steps(tenant, now)
         except Exception:  # a customer's bad data: the console's cell plans it live and says so
@@ -447,6 +455,7 @@ def keep_summary(tenant: Tenant, clock: Clock, *, config_seen_at: datetime) -> N
                 computed_at=now,
                 config_seen_at=config_seen_at,
                 upcoming=upcoming,
+                headline=kept_headline,
             )
     except Exception:  # a database hiccup: the console computes this client live instead
         log.warning("%s: the overview's summary was not kept", tenant.slug, exc_info=True)

@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from sqlmodel import Session
 
 from connector.app import App
@@ -195,6 +196,23 @@ def date_filter(value: date | datetime | None, language: str, timezone: str) -> 
     return str(format_date(value, "d MMM y", locale=locale))
 
 
+@pass_context
+def _money_in_page_language(context: Context, value: Any) -> str:
+    return money_filter(value, str(context.get("locale", DEFAULT_LANGUAGE)))
+
+
+@pass_context
+def _date_in_page_language(context: Context, value: Any) -> str:
+    return date_filter(value, str(context.get("locale", DEFAULT_LANGUAGE)), context["timezone"])
+
+
+# The page's language and time zone come from each render's own values, so the one environment
+# (and its compiled templates) serves every request: a per-request copy of the environment would
+# compile every template again for each page.
+_ENV.filters["money"] = _money_in_page_language
+_ENV.filters["date"] = _date_in_page_language
+
+
 def render(
     request: Request,
     template: str,
@@ -226,10 +244,8 @@ def render(
         "path": request.url.path,
     }
     values.update(context)
-    env = _ENV.overlay()
-    env.filters["money"] = lambda v: money_filter(v, language)
-    env.filters["date"] = lambda v: date_filter(v, language, timezone)
-    html = env.get_template(template).render(values)
+    values["timezone"] = timezone
+    html = _ENV.get_template(template).render(values)
     return HTMLResponse(html, status_code=status_code)
 
 

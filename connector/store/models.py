@@ -501,3 +501,6 @@ class ClientSummary(SQLModel, table=True):
     calls_today: int = 0
     #: steps the planner has in the 7 days from `computed_at` (None: could not be planned)
     upcoming: int | None = None
+    #: the client page's ageing and DSO on `day` (`connector.report.ageing.headline_record`;
+    #: None: not kept, computed live)
+    headline: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, case, func, update
 from sqlalchemy import select as sql_select
@@ -88,6 +89,7 @@ def write(
     computed_at: datetime,
     config_seen_at: datetime,
     upcoming: int | None,
+    headline: dict[str, Any] | None = None,
 ) -> None:
     """Keep the figures computed after `mark` returned `computed_changes` (the counter itself
     is left alone: a change since then keeps the summary stale)."""
@@ -105,6 +107,7 @@ def write(
             awaiting_review=figures.awaiting_review,
             calls_today=figures.calls_today,
             upcoming=upcoming,
+            headline=headline,
         )
     )
 

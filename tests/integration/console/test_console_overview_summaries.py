@@ -22,7 +22,9 @@ from connector.domain import Customer, Invoice, InvoiceStatus, Money
 from connector.domain.clock import ManualClock, SystemClock
 from connector.domain.pauses import PauseKind
 from connector.policy.planner import explain
+from connector.report.ageing import headline
 from connector.run import keep_summary, upcoming_steps
+from connector.status.client import client_page, kept_headline
 from connector.status.overview import ClientHealth, client_health, upcoming
 from connector.store import audit, ledger_repo, outbox, summaries
 from connector.store.db import session_scope
@@ -253,3 +255,42 @@ def test_the_overview_page_shows_the_runs_count_and_the_cell_answers_from_it(
 def _table_row(page: str, text: str) -> str:
     (row,) = [r for r in page[page.index("<tbody") :].split("<tr")[1:] if text in r]
     return row
+
+
+def test_the_client_page_shows_the_ageing_and_dso_its_run_kept_equal_to_the_live_sums(
+    app: App,
+) -> None:
+    assert kept_headline(app, "acme", NOW) is None, "never run: the page sums them itself"
+    _run_ends(app)
+    kept = kept_headline(app, "acme", NOW)
+    assert kept is not None
+    assert kept == headline(app, "acme", NOW)
+    assert kept.open_total == Money.of("840.00", "EUR")
+    assert kept.other_currencies == {"USD": Money.of("75.00", "USD")}
+    assert client_page(app, "acme", ManualClock(NOW), "en", recent=0).report == kept
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_pause, _audited, _synced, _run_started, _client_file_edited],
+    ids=lambda f: f.__name__,
+)
+def test_after_a_change_the_client_page_sums_its_ageing_again(
+    app: App, change: Callable[[App], None]
+) -> None:
+    _run_ends(app)
+    assert kept_headline(app, "acme", NOW) is not None
+    change(app)
+    assert kept_headline(app, "acme", NOW) is None
+    shown = client_page(app, "acme", ManualClock(NOW), "en", recent=0).report
+    assert shown == headline(app, "acme", NOW)
+    if change is _synced:  # the invoice synced after the run is in the page's figures
+        assert shown.open_total == Money.of("850.00", "EUR")
+
+
+def test_on_the_next_day_the_client_page_sums_its_ageing_for_that_day(app: App) -> None:
+    _run_ends(app)
+    tomorrow = NOW + timedelta(days=1)
+    assert kept_headline(app, "acme", tomorrow) is None
+    shown = client_page(app, "acme", ManualClock(tomorrow), "en", recent=0).report
+    assert shown.as_of == TODAY + timedelta(days=1)
