@@ -17,7 +17,9 @@ An administrator (who sees every client) then asks, through the real application
 TestClient: routing, session check, queries, template), for the overview (`/`), a client's page
 (`/clients/<name>`) and a client's "next 7 days" cell (the run's count); printed are their
 p50/p95, the build time and the database's size. Last, one client is changed after its run
-(a pause, say): the overview sums that client live and its cell plans it again, timed too.
+(a pause, say): the overview sums that client live, its cell plans it again and its page sums
+its ageing again, timed too. The client page's first render is printed apart: it compiles the
+console's templates, once per server process.
 """
 
 from __future__ import annotations
@@ -254,12 +256,22 @@ def run(clients: int, per_client: int) -> None:
             with session_scope(app.engine) as session:
                 copied = session.get(ClientSummary, last)
                 assert copied is not None
-                copied_figures = (copied.outstanding, copied.calls_today, copied.upcoming)
+                copied_figures = (
+                    copied.outstanding,
+                    copied.calls_today,
+                    copied.upcoming,
+                    copied.headline,
+                )
             keep_summary(app.tenant(last, clock, offline=True), clock, config_seen_at=seen)
             with session_scope(app.engine) as session:
                 again = session.get(ClientSummary, last)
                 assert again is not None
-                assert (again.outstanding, again.calls_today, again.upcoming) == copied_figures
+                assert (
+                    again.outstanding,
+                    again.calls_today,
+                    again.upcoming,
+                    again.headline,
+                ) == copied_figures
         add_user(
             app.engine, "admin@bench.example", Role.ADMIN, PASSWORD, known_clients=slugs, now=NOW
         )
@@ -302,6 +314,7 @@ def run(clients: int, per_client: int) -> None:
             summaries.touch_now(app.engine, middle)
             changed_overview = _timed(max(3, ROUNDS // 4), overview)
             changed_cell = _timed(3, cell_of(middle))
+            changed_page = _timed(max(3, ROUNDS // 4), page_of(middle))
         total = clients * per_client
         print(
             f"console: {clients:,} clients × {per_client:,} open invoices = {total:,} "
@@ -318,7 +331,8 @@ def run(clients: int, per_client: int) -> None:
         print(
             f"  after a change to {middle} since its run: overview "
             f"{_percentiles(changed_overview)}, its next-7-days cell (planned live) "
-            f"{_percentiles(changed_cell)}"
+            f"{_percentiles(changed_cell)}, its client page (ageing summed live) "
+            f"{_percentiles(changed_page)}"
         )
         app.engine.dispose()
 

@@ -251,7 +251,8 @@ def to_invoice(row: InvoiceRow | Any) -> Invoice:
     )
 
 
-def to_payment(row: PaymentRow) -> Payment:
+def to_payment(row: PaymentRow | Any) -> Payment:
+    """From an ORM row or a plain (Core) row of the payment table."""
     return Payment(
         ref=row.ref,
         customer_ref=row.customer_ref,
@@ -270,22 +271,26 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
 
 def _customers(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:
     out: dict[str, Customer] = {}
+    session.flush()
+    table = CustomerRow.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(refs):
-        rows = session.exec(
-            select(CustomerRow).where(CustomerRow.tenant == tenant, col(CustomerRow.ref).in_(chunk))
-        ).all()
+        rows = session.execute(
+            select(table).where(table.c.tenant == tenant, table.c.ref.in_(chunk))
+        )
         out.update({r.ref: to_customer(r) for r in rows})
     return out
 
 
 def _payments(session: Session, tenant: str, customer_refs: Iterable[str]) -> list[Payment]:
     out: list[Payment] = []
+    session.flush()
+    table = PaymentRow.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(customer_refs):
-        rows = session.exec(
-            select(PaymentRow)
-            .where(PaymentRow.tenant == tenant, col(PaymentRow.customer_ref).in_(chunk))
-            .order_by(col(PaymentRow.paid_on))
-        ).all()
+        rows = session.execute(
+            select(table)
+            .where(table.c.tenant == tenant, table.c.customer_ref.in_(chunk))
+            .order_by(table.c.paid_on)
+        )
         out += [to_payment(r) for r in rows]
     return out
 
@@ -313,12 +318,14 @@ def load_snapshot(
             for r in session.exec(select(PaymentRow).where(PaymentRow.tenant == tenant)).all()
         ]
         return Snapshot(customers, invoices, payments)
+    # plain rows here too (a console page reads a hundred customers' invoices per request);
+    # flushed first, as an ORM query would, so this session's own writes are read back
+    session.flush()
+    inv = InvoiceRow.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(customer_refs):
-        rows = session.exec(
-            select(InvoiceRow).where(
-                InvoiceRow.tenant == tenant, col(InvoiceRow.customer_ref).in_(chunk)
-            )
-        ).all()
+        rows = session.execute(
+            select(inv).where(inv.c.tenant == tenant, inv.c.customer_ref.in_(chunk))
+        )
         invoices.update({r.ref: to_invoice(r) for r in rows})
     return Snapshot(
         _customers(session, tenant, customer_refs),
@@ -398,10 +405,12 @@ def _customer_rows(session: Session, tenant: str, refs: Iterable[str]) -> dict[s
 def invoices_by_ref(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Invoice]:
     """The stored invoices with these refs (those the store does not know are left out)."""
     out: dict[str, Invoice] = {}
+    session.flush()
+    table = InvoiceRow.__table__  # type: ignore[attr-defined]
     for chunk in _chunks(refs):
-        rows = session.exec(
-            select(InvoiceRow).where(InvoiceRow.tenant == tenant, col(InvoiceRow.ref).in_(chunk))
-        ).all()
+        rows = session.execute(
+            select(table).where(table.c.tenant == tenant, table.c.ref.in_(chunk))
+        )
         out.update({r.ref: to_invoice(r) for r in rows})
     return out
 
