@@ -198,11 +198,15 @@ def _client_file_edited(app: App) -> None:
     os.utime(file, (later, later))
 
 
-@pytest.mark.parametrize(
+#: each change after a run that makes its summary stale
+CHANGES = pytest.mark.parametrize(
     "change",
     [_pause, _audited, _synced, _run_started, _client_file_edited],
     ids=lambda f: f.__name__,
 )
+
+
+@CHANGES
 def test_a_change_after_the_run_makes_the_overview_compute_the_client_live(
     app: App, change: Callable[[App], None]
 ) -> None:
@@ -270,11 +274,7 @@ def test_the_client_page_shows_the_ageing_and_dso_its_run_kept_equal_to_the_live
     assert client_page(app, "acme", ManualClock(NOW), "en", recent=0).report == kept
 
 
-@pytest.mark.parametrize(
-    "change",
-    [_pause, _audited, _synced, _run_started, _client_file_edited],
-    ids=lambda f: f.__name__,
-)
+@CHANGES
 def test_after_a_change_the_client_page_sums_its_ageing_again(
     app: App, change: Callable[[App], None]
 ) -> None:
