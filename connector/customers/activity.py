@@ -15,13 +15,14 @@ for links and forms only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
-from connector.domain import Action, ActionKind, Customer, Money
+from connector.domain import Action, ActionKind, Customer, Invoice, Money
 from connector.domain.actions import RECEIPT_CHECK_STEP
 from connector.domain.clock import Clock, ManualClock, local_date
 from connector.domain.pauses import Pause, PauseKind
@@ -161,13 +162,16 @@ def message_for(
     *,
     attachments: bool = False,
     pay_links: bool = False,
+    invoices: Mapping[str, Invoice] | None = None,
 ) -> tuple[Message, tuple[tuple[str, bytes, str], ...]]:
     """The message `action` sends to `customer` as of `when`, with the client's templates and
     settings (the dispatcher's own rendering), and the attachments themselves when asked for.
     With `pay_links` (a message still to be sent, for its approver) it carries the payment
-    provider's link where one is stored for it (`Dispatcher.preview_pay_links`, offline)."""
-    with session_scope(tenant.engine) as session:
-        invoices = ledger_repo.invoices_by_ref(session, tenant.slug, action.invoice_refs)
+    provider's link where one is stored for it (`Dispatcher.preview_pay_links`, offline).
+    `invoices`: the stored invoices by ref, when the caller read them for several actions."""
+    if invoices is None:
+        with session_scope(tenant.engine) as session:
+            invoices = ledger_repo.invoices_by_ref(session, tenant.slug, action.invoice_refs)
     dispatcher = preview_dispatcher(tenant, when, pay_links=pay_links)
     mine = {ref: invoices.get(ref) for ref in action.invoice_refs}
     pay_url = dispatcher.preview_pay_links(action, mine, online=False).provider_url
@@ -210,8 +214,11 @@ def actions(
     with session_scope(app.engine) as session:
         rows = list(session.exec(stmt).all())
         loaded = [(row, outbox.load_action(session, row)) for row in rows]
-        snapshot = ledger_repo.load_snapshot(
-            session, slug, customer_refs=sorted({row.customer_ref for row in rows})
+        customers = ledger_repo.customers_by_ref(
+            session, slug, sorted({row.customer_ref for row in rows})
+        )
+        invoices = ledger_repo.invoices_by_ref(
+            session, slug, {i.invoice_ref for _row, action in loaded for i in action.items}
         )
     tenant = None
     problem = None
@@ -222,16 +229,16 @@ def actions(
             problem = exc.reason
     out = []
     for row, action in loaded:
-        customer = snapshot.customers.get(row.customer_ref) or Customer(
-            row.customer_ref, row.customer_ref
-        )
+        customer = customers.get(row.customer_ref) or Customer(row.customer_ref, row.customer_ref)
         when = row.done_at if row.status == "sent" and row.done_at else row.created_at
         day = local_date(when, timezone) if when else row.planned_for
         message = None
         why = problem
         if tenant is not None and row.status in SHOWN_WITH_MESSAGE and action.items:
             try:
-                message = message_for(tenant, action, customer, when or clock.now())[0]
+                message = message_for(
+                    tenant, action, customer, when or clock.now(), invoices=invoices
+                )[0]
             except Exception as exc:  # the list must show; the problem is named instead
                 log.warning("%s: action %s not rendered again: %s", slug, row.id, exc)
                 why = str(exc)
@@ -248,7 +255,7 @@ def actions(
                 day=day,
                 invoices=tuple(
                     (
-                        getattr(snapshot.invoices.get(i.invoice_ref), "number", i.invoice_ref),
+                        getattr(invoices.get(i.invoice_ref), "number", i.invoice_ref),
                         i.balance,
                     )
                     for i in action.items

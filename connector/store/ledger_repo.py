@@ -269,18 +269,6 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
         yield items[start : start + _CHUNK]
 
 
-def _customers(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:
-    out: dict[str, Customer] = {}
-    session.flush()
-    table = CustomerRow.__table__  # type: ignore[attr-defined]
-    for chunk in _chunks(refs):
-        rows = session.execute(
-            select(table).where(table.c.tenant == tenant, table.c.ref.in_(chunk))
-        )
-        out.update({r.ref: to_customer(r) for r in rows})
-    return out
-
-
 def _payments(session: Session, tenant: str, customer_refs: Iterable[str]) -> list[Payment]:
     out: list[Payment] = []
     session.flush()
@@ -328,7 +316,7 @@ def load_snapshot(
         )
         invoices.update({r.ref: to_invoice(r) for r in rows})
     return Snapshot(
-        _customers(session, tenant, customer_refs),
+        customers_by_ref(session, tenant, customer_refs),
         invoices,
         _payments(session, tenant, customer_refs),
     )
@@ -373,7 +361,7 @@ def load_planning_snapshot(
         group = set(customer_refs)
         invoices = {ref: i for ref, i in invoices.items() if i.customer_ref in group}
     customers = {i.customer_ref for i in invoices.values()}
-    return Snapshot(_customer_rows(session, tenant, customers), invoices, [])
+    return Snapshot(customers_by_ref(session, tenant, customers), invoices, [])
 
 
 def open_invoice_counts(session: Session, tenant: str) -> dict[str, int]:
@@ -391,7 +379,9 @@ def open_invoice_counts(session: Session, tenant: str) -> dict[str, int]:
     return {str(ref): int(n) for ref, n in session.execute(stmt)}
 
 
-def _customer_rows(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:
+def customers_by_ref(session: Session, tenant: str, refs: Iterable[str]) -> dict[str, Customer]:
+    """The stored customers with these refs (plain rows; this session's writes flushed first)."""
+    session.flush()
     table = CustomerRow.__table__  # type: ignore[attr-defined]
     out: dict[str, Customer] = {}
     for chunk in _chunks(refs):
