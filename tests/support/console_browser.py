@@ -32,10 +32,12 @@ import pytest
 from console_support import PASSWORD, add_users
 from repo import REPO
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -198,3 +200,24 @@ def wait_for_htmx(driver: WebDriver, timeout: float = 15) -> None:
             )
         )
     )
+
+
+def wait_until_gone(driver: WebDriver, element: WebElement, timeout: float = 30) -> None:
+    """Until `element` has left the page (the form was sent and the next page came).
+
+    Selenium's `staleness_of` asks the element whether it is enabled; when the page is
+    replaced in the middle of that question, chromedriver answers "Node with given id does not
+    belong to the document" as an unknown error instead of a stale element: that is gone too."""
+
+    def gone(_driver: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, timeout).until(gone)

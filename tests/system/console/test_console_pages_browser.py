@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from console_browser import ConsoleProcess, login, screenshot
+from console_browser import ConsoleProcess, login, screenshot, wait_until_gone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
@@ -50,7 +50,7 @@ def test_a_customer_found_by_name_is_paused_and_leaves_the_preview(
     search = driver.find_element(By.ID, "q")
     search.send_keys(name.split()[-1])  # part of the name, as a person types it
     search.submit()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(search))
+    wait_until_gone(driver, search)
     found = driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=customers] tbody th a")
     assert name in [a.text for a in found]
     driver.find_element(By.LINK_TEXT, name).click()
@@ -61,7 +61,7 @@ def test_a_customer_found_by_name_is_paused_and_leaves_the_preview(
     driver.find_element(By.ID, "stop-reason").send_keys("in talks about a settlement")
     stop = driver.find_element(By.CSS_SELECTOR, "form[aria-labelledby=stop-h] button")
     stop.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(stop))
+    wait_until_gone(driver, stop)
     holds = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=pauses] table").text
     assert "in talks about a settlement" in holds and "acme@console.example" in holds
     assert not INTERNAL.search(driver.find_element(By.TAG_NAME, "main").text)
@@ -118,12 +118,12 @@ def test_an_owner_approves_one_action_and_rejects_another_and_one_mail_goes_out(
     screenshot(driver, "approvals")
 
     items[0].find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(items[0]))
+    wait_until_gone(driver, items[0])
     assert "carried out" in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
     (left,) = driver.find_elements(By.CSS_SELECTOR, "article.approval")
     left.find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys("pays on Friday")
     left.find_element(By.CSS_SELECTOR, "form[action$='/reject'] button").click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(left))
+    wait_until_gone(driver, left)
     assert "Nothing is waiting for approval." in driver.find_element(By.TAG_NAME, "main").text
 
     sent = [m for m in console_world.state.sent_mails if m.organization_id == org]

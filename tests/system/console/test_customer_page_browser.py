@@ -16,11 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from console_browser import SCREENSHOTS, ConsoleProcess, login
+from console_browser import SCREENSHOTS, ConsoleProcess, login, wait_until_gone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
 from connector.store import ledger_repo, page_tokens
 from connector.store.db import session_scope
@@ -53,7 +52,7 @@ def submit(driver: WebDriver, form: str) -> None:
     button = driver.find_element(By.CSS_SELECTOR, f"{form} button")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(button))
+    wait_until_gone(driver, button)
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
