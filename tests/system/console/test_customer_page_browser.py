@@ -2,7 +2,8 @@
 behind it. A customer the coming week would remind opens their link, on a phone-sized window and
 (another customer) on a desktop one, promises to pay in a week and disputes one invoice with a
 reason; the page answers both, the consultant's customer page shows both pauses in force, and the
-business's preview no longer shows the customer. A guessed token shows nothing. Two other
+business's preview no longer shows the customer; the page names no other customer. A guessed
+token and the customer's own expired one show nothing. Two other
 customers (phone, desktop) propose a payment plan (the schedule first, then confirmed), the
 consultant approves it on the customer's page, and the customer's page says it is agreed.
 Screenshots:
@@ -74,12 +75,16 @@ def test_a_customer_promises_and_disputes_on_their_page_and_the_consultant_sees_
         snapshot = ledger_repo.load_snapshot(session, "acme")
         [ref] = [c.ref for c in snapshot.customers.values() if name in (c.name, c.company_name)]
         token = page_tokens.issue(session, "acme", ref, now=now)
+        others = [c.name for c in snapshot.customers.values() if c.ref != ref]
+        # a link that was valid for a day, a month ago
+        expired = page_tokens.issue(session, "acme", ref, now=now - timedelta(days=30), days=1)
     driver.delete_all_cookies()  # the customer is nobody signed in
 
     driver.set_window_size(width, height)
     driver.get(f"{console_url}/p/{token}")
     main = driver.find_element(By.TAG_NAME, "main").text
     assert "Openstaande facturen van" in main and name in main
+    assert not [other for other in others if other in main], "nothing of another customer"
     assert driver.find_elements(By.CSS_SELECTOR, "li.invoice")
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width
     shot(driver, f"customer-page-{size}", width)
@@ -105,10 +110,11 @@ def test_a_customer_promises_and_disputes_on_their_page_and_the_consultant_sees_
     shot(driver, f"customer-page-answered-{size}", width)
     driver.set_window_size(*DESKTOP)
 
-    if size == "phone":
-        driver.get(f"{console_url}/p/{'A' * 43}")
-        text = driver.find_element(By.TAG_NAME, "main").text
-        assert "Deze link is niet geldig" in text and name not in text
+    if size == "phone":  # a guessed token and the customer's own expired one show nothing
+        for wrong in ("A" * 43, expired):
+            driver.get(f"{console_url}/p/{wrong}")
+            text = driver.find_element(By.TAG_NAME, "main").text
+            assert "Deze link is niet geldig" in text and name not in text
 
     login(driver, console_url, "acme@console.example")
     driver.get(f"{console_url}/clients/acme/customers/{ref}")
