@@ -417,17 +417,8 @@ def _waiting_plans(app: App, slug: str) -> list[str]:
 
     with session_scope(app.engine) as session:
         found = plan_repo.of_tenant(session, slug, statuses=(PlanStatus.PROPOSED,))
-        refs = sorted({p.customer_ref for p in found})
-        names = (
-            {
-                r: c.name
-                for r, c in ledger_repo.load_snapshot(
-                    session, slug, customer_refs=refs
-                ).customers.items()
-            }
-            if refs
-            else {}
-        )
+        customers = ledger_repo.customers_by_ref(session, slug, {p.customer_ref for p in found})
+        names = {ref: c.name for ref, c in customers.items()}
     return [
         f"- plan {p.number}: {names.get(p.customer_ref, p.customer_ref)}, "
         f"{len(p.instalments)} instalments, {p.total} in all "

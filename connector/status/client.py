@@ -17,10 +17,9 @@ from zoneinfo import ZoneInfo
 from connector.customers import CustomerLine, customer_overview, customer_page, names_text
 from connector.customers.activity import ActionView, actions, lang
 from connector.domain import CustomerProfile, Money, Snapshot
-from connector.domain.clock import local_date
 from connector.policy.model import Policy
 from connector.report.ageing import BUCKETS, Headline, headline, headline_from_record
-from connector.store import leases, outbox, summaries
+from connector.store import leases, outbox
 from connector.store.db import session_scope
 
 if TYPE_CHECKING:
@@ -210,17 +209,13 @@ def kept_headline(app: App, slug: str, now: datetime) -> Headline | None:
     """The ageing and DSO the client's last run kept, when its summary still holds (same day,
     nothing changed since, configuration unchanged: `connector.store.summaries`'s rule); None
     when the page must sum them itself."""
-    from connector.status.overview import config_changed_at
+    from connector.status.overview import kept_summary
 
-    client = app.require(slug)
-    day = local_date(now, client.timezone or app.config.connector.timezone)
-    with session_scope(app.engine) as session:
-        found = summaries.usable(session, {slug: day}, config_changed_at(app.config_dir, [slug]))
-    row = found.get(slug)
+    app.require(slug)
+    row = kept_summary(app, slug, now)
     if row is None or not row.headline:
         return None
-    kept = headline_from_record(row.headline)
-    return kept if kept.as_of == day else None
+    return headline_from_record(row.headline)
 
 
 def client_page(

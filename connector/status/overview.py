@@ -211,16 +211,21 @@ def upcoming(app: App, name: str, clock: Clock, days: int = UPCOMING_DAYS) -> in
     Raises `ClientUnavailable` when the client cannot be planned (its policy, say)."""
     now = clock.now()
     if days == UPCOMING_DAYS and name in app.config.clients:
-        client = app.config.clients[name]
-        day = local_date(now, client.timezone or app.config.connector.timezone)
-        with session_scope(app.engine) as session:
-            found = summaries.usable(
-                session, {name: day}, config_changed_at(app.config_dir, [name])
-            ).get(name)
+        found = kept_summary(app, name, now)
         if found is not None and found.upcoming is not None:
             return found.upcoming
     tenant = app.tenant(name, clock, offline=True)
     return upcoming_steps(tenant, now, days)
+
+
+def kept_summary(app: App, name: str, now: datetime) -> ClientSummary | None:
+    """What the configured client's last run kept, when it still holds on the client's day at
+    `now` (`connector.store.summaries`'s rule); None when the figures must be computed live."""
+    client = app.config.clients[name]
+    day = local_date(now, client.timezone or app.config.connector.timezone)
+    with session_scope(app.engine) as session:
+        found = summaries.usable(session, {name: day}, config_changed_at(app.config_dir, [name]))
+    return found.get(name)
 
 
 def config_changed_at(config_dir: Path, names: Sequence[str]) -> dict[str, datetime | None]:

@@ -306,7 +306,7 @@ def load_snapshot(
             for r in session.exec(select(PaymentRow).where(PaymentRow.tenant == tenant)).all()
         ]
         return Snapshot(customers, invoices, payments)
-    # plain rows here too (a console page reads a hundred customers' invoices per request);
+    # plain rows here too (a console page reads two hundred customers' invoices per request);
     # flushed first, as an ORM query would, so this session's own writes are read back
     session.flush()
     inv = InvoiceRow.__table__  # type: ignore[attr-defined]
