@@ -36,6 +36,7 @@ import itertools
 import multiprocessing as mp
 import os
 import resource
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -329,6 +330,7 @@ def _connector(
                 result.error,
             )
         )
+        _progress(days[-1], meter, time.perf_counter() - t0)
         if backlog is None:
             backlog = len(result.planned)  # the fitted and the deferred actions
             backlog_keys = {a.idempotency_key for a in result.planned}
@@ -366,6 +368,20 @@ def _connector(
             "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "ended": clock.now().isoformat(),
         }
+    )
+
+
+def _progress(d: DayFigures, meter: Meter, seconds: float) -> None:
+    """One line per simulated day on standard error, as it ends: a run over many days at
+    100,000 invoices takes hours, and its figures so far should not be lost with it."""
+    error = f" ({d.error})" if d.error else ""
+    print(
+        f"[first-run] day {d.day}: {d.calls} calls, {d.tokens} token requests, "
+        f"{d.planned} planned, {d.sent} done, {d.deferred} carried over, {d.failed} failed, "
+        f"{d.review} review; {meter.api} calls and {meter.tokens} token requests so far, "
+        f"wall {seconds:.0f} s{error}",
+        file=sys.stderr,
+        flush=True,
     )
 
 
