@@ -32,7 +32,11 @@ import pytest
 from console_support import PASSWORD, add_users
 from repo import REPO
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -175,7 +179,11 @@ def login(driver: WebDriver, base_url: str, email: str, password: str = PASSWORD
     driver.find_element(By.ID, "email").send_keys(email)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
-    WebDriverWait(driver, 15).until(expected_conditions.url_changes(f"{base_url}/login"))
+    try:
+        WebDriverWait(driver, 15).until(expected_conditions.url_changes(f"{base_url}/login"))
+    except TimeoutException as exc:
+        text = driver.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(f"still on {driver.current_url} after signing in: {text!r}") from exc
 
 
 def screenshot(driver: WebDriver, name: str) -> Path:

@@ -49,6 +49,7 @@ def _login_page(
     failed: bool,
     status: int = 200,
     too_many: bool = False,
+    stale: bool = False,
 ) -> Response:
     # the token of the browser's login cookie when it has one: a second page load (another
     # tab, the favicon's redirect here) must not invalidate the form already shown
@@ -62,6 +63,7 @@ def _login_page(
         next=next_path,
         failed=failed,
         too_many=too_many,
+        stale=stale,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -73,6 +75,14 @@ def _login_page(
         path="/login",
     )
     return response
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on their own; without an answer here it would be a page
+    not found, which sends a signed-out browser to /login, and that login page's fresh form
+    token would replace the one of the form on screen (the login then fails as stale)."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -91,7 +101,9 @@ def login(
     ctx = console_ctx(request)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
-        return _login_page(request, safe_next(next), failed=False, status=403)
+        # a form kept open past its cookie, or one another tab's login page replaced: said so,
+        # with a fresh form, rather than the same page again without a word
+        return _login_page(request, safe_next(next), failed=False, status=403, stale=True)
     remote = request.client.host if request.client else None
     now = ctx.clock.now()
     if login_blocked(ctx.app.engine, email, remote, now=now):

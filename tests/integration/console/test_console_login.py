@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from console_support import csrf_of, sign_in
+from console_support import PASSWORD, csrf_of, sign_in
 from fastapi.testclient import TestClient
 
 from connector.console.app import console_routes
@@ -52,6 +52,30 @@ def test_a_login_post_without_the_forms_token_is_refused(browser: TestClient) ->
         "/login", data={"email": "acme@console.example", "password": "x", "csrf_token": "forged"}
     )
     assert answer.status_code == 403
+    assert "Dit inlogformulier was verlopen. Log opnieuw in." in answer.text
+
+
+def test_the_browsers_own_request_for_a_favicon_does_not_open_a_new_login_form(
+    browser: TestClient,
+) -> None:
+    """A signed-out browser asks /favicon.ico beside the login page; were that sent on to
+    /login, its fresh form token would replace the one of the form on screen."""
+    form = browser.get("/login")
+    answer = browser.get("/favicon.ico", follow_redirects=False)
+    assert answer.status_code == 301 and answer.headers["location"] == "/static/favicon.svg"
+    icon = browser.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+    assert 'rel="icon" href="/static/favicon.svg"' in form.text
+    signed = browser.post(
+        "/login",
+        data={
+            "email": "acme@console.example",
+            "password": PASSWORD,
+            "csrf_token": csrf_of(form.text),
+        },
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
 
 
 def test_after_login_the_overview_shows_the_users_clients_and_logout_ends_the_session(

@@ -124,7 +124,7 @@ def test_every_page_without_a_session_sends_the_browser_to_the_login(
 ) -> None:
     for route in routes(console_ctx):
         if "GET" not in (route.methods or ()) or route.path.startswith(
-            ("/login", "/language", "/oauth/callback", PUBLIC)
+            ("/login", "/favicon.ico", "/language", "/oauth/callback", PUBLIC)
         ):
             continue
         answer = browser.get(fill(route.path, "acme"), follow_redirects=False)
