@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import requests
 from exact_sandbox_harness import Exact
 
 from sandboxes.exact import bulk_ledger
-from sandboxes.exact.odata import ODataError, evaluate, parse_filter
+from sandboxes.exact.odata import ODataError, evaluate, parse_filter, required_values
 
 TERMS = "sync/Cashflow/PaymentTerms"
 SELECT = "ID,Account,AmountDC,IsFullyPaid,LastPaymentDate,Timestamp"
@@ -199,3 +200,48 @@ def test_a_broken_filter_is_a_400_with_exacts_error_shape(exact: Exact) -> None:
     r = exact.get(f"{exact.division}/{TERMS}", {"$select": "ID", "$filter": "Nope eq 1"})
     assert r.status_code == 400
     assert "Nope" in r.json()["error"]["message"]["value"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Account eq guid'A' or Account eq guid'b'", ("Account", {"a", "b"})),
+        (
+            "(Account eq guid'a' or Account eq guid'b') and (IsFullyPaid eq false or "
+            "Modified ge datetime'2026-03-01T00:00:00')",
+            ("Account", {"a", "b"}),
+        ),
+        ("Account eq guid'a' or Code eq '1'", None),  # two fields: no single set to narrow by
+        ("Account ne guid'a'", None),
+        ("not (Account eq guid'a')", None),
+        ("IsFullyPaid eq false or Modified ge datetime'2026-03-01T00:00:00'", None),
+    ],
+)
+def test_a_filter_that_pins_one_field_to_some_values_names_them(
+    text: str, expected: tuple[str, set[str]] | None
+) -> None:
+    found = required_values(parse_filter(text))
+    assert (found and (found[0], set(found[1]))) == expected
+
+
+def test_a_receivables_list_narrowed_by_account_returns_what_the_whole_filter_does(
+    exact: Exact,
+) -> None:
+    """The list narrows by the accounts a filter pins before evaluating it on each record (a
+    re-check of 20 accounts among 100,000 receivables); the rows are those the filter picks."""
+    bulk_ledger(exact.state, exact.division, receivables=600, accounts=40)
+    terms = exact.state.data(exact.division).terms.values()
+    accounts = sorted({t.account for t in terms})
+    chosen = accounts[::7]
+    text = " or ".join(f"Account eq guid'{a.upper()}'" for a in chosen)
+    params = {
+        "$select": "ID,Account,IsFullyPaid",
+        "$filter": f"({text}) and IsFullyPaid eq false",
+    }
+    page = exact.get(f"{exact.division}/cashflow/Receivables", params).json()["d"]
+    got = {row["ID"] for row in page["results"]}
+    while page.get("__next"):
+        page = requests.get(page["__next"], headers=exact.headers(), timeout=10).json()["d"]
+        got |= {row["ID"] for row in page["results"]}
+    wanted = {t.id for t in terms if t.account in chosen and not t.is_fully_paid}
+    assert wanted and got == wanted

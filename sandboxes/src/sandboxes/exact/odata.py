@@ -255,6 +255,38 @@ def fields_of(node: Node) -> set[str]:
     return set()
 
 
+def required_values(node: Node) -> tuple[str, frozenset[Any]] | None:
+    """A field and the values it must equal for `node` to hold, when the filter says so at the
+    top level (``(Account eq guid'a' or Account eq guid'b') and …``); None otherwise. Lets a
+    list narrow its records by one field before evaluating the whole filter on each: a record
+    whose value is not among them cannot match (values compared as `evaluate` compares them)."""
+    if isinstance(node, Binary) and node.op == "and":
+        return required_values(node.left) or required_values(node.right)
+    terms: list[Node] = []
+    pending: list[Node] = [node]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, Binary) and item.op == "or":
+            pending += (item.left, item.right)
+        else:
+            terms.append(item)
+    field: str | None = None
+    values: set[Any] = set()
+    for term in terms:
+        if not (
+            isinstance(term, Binary)
+            and term.op == "eq"
+            and isinstance(term.left, Field)
+            and isinstance(term.right, Literal)
+            and term.right.value is not None
+            and field in (None, term.left.name)
+        ):
+            return None
+        field = term.left.name
+        values.add(norm(term.right.value))
+    return (field, frozenset(values)) if field is not None else None
+
+
 def lower_bound(node: Node, field: str) -> int | None:
     """`n` when the filter implies `field > n` at the top level (`Timestamp gt 123L and …`)."""
     if isinstance(node, Binary) and node.op == "and":
@@ -275,7 +307,8 @@ def lower_bound(node: Node, field: str) -> int | None:
     return None
 
 
-def _norm(value: Any) -> Any:
+def norm(value: Any) -> Any:
+    """A value as filters compare it (dates at wall time, text case-insensitively)."""
     if isinstance(value, datetime | date):
         return wall_time(value)
     if isinstance(value, str):
@@ -301,7 +334,7 @@ def evaluate(node: Node, get: Getter) -> Any:
         return bool(evaluate(node.left, get)) and bool(evaluate(node.right, get))
     if node.op == "or":
         return bool(evaluate(node.left, get)) or bool(evaluate(node.right, get))
-    left, right = _norm(evaluate(node.left, get)), _norm(evaluate(node.right, get))
+    left, right = norm(evaluate(node.left, get)), norm(evaluate(node.right, get))
     if node.op == "eq":
         return left == right
     if node.op == "ne":
