@@ -49,9 +49,16 @@ lint: $(STAMP)
 	$(BIN)/lint-imports --no-logo
 
 # every benchmark; the worker load with 100, 1,000 and 5,000 clients takes about 35 minutes, the
-# console's 1,000 clients × 50,000 invoices about 13 (a 10 GB SQLite file in the temp folder)
+# console's 1,000 clients × 50,000 invoices about 13 (a 10 GB SQLite file in the temp folder).
+# `make bench first-run planner` runs only the benchmarks named (bench/__main__.py lists them)
+BENCH_NAMES := $(filter-out bench bench-quick,$(MAKECMDGOALS))
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_NAMES)
+
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+$(BENCH_NAMES):
+	@:
+endif
 
 # the same without the 5,000-client worker rounds, the console's clients with 5,000 invoices
 bench-quick: $(STAMP)
