@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from connector.app import App
 from connector.config.models import ConsoleSettings
@@ -77,9 +78,12 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:
-    """Log `client` in through the login form, as a browser does."""
-    page = client.get("/login")
+def sign_in(
+    client: TestClient, email: str, password: str = PASSWORD, *, form: Response | None = None
+) -> None:
+    """Log `client` in through the login form, as a browser does (`form`: the login page
+    already on screen, else it is fetched)."""
+    page = form if form is not None else client.get("/login")
     answer = client.post(
         "/login",
         data={"email": email, "password": password, "csrf_token": csrf_of(page.text)},
