@@ -52,7 +52,7 @@ def _login_page(
     stale: bool = False,
 ) -> Response:
     # the token of the browser's login cookie when it has one: a second page load (another
-    # tab, the favicon's redirect here) must not invalidate the form already shown
+    # tab, a page asked for while signed out) must not invalidate the form already shown
     held = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     token = held if _TOKEN.fullmatch(held) else secrets.token_urlsafe(32)
     response = render(
